@@ -1,0 +1,134 @@
+"""Every replica follows `lifeline.auth.revoked.v1` itself and feeds its `RevocationList`.
+
+Each replica needs every revocation, so this is not a shared durable consumer but one
+ephemeral, ordered consumer per process: no acks, in-memory, started 15 minutes back (the
+longest a revoked token can matter) so a replica that just started knows recent revocations,
+and resumed from the last stream sequence it saw whenever the consumer or the connection is lost.
+
+nats-py has an `ordered_consumer=True` mode, but its automatic reset keeps the original
+`opt_start_time` next to the new start sequence, which the server refuses: after a NATS
+restart it never recovers. This loop recreates the consumer itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+
+from libs.common.auth.revocation import DEFAULT_RETENTION_SECONDS, RevocationList
+from libs.common.errors import InvalidInput
+from libs.common.events import AUTH_REVOKED, Envelope, stream_for
+
+log = logging.getLogger("libs.common.auth")
+
+
+class RevocationFeed:
+    """Applies revocation events to a `RevocationList` as they are published."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        revocations: RevocationList,
+        *,
+        replay_seconds: float = DEFAULT_RETENTION_SECONDS,
+        fetch_timeout: float = 1.0,
+        idle_check_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._js = js
+        self._revocations = revocations
+        self._replay = replay_seconds
+        self._fetch_timeout = fetch_timeout
+        self._idle_check = idle_check_seconds
+        self._clock = clock
+        self._stream = stream_for(AUTH_REVOKED).name
+        self._last_seq: int | None = None
+        # Set once the backlog present at start has been applied: a replica should not
+        # accept tokens before it knows the revocations of the last minutes.
+        self.caught_up = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Follow the subject until `stop` is set, recreating the consumer after any failure."""
+        while not stop.is_set():
+            try:
+                sub, name = await self._subscribe()
+            except Exception as exc:
+                log.warning("revocation feed not subscribed", extra={"reason": type(exc).__name__})
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await self._consume(sub, name, stop)
+            except Exception as exc:
+                # Connection lost or consumer gone: resume right after the last event applied.
+                log.info("revocation feed resubscribing", extra={"reason": type(exc).__name__})
+                await asyncio.sleep(0.2)
+            finally:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+
+    async def _subscribe(self) -> tuple[JetStreamContext.PullSubscription, str]:
+        config = js_api.ConsumerConfig(
+            filter_subject=AUTH_REVOKED,
+            ack_policy=js_api.AckPolicy.NONE,
+            mem_storage=True,
+            num_replicas=1,
+            # The server drops it once this process stops pulling (crash, shutdown).
+            inactive_threshold=30.0,
+        )
+        if self._last_seq is None:
+            config.deliver_policy = js_api.DeliverPolicy.BY_START_TIME
+            config.opt_start_time = datetime.fromtimestamp(self._clock() - self._replay, tz=UTC)
+        else:
+            config.deliver_policy = js_api.DeliverPolicy.BY_START_SEQUENCE
+            config.opt_start_seq = self._last_seq + 1
+        info = await self._js.add_consumer(self._stream, config)
+        sub = await self._js.pull_subscribe_bind(consumer=info.name, stream=self._stream)
+        if info.num_pending == 0:
+            self.caught_up.set()
+        return sub, info.name
+
+    async def _consume(
+        self, sub: JetStreamContext.PullSubscription, name: str, stop: asyncio.Event
+    ) -> None:
+        idle_since = self._clock()
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(64, timeout=self._fetch_timeout)
+            except (TimeoutError, NatsTimeoutError):
+                self.caught_up.set()
+                if self._clock() - idle_since >= self._idle_check:
+                    # A quiet consumer may be a deleted one (NATS restarted): make sure.
+                    idle_since = self._clock()
+                    try:
+                        await self._js.consumer_info(self._stream, name)
+                    except NotFoundError:
+                        raise ConnectionError("revocation consumer gone") from None
+                continue
+            idle_since = self._clock()
+            for msg in msgs:
+                self._apply(msg.data)
+                meta = msg.metadata
+                if meta.sequence is not None:
+                    self._last_seq = meta.sequence.stream
+                if meta.num_pending == 0:
+                    self.caught_up.set()
+
+    def _apply(self, data: bytes) -> None:
+        try:
+            event = Envelope.model_validate_json(data)
+            if event.type != AUTH_REVOKED:
+                return
+            self._revocations.apply(event.data)
+        except (ValidationError, InvalidInput):
+            # No ack to withhold on an ordered consumer: a malformed event is logged and skipped.
+            log.warning("malformed revocation event skipped", extra={"reason": "invalid"})

@@ -1,0 +1,27 @@
+"""The verified identity a route receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, for which partner, with which scopes, until when (from a verified token)."""
+
+    client_id: str
+    org: str
+    scopes: frozenset[str]
+    jti: str
+    exp: int
+    iat: int
+    issuer: str
+    audiences: tuple[str, ...]
+    # The registered client key the token was obtained with, and sharing's signing key:
+    # both are revocation targets, so they travel with the principal.
+    client_kid: str
+    signing_kid: str
+
+    def has_scopes(self, *required: str) -> bool:
+        """True when every scope in `required` was granted."""
+        return self.scopes.issuperset(required)

@@ -1,0 +1,146 @@
+"""What every service does to check tokens: one verifier, its key refresh, the revocation feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import BaseModel
+
+from libs.common.auth.fastapi import AUTHENTICATED
+from libs.common.auth.feed import RevocationFeed
+from libs.common.auth.jwks import JwksCache, JwksFetch
+from libs.common.auth.principal import Principal
+from libs.common.auth.scopes import JWKS_PATH, WHOAMI_PATH
+from libs.common.auth.verifier import TokenVerifier
+from libs.common.http import make_client
+from libs.common.runtime import Runtime
+from libs.common.web import ReadinessCheck
+
+log = logging.getLogger("libs.common.auth")
+
+MAX_JWKS_BYTES = 64 * 1024
+
+
+class JwksUnavailable(Exception):
+    """Sharing's JWKS could not be fetched (the cache keeps the keys it has)."""
+
+
+def jwks_over_http(sharing_url: str) -> JwksFetch:
+    """A JWKS source that GETs sharing's JWKS from the configured URL (never one from a token)."""
+    url = sharing_url.rstrip("/") + JWKS_PATH
+
+    async def fetch() -> Mapping[str, Any]:
+        async with make_client(read=3.0) as http:
+            response = await http.get(url, headers={"Accept": "application/json"})
+        if response.status_code != 200 or len(response.content) > MAX_JWKS_BYTES:
+            raise JwksUnavailable(f"HTTP {response.status_code}")
+        document = response.json()
+        if not isinstance(document, dict):
+            raise JwksUnavailable("not an object")
+        return document
+
+    return fetch
+
+
+class WhoAmI(BaseModel):
+    """The caller as this service sees it (from its verified access token)."""
+
+    client_id: str
+    org: str
+    scopes: list[str]
+    audiences: list[str]
+    expires_at: int
+
+
+def whoami_router() -> APIRouter:
+    """`GET /v1/auth/whoami`: lets a client check that this service accepts its token."""
+    router = APIRouter(tags=["auth"])
+
+    @router.get(WHOAMI_PATH, response_model=WhoAmI, summary="The caller's identity as seen here.")
+    async def whoami(principal: Annotated[Principal, Depends(AUTHENTICATED)]) -> WhoAmI:
+        """Client id, partner, scopes, audiences and expiry of the presented access token."""
+        return WhoAmI(
+            client_id=principal.client_id,
+            org=principal.org,
+            scopes=sorted(principal.scopes),
+            audiences=list(principal.audiences),
+            expires_at=principal.exp,
+        )
+
+    return router
+
+
+class ServiceAuth:
+    """The running parts behind `app.state.verifier`: periodic JWKS refresh, revocation feed."""
+
+    def __init__(self, verifier: TokenVerifier, issuer: str, *, refresh_every: float) -> None:
+        self.verifier = verifier
+        self.issuer = issuer
+        self.refresh_every = refresh_every
+        self.feed: RevocationFeed | None = None
+        self._keys_loaded = False
+
+    def start(self, runtime: Runtime) -> None:
+        """Start refreshing keys and following revocations for the life of `runtime`."""
+        runtime.spawn(self._refresh(runtime.stop), "jwks-refresh")
+        runtime.spawn(self._follow(runtime), "revocation-feed")
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """Ready once signing keys are known and the recent revocations have been replayed."""
+
+        async def auth() -> str | None:
+            if not self._keys_loaded:
+                return "signing keys not loaded"
+            if self.feed is None or not self.feed.caught_up.is_set():
+                return "revocations not replayed"
+            return None
+
+        return {"auth": auth}
+
+    async def _refresh(self, stop: asyncio.Event) -> None:
+        # Often enough that keys removed from the JWKS disappear here within a minute, and
+        # well inside the 120 s a new signing key is published before it signs anything.
+        retry = 0.2
+        while not stop.is_set():
+            ok = await self.verifier.jwks.refresh(self.issuer)
+            self._keys_loaded = self._keys_loaded or ok
+            if ok:
+                delay, retry = self.refresh_every, 0.2
+            else:
+                # Sharing may still be starting: retry soon, then back off.
+                delay, retry = retry, min(retry * 2, 10.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    async def _follow(self, runtime: Runtime) -> None:
+        await runtime.nats_ready.wait()
+        if runtime.js is None:
+            return
+        self.feed = RevocationFeed(runtime.js, self.verifier.revocations)
+        await self.feed.run(runtime.stop)
+
+
+def install_auth(
+    app: FastAPI,
+    *,
+    audience: str,
+    issuer: str,
+    fetch: JwksFetch,
+    refresh_every: float = 60.0,
+    min_refresh_interval: float = 30.0,
+) -> ServiceAuth:
+    """Put the service's `TokenVerifier` on `app.state.verifier` and add `/v1/auth/whoami`.
+
+    Call `.start(runtime)` in the lifespan and merge `.readiness_checks()` into readiness.
+    `min_refresh_interval` bounds fetches caused by unknown kids (a remote JWKS: keep it long).
+    """
+    jwks = JwksCache({issuer: fetch}, min_refresh_interval=min_refresh_interval)
+    verifier = TokenVerifier(audience=audience, jwks=jwks)
+    app.state.verifier = verifier
+    app.include_router(whoami_router())
+    return ServiceAuth(verifier, issuer, refresh_every=refresh_every)

@@ -1,0 +1,158 @@
+"""The durable pull-consumer loop: ack after commit, NAK transient failures, dead-letter poison."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nats.errors import ConnectionClosedError, NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.errors import APIError
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from libs.common.events import Envelope
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+DeadLetterSink = Callable[["DeadLetter"], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """The event can never be processed (e.g. its data breaks the contract): dead-letter it."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """What a consumer records about a message it gave up on."""
+
+    event_id: str | None
+    subject: str
+    stream_seq: int
+    reason: str
+    payload: bytes
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Failures that heal by themselves (database or network down) never dead-letter an event."""
+    if isinstance(exc, OperationalError | ConnectionError | TimeoutError | OSError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@dataclass
+class ConsumerLoop:
+    """Fetches batches from one bound pull subscription and runs the handler on each message."""
+
+    sub: JetStreamContext.PullSubscription
+    handler: Handler
+    dead_letter: DeadLetterSink
+    name: str
+    batch: int = 64
+    fetch_timeout: float = 1.0
+    # After this many failed deliveries of a non-transient error the message is poison.
+    poison_after: int = 5
+    nak_delays: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0, 10.0)
+    # Optional: handle every valid message of a fetch in one go (one transaction). If it
+    # fails, the messages fall back to `handler` one by one, which keeps poison isolated.
+    batch_handler: BatchHandler | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until `stop` is set; survives NATS restarts and database outages."""
+        while not stop.is_set():
+            try:
+                msgs = await self.sub.fetch(self.batch, timeout=self.fetch_timeout)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            except (ConnectionClosedError, NoRespondersError, APIError, OSError) as exc:
+                log.debug(
+                    "fetch failed", extra={"consumer": self.name, "reason": type(exc).__name__}
+                )
+                await asyncio.sleep(0.5)
+                continue
+            if self.batch_handler is not None and len(msgs) > 1 and await self._batch(msgs):
+                continue
+            for msg in msgs:
+                await self._process(msg)
+
+    async def _batch(self, msgs: list[Any]) -> bool:
+        try:
+            events = [Envelope.model_validate_json(m.data) for m in msgs]
+        except ValidationError:
+            return False
+        assert self.batch_handler is not None
+        try:
+            await self.batch_handler(events)
+        except Exception as exc:
+            log.debug(
+                "batch failed, one by one",
+                extra={"consumer": self.name, "reason": type(exc).__name__},
+            )
+            return False
+        for msg in msgs:
+            await _quietly(msg.ack())
+        return True
+
+    async def _process(self, msg: object) -> None:
+        from nats.aio.msg import Msg
+
+        assert isinstance(msg, Msg)
+        meta = msg.metadata
+        delivered = meta.num_delivered or 1
+        seq = meta.sequence.stream if meta.sequence else 0
+        try:
+            event = Envelope.model_validate_json(msg.data)
+        except ValidationError:
+            await self._give_up(msg, None, seq, "invalid_envelope")
+            return
+        try:
+            await self.handler(event)
+        except PermanentError as exc:
+            await self._give_up(msg, event.id, seq, f"permanent:{exc}"[:200])
+            return
+        except Exception as exc:
+            if not is_transient(exc) and delivered >= self.poison_after:
+                log.exception("poison message", extra={"event_id": event.id, "consumer": self.name})
+                await self._give_up(msg, event.id, seq, f"handler:{type(exc).__name__}")
+                return
+            delay = self.nak_delays[min(delivered, len(self.nak_delays)) - 1]
+            log.warning(
+                "handler failed, will retry",
+                extra={
+                    "event_id": event.id,
+                    "consumer": self.name,
+                    "reason": type(exc).__name__,
+                    "attempt": delivered,
+                },
+            )
+            await _quietly(msg.nak(delay=delay))
+            return
+        await _quietly(msg.ack())
+
+    async def _give_up(self, msg: object, event_id: str | None, seq: int, reason: str) -> None:
+        from nats.aio.msg import Msg
+
+        assert isinstance(msg, Msg)
+        try:
+            await self.dead_letter(DeadLetter(event_id, msg.subject, seq, reason, msg.data))
+        except Exception as exc:
+            # Recording failed (database down?): leave the message for redelivery, lose nothing.
+            log.warning("dead letter not recorded", extra={"reason": type(exc).__name__})
+            await _quietly(msg.nak(delay=self.nak_delays[-1]))
+            return
+        log.warning("dead-lettered", extra={"event_id": event_id, "consumer": self.name})
+        await _quietly(msg.term())
+
+
+async def _quietly(op: Awaitable[object]) -> None:
+    # An ack lost to a disconnect is redelivered later; handlers are idempotent by event id.
+    try:
+        await op
+    except Exception as exc:
+        log.debug("ack/nak not sent", extra={"reason": type(exc).__name__})

@@ -1,0 +1,75 @@
+"""The event contract: one envelope for every JetStream event, subjects and stream layout."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPORT_RECEIVED = "lifeline.report.received.v1"
+REPORT_ERASED = "lifeline.report.erased.v1"
+REPORT_STORED = "lifeline.report.stored.v1"
+AUTH_REVOKED = "lifeline.auth.revoked.v1"
+SYSTEM_PING = "lifeline.system.ping.v1"
+ALERT_JOBS = "lifeline.alert.>"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A JetStream stream every service agrees on, whoever starts first creates it."""
+
+    name: str
+    subjects: tuple[str, ...]
+    max_age_s: int
+    # Publish dedupe window for Nats-Msg-Id; consumers also dedupe by event id.
+    duplicate_window_s: int = 2 * 3600
+
+
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec("LIFELINE_REPORTS", ("lifeline.report.>",), max_age_s=14 * 86400),
+    StreamSpec("LIFELINE_AUTH", ("lifeline.auth.>",), max_age_s=86400),
+    StreamSpec("LIFELINE_SYSTEM", ("lifeline.system.>",), max_age_s=86400),
+    StreamSpec("LIFELINE_ALERTS", ("lifeline.alert.>",), max_age_s=7 * 86400),
+)
+
+
+def stream_for(subject: str) -> StreamSpec:
+    """The stream that captures a subject."""
+    for spec in STREAMS:
+        for pattern in spec.subjects:
+            if subject.startswith(pattern.removesuffix(">")):
+                return spec
+    raise KeyError(subject)
+
+
+class Envelope(BaseModel):
+    """What every event looks like on the wire; `data` holds ids and tokens, never plaintext."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=64)
+    type: str = Field(min_length=1, max_length=128)
+    version: int = Field(ge=1)
+    occurred_at: datetime
+    producer: str = Field(min_length=1, max_length=64)
+    correlation_id: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any]
+
+
+def new_event(
+    event_type: str, producer: str, data: dict[str, Any], correlation_id: str | None = None
+) -> Envelope:
+    """A fresh envelope with a random id; the version is the subject's `.vN` suffix."""
+    version = int(event_type.rsplit(".v", 1)[1]) if ".v" in event_type else 1
+    return Envelope(
+        id=str(uuid.uuid4()),
+        type=event_type,
+        version=version,
+        occurred_at=datetime.now(UTC),
+        producer=producer,
+        correlation_id=correlation_id,
+        data=data,
+    )

@@ -1,0 +1,159 @@
+"""Name layout: split a written name into folded parts and set its patronymic aside.
+
+Handles any order (given-first, surname-first, "Surname, Given Patronymic"), any case, commas,
+hyphenated compounds, Russian-style patronymics (-ovich/-evna/-ichna) and Turkic ones, attached
+(-uly, -kyzy, -ogly) or as a separate particle ("Ilgar oglu", "Askar uulu", "Zafar o'g'li").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from libs.common.errors import InvalidInput
+from libs.common.identity.fuzzy import edit_distance
+from libs.common.identity.translit import fold_word, fold_word_alternative
+
+MAX_NAME_CHARS: Final = 200
+MAX_WORDS: Final = 8
+
+# Folded endings of patronymic words (translit: H is the hushing/velar class, S the sibilant one).
+PATRONYMIC_ENDINGS: Final[tuple[str, ...]] = (
+    "viH",  # -ovich, -evich, -ovič, -owitsch, -ovitch
+    "vna",  # -ovna, -evna
+    "iHna",  # -ichna, -inichna (Ilyinichna, Kuzminichna)
+    "iH",  # -ich (Ilyich, Kuzmich, Lukich); only where the word stands in a patronymic slot
+    "uli",  # Kazakh -uly, -uli written attached (Abishuly)
+    "kiSi",  # Kazakh/Kyrgyz -kyzy, -qizi attached
+    "oHli",  # Azerbaijani/Turkmen -ogly, -oglu attached
+    "oHlu",
+)
+# A separate particle word after the father's name: the particle and that name go together.
+# uly, uulu (son: Kazakh, Kyrgyz), ogly/oglu/o'g'li (son: Azerbaijani, Turkmen, Uzbek),
+# kyzy/qizi/gyzy (daughter).
+PATRONYMIC_PARTICLES: Final[frozenset[str]] = frozenset(
+    {"uli", "ulu", "oHli", "oHlu", "uHli", "kiSi", "HiSi"}
+)
+# Shortest word that may carry an attached patronymic ending (Ilich counts, Ich not).
+_MIN_PATRONYMIC_CHARS: Final = 4
+# When no word ends exactly like a patronymic, one within a typo of these endings is taken
+# (Vladimirona, Ivanonva), unless it ends like a surname (Ivanova is one edit from -ovna too).
+FUZZY_PATRONYMIC_ENDINGS: Final[tuple[str, ...]] = ("ovna", "evna", "oviH", "eviH", "iHna")
+SURNAME_ENDINGS: Final[tuple[str, ...]] = ("ov", "ev", "ova", "eva", "in", "ina", "Ski", "Skaia")
+
+_SPLIT: Final = re.compile(r"[\s,;/]+")
+_HYPHENS: Final = re.compile(r"[-\u2010-\u2014]+")  # hyphen-minus and Unicode dashes
+_LETTER: Final = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One written word of a name: its folded form and, if its spelling is ambiguous, another."""
+
+    folded: str
+    alternative: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    """The main name parts (given names, surnames) and the patronymic, all folded."""
+
+    parts: tuple[Word, ...]
+    patronymic: Word | None
+
+
+def _words(text: str) -> list[Word]:
+    """Fold each written word; hyphenated compounds (Shevchenko-Savelev) stay one word."""
+    out = []
+    for raw in _SPLIT.split(text):
+        joined = _HYPHENS.sub("", raw)
+        folded = fold_word(joined)
+        # Initials (V. Putin) carry too little to match on and would only split the key.
+        if len(folded) > 1:
+            out.append(Word(folded, fold_word_alternative(joined)))
+    return out
+
+
+def _is_patronymic(word: Word) -> bool:
+    """Whether a word ends like a patronymic (it still needs to stand in a patronymic slot)."""
+    text = word.folded
+    return len(text) >= _MIN_PATRONYMIC_CHARS and text.endswith(PATRONYMIC_ENDINGS)
+
+
+def _is_near_patronymic(word: Word) -> bool:
+    """Whether a word ends within one typo of a patronymic ending and not like a surname."""
+    text = word.folded
+    if len(text) < 6 or text.endswith(SURNAME_ENDINGS):
+        return False
+    return any(
+        edit_distance(text[-size:], ending) <= 1
+        for ending in FUZZY_PATRONYMIC_ENDINGS
+        for size in (len(ending) - 1, len(ending), len(ending) + 1)
+    )
+
+
+def _merge_particles(words: list[Word]) -> tuple[list[Word], Word | None]:
+    """Turn "<father's name> <particle>" (Ilgar oglu, Askar uulu) into one patronymic."""
+    for index in range(1, len(words)):
+        if words[index].folded in PATRONYMIC_PARTICLES:
+            father = words[index - 1]
+            rest = words[: index - 1] + words[index + 1 :]
+            return rest, Word(father.folded + words[index].folded)
+    return words, None
+
+
+def _pick_patronymic(words: list[Word]) -> int | None:
+    """Index of the patronymic in a name without a comma, or None.
+
+    It never comes first; in "Given Patronymic Surname" it is second, in "Surname Given
+    Patronymic" last. When both look like one (Ivan Petrovich Karpovich), the second word wins
+    because a given name hardly ever ends like a patronymic while many surnames do.
+    """
+    if len(words) < 3:
+        return None
+    for test in (_is_patronymic, _is_near_patronymic):
+        for index in range(1, len(words)):
+            if test(words[index]):
+                return index
+    return None
+
+
+def parse_name(text: str) -> ParsedName:
+    """Split a written name into folded main parts and an optional patronymic."""
+    if not isinstance(text, str):
+        raise InvalidInput("name must be a string", fields=[{"field": "name"}])
+    if len(text) > MAX_NAME_CHARS:
+        raise InvalidInput("name is too long", fields=[{"field": "name"}])
+    if not _LETTER.search(text):
+        raise InvalidInput("name has no letters", fields=[{"field": "name"}])
+    head, comma, tail = text.partition(",")
+    if comma:
+        surname, rest = _words(head), _words(tail)
+        rest, patronymic = _merge_particles(rest)
+        # "Surname, Given Patronymic": the word after the given name is the patronymic by
+        # position, so a typo in its ending does not turn it into a second given name.
+        if patronymic is None and len(rest) >= 2 and surname:
+            patronymic, rest = rest[1], rest[:1] + rest[2:]
+        words = surname + rest
+    else:
+        words, patronymic = _merge_particles(_words(text))
+        if patronymic is not None and len(words) < 2:
+            # "Azamat Nurlan uulu" (Kyrgyz): with no surname, the father's name is the family
+            # name and must stay in the key.
+            words, patronymic = [*words, patronymic], None
+        elif patronymic is None:
+            index = _pick_patronymic(words)
+            if index is not None:
+                patronymic = words.pop(index)
+    if not words:
+        # A lone word that looks like a patronymic is still all we know about the person.
+        if patronymic is None:
+            raise InvalidInput(
+                "name has no Latin, Cyrillic, Georgian or Armenian letters",
+                fields=[{"field": "name"}],
+            )
+        words, patronymic = [patronymic], None
+    if len(words) > MAX_WORDS:
+        raise InvalidInput("name has too many words", fields=[{"field": "name"}])
+    return ParsedName(tuple(words), patronymic)

@@ -1,0 +1,138 @@
+"""NATS/JetStream glue: resilient connection, streams, durable pull consumers, publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+from nats.js.errors import NotFoundError
+
+from libs.common.events import STREAMS, Envelope, StreamSpec, stream_for
+
+log = logging.getLogger(__name__)
+
+
+async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> NatsClient:
+    """Connect and keep reconnecting forever: a service must outlive a NATS restart."""
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected", extra={"service": name})
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected", extra={"service": name})
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error", extra={"service": name, "reason": type(exc).__name__})
+
+    return await nats.connect(
+        # A cluster is given as a comma-separated list; the client wants one URL per server.
+        servers=[u.strip() for u in url.split(",") if u.strip()],
+        name=name,
+        connect_timeout=connect_timeout,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        allow_reconnect=True,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
+        error_cb=on_error,
+    )
+
+
+def _stream_config(spec: StreamSpec, replicas: int) -> js_api.StreamConfig:
+    return js_api.StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects),
+        retention=js_api.RetentionPolicy.LIMITS,
+        storage=js_api.StorageType.FILE,
+        num_replicas=replicas,
+        max_age=float(spec.max_age_s),
+        duplicate_window=float(spec.duplicate_window_s),
+    )
+
+
+async def ensure_streams(
+    js: JetStreamContext, replicas: int = 1, specs: Sequence[StreamSpec] = STREAMS
+) -> None:
+    """Create each stream, or update it when its config drifted; safe for every replica to call."""
+    for spec in specs:
+        config = _stream_config(spec, replicas)
+        try:
+            info = await js.stream_info(spec.name)
+        except NotFoundError:
+            await js.add_stream(config)
+            continue
+        current = info.config
+        if (
+            list(current.subjects or []) != config.subjects
+            or current.max_age != config.max_age
+            or current.duplicate_window != config.duplicate_window
+        ):
+            await js.update_stream(config)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer a service owns."""
+
+    durable: str
+    filter_subject: str
+    ack_wait_s: float = 30.0
+    max_ack_pending: int = 1000
+
+
+async def ensure_pull_consumer(
+    js: JetStreamContext, spec: ConsumerSpec
+) -> JetStreamContext.PullSubscription:
+    """Create or update the durable with `add_consumer`, then bind to it.
+
+    `pull_subscribe(durable=...)` silently keeps the config of an existing durable, so a changed
+    filter or ack wait would never take effect; `add_consumer` with a name creates or updates it.
+    """
+    stream = stream_for(spec.filter_subject).name
+    config = js_api.ConsumerConfig(
+        name=spec.durable,
+        durable_name=spec.durable,
+        filter_subject=spec.filter_subject,
+        ack_policy=js_api.AckPolicy.EXPLICIT,
+        deliver_policy=js_api.DeliverPolicy.ALL,
+        ack_wait=spec.ack_wait_s,
+        # Unlimited at the server: the consumer loop decides what is poison (see consumer.py),
+        # so a database outage never exhausts deliveries and loses an event.
+        max_deliver=-1,
+        max_ack_pending=spec.max_ack_pending,
+    )
+    await js.add_consumer(stream, config)
+    return await js.pull_subscribe_bind(durable=spec.durable, stream=stream)
+
+
+def envelope_bytes(event: Envelope) -> bytes:
+    """Wire form of an event."""
+    return event.model_dump_json().encode()
+
+
+async def publish(js: JetStreamContext, event: Envelope, timeout: float = 5.0) -> int:
+    """Publish with `Nats-Msg-Id` = event id so a retried publish is stored once; returns seq."""
+    ack = await js.publish(
+        event.type,
+        envelope_bytes(event),
+        timeout=timeout,
+        headers={"Nats-Msg-Id": event.id},
+    )
+    return int(ack.seq)
+
+
+async def wait_connected(nc: NatsClient, timeout: float) -> bool:
+    """True once the client is connected, False after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not nc.is_connected:
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True

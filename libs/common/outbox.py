@@ -1,0 +1,161 @@
+"""Transactional outbox: events written with the data they describe, then relayed to JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from nats.js import JetStreamContext
+from sqlalchemy import BigInteger, Integer, Table, delete, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from libs.common.db import is_sqlite, transaction
+from libs.common.events import Envelope
+from libs.common.inbox import utcnow
+from libs.common.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Runs in the transaction that deletes published rows, with their event ids.
+PublishedHook = Callable[[AsyncSession, list[str]], Awaitable[None]]
+
+
+class OutboxBase(SQLModel):
+    """Columns of a service's outbox; `seq` orders publication."""
+
+    # sa_type, not sa_column: one Column object cannot belong to two services' outbox tables.
+    seq: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_type=BigInteger().with_variant(Integer, "sqlite"),
+        sa_column_kwargs={"autoincrement": True},
+    )
+    event_id: str = Field(max_length=64, unique=True)
+    subject: str = Field(max_length=256)
+    payload: bytes
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def outbox_row(event: Envelope) -> dict[str, Any]:
+    """Column values of one outbox row."""
+    return {
+        "event_id": event.id,
+        "subject": event.type,
+        "payload": event.model_dump_json().encode(),
+        "created_at": utcnow(),
+    }
+
+
+async def enqueue(session: AsyncSession, table: Table, event: Envelope) -> None:
+    """Add an event to the outbox inside the caller's transaction."""
+    await session.execute(table.insert().values(**outbox_row(event)))
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order with `Nats-Msg-Id`, deleting each after its publish ack."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        table: Table,
+        *,
+        batch: int = 256,
+        interval: float = 1.0,
+        on_published: PublishedHook | None = None,
+        on_published_blocking: Callable[[Connection, list[str]], None] | None = None,
+    ) -> None:
+        self.on_published = on_published
+        # The same hook for the SQLite path, which forgets published rows in a worker thread.
+        self.on_published_blocking = on_published_blocking
+        self.runtime = runtime
+        self.table = table
+        self.batch = batch
+        self.interval = interval
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Publish now rather than at the next tick (call after a commit that enqueued)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Drain on every wake-up and every `interval`; never dies on NATS or database errors."""
+        while not self.runtime.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception as exc:
+                log.warning("outbox relay paused", extra={"reason": type(exc).__name__})
+                await asyncio.sleep(min(self.interval, 0.5))
+
+    async def drain(self) -> int:
+        """Publish everything pending; returns how many events were published."""
+        total = 0
+        while True:
+            published = await self._publish_batch()
+            total += published
+            if published < self.batch:
+                return total
+
+    async def _publish_batch(self) -> int:
+        js, nc = self.runtime.js, self.runtime.nc
+        if js is None or nc is None or not nc.is_connected:
+            return 0
+        t = self.table
+        query = (
+            select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload)
+            .order_by(t.c.seq)
+            .limit(self.batch)
+        )
+        if is_sqlite(str(self.runtime.engine.url)):
+            # One process relays a SQLite outbox: read without holding the single write lock
+            # while waiting for NATS, so submissions keep committing meanwhile.
+            async with self.runtime.sessions() as session:
+                rows = (await session.execute(query)).all()
+            done = await self._publish(js, rows)
+            if done:
+                await self.runtime.write(lambda conn: self._forget_blocking(conn, done))
+            return len(done)
+        async with transaction(self.runtime.sessions) as session:
+            # SKIP LOCKED lets several replicas relay side by side without publishing a row twice.
+            rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
+            done = await self._publish(js, rows)
+            if done:
+                await self._forget(session, done)
+        return len(done)
+
+    async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> list[Any]:
+        """Publish pipelined (all sends before the first ack wait); the acked prefix."""
+        futures = [
+            await js.publish_async(r.subject, r.payload, headers={"Nats-Msg-Id": r.event_id})
+            for r in rows
+        ]
+        done: list[Any] = []
+        for row, future in zip(rows, futures, strict=True):
+            try:
+                await asyncio.wait_for(future, timeout=5.0)
+            except Exception as exc:
+                # Keep order: stop at the first failure; the rest is retried next round.
+                log.warning(
+                    "publish failed", extra={"event_id": row.event_id, "reason": type(exc).__name__}
+                )
+                break
+            done.append(row)
+        return done
+
+    def _forget_blocking(self, conn: Connection, done: list[Any]) -> None:
+        conn.execute(delete(self.table).where(self.table.c.seq.in_([r.seq for r in done])))
+        if self.on_published_blocking is not None:
+            self.on_published_blocking(conn, [r.event_id for r in done])
+
+    async def _forget(self, session: AsyncSession, done: list[Any]) -> None:
+        await session.execute(delete(self.table).where(self.table.c.seq.in_([r.seq for r in done])))
+        if self.on_published is not None:
+            await self.on_published(session, [r.event_id for r in done])

@@ -1,0 +1,216 @@
+"""The incident-report contract shared by the submission client and intake (no plain names)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from libs.common.countries import ISO_3166_ALPHA2
+
+
+class IncidentType(StrEnum):
+    """What happened."""
+
+    DETENTION = "detention"
+    EXTRADITION_REQUEST = "extradition_request"
+    EXTRADITION_DECISION = "extradition_decision"
+    DEPORTATION = "deportation"
+    ENTRY_REFUSAL = "entry_refusal"
+    RESIDENCE_REVOKED = "residence_revoked"
+    TRAVEL_BAN = "travel_ban"
+    ABDUCTION = "abduction"
+    INTERROGATION = "interrogation"
+    THREAT_OR_ATTACK = "threat_or_attack"
+    RELEASE = "release"
+    OTHER = "other"
+
+
+class LegalBasis(StrEnum):
+    """What triggered it."""
+
+    CIS_INTERSTATE_SEARCH = "cis_interstate_search"
+    INTERPOL_RED_NOTICE = "interpol_red_notice"
+    INTERPOL_DIFFUSION = "interpol_diffusion"
+    BILATERAL_REQUEST = "bilateral_request"
+    NATIONAL_SECURITY = "national_security"
+    ADMINISTRATIVE = "administrative"
+    NO_LEGAL_BASIS = "no_legal_basis"
+    UNKNOWN = "unknown"
+
+
+class FacilityKind(StrEnum):
+    """Where it happened."""
+
+    AIRPORT = "airport"
+    BORDER_CROSSING = "border_crossing"
+    POLICE_STATION = "police_station"
+    DETENTION_CENTRE = "detention_centre"
+    COURT = "court"
+    CONSULATE = "consulate"
+    STREET = "street"
+    UNKNOWN = "unknown"
+
+
+class Tlp(StrEnum):
+    """Traffic Light Protocol 2.0 marking."""
+
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+
+class Status(StrEnum):
+    """Where the case stands now."""
+
+    ONGOING = "ongoing"
+    RELEASED = "released"
+    EXTRADITED = "extradited"
+    DEPORTED = "deported"
+    UNKNOWN = "unknown"
+
+
+# C0/C1 control characters other than tab and newline have no place in a report.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _country(value: str) -> str:
+    if value not in ISO_3166_ALPHA2:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+def _not_future(value: date | datetime) -> date | datetime:
+    now = datetime.now(UTC)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a time needs a UTC offset")
+        if value > now + timedelta(minutes=5):  # clock skew between client and server
+            raise ValueError("occurred_at is in the future")
+    elif value > (now + timedelta(hours=14)).date():  # the earliest time zone is UTC+14
+        raise ValueError("occurred_at is in the future")
+    return value
+
+
+Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+Line = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control),
+]
+LongText = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_control)]
+TokenKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+TokenValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
+ClientReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+
+
+class Strict(BaseModel):
+    """Base of every contract model: unknown fields are rejected, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Charge(Strict):
+    """An article of the requesting state's criminal code, e.g. RU CC 207.3."""
+
+    state: Country
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,8}$")] = "CC"
+    article: Annotated[
+        str, StringConstraints(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?(\([0-9a-z]{1,3}\))?$")
+    ]
+
+
+class Place(Strict):
+    """Country, locality and facility kind."""
+
+    country: Country
+    locality: Line | None = None
+    facility_kind: FacilityKind = FacilityKind.UNKNOWN
+
+
+class IdentityToken(Strict):
+    """One OPRF token of a canonical identity key, labelled with its kind and PRF key version."""
+
+    kind: TokenKind
+    version: int = Field(ge=1, le=1_000_000)
+    value: TokenValue
+
+
+class Subject(Strict):
+    """The person concerned: identity tokens and non-identifying attributes only, never a name."""
+
+    tokens: list[IdentityToken] = Field(min_length=1, max_length=16)
+    sex: Literal["female", "male", "unknown"] = "unknown"
+    birth_year_bucket: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{4}$")] | None = (
+        None
+    )
+
+
+class ReportIn(Strict):
+    """An incident report as a partner submits it."""
+
+    client_report_id: ClientReportId
+    incident_type: IncidentType
+    legal_basis: LegalBasis = LegalBasis.UNKNOWN
+    occurred_at: Annotated[date | datetime, AfterValidator(_not_future)]
+    place: Place
+    requesting_state: Country | None = None
+    charges: list[Charge] = Field(default_factory=list, max_length=20)
+    detaining_authority: Line | None = None
+    status: Status = Status.UNKNOWN
+    tlp: Tlp
+    narrative: LongText = ""
+    contact_instructions: Annotated[
+        str, StringConstraints(max_length=2_000), AfterValidator(_no_control)
+    ] = ""
+    subject: Subject
+
+    @model_validator(mode="after")
+    def _plausible_date(self) -> ReportIn:
+        day = (
+            self.occurred_at.date() if isinstance(self.occurred_at, datetime) else self.occurred_at
+        )
+        if day < date(1991, 1, 1):  # before the states this network watches existed
+            raise ValueError("occurred_at is implausibly old")
+        return self
+
+    @property
+    def occurred_precision(self) -> Literal["date", "datetime"]:
+        """Whether the submitter knew the time or only the day."""
+        return "datetime" if isinstance(self.occurred_at, datetime) else "date"
+
+
+class ReportReceived(Strict):
+    """Data of `lifeline.report.received.v1`: routing metadata, tokens and the sealed report."""
+
+    report_id: str
+    partner_id: str
+    client_report_id: ClientReportId
+    incident_type: IncidentType
+    legal_basis: LegalBasis
+    country: Country
+    facility_kind: FacilityKind
+    occurred_at: date | datetime
+    received_at: datetime
+    tlp: Tlp
+    tokens: list[IdentityToken] = Field(max_length=16)
+    # HPKE blob (base64url) sealed to sharing; `info` binds report id and partner id.
+    sealed: str

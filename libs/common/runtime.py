@@ -1,0 +1,154 @@
+"""The resources one service process holds (database, NATS, background tasks) and their life."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from libs.common import db
+from libs.common import nats as natsx
+from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
+from libs.common.settings import ServiceSettings
+from libs.common.web import ReadinessCheck
+
+log = logging.getLogger(__name__)
+
+NatsSetup = Callable[["Runtime"], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass
+class Runtime:
+    """Everything a running service owns; built in the lifespan, closed on shutdown."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    nc: NatsClient | None = None
+    js: JetStreamContext | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    nats_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _sync_engine: Engine | None = None
+
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` as one transaction in a worker thread (see `db.create_sync_engine`)."""
+        if self._sync_engine is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            self._sync_engine = db.create_sync_engine(url)
+        engine = self._sync_engine
+
+        def run() -> T:
+            with engine.begin() as conn:
+                return work(conn)
+
+        async with db.write_lock(self.sessions) or contextlib.nullcontext():
+            return await asyncio.to_thread(run)
+
+    @classmethod
+    async def open(cls, settings: ServiceSettings, migrations: Path) -> Runtime:
+        """Create the engine and bring the schema to head."""
+        engine = db.create_engine(settings.resolved_database_url())
+        await db.migrate(engine, migrations)
+        return cls(settings=settings, engine=engine, sessions=db.session_factory(engine))
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run a background task owned by this runtime; a crash is logged, not swallowed."""
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(_log_crash)
+        self.tasks.append(task)
+        return task
+
+    def start_nats(self, setup: NatsSetup) -> None:
+        """Connect in the background so the HTTP side is up (and honestly not ready) meanwhile."""
+        self.spawn(self._connect_and_setup(setup), "nats-setup")
+
+    async def _connect_and_setup(self, setup: NatsSetup) -> None:
+        delay = 0.2
+        while self.nc is None:
+            try:
+                # Once connected the client reconnects by itself; the first connect does not.
+                self.nc = await natsx.connect(self.settings.nats_url, self.settings.service_name)
+            except Exception as exc:
+                log.warning("nats not reachable, retrying", extra={"reason": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        self.js = self.nc.jetstream()
+        delay = 0.2
+        while not self.stop.is_set():
+            try:
+                await natsx.ensure_streams(self.js, self.settings.stream_replicas)
+                await setup(self)
+                break
+            except Exception as exc:
+                # NATS may be restarting under us: try again rather than run half-wired.
+                log.warning("nats set-up failed, retrying", extra={"reason": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.nats_ready.set()
+
+    async def consume(
+        self,
+        spec: natsx.ConsumerSpec,
+        handler: Handler,
+        dead_letter: DeadLetterSink,
+        batch_handler: BatchHandler | None = None,
+    ) -> None:
+        """Create/update a durable pull consumer and run its loop in the background."""
+        assert self.js is not None
+        sub = await natsx.ensure_pull_consumer(self.js, spec)
+        loop = ConsumerLoop(
+            sub, handler, dead_letter, name=spec.durable, batch_handler=batch_handler
+        )
+        self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """The database answers, and NATS is connected with streams and consumers set up."""
+
+        async def database() -> str | None:
+            try:
+                await asyncio.wait_for(db.ping(self.engine), timeout=2.0)
+            except Exception as exc:
+                return f"unreachable ({type(exc).__name__})"
+            return None
+
+        async def nats() -> str | None:
+            if self.nc is None or not self.nats_ready.is_set():
+                return "connecting"
+            if not self.nc.is_connected:
+                return "disconnected"
+            return None
+
+        return {"database": database, "nats": nats}
+
+    async def close(self) -> None:
+        """Stop background work, drain NATS, dispose the engine."""
+        self.stop.set()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.nc is not None and not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.close(), timeout=2.0)
+        await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+
+
+def _log_crash(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error(
+            "background task crashed", exc_info=task.exception(), extra={"reason": task.get_name()}
+        )

@@ -1,0 +1,37 @@
+"""Settings base shared by every service: built once in `main()`/`create_app()` and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has; each service subclasses it with its own env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "lifeline"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    nats_url: str = "nats://127.0.0.1:4322"
+    # One replica locally; production streams are replicated three times (R3).
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    json_logs: bool = False
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    public_url: str = ""
+
+    def resolved_database_url(self) -> str:
+        """The database URL; by default a SQLite file of this service in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+    def resolved_public_url(self) -> str:
+        """The URL other parts use to reach this service."""
+        return self.public_url or f"http://{self.host}:{self.port}"

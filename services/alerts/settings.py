@@ -1,0 +1,64 @@
+"""Settings of the alerts service (environment variables prefixed `LIFELINE_ALERTS_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from libs.common.auth.scopes import DEFAULT_ISSUER
+from libs.common.settings import ServiceSettings
+
+ENV_PREFIX = "LIFELINE_ALERTS_"
+
+
+class AlertsSettings(ServiceSettings):
+    """Configuration of one alerts process."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    service_name: str = "alerts"
+    port: int = 8103
+    # Access tokens are accepted from this issuer, with keys from `sharing_url`'s JWKS.
+    sharing_url: str = "http://127.0.0.1:8102"
+    token_issuer: str = DEFAULT_ISSUER
+
+    # --- alert delivery (see docs/alerts.md) ---
+    # Where a lawyer opens the report: `{sharing_public_url}/v1/reports/{id}` (default sharing_url).
+    sharing_public_url: str = ""
+    smtp_host: str = ""  # empty: email channel disabled (deliveries fail and are recorded)
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "lifeline-alerts@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password_file: Path | None = None
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # Seconds between webhook/email attempts; the last value repeats until `max_attempts`.
+    retry_schedule_s: str = "1,2,4,8,15,30,60,120,300,600"
+    retry_jitter: float = Field(default=0.2, ge=0, le=0.5)
+    max_attempts: int = Field(default=30, ge=1)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    # Lawyers' webhooks must be https on public addresses unless this is set (tests, a LAN).
+    webhook_allow_private: bool = False
+    delivery_concurrency: int = Field(default=8, ge=1, le=64)
+    delivery_poll_s: float = Field(default=1.0, gt=0)
+    # A claimed delivery whose worker died is retried after this (same webhook-id).
+    delivery_lease_s: float = Field(default=60.0, gt=0)
+    escalation_poll_s: float = Field(default=1.0, gt=0)
+    # Length of the "minute" escalation settings are counted in (tests shrink it).
+    escalation_minute_s: float = Field(default=60.0, gt=0)
+    ack_link_ttl_s: int = Field(default=7 * 86400, ge=60)
+    # Shared by every replica (they must verify each other's ack links); default in data_dir.
+    ack_link_key_file: Path | None = None
+    secrets_key_file: Path | None = None
+
+    def retry_schedule(self) -> tuple[float, ...]:
+        """The retry delays in seconds."""
+        values = tuple(float(v) for v in self.retry_schedule_s.split(",") if v.strip())
+        return values or (1.0,)
+
+    def report_link(self, report_id: str) -> str:
+        """The URL of a report in sharing (the lawyer needs a reports:read grant to open it)."""
+        base = (self.sharing_public_url or self.sharing_url).rstrip("/")
+        return f"{base}/v1/reports/{report_id}"

@@ -1,0 +1,90 @@
+"""Intake routes: parse, call, return."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+
+from libs.common import nats as natsx
+from libs.common.auth.fastapi import require_scopes
+from libs.common.auth.principal import Principal
+from libs.common.auth.scopes import Scope
+from libs.common.errors import Unavailable
+from libs.common.events import SYSTEM_PING, new_event
+from libs.common.reports import ReportIn
+from libs.common.runtime import Runtime
+from services.intake.schemas import Receipt, ReportAccepted
+from services.intake.service import Intake
+
+router = APIRouter()
+
+Submitter = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_SUBMIT))]
+Admin = Annotated[Principal, Depends(require_scopes(Scope.ADMIN))]
+
+
+async def _intake(request: Request) -> Intake:
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+@router.post(
+    "/v1/reports",
+    status_code=202,
+    response_model=ReportAccepted,
+    tags=["reports"],
+    summary="Submit an incident report; 202 when accepted, 200 for a retry of the same one.",
+    responses={200: {"model": ReportAccepted}, 409: {}, 422: {}, 429: {}},
+)
+async def submit_report(
+    report: ReportIn,
+    principal: Submitter,
+    response: Response,
+    intake: Annotated[Intake, Depends(_intake)],
+) -> ReportAccepted:
+    """Validate, seal to sharing and store with its event in one transaction."""
+    report_id, created = await intake.submit(principal, report)
+    if not created:
+        response.status_code = 200
+    return ReportAccepted(report_id=report_id, status="received" if created else "duplicate")
+
+
+@router.get(
+    "/v1/reports/{report_id}/receipt",
+    response_model=Receipt,
+    tags=["reports"],
+    summary="Receipt of one of the caller's own reports: received, published or stored.",
+)
+async def report_receipt(
+    report_id: str, principal: Submitter, intake: Annotated[Intake, Depends(_intake)]
+) -> Receipt:
+    """The progress of a report the caller's partner submitted; 404 for anyone else's."""
+    return Receipt.model_validate(await intake.receipt(principal, report_id[:64]))
+
+
+class PingAccepted(BaseModel):
+    """The id of the ping event that was published."""
+
+    event_id: str
+    stream_seq: int
+
+
+@router.post(
+    "/v1/system/ping",
+    status_code=202,
+    response_model=PingAccepted,
+    tags=["system"],
+    summary="Publish a lifeline.system.ping.v1 event to prove the event wiring end to end.",
+)
+async def ping(request: Request, _: Admin) -> PingAccepted:
+    """Publish one ping event; sharing and alerts record it in their inboxes."""
+    runtime: Runtime = request.app.state.runtime
+    if runtime.js is None or runtime.nc is None or not runtime.nc.is_connected:
+        raise Unavailable("nats is not connected")
+    event = new_event(SYSTEM_PING, "intake", {"note": "ping"})
+    try:
+        seq = await natsx.publish(runtime.js, event, timeout=2.0)
+    except Exception as exc:
+        raise Unavailable("publish failed") from exc
+    return PingAccepted(event_id=event.id, stream_seq=seq)

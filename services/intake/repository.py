@@ -1,0 +1,85 @@
+"""All of intake's SQL (SQLAlchemy Core on the hot path)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.inbox import utcnow
+from services.intake.models import Outbox, Report
+
+REPORTS = Report.__table__  # type: ignore[attr-defined]
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+
+
+async def find_submission(
+    session: AsyncSession, partner_id: str, client_report_id: str
+) -> tuple[str, str] | None:
+    """(report id, content MAC) of an earlier submission with the same client report id."""
+    row = (
+        await session.execute(
+            select(REPORTS.c.report_id, REPORTS.c.content_mac).where(
+                REPORTS.c.partner_id == partner_id,
+                REPORTS.c.client_report_id == client_report_id,
+            )
+        )
+    ).first()
+    return (row.report_id, row.content_mac) if row else None
+
+
+async def receipt(session: AsyncSession, report_id: str, partner_id: str) -> dict[str, Any] | None:
+    """The progress of one report, only if it belongs to this partner."""
+    row = (
+        await session.execute(
+            select(
+                REPORTS.c.report_id,
+                REPORTS.c.client_report_id,
+                REPORTS.c.received_at,
+                REPORTS.c.published_at,
+                REPORTS.c.stored_at,
+            ).where(REPORTS.c.report_id == report_id, REPORTS.c.partner_id == partner_id)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def mark_published(session: AsyncSession, event_ids: Sequence[str]) -> None:
+    """Note the publish ack of these reports' events."""
+    await session.execute(
+        update(REPORTS)
+        .where(REPORTS.c.event_id.in_(event_ids), REPORTS.c.published_at.is_(None))
+        .values(published_at=utcnow())
+    )
+
+
+async def mark_stored(session: AsyncSession, report_id: str, stored_at: datetime) -> None:
+    """Note that sharing has stored the report."""
+    await session.execute(
+        update(REPORTS)
+        .where(REPORTS.c.report_id == report_id, REPORTS.c.stored_at.is_(None))
+        .values(stored_at=stored_at)
+    )
+
+
+def mark_published_blocking(conn: Connection, event_ids: Sequence[str]) -> None:
+    """`mark_published` on a blocking connection (the relay's SQLite path)."""
+    conn.execute(
+        update(REPORTS)
+        .where(REPORTS.c.event_id.in_(event_ids), REPORTS.c.published_at.is_(None))
+        .values(published_at=utcnow())
+    )
+
+
+def mark_stored_blocking(conn: Connection, stored: Sequence[tuple[str, datetime]]) -> None:
+    """`mark_stored_many` on a blocking connection."""
+    conn.execute(
+        update(REPORTS)
+        .where(REPORTS.c.report_id == bindparam("rid"), REPORTS.c.stored_at.is_(None))
+        .values(stored_at=bindparam("sat")),
+        [{"rid": rid, "sat": at} for rid, at in stored],
+    )

@@ -1,0 +1,128 @@
+"""Intake's use cases: accept a report (validated, sealed, stored with its event) and receipts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.auth.principal import Principal
+from libs.common.crypto import hpke
+from libs.common.crypto.encoding import b64u_encode, canonical_json
+from libs.common.errors import Conflict, NotFound, RateLimited
+from libs.common.events import REPORT_RECEIVED, new_event
+from libs.common.inbox import utcnow
+from libs.common.outbox import OutboxRelay
+from libs.common.ratelimit import RateLimiter
+from libs.common.reports import ReportIn, ReportReceived
+from services.intake import repository as repo
+from services.intake.sealing import SealingKey
+from services.intake.writer import BatchWriter
+
+ReceiptStatus = Literal["received", "published", "stored"]
+
+
+@dataclass
+class Intake:
+    """Everything a submission needs, passed in explicitly."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    sealing_key: SealingKey
+    mac_key: bytes
+    limiter: RateLimiter
+    relay: OutboxRelay
+    writer: BatchWriter
+
+    async def submit(self, principal: Principal, report: ReportIn) -> tuple[str, bool]:
+        """(report id, created): a retry with the same content gets the first id back."""
+        wait = self.limiter.take(principal.client_id, time.monotonic())
+        if wait:
+            raise RateLimited(wait)
+        partner = principal.org
+        content = canonical_json(report.model_dump(mode="json"))
+        mac = hmac.new(self.mac_key, partner.encode() + b"\0" + content, hashlib.sha256).hexdigest()
+        # No look-up first: a new report (the common case) costs one write transaction; a
+        # retry is recognised by the unique (partner, client_report_id) key below.
+        key = await self.sealing_key.current()
+        report_id, received_at = str(uuid.uuid4()), utcnow()
+        sealed = hpke.seal(
+            key,
+            _sealed_plaintext(report, report_id, principal, received_at),
+            hpke.report_seal_info(report_id=report_id, partner_id=partner),
+        )
+        data = ReportReceived(
+            report_id=report_id,
+            partner_id=partner,
+            client_report_id=report.client_report_id,
+            incident_type=report.incident_type,
+            legal_basis=report.legal_basis,
+            country=report.place.country,
+            facility_kind=report.place.facility_kind,
+            occurred_at=report.occurred_at,
+            received_at=received_at,
+            tlp=report.tlp,
+            tokens=report.subject.tokens,
+            sealed=b64u_encode(sealed),
+        )
+        event = new_event(REPORT_RECEIVED, "intake", data.model_dump(mode="json"), report_id)
+        row = {
+            "report_id": report_id,
+            "partner_id": partner,
+            "client_id": principal.client_id,
+            "client_report_id": report.client_report_id,
+            "content_mac": mac,
+            "event_id": event.id,
+            "received_at": received_at,
+        }
+        try:
+            await self.writer.write(row, event)
+        except IntegrityError:
+            # A concurrent submission with the same client report id won the race.
+            async with self.sessions() as session:
+                earlier = await repo.find_submission(session, partner, report.client_report_id)
+            if earlier is None:
+                raise
+            return _same_or_conflict(earlier, mac)
+        self.relay.wake()
+        return report_id, True
+
+    async def receipt(self, principal: Principal, report_id: str) -> dict[str, Any]:
+        """Progress of a report of the caller's partner; someone else's is simply not found."""
+        async with self.sessions() as session:
+            row = await repo.receipt(session, report_id, principal.org)
+        if row is None:
+            raise NotFound("no such report")
+        status: ReceiptStatus = "received"
+        if row["stored_at"] is not None:
+            status = "stored"
+        elif row["published_at"] is not None:
+            status = "published"
+        return {**row, "status": status}
+
+
+def _same_or_conflict(earlier: tuple[str, str], mac: str) -> tuple[str, bool]:
+    report_id, earlier_mac = earlier
+    if not hmac.compare_digest(earlier_mac, mac):
+        raise Conflict("client_report_id was already used for a report with other content")
+    return report_id, False
+
+
+def _sealed_plaintext(
+    report: ReportIn, report_id: str, principal: Principal, received_at: datetime
+) -> bytes:
+    return canonical_json(
+        {
+            "report_id": report_id,
+            "partner_id": principal.org,
+            "client_id": principal.client_id,
+            "received_at": received_at.isoformat(),
+            "report": report.model_dump(mode="json"),
+        }
+    )

@@ -1,0 +1,71 @@
+"""Settings of the sharing service (environment variables prefixed `LIFELINE_SHARING_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from libs.common.auth.scopes import DEFAULT_ISSUER, TOKEN_PATH
+from libs.common.settings import ServiceSettings
+
+ENV_PREFIX = "LIFELINE_SHARING_"
+# In the data dir while no administrator exists; `lifeline admin init --data-dir` reads it.
+BOOTSTRAP_SECRET_FILE = "admin-bootstrap-secret"  # noqa: S105 - a file name
+
+
+class SharingSettings(ServiceSettings):
+    """Configuration of one sharing process."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    service_name: str = "sharing"
+    port: int = 8102
+    # Where the intake-sealing HPKE keys live (created with mode 0600 on first start).
+    hpke_key_file: Path | None = None
+
+    # OPRF evaluation per client, in elements (~7 per identity): bulk imports fit in the
+    # burst; the sustained rate bounds how fast a compromised partner can probe a name list.
+    prf_rate_burst: int = Field(default=20_000, ge=4096)
+    prf_rate_per_second: float = Field(default=50.0, gt=0)
+
+    # Access tokens: who signs them (`iss`) and for how long they live (RFC 9068, <= 600 s).
+    token_issuer: str = DEFAULT_ISSUER
+    access_token_lifetime: int = Field(default=300, ge=30, le=600)
+    signing_key_rotate_days: float = Field(default=7.0, gt=0)
+    maintenance_interval_s: float = Field(default=30.0, gt=0)
+
+    # The vault: the local-file KEK provider's file (default under the data directory; keep it
+    # out of the database's backups), and how long a replaced intake-sealing key must stay
+    # before it may be retired (intake caches the public key for 300 s).
+    kek_file: Path | None = None
+    sealing_key_retire_grace_s: float = Field(default=900.0, ge=0)
+
+    def signing_key_file(self) -> Path:
+        """Sharing's token-signing keyring (mode 0600, created on first start)."""
+        return self.data_dir / "keys" / "sharing-signing.json"
+
+    def bootstrap_secret_file(self) -> Path:
+        """Where the one-time admin bootstrap secret waits while there is no administrator."""
+        return self.data_dir / BOOTSTRAP_SECRET_FILE
+
+    def token_endpoint(self) -> str:
+        """The token endpoint URL clients put in their assertions' `aud` (byte for byte)."""
+        return self.resolved_public_url().rstrip("/") + TOKEN_PATH
+
+    def prf_key_file(self) -> Path:
+        """Sharing's OPRF key seeds (mode 0600, created on first start)."""
+        return self.data_dir / "keys" / "sharing-prf.json"
+
+    def resolved_kek_file(self) -> Path:
+        """The vault's KEK file (local-file provider; mode 0600, created on first start)."""
+        return self.kek_file or self.data_dir / "keys" / "sharing-kek.json"
+
+    def delivery_signing_key_file(self) -> Path:
+        """The Ed25519 key that signs sealed deliveries (mode 0600, created on first start)."""
+        return self.data_dir / "keys" / "sharing-delivery-signing.json"
+
+    def resolved_hpke_key_file(self) -> Path:
+        """The sealing-key file, by default under the data directory."""
+        return self.hpke_key_file or self.data_dir / "keys" / "sharing-hpke.json"

@@ -1,0 +1,123 @@
+"""`lifeline up` as a user runs it: ready fast, wired end to end, clean stop, clear failures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.access import bootstrap_admin
+from tests.support.natsd import free_port
+from tests.support.network import lifeline_up, up_command
+
+
+def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with lifeline_up(tmp_path) as net:
+        ready_after = time.monotonic() - started
+        assert ready_after < 10, f"network took {ready_after:.1f} s to be ready"
+        for name in ("intake", "sharing", "alerts"):
+            resp = httpx.get(f"{net.urls[name]}/readyz", timeout=2)
+            assert resp.status_code == 200, (name, resp.text)
+        # The system routes are admin-only: bootstrap the first admin as `admin init` would.
+        headers = asyncio.run(_admin_headers(net.urls["sharing"], net.data_dir))
+        ping = httpx.post(f"{net.urls['intake']}/v1/system/ping", timeout=2, headers=headers)
+        event_id = ping.json()["event_id"]
+        for name in ("sharing", "alerts"):
+            deadline = time.monotonic() + 5
+            url = f"{net.urls[name]}/v1/system/events/{event_id}"
+            while httpx.get(url, headers=headers).status_code != 200:
+                assert time.monotonic() < deadline, f"{name} never saw the ping"
+                time.sleep(0.05)
+        assert (net.data_dir / "sharing.db").exists() and (net.data_dir / "nats").is_dir()
+        net.proc.send_signal(signal.SIGTERM)
+        assert net.proc.wait(timeout=20) == 0
+        # Every child is gone: the ports are free again.
+        for port in net.ports.values():
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", port))
+
+
+async def _admin_headers(sharing: str, data_dir: Path) -> dict[str, str]:
+    async with httpx.AsyncClient(timeout=5) as http:
+        admin = await bootstrap_admin(http, sharing, data_dir)
+        return await admin.headers(http)
+
+
+def test_taken_port_gives_one_clear_line_and_nonzero_exit(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", ports["sharing"]))
+        blocker.listen()
+        result = subprocess.run(
+            up_command(tmp_path / "data", ports), capture_output=True, text=True, timeout=30
+        )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert errors == [
+        f"lifeline: error: port {ports['sharing']} on 127.0.0.1 is taken (sharing): Address already in use"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_nats_that_cannot_start_is_reported(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+    store_blocker = tmp_path / "data" / "nats"
+    store_blocker.parent.mkdir(parents=True)
+    store_blocker.write_text("a file where the JetStream store directory should be")
+    result = subprocess.run(
+        up_command(tmp_path / "data", ports), capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("lifeline: error: nats-server could not start")
+    assert "Traceback" not in result.stderr
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The command lines of `pid`'s child processes, by pid (Linux /proc)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().decode()
+        except (OSError, ValueError, IndexError):
+            continue  # a process that just went away
+    return found
+
+
+def test_a_nats_server_that_dies_is_started_again_and_the_services_reconnect(
+    tmp_path: Path,
+) -> None:
+    with lifeline_up(tmp_path) as net:
+        before = _children(net.proc.pid)
+        services = {pid for pid, cmd in before.items() if "services." in cmd}
+        assert len(services) == 3
+        os.kill(next(pid for pid, cmd in before.items() if "nats-server" in cmd), signal.SIGKILL)
+        not_ready: set[str] = set()
+        deadline = time.monotonic() + 20
+        while True:
+            states = {}
+            for name in ("intake", "sharing", "alerts"):
+                try:
+                    resp = httpx.get(f"{net.urls[name]}/readyz", timeout=2)
+                except httpx.HTTPError:
+                    continue
+                states[name] = resp.status_code
+                if resp.status_code == 503:
+                    assert "nats" in resp.json()["detail"], resp.text
+                    not_ready.add(name)
+            if not_ready and set(states.values()) == {200} and len(states) == 3:
+                break
+            assert time.monotonic() < deadline, f"not back: {states}, 503 seen: {not_ready}"
+            time.sleep(0.05)
+        assert services <= set(_children(net.proc.pid))  # the same processes: none restarted
+        assert "nats-server exited with status -9; starting it again" in net.output()
+        assert net.proc.poll() is None

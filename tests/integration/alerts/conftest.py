@@ -1,0 +1,127 @@
+"""An alerts service on real NATS and a real database, with a receiver and an SMTP server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from nats.aio.client import Client
+
+from libs.common import nats as natsx
+from libs.common.events import Envelope
+from services.alerts.app import create_app
+from services.alerts.settings import AlertsSettings
+from tests.integration.alerts.support import Mailbox, smtp_server
+from tests.support.auth import TestIssuer
+from tests.support.natsd import NatsServer
+from tests.support.servers import serve_app, service_settings
+
+LAWYER_SCOPES = ("watchlist:manage", "alerts:read", "alerts:ack")
+FAST = {
+    "retry_schedule_s": "0.2,0.3,0.5",
+    "retry_jitter": 0.0,
+    "delivery_poll_s": 0.1,
+    "escalation_poll_s": 0.05,
+    "webhook_allow_private": True,
+    "webhook_timeout_s": 2.0,
+    "delivery_lease_s": 5.0,
+    # Escalation settings are minutes; a test that wants escalation shrinks the minute.
+    "escalation_minute_s": 600.0,
+}
+
+
+@dataclass
+class AlertsStack:
+    """What an alerts test touches."""
+
+    url: str
+    app: FastAPI
+    http: httpx.AsyncClient
+    issuer: TestIssuer
+    nc: Client
+    mailbox: Mailbox
+    settings: AlertsSettings
+
+    def headers(
+        self,
+        client_id: str = "lawyer-1",
+        org: str = "bar-1",
+        scopes: tuple[str, ...] = LAWYER_SCOPES,
+    ) -> dict[str, str]:
+        """Authorization for a lawyer client."""
+        token = self.issuer.token(scopes, ["lifeline-alerts"], org=org, client_id=client_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def publish(self, event: Envelope) -> None:
+        """Publish an event as its producer would."""
+        await natsx.publish(self.nc.jetstream(), event)
+
+    async def call(
+        self, method: str, path: str, client_id: str = "lawyer-1", **kw: Any
+    ) -> httpx.Response:
+        """One API call as a lawyer (org bar-1 unless given)."""
+        org = kw.pop("org", "bar-1")
+        scopes = kw.pop("scopes", LAWYER_SCOPES)
+        return await self.http.request(
+            method, path, headers=self.headers(client_id, org, scopes), **kw
+        )
+
+    async def db(self, statement: Any) -> list[Any]:
+        """Rows of a statement against the service's own database."""
+        async with self.app.state.runtime.sessions() as session:
+            return list((await session.execute(statement)).all())
+
+
+@asynccontextmanager
+async def alerts_stack_on(
+    nats_url: str, db_url: str, tmp_path: Path, **overrides: Any
+) -> AsyncIterator[AlertsStack]:
+    """An alerts app with fast schedules, an SMTP server and a NATS client for publishing."""
+    issuer = TestIssuer()
+    async with smtp_server() as (mailbox, smtp_port):
+        settings = service_settings(
+            AlertsSettings,
+            tmp_path / "alerts",
+            nats_url,
+            db_url,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            **{**FAST, **overrides},
+        )
+        nc = await natsx.connect(nats_url, "test-publisher")
+        await natsx.ensure_streams(nc.jetstream())
+        try:
+            async with serve_app(create_app, settings, wait_ready=False) as (url, app):
+                issuer.install(app, "lifeline-alerts")
+                async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+                    stack = AlertsStack(url, app, http, issuer, nc, mailbox, settings)
+                    await _until_consuming(app)
+                    yield stack
+        finally:
+            await nc.close()
+
+
+async def _until_consuming(app: FastAPI) -> None:
+    import asyncio
+
+    runtime = app.state.runtime
+    for _ in range(400):
+        if runtime.nats_ready.is_set():
+            return
+        await asyncio.sleep(0.025)
+    raise RuntimeError("alerts never wired its consumers")
+
+
+@pytest.fixture
+async def stack(
+    nats_server: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> AsyncIterator[AlertsStack]:
+    """The stack on the session's nats-server and a fresh database."""
+    async with alerts_stack_on(nats_server.url, db_url_factory("alerts"), tmp_path) as s:
+        yield s

@@ -1,0 +1,273 @@
+"""The lawyer API: watchlist and profile, scopes, isolation between lawyers, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from libs.common.auth.fastapi import public_routes, undeclared_routes
+from tests.integration.alerts.conftest import AlertsStack
+from tests.integration.alerts.support import tokens_for
+from tests.support.reports import token_value
+
+LEV = tokens_for("Лев Скорякин", "1999-03-14")
+
+
+async def test_every_route_declares_its_scopes_and_only_health_and_ack_links_are_public(
+    stack: AlertsStack,
+) -> None:
+    assert undeclared_routes(stack.app) == []
+    assert public_routes(stack.app) == [
+        "GET /healthz",
+        "GET /readyz",
+        "GET /v1/ack/{token}",
+        "POST /v1/ack/{token}",
+    ]
+
+
+async def test_watchlist_add_is_idempotent_by_label_and_conflicts_on_other_content(
+    stack: AlertsStack,
+) -> None:
+    first = await stack.call(
+        "POST", "/v1/watchlist/entries", json={"label": "client 1", "tokens": LEV}
+    )
+    again = await stack.call(
+        "POST", "/v1/watchlist/entries", json={"label": "client 1", "tokens": LEV}
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] and again.json()["status"] == "unchanged"
+    assert first.json()["token_count"] == 7
+    assert first.json()["rule"]["incident_types"] == sorted(
+        ["detention", "extradition_request", "extradition_decision", "deportation", "abduction"]
+    )
+    other = tokens_for("Anna Petrova", "1987-05-02")
+    clash = await stack.call(
+        "POST", "/v1/watchlist/entries", json={"label": "client 1", "tokens": other}
+    )
+    assert clash.status_code == 409 and clash.json()["error"] == "conflict"
+    replaced = await stack.call(
+        "POST",
+        "/v1/watchlist/entries",
+        json={"label": "client 1", "tokens": other, "replace": True, "rule": {"countries": ["KG"]}},
+    )
+    assert replaced.status_code == 200 and replaced.json()["status"] == "replaced"
+    assert replaced.json()["rule"]["countries"] == ["KG"]
+    listed = (await stack.call("GET", "/v1/watchlist/entries")).json()
+    assert [e["label"] for e in listed["entries"]] == ["client 1"]
+    assert "tokens" not in listed["entries"][0]
+
+    entry_id = first.json()["id"]
+    assert (await stack.call("DELETE", f"/v1/watchlist/entries/{entry_id}")).status_code == 204
+    assert (await stack.call("GET", f"/v1/watchlist/entries/{entry_id}")).status_code == 404
+    # The label is free again once removed.
+    readd = await stack.call(
+        "POST", "/v1/watchlist/entries", json={"label": "client 1", "tokens": LEV}
+    )
+    assert readd.status_code == 201 and readd.json()["id"] != entry_id
+
+
+async def test_lawyers_see_only_their_own_entries_profiles_and_alerts(stack: AlertsStack) -> None:
+    mine = await stack.call(
+        "POST", "/v1/watchlist/entries", json={"label": "client 1", "tokens": LEV}
+    )
+    entry_id = mine.json()["id"]
+    await stack.call("PUT", "/v1/lawyer/profile", json={"email": {"address": "a@example.org"}})
+    other = {"client_id": "lawyer-2", "org": "bar-2"}
+    assert (
+        await stack.call("GET", f"/v1/watchlist/entries/{entry_id}", **other)
+    ).status_code == 404
+    assert (
+        await stack.call("DELETE", f"/v1/watchlist/entries/{entry_id}", **other)
+    ).status_code == 404
+    assert (await stack.call("GET", "/v1/watchlist/entries", **other)).json()["entries"] == []
+    assert (await stack.call("GET", "/v1/lawyer/profile", **other)).json()["contacts"] == []
+    # The same label is another lawyer's own business.
+    theirs = await stack.call(
+        "POST", "/v1/watchlist/entries", json={"label": "client 1", "tokens": LEV}, **other
+    )
+    assert theirs.status_code == 201 and theirs.json()["id"] != entry_id
+    assert (await stack.call("GET", "/v1/alerts/not-an-alert", **other)).status_code == 404
+    assert (await stack.call("POST", "/v1/alerts/not-an-alert/ack", **other)).status_code == 404
+
+
+async def test_scopes_are_enforced(stack: AlertsStack) -> None:
+    body = {"label": "client 1", "tokens": LEV}
+    assert (await stack.http.post("/v1/watchlist/entries", json=body)).status_code == 401
+    reader = {"scopes": ("alerts:read",)}
+    assert (
+        await stack.call("POST", "/v1/watchlist/entries", json=body, **reader)
+    ).status_code == 403
+    assert (await stack.call("GET", "/v1/lawyer/profile", **reader)).status_code == 403
+    assert (await stack.call("POST", "/v1/alerts/x/ack", **reader)).status_code == 403
+    manager = {"scopes": ("watchlist:manage",)}
+    assert (await stack.call("GET", "/v1/alerts", **manager)).status_code == 403
+    submitter = {"scopes": ("reports:submit",)}
+    assert (await stack.call("GET", "/v1/watchlist/entries", **submitter)).status_code == 403
+
+
+BAD_ENTRIES = [
+    ("no tokens", {"label": "c", "tokens": []}, "tokens"),
+    ("unknown field (a name)", {"label": "c", "tokens": LEV, "name": "Lev"}, "name"),
+    ("empty label", {"label": "", "tokens": LEV}, "label"),
+    ("control char", {"label": "c\x1b[31m", "tokens": LEV}, "label"),
+    ("long label", {"label": "x" * 201, "tokens": LEV}, "label"),
+    (
+        "random token kind",
+        {"label": "c", "tokens": [{"kind": "full_dob", "version": 1, "value": token_value()}]},
+        "tokens",
+    ),
+    (
+        "short value",
+        {"label": "c", "tokens": [{"kind": "name_dob", "version": 1, "value": "A" * 20}]},
+        "tokens",
+    ),
+    (
+        "bad incident type",
+        {"label": "c", "tokens": LEV, "rule": {"incident_types": ["arrest"]}},
+        "rule.incident_types.0",
+    ),
+    (
+        "bad country",
+        {"label": "c", "tokens": LEV, "rule": {"countries": ["XX"]}},
+        "rule.countries.0",
+    ),
+    ("too many tokens", {"label": "c", "tokens": LEV * 5}, "tokens"),
+]
+
+
+@pytest.mark.parametrize(("label", "body", "field"), BAD_ENTRIES, ids=[c[0] for c in BAD_ENTRIES])
+async def test_bad_watchlist_entries_are_refused_naming_the_field(
+    stack: AlertsStack, label: str, body: dict[str, object], field: str
+) -> None:
+    resp = await stack.call("POST", "/v1/watchlist/entries", json=body)
+    assert resp.status_code == 422, (label, resp.text)
+    answer = resp.json()
+    assert answer["error"] == "invalid_input"
+    assert any(f["path"] == field or f["path"].startswith(field) for f in answer["fields"]), answer
+    assert (await stack.call("GET", "/v1/watchlist/entries")).json()["entries"] == []
+
+
+BAD_PROFILES = [
+    ("nothing", {}, "webhook"),
+    ("not a url", {"webhook": {"url": "javascript:alert(1)"}}, "webhook.url"),
+    ("credentials in url", {"webhook": {"url": "https://u:p@example.org/h"}}, "webhook.url"),
+    (
+        "bad secret",
+        {"webhook": {"url": "https://example.org/h", "secret": "hunter2"}},
+        "webhook.secret",
+    ),
+    ("bad email", {"email": {"address": "not-an-address"}}, "email.address"),
+    (
+        "not a pgp key",
+        {"email": {"address": "a@example.org", "pgp_public_key": "hello"}},
+        "email.pgp_public_key",
+    ),
+    (
+        "backup bad address",
+        {
+            "email": {"address": "a@example.org"},
+            "backup_contacts": [{"channel": "email", "address": "nope"}],
+        },
+        "backup_contacts.0.address",
+    ),
+    (
+        "secret on email",
+        {
+            "email": {"address": "a@example.org"},
+            "backup_contacts": [
+                {"channel": "email", "address": "b@example.org", "secret": "whsec_" + "A" * 40}
+            ],
+        },
+        "backup_contacts.0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "body", "field"), BAD_PROFILES, ids=[c[0] for c in BAD_PROFILES])
+async def test_bad_profiles_are_refused_naming_the_field(
+    stack: AlertsStack, label: str, body: dict[str, object], field: str
+) -> None:
+    resp = await stack.call("PUT", "/v1/lawyer/profile", json=body)
+    assert resp.status_code == 422, (label, resp.text)
+    assert any(f["path"].startswith(field) for f in resp.json()["fields"]), resp.json()
+
+
+async def test_private_webhook_targets_are_refused_unless_allowed(
+    nats_server,
+    db_url_factory,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.integration.alerts.conftest import alerts_stack_on
+
+    async with alerts_stack_on(
+        nats_server.url, db_url_factory("strict"), tmp_path, webhook_allow_private=False
+    ) as strict:
+        for url in (
+            "http://example.org/h",
+            "https://127.0.0.1/h",
+            "https://10.1.2.3/h",
+            "https://localhost/h",
+            "https://[::1]/h",
+            "https://169.254.169.254/latest",
+        ):
+            resp = await strict.call("PUT", "/v1/lawyer/profile", json={"webhook": {"url": url}})
+            assert resp.status_code == 422, url
+        ok = await strict.call(
+            "PUT",
+            "/v1/lawyer/profile",
+            json={"webhook": {"url": "https://hooks.example.org/lifeline"}},
+        )
+        assert ok.status_code == 200
+
+
+async def test_profile_keeps_secrets_unless_rotated_and_supplied_secrets_are_not_echoed(
+    stack: AlertsStack,
+) -> None:
+    url = "http://127.0.0.1:9/hook"
+    first = (await stack.call("PUT", "/v1/lawyer/profile", json={"webhook": {"url": url}})).json()
+    assert len(first["new_secrets"]) == 1
+    same = (await stack.call("PUT", "/v1/lawyer/profile", json={"webhook": {"url": url}})).json()
+    assert same["new_secrets"] == {} and same["contacts"][0]["id"] == first["contacts"][0]["id"]
+    rotated = (
+        await stack.call(
+            "PUT", "/v1/lawyer/profile", json={"webhook": {"url": url, "rotate_secret": True}}
+        )
+    ).json()
+    assert set(rotated["new_secrets"]) == {first["contacts"][0]["id"]}
+    assert rotated["new_secrets"] != first["new_secrets"]
+    mine = "whsec_" + "QUJD" * 10
+    supplied = await stack.call(
+        "PUT",
+        "/v1/lawyer/profile",
+        json={
+            "webhook": {"url": url, "secret": mine},
+            "email": {"address": "lawyer@example.org"},
+            "backup_contacts": [
+                {"channel": "email", "address": "colleague@example.org", "name": "Anna"}
+            ],
+        },
+    )
+    assert supplied.status_code == 200 and mine not in supplied.text
+    roles = sorted((c["role"], c["channel"]) for c in supplied.json()["contacts"])
+    assert roles == [("backup", "email"), ("primary", "webhook"), ("secondary", "email")]
+
+
+async def test_organisation_escalation_settings_are_per_organisation(stack: AlertsStack) -> None:
+    default = (await stack.call("GET", "/v1/organisation/escalation")).json()
+    assert (default["escalate_after_minutes"], default["duty_after_minutes"]) == (10, 30)
+    body = {
+        "escalate_after_minutes": 5,
+        "duty_after_minutes": 15,
+        "repeat_every_minutes": 10,
+        "max_repeats": 3,
+        "duty_contacts": [{"channel": "email", "address": "duty@bar.example", "name": "Duty desk"}],
+    }
+    put = await stack.call("PUT", "/v1/organisation/escalation", json=body)
+    assert put.status_code == 200 and put.json()["duty_contacts"][0]["name"] == "Duty desk"
+    colleague = await stack.call("GET", "/v1/organisation/escalation", client_id="lawyer-3")
+    assert colleague.json()["escalate_after_minutes"] == 5
+    elsewhere = await stack.call("GET", "/v1/organisation/escalation", client_id="x", org="bar-9")
+    assert (
+        elsewhere.json()["escalate_after_minutes"] == 10 and elsewhere.json()["duty_contacts"] == []
+    )
+    bad = await stack.call("PUT", "/v1/organisation/escalation", json={**body, "max_repeats": -1})
+    assert bad.status_code == 422

@@ -1,0 +1,119 @@
+"""A webhook pinned to a checked address still proves, over real TLS, that it reached the name."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from services.alerts.webhook import pinned
+
+
+def _self_signed(name: str, folder: Path) -> tuple[Path, Path]:
+    """A certificate for DNS name `name` (its own CA) and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / f"{name}.crt", folder / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@asynccontextmanager
+async def _tls_receiver(certs: dict[str, tuple[Path, Path]], seen: list[str]) -> AsyncIterator[int]:
+    """HTTPS on 127.0.0.1, a certificate per TLS name (the first is the default); answers 204.
+
+    `seen` gets `tls <name>` for each handshake and `host <value>` for each request.
+    """
+    contexts = {}
+    for name, (cert, key) in certs.items():
+        contexts[name] = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        contexts[name].load_cert_chain(cert, key)
+
+    def choose(sslobj: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
+        seen.append(f"tls {name}")
+        if name in contexts:
+            sslobj.context = contexts[name]
+
+    default = next(iter(contexts.values()))
+    default.sni_callback = choose  # type: ignore[assignment]
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:  # keep-alive: a client may send more requests on this connection
+                head = (await reader.readuntil(b"\r\n\r\n")).decode()
+                seen.extend(
+                    "host " + line.split(":", 1)[1].strip()
+                    for line in head.split("\r\n")
+                    if line.lower().startswith("host:")
+                )
+                writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass  # the client hung up, or refused our certificate mid-handshake
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=default)
+    async with server:
+        yield server.sockets[0].getsockname()[1]
+
+
+async def _post(http: httpx.AsyncClient, name: str, port: int) -> httpx.Response:
+    url, headers, extensions = pinned(f"https://{name}:{port}/hook", "127.0.0.1")
+    return await http.post(url, content=b"{}", headers=headers, extensions=extensions)
+
+
+async def test_a_pinned_request_checks_the_certificate_against_the_url_name(
+    tmp_path: Path,
+) -> None:
+    names = ("hooks.example.org", "elsewhere.example.org")
+    certs = {name: _self_signed(name, tmp_path) for name in names}
+    trust = ssl.create_default_context()
+    for cert, _ in certs.values():
+        trust.load_verify_locations(cafile=str(cert))
+    async with httpx.AsyncClient(verify=trust) as http:
+        seen: list[str] = []
+        async with _tls_receiver(certs, seen) as port:
+            # Two names on one address (a CDN, say): each request has a handshake of its own.
+            assert (await _post(http, names[0], port)).status_code == 204
+            assert (await _post(http, names[1], port)).status_code == 204
+            assert seen == [
+                f"tls {names[0]}",
+                f"host {names[0]}:{port}",
+                f"tls {names[1]}",
+                f"host {names[1]}:{port}",
+            ]
+        # The address serving another name's certificate, trusted as it is, is refused.
+        async with _tls_receiver({names[1]: certs[names[1]]}, seen) as port:
+            with pytest.raises(httpx.ConnectError, match=r"(?i)hostname|certificate"):
+                await _post(http, names[0], port)

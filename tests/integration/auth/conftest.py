@@ -1,0 +1,138 @@
+"""Real sharing (and intake, alerts) on real NATS and a real database, with a bootstrapped admin."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.common import db
+from services.alerts.app import create_app as alerts_app
+from services.alerts.settings import AlertsSettings
+from services.intake.app import create_app as intake_app
+from services.intake.settings import IntakeSettings
+from services.sharing.app import create_app as sharing_app
+from services.sharing.settings import SharingSettings
+from tests.support.access import Client, admin_call, bootstrap_admin, register_client
+from tests.support.natsd import NatsServer, free_port
+from tests.support.servers import serve_app
+
+
+@dataclass
+class Sharing:
+    """A running sharing, an HTTP client, the first admin and a way into its database."""
+
+    url: str
+    app: FastAPI
+    http: httpx.AsyncClient
+    admin: Client
+    settings: SharingSettings
+    engine: AsyncEngine
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def admin_call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One admin API call with a fresh admin token."""
+        return await admin_call(self.http, self.admin, method, path, **kwargs)
+
+    async def client(self, *scopes: str, **kwargs: Any) -> Client:
+        """A new registered client (of a new partner unless `partner_id` is given)."""
+        return await register_client(self.http, self.admin, scopes, **kwargs)
+
+    async def sql(self, statement: str, **params: Any) -> None:
+        """Change the database behind the service's back (tamper, delete)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(text(statement), params)
+
+
+def sharing_settings(tmp_path: Path, nats_url: str, db_url: str, **extra: Any) -> SharingSettings:
+    """Settings of a sharing whose data dir and port survive a restart of the test's sharing."""
+    return SharingSettings(
+        data_dir=tmp_path / "sharing",
+        nats_url=nats_url,
+        database_url=db_url,
+        port=free_port(),
+        **extra,
+    )
+
+
+@asynccontextmanager
+async def running_sharing(
+    settings: SharingSettings, http: httpx.AsyncClient, admin: Client | None = None
+) -> AsyncIterator[Sharing]:
+    """Serve sharing; bootstrap its first admin unless one is given (a restart)."""
+    engine = db.create_engine(settings.resolved_database_url())
+    try:
+        async with serve_app(sharing_app, settings) as (url, app):
+            if admin is None:
+                admin = await bootstrap_admin(http, url, settings.data_dir)
+            yield Sharing(url, app, http, admin, settings, engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def sharing(
+    nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
+) -> AsyncIterator[Sharing]:
+    """A sharing with its first admin, on the session's NATS and the parametrised database."""
+    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"))
+    async with httpx.AsyncClient(timeout=10) as http, running_sharing(settings, http) as s:
+        yield s
+
+
+@dataclass
+class Network:
+    """Sharing plus intake and alerts verifying its tokens."""
+
+    sharing: Sharing
+    urls: dict[str, str]
+    apps: dict[str, FastAPI]
+
+
+@asynccontextmanager
+async def services_for(
+    sharing: Sharing,
+    nats_url: str,
+    db_url_factory: Callable[[str], str],
+    tmp_path: Path,
+    tag: str = "",
+) -> AsyncIterator[tuple[dict[str, str], dict[str, FastAPI]]]:
+    """An intake and an alerts trusting `sharing`'s tokens (a fresh pair per `tag`)."""
+    common = {"nats_url": nats_url, "sharing_url": sharing.url}
+    i_set = IntakeSettings(
+        data_dir=tmp_path / f"intake{tag}",
+        database_url=db_url_factory(f"intake{tag}"),
+        port=free_port(),
+        **common,
+    )
+    a_set = AlertsSettings(
+        data_dir=tmp_path / f"alerts{tag}",
+        database_url=db_url_factory(f"alerts{tag}"),
+        port=free_port(),
+        **common,
+    )
+    async with (
+        serve_app(intake_app, i_set) as (intake, i_app),
+        serve_app(alerts_app, a_set) as (alerts, a_app),
+    ):
+        yield (
+            {"sharing": sharing.url, "intake": intake, "alerts": alerts},
+            {"sharing": sharing.app, "intake": i_app, "alerts": a_app},
+        )
+
+
+@pytest.fixture
+async def network(
+    sharing: Sharing, nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
+) -> AsyncIterator[Network]:
+    """Sharing, intake and alerts on one NATS."""
+    async with services_for(sharing, nats_server.url, db_url_factory, tmp_path) as (urls, apps):
+        yield Network(sharing, urls, apps)

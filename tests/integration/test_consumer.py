@@ -1,0 +1,134 @@
+"""The consumer loop against a real nats-server: poison, transient failures, duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from nats.aio.client import Client
+from sqlalchemy.exc import OperationalError
+
+from libs.common import nats as natsx
+from libs.common.consumer import ConsumerLoop, DeadLetter, PermanentError
+from libs.common.events import Envelope, new_event
+from tests.support.natsd import NatsServer
+
+
+@pytest.fixture
+async def nc(nats_server: NatsServer) -> AsyncIterator[Client]:
+    client = await natsx.connect(nats_server.url, "test")
+    await natsx.ensure_streams(client.jetstream())
+    yield client
+    await client.close()
+
+
+class Recorder:
+    """Collects what the loop handled and dead-lettered."""
+
+    def __init__(self) -> None:
+        self.handled: list[str] = []
+        self.dead: list[DeadLetter] = []
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        self.dead.append(letter)
+
+
+async def _run(nc: Client, subject: str, handler, rec: Recorder, until) -> None:  # type: ignore[no-untyped-def]
+    js = nc.jetstream()
+    sub = await natsx.ensure_pull_consumer(
+        js, natsx.ConsumerSpec(durable=f"t-{uuid.uuid4().hex[:8]}", filter_subject=subject)
+    )
+    loop = ConsumerLoop(
+        sub,
+        handler,
+        rec.dead_letter,
+        name="t",
+        fetch_timeout=0.2,
+        nak_delays=(0.05,),
+        poison_after=3,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    try:
+        for _ in range(200):
+            if until():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=3)
+
+
+def _subject() -> str:
+    return f"lifeline.system.test{uuid.uuid4().hex[:8]}.v1"
+
+
+async def test_invalid_and_poison_messages_are_dead_lettered_and_later_ones_flow(
+    nc: Client,
+) -> None:
+    subject, rec = _subject(), Recorder()
+    js = nc.jetstream()
+    await js.publish(subject, b"{not json")
+    poison = new_event(subject, "test", {"crash": True})
+    good = new_event(subject, "test", {"crash": False})
+    for event in (poison, good):
+        await natsx.publish(js, event)
+
+    async def handler(event: Envelope) -> None:
+        if event.data["crash"]:
+            raise ValueError("handler bug")
+        rec.handled.append(event.id)
+
+    await _run(nc, subject, handler, rec, until=lambda: len(rec.dead) == 2 and rec.handled)
+    assert rec.handled == [good.id]
+    reasons = {d.event_id: d.reason for d in rec.dead}
+    assert reasons == {None: "invalid_envelope", poison.id: "handler:ValueError"}
+
+
+async def test_permanent_error_dead_letters_at_once(nc: Client) -> None:
+    subject, rec = _subject(), Recorder()
+    event = new_event(subject, "test", {})
+    await natsx.publish(nc.jetstream(), event)
+    calls = 0
+
+    async def handler(_: Envelope) -> None:
+        nonlocal calls
+        calls += 1
+        raise PermanentError("contract")
+
+    await _run(nc, subject, handler, rec, until=lambda: bool(rec.dead))
+    assert calls == 1
+    assert rec.dead[0].reason == "permanent:contract"
+
+
+async def test_transient_failures_retry_past_the_poison_limit_and_never_dead_letter(
+    nc: Client,
+) -> None:
+    subject, rec = _subject(), Recorder()
+    event = new_event(subject, "test", {})
+    await natsx.publish(nc.jetstream(), event)
+    failures = 0
+
+    async def handler(e: Envelope) -> None:
+        nonlocal failures
+        if failures < 6:  # twice the poison limit: a database outage is not poison
+            failures += 1
+            raise OperationalError("SELECT 1", {}, Exception("database is down"))
+        rec.handled.append(e.id)
+
+    await _run(nc, subject, handler, rec, until=lambda: bool(rec.handled))
+    assert rec.handled == [event.id]
+    assert rec.dead == []
+
+
+async def test_republishing_the_same_event_id_is_stored_once(nc: Client) -> None:
+    subject = _subject()
+    js = nc.jetstream()
+    event = new_event(subject, "test", {})
+    first = await natsx.publish(js, event)
+    second = await natsx.publish(js, event)
+    assert first == second
+    info = await js.stream_info("LIFELINE_SYSTEM", subjects_filter=subject)
+    assert info.state.subjects == {subject: 1}

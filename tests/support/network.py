@@ -1,0 +1,89 @@
+"""Start the whole network exactly as a user does (`lifeline up`, a subprocess) for e2e tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.natsd import free_port
+
+LIFELINE = str(Path(sys.executable).parent / "lifeline")
+
+
+@dataclass
+class RunningNetwork:
+    """A `lifeline up` process and where its parts listen."""
+
+    proc: subprocess.Popen[bytes]
+    urls: dict[str, str]
+    data_dir: Path
+    log: Path
+    ports: dict[str, int]
+
+    def output(self) -> str:
+        """Everything the network printed so far."""
+        return self.log.read_text(errors="replace")
+
+
+def up_command(data_dir: Path, ports: dict[str, int]) -> list[str]:
+    """The argv of `lifeline up` on the given ports."""
+    return [
+        LIFELINE,
+        "up",
+        "--json-logs",
+        "--data-dir",
+        str(data_dir),
+        "--nats-port",
+        str(ports["nats"]),
+        "--intake-port",
+        str(ports["intake"]),
+        "--sharing-port",
+        str(ports["sharing"]),
+        "--alerts-port",
+        str(ports["alerts"]),
+    ]
+
+
+@contextmanager
+def lifeline_up(
+    tmp: Path, timeout: float = 30.0, env: dict[str, str] | None = None
+) -> Iterator[RunningNetwork]:
+    """Run `lifeline up` (with extra `env` settings) until its JSON ready line; SIGTERM it after."""
+    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+    data_dir, log = tmp / "data", tmp / "network.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            up_command(data_dir, ports),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+    net = RunningNetwork(proc, {}, data_dir, log, ports)
+    try:
+        deadline = time.monotonic() + timeout
+        while not net.urls:
+            if proc.poll() is not None:
+                raise RuntimeError(f"lifeline up exited {proc.returncode}:\n{net.output()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"lifeline up not ready in {timeout} s:\n{net.output()}")
+            for line in net.output().splitlines():
+                if line.startswith('{"event": "ready"'):
+                    net.urls = json.loads(line)["urls"]
+            time.sleep(0.05)
+        yield net
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise

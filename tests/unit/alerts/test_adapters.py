@@ -1,0 +1,199 @@
+"""Signing, links, secrets, message texts and webhook targets, checked without network I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from libs.common.errors import InvalidInput, LifelineError
+from services.alerts.keys import AckLinks, LinkExpired, SecretBox
+from services.alerts.messages import AlertView, email_subject, email_text, payload_bytes
+from services.alerts.webhook import (
+    SendResult,
+    WebhookSender,
+    check_url,
+    generate_secret,
+    pinned,
+    sign,
+)
+
+VIEW = AlertView(
+    alert_id="a-1",
+    label="client 12",
+    priority="highest",
+    decision="strong",
+    reason="whole name and full date of birth agree",
+    agreed="name,name_dob",
+    incident_type="detention",
+    legal_basis="cis_interstate_search",
+    country="KG",
+    facility_kind="airport",
+    occurred_at="2026-11-20T06:40:00+06:00",
+    report_id="r-1",
+    report_count=1,
+    report_url="https://sharing.example/v1/reports/r-1",
+    ack_url="https://alerts.example/v1/ack/t",
+    kind="alert",
+    step=0,
+    role="primary",
+)
+
+
+def test_signatures_verify_with_the_standardwebhooks_library() -> None:
+    secret = generate_secret()
+    now = datetime.now(UTC)
+    body = payload_bytes(VIEW, now)
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": sign(secret, "msg_1", int(now.timestamp()), body),
+    }
+    assert Webhook(secret).verify(body, headers)["data"]["alert_id"] == "a-1"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(generate_secret()).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body.replace(b"client 12", b"client 13"), headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, {**headers, "webhook-id": "msg_2"})
+
+
+def test_payload_carries_what_the_lawyer_needs_and_no_name() -> None:
+    data = json.loads(payload_bytes(VIEW, datetime.now(UTC)))
+    assert data["type"] == "alert.created"
+    assert set(data["data"]) >= {
+        "alert_id", "label", "priority", "match", "incident_type", "legal_basis", "country",
+        "facility_kind", "occurred_at", "report_url", "ack_url",
+    }  # fmt: skip
+    assert data["data"]["match"] == {
+        "strength": "strong",
+        "reason": VIEW.reason,
+        "agreed": ["name", "name_dob"],
+    }
+
+
+def test_plain_email_is_minimal_and_encrypted_email_says_more() -> None:
+    assert email_subject(VIEW) == "Lifeline alert — action needed"
+    plain = email_text(VIEW, encrypted=False)
+    assert "client 12" not in plain and "KG" not in plain and VIEW.ack_url in plain
+    secret = email_text(VIEW, encrypted=True)
+    assert "client 12" in secret and "cis_interstate_search" in secret
+
+
+def test_a_withdrawal_says_so_with_nothing_to_open_or_acknowledge() -> None:
+    view = dataclasses.replace(VIEW, kind="withdrawal", step=1_001)
+    data = json.loads(payload_bytes(view, datetime.now(UTC)))
+    assert data["type"] == "alert.withdrawn"
+    assert data["data"]["report_url"] is None and data["data"]["ack_url"] is None
+    assert email_subject(view) == "Lifeline alert — withdrawn"
+    for encrypted in (False, True):
+        text = email_text(view, encrypted=encrypted)
+        assert "withdrawn" in text and "a-1" in text
+        assert VIEW.ack_url not in text and VIEW.report_url not in text and "KG" not in text
+
+
+def test_ack_links_are_signed_bound_and_expire() -> None:
+    links = AckLinks(os.urandom(32), ttl_s=60)
+    token = links.make("alert-1", "contact-1", now=1000)
+    assert links.verify(token, now=1059) == ("alert-1", "contact-1")
+    with pytest.raises(LinkExpired):
+        links.verify(token, now=1061)
+    head, _, mac = token.partition(".")
+    forged = links.make("alert-2", "contact-1", now=1000).partition(".")[0] + "." + mac
+    for bad in (forged, token + "x", "garbage", "", head):
+        with pytest.raises(InvalidInput):
+            links.verify(bad, now=1000)
+    with pytest.raises(InvalidInput):
+        AckLinks(os.urandom(32), ttl_s=60).verify(token, now=1000)
+
+
+def test_webhook_secrets_at_rest_are_bound_to_their_contact() -> None:
+    box = SecretBox(os.urandom(32))
+    blob = box.seal("c1", "whsec_abc")
+    assert b"whsec" not in blob and box.open("c1", blob) == "whsec_abc"
+    with pytest.raises(LifelineError):
+        box.open("c2", blob)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example.org/x",
+        "https://127.0.0.1/x",
+        "https://10.0.0.5/x",
+        "https://192.168.1.1/x",
+        "https://[::1]/x",
+        "https://[fd00::1]/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://localhost/x",
+        "https://db.internal/x",
+    ],
+)
+def test_private_webhook_targets_are_refused(url: str) -> None:
+    with pytest.raises(InvalidInput):
+        check_url(url, allow_private=False)
+    check_url(url, allow_private=True)
+
+
+def test_public_https_webhooks_are_accepted() -> None:
+    check_url("https://hooks.example.org/lifeline", allow_private=False)
+    check_url("https://8.8.8.8/hook", allow_private=False)
+
+
+class _Rebinding:
+    """A DNS answer that turns into an inside address after the first lookup."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers, self.calls = list(answers), 0
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.calls += 1
+        return self.answers[min(self.calls, len(self.answers)) - 1]
+
+
+async def _send(resolver: _Rebinding, url: str) -> tuple[SendResult, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
+        sender = WebhookSender(http, allow_private=False, resolver=resolver)
+        result = await sender.send(url, generate_secret(), "msg-1", b"{}", datetime.now(UTC))
+    return result, seen
+
+
+async def test_a_webhook_goes_to_the_address_that_was_checked() -> None:
+    resolver = _Rebinding(["93.184.215.14"], ["127.0.0.1"])
+    result, (request,) = await _send(resolver, "https://hooks.example.org:8443/lifeline?x=1")
+    assert result.outcome == "delivered" and resolver.calls == 1
+    assert str(request.url) == "https://93.184.215.14:8443/lifeline?x=1"
+    assert request.headers["host"] == "hooks.example.org:8443"
+    assert request.headers["connection"] == "close"  # no pooled TLS session of another name
+    assert request.extensions["sni_hostname"] == "hooks.example.org"
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [(["93.184.215.14", "10.0.0.7"], "private_target"), ([], "dns_failure")],
+)
+async def test_a_webhook_name_with_an_inside_or_no_address_is_not_called(
+    answer: list[str], error: str
+) -> None:
+    result, seen = await _send(_Rebinding(answer), "https://hooks.example.org/lifeline")
+    assert (result.outcome, result.error, seen) == ("retry", error, [])
+
+
+def test_pinning_keeps_port_path_and_brackets_ipv6() -> None:
+    url, headers, extensions = pinned("https://hooks.example.org/a/b?c=d", "2606:4700::1")
+    assert url == "https://[2606:4700::1]/a/b?c=d"
+    assert headers == {"host": "hooks.example.org", "connection": "close"}
+    assert extensions == {"sni_hostname": "hooks.example.org"}
+    url, headers, _ = pinned("https://u:p@hooks.example.org:8443/h", "93.184.215.14")
+    assert (url, headers["host"]) == ("https://u:p@93.184.215.14:8443/h", "hooks.example.org:8443")

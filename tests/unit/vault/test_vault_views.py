@@ -1,0 +1,104 @@
+"""Read-side rules: the reader's role, what a view shows, search on visible fields, the cursor."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from libs.common.auth.principal import Principal
+from libs.common.errors import InvalidInput
+from services.sharing.policy import CATALOGUE, FIELDS, Decision
+from services.sharing.repository_vault import Search, from_us, to_us
+from services.sharing.vault_views import (
+    decode_cursor,
+    encode_cursor,
+    reader_of,
+    report_view,
+    role_of,
+    search_allowed,
+    tombstone_view,
+    validate_dates,
+)
+
+
+def _principal(*scopes: str) -> Principal:
+    return Principal("cli_1", "ptn_b", frozenset(scopes), "j", 0, 0, "iss", ("aud",), "k", "s")
+
+
+def _row(**kw: object) -> SimpleNamespace:
+    base: dict[str, object] = {
+        "report_id": "r-1",
+        "partner_id": "ptn_a",
+        "client_report_id": "case-1",
+        "received_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "stored_at": datetime(2026, 1, 1, 0, 0, 1),  # SQLite hands back naive UTC
+        "updated_us": to_us(datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)),
+        "erased_at": None,
+    }
+    return SimpleNamespace(**(base | kw))
+
+
+@pytest.mark.parametrize(
+    ("scopes", "role"),
+    [
+        (("reports:read",), "analyst"),
+        (("reports:read", "watchlist:manage"), "lawyer"),
+        (("reports:read", "alerts:read"), "lawyer"),
+        (("reports:read", "alerts:ack"), "lawyer"),
+        (("reports:read", "admin"), "analyst"),
+    ],
+)
+def test_the_role_follows_the_clients_scopes(scopes: tuple[str, ...], role: str) -> None:
+    assert role_of(_principal(*scopes)) == role
+    assert reader_of(_principal(*scopes)).partner == "ptn_b"
+
+
+def test_a_view_has_permitted_fields_only_and_names_the_withheld() -> None:
+    decision = Decision(visible=True, fields=frozenset({"place.country", "incident_type"}))
+    view = report_view(_row(), decision, {"incident_type": "detention", "place.country": "KG"})
+    assert view["report"] == {"incident_type": "detention", "place": {"country": "KG"}}
+    assert view["withheld"] == [f for f in FIELDS if f not in decision.fields]
+    assert "client_report_id" not in view and view["submitter"] is False
+    assert view["stored_at"] == "2026-01-01T00:00:01+00:00"
+    own = Decision(visible=True, fields=CATALOGUE, submitter=True)
+    assert report_view(_row(), own, {})["client_report_id"] == "case-1"
+    gone = tombstone_view(_row(erased_at=datetime(2026, 2, 1)))
+    assert gone["erased_at"] == "2026-02-01T00:00:00+00:00" and "report" not in gone
+
+
+def test_filters_only_match_where_their_field_is_visible() -> None:
+    only_type = Decision(visible=True, fields=frozenset({"incident_type"}))
+    assert search_allowed(Search(), only_type)
+    assert search_allowed(Search(incident_type="detention"), only_type)
+    assert not search_allowed(Search(country="KG"), only_type)
+    assert not search_allowed(Search(legal_basis="unknown"), only_type)
+    assert not search_allowed(Search(occurred_from=date(2026, 1, 1)), only_type)
+    assert search_allowed(
+        Search(occurred_to=date(2026, 1, 1)), Decision(True, frozenset({"occurred_at"}))
+    )
+
+
+def test_cursors_round_trip_and_junk_is_a_422() -> None:
+    for pos in ((0, ""), (1_767_225_600_000_000, "0b7f1c9e-5a4e-4a53-9d2b-1f6f0c2b9a11")):
+        assert decode_cursor(encode_cursor(pos)) == pos
+    for bad in (
+        "",
+        "x",
+        "v1:1:a",
+        encode_cursor((1, "a")) + "A",
+        "A" * 200,
+        "djE6LTE6YQ",
+        "djE6MTph/w",
+    ):
+        with pytest.raises(InvalidInput):
+            decode_cursor(bad)
+
+
+def test_microsecond_stamps_are_exact() -> None:
+    moment = datetime(2026, 11, 20, 6, 40, 0, 123457, tzinfo=UTC)
+    assert from_us(to_us(moment)) == moment
+    with pytest.raises(InvalidInput):
+        validate_dates(date(2026, 2, 1), date(2026, 1, 1))
+    validate_dates(date(2026, 1, 1), date(2026, 1, 1))
