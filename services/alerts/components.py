@@ -24,7 +24,7 @@ from services.alerts.service_alerts import Alerts
 from services.alerts.service_profile import Profiles
 from services.alerts.service_watchlist import Watchlist
 from services.alerts.settings import AlertsSettings
-from services.alerts.webhook import WebhookSender
+from services.alerts.webhook import MAX_ADDRESSES, WebhookSender
 from services.alerts.worker import erased_handler, received_batch_handler, received_handler
 
 INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
@@ -51,9 +51,16 @@ class Components:
         await self.http.aclose()
 
 
+def connect_s(settings: AlertsSettings) -> float:
+    """How long a webhook's connect may take, per address."""
+    return min(2.0, settings.webhook_timeout_s)
+
+
 def in_flight_s(settings: AlertsSettings) -> float:
     """Longest one send can take (HTTP or SMTP timeout, and a margin)."""
-    return max(settings.webhook_timeout_s, settings.smtp_timeout_s) + 5.0
+    # A webhook may fail to connect to all but the last of its name's addresses first.
+    webhook = (MAX_ADDRESSES - 1) * connect_s(settings) + settings.webhook_timeout_s
+    return max(webhook, settings.smtp_timeout_s) + 5.0
 
 
 def _smtp(settings: AlertsSettings) -> SmtpConfig:
@@ -81,9 +88,7 @@ def build(settings: AlertsSettings, runtime: Runtime) -> Components:
         load_or_create_key(settings.ack_link_key_file or keys_dir / "alerts-ack-links.key"),
         settings.ack_link_ttl_s,
     )
-    http = make_client(
-        connect=min(2.0, settings.webhook_timeout_s), read=settings.webhook_timeout_s
-    )
+    http = make_client(connect=connect_s(settings), read=settings.webhook_timeout_s)
     delivery = DeliveryWorker(
         runtime.sessions,
         DeliveryConfig(

@@ -22,6 +22,7 @@ from services.alerts.domain import parse_retry_after
 
 Outcome = Literal["delivered", "retry", "gone"]
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+MAX_ADDRESSES = 4  # a name's addresses tried in one attempt, so that a dead one costs little
 
 
 def generate_secret() -> str:
@@ -106,37 +107,52 @@ class WebhookSender:
     ) -> SendResult:
         """One attempt; the timestamp (and so the signature) is fresh, the id is constant."""
         parts = urlsplit(url)
-        target, headers, extensions = url, dict[str, str](), dict[str, Any]()
+        requests = [(url, dict[str, str](), dict[str, Any]())]
         if not self.allow_private:
             if parts.scheme != "https":
                 return SendResult("retry", error="private_target")
-            addresses = await self.resolve(parts.hostname or "", parts.port or 443)
+            # getaddrinfo repeats an address once per protocol; the order is its preference.
+            addresses = list(
+                dict.fromkeys(await self.resolve(parts.hostname or "", parts.port or 443))
+            )
             if not addresses:
                 return SendResult("retry", error="dns_failure")
             if not all(ipaddress.ip_address(a).is_global for a in addresses):
                 return SendResult("retry", error="private_target")
-            # Connect to the address just checked: a second lookup by the HTTP client could be
-            # answered by a rebinding DNS server with an inside address. The first address only:
-            # a failure is retried like any other.
-            target, headers, extensions = pinned(url, addresses[0])
+            # Connect to the addresses just checked: a second lookup by the HTTP client could be
+            # answered by a rebinding DNS server with an inside address.
+            requests = [pinned(url, a) for a in addresses[:MAX_ADDRESSES]]
         timestamp = int(now.timestamp())
-        headers |= {
+        signed = {
             "content-type": "application/json",
             "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(secret, msg_id, timestamp, body),
         }
-        try:
-            resp = await self.http.post(
-                target, content=body, headers=headers, extensions=extensions
-            )
-        except httpx.HTTPError as exc:
-            return SendResult("retry", error=type(exc).__name__[:64])
-        status = resp.status_code
-        if 200 <= status < 300:
-            return SendResult("delivered", http_status=status)
-        if status == 410:
-            return SendResult("gone", http_status=status, error="gone")
-        error = "redirect_not_followed" if 300 <= status < 400 else f"http_{status}"
-        retry_after = parse_retry_after(resp.headers.get("retry-after"), now)
-        return SendResult("retry", http_status=status, error=error, retry_after=retry_after)
+        error = "no_address"
+        for target, headers, extensions in requests:
+            try:
+                resp = await self.http.post(
+                    target, content=body, headers=headers | signed, extensions=extensions
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached that address: the next one (an IPv4 beside a dead IPv6, say)
+                # cannot receive the page twice.
+                error = type(exc).__name__
+                continue
+            except httpx.HTTPError as exc:
+                return SendResult("retry", error=type(exc).__name__[:64])
+            return _outcome(resp, now)
+        return SendResult("retry", error=error)
+
+
+def _outcome(resp: httpx.Response, now: datetime) -> SendResult:
+    """A response's verdict: 2xx delivered, 410 gone, anything else retried."""
+    status = resp.status_code
+    if 200 <= status < 300:
+        return SendResult("delivered", http_status=status)
+    if status == 410:
+        return SendResult("gone", http_status=status, error="gone")
+    error = "redirect_not_followed" if 300 <= status < 400 else f"http_{status}"
+    retry_after = parse_retry_after(resp.headers.get("retry-after"), now)
+    return SendResult("retry", http_status=status, error=error, retry_after=retry_after)

@@ -156,11 +156,17 @@ class _Rebinding:
         return self.answers[min(self.calls, len(self.answers)) - 1]
 
 
-async def _send(resolver: _Rebinding, url: str) -> tuple[SendResult, list[httpx.Request]]:
+async def _send(
+    resolver: _Rebinding, url: str, fails: dict[str, type[httpx.HTTPError]] | None = None
+) -> tuple[SendResult, list[httpx.Request]]:
+    """One send; a request to a host in `fails` raises that error instead of an answer."""
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
         seen.append(request)
+        error = (fails or {}).get(request.url.host)
+        if error is not None:
+            raise error("refused", request=request)
         return httpx.Response(204)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
@@ -188,6 +194,38 @@ async def test_a_webhook_name_with_an_inside_or_no_address_is_not_called(
 ) -> None:
     result, seen = await _send(_Rebinding(answer), "https://hooks.example.org/lifeline")
     assert (result.outcome, result.error, seen) == ("retry", error, [])
+
+
+async def test_an_address_that_cannot_be_reached_gives_way_to_the_next() -> None:
+    # A dead IPv6 route beside a working IPv4 one: the page still goes out in this attempt.
+    answer = ["2606:4700::1", "2606:4700::1", "93.184.215.14"]
+    fails = {"2606:4700::1": httpx.ConnectError}
+    result, seen = await _send(_Rebinding(answer), "https://hooks.example.org/h", fails)
+    assert result.outcome == "delivered"
+    assert [r.url.host for r in seen] == ["2606:4700::1", "93.184.215.14"]
+    assert len({r.headers["webhook-id"] for r in seen}) == 1
+    assert len({r.headers["webhook-signature"] for r in seen}) == 1
+
+
+@pytest.mark.parametrize(
+    ("fails", "tried", "error"),
+    [
+        # Nothing got through anywhere: retried later.
+        (
+            {"93.184.215.14": httpx.ConnectError, "93.184.215.15": httpx.ConnectTimeout},
+            2,
+            "ConnectTimeout",
+        ),
+        # The first address may have the page already: never sent twice in one attempt.
+        ({"93.184.215.14": httpx.ReadTimeout}, 1, "ReadTimeout"),
+    ],
+)
+async def test_a_page_is_sent_to_a_second_address_only_when_the_first_never_got_it(
+    fails: dict[str, type[httpx.HTTPError]], tried: int, error: str
+) -> None:
+    answer = ["93.184.215.14", "93.184.215.15"]
+    result, seen = await _send(_Rebinding(answer), "https://hooks.example.org/h", fails)
+    assert (result.outcome, result.error, len(seen)) == ("retry", error, tried)
 
 
 def test_pinning_keeps_port_path_and_brackets_ipv6() -> None:
