@@ -10,12 +10,20 @@ from pathlib import Path
 
 from lifeline.network import find_nats_server
 
+_HANDED_OUT: set[int] = set()
+
 
 def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nothing listens on right now, and one this process never handed out before."""
+    # The kernel draws bind(0) ports at random from ~14,000 (odd ones only): over a suite run two
+    # ports chosen for services that have not bound them yet would coincide every few runs.
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class NatsServer:
