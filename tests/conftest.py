@@ -30,12 +30,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+def session_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     """One real JetStream nats-server for the whole session."""
     server = NatsServer(tmp_path_factory.mktemp("nats"))
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def nats_server(session_nats: NatsServer) -> NatsServer:
+    """The session's nats-server with its streams emptied.
+
+    Services of every test bind the same durable consumers: without the purge, events a test
+    left unconsumed (another service's subject, a report nobody waited for) reach the next
+    test's services, whose watchlists may match them.
+    """
+    session_nats.purge()
+    return session_nats
 
 
 @pytest.fixture

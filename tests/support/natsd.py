@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import nats
 
 from lifeline.network import find_nats_server
 
@@ -63,6 +67,22 @@ class NatsServer:
             except OSError:
                 time.sleep(0.02)
         raise RuntimeError("nats-server did not start")
+
+    def purge(self) -> None:
+        """Empty every stream, keeping streams and consumers: no test sees events of another."""
+
+        async def purge_all() -> None:
+            nc = await nats.connect(self.url, connect_timeout=5, allow_reconnect=False)
+            try:
+                js = nc.jetstream()
+                for info in await js.streams_info():
+                    await js.purge_stream(info.config.name)
+            finally:
+                await nc.close()
+
+        # A loop of its own, in a thread: callers may be inside the tests' running loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, purge_all()).result(timeout=20)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the server (SIGKILL for crash tests)."""
