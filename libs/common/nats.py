@@ -6,8 +6,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import nats
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js import api as js_api
@@ -20,9 +20,12 @@ log = logging.getLogger(__name__)
 
 async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> NatsClient:
     """Connect and keep reconnecting forever: a service must outlive a NATS restart."""
+    nc = NatsClient()
 
     async def on_disconnect() -> None:
-        log.warning("nats disconnected", extra={"service": name})
+        # Our own close() calls this too; only a lost connection deserves a warning.
+        if not nc.is_closed:
+            log.warning("nats disconnected", extra={"service": name})
 
     async def on_reconnect() -> None:
         log.info("nats reconnected", extra={"service": name})
@@ -30,18 +33,20 @@ async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> NatsC
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra={"service": name, "reason": type(exc).__name__})
 
-    return await nats.connect(
+    # nats-py annotates these seconds as int, but takes floats (they go to asyncio timeouts).
+    seconds: dict[str, Any] = {"connect_timeout": connect_timeout, "reconnect_time_wait": 0.5}
+    await nc.connect(
         # A cluster is given as a comma-separated list; the client wants one URL per server.
         servers=[u.strip() for u in url.split(",") if u.strip()],
         name=name,
-        connect_timeout=connect_timeout,
         max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
         allow_reconnect=True,
+        **seconds,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
         error_cb=on_error,
     )
+    return nc
 
 
 def _stream_config(spec: StreamSpec, replicas: int) -> js_api.StreamConfig:
