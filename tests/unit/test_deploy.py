@@ -708,11 +708,10 @@ async def test_code_connects_with_the_compose_nats_url_list(
     url = compose_env(compose["services"]["intake"])["LIFELINE_INTAKE_NATS_URL"]
     seen: dict[str, Any] = {}
 
-    async def fake_connect(**kwargs: Any) -> object:
+    async def fake_connect(self: object, **kwargs: Any) -> None:
         seen.update(kwargs)
-        return object()
 
-    monkeypatch.setattr(natsx.nats, "connect", fake_connect)
+    monkeypatch.setattr(natsx.NatsClient, "connect", fake_connect)
     await natsx.connect(url, "intake")
     servers = seen["servers"]
     if isinstance(servers, str):

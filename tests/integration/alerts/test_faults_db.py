@@ -33,15 +33,23 @@ async def _outage_switch(
         path = db_url.split("///", 1)[1]
         holder: list[sqlite3.Connection] = []
 
-        async def down() -> None:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        def lock() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("BEGIN EXCLUSIVE")  # every writer now gets "database is locked"
-            holder.append(conn)
+            return conn
 
-        async def up() -> None:
-            conn = holder.pop()
+        def unlock(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
             conn.close()
+
+        # In a thread: the service shares this event loop, and a transaction it has open (the
+        # outcome of the page just received, say) can only end while the loop runs. Waiting for
+        # the lock on the loop itself would deadlock until the busy timeout.
+        async def down() -> None:
+            holder.append(await asyncio.to_thread(lock))
+
+        async def up() -> None:
+            await asyncio.to_thread(unlock, holder.pop())
 
         yield db_url, down, up
         return

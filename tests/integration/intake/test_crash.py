@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -29,15 +30,17 @@ def _start_intake(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait_health(url: str, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(200):
-        assert proc.poll() is None, "intake exited"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
+async def _wait_health(url: str, proc: subprocess.Popen[bytes]) -> None:
+    # Polled without blocking the loop: sharing, which intake calls, runs on it.
+    async with httpx.AsyncClient(timeout=0.5) as http:
+        for _ in range(200):
+            assert proc.poll() is None, "intake exited"
+            try:
+                if (await http.get(f"{url}/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
     raise AssertionError("intake did not start")
 
 
@@ -76,7 +79,7 @@ async def test_reports_committed_before_a_crash_are_published_once_after_restart
         log = tmp_path / "intake.log"
         intake = _start_intake(env, log)
         try:
-            _wait_health(url, intake)
+            await _wait_health(url, intake)
             accepted = []
             for _ in range(20):
                 resp = await http.post(
@@ -88,7 +91,7 @@ async def test_reports_committed_before_a_crash_are_published_once_after_restart
             intake.wait(timeout=10)
             own_nats.start()
             intake = _start_intake(env, log)
-            _wait_health(url, intake)
+            await _wait_health(url, intake)
             headers = await ngo.headers(http)
             deadline = time.monotonic() + 20
             for report_id in accepted:
@@ -99,7 +102,7 @@ async def test_reports_committed_before_a_crash_are_published_once_after_restart
                     if receipt.get("status") in {"published", "stored"}:
                         break
                     assert time.monotonic() < deadline, receipt
-                    time.sleep(0.1)
+                    await asyncio.sleep(0.1)
         finally:
             intake.send_signal(signal.SIGTERM)
             intake.wait(timeout=15)
