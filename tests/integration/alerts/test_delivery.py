@@ -99,17 +99,21 @@ async def test_email_is_openpgp_encrypted_to_the_registered_key(stack: AlertsSta
     if gpg:  # interoperability with GnuPG as lawyers run it (extra check when installed)
         home = Path(stack.settings.data_dir) / "gnupg"
         home.mkdir(mode=0o700)
-        subprocess.run(
-            [gpg, "--homedir", home, "--batch", "--import", DATA / "lawyer-secret.asc"],
-            check=True,
-            capture_output=True,
-        )
-        out = subprocess.run(
-            [gpg, "--homedir", home, "--batch", "--decrypt"],
-            input=ciphertext,
-            capture_output=True,
-            check=True,
-        )
+        try:
+            subprocess.run(
+                [gpg, "--homedir", home, "--batch", "--import", DATA / "lawyer-secret.asc"],
+                check=True,
+                capture_output=True,
+            )
+            out = subprocess.run(
+                [gpg, "--homedir", home, "--batch", "--decrypt"],
+                input=ciphertext,
+                capture_output=True,
+                check=True,
+            )
+        finally:
+            # gpg starts an agent for this home that would outlive the test run.
+            subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], check=False)
         assert b"client 12" in out.stdout
 
 
