@@ -9,18 +9,19 @@ from tests.support.natsd import NatsServer
 
 async def test_a_test_never_receives_events_an_earlier_test_left(session_nats: NatsServer) -> None:
     nc = await natsx.connect(session_nats.url, "test")
+    js = nc.jetstream()
+    await natsx.ensure_streams(js)
+    spec = natsx.ConsumerSpec(durable="isolation-check", filter_subject=REPORT_RECEIVED)
+    stream = stream_for(REPORT_RECEIVED).name
     try:
-        js = nc.jetstream()
-        await natsx.ensure_streams(js)
-        spec = natsx.ConsumerSpec(durable="isolation-check", filter_subject=REPORT_RECEIVED)
         sub = await natsx.ensure_pull_consumer(js, spec)
-        stream = stream_for(REPORT_RECEIVED).name
         # An earlier test published and stopped before its service consumed the event.
         await natsx.publish(js, new_event(REPORT_RECEIVED, "intake", {"report_id": "left-over"}))
         assert (await sub.consumer_info()).num_pending == 1
         session_nats.purge()  # what the `nats_server` fixture does before each test
         assert (await js.stream_info(stream)).state.messages == 0
         assert (await sub.consumer_info()).num_pending == 0  # the durable is still there
-        await js.delete_consumer(stream, "isolation-check")
     finally:
+        # The server is shared: leave no consumer behind, whatever the outcome.
+        await js.delete_consumer(stream, spec.durable)
         await nc.close()
