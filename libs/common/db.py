@@ -30,6 +30,10 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# Execution option naming the BEGIN a SQLite transaction starts with (see `_sqlite_begin`).
+SQLITE_BEGIN = "lifeline_sqlite_begin"
+
+
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers run beside the single writer; NORMAL is durable at each WAL checkpoint.
@@ -38,6 +42,22 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
+    # SQLAlchemy, not the driver, emits BEGIN (`_sqlite_begin`): the driver's own BEGIN is
+    # always DEFERRED and comes late, which is what let a read-then-write transaction fail.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN as the transaction asked: IMMEDIATE for writes, DEFERRED for reads, none at all
+    for statements that must run outside a transaction (a WAL checkpoint)."""
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    if mode != "NONE":
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _sqlite_events(engine: Engine) -> None:
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -47,7 +67,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 5})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _sqlite_events(engine.sync_engine)
         return engine
     return create_async_engine(
         url,
@@ -68,7 +88,7 @@ def create_sync_engine(url: str) -> Engine:
     sync_url = url.replace("sqlite+aiosqlite", "sqlite")
     if is_sqlite(sync_url):
         engine = sa_create_engine(sync_url, connect_args={"timeout": 5, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        _sqlite_events(engine)
         return engine
     return sa_create_engine(sync_url, pool_pre_ping=True, connect_args={"connect_timeout": 3})
 
@@ -100,18 +120,52 @@ def write_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | Non
     return lock
 
 
+_IMMEDIATE: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _immediate(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (same pool) whose transactions start with BEGIN IMMEDIATE."""
+    found = _IMMEDIATE.get(engine.sync_engine)
+    if found is None:
+        found = _IMMEDIATE[engine.sync_engine] = engine.execution_options(
+            **{SQLITE_BEGIN: "IMMEDIATE"}
+        )
+    return found
+
+
 @asynccontextmanager
 async def transaction(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error.
+
+    On SQLite it holds the database's one write lock from BEGIN (IMMEDIATE): a unit that read
+    first and wrote later would otherwise fail with SQLITE_BUSY_SNAPSHOT whenever another
+    writer committed in between, so every read-then-write rule here is safe by construction.
+    """
     lock = write_lock(sessions)
     if lock is None:
         async with sessions() as session, session.begin():
             yield session
         return
-    async with lock, sessions() as session, session.begin():
+    engine = sessions.kw["bind"]
+    async with lock, sessions(bind=_immediate(engine)) as session, session.begin():
         yield session
+
+
+def begin_write(engine: Engine) -> Any:
+    """`engine.begin()` of a blocking engine, holding SQLite's write lock from BEGIN."""
+    if is_sqlite(str(engine.url)):
+        return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}).begin()
+    return engine.begin()
+
+
+async def checkpoint_wal(engine: AsyncEngine) -> None:
+    """SQLite: copy the WAL home and empty it (outside any transaction); others: nothing."""
+    if not is_sqlite(str(engine.url)):
+        return
+    async with engine.execution_options(**{SQLITE_BEGIN: "NONE"}).connect() as conn:
+        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _lock_key(script_location: Path) -> int:

@@ -14,7 +14,6 @@ REPORT_ERASED = "lifeline.report.erased.v1"
 REPORT_STORED = "lifeline.report.stored.v1"
 AUTH_REVOKED = "lifeline.auth.revoked.v1"
 SYSTEM_PING = "lifeline.system.ping.v1"
-ALERT_JOBS = "lifeline.alert.>"
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,6 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("LIFELINE_REPORTS", ("lifeline.report.>",), max_age_s=14 * 86400),
     StreamSpec("LIFELINE_AUTH", ("lifeline.auth.>",), max_age_s=86400),
     StreamSpec("LIFELINE_SYSTEM", ("lifeline.system.>",), max_age_s=86400),
-    StreamSpec("LIFELINE_ALERTS", ("lifeline.alert.>",), max_age_s=7 * 86400),
 )
 
 

@@ -192,11 +192,6 @@ class ReportIn(Strict):
             raise ValueError("occurred_at is implausibly old")
         return self
 
-    @property
-    def occurred_precision(self) -> Literal["date", "datetime"]:
-        """Whether the submitter knew the time or only the day."""
-        return "datetime" if isinstance(self.occurred_at, datetime) else "date"
-
 
 class ReportReceived(Strict):
     """Data of `lifeline.report.received.v1`: routing metadata, tokens and the sealed report."""

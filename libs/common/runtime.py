@@ -49,7 +49,7 @@ class Runtime:
         engine = self._sync_engine
 
         def run() -> T:
-            with engine.begin() as conn:
+            with db.begin_write(engine) as conn:
                 return work(conn)
 
         async with db.write_lock(self.sessions) or contextlib.nullcontext():

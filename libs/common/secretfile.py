@@ -69,7 +69,9 @@ def read_private(path: Path) -> bytes:
     if st.st_mode & 0o077:
         raise SecretFileError(f"{path} has mode {stat.S_IMODE(st.st_mode):04o}; it must be 0600")
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-        raise SecretFileError(f"{path} belongs to another user")
+        raise SecretFileError(
+            f"{path} belongs to another user; it must be owned by the service user"
+        )
     return path.read_bytes()
 
 

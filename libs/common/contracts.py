@@ -1,0 +1,115 @@
+"""The data of every JetStream event: one typed model per subject, and how to read one safely.
+
+Events carry ids, routing metadata and identity tokens, never names, narrative or plaintext
+report fields. A producer builds the model (so a missing or misspelt key fails where it is
+made, not in a consumer); a consumer reads `event.data` back through the same model, and data
+that breaks the contract is a `PermanentError` (dead-lettered at once, never retried).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from libs.common.consumer import PermanentError
+from libs.common.events import (
+    AUTH_REVOKED,
+    REPORT_ERASED,
+    REPORT_RECEIVED,
+    REPORT_STORED,
+    SYSTEM_PING,
+    Envelope,
+)
+from libs.common.reports import ReportReceived as _ReportReceived
+
+Id = str
+
+
+class Contract(BaseModel):
+    """Base of every event's data; a later version may add fields, which readers ignore."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    SUBJECT: ClassVar[str]
+
+
+class ReportReceived(_ReportReceived):
+    """`lifeline.report.received.v1`: routing metadata, tokens and the report sealed to sharing."""
+
+    SUBJECT: ClassVar[str] = REPORT_RECEIVED
+
+
+class ReportStored(Contract):
+    """`lifeline.report.stored.v1`: sharing holds the report (intake completes the receipt)."""
+
+    SUBJECT: ClassVar[str] = REPORT_STORED
+
+    report_id: Id = Field(min_length=1, max_length=64)
+    partner_id: Id = Field(min_length=1, max_length=64)
+    stored_at: datetime
+
+
+class ReportErased(Contract):
+    """`lifeline.report.erased.v1`: the report was crypto-shredded (alerts withdraws matches)."""
+
+    SUBJECT: ClassVar[str] = REPORT_ERASED
+
+    report_id: Id = Field(min_length=1, max_length=64)
+    partner_id: Id = Field(min_length=1, max_length=64)
+
+
+class AuthRevoked(Contract):
+    """`lifeline.auth.revoked.v1`: tokens of a client, key, partner or signing key stop."""
+
+    SUBJECT: ClassVar[str] = AUTH_REVOKED
+
+    kind: str = Field(min_length=1, max_length=32)
+    id: Id = Field(min_length=1, max_length=256)
+    not_before: str = Field(min_length=1, max_length=64)
+
+
+class SystemPing(Contract):
+    """`lifeline.system.ping.v1`: the wiring check (every consumer records it)."""
+
+    SUBJECT: ClassVar[str] = SYSTEM_PING
+
+    note: str = Field(default="ping", max_length=64)
+
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    model.SUBJECT: model
+    for model in (ReportReceived, ReportStored, ReportErased, AuthRevoked, SystemPing)
+}
+
+C = TypeVar("C", bound=BaseModel)
+
+
+def new_event(
+    data: ReportReceived | Contract, producer: str, correlation_id: str | None = None
+) -> Envelope:
+    """A fresh envelope for `data` on its own subject; the version is the subject's `.vN`."""
+    subject = data.SUBJECT
+    return Envelope(
+        id=str(uuid.uuid4()),
+        type=subject,
+        version=int(subject.rsplit(".v", 1)[1]),
+        occurred_at=datetime.now(UTC),
+        producer=producer,
+        correlation_id=correlation_id,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def read_event(event: Envelope, model: type[C]) -> C:
+    """`event.data` as `model`; an event of another type or with bad data is poison."""
+    subject: str = getattr(model, "SUBJECT", "")
+    name = subject.removeprefix("lifeline.").rsplit(".v", 1)[0]  # e.g. report.received
+    if event.type != subject:
+        raise PermanentError(f"unexpected event type on the {name} subject: {event.type}")
+    try:
+        return model.model_validate(event.data)
+    except ValidationError as exc:
+        raise PermanentError(f"invalid {name} data") from exc

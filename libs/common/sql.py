@@ -1,0 +1,89 @@
+"""Where SQLite and PostgreSQL differ, in one place: ignoring inserts, row and advisory locks.
+
+SQLite has one writer and no row locks: what PostgreSQL does with `FOR UPDATE` or an advisory
+lock, SQLite gets from the write lock that every `db.transaction()` takes at BEGIN (see
+`libs.common.db`). So the lock helpers here are no-ops on SQLite, by design, not by omission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, Table, literal_column, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite import Insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+S = TypeVar("S", bound=Select[Any])
+
+# Prebuilt `INSERT … ON CONFLICT DO NOTHING RETURNING <key>` per (dialect, table): hot paths
+# (the alerts inbox, the token index) run them thousands of times a second.
+_IGNORING: dict[tuple[str, str], Any] = {}
+
+
+def dialect(session: AsyncSession) -> str:
+    """`postgresql` or `sqlite`: the backend this session talks to."""
+    return session.get_bind().dialect.name
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """True on PostgreSQL (row and advisory locks exist); False on SQLite (one writer)."""
+    return dialect(session) == "postgresql"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+async def advisory_lock(session: AsyncSession, *keys: int, shared: bool = False) -> None:
+    """Hold transaction-scoped advisory locks (PostgreSQL); SQLite's write lock already does."""
+    if not keys or not is_postgres(session):
+        return
+    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    calls = ", ".join(f"{fn}(:k{i})" for i in range(len(keys)))
+    await session.execute(text(f"SELECT {calls}"), {f"k{i}": k for i, k in enumerate(keys)})
+
+
+def for_update(
+    session: AsyncSession, query: S, *, skip_locked: bool = False, read: bool = False
+) -> S:
+    """`FOR UPDATE` (or `FOR SHARE` with `read`) on PostgreSQL; unchanged on SQLite."""
+    if not is_postgres(session):
+        return query
+    return query.with_for_update(skip_locked=skip_locked, read=read)
+
+
+def ignoring(session: AsyncSession, table: Table) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` into `table` for this session's dialect."""
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    return insert(table).on_conflict_do_nothing()  # type: ignore[return-value]
+
+
+def _ignoring_returning(session: AsyncSession, table: Table) -> Any:
+    key = (dialect(session), table.name)
+    stmt = _IGNORING.get(key)
+    if stmt is None:
+        # RETURNING, not rowcount: psycopg (async) reports rowcount -1 for ON CONFLICT DO
+        # NOTHING, which made every insert look like a duplicate on PostgreSQL.
+        stmt = _IGNORING[key] = ignoring(session, table).returning(literal_column("1"))
+    return stmt
+
+
+async def insert_ignore(session: AsyncSession, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert a row unless its key exists; True when this call inserted it."""
+    result = await session.execute(_ignoring_returning(session, table), dict(values))
+    return result.first() is not None
+
+
+async def insert_many_ignore(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """Insert the rows whose key is new; how many were inserted."""
+    stmt, inserted = _ignoring_returning(session, table), 0
+    for row in rows:
+        if (await session.execute(stmt, dict(row))).first() is not None:
+            inserted += 1
+    return inserted

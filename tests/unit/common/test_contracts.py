@@ -1,0 +1,79 @@
+"""Typed event data: producers build models, consumers read them back or dead-letter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from libs.common.consumer import PermanentError
+from libs.common.contracts import (
+    CONTRACTS,
+    AuthRevoked,
+    ReportErased,
+    ReportReceived,
+    ReportStored,
+    SystemPing,
+    new_event,
+    read_event,
+)
+from libs.common.events import REPORT_ERASED, REPORT_STORED, Envelope, stream_for
+from libs.common.reports import ReportIn
+from tests.support.reports import report_body
+
+
+def test_every_contract_has_a_subject_with_a_stream_and_a_version() -> None:
+    for subject, model in CONTRACTS.items():
+        assert subject == model.SUBJECT  # type: ignore[attr-defined]
+        assert stream_for(subject)
+        assert new_event(_sample(model), "test").version == int(subject.rsplit(".v", 1)[1])
+
+
+def test_an_event_round_trips_through_its_contract() -> None:
+    stored = ReportStored(report_id="r1", partner_id="p1", stored_at=datetime.now(UTC))
+    event = new_event(stored, "sharing", correlation_id="r1")
+    assert event.type == REPORT_STORED and event.correlation_id == "r1"
+    wire = Envelope.model_validate_json(event.model_dump_json())
+    assert read_event(wire, ReportStored) == stored
+
+
+def test_a_later_version_may_add_fields() -> None:
+    event = new_event(ReportErased(report_id="r1", partner_id="p1"), "sharing")
+    grown = event.model_copy(update={"data": {**event.data, "reason": "erasure"}})
+    assert read_event(grown, ReportErased).report_id == "r1"
+
+
+def test_bad_data_or_another_type_is_poison() -> None:
+    event = new_event(ReportErased(report_id="r1", partner_id="p1"), "sharing")
+    with pytest.raises(PermanentError, match=r"invalid report\.erased data"):
+        read_event(event.model_copy(update={"data": {"partner_id": "p1"}}), ReportErased)
+    with pytest.raises(PermanentError, match=r"unexpected event type on the report\.stored"):
+        read_event(event, ReportStored)
+    assert event.type == REPORT_ERASED
+
+
+def _sample(model: type) -> object:
+    report = ReportIn.model_validate(report_body())
+    samples = {
+        ReportReceived: lambda: ReportReceived(
+            report_id="r",
+            partner_id="p",
+            client_report_id=report.client_report_id,
+            incident_type=report.incident_type,
+            legal_basis=report.legal_basis,
+            country=report.place.country,
+            facility_kind=report.place.facility_kind,
+            occurred_at=report.occurred_at,
+            received_at=datetime.now(UTC),
+            tlp=report.tlp,
+            tokens=report.subject.tokens,
+            sealed="AAAA",
+        ),
+        ReportStored: lambda: ReportStored(
+            report_id="r", partner_id="p", stored_at=datetime.now(UTC)
+        ),
+        ReportErased: lambda: ReportErased(report_id="r", partner_id="p"),
+        AuthRevoked: lambda: AuthRevoked(kind="client", id="cli_x", not_before="2026-01-01Z"),
+        SystemPing: SystemPing,
+    }
+    return samples[model]()
