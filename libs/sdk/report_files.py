@@ -17,42 +17,16 @@ from pydantic import ValidationError
 from libs.common.errors import LifelineError
 from libs.common.identity.canonical import canonical_keys
 from libs.common.reports import IdentityToken, ReportIn
+from libs.common.reports import fields as report_fields
 
-# One column per field; `charges` is "STATE:CODE:ARTICLE" items separated by ";".
-CSV_COLUMNS: tuple[tuple[str, str], ...] = (
-    (
-        "client_report_id",
-        "your own id for the report (letters, digits, . _ : -); resubmitting it is safe",
-    ),
-    (
-        "incident_type",
-        "detention, extradition_request, extradition_decision, deportation, entry_refusal, "
-        "residence_revoked, travel_ban, abduction, interrogation, threat_or_attack, release, other",
-    ),
-    (
-        "legal_basis",
-        "cis_interstate_search, interpol_red_notice, interpol_diffusion, bilateral_request, "
-        "national_security, administrative, no_legal_basis, unknown",
-    ),
-    ("occurred_at", "YYYY-MM-DD, or a time with its UTC offset: 2026-11-20T06:40:00+06:00"),
-    ("country", "where it happened, ISO 3166-1 alpha-2 (KG, KZ, GE, RS, TR ...)"),
-    ("locality", "city or place"),
-    (
-        "facility_kind",
-        "airport, border_crossing, police_station, detention_centre, court, consulate, street,"
-        " unknown",
-    ),
-    ("requesting_state", "the state asking for the person, ISO alpha-2 (usually RU or BY)"),
-    ("charges", "articles, e.g. RU:CC:207.3;RU:CC:280.3"),
-    ("detaining_authority", "who holds the person"),
-    ("status", "ongoing, released, extradited, deported, unknown"),
-    ("tlp", "sharing marking: CLEAR, GREEN, AMBER, AMBER+STRICT, RED"),
-    ("narrative", "what happened (sealed; only partners whose policy allows it can read it)"),
-    ("contact_instructions", "how a lawyer should reach you about this case"),
+# One column per catalogue field (`charges` is "STATE:CODE:ARTICLE" items separated by ";"),
+# then the person, who never leaves this machine: only tokens made from these are sent.
+PERSON_COLUMNS: tuple[tuple[str, str], ...] = (
     ("person_name", "the person's name in any script or spelling; NEVER sent, only tokens are"),
     ("person_dob", "date of birth: YYYY-MM-DD, DD.MM.YYYY, YYYY, or empty; NEVER sent"),
     ("person_sex", "female, male or unknown"),
 )
+CSV_COLUMNS: tuple[tuple[str, str], ...] = (*report_fields.csv_columns(), *PERSON_COLUMNS)
 _PLACEHOLDER = IdentityToken(kind="name", version=1, value="A" * 86)
 MAX_ROWS = 100_000
 
@@ -153,43 +127,13 @@ def _object(value: Any) -> dict[str, Any]:
 def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
     get = {k: (v or "").strip() for k, v in row.items() if k}
     unknown = sorted(set(get) - {name for name, _ in CSV_COLUMNS})
-    out: dict[str, Any] = {
-        k: get[k]
-        for k in (
-            "client_report_id",
-            "incident_type",
-            "legal_basis",
-            "occurred_at",
-            "requesting_state",
-            "detaining_authority",
-            "status",
-            "tlp",
-            "narrative",
-            "contact_instructions",
-        )
-        if get.get(k)
-    }
-    out["place"] = {"country": get.get("country", "")}
-    for src, dst in (("locality", "locality"), ("facility_kind", "facility_kind")):
-        if get.get(src):
-            out["place"][dst] = get[src]
-    if get.get("charges"):
-        out["charges"] = [_charge(item) for item in get["charges"].split(";") if item.strip()]
+    out = report_fields.from_csv(get)
     out["person"] = {"name": get.get("person_name", ""), "dob": get.get("person_dob") or None}
     if get.get("person_sex"):
         out["person"]["sex"] = get["person_sex"]
     if unknown:
         out["_unknown_columns"] = unknown
     return out
-
-
-def _charge(item: str) -> dict[str, str]:
-    parts = [p.strip() for p in item.split(":")]
-    if len(parts) == 3:
-        return {"state": parts[0], "code": parts[1], "article": parts[2]}
-    if len(parts) == 2:
-        return {"state": parts[0], "article": parts[1]}
-    return {"article": item.strip()}
 
 
 def _draft(number: int, row: dict[str, Any]) -> Draft:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from libs.common.reports import fields as report_fields
 from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse
 from libs.sdk.submit import Outcome, StateFile, submit_drafts
 from lifeline.cli import report_read
@@ -15,19 +16,9 @@ from lifeline.cli.base import CliError, ProgressBar, Subparsers
 from lifeline.cli.profile import Profile, add_profile_option, load_profile, profile_path
 from lifeline.client import add_passphrase_options, emit, load_key, run, signed_in
 
+# The catalogue's examples, with a person instead of a subject: names stay on this machine.
 EXAMPLE: dict[str, Any] = {
-    "client_report_id": "kg-2026-0042",
-    "incident_type": "detention",
-    "legal_basis": "cis_interstate_search",
-    "occurred_at": "2026-11-20T06:40:00+06:00",
-    "place": {"country": "KG", "locality": "Bishkek", "facility_kind": "airport"},
-    "requesting_state": "RU",
-    "charges": [{"state": "RU", "code": "CC", "article": "207.3"}],
-    "detaining_authority": "Border service, Manas airport",
-    "status": "ongoing",
-    "tlp": "AMBER",
-    "narrative": "Detained at passport control on arrival from Istanbul.",
-    "contact_instructions": "Call our duty phone; ask for the case number.",
+    **{k: v for k, v in report_fields.example().items() if k != "subject"},
     "person": {"name": "SKORIAKIN LEV", "dob": "14.03.1999", "sex": "male"},
 }
 
@@ -213,15 +204,9 @@ def _human(summary: dict[str, Any]) -> str:
 
 
 def _example_csv_row() -> dict[str, str]:
-    place, person = EXAMPLE["place"], EXAMPLE["person"]
-    charges = ";".join(f"{c['state']}:{c['code']}:{c['article']}" for c in EXAMPLE["charges"])
-    flat = {k: v for k, v in EXAMPLE.items() if isinstance(v, str)}
+    person = EXAMPLE["person"]
     return {
-        **flat,
-        "country": place["country"],
-        "locality": place["locality"],
-        "facility_kind": place["facility_kind"],
-        "charges": charges,
+        **report_fields.example_csv_row(),
         "person_name": person["name"],
         "person_dob": person["dob"],
         "person_sex": person["sex"],

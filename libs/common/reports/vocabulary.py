@@ -1,4 +1,4 @@
-"""The incident-report contract shared by the submission client and intake (no plain names)."""
+"""The words and value types of a report: what happened, why, where, and how it is marked."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.common.countries import ISO_3166_ALPHA2
 
@@ -117,6 +110,8 @@ Line = Annotated[
     AfterValidator(_no_control),
 ]
 LongText = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_control)]
+ShortText = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_no_control)]
+OccurredAt = Annotated[date | datetime, AfterValidator(_not_future)]
 TokenKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 TokenValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
 ClientReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
@@ -138,14 +133,6 @@ class Charge(Strict):
     ]
 
 
-class Place(Strict):
-    """Country, locality and facility kind."""
-
-    country: Country
-    locality: Line | None = None
-    facility_kind: FacilityKind = FacilityKind.UNKNOWN
-
-
 class IdentityToken(Strict):
     """One OPRF token of a canonical identity key, labelled with its kind and PRF key version."""
 
@@ -162,50 +149,3 @@ class Subject(Strict):
     birth_year_bucket: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{4}$")] | None = (
         None
     )
-
-
-class ReportIn(Strict):
-    """An incident report as a partner submits it."""
-
-    client_report_id: ClientReportId
-    incident_type: IncidentType
-    legal_basis: LegalBasis = LegalBasis.UNKNOWN
-    occurred_at: Annotated[date | datetime, AfterValidator(_not_future)]
-    place: Place
-    requesting_state: Country | None = None
-    charges: list[Charge] = Field(default_factory=list, max_length=20)
-    detaining_authority: Line | None = None
-    status: Status = Status.UNKNOWN
-    tlp: Tlp
-    narrative: LongText = ""
-    contact_instructions: Annotated[
-        str, StringConstraints(max_length=2_000), AfterValidator(_no_control)
-    ] = ""
-    subject: Subject
-
-    @model_validator(mode="after")
-    def _plausible_date(self) -> ReportIn:
-        day = (
-            self.occurred_at.date() if isinstance(self.occurred_at, datetime) else self.occurred_at
-        )
-        if day < date(1991, 1, 1):  # before the states this network watches existed
-            raise ValueError("occurred_at is implausibly old")
-        return self
-
-
-class ReportReceived(Strict):
-    """Data of `lifeline.report.received.v1`: routing metadata, tokens and the sealed report."""
-
-    report_id: str
-    partner_id: str
-    client_report_id: ClientReportId
-    incident_type: IncidentType
-    legal_basis: LegalBasis
-    country: Country
-    facility_kind: FacilityKind
-    occurred_at: date | datetime
-    received_at: datetime
-    tlp: Tlp
-    tokens: list[IdentityToken] = Field(max_length=16)
-    # HPKE blob (base64url) sealed to sharing; `info` binds report id and partner id.
-    sealed: str

@@ -1,0 +1,109 @@
+"""`ReportIn`, the body a partner submits: the fields code reads by name, declared here, and
+every other field of the catalogue added to it, so a new field needs no edit in this file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, create_model, model_validator
+
+from libs.common.reports.fields import FIELDS, ReportField
+from libs.common.reports.vocabulary import (
+    ClientReportId,
+    Country,
+    FacilityKind,
+    IdentityToken,
+    IncidentType,
+    LegalBasis,
+    OccurredAt,
+    Strict,
+    Subject,
+    Tlp,
+)
+
+
+class PlaceCore(Strict):
+    """Where it happened: the parts routing and policy read."""
+
+    country: Country
+    facility_kind: FacilityKind = FacilityKind.UNKNOWN
+
+
+class ReportCore(Strict):
+    """The parts of a report that code reads by name: identity, routing, marking, subject."""
+
+    client_report_id: ClientReportId
+    incident_type: IncidentType
+    legal_basis: LegalBasis = LegalBasis.UNKNOWN
+    occurred_at: OccurredAt
+    place: PlaceCore
+    tlp: Tlp
+    subject: Subject
+
+    @model_validator(mode="after")
+    def _plausible_date(self) -> ReportCore:
+        day = (
+            self.occurred_at.date() if isinstance(self.occurred_at, datetime) else self.occurred_at
+        )
+        if day < date(1991, 1, 1):  # before the states this network watches existed
+            raise ValueError("occurred_at is implausibly old")
+        return self
+
+
+def _declared(entries: Sequence[ReportField], prefix: str) -> dict[str, Any]:
+    """The catalogue's own declarations under `prefix` ("" = top level, "place." = place)."""
+    out: dict[str, Any] = {}
+    for f in entries:
+        if f.spec is None or not f.name.startswith(prefix):
+            continue
+        rest = f.name.removeprefix(prefix)
+        if "." not in rest:
+            out[rest] = f.spec
+    return out
+
+
+def build_models(
+    entries: Sequence[ReportField] = FIELDS,
+) -> tuple[type[PlaceCore], type[ReportCore]]:
+    """`Place` and `ReportIn` for a catalogue: the core plus every field it declares."""
+    place = create_model(
+        "Place", __base__=PlaceCore, __module__=__name__, **_declared(entries, "place.")
+    )
+    place.__doc__ = "Country, locality and facility kind."
+    report = create_model(
+        "ReportIn",
+        __base__=ReportCore,
+        __module__=__name__,
+        place=(place, Field()),
+        **_declared(entries, ""),
+    )
+    report.__doc__ = "An incident report as a partner submits it."
+    return place, report
+
+
+if TYPE_CHECKING:
+    # Type checkers see the declared core; the catalogue's other fields are reached by name.
+    Place = PlaceCore
+    ReportIn = ReportCore
+else:
+    Place, ReportIn = build_models()
+
+
+class ReportReceived(Strict):
+    """Data of `lifeline.report.received.v1`: routing metadata, tokens and the sealed report."""
+
+    report_id: str
+    partner_id: str
+    client_report_id: ClientReportId
+    incident_type: IncidentType
+    legal_basis: LegalBasis
+    country: Country
+    facility_kind: FacilityKind
+    occurred_at: date | datetime
+    received_at: datetime
+    tlp: Tlp
+    tokens: list[IdentityToken] = Field(max_length=16)
+    # HPKE blob (base64url) sealed to sharing; `info` binds report id and partner id.
+    sealed: str
