@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from libs.common.errors import LifelineError
 from libs.common.identity.canonical import canonical_keys
 from libs.common.reports import IdentityToken, ReportIn
-from libs.common.reports import fields as report_fields
+from libs.common.reports.fields import CATALOGUE
 
 # One column per catalogue field (`charges` is "STATE:CODE:ARTICLE" items separated by ";"),
 # then the person, who never leaves this machine: only tokens made from these are sent.
@@ -26,7 +26,7 @@ PERSON_COLUMNS: tuple[tuple[str, str], ...] = (
     ("person_dob", "date of birth: YYYY-MM-DD, DD.MM.YYYY, YYYY, or empty; NEVER sent"),
     ("person_sex", "female, male or unknown"),
 )
-CSV_COLUMNS: tuple[tuple[str, str], ...] = (*report_fields.csv_columns(), *PERSON_COLUMNS)
+CSV_COLUMNS: tuple[tuple[str, str], ...] = (*CATALOGUE.csv_columns(), *PERSON_COLUMNS)
 _PLACEHOLDER = IdentityToken(kind="name", version=1, value="A" * 86)
 MAX_ROWS = 100_000
 
@@ -127,7 +127,7 @@ def _object(value: Any) -> dict[str, Any]:
 def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
     get = {k: (v or "").strip() for k, v in row.items() if k}
     unknown = sorted(set(get) - {name for name, _ in CSV_COLUMNS})
-    out = report_fields.from_csv(get)
+    out = CATALOGUE.from_csv(get)
     out["person"] = {"name": get.get("person_name", ""), "dob": get.get("person_dob") or None}
     if get.get("person_sex"):
         out["person"]["sex"] = get["person_sex"]

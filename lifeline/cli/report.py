@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from libs.common.reports import fields as report_fields
+from libs.common.reports.fields import CATALOGUE
 from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse
 from libs.sdk.submit import Outcome, StateFile, submit_drafts
 from lifeline.cli import report_read
@@ -18,7 +18,7 @@ from lifeline.client import add_passphrase_options, emit, load_key, run, signed_
 
 # The catalogue's examples, with a person instead of a subject: names stay on this machine.
 EXAMPLE: dict[str, Any] = {
-    **{k: v for k, v in report_fields.example().items() if k != "subject"},
+    **{k: v for k, v in CATALOGUE.example().items() if k != "subject"},
     "person": {"name": "SKORIAKIN LEV", "dob": "14.03.1999", "sex": "male"},
 }
 
@@ -206,7 +206,7 @@ def _human(summary: dict[str, Any]) -> str:
 def _example_csv_row() -> dict[str, str]:
     person = EXAMPLE["person"]
     return {
-        **report_fields.example_csv_row(),
+        **CATALOGUE.example_csv_row(),
         "person_name": person["name"],
         "person_dob": person["dob"],
         "person_sex": person["sex"],

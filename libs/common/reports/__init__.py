@@ -4,7 +4,7 @@
 field is added), `model` the submitted body built from both. No plain names anywhere.
 """
 
-from libs.common.reports.fields import FIELDS, ReportField
+from libs.common.reports.fields import CATALOGUE, FIELDS, Catalogue, ReportField
 from libs.common.reports.model import Place, ReportCore, ReportIn, ReportReceived
 from libs.common.reports.vocabulary import (
     Charge,
@@ -20,7 +20,9 @@ from libs.common.reports.vocabulary import (
 )
 
 __all__ = [
+    "CATALOGUE",
     "FIELDS",
+    "Catalogue",
     "Charge",
     "Country",
     "FacilityKind",

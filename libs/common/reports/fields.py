@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import Field
@@ -148,77 +149,96 @@ FIELDS: tuple[ReportField, ...] = (
     ),
 )
 
-BY_NAME: Mapping[str, ReportField] = {f.name: f for f in FIELDS}
-CATALOGUE_VERSION: int = max(f.since for f in FIELDS)
-# What a policy can grant and the vault encrypts, one blob each, in catalogue order.
-GRANTABLE: tuple[str, ...] = tuple(f.name for f in FIELDS if f.grantable)
-ROUTING: frozenset[str] = frozenset(f.name for f in FIELDS if f.routing)
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A set of report fields and every view of them the network needs."""
+
+    fields: tuple[ReportField, ...]
+
+    @cached_property
+    def by_name(self) -> Mapping[str, ReportField]:
+        """Each field by its dotted name."""
+        return {f.name: f for f in self.fields}
+
+    @cached_property
+    def version(self) -> int:
+        """The newest `since`: what a report stored now records."""
+        return max(f.since for f in self.fields)
+
+    @cached_property
+    def grantable(self) -> tuple[str, ...]:
+        """What a policy can grant and the vault encrypts, one blob each, in catalogue order."""
+        return tuple(f.name for f in self.fields if f.grantable)
+
+    @cached_property
+    def routing(self) -> frozenset[str]:
+        """The fields whose clear copy in the vault's row decides policy."""
+        return frozenset(f.name for f in self.fields if f.routing)
+
+    def grown(self, *more: ReportField) -> Catalogue:
+        """This catalogue with fields added (what a later version of the code will hold)."""
+        return Catalogue((*self.fields, *more))
+
+    def stored_in(self, version: int) -> frozenset[str]:
+        """The grantable fields a report stored under catalogue `version` has blobs for."""
+        return frozenset(f.name for f in self.fields if f.grantable and f.since <= version)
+
+    def values_of(self, body: Mapping[str, JSON]) -> dict[str, JSON]:
+        """The grantable field values of a report body (`model_dump(mode="json")`), by name."""
+        out: dict[str, JSON] = {}
+        for name in self.grantable:
+            value: JSON = body
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            out[name] = value
+        return out
+
+    def nest(self, values: Mapping[str, JSON]) -> dict[str, JSON]:
+        """Values in the shape of a submitted report; a withheld field is absent, not null."""
+        out: dict[str, JSON] = {}
+        for name in self.by_name:
+            if name in values:
+                head, _, tail = name.partition(".")
+                if tail:
+                    out.setdefault(head, {})[tail] = values[name]
+                else:
+                    out[name] = values[name]
+        return out
+
+    def csv_columns(self) -> list[tuple[str, str]]:
+        """(column, help) of every field that has a CSV column, in catalogue order."""
+        return [(f.column, f.help) for f in self.fields if f.column]
+
+    def from_csv(self, row: Mapping[str, str]) -> dict[str, JSON]:
+        """A report body (without its subject) from one CSV row's non-empty cells."""
+        body: dict[str, JSON] = {"place": {"country": row.get("country", "")}}
+        for f in self.fields:
+            cell = row.get(f.column) if f.column else None
+            if cell:
+                head, _, tail = f.name.partition(".")
+                if tail:
+                    body.setdefault(head, {})[tail] = f.from_csv(cell)
+                else:
+                    body[head] = f.from_csv(cell)
+        return body
+
+    def example(self) -> dict[str, JSON]:
+        """An example report body (subject without tokens) from every field's example."""
+        return self.nest({f.name: f.example for f in self.fields})
+
+    def example_csv_row(self) -> dict[str, str]:
+        """The example report as one CSV row (the columns of `csv_columns`)."""
+        return {f.column: f.to_csv(f.example) for f in self.fields if f.column}
+
+    def markdown_table(self) -> str:
+        """The field table of `docs/intake.md` (a test keeps the two identical)."""
+        rows = ["| field | CSV column | routing | since | meaning |", "|---|---|---|---|---|"]
+        for f in self.fields:
+            column = f"`{f.column}`" if f.column else "—"
+            routing = "yes" if f.routing else ""
+            rows.append(f"| `{f.name}` | {column} | {routing} | {f.since} | {f.help} |")
+        return "\n".join(rows) + "\n"
 
 
-def stored_in(version: int) -> frozenset[str]:
-    """The grantable fields a report stored under catalogue `version` has blobs for."""
-    return frozenset(f.name for f in FIELDS if f.grantable and f.since <= version)
-
-
-def values_of(body: Mapping[str, JSON]) -> dict[str, JSON]:
-    """The grantable field values of a report body (`model_dump(mode="json")`), by name."""
-    out: dict[str, JSON] = {}
-    for name in GRANTABLE:
-        value: JSON = body
-        for part in name.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-        out[name] = value
-    return out
-
-
-def nest(values: Mapping[str, JSON]) -> dict[str, JSON]:
-    """Field values in the shape of a submitted report; a withheld field is absent, not null."""
-    out: dict[str, JSON] = {}
-    for name in BY_NAME:
-        if name in values:
-            head, _, tail = name.partition(".")
-            if tail:
-                out.setdefault(head, {})[tail] = values[name]
-            else:
-                out[name] = values[name]
-    return out
-
-
-def csv_columns() -> list[tuple[str, str]]:
-    """(column, help) of every field that has a CSV column, in catalogue order."""
-    return [(f.column, f.help) for f in FIELDS if f.column]
-
-
-def from_csv(row: Mapping[str, str]) -> dict[str, JSON]:
-    """A report body (without its subject) from one CSV row's non-empty cells."""
-    body: dict[str, JSON] = {"place": {"country": row.get("country", "")}}
-    for f in FIELDS:
-        cell = row.get(f.column) if f.column else None
-        if not cell:
-            continue
-        head, _, tail = f.name.partition(".")
-        if tail:
-            body.setdefault(head, {})[tail] = f.from_csv(cell)
-        else:
-            body[head] = f.from_csv(cell)
-    return body
-
-
-def example_csv_row() -> dict[str, str]:
-    """The example report as one CSV row (the columns of `csv_columns`)."""
-    return {f.column: f.to_csv(f.example) for f in FIELDS if f.column}
-
-
-def example() -> dict[str, JSON]:
-    """An example report body (subject without tokens) built from every field's example."""
-    return nest({f.name: f.example for f in FIELDS})
-
-
-def markdown_table() -> str:
-    """The field table of `docs/intake.md` (a test keeps the two identical)."""
-    rows = ["| field | CSV column | routing | since | meaning |", "|---|---|---|---|---|"]
-    for f in FIELDS:
-        column = f"`{f.column}`" if f.column else "—"
-        routing = "yes" if f.routing else ""
-        rows.append(f"| `{f.name}` | {column} | {routing} | {f.since} | {f.help} |")
-    return "\n".join(rows) + "\n"
+CATALOGUE = Catalogue(FIELDS)

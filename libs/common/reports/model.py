@@ -3,13 +3,12 @@ every other field of the catalogue added to it, so a new field needs no edit in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, create_model, model_validator
 
-from libs.common.reports.fields import FIELDS, ReportField
+from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.reports.vocabulary import (
     ClientReportId,
     Country,
@@ -52,10 +51,10 @@ class ReportCore(Strict):
         return self
 
 
-def _declared(entries: Sequence[ReportField], prefix: str) -> dict[str, Any]:
+def _declared(catalogue: Catalogue, prefix: str) -> dict[str, Any]:
     """The catalogue's own declarations under `prefix` ("" = top level, "place." = place)."""
     out: dict[str, Any] = {}
-    for f in entries:
+    for f in catalogue.fields:
         if f.spec is None or not f.name.startswith(prefix):
             continue
         rest = f.name.removeprefix(prefix)
@@ -65,11 +64,11 @@ def _declared(entries: Sequence[ReportField], prefix: str) -> dict[str, Any]:
 
 
 def build_models(
-    entries: Sequence[ReportField] = FIELDS,
+    catalogue: Catalogue = CATALOGUE,
 ) -> tuple[type[PlaceCore], type[ReportCore]]:
     """`Place` and `ReportIn` for a catalogue: the core plus every field it declares."""
     place = create_model(
-        "Place", __base__=PlaceCore, __module__=__name__, **_declared(entries, "place.")
+        "Place", __base__=PlaceCore, __module__=__name__, **_declared(catalogue, "place.")
     )
     place.__doc__ = "Country, locality and facility kind."
     report = create_model(
@@ -77,7 +76,7 @@ def build_models(
         __base__=ReportCore,
         __module__=__name__,
         place=(place, Field()),
-        **_declared(entries, ""),
+        **_declared(catalogue, ""),
     )
     report.__doc__ = "An incident report as a partner submits it."
     return place, report
