@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -87,12 +87,24 @@ class ContactIn(Strict):
     pgp_public_key: PgpKey | None = None
 
 
+class LawyerContactIn(ContactIn):
+    """One of the lawyer's contacts in any role, on any registered channel."""
+
+    role: Literal["primary", "secondary", "backup"]
+    rotate_secret: bool = False
+
+
 class ProfileIn(Strict):
-    """Everything about how a lawyer is reached (replaces the previous profile)."""
+    """Everything about how a lawyer is reached (replaces the previous profile).
+
+    `webhook` is the primary channel and `email` the secondary one; `contacts` adds contacts
+    in any role on any registered channel, after those and the backups.
+    """
 
     webhook: WebhookIn | None = None
     email: EmailIn | None = None
     backup_contacts: list[ContactIn] = Field(default_factory=list, max_length=10)
+    contacts: list[LawyerContactIn] = Field(default_factory=list, max_length=12)
 
 
 class ContactOut(BaseModel):

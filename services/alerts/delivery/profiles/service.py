@@ -29,6 +29,7 @@ from services.alerts.delivery.profiles.schemas import (
     ContactOut,
     EscalationIn,
     EscalationOut,
+    LawyerContactIn,
     ProfileIn,
     ProfileOut,
 )
@@ -103,7 +104,13 @@ class Profiles:
             self._wanted("backup", c, f"backup_contacts.{i}")
             for i, c in enumerate(body.backup_contacts)
         ]
+        wanted += [self._wanted(c.role, c, f"contacts.{i}") for i, c in enumerate(body.contacts)]
         if not any(w.role in LAWYER_ROLES for w in wanted):
+            if body.contacts:
+                raise InvalidInput(
+                    "a profile needs a primary or a secondary contact",
+                    fields=[{"path": "contacts", "reason": "missing"}],
+                )
             raise InvalidInput(
                 "a profile needs a webhook or an email address",
                 fields=[{"path": "webhook", "reason": "missing"}],
@@ -163,14 +170,15 @@ class Profiles:
             raise InvalidInput(
                 "invalid contact address", fields=[{"path": f"{path}.address", "reason": str(exc)}]
             ) from None
-        given = {SECRET: c.secret is not None, PGP_KEY: c.pgp_public_key is not None}
+        rotate = isinstance(c, LawyerContactIn) and c.rotate_secret
+        given = {SECRET: c.secret is not None or rotate, PGP_KEY: c.pgp_public_key is not None}
         unfit = [name for name, present in given.items() if present and name not in channel.accepts]
         if unfit:
             raise InvalidInput(
                 f"{' and '.join(unfit)} does not fit the {channel.kind} channel",
                 fields=[{"path": path, "reason": "field does not fit the channel"}],
             )
-        return ContactSpec(role, c.channel, address, c.name, c.secret, pgp_key=c.pgp_public_key)
+        return ContactSpec(role, c.channel, address, c.name, c.secret, rotate, c.pgp_public_key)
 
     def _validate(self, wanted: Sequence[ContactSpec]) -> None:
         for w in wanted:
