@@ -11,33 +11,23 @@ from fastapi import Depends, FastAPI
 from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.wiring import install_auth, jwks_over_http
-from libs.common.events import SYSTEM_PING
-from libs.common.nats import ConsumerSpec
 from libs.common.runtime import Runtime
-from libs.common.system import dead_letter_sink, ping_handler, system_router
+from libs.common.system import system_router
 from libs.common.web import (
     BodyLimitMiddleware,
     health_router,
     install_access_log,
     install_error_handlers,
 )
-from services.alerts import components as wiring
-from services.alerts.api import router as api_router
-from services.alerts.api_ack import router as ack_router
-from services.alerts.models import DeadLetter, ProcessedEvent
+from services.alerts.alerts.api import link_router
+from services.alerts.alerts.api import router as alerts_router
+from services.alerts.container import build_container, start
+from services.alerts.delivery.profiles.api import router as profiles_router
+from services.alerts.models import INBOX
 from services.alerts.settings import AlertsSettings
+from services.alerts.watchlists.api import router as watchlist_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
-DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
-
-
-async def _wire_nats(runtime: Runtime) -> None:
-    await runtime.consume(
-        ConsumerSpec(durable="alerts-system", filter_subject=SYSTEM_PING),
-        ping_handler(runtime, INBOX),
-        dead_letter_sink(runtime, DEAD_LETTERS),
-    )
 
 
 def create_app(settings: AlertsSettings) -> FastAPI:
@@ -46,23 +36,18 @@ def create_app(settings: AlertsSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings, MIGRATIONS)
+        # `libs.common.system`'s router reads the runtime from here.
         app.state.runtime = runtime
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
         auth.start(runtime)
-        alerts = wiring.build(settings, runtime)
-        app.state.alerts = alerts
-        wiring.start(alerts, runtime)
-
-        async def wire(rt: Runtime) -> None:
-            await _wire_nats(rt)
-            await wiring.wire_consumers(alerts, rt)
-
-        runtime.start_nats(wire)
+        container = build_container(settings, runtime)
+        app.state.container = container
+        start(container)
         try:
             yield
         finally:
             await runtime.close()
-            await alerts.aclose()
+            await container.aclose()
 
     app = FastAPI(
         title="Lifeline alerts",
@@ -85,6 +70,8 @@ def create_app(settings: AlertsSettings) -> FastAPI:
     )
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
-    app.include_router(api_router)
-    app.include_router(ack_router)
+    app.include_router(watchlist_router)
+    app.include_router(profiles_router)
+    app.include_router(alerts_router)
+    app.include_router(link_router)
     return app

@@ -1,32 +1,18 @@
 """Intake routes: parse, call, return."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from libs.common import nats as natsx
-from libs.common.auth.fastapi import require_scopes
-from libs.common.auth.principal import Principal
-from libs.common.auth.scopes import Scope
 from libs.common.errors import Unavailable
 from libs.common.events import SYSTEM_PING, new_event
 from libs.common.reports import ReportIn
-from libs.common.runtime import Runtime
+from services.intake.deps import Admin, IntakeDep, RuntimeDep, Submitter
 from services.intake.schemas import Receipt, ReportAccepted
-from services.intake.service import Intake
 
 router = APIRouter()
-
-Submitter = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_SUBMIT))]
-Admin = Annotated[Principal, Depends(require_scopes(Scope.ADMIN))]
-
-
-async def _intake(request: Request) -> Intake:
-    intake: Intake = request.app.state.intake
-    return intake
 
 
 @router.post(
@@ -41,7 +27,7 @@ async def submit_report(
     report: ReportIn,
     principal: Submitter,
     response: Response,
-    intake: Annotated[Intake, Depends(_intake)],
+    intake: IntakeDep,
 ) -> ReportAccepted:
     """Validate, seal to sharing and store with its event in one transaction."""
     report_id, created = await intake.submit(principal, report)
@@ -56,9 +42,7 @@ async def submit_report(
     tags=["reports"],
     summary="Receipt of one of the caller's own reports: received, published or stored.",
 )
-async def report_receipt(
-    report_id: str, principal: Submitter, intake: Annotated[Intake, Depends(_intake)]
-) -> Receipt:
+async def report_receipt(report_id: str, principal: Submitter, intake: IntakeDep) -> Receipt:
     """The progress of a report the caller's partner submitted; 404 for anyone else's."""
     return Receipt.model_validate(await intake.receipt(principal, report_id[:64]))
 
@@ -77,9 +61,8 @@ class PingAccepted(BaseModel):
     tags=["system"],
     summary="Publish a lifeline.system.ping.v1 event to prove the event wiring end to end.",
 )
-async def ping(request: Request, _: Admin) -> PingAccepted:
+async def ping(_: Admin, runtime: RuntimeDep) -> PingAccepted:
     """Publish one ping event; sharing and alerts record it in their inboxes."""
-    runtime: Runtime = request.app.state.runtime
     if runtime.js is None or runtime.nc is None or not runtime.nc.is_connected:
         raise Unavailable("nats is not connected")
     event = new_event(SYSTEM_PING, "intake", {"note": "ping"})

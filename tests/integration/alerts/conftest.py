@@ -74,7 +74,7 @@ class AlertsStack:
 
     async def db(self, statement: Any) -> list[Any]:
         """Rows of a statement against the service's own database."""
-        async with self.app.state.runtime.sessions() as session:
+        async with self.app.state.container.runtime.sessions() as session:
             return list((await session.execute(statement)).all())
 
 
@@ -110,7 +110,7 @@ async def alerts_stack_on(
 async def _until_consuming(app: FastAPI) -> None:
     import asyncio
 
-    runtime = app.state.runtime
+    runtime = app.state.container.runtime
     for _ in range(400):
         if runtime.nats_ready.is_set():
             return

@@ -271,3 +271,65 @@ async def test_organisation_escalation_settings_are_per_organisation(stack: Aler
     )
     bad = await stack.call("PUT", "/v1/organisation/escalation", json={**body, "max_repeats": -1})
     assert bad.status_code == 422
+
+
+async def test_contacts_in_any_role_on_any_channel_are_stored_like_the_shorthand(
+    stack: AlertsStack,
+) -> None:
+    url = "http://127.0.0.1:9/hook"
+    generic = await stack.call(
+        "PUT",
+        "/v1/lawyer/profile",
+        json={
+            "contacts": [
+                {"role": "primary", "channel": "webhook", "address": url},
+                {"role": "secondary", "channel": "email", "address": "lawyer@example.org"},
+                {"role": "backup", "channel": "email", "address": "b@example.org", "name": "Anna"},
+            ]
+        },
+    )
+    assert generic.status_code == 200, generic.text
+    stored = generic.json()
+    roles = sorted((c["role"], c["channel"]) for c in stored["contacts"])
+    assert roles == [("backup", "email"), ("primary", "webhook"), ("secondary", "email")]
+    (webhook_id,) = stored["new_secrets"]
+    assert next(c for c in stored["contacts"] if c["channel"] == "webhook")["id"] == webhook_id
+    shorthand = await stack.call(
+        "PUT",
+        "/v1/lawyer/profile",
+        json={
+            "webhook": {"url": url},
+            "email": {"address": "lawyer@example.org"},
+            "backup_contacts": [{"channel": "email", "address": "b@example.org", "name": "Anna"}],
+        },
+    )
+    # The same contacts: same ids, the secret kept, nothing shown again.
+    assert shorthand.json()["contacts"] == stored["contacts"]
+    assert shorthand.json()["new_secrets"] == {}
+
+
+async def test_an_unknown_channel_kind_is_refused_naming_the_field(stack: AlertsStack) -> None:
+    profile = await stack.call(
+        "PUT",
+        "/v1/lawyer/profile",
+        json={
+            "email": {"address": "a@example.org"},
+            "backup_contacts": [{"channel": "sms", "address": "+49 170 1234567"}],
+        },
+    )
+    duty = await stack.call(
+        "PUT",
+        "/v1/organisation/escalation",
+        json={
+            "escalate_after_minutes": 5,
+            "duty_after_minutes": 15,
+            "repeat_every_minutes": 10,
+            "max_repeats": 3,
+            "duty_contacts": [{"channel": "pager", "address": "+49 170 1234567"}],
+        },
+    )
+    for resp, path in ((profile, "backup_contacts.0.channel"), (duty, "duty_contacts.0.channel")):
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["error"] == "invalid_input"
+        assert path in [f["path"] for f in resp.json()["fields"]]
+    assert (await stack.call("GET", "/v1/lawyer/profile")).json()["contacts"] == []

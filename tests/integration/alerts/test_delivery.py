@@ -14,7 +14,8 @@ import httpx
 import pysequoia
 from sqlalchemy import select
 
-from services.alerts.models import Contact, DeliveryAttempt
+from services.alerts.delivery.models import DeliveryAttempt
+from services.alerts.delivery.profiles.models import Contact
 from tests.integration.alerts.conftest import AlertsStack
 from tests.integration.alerts.support import Receiver, receiver, report_event, tokens_for, until
 
@@ -145,7 +146,7 @@ async def test_redirects_are_not_followed_and_fire_the_secondary_channel(
 
 
 async def _attempts(stack: AlertsStack, channel: str, at_least: int) -> list[Any]:
-    from services.alerts.models import Delivery
+    from services.alerts.delivery.models import Delivery
 
     deliveries = Delivery.__table__  # type: ignore[attr-defined]
     rows = await stack.db(
@@ -215,7 +216,7 @@ async def test_ack_link_page_needs_a_post_and_links_are_signed(stack: AlertsStac
 
 
 async def test_expired_ack_links_are_refused(stack: AlertsStack) -> None:
-    links = stack.app.state.alerts.links
+    links = stack.app.state.container.links
     token = links.make("some-alert", "some-contact", time.time() - links.ttl_s - 10)
     resp = await stack.http.post(f"/v1/ack/{token}")
     assert resp.status_code == 410 and resp.json()["error"] == "link_expired"

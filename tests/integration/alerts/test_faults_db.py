@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from services.alerts.components import DEAD_LETTERS
-from services.alerts.models import Alert
+from services.alerts.alerts.models import Alert
+from services.alerts.models import DEAD_LETTERS
 from tests.integration.alerts.conftest import alerts_stack_on
 from tests.integration.alerts.support import TcpProxy, receiver, report_event, tokens_for, until
 from tests.support.natsd import NatsServer

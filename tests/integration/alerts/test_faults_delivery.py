@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from libs.common import db
 from libs.common import nats as natsx
-from services.alerts.models import Delivery, DeliveryAttempt
+from services.alerts.delivery.models import Delivery, DeliveryAttempt
 from tests.integration.alerts.conftest import FAST, AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import Hit, Receiver, report_event, tokens_for, until
 from tests.integration.alerts.test_delivery import page_lev, setup_lawyer

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from libs.common import nats as natsx
 from libs.common.events import Envelope
-from services.alerts.models import Alert, AlertMatch
+from services.alerts.alerts.models import Alert, AlertMatch
 from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import KEYS, receiver, report_event, until
 from tests.support.natsd import NatsServer

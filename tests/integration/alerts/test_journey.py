@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from services.alerts.models import Alert, AlertMatch
+from services.alerts.alerts.models import Alert, AlertMatch
 from tests.integration.alerts.conftest import AlertsStack
 from tests.integration.alerts.support import receiver, report_event, tokens_for, until
 

@@ -14,11 +14,12 @@ from libs.common.consumer import ConsumerLoop
 from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, Envelope, new_event
 from libs.common.reports import ReportReceived
 from libs.common.system import dead_letter_sink
-from services.alerts.components import DEAD_LETTERS, INBOX
-from services.alerts.jobs import Claim
-from services.alerts.matching import Matcher
-from services.alerts.models import Alert, AlertMatch, Delivery
-from services.alerts.worker import received_handler
+from services.alerts.alerts.models import Alert, AlertMatch
+from services.alerts.delivery.jobs import Claim
+from services.alerts.delivery.models import Delivery
+from services.alerts.matching.consumer import received_handler
+from services.alerts.matching.service import Matcher
+from services.alerts.models import DEAD_LETTERS, INBOX
 from tests.integration.alerts.conftest import AlertsStack
 from tests.integration.alerts.support import report_event, tokens_for, until
 
@@ -166,7 +167,7 @@ async def test_an_event_that_crashes_the_handler_every_time_is_dead_lettered_and
     stack: AlertsStack,
 ) -> None:
     await _entry(stack)
-    runtime = stack.app.state.runtime
+    runtime = stack.app.state.container.runtime
     matcher = CrashOn(runtime.sessions, 600.0, Claim(5.0, 5.0), lambda _: None)
     subject = f"lifeline.report.crashtest{uuid.uuid4().hex[:6]}.v1"
     tokens = tokens_for("SKORIAKIN LEV", "14.03.1999")

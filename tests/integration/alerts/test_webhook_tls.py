@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from services.alerts.webhook import pinned
+from services.alerts.delivery.channels.webhook import pinned
 
 
 def _self_signed(name: str, folder: Path) -> tuple[Path, Path]:

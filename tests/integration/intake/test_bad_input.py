@@ -14,7 +14,7 @@ from tests.support.reports import report_body, token_value
 
 
 async def _rows(stack: IntakeStack) -> tuple[int, int]:
-    async with stack.app.state.runtime.sessions() as s:
+    async with stack.app.state.container.runtime.sessions() as s:
         reports = (await s.execute(select(func.count()).select_from(repo.REPORTS))).scalar_one()
         outbox = (await s.execute(select(func.count()).select_from(repo.OUTBOX))).scalar_one()
     return reports, outbox

@@ -20,7 +20,7 @@ async def test_nats_killed_during_500_submissions(
     own_nats: NatsServer, db_url_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     async with intake_stack_on(own_nats.url, db_url_factory, tmp_path) as stack:
-        stack.app.state.intake.limiter.burst = 10_000
+        stack.app.state.container.intake.limiter.burst = 10_000
         headers = stack.headers()
         accepted: list[str] = []
         queue = list(range(500))
@@ -45,7 +45,7 @@ async def test_nats_killed_during_500_submissions(
         assert len(accepted) == 500
 
         async def pending() -> int:
-            async with stack.app.state.runtime.sessions() as s:
+            async with stack.app.state.container.runtime.sessions() as s:
                 return int(
                     (await s.execute(select(func.count()).select_from(repo.OUTBOX))).scalar_one()
                 )

@@ -76,7 +76,7 @@ async def test_report_is_accepted_sealed_and_published(
             break
         await asyncio.sleep(0.05)
     assert await status() in {"published", "stored"}
-    async with intake_stack.app.state.runtime.sessions() as s:
+    async with intake_stack.app.state.container.runtime.sessions() as s:
         assert (await s.execute(select(func.count()).select_from(repo.OUTBOX))).scalar_one() == 0
 
 

@@ -12,16 +12,18 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from libs.common.errors import InvalidInput, LifelineError
-from services.alerts.keys import AckLinks, LinkExpired, SecretBox
-from services.alerts.messages import AlertView, email_subject, email_text, payload_bytes
-from services.alerts.webhook import (
-    SendResult,
+from services.alerts.alerts.links import AckLinks, LinkExpired
+from services.alerts.delivery.channels.email import email_subject, email_text
+from services.alerts.delivery.channels.webhook import (
     WebhookSender,
     check_url,
     generate_secret,
+    payload_bytes,
     pinned,
     sign,
 )
+from services.alerts.delivery.domain import AlertView, SendResult
+from services.alerts.delivery.secrets import SecretBox
 
 VIEW = AlertView(
     alert_id="a-1",

@@ -12,21 +12,10 @@ from hypothesis import strategies as st
 from libs.common.identity.keyring import PrfKeyRing, new_seed
 from libs.common.identity.tokens import LocalEvaluator, tokenise
 from libs.common.reports import IdentityToken
-from services.alerts.domain import (
-    Audience,
-    EntryRule,
-    EscalationPolicy,
-    Priority,
-    decode_tokens,
-    delivery_id,
-    escalation_plan,
-    judge,
-    parse_retry_after,
-    priority,
-    retry_delay,
-    step_due,
-    valid_watchlist_tokens,
-)
+from services.alerts.alerts.domain import Audience, EscalationPolicy, escalation_plan, step_due
+from services.alerts.delivery.domain import delivery_id, parse_retry_after, retry_delay
+from services.alerts.matching.domain import Priority, judge, priority
+from services.alerts.watchlists.domain import EntryRule, decode_tokens, valid_watchlist_tokens
 
 KEY = PrfKeyRing().add(1, new_seed())
 

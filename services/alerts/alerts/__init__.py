@@ -1,0 +1,1 @@
+"""Alerts: list, show and acknowledge them, escalate until acknowledged, withdraw on erasure."""

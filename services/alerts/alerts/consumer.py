@@ -1,0 +1,100 @@
+"""`report.erased`: drop the matches derived from a report; alerts left with none are withdrawn."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.consumer import Handler, PermanentError
+from libs.common.db import transaction
+from libs.common.events import REPORT_ERASED, Envelope
+from libs.common.inbox import mark_processed, utcnow
+from services.alerts.alerts import repository as repo
+from services.alerts.alerts.domain import AlertStatus
+from services.alerts.delivery import jobs
+from services.alerts.delivery.repository import cancel_pages
+from services.alerts.models import INBOX
+
+log = logging.getLogger(__name__)
+_SUMMARY = ("decision", "reason", "agreed", "priority", "incident_type", "legal_basis", "country",
+            "facility_kind", "occurred_at", "report_id")  # fmt: skip
+
+
+class ReportErased(BaseModel):
+    """Data of `lifeline.report.erased.v1` as far as alerts needs it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    report_id: str = Field(min_length=1, max_length=64)
+
+
+@dataclass
+class Eraser:
+    """Withdraws what an erased report derived; a late copy of the report then derives nothing."""
+
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def on_erased(self, event: Envelope, report_id: str) -> int:
+        """Process one erasure; returns how many alerts were withdrawn. Idempotent by event id."""
+        withdrawn = 0
+        async with transaction(self.sessions) as session:
+            if not await mark_processed(session, INBOX, event):
+                return 0
+            await repo.mark_erased(session, report_id, utcnow())
+            for alert_id in await repo.drop_matches(session, report_id):
+                if await self._refresh_or_withdraw(session, alert_id):
+                    withdrawn += 1
+        return withdrawn
+
+    async def _refresh_or_withdraw(self, session: AsyncSession, alert_id: str) -> bool:
+        now = utcnow()
+        latest = await repo.latest_match(session, alert_id)
+        if latest is not None:
+            # Other reports of the same case remain: the alert now says what they say.
+            count = await repo.match_count(session, alert_id)
+            await repo.update_alert(
+                session,
+                alert_id,
+                {"report_count": count, "updated_at": now, **{f: latest[f] for f in _SUMMARY}},
+            )
+            return False
+        # Nothing the alert said may outlive the report it came from.
+        await repo.update_alert(
+            session,
+            alert_id,
+            {
+                "status": AlertStatus.WITHDRAWN.value,
+                "withdrawn_at": now,
+                "updated_at": now,
+                "next_step_at": None,
+                "reason": "withdrawn: the report was erased",
+                "agreed": "",
+                "facility_kind": "",
+                "occurred_at": "",
+                "report_id": "",
+                "report_count": 0,
+            },
+        )
+        await cancel_pages(session, alert_id, now)
+        # Whoever was paged may be acting on it: they hear that it is withdrawn (no details).
+        await jobs.withdrawal_notices(session, alert_id, now)
+        log.info("alert withdrawn", extra={"alert_id": alert_id})
+        return True
+
+
+def erased_handler(eraser: Eraser) -> Handler:
+    """Withdraw what an erased report derived."""
+
+    async def handle(event: Envelope) -> None:
+        if event.type != REPORT_ERASED:
+            raise PermanentError(f"unexpected event type on the erased subject: {event.type}")
+        try:
+            data = ReportErased.model_validate(event.data)
+        except ValidationError as exc:
+            raise PermanentError("invalid report.erased data") from exc
+        await eraser.on_erased(event, data.report_id)
+
+    return handle

@@ -1,0 +1,82 @@
+"""Tables of alerts: the alert rows, the (report, entry) matches behind them, erased reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field
+
+from libs.common.inbox import utcnow
+from services.alerts.models import AlertsTable
+
+
+class Alert(AlertsTable, table=True):
+    """One alert to one lawyer: a (group of) report(s) about one watchlist entry."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_lawyer_created", "lawyer_id", "created_at"),
+        Index("ix_alerts_due", "status", "next_step_at"),
+        Index("ix_alerts_group", "entry_id", "incident_type", "country"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    lawyer_id: str = Field(max_length=128)
+    org_id: str = Field(max_length=128)
+    entry_id: str = Field(max_length=36)
+    status: str = Field(max_length=16)  # open | acknowledged | withdrawn
+    decision: str = Field(max_length=16)
+    reason: str = Field(max_length=200)
+    agreed: str = Field(max_length=200)
+    priority: str = Field(max_length=16)
+    incident_type: str = Field(max_length=32)
+    legal_basis: str = Field(max_length=32)
+    country: str = Field(max_length=2)
+    facility_kind: str = Field(max_length=32)
+    occurred_at: str = Field(max_length=40)
+    report_id: str = Field(max_length=64)
+    report_count: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    acked_at: datetime | None = None
+    acked_by: str | None = Field(default=None, max_length=200)
+    ack_via: str | None = Field(default=None, max_length=16)
+    step: int = 0
+    next_step_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+class AlertMatch(AlertsTable, table=True):
+    """One row per (report, entry): the idempotency key of matching, grouped into an alert."""
+
+    __tablename__ = "alert_matches"
+
+    report_id: str = Field(primary_key=True, max_length=64)
+    entry_id: str = Field(primary_key=True, max_length=36)
+    alert_id: str = Field(max_length=36, index=True)
+    decision: str = Field(max_length=16)
+    reason: str = Field(max_length=200)
+    agreed: str = Field(max_length=200)
+    priority: str = Field(max_length=16)
+    incident_type: str = Field(max_length=32)
+    legal_basis: str = Field(max_length=32)
+    country: str = Field(max_length=2)
+    facility_kind: str = Field(max_length=32)
+    occurred_at: str = Field(max_length=40)
+    received_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ErasedReport(AlertsTable, table=True):
+    """Reports sharing erased: a late `report.received` for one of them derives nothing."""
+
+    __tablename__ = "erased_reports"
+
+    report_id: str = Field(primary_key=True, max_length=64)
+    erased_at: datetime = Field(default_factory=utcnow)
+
+
+ALERTS = Alert.__table__  # type: ignore[attr-defined]
+MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
+ERASED = ErasedReport.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,181 @@
+"""SQL of alerts: reading and acknowledging them, their deliveries, escalation and withdrawal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.inbox import insert_ignore
+from services.alerts.alerts.domain import AlertStatus
+from services.alerts.alerts.models import ALERTS, ERASED, MATCHES
+from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
+from services.alerts.sql import is_postgres
+from services.alerts.watchlists.models import ENTRIES
+
+_COLUMNS = (*ALERTS.c, ENTRIES.c.label)
+
+
+async def list_alerts(
+    session: AsyncSession,
+    lawyer_id: str,
+    status: str | None,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[RowMapping]:
+    """The lawyer's alerts, newest first, before a (created_at, id) cursor."""
+    a = ALERTS.c
+    query = (
+        select(*_COLUMNS)
+        .select_from(ALERTS.join(ENTRIES, ENTRIES.c.id == a.entry_id))
+        .where(a.lawyer_id == lawyer_id)
+    )
+    if status:
+        query = query.where(a.status == status)
+    if before is not None:
+        at, alert_id = before
+        query = query.where((a.created_at < at) | ((a.created_at == at) & (a.id < alert_id)))
+    rows = await session.execute(query.order_by(a.created_at.desc(), a.id.desc()).limit(limit))
+    return list(rows.mappings())
+
+
+async def get_alert(
+    session: AsyncSession, alert_id: str, lawyer_id: str | None
+) -> RowMapping | None:
+    """One alert (with its entry label); only the lawyer's own unless `lawyer_id` is None."""
+    query = (
+        select(*_COLUMNS)
+        .select_from(ALERTS.join(ENTRIES, ENTRIES.c.id == ALERTS.c.entry_id))
+        .where(ALERTS.c.id == alert_id)
+    )
+    if lawyer_id is not None:
+        query = query.where(ALERTS.c.lawyer_id == lawyer_id)
+    return (await session.execute(query)).mappings().first()
+
+
+async def acknowledge(
+    session: AsyncSession,
+    alert_id: str,
+    lawyer_id: str | None,
+    *,
+    by: str,
+    via: str,
+    now: datetime,
+) -> bool:
+    """Mark an open alert acknowledged and stop its timers; False if it was not open."""
+    a = ALERTS.c
+    query = update(ALERTS).where(a.id == alert_id, a.status == AlertStatus.OPEN.value)
+    if lawyer_id is not None:
+        query = query.where(a.lawyer_id == lawyer_id)
+    result = await session.execute(
+        query.values(
+            status=AlertStatus.ACKNOWLEDGED.value,
+            acked_at=now,
+            acked_by=by[:200],
+            ack_via=via,
+            next_step_at=None,
+            updated_at=now,
+        ).returning(a.id)
+    )
+    return result.first() is not None
+
+
+async def deliveries_of(session: AsyncSession, alert_id: str) -> list[RowMapping]:
+    """An alert's deliveries, oldest first."""
+    d = DELIVERIES.c
+    rows = await session.execute(
+        select(d.id, d.channel, d.kind, d.step, d.status, d.delivered_at, d.created_at)
+        .where(d.alert_id == alert_id)
+        .order_by(d.created_at, d.id)
+    )
+    return list(rows.mappings())
+
+
+async def attempts_of(session: AsyncSession, delivery_ids: list[str]) -> list[RowMapping]:
+    """Attempts of these deliveries, in order."""
+    if not delivery_ids:
+        return []
+    t = ATTEMPTS.c
+    rows = await session.execute(
+        select(t.delivery_id, t.attempt, t.started_at, t.outcome, t.http_status, t.error)
+        .where(t.delivery_id.in_(delivery_ids))
+        .order_by(t.delivery_id, t.attempt)
+    )
+    return list(rows.mappings())
+
+
+# --- escalation --------------------------------------------------------------------------
+
+
+async def due_for_escalation(session: AsyncSession, now: datetime, limit: int) -> list[RowMapping]:
+    """Open alerts whose next step is due; on PostgreSQL locked, skipping other replicas'."""
+    a = ALERTS.c
+    query = (
+        select(a.id, a.lawyer_id, a.org_id, a.step, a.created_at)
+        .where(a.status == AlertStatus.OPEN.value, a.next_step_at <= now)
+        .order_by(a.next_step_at)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.execute(query)).mappings())
+
+
+async def advance_step(
+    session: AsyncSession,
+    alert_id: str,
+    from_step: int,
+    step: int,
+    *,
+    next_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """Claim a step: move an open alert from `from_step` on; False if acked or taken meanwhile."""
+    a = ALERTS.c
+    result = await session.execute(
+        update(ALERTS)
+        .where(a.id == alert_id, a.status == AlertStatus.OPEN.value, a.step == from_step)
+        .values(step=step, next_step_at=next_at, updated_at=now)
+        .returning(a.id)
+    )
+    return result.first() is not None
+
+
+# --- erasure -----------------------------------------------------------------------------
+
+
+async def mark_erased(session: AsyncSession, report_id: str, now: datetime) -> None:
+    """Remember an erased report: a late copy of it then derives nothing."""
+    await insert_ignore(session, ERASED, {"report_id": report_id, "erased_at": now})
+
+
+async def drop_matches(session: AsyncSession, report_id: str) -> list[str]:
+    """Delete the report's (report, entry) matches; the alerts they belonged to."""
+    m = MATCHES.c
+    rows = await session.execute(select(m.alert_id).where(m.report_id == report_id).distinct())
+    alert_ids = [r.alert_id for r in rows]
+    await session.execute(delete(MATCHES).where(m.report_id == report_id))
+    return alert_ids
+
+
+async def latest_match(session: AsyncSession, alert_id: str) -> RowMapping | None:
+    """The newest match an alert still has."""
+    m = MATCHES.c
+    query = select(MATCHES).where(m.alert_id == alert_id).order_by(m.received_at.desc())
+    return (await session.execute(query)).mappings().first()
+
+
+async def match_count(session: AsyncSession, alert_id: str) -> int:
+    """How many (report, entry) pairs an alert still has."""
+    result = await session.execute(
+        select(func.count()).select_from(MATCHES).where(MATCHES.c.alert_id == alert_id)
+    )
+    return int(result.scalar_one())
+
+
+async def update_alert(session: AsyncSession, alert_id: str, values: Mapping[str, Any]) -> None:
+    """Change an alert's columns."""
+    await session.execute(update(ALERTS).where(ALERTS.c.id == alert_id).values(**values))

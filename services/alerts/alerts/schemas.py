@@ -1,0 +1,87 @@
+"""Response bodies of the alerts API (listing, showing and acknowledging alerts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class MatchOut(BaseModel):
+    """How sure the match is and why."""
+
+    strength: str
+    reason: str
+    agreed: list[str]
+
+
+class AckOut(BaseModel):
+    """Who acknowledged, when and how."""
+
+    at: datetime
+    by: str
+    via: str
+
+
+class AlertOut(BaseModel):
+    """An alert as the lawyer sees it: routing metadata and a link, never a name."""
+
+    id: str
+    status: str
+    priority: str
+    label: str
+    entry_id: str
+    match: MatchOut
+    incident_type: str
+    legal_basis: str
+    country: str
+    facility_kind: str
+    occurred_at: str
+    report_id: str
+    report_url: str
+    report_count: int
+    created_at: datetime
+    updated_at: datetime
+    acknowledged: AckOut | None = None
+
+
+class AttemptOut(BaseModel):
+    """One delivery attempt."""
+
+    attempt: int
+    started_at: datetime
+    outcome: str
+    http_status: int | None
+    error: str | None
+
+
+class DeliveryOut(BaseModel):
+    """One message to one endpoint and its attempts."""
+
+    id: str
+    channel: str
+    kind: str
+    step: int
+    status: str
+    attempts: list[AttemptOut]
+    delivered_at: datetime | None
+
+
+class AlertDetail(AlertOut):
+    """An alert with its deliveries."""
+
+    deliveries: list[DeliveryOut]
+
+
+class AlertPage(BaseModel):
+    """One page of alerts, newest first."""
+
+    alerts: list[AlertOut]
+    next_before: str | None
+
+
+class AckResult(BaseModel):
+    """The acknowledged alert; `already` when someone had acknowledged it before."""
+
+    alert: AlertOut
+    already: bool

@@ -1,0 +1,199 @@
+"""Alert use cases: list and show the caller's alerts, acknowledge by API or by signed link."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.auth.principal import Principal
+from libs.common.db import transaction
+from libs.common.errors import InvalidInput, NotFound
+from libs.common.inbox import utcnow
+from services.alerts.alerts import repository as repo
+from services.alerts.alerts.schemas import (
+    AckOut,
+    AckResult,
+    AlertDetail,
+    AlertOut,
+    AlertPage,
+    AttemptOut,
+    DeliveryOut,
+    MatchOut,
+)
+from services.alerts.delivery import jobs
+from services.alerts.delivery import repository as deliveries
+from services.alerts.delivery.domain import LAWYER_ROLES
+from services.alerts.delivery.profiles import repository as profiles
+
+log = logging.getLogger(__name__)
+STATUSES = ("open", "acknowledged", "withdrawn")
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def alert_out(row: RowMapping, report_link: Callable[[str], str]) -> AlertOut:
+    """The API view of an alert row."""
+    acked = None
+    if row["acked_at"] is not None:
+        acked = AckOut(
+            at=aware(row["acked_at"]), by=row["acked_by"] or "", via=row["ack_via"] or ""
+        )
+    return AlertOut(
+        id=row["id"],
+        status=row["status"],
+        priority=row["priority"],
+        label=row["label"],
+        entry_id=row["entry_id"],
+        match=MatchOut(
+            strength=row["decision"],
+            reason=row["reason"],
+            agreed=[k for k in row["agreed"].split(",") if k],
+        ),
+        incident_type=row["incident_type"],
+        legal_basis=row["legal_basis"],
+        country=row["country"],
+        facility_kind=row["facility_kind"],
+        occurred_at=row["occurred_at"],
+        report_id=row["report_id"],
+        report_url=report_link(row["report_id"]) if row["report_id"] else "",
+        report_count=row["report_count"],
+        created_at=aware(row["created_at"]),
+        updated_at=aware(row["updated_at"]),
+        acknowledged=acked,
+    )
+
+
+@dataclass
+class Alerts:
+    """The lawyer's side of alerts."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    report_link: Callable[[str], str]
+    wake_delivery: Callable[[], None]
+    in_flight_s: float
+
+    async def list(
+        self, principal: Principal, status: str | None, before: str | None, limit: int
+    ) -> AlertPage:
+        """The caller's alerts, newest first."""
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(
+                "unknown status", fields=[{"path": "status", "reason": f"one of {STATUSES}"}]
+            )
+        cursor = _cursor(before)
+        async with self.sessions() as session:
+            rows = await repo.list_alerts(session, principal.client_id, status, cursor, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_before = (
+            f"{aware(rows[-1]['created_at']).isoformat()}|{rows[-1]['id']}" if more else None
+        )
+        return AlertPage(
+            alerts=[alert_out(r, self.report_link) for r in rows], next_before=next_before
+        )
+
+    async def get(self, principal: Principal, alert_id: str) -> AlertDetail:
+        """One of the caller's alerts with its deliveries and attempts."""
+        async with self.sessions() as session:
+            row = await repo.get_alert(session, alert_id, principal.client_id)
+            if row is None:
+                raise NotFound("no such alert")
+            jobs_ = await repo.deliveries_of(session, alert_id)
+            attempts = await repo.attempts_of(session, [d["id"] for d in jobs_])
+        by_job: dict[str, list[AttemptOut]] = {}
+        for t in attempts:
+            by_job.setdefault(t["delivery_id"], []).append(
+                AttemptOut(
+                    attempt=t["attempt"],
+                    started_at=aware(t["started_at"]),
+                    outcome=t["outcome"],
+                    http_status=t["http_status"],
+                    error=t["error"],
+                )
+            )
+        return AlertDetail(
+            **alert_out(row, self.report_link).model_dump(),
+            deliveries=[
+                DeliveryOut(
+                    id=d["id"],
+                    channel=d["channel"],
+                    kind=d["kind"],
+                    step=d["step"],
+                    status=d["status"],
+                    attempts=by_job.get(d["id"], []),
+                    delivered_at=aware(d["delivered_at"]) if d["delivered_at"] else None,
+                )
+                for d in jobs_
+            ],
+        )
+
+    async def ack(self, principal: Principal, alert_id: str) -> AckResult:
+        """Acknowledge one of the caller's alerts."""
+        return await self._ack(alert_id, principal.client_id, principal.client_id, "api", set())
+
+    async def ack_by_link(self, alert_id: str, contact_id: str) -> AckResult:
+        """Acknowledge through a signed link sent to one contact."""
+        async with self.sessions() as session:
+            contact = await profiles.contact(session, contact_id)
+        if contact is None:
+            who = "a former contact"
+        elif contact["role"] in LAWYER_ROLES:
+            who = f"{contact['lawyer_id']} (link)"
+        else:
+            who = f"{contact['name'] or contact['role'] + ' contact'} (link)"
+        return await self._ack(alert_id, None, who, "link", {contact_id})
+
+    async def _ack(
+        self, alert_id: str, lawyer_id: str | None, by: str, via: str, acker_contacts: set[str]
+    ) -> AckResult:
+        async with transaction(self.sessions) as session:
+            # Serialised with `delivery.repository.claim_due`: no page is claimed after this.
+            done = await repo.acknowledge(
+                session, alert_id, lawyer_id, by=by, via=via, now=utcnow()
+            )
+            row = await repo.get_alert(session, alert_id, lawyer_id)
+            if row is None:
+                raise NotFound("no such alert")
+            if done:
+                now = utcnow()
+                await deliveries.cancel_pages(session, alert_id, now)
+                exclude = set(acker_contacts)
+                if via == "api":
+                    # The lawyer acked themself: tell the backups and the duty desk, not them.
+                    own = await profiles.lawyer_contacts(session, row["lawyer_id"])
+                    exclude |= {c["id"] for c in own if c["role"] in LAWYER_ROLES}
+                await jobs.ack_notices(session, alert_id, exclude, now)
+        if done:
+            log.info("alert acknowledged", extra={"alert_id": alert_id, "reason": via})
+            self.wake_delivery()
+            await self._pages_landed(alert_id)
+        return AckResult(alert=alert_out(row, self.report_link), already=not done)
+
+    async def _pages_landed(self, alert_id: str) -> None:
+        """Return only once no page of the alert is on the wire: none lands after the ack."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.in_flight_s
+        while loop.time() < deadline:
+            async with self.sessions() as session:
+                if not await deliveries.in_flight(session, alert_id, utcnow()):
+                    return
+            await asyncio.sleep(0.02)
+
+
+def _cursor(before: str | None) -> tuple[datetime, str] | None:
+    if not before:
+        return None
+    at, _, alert_id = before.partition("|")
+    try:
+        return datetime.fromisoformat(at), alert_id
+    except ValueError:
+        raise InvalidInput("bad cursor", fields=[{"path": "before", "reason": "invalid"}]) from None

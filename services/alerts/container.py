@@ -1,0 +1,150 @@
+"""The alerts service's composition root: every part built once from settings and the runtime.
+
+`create_app` builds the container in its lifespan and keeps it on `app.state.container`; routes
+reach its parts only through `deps.py`. Nothing runs until `start` and `wire_consumers`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, SYSTEM_PING
+from libs.common.nats import ConsumerSpec
+from libs.common.runtime import Runtime
+from libs.common.secretfile import create_private, read_private
+from libs.common.system import dead_letter_sink, ping_handler
+from services.alerts.alerts.consumer import Eraser, erased_handler
+from services.alerts.alerts.escalation import EscalationScheduler
+from services.alerts.alerts.links import AckLinks
+from services.alerts.alerts.service import Alerts
+from services.alerts.delivery import channels
+from services.alerts.delivery.channels import Channels
+from services.alerts.delivery.jobs import Claim
+from services.alerts.delivery.profiles.service import Profiles
+from services.alerts.delivery.secrets import SecretBox
+from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
+from services.alerts.matching.consumer import received_batch_handler, received_handler
+from services.alerts.matching.service import Matcher
+from services.alerts.models import DEAD_LETTERS, INBOX
+from services.alerts.settings import AlertsSettings
+from services.alerts.watchlists.service import Watchlist
+
+IN_FLIGHT_MARGIN_S = 5.0  # on top of the slowest channel's timeout
+
+
+@dataclass
+class Container:
+    """What the routes, the consumers and the background tasks of one process use."""
+
+    runtime: Runtime
+    channels: Channels
+    watchlist: Watchlist
+    profiles: Profiles
+    alerts: Alerts
+    links: AckLinks
+    matcher: Matcher
+    eraser: Eraser
+    delivery: DeliveryWorker
+    scheduler: EscalationScheduler
+
+    async def aclose(self) -> None:
+        """Close what the channels hold (the outbound HTTP client)."""
+        await self.channels.aclose()
+
+
+def in_flight_s(sending: Channels) -> float:
+    """Longest one send can take (the slowest registered channel's timeout, and a margin)."""
+    return sending.longest_send_s() + IN_FLIGHT_MARGIN_S
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """A 32-byte key kept in a 0600 file; the first replica to start creates it."""
+    create_private(path, secrets.token_bytes(32))
+    key = read_private(path)
+    if len(key) != 32:
+        raise ValueError(f"{path} does not hold a 32-byte key")
+    return key
+
+
+def build_container(settings: AlertsSettings, runtime: Runtime) -> Container:
+    """Wire the parts; nothing runs until `start`."""
+    keys_dir = settings.data_dir / "keys"
+    box = SecretBox(
+        load_or_create_key(settings.secrets_key_file or keys_dir / "alerts-secrets.key")
+    )
+    links = AckLinks(
+        load_or_create_key(settings.ack_link_key_file or keys_dir / "alerts-ack-links.key"),
+        settings.ack_link_ttl_s,
+    )
+    sending = channels.build(settings)
+    in_flight = in_flight_s(sending)
+    delivery = DeliveryWorker(
+        runtime.sessions,
+        DeliveryConfig(
+            schedule=settings.retry_schedule(),
+            jitter=settings.retry_jitter,
+            max_attempts=settings.max_attempts,
+            lease_s=settings.delivery_lease_s,
+            poll_s=settings.delivery_poll_s,
+            concurrency=settings.delivery_concurrency,
+            in_flight_s=in_flight,
+            public_url=settings.resolved_public_url(),
+            report_link=settings.report_link,
+        ),
+        channels=sending,
+        box=box,
+        links=links,
+    )
+    return Container(
+        runtime=runtime,
+        channels=sending,
+        watchlist=Watchlist(runtime.sessions),
+        profiles=Profiles(runtime.sessions, box, sending),
+        alerts=Alerts(runtime.sessions, settings.report_link, delivery.wake, in_flight_s=in_flight),
+        links=links,
+        matcher=Matcher(
+            runtime.sessions,
+            settings.escalation_minute_s,
+            Claim(settings.delivery_lease_s, in_flight),
+            delivery.submit,
+        ),
+        eraser=Eraser(runtime.sessions),
+        delivery=delivery,
+        scheduler=EscalationScheduler(
+            runtime.sessions,
+            minute_s=settings.escalation_minute_s,
+            poll_s=settings.escalation_poll_s,
+            wake_delivery=delivery.wake,
+        ),
+    )
+
+
+def start(container: Container) -> None:
+    """Run delivery and escalation for the life of the runtime; consumers start with NATS."""
+    runtime = container.runtime
+    runtime.spawn(container.delivery.run(runtime.stop), "alert-delivery")
+    runtime.spawn(container.scheduler.run(runtime.stop), "alert-escalation")
+    runtime.start_nats(lambda connected: wire_consumers(container, connected))
+
+
+async def wire_consumers(container: Container, runtime: Runtime) -> None:
+    """The durable consumers: the wiring ping and the report events (once NATS is connected)."""
+    sink = dead_letter_sink(runtime, DEAD_LETTERS)
+    await runtime.consume(
+        ConsumerSpec(durable="alerts-system", filter_subject=SYSTEM_PING),
+        ping_handler(runtime, INBOX),
+        sink,
+    )
+    await runtime.consume(
+        ConsumerSpec(durable="alerts-reports", filter_subject=REPORT_RECEIVED),
+        received_handler(container.matcher),
+        sink,
+        batch_handler=received_batch_handler(container.matcher),
+    )
+    await runtime.consume(
+        ConsumerSpec(durable="alerts-erasures", filter_subject=REPORT_ERASED),
+        erased_handler(container.eraser),
+        sink,
+    )

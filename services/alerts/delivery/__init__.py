@@ -1,0 +1,1 @@
+"""Delivery: jobs, the worker and the channels that reach people, and how they are reached."""

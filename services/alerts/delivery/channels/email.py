@@ -1,0 +1,281 @@
+"""Email delivery over SMTP (optionally STARTTLS), PGP/MIME-encrypted when a key is registered.
+
+Encryption is OpenPGP with Sequoia-PGP (`pysequoia`): a maintained, memory-safe implementation
+shipped as a wheel with no system dependency (like rbcl for the OPRF). Encrypting to a v4 key,
+which is what GnuPG makes, yields a message GnuPG 2.2+ decrypts (checked by the tests with real
+gpg when it is installed, and always by decrypting with Sequoia itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import smtplib
+import ssl
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage, Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.utils import formatdate
+from typing import Final
+
+import pysequoia
+
+from libs.common.errors import InvalidInput
+from services.alerts.delivery.domain import PGP_KEY, AlertView, ContactSpec, Outgoing, SendResult
+from services.alerts.settings import AlertsSettings
+
+KIND: Final = "email"
+EMAIL_SUBJECT = "Lifeline alert — action needed"
+EMAIL_SUBJECT_ACK = "Lifeline alert — acknowledged"
+EMAIL_SUBJECT_WITHDRAWN = "Lifeline alert — withdrawn"
+Encrypt = Callable[[str, bytes], bytes]
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+
+
+def valid_email(value: str) -> str:
+    """A plausible email address (the mail server has the final word)."""
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("not an email address")
+    return value
+
+
+def email_subject(view: AlertView) -> str:
+    """Generic on purpose: a subject line is visible to every mail server on the way."""
+    return {"ack_notice": EMAIL_SUBJECT_ACK, "withdrawal": EMAIL_SUBJECT_WITHDRAWN}.get(
+        view.kind, EMAIL_SUBJECT
+    )
+
+
+def email_text(view: AlertView, *, encrypted: bool) -> str:
+    """The body: the minimum plus links; details (label, place, basis) only when encrypted."""
+    if view.kind == "ack_notice":
+        lines = [
+            f"Alert {view.alert_id} has been acknowledged by {view.acked_by or 'a colleague'}"
+            + (f" at {view.acked_at:%Y-%m-%d %H:%M} UTC." if view.acked_at else "."),
+            "Nobody else needs to act on it.",
+        ]
+        return "\n".join(lines) + "\n"
+    if view.kind == "withdrawal":
+        return (
+            f"Alert {view.alert_id} has been withdrawn: the report it came from was erased.\n"
+            "No action is needed on it any more; its details are gone.\n"
+        )
+    opener = (
+        "A partner reported an incident that may concern a person you watch."
+        if view.step == 0
+        else "Reminder: this alert is not acknowledged yet."
+    )
+    lines = [opener, "", f"Alert:    {view.alert_id}", f"Priority: {view.priority}"]
+    if encrypted:
+        lines += [
+            f"Entry:    {view.label}",
+            f"Match:    {view.decision} ({view.reason})",
+            f"Incident: {view.incident_type}, legal basis {view.legal_basis}",
+            f"Where:    {view.country}, {view.facility_kind}; occurred {view.occurred_at}",
+        ]
+    lines += [
+        "",
+        f"Acknowledge (stops the escalation): {view.ack_url}",
+        f"Report (sign-in required): {view.report_url}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --- OpenPGP -----------------------------------------------------------------------------
+
+
+def _field_error(detail: str, reason: str) -> InvalidInput:
+    return InvalidInput(detail, fields=[{"path": "pgp_public_key", "reason": reason}])
+
+
+def _cert(armored: str) -> pysequoia.Cert:
+    try:
+        return pysequoia.Cert.from_bytes(armored.encode())
+    except Exception:  # the parser raises its own error types for every kind of bad input
+        raise _field_error("not a usable OpenPGP public key", "unparsable") from None
+
+
+def check_key(armored: str) -> None:
+    """Refuse private keys, revoked keys and keys nothing can be encrypted to."""
+    cert = _cert(armored)
+    with warnings.catch_warnings():
+        # Deprecated in favour of parsing as a Tsk, which also accepts public keys: useless here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        secret = cert.has_secret_keys
+    if secret:
+        raise _field_error("that is a private key: register the public key only", "private key")
+    if cert.is_revoked:
+        raise _field_error("the key is revoked", "revoked")
+    try:
+        encrypt(armored, b"probe")
+    except ValueError:
+        raise _field_error("the key has no usable encryption subkey", "cannot encrypt") from None
+
+
+def encrypt(armored: str, data: bytes) -> bytes:
+    """ASCII-armoured OpenPGP message of `data` for the key; ValueError if it cannot be done."""
+    try:
+        return pysequoia.encrypt(data, recipients=[pysequoia.Cert.from_bytes(armored.encode())])
+    except Exception as exc:  # expired, no encryption subkey, unparsable …
+        raise ValueError("encryption to this key failed") from exc
+
+
+# --- SMTP --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to hand mail over."""
+
+    host: str
+    port: int
+    sender: str
+    starttls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout_s: float = 10.0
+
+
+def build_message(
+    config: SmtpConfig,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    message_id: str,
+    pgp_key: str | None,
+    encrypt: Encrypt | None,
+) -> Message:
+    """A plain text message, or RFC 3156 PGP/MIME when the recipient registered a key."""
+    inner = EmailMessage()
+    inner.set_content(text)
+    if pgp_key and encrypt is not None:
+        outer: Message = MIMEMultipart("encrypted", protocol="application/pgp-encrypted")
+        control = MIMEApplication(b"Version: 1\n", "pgp-encrypted", _encoder=_noop)
+        body = MIMEApplication(
+            encrypt(pgp_key, inner.as_bytes()), "octet-stream", _encoder=_noop, name="encrypted.asc"
+        )
+        body.add_header("Content-Disposition", "inline", filename="encrypted.asc")
+        outer.attach(control)
+        outer.attach(body)
+    else:
+        outer = inner
+    outer["Subject"] = subject
+    outer["From"] = config.sender
+    outer["To"] = to
+    outer["Date"] = formatdate(usegmt=True)
+    # Constant across retries, like the webhook-id: a mail system can drop the duplicate.
+    outer["Message-ID"] = f"<{message_id}@lifeline-alerts>"
+    return outer
+
+
+def _noop(_: Message) -> None:
+    """Armoured OpenPGP is already 7-bit text: no transfer encoding on top."""
+
+
+class Mailer:
+    """Sends one message per call in a worker thread (smtplib is blocking)."""
+
+    def __init__(self, config: SmtpConfig, encrypt: Encrypt | None) -> None:
+        self.config = config
+        self.encrypt = encrypt
+
+    async def send(
+        self, to: str, subject: str, text: str, message_id: str, pgp_key: str | None
+    ) -> SendResult:
+        """One attempt; any SMTP or network failure is a retry."""
+        if not self.config.host:
+            return SendResult("retry", error="smtp_not_configured")
+        if pgp_key and self.encrypt is None:
+            return SendResult("retry", error="openpgp_unavailable")
+        try:
+            message = build_message(
+                self.config,
+                to=to,
+                subject=subject,
+                text=text,
+                message_id=message_id,
+                pgp_key=pgp_key,
+                encrypt=self.encrypt,
+            )
+        except ValueError:
+            return SendResult("retry", error="openpgp_key_unusable")
+        try:
+            await asyncio.to_thread(self._send_blocking, message)
+        except smtplib.SMTPResponseException as exc:
+            return SendResult("retry", error=f"smtp_{exc.smtp_code}")
+        except (smtplib.SMTPException, OSError) as exc:
+            return SendResult("retry", error=type(exc).__name__[:64])
+        return SendResult("delivered")
+
+    def _send_blocking(self, message: Message) -> None:
+        cfg = self.config
+        with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s) as smtp:
+            if cfg.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if cfg.username:
+                smtp.login(cfg.username, cfg.password)
+            smtp.send_message(message)
+
+
+class EmailChannel:
+    """Email: in the clear only the alert id, priority and links; details when PGP-encrypted."""
+
+    kind = KIND
+    accepts = frozenset({PGP_KEY})
+    carries_details = False
+    encrypts_with_pgp_key = True
+    carries_ack_link = True
+
+    def __init__(self, mailer: Mailer, *, check_pgp_key: Callable[[str], None]) -> None:
+        self.mailer = mailer
+        self.check_pgp_key = check_pgp_key
+        self.timeout_s = mailer.config.timeout_s
+
+    def parse_address(self, address: str) -> str:
+        """A plausible email address."""
+        return valid_email(address)
+
+    def check(self, contact: ContactSpec) -> None:
+        """Refuse an OpenPGP key nothing can be encrypted to."""
+        if contact.pgp_key:
+            self.check_pgp_key(contact.pgp_key)
+
+    def new_secret(self) -> str | None:
+        """Email signs nothing."""
+        return None
+
+    async def send(self, message: Outgoing, now: datetime) -> SendResult:
+        """Hand the message to the SMTP server (PGP/MIME if the contact has a key)."""
+        view, encrypted = message.view, bool(message.pgp_key)
+        return await self.mailer.send(
+            message.address,
+            email_subject(view),
+            email_text(view, encrypted=encrypted),
+            message.delivery_id,
+            message.pgp_key,
+        )
+
+    async def aclose(self) -> None:
+        """Nothing held between sends (one SMTP connection per message)."""
+
+
+def from_settings(settings: AlertsSettings) -> EmailChannel:
+    """The email channel over the configured SMTP server (deliveries fail if there is none)."""
+    password = ""
+    if settings.smtp_password_file is not None:
+        password = settings.smtp_password_file.read_text().strip()
+    config = SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=password,
+        timeout_s=settings.smtp_timeout_s,
+    )
+    return EmailChannel(Mailer(config, encrypt), check_pgp_key=check_key)

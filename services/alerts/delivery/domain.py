@@ -1,0 +1,274 @@
+"""Pure rules of delivery: job keys, retries, what one send carries and how its outcome counts.
+
+No I/O here: job creation, the worker and the channels call these with plain values.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Final, Literal
+
+_DELIVERY_NAMESPACE: Final = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e7f-1a2b3c4d5e6f")
+ACK_NOTICE_STEP: Final = 1_000  # ack notices get their own key space, one per contact
+WITHDRAWAL_STEP: Final = 1_001  # so do withdrawal notices
+# Notices tell what became of an alert; unlike pages they go out whatever its status.
+NOTICE_KINDS: Final = ("ack_notice", "withdrawal")
+PAGE_KINDS: Final = ("alert", "escalation")
+LAWYER_ROLES: Final = ("primary", "secondary")  # the lawyer's own channels (not backups)
+# The optional contact fields a channel may accept (`Channel.accepts`), as the API names them.
+SECRET: Final = "secret"  # noqa: S105 (the name of a field, not a secret)
+PGP_KEY: Final = "pgp_public_key"
+
+
+def delivery_id(alert_id: str, step: int, channel: str, contact_id: str) -> str:
+    """The delivery key (alert, step, channel, endpoint) as a stable id; also the webhook-id."""
+    return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{alert_id}:{step}:{channel}:{contact_id}"))
+
+
+def retry_delay(
+    failures: int,
+    schedule: Sequence[float],
+    jitter: float,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+    cap: float = 3600.0,
+) -> float:
+    """Seconds until the next attempt after `failures` failed ones (1-based); jittered."""
+    base = schedule[min(failures, len(schedule)) - 1]
+    spread = (rng or random).uniform(1 - jitter, 1 + jitter)  # jitter, not a secret
+    delay = base * spread
+    if retry_after is not None:
+        # The receiver said when it can take the message again: never sooner than that.
+        delay = max(delay, retry_after)
+    return min(delay, cap)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or HTTP date); None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+Outcome = Literal["delivered", "retry", "gone"]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What one attempt achieved."""
+
+    outcome: Outcome
+    http_status: int | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class ContactSpec:
+    """One contact a profile asks for, before it is stored (what a channel's `check` sees)."""
+
+    role: str
+    channel: str
+    address: str
+    name: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    rotate: bool = False
+    pgp_key: str | None = None
+
+
+# --- what one send carries ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """One alert as a delivery presents it to one contact."""
+
+    alert_id: str
+    label: str
+    priority: str
+    decision: str
+    reason: str
+    agreed: str
+    incident_type: str
+    legal_basis: str
+    country: str
+    facility_kind: str
+    occurred_at: str
+    report_id: str
+    report_count: int
+    report_url: str
+    ack_url: str
+    kind: str  # alert | escalation | ack_notice | withdrawal
+    step: int
+    role: str  # the recipient's role: primary/secondary (the lawyer), backup, duty
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+
+
+def without_details(view: AlertView) -> AlertView:
+    """The view minus what a channel that is not end-to-end protected may not carry."""
+    return replace(
+        view,
+        label="",
+        decision="",
+        reason="",
+        agreed="",
+        incident_type="",
+        legal_basis="",
+        country="",
+        facility_kind="",
+        occurred_at="",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendContext:
+    """Everything one attempt of one delivery needs: the job, its contact, its alert."""
+
+    delivery_id: str
+    kind: str
+    step: int
+    status: str
+    attempts: int
+    channel: str
+    contact_id: str
+    # The contact's columns are None when it was removed after the job was created.
+    role: str | None
+    address: str | None
+    secret: bytes | None = field(repr=False)  # sealed (see `delivery.secrets.SecretBox`)
+    pgp_key: str | None = field(repr=False)
+    disabled_at: datetime | None
+    alert_id: str
+    alert_status: str
+    lawyer_id: str
+    priority: str
+    decision: str
+    reason: str
+    agreed: str
+    incident_type: str
+    legal_basis: str
+    country: str
+    facility_kind: str
+    occurred_at: str
+    report_id: str
+    report_count: int
+    acked_by: str | None
+    acked_at: datetime | None
+    label: str
+
+
+# Which column of which row each field of a send context comes from. The repository selects
+# exactly these columns, so a job loaded from the database and a first page handed over by
+# the matcher are made the same way, by `send_context`.
+FROM_DELIVERY: Final = {
+    "delivery_id": "id",
+    "kind": "kind",
+    "step": "step",
+    "status": "status",
+    "attempts": "attempts",
+    "channel": "channel",
+    "contact_id": "contact_id",
+}
+FROM_CONTACT: Final = {f: f for f in ("role", "address", "secret", "pgp_key", "disabled_at")}
+FROM_ALERT: Final = {
+    "alert_id": "id",
+    "alert_status": "status",
+    **{f: f for f in ("lawyer_id", "priority", "decision", "reason", "agreed", "incident_type",
+                      "legal_basis", "country", "facility_kind", "occurred_at", "report_id",
+                      "report_count", "acked_by", "acked_at")},
+}  # fmt: skip
+
+
+def send_context(
+    delivery: Mapping[str, Any],
+    alert: Mapping[str, Any],
+    contact: Mapping[str, Any] | None,
+    label: str,
+) -> SendContext:
+    """The one way a send context is made: a job row, its alert row, its contact row (or None)."""
+    values = {f: delivery[c] for f, c in FROM_DELIVERY.items()}
+    values |= {f: alert[c] for f, c in FROM_ALERT.items()}
+    values |= {f: None if contact is None else contact[c] for f, c in FROM_CONTACT.items()}
+    return SendContext(label=label, **values)
+
+
+def context_fields() -> frozenset[str]:
+    """The fields of a send context (the mappings above must cover them all)."""
+    return frozenset(f.name for f in fields(SendContext))
+
+
+def alert_view(ctx: SendContext, *, report_url: str, ack_url: str) -> AlertView:
+    """The alert as this delivery presents it (before any channel-specific trimming)."""
+    return AlertView(
+        alert_id=ctx.alert_id,
+        label=ctx.label,
+        priority=ctx.priority,
+        decision=ctx.decision,
+        reason=ctx.reason,
+        agreed=ctx.agreed,
+        incident_type=ctx.incident_type,
+        legal_basis=ctx.legal_basis,
+        country=ctx.country,
+        facility_kind=ctx.facility_kind,
+        occurred_at=ctx.occurred_at,
+        report_id=ctx.report_id,
+        report_count=ctx.report_count,
+        report_url=report_url,
+        ack_url=ack_url,
+        kind=ctx.kind,
+        step=ctx.step,
+        role=ctx.role or "",
+        acked_by=ctx.acked_by,
+        acked_at=ctx.acked_at,
+    )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one endpoint, as a channel's `send` receives it."""
+
+    delivery_id: str  # constant across retries: receivers deduplicate on it
+    address: str
+    secret: str | None = field(repr=False)  # opened for this send only
+    pgp_key: str | None = field(repr=False)
+    view: AlertView
+
+
+# --- outcomes ----------------------------------------------------------------------------
+
+
+def skip_reason(ctx: SendContext) -> str | None:
+    """Why a claimed delivery must not go out (cancelled instead of sent)."""
+    if ctx.kind not in NOTICE_KINDS and ctx.alert_status != "open":
+        return f"skip:alert_{ctx.alert_status}"
+    if ctx.address is None:
+        return "skip:contact_removed"
+    if ctx.disabled_at is not None:
+        return "skip:contact_disabled"
+    return None
+
+
+def outcome(result: SendResult, final: str | None) -> tuple[str, str]:
+    """(delivery status, attempt outcome) after an attempt."""
+    if result.outcome == "delivered":
+        return "delivered", "delivered"
+    if final is None:
+        return "pending", "retry"
+    if final.startswith("skip:"):
+        return "cancelled", "cancelled"
+    return "failed", "gone" if result.outcome == "gone" else "failed"

@@ -1,0 +1,171 @@
+"""Creating delivery jobs, always inside the transaction that decided them (alert, step, ack)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.alerts.alerts.domain import Audience
+from services.alerts.delivery import repository as repo
+from services.alerts.delivery.domain import (
+    ACK_NOTICE_STEP,
+    LAWYER_ROLES,
+    WITHDRAWAL_STEP,
+    delivery_id,
+)
+from services.alerts.delivery.profiles import repository as profiles
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Create jobs already claimed by this process (first pages: no claim round trip)."""
+
+    lease_s: float
+    in_flight_s: float
+
+
+def _row(
+    alert_id: str,
+    contact: RowMapping,
+    step: int,
+    kind: str,
+    now: datetime,
+    *,
+    claim: Claim | None = None,
+) -> dict[str, Any]:
+    row = {
+        "id": delivery_id(alert_id, step, contact["channel"], contact["id"]),
+        "alert_id": alert_id,
+        "contact_id": contact["id"],
+        "channel": contact["channel"],
+        "kind": kind,
+        "step": step,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if claim is not None:
+        # As `repository.claim_due` would leave it: leased, on the wire, attempt 1.
+        row.update(
+            status="sending",
+            attempts=1,
+            lease_until=now + timedelta(seconds=claim.lease_s),
+            in_flight_until=now + timedelta(seconds=claim.in_flight_s),
+        )
+    return row
+
+
+def _usable(rows: Sequence[RowMapping], roles: Collection[str]) -> list[RowMapping]:
+    return [r for r in rows if r["role"] in roles and r["disabled_at"] is None]
+
+
+def targets(
+    own: Sequence[RowMapping],
+    duty: Sequence[RowMapping],
+    step: int,
+    audiences: Collection[Audience],
+    *,
+    every_channel: bool = False,
+) -> list[RowMapping]:
+    """Who one step pages; the first page goes to the lawyer's primary channel only, or to
+    every channel at once when `every_channel` (a highest-priority alert)."""
+    out: list[RowMapping] = []
+    if Audience.LAWYER in audiences:
+        channels = _usable(own, LAWYER_ROLES)
+        # Otherwise the secondary channel joins on the primary's first failure (see
+        # `secondary`); reminders go to every channel the lawyer has.
+        out += channels if step > 0 or every_channel else channels[:1]
+    if Audience.BACKUP in audiences:
+        out += _usable(own, ("backup",))
+    if Audience.DUTY in audiences:
+        out += _usable(duty, ("duty",))
+    return out
+
+
+async def insert_pages(
+    session: AsyncSession,
+    alert_id: str,
+    contacts: Sequence[RowMapping],
+    *,
+    step: int,
+    now: datetime,
+    claim: Claim | None = None,
+) -> list[tuple[dict[str, Any], RowMapping]]:
+    """Insert one step's deliveries (idempotent by key); (job row, contact) of those created."""
+    if not contacts:
+        log.warning("alert has nobody to page", extra={"alert_id": alert_id, "attempt": step})
+        return []
+    kind = "alert" if step == 0 else "escalation"
+    rows = [_row(alert_id, contact, step, kind, now, claim=claim) for contact in contacts]
+    if claim is not None:
+        # The first page of an alert created in this transaction: its keys cannot exist yet.
+        await repo.insert_claimed(session, rows, now)
+        return list(zip(rows, contacts, strict=True))
+    inserted = await repo.insert_new(session, rows)
+    return [
+        pair for pair, new in zip(zip(rows, contacts, strict=True), inserted, strict=True) if new
+    ]
+
+
+async def page(
+    session: AsyncSession,
+    alert: dict[str, Any],
+    step: int,
+    audiences: Collection[Audience],
+    now: datetime,
+) -> int:
+    """Create the (unclaimed) deliveries of one escalation step."""
+    own = await profiles.lawyer_contacts(session, alert["lawyer_id"])
+    duty = []
+    if Audience.DUTY in audiences:
+        duty = await profiles.duty_contacts(session, alert["org_id"])
+    chosen = targets(own, duty, step, audiences)
+    return len(await insert_pages(session, alert["id"], chosen, step=step, now=now))
+
+
+async def secondary(
+    session: AsyncSession, alert_id: str, lawyer_id: str, *, step: int, kind: str, now: datetime
+) -> int:
+    """The lawyer's other channel, after the first failure of the primary (idempotent)."""
+    own = await profiles.lawyer_contacts(session, lawyer_id)
+    rows = [_row(alert_id, c, step, kind, now) for c in _usable(own, ("secondary",))]
+    return await repo.insert_many(session, rows)
+
+
+async def ack_notices(
+    session: AsyncSession, alert_id: str, exclude: Collection[str], now: datetime
+) -> int:
+    """Tell everyone the alert reached (except whoever acknowledged) that it is taken."""
+    return await _notices(
+        session, alert_id, "ack_notice", ACK_NOTICE_STEP, exclude=exclude, now=now
+    )
+
+
+async def withdrawal_notices(session: AsyncSession, alert_id: str, now: datetime) -> int:
+    """Tell everyone the alert reached, whoever acked it included, that it was withdrawn."""
+    return await _notices(session, alert_id, "withdrawal", WITHDRAWAL_STEP, exclude=(), now=now)
+
+
+async def _notices(
+    session: AsyncSession,
+    alert_id: str,
+    kind: str,
+    step: int,
+    *,
+    exclude: Collection[str],
+    now: datetime,
+) -> int:
+    paged = [c for c in await repo.paged_contacts(session, alert_id) if c["id"] not in exclude]
+    roles = ("primary", "secondary", "backup", "duty")
+    rows = [_row(alert_id, c, step, kind, now) for c in _usable(paged, roles)]
+    return await repo.insert_many(session, rows)

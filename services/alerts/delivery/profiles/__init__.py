@@ -1,0 +1,1 @@
+"""Profiles: how a lawyer and an organisation are reached (contacts, escalation timing)."""

@@ -1,0 +1,255 @@
+"""The delivery worker: claims due jobs, sends them, records every attempt, schedules retries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.db import transaction
+from libs.common.inbox import utcnow
+from services.alerts.alerts.links import AckLinks
+from services.alerts.delivery import jobs
+from services.alerts.delivery import repository as repo
+from services.alerts.delivery.channels import Channels
+from services.alerts.delivery.domain import (
+    NOTICE_KINDS,
+    Outgoing,
+    SendContext,
+    SendResult,
+    alert_view,
+    outcome,
+    retry_delay,
+    skip_reason,
+    without_details,
+)
+from services.alerts.delivery.profiles import repository as profiles
+from services.alerts.delivery.secrets import SecretBox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Retry schedule and worker limits (from settings)."""
+
+    schedule: tuple[float, ...]
+    jitter: float
+    max_attempts: int
+    lease_s: float
+    poll_s: float
+    concurrency: int
+    # Longest a send can take (the slowest channel's timeout and a margin): an ack waits at
+    # most this.
+    in_flight_s: float
+    public_url: str
+    report_link: Callable[[str], str]
+
+
+class DeliveryWorker:
+    """Sends due deliveries concurrently; woken at once after a commit, and on a timer."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: DeliveryConfig,
+        *,
+        channels: Channels,
+        box: SecretBox,
+        links: AckLinks,
+    ) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.channels = channels
+        self.box = box
+        self.links = links
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        """Look for due work now (call after a commit that created deliveries)."""
+        self._wake.set()
+
+    def submit(self, claimed: Sequence[SendContext]) -> None:
+        """Send deliveries another component created already claimed for us (with their context)."""
+        for ctx in claimed:
+            self._start(ctx.delivery_id, ctx.alert_id, ctx.attempts, ctx)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop`; database or network trouble pauses it, never ends it."""
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.config.poll_s)
+                self._wake.clear()
+                try:
+                    await self.drain()
+                except Exception as exc:
+                    log.warning("delivery worker paused", extra={"reason": type(exc).__name__})
+                    await asyncio.sleep(min(self.config.poll_s, 0.5))
+        finally:
+            for task in list(self._inflight):
+                task.cancel()
+
+    async def drain(self) -> int:
+        """Claim and start every delivery due now (at most `concurrency` in flight)."""
+        started = 0
+        while True:
+            free = self.config.concurrency - len(self._inflight)
+            if free <= 0:
+                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            async with transaction(self.sessions) as session:
+                rows = await repo.claim_due(
+                    session, utcnow(), free, self.config.lease_s, self.config.in_flight_s
+                )
+            if not rows:
+                return started
+            for row in rows:
+                self._start(row["id"], row["alert_id"], row["attempts"])
+            started += len(rows)
+
+    def _start(
+        self, delivery_id: str, alert_id: str, attempt: int, ctx: SendContext | None = None
+    ) -> None:
+        task = asyncio.create_task(self._deliver(delivery_id, alert_id, attempt, ctx))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _deliver(
+        self, delivery_id: str, alert_id: str, attempt: int, ctx: SendContext | None
+    ) -> None:
+        try:
+            more = await self._attempt(delivery_id, attempt, ctx)
+        except Exception as exc:
+            # Not recorded: the lease runs out and the job is retried with the same webhook-id.
+            log.warning(
+                "delivery attempt not recorded",
+                extra={
+                    "delivery_id": delivery_id,
+                    "alert_id": alert_id,
+                    "reason": type(exc).__name__,
+                },
+            )
+            return
+        if more:
+            self.wake()
+
+    async def _attempt(
+        self, delivery_id: str, attempt: int, ctx: SendContext | None = None
+    ) -> bool:
+        """Load (no lock) unless given, send, record; True if jobs were added."""
+        if ctx is None:
+            async with self.sessions() as session:
+                ctx = await repo.load(session, delivery_id)
+        if ctx is None or ctx.status != "sending" or ctx.attempts != attempt:
+            return False  # cancelled, or re-claimed after our lease ran out
+        started = utcnow()
+        skip = skip_reason(ctx)
+        result = SendResult("retry", error=skip) if skip else await self.send(ctx, started)
+        async with transaction(self.sessions) as session:
+            if skip:
+                await self._finish(session, ctx, attempt, result, final=skip, started=started)
+                return False
+            return await self._record(session, ctx, attempt, result, started)
+
+    async def send(self, ctx: SendContext, now: datetime) -> SendResult:
+        """One attempt through the delivery's channel (nothing recorded); failures are results."""
+        try:
+            return await self._send_unsafe(ctx, now)
+        except Exception as exc:
+            # E.g. a secret this replica cannot decrypt: record it and retry like any failure.
+            log.exception("delivery attempt crashed", extra={"delivery_id": ctx.delivery_id})
+            return SendResult("retry", error=f"internal_{type(exc).__name__}"[:64])
+
+    async def _send_unsafe(self, ctx: SendContext, now: datetime) -> SendResult:
+        channel = self.channels.get(ctx.channel)
+        if channel is None:
+            # A kind no longer registered here: retried (another replica may have it).
+            return SendResult("retry", error="unknown_channel")
+        if ctx.address is None:
+            return SendResult("retry", error="skip:contact_removed")
+        secret = None if ctx.secret is None else self.box.open(ctx.contact_id, ctx.secret)
+        ack_url = ""
+        if channel.carries_ack_link:
+            token = self.links.make(ctx.alert_id, ctx.contact_id, time.time())
+            ack_url = f"{self.config.public_url.rstrip('/')}/v1/ack/{token}"
+        view = alert_view(ctx, report_url=self.config.report_link(ctx.report_id), ack_url=ack_url)
+        sealed = channel.encrypts_with_pgp_key and bool(ctx.pgp_key)
+        if not (channel.carries_details or sealed):
+            view = without_details(view)
+        message = Outgoing(ctx.delivery_id, ctx.address, secret, ctx.pgp_key, view)
+        return await channel.send(message, now)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        ctx: SendContext,
+        attempt: int,
+        result: SendResult,
+        started: datetime,
+    ) -> bool:
+        now = utcnow()
+        extra = {"delivery_id": ctx.delivery_id, "alert_id": ctx.alert_id, "attempt": attempt}
+        if result.outcome == "delivered":
+            await self._finish(session, ctx, attempt, result, started=started)
+            log.info("delivered", extra={**extra, "status": result.http_status})
+            return False
+        final = None
+        if result.outcome == "gone":
+            # 410: the receiver says this endpoint is gone for good; stop using it.
+            await profiles.disable_contact(session, ctx.contact_id, "gone")
+            final = "gone"
+        elif attempt >= self.config.max_attempts:
+            final = "attempts_exhausted"
+        await self._finish(session, ctx, attempt, result, final=final, started=started)
+        log.warning("delivery failed", extra={**extra, "reason": result.error})
+        if ctx.role == "primary" and ctx.kind not in NOTICE_KINDS and (attempt == 1 or final):
+            # The secondary channel fires on the first failure of the primary.
+            added = await jobs.secondary(
+                session, ctx.alert_id, ctx.lawyer_id, step=ctx.step, kind=ctx.kind, now=now
+            )
+            return added > 0
+        return False
+
+    async def _finish(
+        self,
+        session: AsyncSession,
+        ctx: SendContext,
+        attempt: int,
+        result: SendResult,
+        *,
+        final: str | None = None,
+        started: datetime | None = None,
+    ) -> None:
+        now = utcnow()
+        status, attempt_outcome = outcome(result, final)
+        values: dict[str, Any] = {"status": status, "updated_at": now, "last_error": result.error}
+        if status == "delivered":
+            values["delivered_at"] = now
+        elif status == "pending":
+            delay = retry_delay(
+                attempt, self.config.schedule, self.config.jitter, retry_after=result.retry_after
+            )
+            values["next_attempt_at"] = now + timedelta(seconds=delay)
+        await repo.finish(
+            session,
+            ctx.delivery_id,
+            attempt,
+            values,
+            {
+                "started_at": started or now,
+                "finished_at": now,
+                "outcome": attempt_outcome,
+                "http_status": result.http_status,
+                "error": result.error,
+                "retry_after_s": result.retry_after,
+            },
+        )

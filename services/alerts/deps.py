@@ -1,0 +1,57 @@
+"""Dependencies of the alerts routes: who the caller is, and the container's parts, typed.
+
+Only this module reads `app.state.container`; until the lifespan has built it, 503.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from libs.common.auth.fastapi import require_scopes
+from libs.common.auth.principal import Principal
+from libs.common.auth.scopes import Scope
+from libs.common.errors import Unavailable
+from services.alerts.alerts.links import AckLinks
+from services.alerts.alerts.service import Alerts
+from services.alerts.container import Container
+from services.alerts.delivery.profiles.service import Profiles
+from services.alerts.watchlists.service import Watchlist
+
+Manager = Annotated[Principal, Depends(require_scopes(Scope.WATCHLIST_MANAGE))]
+Reader = Annotated[Principal, Depends(require_scopes(Scope.ALERTS_READ))]
+Acker = Annotated[Principal, Depends(require_scopes(Scope.ALERTS_ACK))]
+
+
+async def container(request: Request) -> Container:
+    """The process's container; 503 while the lifespan has not built it (yet)."""
+    built = getattr(request.app.state, "container", None)
+    if not isinstance(built, Container):
+        raise Unavailable("the alerts service is starting")
+    return built
+
+
+ContainerDep = Annotated[Container, Depends(container)]
+
+
+async def _watchlist(c: ContainerDep) -> Watchlist:
+    return c.watchlist
+
+
+async def _profiles(c: ContainerDep) -> Profiles:
+    return c.profiles
+
+
+async def _alerts(c: ContainerDep) -> Alerts:
+    return c.alerts
+
+
+async def _links(c: ContainerDep) -> AckLinks:
+    return c.links
+
+
+WatchlistDep = Annotated[Watchlist, Depends(_watchlist)]
+ProfilesDep = Annotated[Profiles, Depends(_profiles)]
+AlertsDep = Annotated[Alerts, Depends(_alerts)]
+LinksDep = Annotated[AckLinks, Depends(_links)]

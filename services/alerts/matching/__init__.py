@@ -1,0 +1,1 @@
+"""Matching: `report.received` → alerts about watchlist entries, and their first pages."""

@@ -1,0 +1,48 @@
+"""The `report.received` consumer: each report (or a fetched batch of them) goes to matching."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from libs.common.consumer import BatchHandler, Handler, PermanentError
+from libs.common.events import REPORT_RECEIVED, Envelope
+from libs.common.reports import ReportReceived
+from services.alerts.matching.service import Matcher
+
+
+def _report(event: Envelope) -> ReportReceived:
+    if event.type != REPORT_RECEIVED:
+        raise PermanentError(f"unexpected event type on the received subject: {event.type}")
+    try:
+        return ReportReceived.model_validate(event.data)
+    except ValidationError as exc:
+        raise PermanentError("invalid report.received data") from exc
+
+
+def received_handler(matcher: Matcher) -> Handler:
+    """Match each received report; a contract violation is poison (dead-lettered at once)."""
+
+    async def handle(event: Envelope) -> None:
+        await matcher.on_received(event, _report(event))
+
+    return handle
+
+
+def received_batch_handler(matcher: Matcher) -> BatchHandler:
+    """A fetched batch: one index read for all of it, only the reports that hit are matched,
+    the rest recorded in one statement. Any failure (poison included) makes the loop retry the
+    batch one by one."""
+
+    async def handle(events: list[Envelope]) -> None:
+        reports = [_report(event) for event in events]
+        hits = await matcher.hits([t.value for r in reports for t in r.tokens])
+        nobody = []
+        for event, report in zip(events, reports, strict=True):
+            if any(t.value in hits for t in report.tokens):
+                await matcher.match(event, report)
+            else:
+                nobody.append(event)
+        if nobody:
+            await matcher.mark_seen(nobody)
+
+    return handle

@@ -1,0 +1,65 @@
+"""Watchlist routes: add, list, show, remove a lawyer's entries (parse, call, return)."""
+
+# No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.alerts.deps import Manager, WatchlistDep
+from services.alerts.watchlists.schemas import EntryIn, EntryOut, EntryPage
+
+router = APIRouter(prefix="/v1/watchlist", tags=["watchlist"])
+
+
+@router.post(
+    "/entries",
+    status_code=201,
+    response_model=EntryOut,
+    summary="Add a watchlist entry (label + identity tokens); 200 if it exists unchanged.",
+    responses={200: {"model": EntryOut}, 409: {}, 422: {}},
+)
+async def add_entry(
+    body: EntryIn, principal: Manager, watchlist: WatchlistDep, response: Response
+) -> EntryOut:
+    """Create an entry; re-adding a label with the same content is a no-op (idempotent import)."""
+    entry = await watchlist.add(principal, body)
+    if entry.status != "created":
+        response.status_code = 200
+    return entry
+
+
+@router.get(
+    "/entries",
+    response_model=EntryPage,
+    summary="The caller's watchlist entries, a page at a time.",
+)
+async def list_entries(
+    principal: Manager,
+    watchlist: WatchlistDep,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EntryPage:
+    """Entries ordered by id; pass `next_after` as `after` for the next page."""
+    return await watchlist.list(principal, after, limit)
+
+
+@router.get(
+    "/entries/{entry_id}",
+    response_model=EntryOut,
+    summary="One of the caller's watchlist entries.",
+)
+async def get_entry(entry_id: str, principal: Manager, watchlist: WatchlistDep) -> EntryOut:
+    """The entry, or 404 (also for another lawyer's entry)."""
+    return await watchlist.get(principal, entry_id[:64])
+
+
+@router.delete(
+    "/entries/{entry_id}",
+    status_code=204,
+    summary="Remove one of the caller's watchlist entries; it never matches again.",
+)
+async def remove_entry(entry_id: str, principal: Manager, watchlist: WatchlistDep) -> Response:
+    """Remove the entry and its tokens."""
+    await watchlist.remove(principal, entry_id[:64])
+    return Response(status_code=204)

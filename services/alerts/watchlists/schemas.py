@@ -1,0 +1,61 @@
+"""Request and response bodies of the watchlist API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs.common.reports import Country, IdentityToken, IncidentType, LegalBasis, Line
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleIn(Strict):
+    """When an entry alerts; omitted incident types mean the default set."""
+
+    incident_types: list[IncidentType] | None = Field(default=None, min_length=1, max_length=12)
+    legal_bases: list[LegalBasis] = Field(default_factory=list, max_length=8)
+    countries: list[Country] = Field(default_factory=list, max_length=250)
+
+
+class RuleOut(BaseModel):
+    """An entry's rule (empty legal bases or countries = any)."""
+
+    incident_types: list[str]
+    legal_bases: list[str]
+    countries: list[str]
+
+
+class EntryIn(Strict):
+    """A watchlist entry: the lawyer's label and the client's identity tokens, never a name."""
+
+    label: Line
+    tokens: list[IdentityToken] = Field(min_length=1, max_length=32)
+    rule: RuleIn | None = None
+    # Re-adding a label with other tokens or rule is a conflict unless this is set.
+    replace: bool = False
+
+
+class EntryOut(BaseModel):
+    """A watchlist entry as the lawyer sees it (tokens are not returned)."""
+
+    id: str
+    label: str
+    rule: RuleOut
+    token_count: int
+    created_at: datetime
+    updated_at: datetime
+    status: Literal["created", "unchanged", "replaced"] | None = None
+
+
+class EntryPage(BaseModel):
+    """One page of entries; pass `next_after` as `after` for the next."""
+
+    entries: list[EntryOut]
+    next_after: str | None

@@ -1,0 +1,94 @@
+"""The intake service's composition root: its parts built once from settings and the runtime.
+
+`create_app` builds the container in its lifespan and keeps it on `app.state.container`; routes
+reach its parts only through `deps.py`. Nothing runs until `start`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import httpx
+
+from libs.common.events import REPORT_STORED
+from libs.common.http import make_client
+from libs.common.nats import ConsumerSpec
+from libs.common.outbox import OutboxRelay
+from libs.common.ratelimit import RateLimiter
+from libs.common.runtime import Runtime
+from libs.common.secretfile import create_private, read_private
+from libs.common.system import dead_letter_sink
+from services.intake import repository as repo
+from services.intake.consumer import stored_batch_handler, stored_handler
+from services.intake.models import DeadLetter
+from services.intake.sealing import SealingKey
+from services.intake.service import Intake
+from services.intake.settings import IntakeSettings
+from services.intake.writer import BatchWriter
+
+DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Container:
+    """What the routes, the consumer and the background tasks of one process use."""
+
+    runtime: Runtime
+    intake: Intake
+    relay: OutboxRelay
+    writer: BatchWriter
+    http: httpx.AsyncClient
+
+    async def aclose(self) -> None:
+        """Close the HTTP client to sharing."""
+        await self.http.aclose()
+
+
+def _mac_key(settings: IntakeSettings) -> bytes:
+    # Keys the content digest used to tell a retry from a conflict; never leaves this service.
+    path = settings.data_dir / "keys" / "intake-content-mac.key"
+    create_private(path, secrets.token_bytes(32))
+    return read_private(path)
+
+
+def build_container(settings: IntakeSettings, runtime: Runtime) -> Container:
+    """Wire the parts; nothing runs until `start`."""
+    http = make_client(settings.sharing_url)
+    relay = OutboxRelay(
+        runtime,
+        repo.OUTBOX,
+        interval=settings.relay_interval_s,
+        on_published=repo.mark_published,
+        on_published_blocking=repo.mark_published_blocking,
+    )
+    writer = BatchWriter(runtime)
+    intake = Intake(
+        sessions=runtime.sessions,
+        sealing_key=SealingKey(
+            http, settings.pinned_fingerprints(), settings.data_dir / "intake-sealing-key.pub"
+        ),
+        mac_key=_mac_key(settings),
+        limiter=RateLimiter(settings.rate_burst, settings.rate_per_second),
+        relay=relay,
+        writer=writer,
+    )
+    return Container(runtime=runtime, intake=intake, relay=relay, writer=writer, http=http)
+
+
+def start(container: Container) -> None:
+    """Run the batch writer and the outbox relay; the consumer starts once NATS is connected."""
+    runtime = container.runtime
+    runtime.spawn(container.writer.run(runtime.stop), "batch-writer")
+    runtime.spawn(container.relay.run(), "outbox-relay")
+    runtime.start_nats(wire_consumers)
+
+
+async def wire_consumers(runtime: Runtime) -> None:
+    """The durable consumer of sharing's `report.stored` receipts."""
+    await runtime.consume(
+        ConsumerSpec(durable="intake-receipts", filter_subject=REPORT_STORED),
+        stored_handler(runtime),
+        dead_letter_sink(runtime, DEAD_LETTERS),
+        batch_handler=stored_batch_handler(runtime),
+    )

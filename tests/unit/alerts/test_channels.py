@@ -1,0 +1,311 @@
+"""The channel registry: a new kind is accepted by the profile API, sent by the worker, and
+counted in the ack's wait; an unknown kind is refused naming the field."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from libs.common.errors import InvalidInput
+from libs.common.web import install_error_handlers
+from services.alerts.alerts.links import AckLinks
+from services.alerts.container import IN_FLIGHT_MARGIN_S, in_flight_s
+from services.alerts.delivery import channels
+from services.alerts.delivery.channels import Channels
+from services.alerts.delivery.domain import (
+    FROM_ALERT,
+    FROM_CONTACT,
+    FROM_DELIVERY,
+    ContactSpec,
+    Outgoing,
+    SendContext,
+    SendResult,
+    context_fields,
+    send_context,
+)
+from services.alerts.delivery.profiles.schemas import EscalationIn, ProfileIn
+from services.alerts.delivery.profiles.service import Profiles
+from services.alerts.delivery.secrets import SecretBox
+from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
+from services.alerts.settings import AlertsSettings
+
+NOW = datetime(2026, 11, 20, 6, 41, tzinfo=UTC)
+
+
+class Pager:
+    """A pager network: numbers only, no details, no link, a slow gateway."""
+
+    kind = "pager"
+    accepts = frozenset({"secret"})
+    carries_details = False
+    encrypts_with_pgp_key = False
+    carries_ack_link = False
+    timeout_s = 42.0
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+        self.checked: list[ContactSpec] = []
+
+    def parse_address(self, address: str) -> str:
+        digits = address.replace(" ", "")
+        if not digits.startswith("+") or not digits[1:].isdigit():
+            raise ValueError("an international number is required")
+        return digits
+
+    def check(self, contact: ContactSpec) -> None:
+        self.checked.append(contact)
+
+    def new_secret(self) -> str | None:
+        return "pager-secret"
+
+    async def send(self, message: Outgoing, now: datetime) -> SendResult:
+        self.sent.append(message)
+        return SendResult("delivered")
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.fixture
+def pager() -> Iterator[Pager]:
+    fake = Pager()
+    channels.register("pager", lambda _settings: fake)
+    try:
+        yield fake
+    finally:
+        channels.unregister("pager")
+
+
+@pytest.fixture
+async def built(pager: Pager, tmp_path: Path) -> AsyncIterator[Channels]:
+    """Every registered channel as the container builds them (no connection is made)."""
+    sending = channels.build(AlertsSettings(data_dir=tmp_path))
+    try:
+        yield sending
+    finally:
+        await sending.aclose()
+
+
+def test_the_built_in_channels_are_registered() -> None:
+    assert channels.kinds() == ("email", "webhook")
+    with pytest.raises(ValueError, match="registered already"):
+        channels.register("email", lambda _settings: Pager())
+
+
+def test_a_registered_channel_is_accepted_in_every_role(pager: Pager) -> None:
+    body = ProfileIn.model_validate(
+        {
+            "contacts": [
+                {"role": "primary", "channel": "pager", "address": "+49 170 1234567"},
+                {"role": "secondary", "channel": "email", "address": "me@example.org"},
+            ],
+            "backup_contacts": [{"channel": "pager", "address": "+49 171 7654321"}],
+        }
+    )
+    assert [c.channel for c in body.contacts] == ["pager", "email"]
+    duty = EscalationIn.model_validate(
+        {
+            "escalate_after_minutes": 5,
+            "duty_after_minutes": 10,
+            "repeat_every_minutes": 5,
+            "max_repeats": 1,
+            "duty_contacts": [{"channel": "pager", "address": "+49 172 1111111"}],
+        }
+    )
+    assert duty.duty_contacts[0].channel == "pager"
+
+
+def test_an_unknown_channel_is_refused_naming_the_field() -> None:
+    for body, loc in (
+        ({"contacts": [{"role": "primary", "channel": "pager", "address": "+491"}]}, "contacts"),
+        (
+            {
+                "email": {"address": "me@example.org"},
+                "backup_contacts": [{"channel": "pager", "address": "+491"}],
+            },
+            "backup_contacts",
+        ),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            ProfileIn.model_validate(body)
+        (error,) = caught.value.errors()
+        assert error["loc"] == (loc, 0, "channel")
+
+
+async def test_the_api_answers_an_unknown_channel_with_a_machine_readable_422() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.put("/profile")
+    async def put(body: ProfileIn) -> dict[str, Any]:
+        return {}
+
+    body = {"contacts": [{"role": "primary", "channel": "carrier-pigeon", "address": "loft 3"}]}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        resp = await client.put("/profile", json=body)
+    assert resp.status_code == 422
+    answer = resp.json()
+    assert answer["error"] == "invalid_input"
+    assert [f["path"] for f in answer["fields"]] == ["contacts.0.channel"]
+    assert "carrier-pigeon" not in resp.text  # the rejected input is never echoed
+
+
+def _profiles(sending: Channels) -> Profiles:
+    return Profiles(sessions=None, box=SecretBox(os.urandom(32)), channels=sending)  # type: ignore[arg-type]
+
+
+async def test_the_profile_checks_a_registered_channel_through_it(
+    pager: Pager, built: Channels
+) -> None:
+    body = ProfileIn.model_validate(
+        {
+            "contacts": [
+                {"role": "primary", "channel": "pager", "address": "+49 170 1234567"},
+                {"role": "backup", "channel": "pager", "address": "+49 171", "rotate_secret": True},
+            ]
+        }
+    )
+    wanted = _profiles(built).wanted(body)
+    assert [(w.role, w.channel, w.address, w.rotate) for w in wanted] == [
+        ("primary", "pager", "+491701234567", False),
+        ("backup", "pager", "+49171", True),
+    ]
+    assert pager.checked == wanted
+
+
+ARMOR = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n...\n-----END PGP PUBLIC KEY BLOCK-----"
+
+
+@pytest.mark.parametrize(
+    ("contact", "path"),
+    [
+        ({"channel": "pager", "address": "call me"}, "contacts.0.address"),
+        ({"channel": "pager", "address": "+491", "pgp_public_key": ARMOR}, "contacts.0"),
+        ({"channel": "email", "address": "me@example.org", "rotate_secret": True}, "contacts.0"),
+    ],
+)
+async def test_a_contact_the_channel_cannot_take_is_refused(
+    pager: Pager, built: Channels, contact: dict[str, Any], path: str
+) -> None:
+    body = ProfileIn.model_validate({"contacts": [{"role": "primary", **contact}]})
+    with pytest.raises(InvalidInput) as caught:
+        _profiles(built).wanted(body)
+    assert [f["path"] for f in caught.value.fields] == [path]
+
+
+def _context(channel: str, **overrides: Any) -> SendContext:
+    delivery = {
+        "id": "d-1",
+        "kind": "alert",
+        "step": 0,
+        "status": "sending",
+        "attempts": 1,
+        "channel": channel,
+        "contact_id": "c-1",
+    }
+    alert = {
+        "id": "a-1",
+        "status": "open",
+        "lawyer_id": "lawyer-1",
+        "priority": "highest",
+        "decision": "strong",
+        "reason": "whole name and full date of birth agree",
+        "agreed": "name,name_dob",
+        "incident_type": "detention",
+        "legal_basis": "cis_interstate_search",
+        "country": "KG",
+        "facility_kind": "airport",
+        "occurred_at": "2026-11-20T06:40:00+06:00",
+        "report_id": "r-1",
+        "report_count": 1,
+        "acked_by": None,
+        "acked_at": None,
+    }
+    contact = {
+        "role": "primary",
+        "address": "+491701234567",
+        "secret": None,
+        "pgp_key": None,
+        "disabled_at": None,
+    }
+    return replace(send_context(delivery, alert, contact, "client 12"), **overrides)
+
+
+def _worker(sending: Channels, box: SecretBox) -> DeliveryWorker:
+    config = DeliveryConfig(
+        schedule=(1.0,),
+        jitter=0.0,
+        max_attempts=3,
+        lease_s=5.0,
+        poll_s=1.0,
+        concurrency=1,
+        in_flight_s=in_flight_s(sending),
+        public_url="https://alerts.example",
+        report_link=lambda report_id: f"https://sharing.example/v1/reports/{report_id}",
+    )
+    links = AckLinks(os.urandom(32), ttl_s=60)
+    return DeliveryWorker(None, config, channels=sending, box=box, links=links)  # type: ignore[arg-type]
+
+
+async def test_the_worker_sends_through_the_registered_channel_what_it_may_carry(
+    pager: Pager, built: Channels
+) -> None:
+    box = SecretBox(os.urandom(32))
+    ctx = _context("pager", secret=box.seal("c-1", "pager-secret"))
+    result = await _worker(built, box).send(ctx, NOW)
+    assert result.outcome == "delivered"
+    (message,) = pager.sent
+    assert (message.delivery_id, message.address, message.secret) == (
+        "d-1",
+        "+491701234567",
+        "pager-secret",
+    )
+    view = message.view
+    assert (view.alert_id, view.priority, view.report_url) == (
+        "a-1",
+        "highest",
+        "https://sharing.example/v1/reports/r-1",
+    )
+    # Neither details nor the ack link travel on a channel that may not carry them.
+    assert (view.label, view.country, view.legal_basis, view.reason, view.ack_url) == ("",) * 5
+
+
+async def test_a_kind_this_process_does_not_have_is_retried(built: Channels) -> None:
+    result = await _worker(built, SecretBox(os.urandom(32))).send(_context("fax"), NOW)
+    assert (result.outcome, result.error) == ("retry", "unknown_channel")
+
+
+async def test_the_ack_waits_for_the_slowest_registered_channel(
+    pager: Pager, tmp_path: Path
+) -> None:
+    for webhook_s, smtp_s, built_in in ((3.0, 30.0, 30.0), (3.0, 1.0, 3 * 2.0 + 3.0)):
+        # The built-in ones: SMTP's timeout, or a webhook's three failed connects and its read.
+        settings = AlertsSettings(
+            data_dir=tmp_path, webhook_timeout_s=webhook_s, smtp_timeout_s=smtp_s
+        )
+        sending = channels.build(settings)
+        try:
+            assert in_flight_s(sending) == 42.0 + IN_FLIGHT_MARGIN_S
+            others = Channels({k: c for k, c in sending.by_kind.items() if k != "pager"})
+            assert in_flight_s(others) == built_in + IN_FLIGHT_MARGIN_S
+        finally:
+            await sending.aclose()
+
+
+def test_a_send_context_is_made_from_exactly_the_columns_the_repository_selects() -> None:
+    mapped = {*FROM_DELIVERY, *FROM_ALERT, *FROM_CONTACT, "label"}
+    assert mapped == context_fields()
+    removed = send_context(
+        {c: None for c in FROM_DELIVERY.values()}, {c: None for c in FROM_ALERT.values()}, None, ""
+    )
+    assert (removed.address, removed.role, removed.secret) == (None, None, None)
