@@ -62,7 +62,8 @@ def ignoring(session: AsyncSession, table: Table) -> Insert:
     return insert(table).on_conflict_do_nothing()  # type: ignore[return-value]
 
 
-def _ignoring_returning(session: AsyncSession, table: Table) -> Any:
+def ignoring_returning(session: AsyncSession, table: Table) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING 1`, built once per dialect and table."""
     key = (dialect(session), table.name)
     stmt = _IGNORING.get(key)
     if stmt is None:
@@ -74,7 +75,7 @@ def _ignoring_returning(session: AsyncSession, table: Table) -> Any:
 
 async def insert_ignore(session: AsyncSession, table: Table, values: Mapping[str, Any]) -> bool:
     """Insert a row unless its key exists; True when this call inserted it."""
-    result = await session.execute(_ignoring_returning(session, table), dict(values))
+    result = await session.execute(ignoring_returning(session, table), dict(values))
     return result.first() is not None
 
 
@@ -82,7 +83,7 @@ async def insert_many_ignore(
     session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> int:
     """Insert the rows whose key is new; how many were inserted."""
-    stmt, inserted = _ignoring_returning(session, table), 0
+    stmt, inserted = ignoring_returning(session, table), 0
     for row in rows:
         if (await session.execute(stmt, dict(row))).first() is not None:
             inserted += 1
