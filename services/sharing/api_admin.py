@@ -4,11 +4,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 
 from libs.common.auth.fastapi import PUBLIC
-from services.sharing.api_deps import Admin, AdminCaller
-from services.sharing.bootstrap import Bootstrapper
+from services.sharing.deps import Admin, AdminCaller, Bootstrap
 from services.sharing.schemas_access import (
     AuditEntryOut,
     AuditPage,
@@ -34,9 +33,8 @@ IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")]
     dependencies=[Depends(PUBLIC)],
     summary="Create the first administrator with the one-time secret from sharing's data dir.",
 )
-async def bootstrap(body: BootstrapRequest, request: Request) -> Bootstrapped:
+async def bootstrap(body: BootstrapRequest, bootstrapper: Bootstrap) -> Bootstrapped:
     """Public, but needs the secret; 409 once an administrator exists."""
-    bootstrapper: Bootstrapper = request.app.state.bootstrapper
     partner, client, key = await bootstrapper.bootstrap(body)
     return Bootstrapped(
         partner=PartnerOut.of(partner),

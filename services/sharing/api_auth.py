@@ -1,6 +1,6 @@
 """Token endpoint and JWKS: the two public routes every client and service relies on."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
 from typing import Any
 
@@ -9,10 +9,9 @@ from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.auth.scopes import JWKS_PATH, TOKEN_PATH
+from services.sharing.deps import Keystore, Tokens
 from services.sharing.domain import parse_token_form
 from services.sharing.schemas_access import TokenResponse
-from services.sharing.service_token import TokenIssuer
-from services.sharing.signing_keystore import SigningKeystore
 
 router = APIRouter(tags=["auth"])
 
@@ -47,9 +46,8 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     openapi_extra=_TOKEN_FORM,
     summary="Exchange a signed client assertion (private_key_jwt) for an access token.",
 )
-async def token(request: Request) -> JSONResponse:
+async def token(request: Request, issuer: Tokens) -> JSONResponse:
     """RFC 6749 client_credentials with an RFC 7523 assertion; errors per RFC 6749 §5.2."""
-    issuer: TokenIssuer = request.app.state.token_issuer
     form = parse_token_form(await request.body(), request.headers.get("content-type", ""))
     issued = await issuer.issue(form)
     body = TokenResponse(
@@ -63,8 +61,7 @@ async def token(request: Request) -> JSONResponse:
     dependencies=[Depends(PUBLIC)],
     summary="Sharing's public token-signing keys (JWKS).",
 )
-async def jwks(request: Request) -> JSONResponse:
+async def jwks(keystore: Keystore) -> JSONResponse:
     """The keys that sign access tokens now, soon, and until their last tokens expire."""
-    keystore: SigningKeystore = request.app.state.keystore
     # Short caching: verifiers refresh every minute anyway and must see a removed key go.
     return JSONResponse(keystore.jwks(), headers={"Cache-Control": "public, max-age=60"})

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from services.sharing.api_deps import AdminCaller, Keys
+from services.sharing.deps import AdminCaller, Keys
 from services.sharing.schemas_access import KeyCreate, KeyOut, KeyRotate, KeyRotated
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Depends, Path
 from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from services.sharing.deps import DeliveryKeyAdmin, Signer
 from services.sharing.schemas_vault import KID, DeliveryKeyIn, DeliveryKeyOut, SigningKeysOut
-from services.sharing.vault import Vault, vault_of
 
 router = APIRouter(tags=["delivery"])
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
-VaultDep = Annotated[Vault, Depends(vault_of)]
 
 
 @router.post(
@@ -24,9 +23,9 @@ VaultDep = Annotated[Vault, Depends(vault_of)]
     response_model=DeliveryKeyOut,
     summary="Register an HPKE public key of your partner for sealed reads (hybrid suggested).",
 )
-async def add_key(body: DeliveryKeyIn, principal: Reader, vault: VaultDep) -> dict[str, Any]:
+async def add_key(body: DeliveryKeyIn, principal: Reader, keys: DeliveryKeyAdmin) -> dict[str, Any]:
     """`hpke-v1:pub:x25519:…` or `hpke-v1:pub:mlkem768x25519:…`; audited."""
-    return await vault.delivery_keys.register(principal, body.public_key)
+    return await keys.register(principal, body.public_key)
 
 
 @router.get(
@@ -34,9 +33,9 @@ async def add_key(body: DeliveryKeyIn, principal: Reader, vault: VaultDep) -> di
     response_model=list[DeliveryKeyOut],
     summary="Your partner's registered delivery keys.",
 )
-async def list_keys(principal: Reader, vault: VaultDep) -> list[dict[str, Any]]:
+async def list_keys(principal: Reader, keys: DeliveryKeyAdmin) -> list[dict[str, Any]]:
     """Active keys, oldest first."""
-    return await vault.delivery_keys.list_keys(principal)
+    return await keys.list_keys(principal)
 
 
 @router.delete(
@@ -45,10 +44,10 @@ async def list_keys(principal: Reader, vault: VaultDep) -> list[dict[str, Any]]:
     summary="Stop sealing reads to one of your partner's keys.",
 )
 async def revoke_key(
-    kid: Annotated[str, Path(pattern=KID)], principal: Reader, vault: VaultDep
+    kid: Annotated[str, Path(pattern=KID)], principal: Reader, keys: DeliveryKeyAdmin
 ) -> None:
     """404 for a key of another partner; audited."""
-    await vault.delivery_keys.revoke(principal, kid)
+    await keys.revoke(principal, kid)
 
 
 @router.get(
@@ -57,6 +56,6 @@ async def revoke_key(
     dependencies=[Depends(PUBLIC)],
     summary="Sharing's Ed25519 keys that sign sealed deliveries (pin them by fingerprint).",
 )
-async def signing_keys(vault: VaultDep) -> dict[str, Any]:
+async def signing_keys(signer: Signer) -> dict[str, Any]:
     """Public halves only."""
-    return {"keys": vault.signer.public_keys()}
+    return {"keys": signer.public_keys()}

@@ -1,12 +1,12 @@
 """Sharing's public key material: the HPKE keys intake seals reports to."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from libs.common.auth.fastapi import PUBLIC
-from services.sharing.keystore_hpke import HpkeKeyStore
+from services.sharing.deps import SealingKeyFile
 
 router = APIRouter(tags=["keys"], dependencies=[Depends(PUBLIC)])
 
@@ -31,7 +31,6 @@ class SealingKeys(BaseModel):
     response_model=SealingKeys,
     summary="Public HPKE keys that intake seals reports to (pin them by fingerprint).",
 )
-async def sealing_keys(request: Request) -> SealingKeys:
+async def sealing_keys(store: SealingKeyFile) -> SealingKeys:
     """The public halves of sharing's sealing keys."""
-    store: HpkeKeyStore = request.app.state.hpke_keys
     return SealingKeys(keys=[SealingKeyView(**k) for k in store.public_keys()])

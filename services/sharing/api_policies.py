@@ -4,15 +4,13 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 
-from services.sharing.api_deps import AdminCaller
+from services.sharing.deps import AdminCaller, Policies
 from services.sharing.schemas_vault import REPORT_ID, Explanation, PolicyList, PolicySet
-from services.sharing.vault import Vault, vault_of
 
 router = APIRouter(prefix="/v1/admin", tags=["policies"])
 
-VaultDep = Annotated[Vault, Depends(vault_of)]
 PartnerPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 # `*` names the partner-wide policy (the document's `role: null`).
 RoleQuery = Annotated[str | None, Query(pattern=r"^(\*|[a-z][a-z0-9_]{0,31})$")]
@@ -25,10 +23,10 @@ Document = Annotated[dict[str, Any], Body(description="A policy document (see do
     summary="A reading partner's policies (all roles, or `role`; `*` = partner-wide).",
 )
 async def show_policies(
-    partner_id: PartnerPath, _: AdminCaller, vault: VaultDep, role: RoleQuery = None
+    partner_id: PartnerPath, _: AdminCaller, policies: Policies, role: RoleQuery = None
 ) -> dict[str, Any]:
     """Stored documents with version and last change; none means default deny."""
-    return {"partner": partner_id, "policies": await vault.policies.show(partner_id, role)}
+    return {"partner": partner_id, "policies": await policies.show(partner_id, role)}
 
 
 @router.put(
@@ -37,10 +35,10 @@ async def show_policies(
     summary="Replace the policy of a partner (and the document's role); audited with its diff.",
 )
 async def set_policy(
-    partner_id: PartnerPath, document: Document, caller: AdminCaller, vault: VaultDep
+    partner_id: PartnerPath, document: Document, caller: AdminCaller, policies: Policies
 ) -> dict[str, Any]:
     """Strictly parsed: every key required, no wildcard fields, RED never grantable."""
-    return await vault.policies.put(caller.client_id, partner_id, document)
+    return await policies.put(caller.client_id, partner_id, document)
 
 
 @router.post(
@@ -49,10 +47,10 @@ async def set_policy(
     summary="What replacing the policy with this document would change (nothing is stored).",
 )
 async def diff_policy(
-    partner_id: PartnerPath, document: Document, _: AdminCaller, vault: VaultDep
+    partner_id: PartnerPath, document: Document, _: AdminCaller, policies: Policies
 ) -> dict[str, Any]:
     """The canonical form of the document and the readable changes."""
-    return await vault.policies.diff(partner_id, document)
+    return await policies.diff(partner_id, document)
 
 
 @router.get(
@@ -62,11 +60,11 @@ async def diff_policy(
 )
 async def explain(
     _: AdminCaller,
-    vault: VaultDep,
+    policies: Policies,
     partner: Annotated[str, Query(pattern=r"^[A-Za-z0-9._:-]{1,64}$")],
     report_id: Annotated[str, Query(pattern=REPORT_ID)],
     field: Annotated[str, Query(max_length=32)],
     role: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,31}$")] = None,
 ) -> dict[str, Any]:
     """The verdict, then one line per candidate grant; the partner's own policies only."""
-    return await vault.policies.explain(partner, role, report_id, field)
+    return await policies.explain(partner, role, report_id, field)

@@ -11,7 +11,7 @@ from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.reports import IncidentType, LegalBasis
-from services.sharing.delivery import seal_view
+from services.sharing.deps import Actions, Reads, Sealed
 from services.sharing.repository_vault import Search
 from services.sharing.schemas_vault import (
     KID,
@@ -24,7 +24,6 @@ from services.sharing.schemas_vault import (
     ReportView,
     SealedDelivery,
 )
-from services.sharing.vault import Vault, vault_of
 from services.sharing.vault_views import validate_dates
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -38,7 +37,6 @@ Owner = Annotated[
 # What reads back about a report (who read it, its grants) needs reading rights: a
 # `reports:submit` client is write-only and sees nothing but its receipts.
 OwnerReader = Annotated[Principal, Depends(require_any_scope(Scope.REPORTS_READ, Scope.ADMIN))]
-VaultDep = Annotated[Vault, Depends(vault_of)]
 ReportId = Annotated[str, Path(pattern=REPORT_ID)]
 
 
@@ -49,7 +47,7 @@ ReportId = Annotated[str, Path(pattern=REPORT_ID)]
 )
 async def list_reports(
     principal: Reader,
-    vault: VaultDep,
+    reads: Reads,
     *,
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
     incident_type: IncidentType | None = None,
@@ -68,7 +66,7 @@ async def list_reports(
         occurred_from=occurred_from,
         occurred_to=occurred_to,
     )
-    return await vault.reads.search(principal, search, cursor, limit)
+    return await reads.search(principal, search, cursor, limit)
 
 
 @router.get(
@@ -80,25 +78,14 @@ async def list_reports(
 async def get_report(
     report_id: ReportId,
     principal: Reader,
-    vault: VaultDep,
+    reads: Reads,
+    sealed: Sealed,
     sealed_to: Annotated[str | None, Query(pattern=KID)] = None,
 ) -> dict[str, Any]:
     """Withheld fields are absent and listed in `withheld`; `sealed_to` seals it to your key."""
     if sealed_to is None:
-        return await vault.reads.get(principal, report_id)
-    public_key = await vault.delivery_keys.key_for(principal, sealed_to)
-    view, release = await vault.reads.load(principal, report_id)
-    delivery = seal_view(
-        view, recipient_id=principal.org, public_key=public_key, signer=vault.signer.active()
-    )
-    await vault.reads.record(
-        principal,
-        [release],
-        via="sealed",
-        delivery_id=delivery["delivery_id"],
-        sealed_to=sealed_to,
-    )
-    return delivery
+        return await reads.get(principal, report_id)
+    return await sealed.get(principal, report_id, sealed_to)
 
 
 @router.get(
@@ -109,12 +96,12 @@ async def get_report(
 async def report_reads(
     report_id: ReportId,
     principal: OwnerReader,
-    vault: VaultDep,
+    reads: Reads,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """The read log of one report, oldest first; 404 for a report of another partner."""
-    rows = await vault.reads.reads(principal, report_id, after, limit)
+    rows = await reads.reads(principal, report_id, after, limit)
     return [{**r, "fields": r["fields"].split()} for r in rows]
 
 
@@ -125,10 +112,10 @@ async def report_reads(
     summary="Grant fields of one report to another partner (the only way TLP:RED is shared).",
 )
 async def grant_report(
-    report_id: ReportId, body: GrantIn, principal: Owner, vault: VaultDep
+    report_id: ReportId, body: GrantIn, principal: Owner, actions: Actions
 ) -> dict[str, Any]:
     """Submitting partner or administrator; audited."""
-    return await vault.actions.grant(
+    return await actions.grant(
         principal,
         report_id,
         partner_id=body.partner_id,
@@ -142,9 +129,9 @@ async def grant_report(
     response_model=list[GrantOut],
     summary="The per-report grants of a report (submitting partner or administrator).",
 )
-async def report_grants(report_id: ReportId, principal: OwnerReader, vault: VaultDep) -> list[Any]:
+async def report_grants(report_id: ReportId, principal: OwnerReader, actions: Actions) -> list[Any]:
     """Every grant of the report, oldest first."""
-    return await vault.actions.grants(principal, report_id)
+    return await actions.grants(principal, report_id)
 
 
 @router.delete(
@@ -152,6 +139,6 @@ async def report_grants(report_id: ReportId, principal: OwnerReader, vault: Vaul
     response_model=Erased,
     summary="Erase a report by crypto-shredding its data key; later reads answer 410.",
 )
-async def erase_report(report_id: ReportId, principal: Owner, vault: VaultDep) -> dict[str, Any]:
+async def erase_report(report_id: ReportId, principal: Owner, actions: Actions) -> dict[str, Any]:
     """Submitting partner or administrator; publishes lifeline.report.erased.v1; audited."""
-    return await vault.actions.erase(principal, report_id)
+    return await actions.erase(principal, report_id)

@@ -4,36 +4,34 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from libs.common.crypto.hpke_keys import HpkeSuite
-from services.sharing.api_deps import AdminCaller
+from services.sharing.deps import AdminCaller, VaultKeys
 from services.sharing.schemas_vault import KekRotateIn, SealingRotateIn
-from services.sharing.vault import Vault, vault_of
 
 router = APIRouter(prefix="/v1/admin/vault", tags=["vault keys"])
 
-VaultDep = Annotated[Vault, Depends(vault_of)]
 Version = Annotated[int, Path(ge=1, le=1_000_000)]
 _SUITES = {suite.label: suite for suite in HpkeSuite}
 
 
 @router.get("/keys", summary="KEK versions (with data-key counts) and intake-sealing keys.")
-async def key_status(_: AdminCaller, vault: VaultDep) -> dict[str, Any]:
+async def key_status(_: AdminCaller, keys: VaultKeys) -> dict[str, Any]:
     """No key material: versions, states, counts, fingerprints, last use."""
-    return await vault.keys.status()
+    return await keys.status()
 
 
 @router.post("/kek/rotate", summary="Stage a new KEK version and promote it to primary.")
-async def rotate_kek(body: KekRotateIn, caller: AdminCaller, vault: VaultDep) -> dict[str, Any]:
+async def rotate_kek(body: KekRotateIn, caller: AdminCaller, keys: VaultKeys) -> dict[str, Any]:
     """New data keys are wrapped under the new version at once; old ones until rewrapped."""
-    return await vault.keys.rotate_kek(caller.client_id, promote=body.promote)
+    return await keys.rotate_kek(caller.client_id, promote=body.promote)
 
 
 @router.post("/kek/{version}/promote", summary="Make a staged KEK version the primary.")
-async def promote_kek(version: Version, caller: AdminCaller, vault: VaultDep) -> dict[str, Any]:
+async def promote_kek(version: Version, caller: AdminCaller, keys: VaultKeys) -> dict[str, Any]:
     """The former primary stays active for unwrapping."""
-    return await vault.keys.promote_kek(caller.client_id, version)
+    return await keys.promote_kek(caller.client_id, version)
 
 
 @router.post(
@@ -42,21 +40,21 @@ async def promote_kek(version: Version, caller: AdminCaller, vault: VaultDep) ->
 )
 async def rewrap(
     caller: AdminCaller,
-    vault: VaultDep,
+    keys: VaultKeys,
     batch: Annotated[int, Query(ge=1, le=5000)] = 500,
     budget_s: Annotated[float, Query(gt=0, le=60)] = 10.0,
 ) -> dict[str, Any]:
     """Resumable and safe beside other replicas; `remaining` says how many are left."""
-    return await vault.keys.rewrap(caller.client_id, batch=batch, budget_s=budget_s)
+    return await keys.rewrap(caller.client_id, batch=batch, budget_s=budget_s)
 
 
 @router.post(
     "/kek/{version}/retire",
     summary="Destroy an old KEK version; 409 while any data key is still wrapped under it.",
 )
-async def retire_kek(version: Version, caller: AdminCaller, vault: VaultDep) -> dict[str, Any]:
+async def retire_kek(version: Version, caller: AdminCaller, keys: VaultKeys) -> dict[str, Any]:
     """Irreversible: the material is deleted from the KEK store."""
-    return await vault.keys.retire_kek(caller.client_id, version)
+    return await keys.retire_kek(caller.client_id, version)
 
 
 @router.post(
@@ -64,10 +62,10 @@ async def retire_kek(version: Version, caller: AdminCaller, vault: VaultDep) -> 
     summary="A new active intake-sealing key (HPKE); the old one keeps opening its reports.",
 )
 async def rotate_sealing(
-    body: SealingRotateIn, caller: AdminCaller, vault: VaultDep
+    body: SealingRotateIn, caller: AdminCaller, keys: VaultKeys
 ) -> dict[str, Any]:
     """Intake picks the new key up from the well-known URL (pin its fingerprint first)."""
-    return await vault.keys.rotate_sealing(caller.client_id, _SUITES[body.suite])
+    return await keys.rotate_sealing(caller.client_id, _SUITES[body.suite])
 
 
 @router.post(
@@ -75,7 +73,7 @@ async def rotate_sealing(
     summary="Forget an old sealing key; 409 while reports sealed to it may still arrive.",
 )
 async def retire_sealing(
-    kid: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], caller: AdminCaller, vault: VaultDep
+    kid: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], caller: AdminCaller, keys: VaultKeys
 ) -> dict[str, Any]:
     """Needs the grace period since the rotation and an empty vault consumer backlog."""
-    return await vault.keys.retire_sealing(caller.client_id, kid)
+    return await keys.retire_sealing(caller.client_id, kid)

@@ -33,6 +33,7 @@ from libs.common.secretfile import create_private, read_private
 from services.sharing import audit_log
 from services.sharing import repository_policies as prepo
 from services.sharing import repository_vault as vrepo
+from services.sharing.service_reads import ReadService
 
 _FORMAT = "lifeline-delivery-signing/v1"
 MAX_KEYS_PER_PARTNER = 10
@@ -195,3 +196,28 @@ class DeliveryKeys:
         if row is None:
             raise NotFound("no such delivery key")
         return str(row["public_key"])
+
+
+class SealedReads:
+    """Reads sealed to one of the reader's partner's delivery keys and signed by sharing."""
+
+    def __init__(self, reads: ReadService, keys: DeliveryKeys, signer: DeliverySigner) -> None:
+        self.reads = reads
+        self.keys = keys
+        self.signer = signer
+
+    async def get(self, principal: Principal, report_id: str, kid: str) -> dict[str, Any]:
+        """One report as `ReadService.get` shows it, sealed to `kid`; audited as a sealed read."""
+        public_key = await self.keys.key_for(principal, kid)
+        view, release = await self.reads.load(principal, report_id)
+        delivery = seal_view(
+            view, recipient_id=principal.org, public_key=public_key, signer=self.signer.active()
+        )
+        await self.reads.record(
+            principal,
+            [release],
+            via="sealed",
+            delivery_id=delivery["delivery_id"],
+            sealed_to=kid,
+        )
+        return delivery

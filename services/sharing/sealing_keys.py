@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
 import threading
 
@@ -9,6 +12,8 @@ from libs.common.crypto import hpke
 from libs.common.crypto.errors import DecryptionFailed
 from libs.common.crypto.hpke import HpkeKeyring
 from services.sharing.keystore_hpke import HpkeKeyStore
+
+log = logging.getLogger(__name__)
 
 _Stamp = tuple[int, int, int]
 
@@ -60,3 +65,16 @@ class SealingKeys:
             if ring.get(header.key_id) is None:
                 raise DecryptionFailed
         return hpke.open(ring, blob, info), header.key_id.hex()
+
+
+async def follow(sealing: SealingKeys, stop: asyncio.Event) -> None:
+    """Re-read the key file every few seconds until `stop` is set."""
+    # Another replica or the CLI may rotate the sealing keys; the public well-known route
+    # serves this process's copy, so it must not lag far behind the file.
+    while not stop.is_set():
+        try:
+            sealing.refresh()
+        except Exception as exc:
+            log.warning("sealing keys not reloaded", extra={"reason": type(exc).__name__})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=5.0)

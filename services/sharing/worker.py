@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,12 +19,15 @@ from libs.common.crypto.encoding import b64u_decode
 from libs.common.crypto.errors import DecryptionFailed, InvalidKey
 from libs.common.crypto.kek import KekProvider
 from libs.common.db import transaction
-from libs.common.events import REPORT_STORED, Envelope, new_event
+from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event, stream_for
 from libs.common.inbox import inbox_row, mark_processed, utcnow
+from libs.common.nats import ConsumerSpec
 from libs.common.outbox import enqueue, outbox_row
 from libs.common.reports import ReportIn, ReportReceived
+from libs.common.runtime import Runtime
+from libs.common.system import dead_letter_sink
 from services.sharing import repository_vault as repo
-from services.sharing.models import OUTBOX, ProcessedEvent
+from services.sharing.models import OUTBOX, DeadLetter, ProcessedEvent
 from services.sharing.sealing_keys import SealingKeys
 from services.sharing.vault_crypto import (
     EncryptedReport,
@@ -36,6 +39,8 @@ from services.sharing.vault_crypto import (
 
 log = logging.getLogger(__name__)
 INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
+DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
+CONSUMER = ConsumerSpec(durable="sharing-vault", filter_subject=REPORT_RECEIVED)
 
 
 def _routing(report: ReportIn) -> tuple[Any, ...]:
@@ -213,3 +218,31 @@ class ReportStore:
                 raise PermanentError("client_report_id already stored as another report") from None
             raise
         return True
+
+
+async def consume_received(runtime: Runtime, store: ReportStore) -> None:
+    """Bind the durable consumer of received reports (called from sharing's NATS set-up)."""
+    await runtime.consume(
+        CONSUMER,
+        store.handle,
+        dead_letter_sink(runtime, DEAD_LETTERS),
+        batch_handler=store.handle_batch,
+    )
+
+
+def received_backlog(runtime: Runtime) -> Callable[[], Awaitable[int | None]]:
+    """How many received reports the consumer has not acknowledged yet (None: unknown)."""
+
+    async def pending() -> int | None:
+        if runtime.js is None:
+            return None
+        try:
+            info = await runtime.js.consumer_info(
+                stream_for(REPORT_RECEIVED).name, CONSUMER.durable
+            )
+        except Exception as exc:
+            log.warning("consumer info unavailable", extra={"reason": type(exc).__name__})
+            return None
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+    return pending

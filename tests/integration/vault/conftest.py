@@ -64,7 +64,7 @@ class Vault:
     @property
     def keys(self) -> HpkeKeyStore:
         """Sharing's intake-sealing keys."""
-        store: HpkeKeyStore = self.app.state.hpke_keys
+        store: HpkeKeyStore = self.app.state.container.hpke_keys
         return store
 
     async def client(self, *scopes: str, partner_id: str | None = None) -> Client:

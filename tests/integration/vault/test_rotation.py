@@ -186,7 +186,7 @@ async def test_sealing_key_rotation_keeps_old_reports_flowing_until_retired(
         }
 
         # Retiring waits for the vault consumer to have nothing pending.
-        keys = vault.app.state.vault.keys
+        keys = vault.app.state.container.vault_keys
         assert await keys.pending() == 0
         real = keys.pending
 
