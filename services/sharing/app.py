@@ -23,17 +23,16 @@ from libs.common.web import (
     install_error_handlers,
 )
 from services.sharing import deps
-from services.sharing.api_admin import router as admin_router
-from services.sharing.api_auth import router as auth_router
-from services.sharing.api_client_keys import router as client_keys_router
-from services.sharing.api_delivery import router as delivery_router
-from services.sharing.api_identity import router as identity_router
-from services.sharing.api_keys import router as keys_router
-from services.sharing.api_policies import router as policies_router
-from services.sharing.api_reports import router as reports_router
-from services.sharing.api_vault_admin import router as vault_admin_router
+from services.sharing.access import api as access_api
+from services.sharing.access.tokens import api as tokens_api
+from services.sharing.audit import api as audit_api
 from services.sharing.container import INBOX, build_container, start
+from services.sharing.identity import api as identity_api
 from services.sharing.settings import SharingSettings
+from services.sharing.vault import api as vault_api
+from services.sharing.vault.delivery import api as delivery_api
+from services.sharing.vault.keys import api as keys_api
+from services.sharing.vault.policy import api as policy_api
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -99,15 +98,15 @@ def create_app(settings: SharingSettings) -> FastAPI:
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
     for router in (
-        auth_router,
-        admin_router,
-        client_keys_router,
-        keys_router,
-        identity_router,
-        reports_router,
-        delivery_router,
-        policies_router,
-        vault_admin_router,
+        tokens_api.router,
+        access_api.router,
+        audit_api.router,
+        keys_api.well_known,
+        identity_api.router,
+        vault_api.router,
+        delivery_api.router,
+        policy_api.router,
+        keys_api.router,
     ):
         app.include_router(router)
     return app

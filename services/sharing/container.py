@@ -18,25 +18,23 @@ from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink, ping_handler
-from services.sharing.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
-from services.sharing.changes import Changes
-from services.sharing.delivery import DeliveryKeys, DeliverySigner, SealedReads
-from services.sharing.keystore_hpke import HpkeKeyStore
-from services.sharing.keystore_prf import PrfKeyStore
-from services.sharing.maintenance import Maintenance
+from services.sharing.access.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
+from services.sharing.access.changes import Changes
+from services.sharing.access.service import AdminService, KeyService
+from services.sharing.access.tokens.keystore import SigningKeystore
+from services.sharing.access.tokens.maintenance import Maintenance
+from services.sharing.access.tokens.service import TokenIssuer
+from services.sharing.audit.service import AuditLog
+from services.sharing.identity.keystore import PrfKeyStore
+from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import OUTBOX, DeadLetter, ProcessedEvent
-from services.sharing.sealing_keys import SealingKeys, follow
-from services.sharing.service_admin import AdminService
-from services.sharing.service_identity import PrfEvaluator
-from services.sharing.service_keys import KeyService
-from services.sharing.service_policies import PolicyAdmin
-from services.sharing.service_reads import ReadService
-from services.sharing.service_reports import ReportActions
-from services.sharing.service_token import TokenIssuer
-from services.sharing.service_vault_keys import VaultKeyAdmin
 from services.sharing.settings import SharingSettings
-from services.sharing.signing_keystore import SigningKeystore
-from services.sharing.worker import ReportStore, consume_received, received_backlog
+from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
+from services.sharing.vault.delivery.service import DeliveryKeys, DeliverySigner, SealedReads
+from services.sharing.vault.keys.keystore import HpkeKeyStore, SealingKeys, follow
+from services.sharing.vault.keys.service import VaultKeyAdmin
+from services.sharing.vault.policy.service import PolicyAdmin
+from services.sharing.vault.service import ReadService, ReportActions
 
 INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
@@ -60,6 +58,8 @@ class Container:
     client_keys: KeyService
     bootstrapper: Bootstrapper
     maintenance: Maintenance
+    # audit: the hash-chained log every context appends to, as the admin API reads it
+    audit: AuditLog
     # identity: the OPRF key, its per-client limit and the evaluation use case
     prf_keys: PrfKeyStore
     prf_limiter: RateLimiter
@@ -127,6 +127,7 @@ async def build_container(
         maintenance=Maintenance(
             runtime.sessions, keystore, interval=settings.maintenance_interval_s
         ),
+        audit=AuditLog(runtime.sessions),
         prf_keys=prf_keys,
         prf_limiter=prf_limiter,
         prf=PrfEvaluator(runtime.sessions, prf_keys, prf_limiter),

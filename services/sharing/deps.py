@@ -10,19 +10,18 @@ from libs.common.auth.fastapi import require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Unauthenticated, Unavailable
-from services.sharing.bootstrap import Bootstrapper
+from services.sharing.access.bootstrap import Bootstrapper
+from services.sharing.access.service import AdminService, KeyService
+from services.sharing.access.tokens.keystore import SigningKeystore
+from services.sharing.access.tokens.service import TokenIssuer
+from services.sharing.audit.service import AuditLog
 from services.sharing.container import Container
-from services.sharing.delivery import DeliveryKeys, DeliverySigner, SealedReads
-from services.sharing.keystore_hpke import HpkeKeyStore
-from services.sharing.service_admin import AdminService
-from services.sharing.service_identity import PrfEvaluator
-from services.sharing.service_keys import KeyService
-from services.sharing.service_policies import PolicyAdmin
-from services.sharing.service_reads import ReadService
-from services.sharing.service_reports import ReportActions
-from services.sharing.service_token import TokenIssuer
-from services.sharing.service_vault_keys import VaultKeyAdmin
-from services.sharing.signing_keystore import SigningKeystore
+from services.sharing.identity.service import PrfEvaluator
+from services.sharing.vault.delivery.service import DeliveryKeys, DeliverySigner, SealedReads
+from services.sharing.vault.keys.keystore import HpkeKeyStore
+from services.sharing.vault.keys.service import VaultKeyAdmin
+from services.sharing.vault.policy.service import PolicyAdmin
+from services.sharing.vault.service import ReadService, ReportActions
 
 
 def container_of(app: FastAPI) -> Container:
@@ -58,6 +57,10 @@ async def _token_issuer(container: ContainerDep) -> TokenIssuer:
 
 async def _keystore(container: ContainerDep) -> SigningKeystore:
     return container.keystore
+
+
+async def _audit(container: ContainerDep) -> AuditLog:
+    return container.audit
 
 
 async def _prf(container: ContainerDep) -> PrfEvaluator:
@@ -101,6 +104,7 @@ Keys = Annotated[KeyService, Depends(_keys)]
 Bootstrap = Annotated[Bootstrapper, Depends(_bootstrapper)]
 Tokens = Annotated[TokenIssuer, Depends(_token_issuer)]
 Keystore = Annotated[SigningKeystore, Depends(_keystore)]
+Audit = Annotated[AuditLog, Depends(_audit)]
 Prf = Annotated[PrfEvaluator, Depends(_prf)]
 SealingKeyFile = Annotated[HpkeKeyStore, Depends(_sealing_keys)]
 Reads = Annotated[ReadService, Depends(_reads)]

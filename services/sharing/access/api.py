@@ -1,29 +1,31 @@
-"""Admin routes for partners, clients, the audit log and the one-time bootstrap."""
+"""Admin routes for partners, clients and their keys, and the one-time bootstrap."""
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
 from libs.common.auth.fastapi import PUBLIC
-from services.sharing.deps import Admin, AdminCaller, Bootstrap
-from services.sharing.schemas_access import (
-    AuditEntryOut,
-    AuditPage,
-    AuditVerification,
+from services.sharing.access.schemas import (
     Bootstrapped,
     BootstrapRequest,
     ClientCreate,
     ClientOut,
+    KeyCreate,
     KeyOut,
+    KeyRotate,
+    KeyRotated,
     PartnerCreate,
     PartnerOut,
 )
+from services.sharing.deps import Admin, AdminCaller, Bootstrap, Keys
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")]
+Kid = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 @router.post(
@@ -107,32 +109,60 @@ async def revoke_client(client_id: IdPath, caller: AdminCaller, admin: Admin) ->
     return ClientOut.of(await admin.revoke_client(caller.client_id, client_id))
 
 
-@router.get("/audit", response_model=AuditPage, summary="Read the audit log, oldest first.")
-async def audit(
-    _: AdminCaller,
-    admin: Admin,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> AuditPage:
-    """Entries with seq > `after`; `next_after` is set while more may follow."""
-    entries = await admin.audit_page(after, limit)
-    next_after = entries[-1]["seq"] if len(entries) == limit else None
-    return AuditPage(entries=[AuditEntryOut(**e) for e in entries], next_after=next_after)
+# --- client keys ---------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @router.get(
-    "/audit/verify",
-    response_model=AuditVerification,
-    summary="Recompute the audit hash chain and report the first broken entry.",
+    "/clients/{client_id}/keys", response_model=list[KeyOut], summary="List a client's keys."
 )
-async def verify_audit(_: AdminCaller, admin: Admin) -> AuditVerification:
-    """ok=false names the first entry that was edited, removed or reordered."""
-    result = await admin.verify_audit()
-    broken = result.broken
-    return AuditVerification(
-        ok=result.ok,
-        checked=result.checked,
-        head=result.head,
-        broken_seq=None if broken is None else broken.seq,
-        detail=f"{result.checked} entries verified" if broken is None else broken.describe(),
+async def list_keys(client_id: IdPath, _: AdminCaller, keys: Keys) -> list[KeyOut]:
+    """Every key registered for the client, oldest first."""
+    now = _now()
+    return [KeyOut.of(k, now) for k in await keys.list_keys(client_id)]
+
+
+@router.post(
+    "/clients/{client_id}/keys",
+    status_code=201,
+    response_model=KeyOut,
+    summary="Register a client's Ed25519 public key.",
+)
+async def add_key(client_id: IdPath, body: KeyCreate, caller: AdminCaller, keys: Keys) -> KeyOut:
+    """The key, its kid (RFC 7638 thumbprint) and fingerprint to compare with the client's."""
+    key = await keys.add_key(caller.client_id, client_id, body.public_key, body.valid_days)
+    return KeyOut.of(key, _now())
+
+
+@router.get("/keys/{kid}", response_model=KeyOut, summary="Show one client key.")
+async def get_key(kid: Kid, _: AdminCaller, keys: Keys) -> KeyOut:
+    """The key, or 404."""
+    return KeyOut.of(await keys.get_key(kid), _now())
+
+
+@router.post(
+    "/keys/{kid}/revoke",
+    response_model=KeyOut,
+    summary="Revoke a client key: tokens obtained with it stop at once.",
+)
+async def revoke_key(kid: Kid, caller: AdminCaller, keys: Keys) -> KeyOut:
+    """Revoke now and announce the revocation to every service."""
+    return KeyOut.of(await keys.revoke_key(caller.client_id, kid), _now())
+
+
+@router.post(
+    "/keys/{kid}/rotate",
+    status_code=201,
+    response_model=KeyRotated,
+    summary="Register a replacement key and retire this one (now, or after a grace period).",
+)
+async def rotate_key(kid: Kid, body: KeyRotate, caller: AdminCaller, keys: Keys) -> KeyRotated:
+    """The new key and the old one as it now stands."""
+    new, old = await keys.rotate_key(
+        caller.client_id, kid, body.public_key, body.valid_days, body.old_key_grace_seconds
     )
+    now = _now()
+    return KeyRotated(new=KeyOut.of(new, now), old=KeyOut.of(old, now))

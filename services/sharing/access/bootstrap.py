@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Conflict, LifelineError
 from libs.common.secretfile import SecretFileError, create_private, read_private
-from services.sharing import repository_registry as repo
-from services.sharing.changes import Changes
-from services.sharing.domain import new_client_id, new_partner_id
-from services.sharing.repository_registry import ClientRow, KeyRow, PartnerRow
-from services.sharing.schemas_access import BootstrapRequest
-from services.sharing.service_keys import parse_public_key, register_key
+from services.sharing.access import repository as repo
+from services.sharing.access.changes import Changes
+from services.sharing.access.domain import new_client_id, new_partner_id
+from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
+from services.sharing.access.schemas import BootstrapRequest
+from services.sharing.access.service import parse_public_key, register_key
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from libs.common.auth.revocation import RevocationKind, revocation_event_data
 from libs.common.db import transaction
 from libs.common.events import AUTH_REVOKED, new_event
 from libs.common.outbox import enqueue
-from services.sharing import audit_log
+from services.sharing.audit import repository as audit_log
 from services.sharing.models import OUTBOX
 
 RevocationSink = Callable[[dict[str, Any]], None]

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.scopes import format_scope, parse_scope
 from libs.common.inbox import insert_ignore
-from services.sharing.domain import ClientStatus, KeyStatus, PartnerStatus, is_admin_scopes
-from services.sharing.models import CLIENT_KEYS, CLIENTS, PARTNERS
+from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus, is_admin_scopes
+from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
 
 
 def as_utc(value: datetime) -> datetime:

@@ -1,4 +1,4 @@
-"""Request and response bodies of sharing's token and admin APIs."""
+"""Request and response bodies of the registry's admin API and the bootstrap."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.common.auth.jwk import ed25519_fingerprint, public_key_from_jwk, public_key_line
 from libs.common.auth.scopes import Scope
-from services.sharing.domain import DEFAULT_KEY_VALIDITY_DAYS, MAX_KEY_VALIDITY_DAYS
-from services.sharing.repository_registry import ClientRow, KeyRow, PartnerRow
+from services.sharing.access.domain import DEFAULT_KEY_VALIDITY_DAYS, MAX_KEY_VALIDITY_DAYS
+from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
 
 # Display names: printable, one line. They are stored, never logged.
 Name = Annotated[
@@ -161,42 +161,3 @@ class Bootstrapped(BaseModel):
     partner: PartnerOut
     client: ClientOut
     key: KeyOut
-
-
-class AuditEntryOut(BaseModel):
-    """One audit entry, exactly as hashed."""
-
-    seq: int
-    at: str
-    actor: str
-    action: str
-    target: str
-    details: Any
-    prev_hash: str
-    hash: str
-
-
-class AuditPage(BaseModel):
-    """A page of the audit log; ask again with `after=next_after` while it is not null."""
-
-    entries: list[AuditEntryOut]
-    next_after: int | None
-
-
-class AuditVerification(BaseModel):
-    """The chain recomputed from the first entry."""
-
-    ok: bool
-    checked: int
-    head: str
-    broken_seq: int | None
-    detail: str
-
-
-class TokenResponse(BaseModel):
-    """RFC 6749 §5.1 access-token response."""
-
-    access_token: str
-    token_type: str = "Bearer"  # noqa: S105 - the token type name
-    expires_in: int
-    scope: str

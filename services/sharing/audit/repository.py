@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.audit import GENESIS_HASH, canonical_json, entry_hash
-from services.sharing.models import AUDIT_LOG
+from services.sharing.audit.models import AUDIT_LOG
 
 # One advisory-lock key for the chain, derived from a fixed name so every replica agrees.
 _CHAIN_LOCK = int.from_bytes(

@@ -5,41 +5,18 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
-from libs.common.identity import oprf
 from services.sharing.deps import Prf
+from services.sharing.identity.schemas import EvaluateRequest, EvaluateResponse, PrfInfo
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
 
 Caller = Annotated[
     Principal, Depends(require_any_scope(Scope.REPORTS_SUBMIT, Scope.WATCHLIST_MANAGE))
 ]
-
-
-class EvaluateRequest(BaseModel):
-    """Blinded elements (base64url ristretto255) to evaluate under one PRF key version."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int | None = Field(default=None, ge=1)
-    elements: list[str] = Field(min_length=1, max_length=oprf.MAX_BATCH)
-
-
-class EvaluateResponse(BaseModel):
-    """The evaluated elements, in order, and the key version used (label the tokens with it)."""
-
-    version: int
-    elements: list[str]
-
-
-class PrfInfo(BaseModel):
-    """Which PRF key version clients should tokenise with now."""
-
-    current_version: int
 
 
 @router.get("/prf", response_model=PrfInfo, summary="The PRF key version to tokenise with.")

@@ -17,8 +17,8 @@ from libs.common.errors import RateLimited
 from libs.common.identity import oprf
 from libs.common.inbox import utcnow
 from libs.common.ratelimit import RateLimiter
-from services.sharing import audit_log
-from services.sharing.keystore_prf import PrfKeyStore
+from services.sharing.audit import repository as audit_log
+from services.sharing.identity.keystore import PrfKeyStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.reports import IncidentType, LegalBasis
 from services.sharing.deps import Actions, Reads, Sealed
-from services.sharing.repository_vault import Search
-from services.sharing.schemas_vault import (
+from services.sharing.vault.domain import Search, validate_dates
+from services.sharing.vault.schemas import (
     KID,
     REPORT_ID,
     Erased,
@@ -24,7 +24,6 @@ from services.sharing.schemas_vault import (
     ReportView,
     SealedDelivery,
 )
-from services.sharing.vault_views import validate_dates
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 

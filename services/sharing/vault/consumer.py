@@ -26,16 +26,16 @@ from libs.common.outbox import enqueue, outbox_row
 from libs.common.reports import ReportIn, ReportReceived
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink
-from services.sharing import repository_vault as repo
 from services.sharing.models import OUTBOX, DeadLetter, ProcessedEvent
-from services.sharing.sealing_keys import SealingKeys
-from services.sharing.vault_crypto import (
+from services.sharing.vault import repository as repo
+from services.sharing.vault.crypto import (
     EncryptedReport,
     encrypt_report,
     ensure_wrap_usable,
     field_values,
     occurred_on,
 )
+from services.sharing.vault.keys.keystore import SealingKeys
 
 log = logging.getLogger(__name__)
 INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ from libs.common.crypto.kek import (
 )
 from libs.common.errors import LifelineError
 from libs.common.reports import ReportIn
-from services.sharing.policy import CATALOGUE, FIELDS
+from services.sharing.vault.policy.domain import CATALOGUE, FIELDS
 
 # Fields whose clear copy in the row drives policy decisions: they are decrypted on every read
 # (even when withheld from the reader) and compared with the row, so a database edit that

@@ -1,4 +1,4 @@
-"""Tables of the vault: encrypted reports, wrapped data keys, policies, grants, reads, keys.
+"""Tables of the vault: encrypted reports, their field ciphertexts, wrapped data keys, reads.
 
 What is in clear here is what already travels in clear in `lifeline.report.received.v1` (ids,
 routing metadata) plus timestamps and key ids; every report field is stored only as a field
@@ -74,33 +74,6 @@ class VaultDataKey(SharingTable, table=True):
     rewrapped_at: datetime | None = None
 
 
-class VaultPolicy(SharingTable, table=True):
-    """A reading partner's policy document for one role (`*` = every client of the partner)."""
-
-    __tablename__ = "vault_policies"
-
-    partner_id: str = Field(primary_key=True, max_length=64)
-    role: str = Field(primary_key=True, max_length=32)
-    document: str = Field(sa_type=Text)
-    version: int
-    updated_at: datetime
-    updated_by: str = Field(max_length=128)
-
-
-class VaultReportGrant(SharingTable, table=True):
-    """One report granted to one partner (optionally one role): the only way RED is shared."""
-
-    __tablename__ = "vault_report_grants"
-
-    id: str = Field(primary_key=True, max_length=36)
-    report_id: str = Field(max_length=36, index=True)
-    partner_id: str = Field(max_length=64, index=True)
-    role: str | None = Field(default=None, max_length=32)
-    fields: str = Field(sa_type=Text)  # space-separated field names
-    created_at: datetime
-    created_by: str = Field(max_length=128)
-
-
 class VaultRead(SharingTable, table=True):
     """Who read which fields of a report, when: the submitter's read log (ids only)."""
 
@@ -122,25 +95,7 @@ class VaultRead(SharingTable, table=True):
     read_at: datetime
 
 
-class PartnerHpkeKey(SharingTable, table=True):
-    """A public key a partner registered for sealed deliveries."""
-
-    __tablename__ = "vault_partner_hpke_keys"
-
-    kid: str = Field(primary_key=True, max_length=32)  # base64url of the 16-byte key id
-    partner_id: str = Field(max_length=64, index=True)
-    suite: str = Field(max_length=32)
-    public_key: str = Field(sa_type=Text)
-    fingerprint: str = Field(max_length=80)
-    created_at: datetime
-    created_by: str = Field(max_length=128)
-    revoked_at: datetime | None = None
-
-
 REPORTS = VaultReport.__table__  # type: ignore[attr-defined]
 FIELDS = VaultField.__table__  # type: ignore[attr-defined]
 DATA_KEYS = VaultDataKey.__table__  # type: ignore[attr-defined]
-POLICIES = VaultPolicy.__table__  # type: ignore[attr-defined]
-REPORT_GRANTS = VaultReportGrant.__table__  # type: ignore[attr-defined]
 READS = VaultRead.__table__  # type: ignore[attr-defined]
-PARTNER_KEYS = PartnerHpkeKey.__table__  # type: ignore[attr-defined]

@@ -1,11 +1,11 @@
-"""The vault's report SQL (SQLAlchemy Core): store, load, list by policy, erase, key usage."""
+"""The vault's report SQL (SQLAlchemy Core): store, load, list by policy, erase, read log."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -22,11 +22,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.sharing.models_vault import DATA_KEYS, FIELDS, REPORTS
-from services.sharing.policy import Filter
+from libs.common.db import is_sqlite
+from services.sharing.vault.domain import Search, to_us
+from services.sharing.vault.models import DATA_KEYS, FIELDS, READS, REPORTS
+from services.sharing.vault.policy.domain import Filter
 
 # One advisory-lock key for "a data key is being written under some KEK version": stores hold it
 # shared, a KEK retire holds it exclusively (PostgreSQL; on SQLite the write lock does this).
@@ -37,36 +39,6 @@ _SYNC_LOCK = int.from_bytes(
 )
 # Columns every read needs; field ciphertexts and wrapped keys are loaded separately.
 _ROW_COLUMNS = [c for c in REPORTS.c if c.name not in ("event_id",)]
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
-
-def to_us(moment: datetime) -> int:
-    """Microseconds since the epoch (the sync cursor's unit), exact (no float rounding)."""
-    return (moment - _EPOCH) // _US
-
-
-def from_us(value: int) -> datetime:
-    """The inverse of `to_us`, as an aware UTC time."""
-    return _EPOCH + value * _US
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Search:
-    """Filters a reader asked for (each on a clear column; the service re-checks visibility)."""
-
-    country: str | None = None
-    incident_type: str | None = None
-    legal_basis: str | None = None
-    occurred_from: date | None = None
-    occurred_to: date | None = None
 
 
 # --- store ---------------------------------------------------------------------------------
@@ -243,7 +215,7 @@ async def begin_report_write(session: AsyncSession, *, wraps_key: bool = False) 
     Stamps must follow commit order, so a reader's cursor can never pass a change that commits
     later: the sync lock is held to the end of the transaction (PostgreSQL: an advisory lock;
     SQLite: the statement that writes the stamp takes the one write lock itself). A transaction
-    that writes a wrapped data key also holds the KEK guard shared (`repository_vault_keys`).
+    that writes a wrapped data key also holds the KEK guard shared (`keys.repository.kek_guard`).
     """
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -273,6 +245,14 @@ async def touch(session: AsyncSession, report_id: str, now: datetime) -> None:
 # --- erase ---------------------------------------------------------------------------------
 
 
+async def checkpoint(engine: AsyncEngine) -> None:
+    """SQLite: copy the WAL's pages into the database file and empty the WAL (TRUNCATE)."""
+    if not is_sqlite(str(engine.url)):
+        return
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 async def erase(session: AsyncSession, report_id: str, actor: str, now: datetime) -> bool:
     """Crypto-shred: mark the tombstone, delete every wrapped copy of the key and every field.
 
@@ -293,3 +273,25 @@ async def erase(session: AsyncSession, report_id: str, actor: str, now: datetime
     await session.execute(delete(DATA_KEYS).where(DATA_KEYS.c.report_id == report_id))
     await session.execute(delete(FIELDS).where(FIELDS.c.report_id == report_id))
     return True
+
+
+# --- the read log --------------------------------------------------------------------------
+
+
+async def log_reads(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """One row per report whose content was released."""
+    if rows:
+        await session.execute(READS.insert(), rows)
+
+
+async def reads_of(
+    session: AsyncSession, report_id: str, after: int, limit: int
+) -> list[dict[str, Any]]:
+    """Reads of one report, oldest first, after the read id `after`."""
+    query = (
+        select(READS)
+        .where(READS.c.report_id == report_id, READS.c.id > after)
+        .order_by(READS.c.id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in await session.execute(query)]

@@ -1,4 +1,4 @@
-"""Request and response bodies of the vault's APIs (reads, grants, delivery keys, key admin)."""
+"""Request and response bodies of the vault's report API (reads, grants, erasure)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.sharing.policy import FIELDS
+from services.sharing.vault.policy.domain import FIELDS
 
 FieldName = Literal[FIELDS]  # type: ignore[valid-type]
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
@@ -96,62 +96,3 @@ class Erased(BaseModel):
 
     report_id: str
     erased_at: datetime
-
-
-class DeliveryKeyIn(Strict):
-    """A partner's HPKE public key in text form (`hpke-v1:pub:<suite>:<base64url>`)."""
-
-    public_key: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-
-
-class DeliveryKeyOut(BaseModel):
-    """A registered delivery key."""
-
-    kid: str
-    suite: str
-    public_key: str
-    fingerprint: str
-    created_at: datetime
-    revoked_at: datetime | None = None
-
-
-class SigningKeysOut(BaseModel):
-    """Sharing's delivery-signing keys (Ed25519): pin one by fingerprint to verify deliveries."""
-
-    keys: list[dict[str, Any]]
-
-
-class PolicyList(BaseModel):
-    """A partner's stored policies with their versions."""
-
-    partner: str
-    policies: list[dict[str, Any]]
-
-
-class PolicySet(BaseModel):
-    """A stored (or, for a diff, proposed) policy and what it changes."""
-
-    policy: dict[str, Any]
-    changes: list[str]
-    version: int | None = None
-
-
-class Explanation(BaseModel):
-    """Why a partner (role) can or cannot see one field of one report."""
-
-    lines: list[str]
-    visible: bool
-    fields: list[str]
-    erased: bool
-
-
-class KekRotateIn(Strict):
-    """Stage a new KEK version; promote it to primary unless told not to."""
-
-    promote: bool = True
-
-
-class SealingRotateIn(Strict):
-    """The suite of the new intake-sealing key (the post-quantum hybrid by default)."""
-
-    suite: Literal["x25519", "mlkem768x25519"] = "mlkem768x25519"

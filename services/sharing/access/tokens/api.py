@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.auth.scopes import JWKS_PATH, TOKEN_PATH
+from services.sharing.access.tokens.domain import parse_token_form
+from services.sharing.access.tokens.schemas import TokenResponse
 from services.sharing.deps import Keystore, Tokens
-from services.sharing.domain import parse_token_form
-from services.sharing.schemas_access import TokenResponse
 
 router = APIRouter(tags=["auth"])
 

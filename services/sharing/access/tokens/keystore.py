@@ -3,7 +3,7 @@
 Created atomically on first start; every replica re-reads it when it changes (one stat per
 use), and the maintenance job rewrites it under an exclusive lock on a sidecar file. The data
 directory is shared by all replicas (see deploy/k8s/sharing.yaml); which replica runs the job
-is decided by a lease in the database (`maintenance.py`).
+is decided by a lease in the database (`tokens/maintenance.py`).
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.db import transaction
-from services.sharing import repository_tokens as tokens_repo
-from services.sharing.signing_keystore import SigningKeystore
+from services.sharing.access.tokens import repository as tokens_repo
+from services.sharing.access.tokens.keystore import SigningKeystore
 
 log = logging.getLogger(__name__)
 

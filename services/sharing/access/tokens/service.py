@@ -15,10 +15,15 @@ from libs.common.auth.scopes import format_scope
 from libs.common.auth.tokens import averify_client_assertion, mint_access_token
 from libs.common.db import transaction
 from libs.common.errors import Unauthenticated
-from services.sharing import repository_tokens as tokens_repo
-from services.sharing.domain import TokenRequest, grant_audiences, grant_scopes, invalid_client
-from services.sharing.repository_tokens import SigningContext
-from services.sharing.signing_keystore import SigningKeystore
+from services.sharing.access.tokens import repository as tokens_repo
+from services.sharing.access.tokens.domain import (
+    TokenRequest,
+    grant_audiences,
+    grant_scopes,
+    invalid_client,
+)
+from services.sharing.access.tokens.keystore import SigningKeystore
+from services.sharing.access.tokens.repository import SigningContext
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from services.sharing.deps import DeliveryKeyAdmin, Signer
-from services.sharing.schemas_vault import KID, DeliveryKeyIn, DeliveryKeyOut, SigningKeysOut
+from services.sharing.vault.delivery.schemas import DeliveryKeyIn, DeliveryKeyOut, SigningKeysOut
+from services.sharing.vault.schemas import KID
 
 router = APIRouter(tags=["delivery"])
 

@@ -30,10 +30,10 @@ from libs.common.db import transaction
 from libs.common.errors import Conflict, NotFound
 from libs.common.inbox import utcnow
 from libs.common.secretfile import create_private, read_private
-from services.sharing import audit_log
-from services.sharing import repository_policies as prepo
-from services.sharing import repository_vault as vrepo
-from services.sharing.service_reads import ReadService
+from services.sharing.audit import repository as audit_log
+from services.sharing.vault import repository as vrepo
+from services.sharing.vault.delivery import repository as drepo
+from services.sharing.vault.service import ReadService
 
 _FORMAT = "lifeline-delivery-signing/v1"
 MAX_KEYS_PER_PARTNER = 10
@@ -153,10 +153,10 @@ class DeliveryKeys:
         try:
             async with transaction(self.sessions) as session:
                 await vrepo.take_write_lock(session)  # SQLite: count and insert as one step
-                active = await prepo.partner_keys(session, principal.org)
+                active = await drepo.partner_keys(session, principal.org)
                 if len(active) >= MAX_KEYS_PER_PARTNER:
                     raise Conflict(f"at most {MAX_KEYS_PER_PARTNER} keys: revoke an old one first")
-                await prepo.insert_partner_key(session, values)
+                await drepo.insert_partner_key(session, values)
                 await audit_log.append(
                     session,
                     actor=principal.client_id,
@@ -172,13 +172,13 @@ class DeliveryKeys:
     async def list_keys(self, principal: Principal) -> list[dict[str, Any]]:
         """The caller's partner's active keys."""
         async with self.sessions() as session:
-            return [_key_view(r) for r in await prepo.partner_keys(session, principal.org)]
+            return [_key_view(r) for r in await drepo.partner_keys(session, principal.org)]
 
     async def revoke(self, principal: Principal, kid: str) -> None:
         """Stop sealing to one of the caller's partner's keys."""
         now = self.clock()
         async with transaction(self.sessions) as session:
-            if not await prepo.revoke_partner_key(session, principal.org, kid, now):
+            if not await drepo.revoke_partner_key(session, principal.org, kid, now):
                 raise NotFound("no such key")
             await audit_log.append(
                 session,
@@ -192,7 +192,7 @@ class DeliveryKeys:
     async def key_for(self, principal: Principal, kid: str) -> str:
         """The public key text of one of the caller's partner's keys; another's is not found."""
         async with self.sessions() as session:
-            row = await prepo.partner_key(session, principal.org, kid)
+            row = await drepo.partner_key(session, principal.org, kid)
         if row is None:
             raise NotFound("no such delivery key")
         return str(row["public_key"])

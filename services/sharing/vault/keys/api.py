@@ -1,16 +1,24 @@
-"""Admin routes for the vault's keys: KEK rotate/promote/rewrap/retire, sealing keys."""
+"""Routes for the vault's keys: KEK and sealing-key admin, and the public sealing keys."""
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from libs.common.auth.fastapi import PUBLIC
 from libs.common.crypto.hpke_keys import HpkeSuite
-from services.sharing.deps import AdminCaller, VaultKeys
-from services.sharing.schemas_vault import KekRotateIn, SealingRotateIn
+from services.sharing.deps import AdminCaller, SealingKeyFile, VaultKeys
+from services.sharing.vault.keys.schemas import (
+    KekRotateIn,
+    SealingKeys,
+    SealingKeyView,
+    SealingRotateIn,
+)
 
 router = APIRouter(prefix="/v1/admin/vault", tags=["vault keys"])
+# Sharing's public key material: the HPKE keys intake seals reports to.
+well_known = APIRouter(tags=["keys"], dependencies=[Depends(PUBLIC)])
 
 Version = Annotated[int, Path(ge=1, le=1_000_000)]
 _SUITES = {suite.label: suite for suite in HpkeSuite}
@@ -77,3 +85,13 @@ async def retire_sealing(
 ) -> dict[str, Any]:
     """Needs the grace period since the rotation and an empty vault consumer backlog."""
     return await keys.retire_sealing(caller.client_id, kid)
+
+
+@well_known.get(
+    "/.well-known/lifeline/hpke-keys",
+    response_model=SealingKeys,
+    summary="Public HPKE keys that intake seals reports to (pin them by fingerprint).",
+)
+async def sealing_keys(store: SealingKeyFile) -> SealingKeys:
+    """The public halves of sharing's sealing keys."""
+    return SealingKeys(keys=[SealingKeyView(**k) for k in store.public_keys()])

@@ -10,8 +10,9 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.sharing.models_vault import DATA_KEYS, REPORTS
-from services.sharing.repository_vault import KEK_LOCK, as_utc
+from services.sharing.vault.domain import as_utc
+from services.sharing.vault.models import DATA_KEYS, REPORTS
+from services.sharing.vault.repository import KEK_LOCK
 
 
 async def kek_guard(session: AsyncSession, *, exclusive: bool = False) -> None:

@@ -5,7 +5,7 @@ done, the open one rolls back) and safe to run twice at once: on PostgreSQL rows
 `FOR UPDATE SKIP LOCKED`; on SQLite the single writer serialises, and a batch that lost a race is
 simply retried. Run it through the admin API (`lifeline admin keys rewrap`) or on the server:
 
-    python -m services.sharing.kek_rotation --database-url URL --kek-file PATH
+    python -m services.sharing.vault.keys.rewrap --database-url URL --kek-file PATH
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from libs.common.crypto.errors import DecryptionFailed
 from libs.common.crypto.kek import KekProvider, KekState, WrappedKey, rewrap, wrap_aad
 from libs.common.crypto.kek_file import LocalFileKekProvider
 from libs.common.inbox import utcnow
-from services.sharing import repository_vault as vrepo
-from services.sharing import repository_vault_keys as krepo
+from services.sharing.vault import repository as vrepo
+from services.sharing.vault.keys import repository as krepo
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ async def _main(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the rewrap job on the server against sharing's database and KEK file."""
     parser = argparse.ArgumentParser(
-        prog="python -m services.sharing.kek_rotation",
+        prog="python -m services.sharing.vault.keys.rewrap",
         description="Rewrap every data key under the primary KEK version (resumable).",
     )
     parser.add_argument("--database-url", required=True, help="sharing's database URL")

@@ -15,11 +15,11 @@ from libs.common.crypto.kek import KekProvider
 from libs.common.db import transaction
 from libs.common.errors import Conflict, NotFound, Unavailable
 from libs.common.inbox import utcnow
-from services.sharing import audit_log
-from services.sharing import repository_vault as vrepo
-from services.sharing import repository_vault_keys as krepo
-from services.sharing.kek_rotation import run_rewrap
-from services.sharing.sealing_keys import SealingKeys
+from services.sharing.audit import repository as audit_log
+from services.sharing.vault import repository as vrepo
+from services.sharing.vault.keys import repository as krepo
+from services.sharing.vault.keys.keystore import SealingKeys
+from services.sharing.vault.keys.rewrap import run_rewrap
 
 # How many received reports the vault's consumer has not acknowledged yet (None: unknown).
 PendingCount = Callable[[], Awaitable[int | None]]

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 
 from services.sharing.deps import AdminCaller, Policies
-from services.sharing.schemas_vault import REPORT_ID, Explanation, PolicyList, PolicySet
+from services.sharing.vault.policy.schemas import Explanation, PolicyList, PolicySet
+from services.sharing.vault.schemas import REPORT_ID
 
 router = APIRouter(prefix="/v1/admin", tags=["policies"])
 

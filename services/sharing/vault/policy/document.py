@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from libs.common.countries import ISO_3166_ALPHA2
 from libs.common.errors import InvalidInput
 from libs.common.reports import IncidentType, LegalBasis, Tlp
-from services.sharing.policy import FIELDS, GRANTABLE_TLP, TLP_RANK, Grant, Policy
+from services.sharing.vault.policy.domain import FIELDS, GRANTABLE_TLP, TLP_RANK, Grant, Policy
 
 _PARTNER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _GRANT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # no ':' or '/': audit ids embed it

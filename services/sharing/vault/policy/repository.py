@@ -1,4 +1,4 @@
-"""SQL of who-may-read: policy documents, per-report grants, the read log, delivery keys."""
+"""SQL of who-may-read: reading partners' policy documents and per-report grants."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.sharing.models_vault import PARTNER_KEYS, POLICIES, READS, REPORT_GRANTS
-from services.sharing.policy import Policy, ReportGrant
-from services.sharing.policy_doc import parse_policy
+from services.sharing.vault.policy.document import parse_policy
+from services.sharing.vault.policy.domain import Policy, ReportGrant
+from services.sharing.vault.policy.models import POLICIES, REPORT_GRANTS
 
 EVERY_ROLE = "*"  # the `role` column of a partner-wide policy (a key column cannot be NULL)
 _parsed: dict[tuple[str, str, int], Policy] = {}
@@ -128,73 +128,3 @@ async def grants_of_report(session: AsyncSession, report_id: str) -> list[dict[s
 async def insert_grant(session: AsyncSession, values: dict[str, Any]) -> None:
     """Record a per-report grant."""
     await session.execute(REPORT_GRANTS.insert().values(**values))
-
-
-# --- the read log --------------------------------------------------------------------------
-
-
-async def log_reads(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """One row per report whose content was released."""
-    if rows:
-        await session.execute(READS.insert(), rows)
-
-
-async def reads_of(
-    session: AsyncSession, report_id: str, after: int, limit: int
-) -> list[dict[str, Any]]:
-    """Reads of one report, oldest first, after the read id `after`."""
-    query = (
-        select(READS)
-        .where(READS.c.report_id == report_id, READS.c.id > after)
-        .order_by(READS.c.id)
-        .limit(limit)
-    )
-    return [dict(r._mapping) for r in await session.execute(query)]
-
-
-# --- partners' delivery keys ---------------------------------------------------------------
-
-
-async def insert_partner_key(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Register a partner's public delivery key."""
-    await session.execute(PARTNER_KEYS.insert().values(**values))
-
-
-async def partner_keys(
-    session: AsyncSession, partner_id: str, *, active_only: bool = True
-) -> list[dict[str, Any]]:
-    """A partner's delivery keys, oldest first."""
-    query = select(PARTNER_KEYS).where(PARTNER_KEYS.c.partner_id == partner_id)
-    if active_only:
-        query = query.where(PARTNER_KEYS.c.revoked_at.is_(None))
-    result = await session.execute(query.order_by(PARTNER_KEYS.c.created_at))
-    return [dict(r._mapping) for r in result]
-
-
-async def partner_key(session: AsyncSession, partner_id: str, kid: str) -> dict[str, Any] | None:
-    """One active key of this partner; another partner's key is simply not found."""
-    result = await session.execute(
-        select(PARTNER_KEYS).where(
-            PARTNER_KEYS.c.kid == kid,
-            PARTNER_KEYS.c.partner_id == partner_id,
-            PARTNER_KEYS.c.revoked_at.is_(None),
-        )
-    )
-    row = result.first()
-    return None if row is None else dict(row._mapping)
-
-
-async def revoke_partner_key(
-    session: AsyncSession, partner_id: str, kid: str, now: datetime
-) -> bool:
-    """Stop sealing to a key; True if it was active."""
-    result = await session.execute(
-        update(PARTNER_KEYS)
-        .where(
-            PARTNER_KEYS.c.kid == kid,
-            PARTNER_KEYS.c.partner_id == partner_id,
-            PARTNER_KEYS.c.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common.db import transaction
 from libs.common.errors import Conflict, InvalidInput, NotFound
 from libs.common.inbox import utcnow
-from services.sharing import audit_log
-from services.sharing import repository_policies as prepo
-from services.sharing import repository_registry as registry
-from services.sharing import repository_vault as vrepo
-from services.sharing.policy import FIELDS, Policy, Reader, decide, explain
-from services.sharing.policy_doc import diff_policies, dump_policy, parse_policy
-from services.sharing.vault_views import meta_of
+from services.sharing.access import repository as registry
+from services.sharing.audit import repository as audit_log
+from services.sharing.vault import repository as vrepo
+from services.sharing.vault.domain import meta_of
+from services.sharing.vault.policy import repository as prepo
+from services.sharing.vault.policy.document import diff_policies, dump_policy, parse_policy
+from services.sharing.vault.policy.domain import FIELDS, Policy, Reader, decide, explain
 
 
 def _parse_for(partner_id: str, document: object) -> Policy:
