@@ -20,7 +20,7 @@ from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink, ping_handler
 from services.sharing.access.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
 from services.sharing.access.changes import Changes
-from services.sharing.access.service import AdminService, KeyService
+from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.access.tokens.service import TokenIssuer
@@ -54,8 +54,8 @@ class Container:
     # access: the registry, client keys, the token endpoint and its signing keys
     keystore: SigningKeystore
     token_issuer: TokenIssuer
-    admin: AdminService
-    client_keys: KeyService
+    registry: RegistryAdmin
+    client_keys: ClientKeyAdmin
     bootstrapper: Bootstrapper
     maintenance: Maintenance
     # audit: the hash-chained log every context appends to, as the admin API reads it
@@ -94,7 +94,7 @@ async def build_container(
     changes = Changes(runtime.sessions, on_revoked=on_revoked, wake_relay=relay.wake)
     secret = BootstrapSecret(settings.bootstrap_secret_file())
     await prepare_secret(runtime.sessions, secret, changes)
-    admin = AdminService(changes)
+    registry = RegistryAdmin(changes)
     hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file())
     prf_keys = PrfKeyStore.open(settings.prf_key_file())
     prf_limiter = RateLimiter(settings.prf_rate_burst, settings.prf_rate_per_second)
@@ -107,7 +107,7 @@ async def build_container(
     async def is_admin(principal: Principal) -> bool:
         if Scope.ADMIN not in principal.scopes:
             return False
-        return bool(await admin.is_active_client(principal.client_id))
+        return bool(await registry.is_active_client(principal.client_id))
 
     return Container(
         settings=settings,
@@ -121,8 +121,8 @@ async def build_container(
             token_endpoint=settings.token_endpoint(),
             lifetime=settings.access_token_lifetime,
         ),
-        admin=admin,
-        client_keys=KeyService(changes),
+        registry=registry,
+        client_keys=ClientKeyAdmin(changes),
         bootstrapper=Bootstrapper(changes, secret),
         maintenance=Maintenance(
             runtime.sessions, keystore, interval=settings.maintenance_interval_s

@@ -11,7 +11,7 @@ from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Unauthenticated, Unavailable
 from services.sharing.access.bootstrap import Bootstrapper
-from services.sharing.access.service import AdminService, KeyService
+from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.service import TokenIssuer
 from services.sharing.audit.service import AuditLog
@@ -39,11 +39,11 @@ async def _container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(_container)]
 
 
-async def _admin(container: ContainerDep) -> AdminService:
-    return container.admin
+async def _registry(container: ContainerDep) -> RegistryAdmin:
+    return container.registry
 
 
-async def _keys(container: ContainerDep) -> KeyService:
+async def _client_keys(container: ContainerDep) -> ClientKeyAdmin:
     return container.client_keys
 
 
@@ -99,8 +99,8 @@ async def _vault_keys(container: ContainerDep) -> VaultKeyAdmin:
     return container.vault_keys
 
 
-Admin = Annotated[AdminService, Depends(_admin)]
-Keys = Annotated[KeyService, Depends(_keys)]
+Registry = Annotated[RegistryAdmin, Depends(_registry)]
+ClientKeys = Annotated[ClientKeyAdmin, Depends(_client_keys)]
 Bootstrap = Annotated[Bootstrapper, Depends(_bootstrapper)]
 Tokens = Annotated[TokenIssuer, Depends(_token_issuer)]
 Keystore = Annotated[SigningKeystore, Depends(_keystore)]
@@ -110,21 +110,21 @@ SealingKeyFile = Annotated[HpkeKeyStore, Depends(_sealing_keys)]
 Reads = Annotated[ReadService, Depends(_reads)]
 Actions = Annotated[ReportActions, Depends(_actions)]
 Policies = Annotated[PolicyAdmin, Depends(_policies)]
-DeliveryKeyAdmin = Annotated[DeliveryKeys, Depends(_delivery_keys)]
+DeliveryKeysDep = Annotated[DeliveryKeys, Depends(_delivery_keys)]
 Sealed = Annotated[SealedReads, Depends(_sealed_reads)]
 Signer = Annotated[DeliverySigner, Depends(_signer)]
 VaultKeys = Annotated[VaultKeyAdmin, Depends(_vault_keys)]
 
 
 async def admin_caller(
-    principal: Annotated[Principal, Depends(require_scopes(Scope.ADMIN))], admin: Admin
+    principal: Annotated[Principal, Depends(require_scopes(Scope.ADMIN))], registry: Registry
 ) -> Principal:
     """An `admin` token whose client is still registered and active (checked on every call).
 
     Revocation already reaches the verifier through the event feed; this database check also
     stops a client that was removed from the registry without one, for the routes that change it.
     """
-    if not await admin.is_active_client(principal.client_id):
+    if not await registry.is_active_client(principal.client_id):
         raise Unauthenticated()
     return principal
 

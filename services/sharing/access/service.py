@@ -30,7 +30,7 @@ async def keep_an_admin(change: Change) -> None:
         raise Conflict("this would leave no administrator able to sign in")
 
 
-class AdminService:
+class RegistryAdmin:
     """Partners and clients, as the admin API uses them."""
 
     def __init__(self, changes: Changes) -> None:
@@ -184,7 +184,7 @@ async def register_key(
     return await _key(change.session, kid)
 
 
-class KeyService:
+class ClientKeyAdmin:
     """Client keys, as the admin API uses them."""
 
     def __init__(self, changes: Changes) -> None:

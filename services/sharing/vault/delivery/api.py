@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
-from services.sharing.deps import DeliveryKeyAdmin, Signer
+from services.sharing.deps import DeliveryKeysDep, Signer
 from services.sharing.vault.delivery.schemas import DeliveryKeyIn, DeliveryKeyOut, SigningKeysOut
 from services.sharing.vault.schemas import KID
 
@@ -24,7 +24,7 @@ Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
     response_model=DeliveryKeyOut,
     summary="Register an HPKE public key of your partner for sealed reads (hybrid suggested).",
 )
-async def add_key(body: DeliveryKeyIn, principal: Reader, keys: DeliveryKeyAdmin) -> dict[str, Any]:
+async def add_key(body: DeliveryKeyIn, principal: Reader, keys: DeliveryKeysDep) -> dict[str, Any]:
     """`hpke-v1:pub:x25519:…` or `hpke-v1:pub:mlkem768x25519:…`; audited."""
     return await keys.register(principal, body.public_key)
 
@@ -34,7 +34,7 @@ async def add_key(body: DeliveryKeyIn, principal: Reader, keys: DeliveryKeyAdmin
     response_model=list[DeliveryKeyOut],
     summary="Your partner's registered delivery keys.",
 )
-async def list_keys(principal: Reader, keys: DeliveryKeyAdmin) -> list[dict[str, Any]]:
+async def list_keys(principal: Reader, keys: DeliveryKeysDep) -> list[dict[str, Any]]:
     """Active keys, oldest first."""
     return await keys.list_keys(principal)
 
@@ -45,7 +45,7 @@ async def list_keys(principal: Reader, keys: DeliveryKeyAdmin) -> list[dict[str,
     summary="Stop sealing reads to one of your partner's keys.",
 )
 async def revoke_key(
-    kid: Annotated[str, Path(pattern=KID)], principal: Reader, keys: DeliveryKeyAdmin
+    kid: Annotated[str, Path(pattern=KID)], principal: Reader, keys: DeliveryKeysDep
 ) -> None:
     """404 for a key of another partner; audited."""
     await keys.revoke(principal, kid)

@@ -10,7 +10,7 @@ from sqlmodel import Field
 from services.sharing.models import SharingTable
 
 
-class PartnerHpkeKey(SharingTable, table=True):
+class DeliveryKey(SharingTable, table=True):
     """A public key a partner registered for sealed deliveries."""
 
     __tablename__ = "vault_partner_hpke_keys"
@@ -25,4 +25,4 @@ class PartnerHpkeKey(SharingTable, table=True):
     revoked_at: datetime | None = None
 
 
-PARTNER_KEYS = PartnerHpkeKey.__table__  # type: ignore[attr-defined]
+DELIVERY_KEYS = DeliveryKey.__table__  # type: ignore[attr-defined]

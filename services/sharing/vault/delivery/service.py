@@ -153,10 +153,10 @@ class DeliveryKeys:
         try:
             async with transaction(self.sessions) as session:
                 await vrepo.take_write_lock(session)  # SQLite: count and insert as one step
-                active = await drepo.partner_keys(session, principal.org)
+                active = await drepo.delivery_keys(session, principal.org)
                 if len(active) >= MAX_KEYS_PER_PARTNER:
                     raise Conflict(f"at most {MAX_KEYS_PER_PARTNER} keys: revoke an old one first")
-                await drepo.insert_partner_key(session, values)
+                await drepo.insert_delivery_key(session, values)
                 await audit_log.append(
                     session,
                     actor=principal.client_id,
@@ -172,13 +172,13 @@ class DeliveryKeys:
     async def list_keys(self, principal: Principal) -> list[dict[str, Any]]:
         """The caller's partner's active keys."""
         async with self.sessions() as session:
-            return [_key_view(r) for r in await drepo.partner_keys(session, principal.org)]
+            return [_key_view(r) for r in await drepo.delivery_keys(session, principal.org)]
 
     async def revoke(self, principal: Principal, kid: str) -> None:
         """Stop sealing to one of the caller's partner's keys."""
         now = self.clock()
         async with transaction(self.sessions) as session:
-            if not await drepo.revoke_partner_key(session, principal.org, kid, now):
+            if not await drepo.revoke_delivery_key(session, principal.org, kid, now):
                 raise NotFound("no such key")
             await audit_log.append(
                 session,
@@ -192,7 +192,7 @@ class DeliveryKeys:
     async def key_for(self, principal: Principal, kid: str) -> str:
         """The public key text of one of the caller's partner's keys; another's is not found."""
         async with self.sessions() as session:
-            row = await drepo.partner_key(session, principal.org, kid)
+            row = await drepo.delivery_key(session, principal.org, kid)
         if row is None:
             raise NotFound("no such delivery key")
         return str(row["public_key"])
