@@ -43,7 +43,8 @@ from libs.common.events import REPORT_RECEIVED, Envelope, new_event
 from libs.common.inbox import mark_processed
 from libs.common.reports import ReportIn, ReportReceived
 from services.sharing.app import MIGRATIONS
-from services.sharing.vault.consumer import INBOX, ReportStore
+from services.sharing.models import INBOX
+from services.sharing.vault.consumer import ReportStore
 from services.sharing.vault.crypto import encrypt_report, field_values
 from services.sharing.vault.domain import Search
 from services.sharing.vault.keys.keystore import HpkeKeyStore, SealingKeys

@@ -26,8 +26,9 @@ from services.sharing import deps
 from services.sharing.access import api as access_api
 from services.sharing.access.tokens import api as tokens_api
 from services.sharing.audit import api as audit_api
-from services.sharing.container import INBOX, build_container, start
+from services.sharing.container import build_container, start
 from services.sharing.identity import api as identity_api
+from services.sharing.models import INBOX
 from services.sharing.settings import SharingSettings
 from services.sharing.vault import api as vault_api
 from services.sharing.vault.delivery import api as delivery_api

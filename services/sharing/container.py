@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
@@ -19,7 +17,7 @@ from libs.common.ratelimit import RateLimiter
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink, ping_handler
 from services.sharing.access.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
-from services.sharing.access.changes import Changes
+from services.sharing.access.changes import Changes, RevocationSink
 from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.maintenance import Maintenance
@@ -27,7 +25,7 @@ from services.sharing.access.tokens.service import TokenIssuer
 from services.sharing.audit.service import AuditLog
 from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.identity.service import PrfEvaluator
-from services.sharing.models import OUTBOX, DeadLetter, ProcessedEvent
+from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
 from services.sharing.vault.delivery.service import DeliveryKeys, DeliverySigner, SealedReads
@@ -35,12 +33,6 @@ from services.sharing.vault.keys.keystore import HpkeKeyStore, SealingKeys, foll
 from services.sharing.vault.keys.service import VaultKeyAdmin
 from services.sharing.vault.policy.service import PolicyAdmin
 from services.sharing.vault.service import ReadService, ReportActions
-
-INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
-DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
-
-# Applies a revocation to the verifier of this process (the payload of auth.revoked.v1).
-RevocationSink = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)

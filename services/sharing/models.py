@@ -43,6 +43,8 @@ class Lease(SharingTable, table=True):
     expires_at: datetime
 
 
+INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
+DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 LEASES = Lease.__table__  # type: ignore[attr-defined]
 

@@ -26,7 +26,7 @@ from libs.common.outbox import enqueue, outbox_row
 from libs.common.reports import ReportIn, ReportReceived
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink
-from services.sharing.models import OUTBOX, DeadLetter, ProcessedEvent
+from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.vault import repository as repo
 from services.sharing.vault.crypto import (
     EncryptedReport,
@@ -38,8 +38,6 @@ from services.sharing.vault.crypto import (
 from services.sharing.vault.keys.keystore import SealingKeys
 
 log = logging.getLogger(__name__)
-INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
-DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
 CONSUMER = ConsumerSpec(durable="sharing-vault", filter_subject=REPORT_RECEIVED)
 
 

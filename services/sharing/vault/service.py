@@ -171,7 +171,8 @@ class ReadService:
             row = await vrepo.get_report(session, report_id)
             if row is None or row.partner_id != principal.org:
                 raise NotFound(NO_SUCH_REPORT)
-            return await vrepo.reads_of(session, report_id, after, limit)
+            rows = await vrepo.reads_of(session, report_id, after, limit)
+        return [{**r, "fields": r["fields"].split()} for r in rows]
 
 
 class ReportActions:
