@@ -42,14 +42,14 @@ from libs.common.crypto.kek_file import LocalFileKekProvider
 from libs.common.events import REPORT_RECEIVED, Envelope, new_event
 from libs.common.inbox import mark_processed
 from libs.common.reports import ReportIn, ReportReceived
-from services.sharing import repository_policies as prepo
 from services.sharing.app import MIGRATIONS
-from services.sharing.keystore_hpke import HpkeKeyStore
-from services.sharing.repository_vault import Search
-from services.sharing.sealing_keys import SealingKeys
-from services.sharing.service_reads import ReadService
-from services.sharing.vault_crypto import encrypt_report, field_values
-from services.sharing.worker import INBOX, ReportStore
+from services.sharing.models import INBOX
+from services.sharing.vault.consumer import ReportStore
+from services.sharing.vault.crypto import encrypt_report, field_values
+from services.sharing.vault.domain import Search
+from services.sharing.vault.keys.keystore import HpkeKeyStore, SealingKeys
+from services.sharing.vault.policy import repository as prepo
+from services.sharing.vault.service import ReadService
 from tests.support.databases import pg_scratch_database
 
 

@@ -68,7 +68,7 @@ def check_port_free(host: str, port: int, what: str) -> None:
 
 def development_keys(config: NetworkConfig) -> dict[str, str]:
     """Create sharing's sealing keys on first run; intake pins their fingerprints."""
-    from services.sharing.keystore_hpke import HpkeKeyStore
+    from services.sharing.vault.keys.keystore import HpkeKeyStore
 
     store = HpkeKeyStore.open(config.data_dir / "keys" / "sharing-hpke.json")
     fingerprints = ",".join(k["fingerprint"] for k in store.public_keys())

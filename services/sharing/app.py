@@ -2,48 +2,60 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
 from libs.common.auth.fastapi import PUBLIC, require_scopes
+from libs.common.auth.jwks import JwksFetch
 from libs.common.auth.scopes import Audience, Scope
+from libs.common.auth.verifier import TokenVerifier
 from libs.common.auth.wiring import install_auth
-from libs.common.events import SYSTEM_PING
-from libs.common.nats import ConsumerSpec
-from libs.common.ratelimit import RateLimiter
 from libs.common.runtime import Runtime
-from libs.common.system import dead_letter_sink, ping_handler, system_router
+from libs.common.system import system_router
 from libs.common.web import (
     BodyLimitMiddleware,
     health_router,
     install_access_log,
     install_error_handlers,
 )
-from services.sharing.access import access_routers, own_jwks, start_access
-from services.sharing.api_identity import router as identity_router
-from services.sharing.api_keys import router as keys_router
-from services.sharing.keystore_hpke import HpkeKeyStore
-from services.sharing.keystore_prf import PrfKeyStore
-from services.sharing.models import DeadLetter, ProcessedEvent
+from services.sharing import deps
+from services.sharing.access import api as access_api
+from services.sharing.access.tokens import api as tokens_api
+from services.sharing.audit import api as audit_api
+from services.sharing.container import build_container, start
+from services.sharing.identity import api as identity_api
+from services.sharing.models import INBOX
 from services.sharing.settings import SharingSettings
-from services.sharing.vault import Vault, open_vault, vault_routers, wire_vault
+from services.sharing.vault import api as vault_api
+from services.sharing.vault.delivery import api as delivery_api
+from services.sharing.vault.keys import api as keys_api
+from services.sharing.vault.policy import api as policy_api
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
-DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
 
 
-async def _wire_nats(runtime: Runtime, vault: Vault) -> None:
-    await runtime.consume(
-        ConsumerSpec(durable="sharing-system", filter_subject=SYSTEM_PING),
-        ping_handler(runtime, INBOX),
-        dead_letter_sink(runtime, DEAD_LETTERS),
-    )
-    await wire_vault(runtime, vault)
+def _own_jwks(app: FastAPI) -> JwksFetch:
+    """Sharing verifies its own tokens from its keyring file: no HTTP to itself."""
+
+    async def fetch() -> Mapping[str, Any]:
+        return deps.container_of(app).keystore.jwks()
+
+    return fetch
+
+
+def _revoked_here(app: FastAPI) -> Callable[[dict[str, Any]], None]:
+    """Applies a revocation to the verifier this app checks tokens with, at once."""
+
+    def apply(data: dict[str, Any]) -> None:
+        # Looked up on each call: the verifier on app.state is the one requests are checked with.
+        verifier: TokenVerifier = app.state.verifier
+        verifier.revocations.apply(data)
+
+    return apply
 
 
 def create_app(settings: SharingSettings) -> FastAPI:
@@ -54,12 +66,9 @@ def create_app(settings: SharingSettings) -> FastAPI:
         runtime = await Runtime.open(settings, MIGRATIONS)
         app.state.runtime = runtime
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
-        await start_access(app, runtime, settings, auth)
-        app.state.hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file())
-        app.state.prf_keys = PrfKeyStore.open(settings.prf_key_file())
-        app.state.prf_limiter = RateLimiter(settings.prf_rate_burst, settings.prf_rate_per_second)
-        vault = open_vault(app, runtime, settings)
-        runtime.start_nats(functools.partial(_wire_nats, vault=vault))
+        container = await build_container(settings, runtime, on_revoked=_revoked_here(app))
+        app.state.container = container
+        start(container, auth)
         try:
             yield
         finally:
@@ -82,17 +91,23 @@ def create_app(settings: SharingSettings) -> FastAPI:
         app,
         audience=Audience.SHARING,
         issuer=settings.token_issuer,
-        fetch=own_jwks(app),
+        fetch=_own_jwks(app),
         # The keyring is a local file (shared with the other replicas): re-reading it is cheap.
         refresh_every=5.0,
         min_refresh_interval=1.0,
     )
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
-    for access_router in access_routers():
-        app.include_router(access_router)
-    app.include_router(keys_router)
-    app.include_router(identity_router)
-    for vault_router in vault_routers():
-        app.include_router(vault_router)
+    for router in (
+        tokens_api.router,
+        access_api.router,
+        audit_api.router,
+        keys_api.well_known,
+        identity_api.router,
+        vault_api.router,
+        delivery_api.router,
+        policy_api.router,
+        keys_api.router,
+    ):
+        app.include_router(router)
     return app

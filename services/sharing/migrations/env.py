@@ -1,6 +1,14 @@
 """Alembic environment of the sharing service: runs on the connection `migrate()` hands in."""
 
 from libs.common.db import run_alembic_env
+from services.sharing.access import models as access_models
+from services.sharing.audit import models as audit_models
 from services.sharing.models import metadata
+from services.sharing.vault import models as vault_models
+from services.sharing.vault.delivery import models as delivery_models
+from services.sharing.vault.policy import models as policy_models
+
+# Every context's tables derive from SharingTable: importing them completes `metadata`.
+CONTEXTS = (access_models, audit_models, vault_models, policy_models, delivery_models)
 
 run_alembic_env(metadata)

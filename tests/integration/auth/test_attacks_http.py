@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from libs.common.auth.fastapi import route_scopes
 from libs.common.auth.scopes import DEFAULT_ISSUER, TOKEN_PATH, WHOAMI_PATH
 from libs.common.auth.tokens import CLIENT_ASSERTION_TYPE
-from services.sharing.signing_keystore import SigningKeystore
+from services.sharing.access.tokens.keystore import SigningKeystore
 from tests.integration.auth.conftest import Network, Sharing, running_sharing, sharing_settings
 from tests.support.access import Client
 from tests.support.natsd import NatsServer

@@ -10,9 +10,9 @@ import pytest
 
 from libs.common import db
 from libs.common.auth.scopes import JWKS_PATH, WHOAMI_PATH
+from services.sharing.access.tokens.keystore import KeystoreError, SigningKeystore
+from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.app import MIGRATIONS
-from services.sharing.maintenance import Maintenance
-from services.sharing.signing_keystore import KeystoreError, SigningKeystore
 from tests.integration.auth.conftest import Network
 
 WEEK = 7 * 86400

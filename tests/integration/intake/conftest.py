@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.sharing.app import create_app as sharing_app
-from services.sharing.keystore_hpke import HpkeKeyStore
 from services.sharing.settings import SharingSettings
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.auth import TestIssuer
 from tests.support.natsd import NatsServer
 from tests.support.servers import serve_app, service_settings

@@ -15,8 +15,8 @@ import httpx
 from libs.common import nats as natsx
 from libs.common.events import REPORT_RECEIVED, Envelope
 from services.sharing.app import create_app as sharing_app
-from services.sharing.keystore_hpke import HpkeKeyStore
 from services.sharing.settings import SharingSettings
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.access import bootstrap_admin, register_client
 from tests.support.natsd import NatsServer, free_port
 from tests.support.reports import report_body

@@ -21,8 +21,8 @@ from lifeline.cli.report import _submit
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.sharing.app import create_app as sharing_app
-from services.sharing.keystore_hpke import HpkeKeyStore
 from services.sharing.settings import SharingSettings
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.access import bootstrap_admin, register_client
 from tests.support.natsd import NatsServer, free_port
 from tests.support.servers import serve_app

@@ -119,7 +119,7 @@ async def test_tokens_of_one_key_version_never_match_another(sharing) -> None:  
     url, app, issuer = sharing
     async with _client(url, issuer, ("watchlist:manage",)) as client:
         [before] = await tokenise_identities(client, [("Lev Skoryakin", "1999-03-14")])
-        app.state.prf_keys.rotate()
+        app.state.container.prf_keys.rotate()
         [after] = await tokenise_identities(client, [("Lev Skoryakin", "1999-03-14")])
     assert {t.version for t in before} == {1} and {t.version for t in after} == {2}
     assert match(_tokens(before), _tokens(after)).decision is Decision.NONE

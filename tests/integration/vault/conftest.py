@@ -35,10 +35,10 @@ from libs.common.events import REPORT_RECEIVED, Envelope, new_event
 from libs.common.reports import ReportIn, ReportReceived
 from libs.sdk import TokenSource, save_private_key
 from services.sharing.app import create_app as sharing_app
-from services.sharing.keystore_hpke import HpkeKeyStore
 from services.sharing.models import DeadLetter
-from services.sharing.models_vault import REPORTS
 from services.sharing.settings import SharingSettings
+from services.sharing.vault.keys.keystore import HpkeKeyStore
+from services.sharing.vault.models import REPORTS
 from tests.support.access import Client, bootstrap_admin, register_client
 from tests.support.natsd import NatsServer, free_port
 from tests.support.reports import report_body
@@ -64,7 +64,7 @@ class Vault:
     @property
     def keys(self) -> HpkeKeyStore:
         """Sharing's intake-sealing keys."""
-        store: HpkeKeyStore = self.app.state.hpke_keys
+        store: HpkeKeyStore = self.app.state.container.hpke_keys
         return store
 
     async def client(self, *scopes: str, partner_id: str | None = None) -> Client:

@@ -14,7 +14,7 @@ import pytest
 from libs.common.crypto.encoding import b64u_encode
 from libs.common.crypto.hpke_keys import HpkeSuite, generate_private_key
 from libs.common.crypto.kek_file import LocalFileKekProvider
-from services.sharing.vault_views import encode_cursor
+from services.sharing.vault.domain import encode_cursor
 from tests.integration.vault.conftest import Vault, grant
 
 NARRATIVE = "Taken off the bus at the border post at night; passport kept by the officers."

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from libs.common import db
 from libs.common.reports import IncidentType, LegalBasis, Tlp
 from services.sharing.app import MIGRATIONS
-from services.sharing.models_vault import REPORTS
-from services.sharing.policy import (
+from services.sharing.vault.models import REPORTS
+from services.sharing.vault.policy.domain import (
     FIELDS,
     GRANTABLE_TLP,
     Grant,
@@ -28,7 +28,7 @@ from services.sharing.policy import (
     candidate_filter,
     decide,
 )
-from services.sharing.repository_vault import visible_clause
+from services.sharing.vault.repository import visible_clause
 
 PARTNERS = ["ptn_a", "ptn_b", "ptn_c", "ptn_d"]
 COUNTRIES = ["KG", "KZ", "RU", "GE", "DE", "TR"]

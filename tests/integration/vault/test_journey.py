@@ -9,7 +9,7 @@ import httpx
 
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
-from services.sharing.keystore_hpke import HpkeKeyStore
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.integration.vault.conftest import grant, running_vault, vault_settings
 from tests.support.natsd import NatsServer, free_port
 from tests.support.reports import report_body

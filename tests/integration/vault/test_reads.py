@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from services.sharing.policy import FIELDS
+from services.sharing.vault.policy.domain import FIELDS
 from tests.integration.vault.conftest import Vault, grant
 
 TYPE_AND_COUNTRY = {
@@ -150,7 +150,7 @@ async def test_the_cursor_pages_and_syncs_without_widening_anything(vault: Vault
     page = (await vault.call(b, "GET", "/v1/reports", params={"cursor": cursor})).json()
     assert later in [r["report_id"] for r in page["reports"]]
     # A cursor is only a position: a forged one from the start shows nothing more.
-    from services.sharing.vault_views import encode_cursor
+    from services.sharing.vault.domain import encode_cursor
 
     forged = (
         await vault.call(b, "GET", "/v1/reports", params={"cursor": encode_cursor((0, ""))})

@@ -102,7 +102,7 @@ async def test_kek_commands_of_the_cli(vault: Vault, tmp_path: Path) -> None:
 def _job(vault: Vault, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            sys.executable, "-m", "services.sharing.kek_rotation",
+            sys.executable, "-m", "services.sharing.vault.keys.rewrap",
             "--database-url", vault.settings.resolved_database_url(),
             "--kek-file", str(vault.settings.resolved_kek_file()),
             *extra,
@@ -186,7 +186,7 @@ async def test_sealing_key_rotation_keeps_old_reports_flowing_until_retired(
         }
 
         # Retiring waits for the vault consumer to have nothing pending.
-        keys = vault.app.state.vault.keys
+        keys = vault.app.state.container.vault_keys
         assert await keys.pending() == 0
         real = keys.pending
 

@@ -13,7 +13,7 @@ from libs.common.crypto.encoding import b64u_decode, b64u_encode
 from libs.common.crypto.hpke_keys import generate_private_key
 from libs.common.events import REPORT_STORED, Envelope
 from libs.common.reports import ReportIn
-from services.sharing.policy import FIELDS
+from services.sharing.vault.policy.domain import FIELDS
 from tests.integration.vault.conftest import Vault
 from tests.support.reports import report_body
 

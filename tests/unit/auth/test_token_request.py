@@ -10,7 +10,12 @@ from libs.common.auth.jwk import ed25519_fingerprint, parse_public_key_text, pub
 from libs.common.auth.scopes import audiences_for
 from libs.common.auth.tokens import CLIENT_ASSERTION_TYPE
 from libs.sdk import fingerprint, generate_private_key, public_jwk, public_key_text
-from services.sharing.domain import OAuthError, grant_audiences, grant_scopes, parse_token_form
+from services.sharing.access.tokens.domain import (
+    OAuthError,
+    grant_audiences,
+    grant_scopes,
+    parse_token_form,
+)
 
 FORM = "application/x-www-form-urlencoded"
 GOOD = f"grant_type=client_credentials&client_assertion_type={CLIENT_ASSERTION_TYPE}&client_assertion=a.b.c"

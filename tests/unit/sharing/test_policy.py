@@ -9,7 +9,7 @@ import pytest
 
 from libs.common.errors import InvalidInput
 from libs.common.reports import IncidentType, LegalBasis, Tlp
-from services.sharing.policy import (
+from services.sharing.vault.policy.domain import (
     CATALOGUE,
     Clause,
     Grant,

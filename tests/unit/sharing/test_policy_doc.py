@@ -10,8 +10,8 @@ import pytest
 
 from libs.common.errors import InvalidInput
 from libs.common.reports import IncidentType, LegalBasis, Tlp
-from services.sharing.policy import Grant, Policy
-from services.sharing.policy_doc import diff_policies, dump_policy, parse_policy
+from services.sharing.vault.policy.document import diff_policies, dump_policy, parse_policy
+from services.sharing.vault.policy.domain import Grant, Policy
 
 # Partner B may see incident type + country of any partner's detention reports in KG/KZ up to AMBER.
 DOC: dict[str, Any] = {

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from libs.common.reports import IncidentType, LegalBasis, Tlp
-from services.sharing.policy import (
+from services.sharing.vault.policy.document import diff_policies, dump_policy, parse_policy
+from services.sharing.vault.policy.domain import (
     CATALOGUE,
     FIELDS,
     GRANTABLE_TLP,
@@ -21,7 +22,6 @@ from services.sharing.policy import (
     decide,
     explain,
 )
-from services.sharing.policy_doc import diff_policies, dump_policy, parse_policy
 
 PARTNERS = ["ngo-a", "ngo-b", "ngo-c"]
 ROLES = [None, "lawyer", "analyst"]

@@ -13,8 +13,7 @@ from libs.common.crypto.encoding import encode_context
 from libs.common.crypto.errors import DecryptionFailed, KekVersionUnavailable
 from libs.common.crypto.kek import KekState, KekVersionInfo, WrappedKey
 from libs.common.reports import ReportIn
-from services.sharing.policy import CATALOGUE
-from services.sharing.vault_crypto import (
+from services.sharing.vault.crypto import (
     ROUTING_FIELDS,
     ReportUnreadable,
     StoredRow,
@@ -25,6 +24,7 @@ from services.sharing.vault_crypto import (
     occurred_on,
     open_fields,
 )
+from services.sharing.vault.policy.domain import CATALOGUE
 from tests.support.reports import report_body
 from tests.unit.crypto._util import bit_flips
 

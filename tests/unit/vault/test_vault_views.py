@@ -9,18 +9,20 @@ import pytest
 
 from libs.common.auth.principal import Principal
 from libs.common.errors import InvalidInput
-from services.sharing.policy import CATALOGUE, FIELDS, Decision
-from services.sharing.repository_vault import Search, from_us, to_us
-from services.sharing.vault_views import (
+from services.sharing.vault.domain import (
+    Search,
     decode_cursor,
     encode_cursor,
+    from_us,
     reader_of,
     report_view,
     role_of,
     search_allowed,
+    to_us,
     tombstone_view,
     validate_dates,
 )
+from services.sharing.vault.policy.domain import CATALOGUE, FIELDS, Decision
 
 
 def _principal(*scopes: str) -> Principal:

@@ -1,0 +1,1 @@
+"""Access: the partner registry, API clients and their keys, bootstrap, audited changes."""

@@ -1,0 +1,176 @@
+"""Admin routes for partners, clients and their keys, and the one-time bootstrap."""
+
+# No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from libs.common.auth.fastapi import PUBLIC
+from services.sharing.access.schemas import (
+    Bootstrapped,
+    BootstrapRequest,
+    ClientCreate,
+    ClientOut,
+    KeyCreate,
+    KeyOut,
+    KeyRotate,
+    KeyRotated,
+    PartnerCreate,
+    PartnerOut,
+)
+from services.sharing.deps import AdminCaller, Bootstrap, ClientKeys, Registry
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")]
+Kid = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+@router.post(
+    "/bootstrap",
+    status_code=201,
+    response_model=Bootstrapped,
+    dependencies=[Depends(PUBLIC)],
+    summary="Create the first administrator with the one-time secret from sharing's data dir.",
+)
+async def bootstrap(body: BootstrapRequest, bootstrapper: Bootstrap) -> Bootstrapped:
+    """Public, but needs the secret; 409 once an administrator exists."""
+    partner, client, key = await bootstrapper.bootstrap(body)
+    return Bootstrapped(
+        partner=PartnerOut.of(partner),
+        client=ClientOut.of(client),
+        key=KeyOut.of(key, key.created_at),
+    )
+
+
+@router.get("/partners", response_model=list[PartnerOut], summary="List partner organisations.")
+async def list_partners(_: AdminCaller, registry: Registry) -> list[PartnerOut]:
+    """Every partner, oldest first."""
+    return [PartnerOut.of(p) for p in await registry.list_partners()]
+
+
+@router.post("/partners", status_code=201, response_model=PartnerOut, summary="Register a partner.")
+async def create_partner(
+    body: PartnerCreate, caller: AdminCaller, registry: Registry
+) -> PartnerOut:
+    """A new, active partner organisation with a random id."""
+    return PartnerOut.of(await registry.create_partner(caller.client_id, body.name))
+
+
+@router.get("/partners/{partner_id}", response_model=PartnerOut, summary="Show one partner.")
+async def get_partner(partner_id: IdPath, _: AdminCaller, registry: Registry) -> PartnerOut:
+    """The partner, or 404."""
+    return PartnerOut.of(await registry.get_partner(partner_id))
+
+
+@router.post(
+    "/partners/{partner_id}/disable",
+    response_model=PartnerOut,
+    summary="Disable a partner: its clients get no tokens, outstanding tokens stop.",
+)
+async def disable_partner(
+    partner_id: IdPath, caller: AdminCaller, registry: Registry
+) -> PartnerOut:
+    """Disable now and announce the revocation to every service."""
+    return PartnerOut.of(await registry.disable_partner(caller.client_id, partner_id))
+
+
+@router.get("/clients", response_model=list[ClientOut], summary="List API clients.")
+async def list_clients(
+    _: AdminCaller,
+    registry: Registry,
+    partner_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")] = None,
+) -> list[ClientOut]:
+    """Every client, or those of one partner."""
+    return [ClientOut.of(c) for c in await registry.list_clients(partner_id)]
+
+
+@router.post(
+    "/clients", status_code=201, response_model=ClientOut, summary="Register an API client."
+)
+async def create_client(body: ClientCreate, caller: AdminCaller, registry: Registry) -> ClientOut:
+    """A new client of an active partner, allowed the given scopes."""
+    scopes = [s.value for s in body.scopes]
+    client = await registry.create_client(caller.client_id, body.partner_id, body.name, scopes)
+    return ClientOut.of(client)
+
+
+@router.get("/clients/{client_id}", response_model=ClientOut, summary="Show one API client.")
+async def get_client(client_id: IdPath, _: AdminCaller, registry: Registry) -> ClientOut:
+    """The client, or 404."""
+    return ClientOut.of(await registry.get_client(client_id))
+
+
+@router.post(
+    "/clients/{client_id}/revoke",
+    response_model=ClientOut,
+    summary="Revoke an API client: no more tokens, outstanding tokens stop.",
+)
+async def revoke_client(client_id: IdPath, caller: AdminCaller, registry: Registry) -> ClientOut:
+    """Revoke now and announce the revocation to every service."""
+    return ClientOut.of(await registry.revoke_client(caller.client_id, client_id))
+
+
+# --- client keys ---------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.get(
+    "/clients/{client_id}/keys", response_model=list[KeyOut], summary="List a client's keys."
+)
+async def list_keys(client_id: IdPath, _: AdminCaller, keys: ClientKeys) -> list[KeyOut]:
+    """Every key registered for the client, oldest first."""
+    now = _now()
+    return [KeyOut.of(k, now) for k in await keys.list_keys(client_id)]
+
+
+@router.post(
+    "/clients/{client_id}/keys",
+    status_code=201,
+    response_model=KeyOut,
+    summary="Register a client's Ed25519 public key.",
+)
+async def add_key(
+    client_id: IdPath, body: KeyCreate, caller: AdminCaller, keys: ClientKeys
+) -> KeyOut:
+    """The key, its kid (RFC 7638 thumbprint) and fingerprint to compare with the client's."""
+    key = await keys.add_key(caller.client_id, client_id, body.public_key, body.valid_days)
+    return KeyOut.of(key, _now())
+
+
+@router.get("/keys/{kid}", response_model=KeyOut, summary="Show one client key.")
+async def get_key(kid: Kid, _: AdminCaller, keys: ClientKeys) -> KeyOut:
+    """The key, or 404."""
+    return KeyOut.of(await keys.get_key(kid), _now())
+
+
+@router.post(
+    "/keys/{kid}/revoke",
+    response_model=KeyOut,
+    summary="Revoke a client key: tokens obtained with it stop at once.",
+)
+async def revoke_key(kid: Kid, caller: AdminCaller, keys: ClientKeys) -> KeyOut:
+    """Revoke now and announce the revocation to every service."""
+    return KeyOut.of(await keys.revoke_key(caller.client_id, kid), _now())
+
+
+@router.post(
+    "/keys/{kid}/rotate",
+    status_code=201,
+    response_model=KeyRotated,
+    summary="Register a replacement key and retire this one (now, or after a grace period).",
+)
+async def rotate_key(
+    kid: Kid, body: KeyRotate, caller: AdminCaller, keys: ClientKeys
+) -> KeyRotated:
+    """The new key and the old one as it now stands."""
+    new, old = await keys.rotate_key(
+        caller.client_id, kid, body.public_key, body.valid_days, body.old_key_grace_seconds
+    )
+    now = _now()
+    return KeyRotated(new=KeyOut.of(new, now), old=KeyOut.of(old, now))

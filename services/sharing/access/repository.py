@@ -1,0 +1,302 @@
+"""Registry SQL (SQLAlchemy Core): partners, API clients and their keys."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.auth.scopes import format_scope, parse_scope
+from libs.common.inbox import insert_ignore
+from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus, is_admin_scopes
+from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _opt_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRow:
+    """A partner as stored."""
+
+    id: str
+    name: str
+    status: str
+    is_operator: bool
+    created_at: datetime
+    disabled_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> PartnerRow:
+        """From a `partners` row."""
+        return cls(
+            row.id,
+            row.name,
+            row.status,
+            bool(row.is_operator),
+            as_utc(row.created_at),
+            _opt_utc(row.disabled_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRow:
+    """An API client as stored."""
+
+    id: str
+    partner_id: str
+    name: str
+    scopes: frozenset[str]
+    status: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> ClientRow:
+        """From an `api_clients` row."""
+        return cls(
+            row.id,
+            row.partner_id,
+            row.name,
+            parse_scope(row.scopes),
+            row.status,
+            as_utc(row.created_at),
+            _opt_utc(row.revoked_at),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    """A registered client key as stored."""
+
+    kid: str
+    client_id: str
+    public_jwk: dict[str, Any]
+    status: str
+    not_before: datetime
+    not_after: datetime
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> KeyRow:
+        """From a `client_keys` row."""
+        return cls(
+            row.kid,
+            row.client_id,
+            json.loads(row.public_jwk),
+            row.status,
+            as_utc(row.not_before),
+            as_utc(row.not_after),
+            as_utc(row.created_at),
+            _opt_utc(row.revoked_at),
+        )
+
+    def usable_at(self, now: datetime) -> bool:
+        """Active and inside its validity window."""
+        return self.status == KeyStatus.ACTIVE and self.not_before <= now < self.not_after
+
+
+# --- partners ----------------------------------------------------------------------------
+
+
+async def insert_partner(
+    session: AsyncSession, *, id: str, name: str, is_operator: bool, now: datetime
+) -> None:
+    """Add an active partner."""
+    await session.execute(
+        PARTNERS.insert().values(
+            id=id, name=name, status=PartnerStatus.ACTIVE, is_operator=is_operator, created_at=now
+        )
+    )
+
+
+async def get_partner(session: AsyncSession, partner_id: str) -> PartnerRow | None:
+    """One partner, or None."""
+    row = (await session.execute(select(PARTNERS).where(PARTNERS.c.id == partner_id))).first()
+    return None if row is None else PartnerRow.of(row)
+
+
+async def list_partners(session: AsyncSession) -> list[PartnerRow]:
+    """Every partner, oldest first."""
+    rows = await session.execute(select(PARTNERS).order_by(PARTNERS.c.created_at, PARTNERS.c.id))
+    return [PartnerRow.of(r) for r in rows]
+
+
+async def disable_partner(session: AsyncSession, partner_id: str, now: datetime) -> bool:
+    """Disable an active partner; False if it is not active (or unknown)."""
+    result = await session.execute(
+        update(PARTNERS)
+        .where(PARTNERS.c.id == partner_id, PARTNERS.c.status == PartnerStatus.ACTIVE)
+        .values(status=PartnerStatus.DISABLED, disabled_at=now)
+    )
+    return _changed(result)
+
+
+# --- clients -----------------------------------------------------------------------------
+
+
+async def insert_client(
+    session: AsyncSession,
+    *,
+    id: str,
+    partner_id: str,
+    name: str,
+    scopes: frozenset[str],
+    now: datetime,
+) -> None:
+    """Add an active client."""
+    await session.execute(
+        CLIENTS.insert().values(
+            id=id,
+            partner_id=partner_id,
+            name=name,
+            scopes=format_scope(scopes),
+            status=ClientStatus.ACTIVE,
+            created_at=now,
+        )
+    )
+
+
+async def get_client(session: AsyncSession, client_id: str) -> ClientRow | None:
+    """One client, or None."""
+    row = (await session.execute(select(CLIENTS).where(CLIENTS.c.id == client_id))).first()
+    return None if row is None else ClientRow.of(row)
+
+
+async def list_clients(session: AsyncSession, partner_id: str | None) -> list[ClientRow]:
+    """Clients (of one partner, if given), oldest first."""
+    query = select(CLIENTS).order_by(CLIENTS.c.created_at, CLIENTS.c.id)
+    if partner_id is not None:
+        query = query.where(CLIENTS.c.partner_id == partner_id)
+    return [ClientRow.of(r) for r in await session.execute(query)]
+
+
+async def revoke_client(session: AsyncSession, client_id: str, now: datetime) -> bool:
+    """Revoke an active client; False if it is not active (or unknown)."""
+    result = await session.execute(
+        update(CLIENTS)
+        .where(CLIENTS.c.id == client_id, CLIENTS.c.status == ClientStatus.ACTIVE)
+        .values(status=ClientStatus.REVOKED, revoked_at=now)
+    )
+    return _changed(result)
+
+
+async def is_active_client(session: AsyncSession, client_id: str) -> bool:
+    """True while the client exists, is active, and its partner is active."""
+    query = (
+        select(func.count())
+        .select_from(CLIENTS.join(PARTNERS, PARTNERS.c.id == CLIENTS.c.partner_id))
+        .where(
+            CLIENTS.c.id == client_id,
+            CLIENTS.c.status == ClientStatus.ACTIVE,
+            PARTNERS.c.status == PartnerStatus.ACTIVE,
+        )
+    )
+    return bool((await session.execute(query)).scalar_one())
+
+
+# --- keys --------------------------------------------------------------------------------
+
+
+async def insert_key(
+    session: AsyncSession,
+    *,
+    kid: str,
+    client_id: str,
+    public_jwk: dict[str, Any],
+    not_before: datetime,
+    not_after: datetime,
+    now: datetime,
+) -> bool:
+    """Register a key; False if this kid is already registered (to anyone)."""
+    return await insert_ignore(
+        session,
+        CLIENT_KEYS,
+        {
+            "kid": kid,
+            "client_id": client_id,
+            "public_jwk": json.dumps(public_jwk, sort_keys=True),
+            "status": KeyStatus.ACTIVE,
+            "not_before": not_before,
+            "not_after": not_after,
+            "created_at": now,
+        },
+    )
+
+
+async def get_key(session: AsyncSession, kid: str) -> KeyRow | None:
+    """One key, or None."""
+    row = (await session.execute(select(CLIENT_KEYS).where(CLIENT_KEYS.c.kid == kid))).first()
+    return None if row is None else KeyRow.of(row)
+
+
+async def list_keys(session: AsyncSession, client_id: str) -> list[KeyRow]:
+    """A client's keys, oldest first."""
+    query = (
+        select(CLIENT_KEYS)
+        .where(CLIENT_KEYS.c.client_id == client_id)
+        .order_by(CLIENT_KEYS.c.created_at, CLIENT_KEYS.c.kid)
+    )
+    return [KeyRow.of(r) for r in await session.execute(query)]
+
+
+async def revoke_key(session: AsyncSession, kid: str, now: datetime) -> bool:
+    """Revoke an active key; False if it is not active (or unknown)."""
+    result = await session.execute(
+        update(CLIENT_KEYS)
+        .where(CLIENT_KEYS.c.kid == kid, CLIENT_KEYS.c.status == KeyStatus.ACTIVE)
+        .values(status=KeyStatus.REVOKED, revoked_at=now)
+    )
+    return _changed(result)
+
+
+async def shorten_key(session: AsyncSession, kid: str, not_after: datetime) -> bool:
+    """Bring an active key's expiry forward (never later); False if nothing changed."""
+    result = await session.execute(
+        update(CLIENT_KEYS)
+        .where(
+            CLIENT_KEYS.c.kid == kid,
+            CLIENT_KEYS.c.status == KeyStatus.ACTIVE,
+            CLIENT_KEYS.c.not_after > not_after,
+        )
+        .values(not_after=not_after)
+    )
+    return _changed(result)
+
+
+async def usable_admin_count(session: AsyncSession, now: datetime) -> int:
+    """Admin clients that could sign in now (active client, partner and at least one key)."""
+    query = (
+        select(CLIENTS.c.id, CLIENTS.c.scopes)
+        .distinct()
+        .select_from(
+            CLIENTS.join(PARTNERS, PARTNERS.c.id == CLIENTS.c.partner_id).join(
+                CLIENT_KEYS, CLIENT_KEYS.c.client_id == CLIENTS.c.id
+            )
+        )
+        .where(
+            CLIENTS.c.status == ClientStatus.ACTIVE,
+            PARTNERS.c.status == PartnerStatus.ACTIVE,
+            CLIENT_KEYS.c.status == KeyStatus.ACTIVE,
+            CLIENT_KEYS.c.not_before <= now,
+            CLIENT_KEYS.c.not_after > now,
+            CLIENTS.c.scopes.contains("admin"),
+        )
+    )
+    return sum(1 for row in await session.execute(query) if is_admin_scopes(row.scopes))
+
+
+def _changed(result: object) -> bool:
+    return bool(getattr(result, "rowcount", 0) == 1)

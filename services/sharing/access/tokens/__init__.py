@@ -1,0 +1,1 @@
+"""The token endpoint, JWKS, and sharing's signing keyring with its upkeep."""

@@ -1,0 +1,67 @@
+"""Token endpoint and JWKS: the two public routes every client and service relies on."""
+
+# No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from libs.common.auth.fastapi import PUBLIC
+from libs.common.auth.scopes import JWKS_PATH, TOKEN_PATH
+from services.sharing.access.tokens.domain import parse_token_form
+from services.sharing.access.tokens.schemas import TokenResponse
+from services.sharing.deps import Keystore, Tokens
+
+router = APIRouter(tags=["auth"])
+
+# The form is parsed by hand (strictly, see domain.parse_token_form); this documents it.
+_TOKEN_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type", "client_assertion_type", "client_assertion"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "client_assertion_type": {"type": "string"},
+                        "client_assertion": {"type": "string"},
+                        "scope": {"type": "string"},
+                        "audience": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post(
+    TOKEN_PATH,
+    response_model=TokenResponse,
+    dependencies=[Depends(PUBLIC)],
+    openapi_extra=_TOKEN_FORM,
+    summary="Exchange a signed client assertion (private_key_jwt) for an access token.",
+)
+async def token(request: Request, issuer: Tokens) -> JSONResponse:
+    """RFC 6749 client_credentials with an RFC 7523 assertion; errors per RFC 6749 §5.2."""
+    form = parse_token_form(await request.body(), request.headers.get("content-type", ""))
+    issued = await issuer.issue(form)
+    body = TokenResponse(
+        access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
+    )
+    return JSONResponse(body.model_dump(), headers=_NO_STORE)
+
+
+@router.get(
+    JWKS_PATH,
+    dependencies=[Depends(PUBLIC)],
+    summary="Sharing's public token-signing keys (JWKS).",
+)
+async def jwks(keystore: Keystore) -> JSONResponse:
+    """The keys that sign access tokens now, soon, and until their last tokens expire."""
+    # Short caching: verifiers refresh every minute anyway and must see a removed key go.
+    return JSONResponse(keystore.jwks(), headers={"Cache-Control": "public, max-age=60"})

@@ -1,0 +1,1 @@
+"""The hash-chained audit log: appends from every context, paged reads and chain verification."""

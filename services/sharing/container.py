@@ -1,0 +1,164 @@
+"""Sharing's composition root: every use case, keystore and worker, built once per process."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from libs.common.auth.principal import Principal
+from libs.common.auth.scopes import Scope
+from libs.common.auth.wiring import ServiceAuth
+from libs.common.crypto.kek import KekProvider
+from libs.common.crypto.kek_file import LocalFileKekProvider
+from libs.common.events import SYSTEM_PING
+from libs.common.nats import ConsumerSpec
+from libs.common.outbox import OutboxRelay
+from libs.common.ratelimit import RateLimiter
+from libs.common.runtime import Runtime
+from libs.common.system import dead_letter_sink, ping_handler
+from services.sharing.access.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
+from services.sharing.access.changes import Changes, RevocationSink
+from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
+from services.sharing.access.tokens.keystore import SigningKeystore
+from services.sharing.access.tokens.maintenance import Maintenance
+from services.sharing.access.tokens.service import TokenIssuer
+from services.sharing.audit.service import AuditLog
+from services.sharing.identity.keystore import PrfKeyStore
+from services.sharing.identity.service import PrfEvaluator
+from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.sharing.settings import SharingSettings
+from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
+from services.sharing.vault.delivery.service import DeliveryKeys, DeliverySigner, SealedReads
+from services.sharing.vault.keys.keystore import HpkeKeyStore, SealingKeys, follow
+from services.sharing.vault.keys.service import VaultKeyAdmin
+from services.sharing.vault.policy.service import PolicyAdmin
+from services.sharing.vault.service import ReadService, ReportActions
+
+
+@dataclass(frozen=True)
+class Container:
+    """Everything sharing's routes, consumers and background tasks use, built once per process."""
+
+    settings: SharingSettings
+    runtime: Runtime
+    # The one relay of sharing's outbox: whoever commits an event wakes it.
+    relay: OutboxRelay
+    # access: the registry, client keys, the token endpoint and its signing keys
+    keystore: SigningKeystore
+    token_issuer: TokenIssuer
+    registry: RegistryAdmin
+    client_keys: ClientKeyAdmin
+    bootstrapper: Bootstrapper
+    maintenance: Maintenance
+    # audit: the hash-chained log every context appends to, as the admin API reads it
+    audit: AuditLog
+    # identity: the OPRF key, its per-client limit and the evaluation use case
+    prf_keys: PrfKeyStore
+    prf_limiter: RateLimiter
+    prf: PrfEvaluator
+    # the vault: keys, the received-report store, reads, grants, erasure, policies, delivery
+    kek: KekProvider
+    hpke_keys: HpkeKeyStore
+    sealing: SealingKeys
+    signer: DeliverySigner
+    store: ReportStore
+    reads: ReadService
+    actions: ReportActions
+    policies: PolicyAdmin
+    delivery_keys: DeliveryKeys
+    sealed_reads: SealedReads
+    vault_keys: VaultKeyAdmin
+
+
+def kek_provider(settings: SharingSettings) -> KekProvider:
+    """The KEK provider: the local 0600 file (a KMS/Vault-transit adapter would plug in here)."""
+    return LocalFileKekProvider(settings.resolved_kek_file())
+
+
+async def build_container(
+    settings: SharingSettings, runtime: Runtime, *, on_revoked: RevocationSink
+) -> Container:
+    """Open the key files, offer a bootstrap secret if needed, and build every use case."""
+    keystore = SigningKeystore(
+        settings.signing_key_file(), rotate_every=settings.signing_key_rotate_days * 86400
+    )
+    relay = OutboxRelay(runtime, OUTBOX)
+    changes = Changes(runtime.sessions, on_revoked=on_revoked, wake_relay=relay.wake)
+    secret = BootstrapSecret(settings.bootstrap_secret_file())
+    await prepare_secret(runtime.sessions, secret, changes)
+    registry = RegistryAdmin(changes)
+    hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file())
+    prf_keys = PrfKeyStore.open(settings.prf_key_file())
+    prf_limiter = RateLimiter(settings.prf_rate_burst, settings.prf_rate_per_second)
+    kek = kek_provider(settings)
+    sealing = SealingKeys(hpke_keys)
+    signer = DeliverySigner.open(settings.delivery_signing_key_file())
+    reads = ReadService(runtime.sessions, kek)
+    delivery_keys = DeliveryKeys(runtime.sessions)
+
+    async def is_admin(principal: Principal) -> bool:
+        if Scope.ADMIN not in principal.scopes:
+            return False
+        return bool(await registry.is_active_client(principal.client_id))
+
+    return Container(
+        settings=settings,
+        runtime=runtime,
+        relay=relay,
+        keystore=keystore,
+        token_issuer=TokenIssuer(
+            runtime.sessions,
+            keystore,
+            issuer=settings.token_issuer,
+            token_endpoint=settings.token_endpoint(),
+            lifetime=settings.access_token_lifetime,
+        ),
+        registry=registry,
+        client_keys=ClientKeyAdmin(changes),
+        bootstrapper=Bootstrapper(changes, secret),
+        maintenance=Maintenance(
+            runtime.sessions, keystore, interval=settings.maintenance_interval_s
+        ),
+        audit=AuditLog(runtime.sessions),
+        prf_keys=prf_keys,
+        prf_limiter=prf_limiter,
+        prf=PrfEvaluator(runtime.sessions, prf_keys, prf_limiter),
+        kek=kek,
+        hpke_keys=hpke_keys,
+        sealing=sealing,
+        signer=signer,
+        store=ReportStore(runtime.sessions, kek, sealing, on_stored=relay.wake),
+        reads=reads,
+        actions=ReportActions(
+            runtime.sessions, runtime.engine, is_admin=is_admin, wake_relay=relay.wake
+        ),
+        policies=PolicyAdmin(runtime.sessions),
+        delivery_keys=delivery_keys,
+        sealed_reads=SealedReads(reads, delivery_keys, signer),
+        vault_keys=VaultKeyAdmin(
+            runtime.sessions,
+            kek,
+            sealing,
+            pending=received_backlog(runtime),
+            sealing_retire_grace_s=settings.sealing_key_retire_grace_s,
+        ),
+    )
+
+
+def start(container: Container, auth: ServiceAuth) -> None:
+    """Start the relay, the upkeep, the token checks' feeds and (once NATS is up) the consumers."""
+    runtime = container.runtime
+    runtime.spawn(container.relay.run(), "outbox-relay")
+    runtime.spawn(container.maintenance.run(runtime.stop), "maintenance")
+    auth.start(runtime)
+    runtime.spawn(follow(container.sealing, runtime.stop), "vault-sealing-keys")
+    runtime.start_nats(functools.partial(_wire_nats, container=container))
+
+
+async def _wire_nats(runtime: Runtime, container: Container) -> None:
+    await runtime.consume(
+        ConsumerSpec(durable="sharing-system", filter_subject=SYSTEM_PING),
+        ping_handler(runtime, INBOX),
+        dead_letter_sink(runtime, DEAD_LETTERS),
+    )
+    await consume_received(runtime, container.store)

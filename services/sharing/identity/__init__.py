@@ -1,0 +1,1 @@
+"""Identity: blind OPRF evaluation of canonical identity keys, rate-limited and audited."""

@@ -1,0 +1,87 @@
+"""OPRF evaluation: the per-client rate limit, the blind evaluation and its audit entry."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.auth.principal import Principal
+from libs.common.db import transaction
+from libs.common.errors import RateLimited
+from libs.common.identity import oprf
+from libs.common.inbox import utcnow
+from libs.common.ratelimit import RateLimiter
+from services.sharing.audit import repository as audit_log
+from services.sharing.identity.keystore import PrfKeyStore
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    """The evaluated elements (base64url, in order) and the key version that evaluated them."""
+
+    version: int
+    elements: list[str]
+
+
+class PrfEvaluator:
+    """Evaluates blinded identity keys with sharing's PRF key: rate-limited, audited by count."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        keys: PrfKeyStore,
+        limiter: RateLimiter,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.keys = keys
+        self.limiter = limiter
+        self.monotonic = monotonic
+        self.clock = clock
+
+    def current_version(self) -> int:
+        """The key version clients should tokenise with now."""
+        current = self.keys.ring.current
+        assert current is not None
+        return current
+
+    async def evaluate(
+        self, principal: Principal, elements: list[str], version: int | None
+    ) -> Evaluated:
+        """Blind evaluation: the server never sees the keys, the client never holds the PRF key."""
+        wait = self.limiter.take(principal.client_id, self.monotonic(), cost=len(elements))
+        if wait:
+            raise RateLimited(wait)
+        decoded = oprf.decode_elements(elements)
+        used = version or self.keys.ring.current
+        # Scalar multiplications release the GIL: a large batch runs off the event loop.
+        evaluated = await asyncio.to_thread(self.keys.ring.evaluate, decoded, used)
+        await self._audit(principal, len(decoded), used)
+        return Evaluated(version=used or 0, elements=oprf.encode_elements(evaluated))
+
+    async def _audit(self, principal: Principal, count: int, version: int | None) -> None:
+        # The count only: the blinded elements are never stored or logged.
+        for attempt in range(3):
+            try:
+                async with transaction(self.sessions) as session:
+                    await audit_log.append(
+                        session,
+                        actor=principal.client_id,
+                        action="identity.evaluate",
+                        target=f"prf:v{version}",
+                        details={"count": count, "partner": principal.org},
+                        now=self.clock(),
+                    )
+                return
+            except IntegrityError:
+                # Two appends raced for the same chain position (SQLite); take the next one.
+                if attempt == 2:
+                    raise

@@ -1,0 +1,1 @@
+"""The vault: the report store (consumer), reads, per-report grants, erasure."""

@@ -1,0 +1,142 @@
+"""Report routes of the vault: list/search, read (optionally sealed), read log, grants, erasure."""
+
+# No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from libs.common.auth.fastapi import require_any_scope, require_scopes
+from libs.common.auth.principal import Principal
+from libs.common.auth.scopes import Scope
+from libs.common.reports import IncidentType, LegalBasis
+from services.sharing.deps import Actions, Reads, Sealed
+from services.sharing.vault.domain import Search, validate_dates
+from services.sharing.vault.schemas import (
+    KID,
+    REPORT_ID,
+    Erased,
+    GrantIn,
+    GrantOut,
+    ReadOut,
+    ReportPage,
+    ReportView,
+    SealedDelivery,
+)
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
+# The submitting partner's write-only clients may erase and grant (writes); so may admins.
+Owner = Annotated[
+    Principal,
+    Depends(require_any_scope(Scope.REPORTS_SUBMIT, Scope.REPORTS_READ, Scope.ADMIN)),
+]
+# What reads back about a report (who read it, its grants) needs reading rights: a
+# `reports:submit` client is write-only and sees nothing but its receipts.
+OwnerReader = Annotated[Principal, Depends(require_any_scope(Scope.REPORTS_READ, Scope.ADMIN))]
+ReportId = Annotated[str, Path(pattern=REPORT_ID)]
+
+
+@router.get(
+    "",
+    response_model=ReportPage,
+    summary="List and search the reports the caller may see, in update order (sync cursor).",
+)
+async def list_reports(
+    principal: Reader,
+    reads: Reads,
+    *,
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    incident_type: IncidentType | None = None,
+    legal_basis: LegalBasis | None = None,
+    occurred_from: date | None = None,
+    occurred_to: date | None = None,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Pre-filtered by policy in SQL, re-checked per report; filters only match visible fields."""
+    validate_dates(occurred_from, occurred_to)
+    search = Search(
+        country=country,
+        incident_type=None if incident_type is None else incident_type.value,
+        legal_basis=None if legal_basis is None else legal_basis.value,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+    )
+    return await reads.search(principal, search, cursor, limit)
+
+
+@router.get(
+    "/{report_id}",
+    response_model=ReportView | SealedDelivery,
+    response_model_exclude_unset=True,
+    summary="One report with only the permitted fields; 404 if not visible, 410 once erased.",
+)
+async def get_report(
+    report_id: ReportId,
+    principal: Reader,
+    reads: Reads,
+    sealed: Sealed,
+    sealed_to: Annotated[str | None, Query(pattern=KID)] = None,
+) -> dict[str, Any]:
+    """Withheld fields are absent and listed in `withheld`; `sealed_to` seals it to your key."""
+    if sealed_to is None:
+        return await reads.get(principal, report_id)
+    return await sealed.get(principal, report_id, sealed_to)
+
+
+@router.get(
+    "/{report_id}/reads",
+    response_model=list[ReadOut],
+    summary="Who read a report of your partner, which fields and when (submitter only).",
+)
+async def report_reads(
+    report_id: ReportId,
+    principal: OwnerReader,
+    reads: Reads,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """The read log of one report, oldest first; 404 for a report of another partner."""
+    return await reads.reads(principal, report_id, after, limit)
+
+
+@router.post(
+    "/{report_id}/grants",
+    status_code=201,
+    response_model=GrantOut,
+    summary="Grant fields of one report to another partner (the only way TLP:RED is shared).",
+)
+async def grant_report(
+    report_id: ReportId, body: GrantIn, principal: Owner, actions: Actions
+) -> dict[str, Any]:
+    """Submitting partner or administrator; audited."""
+    return await actions.grant(
+        principal,
+        report_id,
+        partner_id=body.partner_id,
+        fields=list(body.fields),
+        role=body.role,
+    )
+
+
+@router.get(
+    "/{report_id}/grants",
+    response_model=list[GrantOut],
+    summary="The per-report grants of a report (submitting partner or administrator).",
+)
+async def report_grants(report_id: ReportId, principal: OwnerReader, actions: Actions) -> list[Any]:
+    """Every grant of the report, oldest first."""
+    return await actions.grants(principal, report_id)
+
+
+@router.delete(
+    "/{report_id}",
+    response_model=Erased,
+    summary="Erase a report by crypto-shredding its data key; later reads answer 410.",
+)
+async def erase_report(report_id: ReportId, principal: Owner, actions: Actions) -> dict[str, Any]:
+    """Submitting partner or administrator; publishes lifeline.report.erased.v1; audited."""
+    return await actions.erase(principal, report_id)

@@ -1,0 +1,246 @@
+"""The vault's consumer: `lifeline.report.received.v1` -> opened, field-encrypted, stored once."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.consumer import PermanentError
+from libs.common.crypto import hpke
+from libs.common.crypto.encoding import b64u_decode
+from libs.common.crypto.errors import DecryptionFailed, InvalidKey
+from libs.common.crypto.kek import KekProvider
+from libs.common.db import transaction
+from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event, stream_for
+from libs.common.inbox import inbox_row, mark_processed, utcnow
+from libs.common.nats import ConsumerSpec
+from libs.common.outbox import enqueue, outbox_row
+from libs.common.reports import ReportIn, ReportReceived
+from libs.common.runtime import Runtime
+from libs.common.system import dead_letter_sink
+from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.sharing.vault import repository as repo
+from services.sharing.vault.crypto import (
+    EncryptedReport,
+    encrypt_report,
+    ensure_wrap_usable,
+    field_values,
+    occurred_on,
+)
+from services.sharing.vault.keys.keystore import SealingKeys
+
+log = logging.getLogger(__name__)
+CONSUMER = ConsumerSpec(durable="sharing-vault", filter_subject=REPORT_RECEIVED)
+
+
+def _routing(report: ReportIn) -> tuple[Any, ...]:
+    return (
+        report.client_report_id,
+        report.incident_type,
+        report.legal_basis,
+        report.place.country,
+        report.place.facility_kind,
+        report.occurred_at,
+        report.tlp,
+    )
+
+
+def _event_routing(data: ReportReceived) -> tuple[Any, ...]:
+    return (
+        data.client_report_id,
+        data.incident_type,
+        data.legal_basis,
+        data.country,
+        data.facility_kind,
+        data.occurred_at,
+        data.tlp,
+    )
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A received report opened and encrypted, with its row and its `report.stored` event."""
+
+    event: Envelope
+    data: ReportReceived
+    row: dict[str, Any]
+    encrypted: EncryptedReport
+    stored: Envelope
+
+
+class ReportStore:
+    """Stores each received report with field-level encryption; idempotent, acks after commit."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        provider: KekProvider,
+        sealing: SealingKeys,
+        *,
+        on_stored: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.sessions = sessions
+        self.provider = provider
+        self.sealing = sealing
+        self.on_stored = on_stored
+
+    async def handle(self, event: Envelope) -> None:
+        """Handle one event; PermanentError dead-letters it, anything else is retried."""
+        # A redelivery costs the crypto below once more; the inbox then skips it. Cheaper than a
+        # look-up before every first delivery.
+        ready = self._prepare(event, utcnow())
+        if await self._store(ready):
+            self._stored([ready])
+
+    async def handle_batch(self, events: list[Envelope]) -> None:
+        """A fetched batch in one transaction of six statements. Anything unusual (a poison
+        event, a redelivery, a clash) raises, and the consumer loop retries one by one."""
+        now = utcnow()
+        batch = [self._prepare(event, now) for event in events]
+        async with transaction(self.sessions) as session:
+            await repo.begin_report_write(session, wraps_key=True)
+            await session.execute(INBOX.insert(), [inbox_row(r.event) for r in batch])
+            await repo.insert_reports(session, [self._new(r) for r in batch], now)
+            await session.execute(OUTBOX.insert(), [outbox_row(r.stored) for r in batch])
+        self._stored(batch)
+
+    def _prepare(self, event: Envelope, now: datetime) -> _Ready:
+        try:
+            data = ReportReceived.model_validate(event.data)
+        except ValidationError as exc:
+            raise PermanentError("invalid report.received data") from exc
+        report, sealed_kid, received_at = self._open(data)
+        encrypted = encrypt_report(
+            self.provider,
+            report_id=data.report_id,
+            partner_id=data.partner_id,
+            values=field_values(report),
+        )
+        row = {
+            "report_id": data.report_id,
+            "partner_id": data.partner_id,
+            "client_report_id": data.client_report_id,
+            "event_id": event.id,
+            "incident_type": report.incident_type.value,
+            "legal_basis": report.legal_basis.value,
+            "country": report.place.country,
+            "facility_kind": report.place.facility_kind.value,
+            "tlp": report.tlp.value,
+            "occurred_on": occurred_on(report.occurred_at),
+            "received_at": received_at.astimezone(UTC),
+            "stored_at": now,
+            "sealed_kid": sealed_kid,
+            "data_key_id": encrypted.data_key.key_id,
+            "field_kek_version": encrypted.field_kek_version,
+            "field_format": encrypted.field_format,
+        }
+        stored = new_event(
+            REPORT_STORED,
+            "sharing",
+            {
+                "report_id": data.report_id,
+                "partner_id": data.partner_id,
+                "stored_at": now.isoformat(),
+            },
+            correlation_id=data.report_id,
+        )
+        return _Ready(event, data, row, encrypted, stored)
+
+    def _new(self, ready: _Ready) -> repo.NewReport:
+        # Called after the transaction's first write: a KEK retired since we wrapped is noticed.
+        wrapped = ensure_wrap_usable(self.provider, ready.encrypted, report_id=ready.data.report_id)
+        return repo.NewReport(
+            ready.row, wrapped.to_bytes(), wrapped.kek_version, ready.encrypted.blobs
+        )
+
+    def _stored(self, batch: list[_Ready]) -> None:
+        self.on_stored()
+        for ready in batch:
+            log.info(
+                "report stored",
+                extra={"report_id": ready.data.report_id, "partner_id": ready.data.partner_id},
+            )
+
+    def _open(self, data: ReportReceived) -> tuple[ReportIn, str, datetime]:
+        try:
+            blob = b64u_decode(data.sealed)
+        except InvalidKey:
+            raise PermanentError("sealed report is not base64url") from None
+        info = hpke.report_seal_info(report_id=data.report_id, partner_id=data.partner_id)
+        try:
+            plaintext, sealed_kid = self.sealing.open(blob, info)
+        except DecryptionFailed:
+            # Another report's or partner's blob, a flipped bit, a retired key: never stored.
+            raise PermanentError("sealed report does not open") from None
+        try:
+            inner = json.loads(plaintext)
+            report = ReportIn.model_validate(inner["report"])
+            ids = (inner["report_id"], inner["partner_id"])
+            received_at = datetime.fromisoformat(inner["received_at"])
+        except (ValueError, KeyError, TypeError):
+            raise PermanentError("sealed report breaks the report contract") from None
+        if ids != (data.report_id, data.partner_id) or received_at != data.received_at:
+            raise PermanentError("sealed report belongs to another report or partner")
+        # The clear copy decides who may read the report: it must say what the sealed one says.
+        if _routing(report) != _event_routing(data):
+            raise PermanentError("routing metadata disagrees with the sealed report")
+        return report, sealed_kid, received_at
+
+    async def _store(self, ready: _Ready) -> bool:
+        data, now = ready.data, ready.row["stored_at"]
+        try:
+            async with transaction(self.sessions) as session:
+                await repo.begin_report_write(session, wraps_key=True)
+                if not await mark_processed(session, INBOX, ready.event):
+                    return False  # a redelivery, or another replica got there first
+                await repo.insert_reports(session, [self._new(ready)], now)
+                await enqueue(session, OUTBOX, ready.stored)
+        except IntegrityError:
+            # The report id or (partner, client report id) is taken: by this very report under
+            # another event id (nothing to do), or by a different report (never overwrite).
+            async with self.sessions() as session:
+                clash = await repo.stored_as(
+                    session, data.report_id, data.partner_id, data.client_report_id
+                )
+            if clash == "same":
+                return False
+            if clash == "other":
+                raise PermanentError("client_report_id already stored as another report") from None
+            raise
+        return True
+
+
+async def consume_received(runtime: Runtime, store: ReportStore) -> None:
+    """Bind the durable consumer of received reports (called from sharing's NATS set-up)."""
+    await runtime.consume(
+        CONSUMER,
+        store.handle,
+        dead_letter_sink(runtime, DEAD_LETTERS),
+        batch_handler=store.handle_batch,
+    )
+
+
+def received_backlog(runtime: Runtime) -> Callable[[], Awaitable[int | None]]:
+    """How many received reports the consumer has not acknowledged yet (None: unknown)."""
+
+    async def pending() -> int | None:
+        if runtime.js is None:
+            return None
+        try:
+            info = await runtime.js.consumer_info(
+                stream_for(REPORT_RECEIVED).name, CONSUMER.durable
+            )
+        except Exception as exc:
+            log.warning("consumer info unavailable", extra={"reason": type(exc).__name__})
+            return None
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+    return pending

@@ -1,0 +1,223 @@
+"""Sealed delivery: partners' HPKE keys, reads sealed to them, signed by sharing (Ed25519)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.auth.principal import Principal
+from libs.common.crypto import hpke
+from libs.common.crypto.encoding import b64u_encode, canonical_json
+from libs.common.crypto.hpke_keys import load_public_key
+from libs.common.crypto.signing import (
+    DELIVERY_PURPOSE,
+    SigningKey,
+    dump_signing_key,
+    generate_signing_key,
+    load_signing_key,
+    sealed_delivery_payload,
+    sign,
+    verify_key_to_jwk,
+)
+from libs.common.db import transaction
+from libs.common.errors import Conflict, NotFound
+from libs.common.inbox import utcnow
+from libs.common.secretfile import create_private, read_private
+from services.sharing.audit import repository as audit_log
+from services.sharing.vault import repository as vrepo
+from services.sharing.vault.delivery import repository as drepo
+from services.sharing.vault.service import ReadService
+
+_FORMAT = "lifeline-delivery-signing/v1"
+MAX_KEYS_PER_PARTNER = 10
+DELIVERY_FORMAT = "lifeline-delivery/v1"
+
+
+class DeliverySigner:
+    """Sharing's Ed25519 key that signs sealed deliveries (a 0600 file, created on first run)."""
+
+    def __init__(self, keys: list[SigningKey]) -> None:
+        self.keys = keys
+
+    @classmethod
+    def open(cls, path: Path) -> DeliverySigner:
+        """Load the key file, creating it with one fresh key if it does not exist."""
+        doc = {
+            "format": _FORMAT,
+            "keys": [
+                {
+                    "private_key": dump_signing_key(generate_signing_key()),
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+            ],
+        }
+        create_private(path, json.dumps(doc, indent=2).encode())
+        loaded = json.loads(read_private(path))
+        if loaded.get("format") != _FORMAT or not loaded.get("keys"):
+            raise ValueError(f"{path} is not a Lifeline delivery-signing key file")
+        return cls([load_signing_key(k["private_key"]) for k in loaded["keys"]])
+
+    def active(self) -> SigningKey:
+        """The key new deliveries are signed with (the first one)."""
+        return self.keys[0]
+
+    def public_keys(self) -> list[dict[str, Any]]:
+        """What partners pin and verify with (no private material)."""
+        return [
+            {
+                "kid": b64u_encode(k.key_id),
+                "public_key": k.verify_key.text,
+                "fingerprint": k.verify_key.fingerprint(),
+                "jwk": verify_key_to_jwk(k.verify_key),
+            }
+            for k in self.keys
+        ]
+
+
+def seal_view(
+    view: dict[str, Any], *, recipient_id: str, public_key: str, signer: SigningKey
+) -> dict[str, Any]:
+    """Seal a read to a partner's key under a fresh delivery id and sign the result."""
+    report_id = str(view["report_id"])
+    delivery_id = str(uuid.uuid4())
+    key = load_public_key(public_key)
+    plaintext = canonical_json(
+        {
+            "format": DELIVERY_FORMAT,
+            "recipient": recipient_id,
+            "report_id": report_id,
+            "delivery_id": delivery_id,
+            "view": view,
+        }
+    )
+    info = hpke.delivery_info(
+        recipient_id=recipient_id, report_id=report_id, delivery_id=delivery_id
+    )
+    sealed = hpke.seal(key, plaintext, info)
+    payload = sealed_delivery_payload(
+        recipient_id=recipient_id, report_id=report_id, delivery_id=delivery_id, sealed=sealed
+    )
+    return {
+        "format": DELIVERY_FORMAT,
+        "recipient": recipient_id,
+        "report_id": report_id,
+        "delivery_id": delivery_id,
+        "sealed_to": b64u_encode(key.key_id),
+        "suite": key.suite.label,
+        "sealed": b64u_encode(sealed),
+        "signature": b64u_encode(sign(signer, payload, purpose=DELIVERY_PURPOSE)),
+        "signer_kid": b64u_encode(signer.key_id),
+    }
+
+
+def _key_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kid": row["kid"],
+        "suite": row["suite"],
+        "public_key": row["public_key"],
+        "fingerprint": row["fingerprint"],
+        "created_at": row["created_at"],
+        "revoked_at": row.get("revoked_at"),
+    }
+
+
+class DeliveryKeys:
+    """The HPKE public keys partners register so that reads can be sealed to them."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def register(self, principal: Principal, text: str) -> dict[str, Any]:
+        """Register a public key for the caller's partner (InvalidKey for anything else)."""
+        key = load_public_key(text)  # refuses private keys, unknown suites, bad lengths
+        kid, now = b64u_encode(key.key_id), self.clock()
+        values = {
+            "kid": kid,
+            "partner_id": principal.org,
+            "suite": key.suite.label,
+            "public_key": key.text,
+            "fingerprint": key.fingerprint(),
+            "created_at": now,
+            "created_by": principal.client_id,
+        }
+        try:
+            async with transaction(self.sessions) as session:
+                await vrepo.take_write_lock(session)  # SQLite: count and insert as one step
+                active = await drepo.delivery_keys(session, principal.org)
+                if len(active) >= MAX_KEYS_PER_PARTNER:
+                    raise Conflict(f"at most {MAX_KEYS_PER_PARTNER} keys: revoke an old one first")
+                await drepo.insert_delivery_key(session, values)
+                await audit_log.append(
+                    session,
+                    actor=principal.client_id,
+                    action="delivery_key.add",
+                    target=kid,
+                    details={"partner": principal.org, "suite": key.suite.label},
+                    now=now,
+                )
+        except IntegrityError:
+            raise Conflict("this key is already registered") from None
+        return _key_view(values)
+
+    async def list_keys(self, principal: Principal) -> list[dict[str, Any]]:
+        """The caller's partner's active keys."""
+        async with self.sessions() as session:
+            return [_key_view(r) for r in await drepo.delivery_keys(session, principal.org)]
+
+    async def revoke(self, principal: Principal, kid: str) -> None:
+        """Stop sealing to one of the caller's partner's keys."""
+        now = self.clock()
+        async with transaction(self.sessions) as session:
+            if not await drepo.revoke_delivery_key(session, principal.org, kid, now):
+                raise NotFound("no such key")
+            await audit_log.append(
+                session,
+                actor=principal.client_id,
+                action="delivery_key.revoke",
+                target=kid,
+                details={"partner": principal.org},
+                now=now,
+            )
+
+    async def key_for(self, principal: Principal, kid: str) -> str:
+        """The public key text of one of the caller's partner's keys; another's is not found."""
+        async with self.sessions() as session:
+            row = await drepo.delivery_key(session, principal.org, kid)
+        if row is None:
+            raise NotFound("no such delivery key")
+        return str(row["public_key"])
+
+
+class SealedReads:
+    """Reads sealed to one of the reader's partner's delivery keys and signed by sharing."""
+
+    def __init__(self, reads: ReadService, keys: DeliveryKeys, signer: DeliverySigner) -> None:
+        self.reads = reads
+        self.keys = keys
+        self.signer = signer
+
+    async def get(self, principal: Principal, report_id: str, kid: str) -> dict[str, Any]:
+        """One report as `ReadService.get` shows it, sealed to `kid`; audited as a sealed read."""
+        public_key = await self.keys.key_for(principal, kid)
+        view, release = await self.reads.load(principal, report_id)
+        delivery = seal_view(
+            view, recipient_id=principal.org, public_key=public_key, signer=self.signer.active()
+        )
+        await self.reads.record(
+            principal,
+            [release],
+            via="sealed",
+            delivery_id=delivery["delivery_id"],
+            sealed_to=kid,
+        )
+        return delivery

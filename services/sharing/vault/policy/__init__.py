@@ -1,0 +1,1 @@
+"""Who may read what: policy rules, policy documents, per-report grants, explanations."""

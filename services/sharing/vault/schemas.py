@@ -1,0 +1,98 @@
+"""Request and response bodies of the vault's report API (reads, grants, erasure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.sharing.vault.policy.domain import FIELDS
+
+FieldName = Literal[FIELDS]  # type: ignore[valid-type]
+PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+Role = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+REPORT_ID = r"^[A-Za-z0-9-]{1,36}$"
+KID = r"^[A-Za-z0-9_-]{22}$"  # base64url of a 16-byte key id
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class GrantIn(Strict):
+    """Give one partner (and optionally only its clients of one role) fields of one report."""
+
+    partner_id: PartnerId
+    fields: list[FieldName] = Field(min_length=1, max_length=len(FIELDS))
+    role: Role | None = None
+
+
+class GrantOut(BaseModel):
+    """A per-report grant."""
+
+    id: str
+    report_id: str
+    partner_id: str
+    role: str | None
+    fields: list[str]
+    created_at: datetime
+    created_by: str
+
+
+class ReportView(BaseModel):
+    """One report as a reader sees it: `report` holds only permitted fields."""
+
+    report_id: str
+    partner_id: str
+    received_at: datetime
+    stored_at: datetime
+    updated_at: datetime
+    submitter: bool
+    client_report_id: str | None = None
+    report: dict[str, Any]
+    withheld: list[str]
+
+
+class SealedDelivery(BaseModel):
+    """A read sealed to the caller's HPKE key and signed by sharing (`?sealed_to=`)."""
+
+    format: str
+    recipient: str
+    report_id: str
+    delivery_id: str
+    sealed_to: str
+    suite: str
+    sealed: str
+    signature: str
+    signer_kid: str
+
+
+class ReportPage(BaseModel):
+    """A page of reports (views, tombstones `{erased_at}` or `{unreadable: true}`)."""
+
+    reports: list[dict[str, Any]]
+    next_cursor: str
+    has_more: bool
+
+
+class ReadOut(BaseModel):
+    """One read of a report: who, with which client and role, which fields, when, how."""
+
+    id: int
+    reader_partner: str
+    reader_client: str
+    role: str
+    fields: list[str]
+    via: str
+    delivery_id: str | None
+    read_at: datetime
+
+
+class Erased(BaseModel):
+    """A report was crypto-shredded."""
+
+    report_id: str
+    erased_at: datetime

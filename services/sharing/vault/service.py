@@ -1,0 +1,297 @@
+"""The vault's use cases: reads (every release audited), per-report grants, erasure."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from libs.common.auth.principal import Principal
+from libs.common.crypto.encoding import JSONValue
+from libs.common.crypto.kek import KekProvider
+from libs.common.db import transaction
+from libs.common.errors import Forbidden, Gone, InvalidInput, NotFound
+from libs.common.inbox import utcnow
+from libs.common.outbox import enqueue
+from services.sharing.access import repository as registry
+from services.sharing.audit import repository as audit_log
+from services.sharing.models import OUTBOX
+from services.sharing.vault import repository as vrepo
+from services.sharing.vault.crypto import ROUTING_FIELDS, ReportUnreadable, StoredRow, open_fields
+from services.sharing.vault.domain import (
+    NO_SUCH_REPORT,
+    Release,
+    Search,
+    decode_cursor,
+    encode_cursor,
+    erased_event,
+    grant_row,
+    meta_of,
+    new_grant,
+    read_audit_details,
+    read_log_rows,
+    reader_of,
+    report_view,
+    search_hits,
+    tombstone_view,
+    wrapped_key,
+)
+from services.sharing.vault.policy import repository as prepo
+from services.sharing.vault.policy.domain import FIELDS, Decision, candidate_filter, decide
+
+log = logging.getLogger(__name__)
+
+AdminCheck = Callable[[Principal], Awaitable[bool]]
+
+
+class ReadService:
+    """Every read of report content goes through here: decide, decrypt, audit, then answer."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        provider: KekProvider,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.provider = provider
+        self.clock = clock
+
+    async def get(self, principal: Principal, report_id: str) -> dict[str, Any]:
+        """One report with the fields the caller may see; 404 if none, 410 once erased."""
+        view, release = await self.load(principal, report_id)
+        await self.record(principal, [release], via="get")
+        return view
+
+    async def load(self, principal: Principal, report_id: str) -> tuple[dict[str, Any], Release]:
+        """Decide and decrypt one report; the caller must `record` it before releasing it."""
+        reader = reader_of(principal)
+        async with self.sessions() as session:
+            row = await vrepo.get_report(session, report_id)
+            if row is None:
+                raise NotFound(NO_SUCH_REPORT)
+            policies = await prepo.policies_for(session, reader.partner)
+            grants = await prepo.grants_to(session, reader.partner, [report_id])
+            decision = decide(reader, meta_of(row), policies, grants)
+            if not decision.visible:
+                raise NotFound(NO_SUCH_REPORT)
+            if row.erased_at is not None:
+                raise Gone("the report was erased")
+            blobs = await vrepo.field_blobs(session, [report_id], decision.fields | ROUTING_FIELDS)
+        values = self._open(row, wrapped_key(row), blobs[report_id], decision)
+        return report_view(row, decision, values), Release(report_id, decision)
+
+    def _open(
+        self, row: Any, wrapped: bytes | None, blobs: dict[str, bytes], decision: Decision
+    ) -> dict[str, JSONValue]:
+        try:
+            return open_fields(self.provider, StoredRow.of(row), wrapped, blobs, decision.fields)
+        except ReportUnreadable as exc:
+            failure = exc
+        log.error(
+            "stored report failed its integrity check",
+            extra={"report_id": row.report_id, "reason": failure.reason},
+        )
+        raise failure
+
+    async def record(
+        self,
+        principal: Principal,
+        releases: list[Release],
+        *,
+        via: str,
+        delivery_id: str | None = None,
+        sealed_to: str | None = None,
+    ) -> None:
+        """Append the read log and the audit chain; nothing is released if this fails."""
+        if not releases:
+            return
+        now = self.clock()
+        rows = read_log_rows(principal, releases, via=via, delivery_id=delivery_id, now=now)
+        async with transaction(self.sessions) as session:
+            # The read log first: on SQLite that write takes the lock the chain append needs.
+            await vrepo.log_reads(session, rows)
+            for release, row in zip(releases, rows, strict=True):
+                await audit_log.append(
+                    session,
+                    actor=principal.client_id,
+                    action="report.read",
+                    target=release.report_id,
+                    details=read_audit_details(principal, release, row, sealed_to=sealed_to),
+                    now=now,
+                )
+
+    async def search(
+        self, principal: Principal, search: Search, cursor: str | None, limit: int
+    ) -> dict[str, Any]:
+        """Reports the caller may see, in update order from `cursor`; pre-filtered in SQL."""
+        reader = reader_of(principal)
+        after = decode_cursor(cursor) if cursor else None
+        async with self.sessions() as session:
+            policies = await prepo.policies_for(session, reader.partner)
+            grants = await prepo.grants_to(session, reader.partner)
+            flt = candidate_filter(reader, policies, grants)
+            rows = await vrepo.list_candidates(session, flt, search, after, limit)
+            shown = search_hits(reader, rows, policies, grants, search)
+            live = [(r, d) for r, d in shown if r.erased_at is None]
+            wanted = frozenset().union(*(d.fields for _, d in live)) | ROUTING_FIELDS
+            blobs = await vrepo.field_blobs(session, [r.report_id for r, _ in live], wanted)
+        items, releases = [], []
+        for row, decision in shown:
+            if row.erased_at is not None:
+                items.append(tombstone_view(row))
+                continue
+            try:
+                values = self._open(row, wrapped_key(row), blobs[row.report_id], decision)
+            except ReportUnreadable:
+                # One damaged report must not hide the others; it is named, with no content.
+                items.append({"report_id": row.report_id, "unreadable": True})
+                continue
+            items.append(report_view(row, decision, values))
+            releases.append(Release(row.report_id, decision))
+        await self.record(principal, releases, via="list")
+        # Stamps follow commit order (`repository.begin_report_write`), so the last row seen is a
+        # safe place to resume: nothing can commit behind it later.
+        position = (int(rows[-1].updated_us), rows[-1].report_id) if rows else after
+        return {
+            "reports": items,
+            "next_cursor": encode_cursor(position or (0, "")),
+            "has_more": len(rows) == limit,
+        }
+
+    async def reads(
+        self, principal: Principal, report_id: str, after: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Who read a report of the caller's partner, which fields, when (404 for others)."""
+        async with self.sessions() as session:
+            row = await vrepo.get_report(session, report_id)
+            if row is None or row.partner_id != principal.org:
+                raise NotFound(NO_SUCH_REPORT)
+            rows = await vrepo.reads_of(session, report_id, after, limit)
+        return [{**r, "fields": r["fields"].split()} for r in rows]
+
+
+class ReportActions:
+    """Per-report grants and erasure, allowed to the submitting partner and administrators."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
+        *,
+        is_admin: AdminCheck,
+        wake_relay: Callable[[], None],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.engine = engine
+        self.is_admin = is_admin
+        self.wake_relay = wake_relay
+        self.clock = clock
+
+    async def _owned(self, principal: Principal, report_id: str) -> Any:
+        """The report row if the caller submitted it or administers the network."""
+        async with self.sessions() as session:
+            row = await vrepo.get_report(session, report_id)
+            if row is None:
+                raise NotFound(NO_SUCH_REPORT)
+            if row.partner_id == principal.org or await self.is_admin(principal):
+                return row
+            # A reader who sees the report learns nothing from a 403; anyone else gets 404.
+            reader = reader_of(principal)
+            policies = await prepo.policies_for(session, reader.partner)
+            grants = await prepo.grants_to(session, reader.partner, [report_id])
+        if decide(reader, meta_of(row), policies, grants).visible:
+            raise Forbidden("only the submitting partner or an administrator may do this")
+        raise NotFound(NO_SUCH_REPORT)
+
+    async def grant(
+        self,
+        principal: Principal,
+        report_id: str,
+        *,
+        partner_id: str,
+        fields: list[str],
+        role: str | None,
+    ) -> dict[str, Any]:
+        """Give one partner (optionally one role) these fields of this report, RED included."""
+        row = await self._owned(principal, report_id)
+        if row.erased_at is not None:
+            raise Gone("the report was erased")
+        if partner_id == row.partner_id:
+            raise InvalidInput(
+                "the submitting partner already reads its reports in full",
+                fields=[{"path": "partner_id", "reason": "is the submitter"}],
+            )
+        grant = new_grant(report_id, partner_id, fields, role)
+        ordered = [f for f in FIELDS if f in grant.fields]
+        now = self.clock()
+        async with self.sessions() as session:
+            if await registry.get_partner(session, partner_id) is None:
+                raise InvalidInput(
+                    "no such partner", fields=[{"path": "partner_id", "reason": "unknown"}]
+                )
+        values = grant_row(grant, ordered, principal.client_id, now)
+        async with transaction(self.sessions) as session:
+            await vrepo.begin_report_write(session)
+            await prepo.insert_grant(session, values)
+            # The report's visibility changed: move it up the sync order for the grantee.
+            await vrepo.touch(session, report_id, now)
+            await audit_log.append(
+                session,
+                actor=principal.client_id,
+                action="report.grant",
+                target=report_id,
+                details={
+                    "grant_id": grant.id,
+                    "partner": partner_id,
+                    "role": role,
+                    "fields": ordered,
+                },
+                now=now,
+            )
+        return {**values, "fields": ordered, "created_at": now.isoformat()}
+
+    async def grants(self, principal: Principal, report_id: str) -> list[dict[str, Any]]:
+        """The per-report grants of a report (submitter and administrators only)."""
+        await self._owned(principal, report_id)
+        async with self.sessions() as session:
+            rows = await prepo.grants_of_report(session, report_id)
+        return [{**r, "fields": r["fields"].split()} for r in rows]
+
+    async def erase(self, principal: Principal, report_id: str) -> dict[str, Any]:
+        """Crypto-shred a report: every wrapped copy of its data key and its fields go."""
+        row = await self._owned(principal, report_id)
+        if row.erased_at is not None:
+            raise Gone("the report was erased")
+        now = self.clock()
+        event = erased_event(report_id, row.partner_id)
+        async with transaction(self.sessions) as session:
+            if not await vrepo.erase(session, report_id, principal.client_id, now):
+                raise Gone("the report was erased")
+            await enqueue(session, OUTBOX, event)
+            await audit_log.append(
+                session,
+                actor=principal.client_id,
+                action="report.erase",
+                target=report_id,
+                details={"partner": row.partner_id, "by_partner": principal.org},
+                now=now,
+            )
+        self.wake_relay()
+        await self._checkpoint()
+        log.info("report erased", extra={"report_id": report_id})
+        return {"report_id": report_id, "erased_at": now.isoformat()}
+
+    async def _checkpoint(self) -> None:
+        # SQLite keeps the pre-erasure pages (wrapped key included) in the WAL until a
+        # checkpoint; TRUNCATE copies the zeroed pages home and empties the WAL. Best effort:
+        # a busy database is checkpointed by SQLite itself later.
+        try:
+            await vrepo.checkpoint(self.engine)
+        except Exception as exc:
+            log.warning("checkpoint after erasure failed", extra={"reason": type(exc).__name__})
