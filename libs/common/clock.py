@@ -81,3 +81,8 @@ class FakeClock:
             self._now += timedelta(seconds=seconds)
             self._monotonic += seconds
             return self._now
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time as aware UTC (SQLite hands datetimes back naive; every stored time is UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ that breaks the contract is a `PermanentError` (dead-lettered at once, never ret
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,7 +23,16 @@ from libs.common.events import (
     SYSTEM_PING,
     Envelope,
 )
-from libs.common.reports import ReportReceived as _ReportReceived
+from libs.common.reports.vocabulary import (
+    ClientReportId,
+    Country,
+    FacilityKind,
+    IdentityToken,
+    IncidentType,
+    LegalBasis,
+    Strict,
+    Tlp,
+)
 
 Id = str
 
@@ -36,10 +45,27 @@ class Contract(BaseModel):
     SUBJECT: ClassVar[str]
 
 
-class ReportReceived(_ReportReceived):
-    """`lifeline.report.received.v1`: routing metadata, tokens and the report sealed to sharing."""
+class ReportReceived(Strict):
+    """`lifeline.report.received.v1`: routing metadata, tokens and the report sealed to sharing.
+
+    Unlike the other contracts it refuses unknown keys (`Strict`), as it always has.
+    """
 
     SUBJECT: ClassVar[str] = REPORT_RECEIVED
+
+    report_id: str
+    partner_id: str
+    client_report_id: ClientReportId
+    incident_type: IncidentType
+    legal_basis: LegalBasis
+    country: Country
+    facility_kind: FacilityKind
+    occurred_at: date | datetime
+    received_at: datetime
+    tlp: Tlp
+    tokens: list[IdentityToken] = Field(max_length=16)
+    # HPKE blob (base64url) sealed to sharing; `info` binds report id and partner id.
+    sealed: str
 
 
 class ReportStored(Contract):

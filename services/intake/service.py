@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.contracts import ReportReceived
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.errors import Conflict, NotFound, RateLimited
@@ -21,7 +22,7 @@ from libs.common.events import REPORT_RECEIVED, new_event
 from libs.common.inbox import utcnow
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
-from libs.common.reports import ReportIn, ReportReceived
+from libs.common.reports import ReportIn
 from services.intake import repository as repo
 from services.intake.sealing import SealingKey
 from services.intake.writer import BatchWriter

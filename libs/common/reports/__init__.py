@@ -5,7 +5,7 @@ field is added), `model` the submitted body built from both. No plain names anyw
 """
 
 from libs.common.reports.fields import CATALOGUE, FIELDS, Catalogue, ReportField
-from libs.common.reports.model import Place, ReportCore, ReportIn, ReportReceived
+from libs.common.reports.model import Place, ReportCore, ReportIn
 from libs.common.reports.vocabulary import (
     Charge,
     Country,
@@ -34,7 +34,6 @@ __all__ = [
     "ReportCore",
     "ReportField",
     "ReportIn",
-    "ReportReceived",
     "Status",
     "Subject",
     "Tlp",

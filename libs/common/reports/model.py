@@ -13,7 +13,6 @@ from libs.common.reports.vocabulary import (
     ClientReportId,
     Country,
     FacilityKind,
-    IdentityToken,
     IncidentType,
     LegalBasis,
     OccurredAt,
@@ -88,21 +87,3 @@ if TYPE_CHECKING:
     ReportIn = ReportCore
 else:
     Place, ReportIn = build_models()
-
-
-class ReportReceived(Strict):
-    """Data of `lifeline.report.received.v1`: routing metadata, tokens and the sealed report."""
-
-    report_id: str
-    partner_id: str
-    client_report_id: ClientReportId
-    incident_type: IncidentType
-    legal_basis: LegalBasis
-    country: Country
-    facility_kind: FacilityKind
-    occurred_at: date | datetime
-    received_at: datetime
-    tlp: Tlp
-    tokens: list[IdentityToken] = Field(max_length=16)
-    # HPKE blob (base64url) sealed to sharing; `info` binds report id and partner id.
-    sealed: str

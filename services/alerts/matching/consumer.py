@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from libs.common.consumer import BatchHandler, Handler, PermanentError
+from libs.common.contracts import ReportReceived
 from libs.common.events import REPORT_RECEIVED, Envelope
-from libs.common.reports import ReportReceived
 from services.alerts.matching.service import Matcher
 
 

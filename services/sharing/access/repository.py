@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -12,14 +12,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.scopes import format_scope, parse_scope
+from libs.common.clock import as_utc
 from libs.common.inbox import insert_ignore
 from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus, is_admin_scopes
 from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _opt_utc(value: datetime | None) -> datetime | None:

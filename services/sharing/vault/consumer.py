@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.consumer import PermanentError
+from libs.common.contracts import ReportReceived
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_decode
 from libs.common.crypto.errors import DecryptionFailed, InvalidKey
@@ -23,7 +24,7 @@ from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_eve
 from libs.common.inbox import inbox_row, mark_processed, utcnow
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import enqueue, outbox_row
-from libs.common.reports import ReportIn, ReportReceived
+from libs.common.reports import ReportIn
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX

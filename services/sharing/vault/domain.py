@@ -12,6 +12,7 @@ from typing import Any
 
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.clock import as_utc
 from libs.common.crypto.encoding import JSONValue, b64u_decode, b64u_encode
 from libs.common.crypto.errors import InvalidKey
 from libs.common.errors import InvalidInput
@@ -56,11 +57,6 @@ def to_us(moment: datetime) -> int:
 def from_us(value: int) -> datetime:
     """The inverse of `to_us`, as an aware UTC time."""
     return _EPOCH + value * _US
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from libs.common import nats as natsx
 from libs.common.consumer import ConsumerLoop
+from libs.common.contracts import ReportReceived
 from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, Envelope, new_event
-from libs.common.reports import ReportReceived
 from libs.common.system import dead_letter_sink
 from services.alerts.alerts.models import Alert, AlertMatch
 from services.alerts.delivery.jobs import Claim

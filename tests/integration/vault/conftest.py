@@ -29,10 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.common import db
 from libs.common import nats as natsx
+from libs.common.contracts import ReportReceived
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.events import REPORT_RECEIVED, Envelope, new_event
-from libs.common.reports import ReportIn, ReportReceived
+from libs.common.reports import ReportIn
 from libs.sdk import TokenSource, save_private_key
 from services.sharing.app import create_app as sharing_app
 from services.sharing.models import DeadLetter

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.sharing.vault.domain import as_utc
+from libs.common.clock import as_utc
 from services.sharing.vault.models import DATA_KEYS, REPORTS
 from services.sharing.vault.repository import KEK_LOCK
 
