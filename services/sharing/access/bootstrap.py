@@ -8,12 +8,12 @@ import logging
 import secrets
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Conflict, LifelineError
 from libs.common.secretfile import SecretFileError, create_private, read_private
+from libs.common.sql import advisory_lock
 from services.sharing.access import repository as repo
 from services.sharing.access.changes import Changes
 from services.sharing.access.domain import new_client_id, new_partner_id
@@ -85,10 +85,9 @@ class Bootstrapper:
         partner_id, client_id = new_partner_id(), new_client_id()
         async with self._changes.begin(BOOTSTRAP_ACTOR) as change:
             session = change.session
-            if session.get_bind().dialect.name == "postgresql":
-                # Two bootstraps at once must not both see "no administrator yet".
-                await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
-            # On SQLite this first write takes the database's write lock for the same reason.
+            # Two bootstraps at once must not both see "no administrator yet" (on SQLite the
+            # transaction's write lock already keeps them apart).
+            await advisory_lock(session, _LOCK)
             await repo.insert_partner(
                 session, id=partner_id, name=request.organisation, is_operator=True, now=change.now
             )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.scopes import format_scope, parse_scope
 from libs.common.clock import as_utc
-from libs.common.inbox import insert_ignore
+from libs.common.sql import insert_ignore
 from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus, is_admin_scopes
 from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.audit import GENESIS_HASH, canonical_json, entry_hash
+from libs.common.sql import advisory_lock, lock_key
 from services.sharing.audit.models import AUDIT_LOG
 
 # One advisory-lock key for the chain, derived from a fixed name so every replica agrees.
-_CHAIN_LOCK = int.from_bytes(
-    hashlib.sha256(b"lifeline.sharing.audit").digest()[:8], "big", signed=True
-)
+_CHAIN_LOCK = lock_key("lifeline.sharing.audit")
 MAX_PAGE = 1000
 
 
@@ -37,11 +35,10 @@ async def append(
     """Append one entry chained to the last one; returns its seq.
 
     Appends must be serialised or two would chain to the same predecessor. PostgreSQL: an
-    advisory lock held to the end of the caller's transaction. SQLite: the caller has already
-    written its domain row in this transaction, so it holds the database's one write lock.
+    advisory lock held to the end of the caller's transaction. SQLite: the write lock the
+    caller's `db.transaction()` holds from BEGIN.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    await advisory_lock(session, _CHAIN_LOCK)
     last = (
         await session.execute(
             select(AUDIT_LOG.c.seq, AUDIT_LOG.c.hash).order_by(AUDIT_LOG.c.seq.desc()).limit(1)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
@@ -69,19 +68,12 @@ class PrfEvaluator:
 
     async def _audit(self, principal: Principal, count: int, version: int | None) -> None:
         # The count only: the blinded elements are never stored or logged.
-        for attempt in range(3):
-            try:
-                async with transaction(self.sessions) as session:
-                    await audit_log.append(
-                        session,
-                        actor=principal.client_id,
-                        action="identity.evaluate",
-                        target=f"prf:v{version}",
-                        details={"count": count, "partner": principal.org},
-                        now=self.clock(),
-                    )
-                return
-            except IntegrityError:
-                # Two appends raced for the same chain position (SQLite); take the next one.
-                if attempt == 2:
-                    raise
+        async with transaction(self.sessions) as session:
+            await audit_log.append(
+                session,
+                actor=principal.client_id,
+                action="identity.evaluate",
+                target=f"prf:v{version}",
+                details={"count": count, "partner": principal.org},
+                now=self.clock(),
+            )

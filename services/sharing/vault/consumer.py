@@ -156,7 +156,8 @@ class ReportStore:
         return _Ready(event, data, row, encrypted, stored)
 
     def _new(self, ready: _Ready) -> repo.NewReport:
-        # Called after the transaction's first write: a KEK retired since we wrapped is noticed.
+        # Called under the KEK guard (`begin_report_write`): a KEK retired since we wrapped is
+        # noticed, and none can be retired before this transaction commits.
         wrapped = ensure_wrap_usable(self.provider, ready.encrypted, report_id=ready.data.report_id)
         return repo.NewReport(
             ready.row, wrapped.to_bytes(), wrapped.kek_version, ready.encrypted.blobs

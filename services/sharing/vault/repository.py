@@ -2,41 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    and_,
-    case,
-    delete,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import BigInteger, and_, case, delete, func, literal, or_, select, text, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from libs.common.db import is_sqlite
+from libs.common.sql import advisory_lock, is_postgres, lock_key
 from services.sharing.vault.domain import Search, to_us
 from services.sharing.vault.models import DATA_KEYS, FIELDS, READS, REPORTS
 from services.sharing.vault.policy.domain import Filter
 
 # One advisory-lock key for "a data key is being written under some KEK version": stores hold it
 # shared, a KEK retire holds it exclusively (PostgreSQL; on SQLite the write lock does this).
-KEK_LOCK = int.from_bytes(hashlib.sha256(b"lifeline.sharing.kek").digest()[:8], "big", signed=True)
+KEK_LOCK = lock_key("lifeline.sharing.kek")
 # Held by every transaction that stamps `updated_us`, so stamps follow commit order.
-_SYNC_LOCK = int.from_bytes(
-    hashlib.sha256(b"lifeline.sharing.sync").digest()[:8], "big", signed=True
-)
+_SYNC_LOCK = lock_key("lifeline.sharing.sync")
 # Columns every read needs; field ciphertexts and wrapped keys are loaded separately.
 _ROW_COLUMNS = [c for c in REPORTS.c if c.name not in ("event_id",)]
 
@@ -198,34 +183,17 @@ async def list_candidates(
     return list((await session.execute(query)).all())
 
 
-async def take_write_lock(session: AsyncSession) -> None:
-    """SQLite: take the one write lock now, before the transaction reads anything.
-
-    A transaction that reads first and writes later fails at once (SQLITE_BUSY_SNAPSHOT) if
-    another writer committed in between, and the vault's consumer commits all the time; one
-    that writes first just waits its turn. A no-op update takes the lock. PostgreSQL: nothing.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(update(REPORTS).where(false()).values(updated_us=0))
-
-
 async def begin_report_write(session: AsyncSession, *, wraps_key: bool = False) -> None:
     """Take the locks a transaction that stamps `updated_us` needs, before anything else.
 
     Stamps must follow commit order, so a reader's cursor can never pass a change that commits
     later: the sync lock is held to the end of the transaction (PostgreSQL: an advisory lock;
-    SQLite: the statement that writes the stamp takes the one write lock itself). A transaction
-    that writes a wrapped data key also holds the KEK guard shared (`keys.repository.kek_guard`).
+    SQLite: the write lock every transaction holds from BEGIN). A transaction that writes a
+    wrapped data key also holds the KEK guard shared (`keys.repository.kek_guard`).
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return
     if wraps_key:
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock_shared(:k), pg_advisory_xact_lock(:s)"),
-            {"k": KEK_LOCK, "s": _SYNC_LOCK},
-        )
-    else:
-        await session.execute(text("SELECT pg_advisory_xact_lock(:s)"), {"s": _SYNC_LOCK})
+        await advisory_lock(session, KEK_LOCK, shared=True)
+    await advisory_lock(session, _SYNC_LOCK)
 
 
 def next_stamp(now: datetime) -> ColumnElement[int]:
@@ -245,14 +213,6 @@ async def touch(session: AsyncSession, report_id: str, now: datetime) -> None:
 # --- erase ---------------------------------------------------------------------------------
 
 
-async def checkpoint(engine: AsyncEngine) -> None:
-    """SQLite: copy the WAL's pages into the database file and empty the WAL (TRUNCATE)."""
-    if not is_sqlite(str(engine.url)):
-        return
-    async with engine.connect() as conn:
-        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
 async def erase(session: AsyncSession, report_id: str, actor: str, now: datetime) -> bool:
     """Crypto-shred: mark the tombstone, delete every wrapped copy of the key and every field.
 
@@ -266,7 +226,7 @@ async def erase(session: AsyncSession, report_id: str, actor: str, now: datetime
     )
     if getattr(marked, "rowcount", 0) != 1:
         return False
-    if session.get_bind().dialect.name == "sqlite":
+    if not is_postgres(session):
         # Overwrite freed pages with zeros, so the deleted wrapped key does not linger in the
         # file; the WAL copy goes at the checkpoint that follows the commit (see erasure).
         await session.execute(text("PRAGMA secure_delete=ON"))

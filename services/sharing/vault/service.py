@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from libs.common.auth.principal import Principal
 from libs.common.crypto.encoding import JSONValue
 from libs.common.crypto.kek import KekProvider
-from libs.common.db import transaction
+from libs.common.db import checkpoint_wal, transaction
 from libs.common.errors import Forbidden, Gone, InvalidInput, NotFound
 from libs.common.inbox import utcnow
 from libs.common.outbox import enqueue
@@ -113,7 +113,6 @@ class ReadService:
         now = self.clock()
         rows = read_log_rows(principal, releases, via=via, delivery_id=delivery_id, now=now)
         async with transaction(self.sessions) as session:
-            # The read log first: on SQLite that write takes the lock the chain append needs.
             await vrepo.log_reads(session, rows)
             for release, row in zip(releases, rows, strict=True):
                 await audit_log.append(
@@ -292,6 +291,6 @@ class ReportActions:
         # checkpoint; TRUNCATE copies the zeroed pages home and empties the WAL. Best effort:
         # a busy database is checkpointed by SQLite itself later.
         try:
-            await vrepo.checkpoint(self.engine)
+            await checkpoint_wal(self.engine)
         except Exception as exc:
             log.warning("checkpoint after erasure failed", extra={"reason": type(exc).__name__})

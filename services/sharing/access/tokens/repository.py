@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.jwk import public_key_from_jwk
 from libs.common.auth.scopes import parse_scope
-from libs.common.inbox import insert_ignore
+from libs.common.sql import insert_ignore
 from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus
 from services.sharing.access.models import ASSERTION_JTIS, CLIENT_KEYS, CLIENTS, PARTNERS
 from services.sharing.models import LEASES

@@ -31,7 +31,6 @@ from libs.common.errors import Conflict, NotFound
 from libs.common.inbox import utcnow
 from libs.common.secretfile import create_private, read_private
 from services.sharing.audit import repository as audit_log
-from services.sharing.vault import repository as vrepo
 from services.sharing.vault.delivery import repository as drepo
 from services.sharing.vault.service import ReadService
 
@@ -152,7 +151,6 @@ class DeliveryKeys:
         }
         try:
             async with transaction(self.sessions) as session:
-                await vrepo.take_write_lock(session)  # SQLite: count and insert as one step
                 active = await drepo.delivery_keys(session, principal.org)
                 if len(active) >= MAX_KEYS_PER_PARTNER:
                     raise Conflict(f"at most {MAX_KEYS_PER_PARTNER} keys: revoke an old one first")

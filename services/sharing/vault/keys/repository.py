@@ -6,21 +6,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.clock import as_utc
+from libs.common.sql import advisory_lock, for_update
 from services.sharing.vault.models import DATA_KEYS, REPORTS
 from services.sharing.vault.repository import KEK_LOCK
 
 
 async def kek_guard(session: AsyncSession, *, exclusive: bool = False) -> None:
     """Serialise KEK retirement against transactions that write wrapped keys (PostgreSQL)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    await session.execute(text(f"SELECT {lock}(:k)"), {"k": KEK_LOCK})
+    await advisory_lock(session, KEK_LOCK, shared=not exclusive)
 
 
 async def kek_usage(session: AsyncSession) -> dict[int, int]:
@@ -41,8 +39,8 @@ async def lock_for_rewrap(
         .where(t.kek_version.in_(sorted(versions)), t.data_key_id > after)
         .order_by(t.data_key_id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
+    query = for_update(session, query, skip_locked=True)
     return list((await session.execute(query)).all())
 
 

@@ -2,8 +2,8 @@
 
 Each batch is one transaction, so the job is resumable after a kill -9 (committed batches stay
 done, the open one rolls back) and safe to run twice at once: on PostgreSQL rows are taken with
-`FOR UPDATE SKIP LOCKED`; on SQLite the single writer serialises, and a batch that lost a race is
-simply retried. Run it through the admin API (`lifeline admin keys rewrap`) or on the server:
+`FOR UPDATE SKIP LOCKED`; on SQLite the single writer serialises them. Run it through the admin
+API (`lifeline admin keys rewrap`) or on the server:
 
     python -m services.sharing.vault.keys.rewrap --database-url URL --kek-file PATH
 """
@@ -29,7 +29,6 @@ from libs.common.crypto.errors import DecryptionFailed
 from libs.common.crypto.kek import KekProvider, KekState, WrappedKey, rewrap, wrap_aad
 from libs.common.crypto.kek_file import LocalFileKekProvider
 from libs.common.inbox import utcnow
-from services.sharing.vault import repository as vrepo
 from services.sharing.vault.keys import repository as krepo
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,6 @@ async def rewrap_batch(
     async with db.transaction(sessions) as session:
         # Shared with stores: a KEK retire waits for us, so it sees what we commit.
         await krepo.kek_guard(session)
-        await vrepo.take_write_lock(session)  # SQLite: no other writer between select and update
         movable, _ = _movable(provider)
         if not movable:
             return 0
@@ -121,8 +119,8 @@ async def run_rewrap(
         try:
             seen = await rewrap_batch(sessions, provider, progress, batch=batch)
         except OperationalError as exc:
-            # SQLite: another writer committed under our snapshot; PostgreSQL: a dropped
-            # connection. Nothing of this batch was written: take it again.
+            # A dropped connection (PostgreSQL) or a database busy past its timeout (SQLite,
+            # another job writing). Nothing of this batch was written: take it again.
             log.warning("rewrap batch retried", extra={"reason": type(exc).__name__})
             await asyncio.sleep(0.05)
             continue

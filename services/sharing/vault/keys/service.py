@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.crypto.hpke_keys import HpkeSuite
@@ -16,7 +16,6 @@ from libs.common.db import transaction
 from libs.common.errors import Conflict, NotFound, Unavailable
 from libs.common.inbox import utcnow
 from services.sharing.audit import repository as audit_log
-from services.sharing.vault import repository as vrepo
 from services.sharing.vault.keys import repository as krepo
 from services.sharing.vault.keys.keystore import SealingKeys
 from services.sharing.vault.keys.rewrap import run_rewrap
@@ -49,7 +48,6 @@ class VaultKeyAdmin:
         for attempt in range(3):
             try:
                 async with transaction(self.sessions) as session:
-                    await vrepo.take_write_lock(session)  # the chain append reads first
                     await audit_log.append(
                         session,
                         actor=actor,
@@ -59,8 +57,9 @@ class VaultKeyAdmin:
                         now=self.clock(),
                     )
                 return
-            except (IntegrityError, OperationalError):
-                # Two appends raced for the same chain position (SQLite): take the next one.
+            except OperationalError:
+                # The database stayed busy past its timeout (SQLite: another process, such as
+                # the rewrap job, writing) or the connection dropped: nothing was written.
                 if attempt == 2:
                     raise
 
@@ -136,8 +135,6 @@ class VaultKeyAdmin:
             # Exclusive against stores and the rewrap job: nothing is wrapped under `version`
             # between the count and the retire (they re-check the version after this commits).
             await krepo.kek_guard(session, exclusive=True)
-            # SQLite: nothing can commit between our count and our decision.
-            await vrepo.take_write_lock(session)
             left = (await krepo.kek_usage(session)).get(version, 0)
             if left:
                 raise Conflict(

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.sql import for_update
 from services.sharing.vault.policy.document import parse_policy
 from services.sharing.vault.policy.domain import Policy, ReportGrant
 from services.sharing.vault.policy.models import POLICIES, REPORT_GRANTS
@@ -65,11 +66,10 @@ async def put_policy(
     """Insert or replace a policy document; returns its new version."""
     partner, role = document["partner"], _role_key(document["role"])
     text = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    current = await session.execute(
-        select(POLICIES.c.version)
-        .where(POLICIES.c.partner_id == partner, POLICIES.c.role == role)
-        .with_for_update()
+    query = select(POLICIES.c.version).where(
+        POLICIES.c.partner_id == partner, POLICIES.c.role == role
     )
+    current = await session.execute(for_update(session, query))
     found = current.first()
     if found is None:
         await session.execute(

@@ -72,7 +72,6 @@ class PolicyAdmin:
                 raise NotFound("no such partner")
         try:
             async with transaction(self.sessions) as session:
-                await vrepo.take_write_lock(session)  # SQLite: read the current policy under it
                 current = await self._current(session, policy)
                 version = await prepo.put_policy(session, canonical, actor, now)
                 changes = diff_policies(current, policy)
