@@ -48,7 +48,7 @@ from services.sharing.models import INBOX
 from services.sharing.vault.consumer import ReportStore
 from services.sharing.vault.crypto import encrypt_report, field_values
 from services.sharing.vault.domain import Search
-from services.sharing.vault.keys.keystore import HpkeKeyStore, SealingKeys
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.policy import repository as prepo
 from services.sharing.vault.service import ReadService
 from tests.support.databases import pg_scratch_database
@@ -153,8 +153,7 @@ async def main(database_url: str | None, n: int) -> list[dict[str, Any]]:
         sessions = db.session_factory(engine)
         kek = LocalFileKekProvider(Path(tmp) / "kek.json")
         keys = HpkeKeyStore.open(Path(tmp) / "hpke.json")
-        sealing = SealingKeys(keys)
-        store = ReportStore(sessions, kek, sealing)
+        store = ReportStore(sessions, kek, keys)
         backend = "postgresql" if url.startswith("postgresql") else "sqlite"
         print(f"vault bench: {n} reports, {backend}, sealing suite {keys.active().key.suite.label}")
 
@@ -176,7 +175,7 @@ async def main(database_url: str | None, n: int) -> list[dict[str, Any]]:
                 "open sealed report (HPKE, hybrid)",
                 await _timed(
                     data,
-                    lambda d: sealing.open(
+                    lambda d: keys.unseal(
                         b64u_decode(d.sealed),
                         hpke.report_seal_info(report_id=d.report_id, partner_id=d.partner_id),
                     ),

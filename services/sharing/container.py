@@ -28,8 +28,9 @@ from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
-from services.sharing.vault.delivery.service import DeliveryKeys, DeliverySigner, SealedReads
-from services.sharing.vault.keys.keystore import HpkeKeyStore, SealingKeys, follow
+from services.sharing.vault.delivery.keystore import DeliverySigner
+from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
 from services.sharing.vault.policy.service import PolicyAdmin
 from services.sharing.vault.service import ReadService, ReportActions
@@ -59,7 +60,6 @@ class Container:
     # the vault: keys, the received-report store, reads, grants, erasure, policies, delivery
     kek: KekProvider
     hpke_keys: HpkeKeyStore
-    sealing: SealingKeys
     signer: DeliverySigner
     store: ReportStore
     reads: ReadService
@@ -91,7 +91,6 @@ async def build_container(
     prf_keys = PrfKeyStore.open(settings.prf_key_file())
     prf_limiter = RateLimiter(settings.prf_rate_burst, settings.prf_rate_per_second)
     kek = kek_provider(settings)
-    sealing = SealingKeys(hpke_keys)
     signer = DeliverySigner.open(settings.delivery_signing_key_file())
     reads = ReadService(runtime.sessions, kek)
     delivery_keys = DeliveryKeys(runtime.sessions)
@@ -125,9 +124,8 @@ async def build_container(
         prf=PrfEvaluator(runtime.sessions, prf_keys, prf_limiter),
         kek=kek,
         hpke_keys=hpke_keys,
-        sealing=sealing,
         signer=signer,
-        store=ReportStore(runtime.sessions, kek, sealing, on_stored=relay.wake),
+        store=ReportStore(runtime.sessions, kek, hpke_keys, on_stored=relay.wake),
         reads=reads,
         actions=ReportActions(
             runtime.sessions, runtime.engine, is_admin=is_admin, wake_relay=relay.wake
@@ -138,7 +136,7 @@ async def build_container(
         vault_keys=VaultKeyAdmin(
             runtime.sessions,
             kek,
-            sealing,
+            hpke_keys,
             pending=received_backlog(runtime),
             sealing_retire_grace_s=settings.sealing_key_retire_grace_s,
         ),
@@ -151,7 +149,6 @@ def start(container: Container, auth: ServiceAuth) -> None:
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.spawn(container.maintenance.run(runtime.stop), "maintenance")
     auth.start(runtime)
-    runtime.spawn(follow(container.sealing, runtime.stop), "vault-sealing-keys")
     runtime.start_nats(functools.partial(_wire_nats, container=container))
 
 

@@ -17,7 +17,8 @@ from services.sharing.access.tokens.service import TokenIssuer
 from services.sharing.audit.service import AuditLog
 from services.sharing.container import Container
 from services.sharing.identity.service import PrfEvaluator
-from services.sharing.vault.delivery.service import DeliveryKeys, DeliverySigner, SealedReads
+from services.sharing.vault.delivery.keystore import DeliverySigner
+from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
 from services.sharing.vault.policy.service import PolicyAdmin

@@ -1,78 +1,124 @@
-"""Sharing's pseudonymisation (OPRF) key seeds: a versioned 0600 file that never leaves sharing."""
+"""Sharing's pseudonymisation (OPRF) key seeds: a versioned 0600 file that never leaves sharing.
+
+File: ``{"format": "lifeline-prf-keys/v1", "current": N, "versions": [{"version", "state",
+"seed", "created_at"}]}`` with `seed` base64url, or null once retired (the seed destroyed).
+Every use re-reads the file if it changed, so a rotation by another replica is seen at once.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.encoding import b64u_decode, b64u_encode
 from libs.common.identity.keyring import PrfKeyRing, new_seed
-from libs.common.secretfile import create_private, locked, read_private, write_private
+from libs.common.keyfile import KeyCodec, KeyFile
 
-_FORMAT = "lifeline-prf-keys/v1"
+ACTIVE, RETIRED = "active", "retired"
 
 
-class PrfKeyStore:
-    """Loads (and on first run creates) the PRF key versions; rotation adds a version."""
+@dataclass(frozen=True)
+class PrfVersion:
+    """One key version: its seed while active, None once retired."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.ring = PrfKeyRing()
+    version: int
+    state: str
+    seed: bytes | None
+    created_at: str
 
-    @classmethod
-    def open(cls, path: Path) -> PrfKeyStore:
-        """Open the seed file, creating version 1 if it does not exist."""
-        create_private(path, _dump({"current": 1, "versions": [_version(1)]}))
-        store = cls(path)
-        store.reload()
-        return store
 
-    def reload(self) -> None:
-        """Re-read the file (the admin CLI or another replica may have rotated)."""
-        doc = json.loads(read_private(self.path))
-        if doc.get("format") != _FORMAT:
-            raise ValueError(f"{self.path} is not a Lifeline PRF key file")
+@dataclass(frozen=True)
+class PrfSeeds:
+    """Every version of the file, the current one, and the ring that evaluates with them."""
+
+    current: int
+    versions: tuple[PrfVersion, ...]
+    ring: PrfKeyRing = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
         ring = PrfKeyRing()
-        for entry in sorted(doc["versions"], key=lambda v: v["version"]):
-            if entry["state"] == "active":
-                ring.add(entry["version"], b64u_decode(entry["seed"]), make_current=False)
-        ring.current = doc["current"]
-        self.ring = ring
-
-    def rotate(self) -> int:
-        """Add a new current version; older ones keep evaluating until retired."""
-        with locked(self.path):
-            doc = json.loads(read_private(self.path))
-            version: int = max(v["version"] for v in doc["versions"]) + 1
-            doc["versions"].append(_version(version))
-            doc["current"] = version
-            write_private(self.path, _dump(doc))
-        self.reload()
-        return version
-
-    def retire(self, version: int) -> None:
-        """Destroy an old version's seed: its tokens can never be evaluated again."""
-        with locked(self.path):
-            doc = json.loads(read_private(self.path))
-            if version == doc["current"]:
-                raise ValueError("the current PRF key version cannot be retired")
-            for entry in doc["versions"]:
-                if entry["version"] == version:
-                    entry.update(state="retired", seed=None)
-            write_private(self.path, _dump(doc))
-        self.reload()
+        for v in sorted(self.versions, key=lambda v: v.version):
+            if (v.seed is None) != (v.state == RETIRED):
+                raise ValueError("seed does not match the state")
+            if v.seed is not None:
+                ring.add(v.version, v.seed, make_current=False)
+        ring.current = self.current
+        object.__setattr__(self, "ring", ring)
 
 
-def _version(version: int) -> dict[str, Any]:
+def _parse(doc: dict[str, Any]) -> PrfSeeds:
+    versions = tuple(
+        PrfVersion(
+            int(v["version"]),
+            str(v["state"]),
+            None if v["seed"] is None else b64u_decode(v["seed"]),
+            str(v["created_at"]),
+        )
+        for v in doc["versions"]
+    )
+    return PrfSeeds(int(doc["current"]), versions)
+
+
+def _dump(seeds: PrfSeeds) -> dict[str, Any]:
     return {
-        "version": version,
-        "state": "active",
-        "seed": b64u_encode(new_seed()),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "current": seeds.current,
+        "versions": [
+            {
+                "version": v.version,
+                "state": v.state,
+                "seed": None if v.seed is None else b64u_encode(v.seed),
+                "created_at": v.created_at,
+            }
+            for v in seeds.versions
+        ],
     }
 
 
-def _dump(doc: dict[str, Any]) -> bytes:
-    return json.dumps({"format": _FORMAT, **doc}, indent=2).encode()
+_CODEC: KeyCodec[PrfSeeds] = KeyCodec("lifeline-prf-keys/v1", _parse, _dump)
+
+
+class PrfKeyStore:
+    """The PRF key versions (version 1 is created on first run); rotation adds a version."""
+
+    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.path = path
+        self._clock = clock
+        self._file = KeyFile(path, _CODEC, initial=lambda: PrfSeeds(1, (self._new(1),)))
+
+    @classmethod
+    def open(cls, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> PrfKeyStore:
+        """Open the seed file, creating version 1 if it does not exist."""
+        return cls(path, clock=clock)
+
+    def _new(self, version: int) -> PrfVersion:
+        created = self._clock.now().isoformat(timespec="seconds")
+        return PrfVersion(version, ACTIVE, new_seed(), created)
+
+    def ring(self) -> PrfKeyRing:
+        """The keys that evaluate now, and the version clients should tokenise with."""
+        return self._file.current().ring
+
+    def rotate(self) -> int:
+        """Add a new current version; older ones keep evaluating until retired."""
+
+        def add(seeds: PrfSeeds) -> PrfSeeds:
+            fresh = self._new(max(v.version for v in seeds.versions) + 1)
+            return PrfSeeds(fresh.version, (*seeds.versions, fresh))
+
+        return self._file.update(add).current
+
+    def retire(self, version: int) -> None:
+        """Destroy an old version's seed: its tokens can never be evaluated again."""
+
+        def destroy(seeds: PrfSeeds) -> PrfSeeds:
+            if version == seeds.current:
+                raise ValueError("the current PRF key version cannot be retired")
+            kept = tuple(
+                replace(v, state=RETIRED, seed=None) if v.version == version else v
+                for v in seeds.versions
+            )
+            return PrfSeeds(seeds.current, kept)
+
+        self._file.update(destroy)

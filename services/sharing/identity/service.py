@@ -48,7 +48,7 @@ class PrfEvaluator:
 
     def current_version(self) -> int:
         """The key version clients should tokenise with now."""
-        current = self.keys.ring.current
+        current = self.keys.ring().current
         assert current is not None
         return current
 
@@ -60,9 +60,10 @@ class PrfEvaluator:
         if wait:
             raise RateLimited(wait)
         decoded = oprf.decode_elements(elements)
-        used = version or self.keys.ring.current
+        ring = self.keys.ring()
+        used = version or ring.current
         # Scalar multiplications release the GIL: a large batch runs off the event loop.
-        evaluated = await asyncio.to_thread(self.keys.ring.evaluate, decoded, used)
+        evaluated = await asyncio.to_thread(ring.evaluate, decoded, used)
         await self._audit(principal, len(decoded), used)
         return Evaluated(version=used or 0, elements=oprf.encode_elements(evaluated))
 

@@ -36,7 +36,7 @@ from services.sharing.vault.crypto import (
     field_values,
     occurred_on,
 )
-from services.sharing.vault.keys.keystore import SealingKeys
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 
 log = logging.getLogger(__name__)
 CONSUMER = ConsumerSpec(durable="sharing-vault", filter_subject=REPORT_RECEIVED)
@@ -84,7 +84,7 @@ class ReportStore:
         self,
         sessions: async_sessionmaker[AsyncSession],
         provider: KekProvider,
-        sealing: SealingKeys,
+        sealing: HpkeKeyStore,
         *,
         on_stored: Callable[[], None] = lambda: None,
     ) -> None:
@@ -178,7 +178,7 @@ class ReportStore:
             raise PermanentError("sealed report is not base64url") from None
         info = hpke.report_seal_info(report_id=data.report_id, partner_id=data.partner_id)
         try:
-            plaintext, sealed_kid = self.sealing.open(blob, info)
+            plaintext, sealed_kid = self.sealing.unseal(blob, info)
         except DecryptionFailed:
             # Another report's or partner's blob, a flipped bit, a retired key: never stored.
             raise PermanentError("sealed report does not open") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
@@ -10,6 +11,7 @@ import pytest
 
 from libs.common import db
 from libs.common.auth.scopes import JWKS_PATH, WHOAMI_PATH
+from libs.common.clock import FakeClock
 from services.sharing.access.tokens.keystore import KeystoreError, SigningKeystore
 from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.app import MIGRATIONS
@@ -31,7 +33,8 @@ async def test_rotation_publishes_first_and_keeps_old_tokens_valid(network: Netw
     for app in network.apps.values():
         await app.state.verifier.jwks.refresh_all()
     # A week later the maintenance job (here: run by hand with a later clock) rotates.
-    later = SigningKeystore(sharing.settings.signing_key_file(), clock=lambda: time.time() + WEEK)
+    week_later = FakeClock(datetime.now(UTC) + timedelta(seconds=WEEK))
+    later = SigningKeystore(sharing.settings.signing_key_file(), clock=week_later)
     assert later.maintain() is True
     after = await client.token(http)
     assert jwt.get_unverified_header(after)["kid"] == next_kid

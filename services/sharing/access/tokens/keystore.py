@@ -1,4 +1,4 @@
-"""Sharing's token-signing keyring in one 0600 file in the (shared) data directory.
+"""Sharing's token-signing keyring in one 0600 key file in the (shared) data directory.
 
 Created atomically on first start; every replica re-reads it when it changes (one stat per
 use), and the maintenance job rewrites it under an exclusive lock on a sidecar file. The data
@@ -8,11 +8,6 @@ is decided by a lease in the database (`tokens/maintenance.py`).
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +15,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from libs.common.auth.jwk import b64url_decode, b64url_encode, ed25519_thumbprint
 from libs.common.auth.keyring import KeyringError, KeyState, SigningKey, SigningKeyring
-from libs.common.secretfile import create_private, locked, read_private, write_private
+from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.keyfile import KeyCodec, KeyFile, KeyFileError
 
 _FORMAT = "lifeline-signing-keys/1"
 
+# The keyring file cannot be read or trusted (missing, unsafe, edited, of another format).
+KeystoreError = KeyFileError
 
-class KeystoreError(RuntimeError):
-    """The keyring file cannot be read or trusted."""
+
+class _Unchanged(Exception):
+    """Maintenance had nothing to do: the file is left as it is (no write, no re-read)."""
 
 
 class SigningKeystore:
-    """Loads, caches and persists the `SigningKeyring`."""
+    """The `SigningKeyring` as the key file holds it now."""
 
     def __init__(
         self,
@@ -38,29 +37,27 @@ class SigningKeystore:
         *,
         rotate_every: float = 7 * 86400,
         min_publish_seconds: float = 120.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.path = path
         self._rotate_every = rotate_every
-        self._min_publish = min_publish_seconds
         self._clock = clock
-        self._lock = threading.Lock()
-        self._keyring: SigningKeyring | None = None
-        self._stamp: tuple[int, int, int] | None = None
-        # link()-based: replicas starting together on an empty data dir agree on one keyring.
-        create_private(path, _dump(SigningKeyring.bootstrap(clock(), **self._options())))
-        self._load()
+
+        def parse(doc: dict[str, Any]) -> SigningKeyring:
+            return SigningKeyring(_keys(doc), min_publish_seconds=min_publish_seconds)
+
+        self._file = KeyFile(
+            path,
+            KeyCodec(_FORMAT, parse, _dump),
+            # Replicas starting together on an empty data dir agree on one keyring.
+            initial=lambda: SigningKeyring.bootstrap(
+                clock.time(), min_publish_seconds=min_publish_seconds
+            ),
+        )
 
     def keyring(self) -> SigningKeyring:
         """The current keyring, re-read if another process (replica, job) changed the file."""
-        try:
-            st = os.stat(self.path, follow_symlinks=False)
-        except OSError as exc:
-            raise KeystoreError(f"signing key file {self.path} is gone: {exc.strerror}") from None
-        if (st.st_ino, st.st_mtime_ns, st.st_size) != self._stamp:
-            self._load()
-        assert self._keyring is not None
-        return self._keyring
+        return self._file.current()
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public JWKS of the current keyring."""
@@ -68,31 +65,22 @@ class SigningKeystore:
 
     def maintain(self) -> bool:
         """Publish a next key, rotate when due, prune retired keys; True if the file changed."""
-        with locked(self.path):
-            self._load()
-            assert self._keyring is not None
-            # Work on copies: a failed write must not leave this replica with unsaved keys.
-            keyring = SigningKeyring(_copy(self._keyring), **self._options())
-            if not keyring.maintain(self._clock(), rotate_every=self._rotate_every):
-                return False
-            write_private(self.path, _dump(keyring))
-            self._load()
-            return True
 
-    def _options(self) -> dict[str, Any]:
-        return {"min_publish_seconds": self._min_publish}
+        def change(keyring: SigningKeyring) -> SigningKeyring:
+            # A freshly parsed copy: a failed write leaves this replica with the file's keys.
+            if not keyring.maintain(self._clock.time(), rotate_every=self._rotate_every):
+                raise _Unchanged
+            return keyring
 
-    def _load(self) -> None:
-        st = os.stat(self.path, follow_symlinks=False)
-        keyring = SigningKeyring(_parse(read_private(self.path), self.path), **self._options())
-        with self._lock:
-            self._keyring = keyring
-            self._stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        try:
+            self._file.update(change)
+        except _Unchanged:
+            return False
+        return True
 
 
-def _dump(keyring: SigningKeyring) -> bytes:
-    keys = [_key_doc(k) for k in keyring.keys()]  # noqa: SIM118 - a method, not a dict
-    return json.dumps({"format": _FORMAT, "keys": keys}, indent=2).encode()
+def _dump(keyring: SigningKeyring) -> dict[str, Any]:
+    return {"keys": [_key_doc(k) for k in keyring.keys()]}  # noqa: SIM118 - a method
 
 
 def _key_doc(key: SigningKey) -> dict[str, Any]:
@@ -106,23 +94,15 @@ def _key_doc(key: SigningKey) -> dict[str, Any]:
     }
 
 
-def _parse(raw: bytes, path: Path) -> list[SigningKey]:
+def _keys(doc: dict[str, Any]) -> list[SigningKey]:
+    keys = [_key_of(item) for item in doc["keys"]]
+    # The kid is the key's thumbprint everywhere; a file that says otherwise was edited.
+    if any(ed25519_thumbprint(k.private_key.public_key()) != k.kid for k in keys):
+        raise KeystoreError("a signing key's kid is not its thumbprint")
     try:
-        document = json.loads(raw)
-        keys = [_key_of(item) for item in document["keys"]]
-        valid = document.get("format") == _FORMAT and all(
-            # The kid is the key's thumbprint everywhere; a file that says otherwise was edited.
-            ed25519_thumbprint(k.private_key.public_key()) == k.kid
-            for k in keys
-        )
-        if valid:
-            SigningKeyring(keys).active()  # exactly one active key, no duplicate kid
-    except (ValueError, KeyError, TypeError, AttributeError, KeyringError) as exc:
-        raise KeystoreError(
-            f"{path} is not a valid signing keyring ({type(exc).__name__})"
-        ) from None
-    if not valid:
-        raise KeystoreError(f"{path} is not a valid signing keyring")
+        SigningKeyring(keys).active()  # exactly one active key, no duplicate kid
+    except KeyringError as exc:
+        raise KeystoreError(f"not a valid signing keyring ({exc})") from None
     return keys
 
 
@@ -135,10 +115,3 @@ def _key_of(item: dict[str, Any]) -> SigningKey:
         activated_at=item["activated_at"],
         retire_after=item["retire_after"],
     )
-
-
-def _copy(keyring: SigningKeyring) -> list[SigningKey]:
-    return [
-        SigningKey(k.kid, k.private_key, k.state, k.published_at, k.activated_at, k.retire_after)
-        for k in keyring.keys()  # noqa: SIM118 - a method, not a dict
-    ]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -16,68 +14,17 @@ from libs.common.auth.principal import Principal
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.crypto.hpke_keys import load_public_key
-from libs.common.crypto.signing import (
-    DELIVERY_PURPOSE,
-    SigningKey,
-    dump_signing_key,
-    generate_signing_key,
-    load_signing_key,
-    sealed_delivery_payload,
-    sign,
-    verify_key_to_jwk,
-)
+from libs.common.crypto.signing import DELIVERY_PURPOSE, SigningKey, sealed_delivery_payload, sign
 from libs.common.db import transaction
 from libs.common.errors import Conflict, NotFound
 from libs.common.inbox import utcnow
-from libs.common.secretfile import create_private, read_private
 from services.sharing.audit import repository as audit_log
 from services.sharing.vault.delivery import repository as drepo
+from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.service import ReadService
 
-_FORMAT = "lifeline-delivery-signing/v1"
 MAX_KEYS_PER_PARTNER = 10
 DELIVERY_FORMAT = "lifeline-delivery/v1"
-
-
-class DeliverySigner:
-    """Sharing's Ed25519 key that signs sealed deliveries (a 0600 file, created on first run)."""
-
-    def __init__(self, keys: list[SigningKey]) -> None:
-        self.keys = keys
-
-    @classmethod
-    def open(cls, path: Path) -> DeliverySigner:
-        """Load the key file, creating it with one fresh key if it does not exist."""
-        doc = {
-            "format": _FORMAT,
-            "keys": [
-                {
-                    "private_key": dump_signing_key(generate_signing_key()),
-                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                }
-            ],
-        }
-        create_private(path, json.dumps(doc, indent=2).encode())
-        loaded = json.loads(read_private(path))
-        if loaded.get("format") != _FORMAT or not loaded.get("keys"):
-            raise ValueError(f"{path} is not a Lifeline delivery-signing key file")
-        return cls([load_signing_key(k["private_key"]) for k in loaded["keys"]])
-
-    def active(self) -> SigningKey:
-        """The key new deliveries are signed with (the first one)."""
-        return self.keys[0]
-
-    def public_keys(self) -> list[dict[str, Any]]:
-        """What partners pin and verify with (no private material)."""
-        return [
-            {
-                "kid": b64u_encode(k.key_id),
-                "public_key": k.verify_key.text,
-                "fingerprint": k.verify_key.fingerprint(),
-                "jwk": verify_key_to_jwk(k.verify_key),
-            }
-            for k in self.keys
-        ]
 
 
 def seal_view(

@@ -17,7 +17,7 @@ from libs.common.errors import Conflict, NotFound, Unavailable
 from libs.common.inbox import utcnow
 from services.sharing.audit import repository as audit_log
 from services.sharing.vault.keys import repository as krepo
-from services.sharing.vault.keys.keystore import SealingKeys
+from services.sharing.vault.keys.keystore import RETIRING, HpkeKeyStore
 from services.sharing.vault.keys.rewrap import run_rewrap
 
 # How many received reports the vault's consumer has not acknowledged yet (None: unknown).
@@ -31,7 +31,7 @@ class VaultKeyAdmin:
         self,
         sessions: async_sessionmaker[AsyncSession],
         provider: KekProvider,
-        sealing: SealingKeys,
+        sealing: HpkeKeyStore,
         *,
         pending: PendingCount,
         sealing_retire_grace_s: float,
@@ -68,7 +68,6 @@ class VaultKeyAdmin:
         async with self.sessions() as session:
             usage = await krepo.kek_usage(session)
             seen = await krepo.sealing_key_last_seen(session)
-        self.sealing.refresh()
         kek = [
             {
                 "version": v.version,
@@ -80,7 +79,7 @@ class VaultKeyAdmin:
             for v in self.provider.versions()
         ]
         sealing = []
-        for key in self.sealing.store.keys:
+        for key in self.sealing.held():
             view: dict[str, Any] = key.public_view() | {"created_at": key.created_at}
             last = seen.get(view["kid"])
             view["last_report_at"] = None if last is None else last.isoformat()
@@ -154,22 +153,19 @@ class VaultKeyAdmin:
 
     async def rotate_sealing(self, actor: str, suite: HpkeSuite) -> dict[str, Any]:
         """A new active intake-sealing key; the old one keeps opening what was sealed to it."""
-        fresh = await asyncio.to_thread(self.sealing.store.rotate, suite)
-        self.sealing.refresh(force=True)
+        fresh = await asyncio.to_thread(self.sealing.rotate, suite)
         view = fresh.public_view()
         await self._audit(actor, "sealing_key.rotate", view["kid"], suite=suite.label)
         return view
 
     async def retire_sealing(self, actor: str, kid: str) -> dict[str, Any]:
         """Forget an old sealing key once nothing sealed to it can still arrive."""
-        self.sealing.refresh()
-        store = self.sealing.store
-        key = next((k for k in store.keys if k.key.key_id.hex() == kid), None)
+        key = next((k for k in self.sealing.held() if k.kid == kid), None)
         if key is None:
             raise NotFound("no such sealing key")
-        if key.state != "retiring":
+        if key.state != RETIRING:
             raise Conflict("the active sealing key cannot be retired: rotate first")
-        since = datetime.fromisoformat(store.active().created_at)
+        since = datetime.fromisoformat(self.sealing.active().created_at)
         waited = (self.clock() - since).total_seconds()
         if waited < self.grace_s:
             # Intake caches the public key and its outbox may still hold reports sealed to the
@@ -193,7 +189,6 @@ class VaultKeyAdmin:
             raise Unavailable("cannot tell whether received reports are still unconsumed")
         if pending:
             raise Conflict(f"{pending} received reports are not stored yet: retry later")
-        await asyncio.to_thread(store.retire, kid)
-        self.sealing.refresh(force=True)
+        await asyncio.to_thread(self.sealing.retire, kid)
         await self._audit(actor, "sealing_key.retire", kid)
         return {"kid": kid, "state": "retired"}
