@@ -14,6 +14,7 @@ from libs.common.auth.jwks import JwksFetch
 from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.verifier import TokenVerifier
 from libs.common.auth.wiring import install_auth
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.runtime import Runtime
 from libs.common.system import system_router
 from libs.common.web import (
@@ -58,15 +59,20 @@ def _revoked_here(app: FastAPI) -> Callable[[dict[str, Any]], None]:
     return apply
 
 
-def create_app(settings: SharingSettings) -> FastAPI:
-    """Build the sharing app; resources open in the lifespan and close on shutdown."""
+def create_app(settings: SharingSettings, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the sharing app; resources open in the lifespan and close on shutdown.
+
+    `clock` is where every use case reads the time (tests move a `FakeClock`).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings, MIGRATIONS)
         app.state.runtime = runtime
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
-        container = await build_container(settings, runtime, on_revoked=_revoked_here(app))
+        container = await build_container(
+            settings, runtime, on_revoked=_revoked_here(app), clock=clock
+        )
         app.state.container = container
         start(container, auth)
         try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.auth.wiring import ServiceAuth
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.kek import KekProvider
 from libs.common.crypto.kek_file import LocalFileKekProvider
 from libs.common.events import SYSTEM_PING
@@ -42,6 +43,8 @@ class Container:
 
     settings: SharingSettings
     runtime: Runtime
+    # Every use case reads time from here (tests pass a FakeClock to `create_app`).
+    clock: Clock
     # The one relay of sharing's outbox: whoever commits an event wakes it.
     relay: OutboxRelay
     # access: the registry, client keys, the token endpoint and its signing keys
@@ -76,24 +79,30 @@ def kek_provider(settings: SharingSettings) -> KekProvider:
 
 
 async def build_container(
-    settings: SharingSettings, runtime: Runtime, *, on_revoked: RevocationSink
+    settings: SharingSettings,
+    runtime: Runtime,
+    *,
+    on_revoked: RevocationSink,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Container:
     """Open the key files, offer a bootstrap secret if needed, and build every use case."""
     keystore = SigningKeystore(
-        settings.signing_key_file(), rotate_every=settings.signing_key_rotate_days * 86400
+        settings.signing_key_file(),
+        rotate_every=settings.signing_key_rotate_days * 86400,
+        clock=clock,
     )
     relay = OutboxRelay(runtime, OUTBOX)
-    changes = Changes(runtime.sessions, on_revoked=on_revoked, wake_relay=relay.wake)
+    changes = Changes(runtime.sessions, on_revoked=on_revoked, wake_relay=relay.wake, clock=clock)
     secret = BootstrapSecret(settings.bootstrap_secret_file())
     await prepare_secret(runtime.sessions, secret, changes)
     registry = RegistryAdmin(changes)
-    hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file())
-    prf_keys = PrfKeyStore.open(settings.prf_key_file())
+    hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file(), clock=clock)
+    prf_keys = PrfKeyStore.open(settings.prf_key_file(), clock=clock)
     prf_limiter = RateLimiter(settings.prf_rate_burst, settings.prf_rate_per_second)
     kek = kek_provider(settings)
-    signer = DeliverySigner.open(settings.delivery_signing_key_file())
-    reads = ReadService(runtime.sessions, kek)
-    delivery_keys = DeliveryKeys(runtime.sessions)
+    signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)
+    reads = ReadService(runtime.sessions, kek, clock=clock)
+    delivery_keys = DeliveryKeys(runtime.sessions, clock=clock)
 
     async def is_admin(principal: Principal) -> bool:
         if Scope.ADMIN not in principal.scopes:
@@ -103,6 +112,7 @@ async def build_container(
     return Container(
         settings=settings,
         runtime=runtime,
+        clock=clock,
         relay=relay,
         keystore=keystore,
         token_issuer=TokenIssuer(
@@ -111,26 +121,31 @@ async def build_container(
             issuer=settings.token_issuer,
             token_endpoint=settings.token_endpoint(),
             lifetime=settings.access_token_lifetime,
+            clock=clock,
         ),
         registry=registry,
         client_keys=ClientKeyAdmin(changes),
         bootstrapper=Bootstrapper(changes, secret),
         maintenance=Maintenance(
-            runtime.sessions, keystore, interval=settings.maintenance_interval_s
+            runtime.sessions, keystore, interval=settings.maintenance_interval_s, clock=clock
         ),
         audit=AuditLog(runtime.sessions),
         prf_keys=prf_keys,
         prf_limiter=prf_limiter,
-        prf=PrfEvaluator(runtime.sessions, prf_keys, prf_limiter),
+        prf=PrfEvaluator(runtime.sessions, prf_keys, prf_limiter, clock=clock),
         kek=kek,
         hpke_keys=hpke_keys,
         signer=signer,
-        store=ReportStore(runtime.sessions, kek, hpke_keys, on_stored=relay.wake),
+        store=ReportStore(runtime.sessions, kek, hpke_keys, on_stored=relay.wake, clock=clock),
         reads=reads,
         actions=ReportActions(
-            runtime.sessions, runtime.engine, is_admin=is_admin, wake_relay=relay.wake
+            runtime.sessions,
+            runtime.engine,
+            is_admin=is_admin,
+            wake_relay=relay.wake,
+            clock=clock,
         ),
-        policies=PolicyAdmin(runtime.sessions),
+        policies=PolicyAdmin(runtime.sessions, clock=clock),
         delivery_keys=delivery_keys,
         sealed_reads=SealedReads(reads, delivery_keys, signer),
         vault_keys=VaultKeyAdmin(
@@ -139,6 +154,7 @@ async def build_container(
             hpke_keys,
             pending=received_backlog(runtime),
             sealing_retire_grace_s=settings.sealing_key_retire_grace_s,
+            clock=clock,
         ),
     )
 

@@ -2,7 +2,6 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -116,16 +115,12 @@ async def revoke_client(client_id: IdPath, caller: AdminCaller, registry: Regist
 # --- client keys ---------------------------------------------------------------------------
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @router.get(
     "/clients/{client_id}/keys", response_model=list[KeyOut], summary="List a client's keys."
 )
 async def list_keys(client_id: IdPath, _: AdminCaller, keys: ClientKeys) -> list[KeyOut]:
     """Every key registered for the client, oldest first."""
-    now = _now()
+    now = keys.now()
     return [KeyOut.of(k, now) for k in await keys.list_keys(client_id)]
 
 
@@ -140,13 +135,13 @@ async def add_key(
 ) -> KeyOut:
     """The key, its kid (RFC 7638 thumbprint) and fingerprint to compare with the client's."""
     key = await keys.add_key(caller.client_id, client_id, body.public_key, body.valid_days)
-    return KeyOut.of(key, _now())
+    return KeyOut.of(key, keys.now())
 
 
 @router.get("/keys/{kid}", response_model=KeyOut, summary="Show one client key.")
 async def get_key(kid: Kid, _: AdminCaller, keys: ClientKeys) -> KeyOut:
     """The key, or 404."""
-    return KeyOut.of(await keys.get_key(kid), _now())
+    return KeyOut.of(await keys.get_key(kid), keys.now())
 
 
 @router.post(
@@ -156,7 +151,7 @@ async def get_key(kid: Kid, _: AdminCaller, keys: ClientKeys) -> KeyOut:
 )
 async def revoke_key(kid: Kid, caller: AdminCaller, keys: ClientKeys) -> KeyOut:
     """Revoke now and announce the revocation to every service."""
-    return KeyOut.of(await keys.revoke_key(caller.client_id, kid), _now())
+    return KeyOut.of(await keys.revoke_key(caller.client_id, kid), keys.now())
 
 
 @router.post(
@@ -172,5 +167,5 @@ async def rotate_key(
     new, old = await keys.rotate_key(
         caller.client_id, kid, body.public_key, body.valid_days, body.old_key_grace_seconds
     )
-    now = _now()
+    now = keys.now()
     return KeyRotated(new=KeyOut.of(new, now), old=KeyOut.of(old, now))

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.revocation import RevocationKind, revocation_event_data
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
 from libs.common.events import AUTH_REVOKED, new_event
 from libs.common.outbox import enqueue
@@ -57,7 +57,7 @@ class Changes:
         *,
         on_revoked: RevocationSink,
         wake_relay: Callable[[], None],
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self._on_revoked = on_revoked
@@ -65,8 +65,8 @@ class Changes:
         self.clock = clock
 
     def now(self) -> datetime:
-        """The current time as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.clock(), UTC)
+        """The current time, from the injected clock."""
+        return self.clock.now()
 
     @asynccontextmanager
     async def begin(self, actor: str) -> AsyncIterator[Change]:

@@ -191,6 +191,10 @@ class ClientKeyAdmin:
         self.changes = changes
         self.sessions = changes.sessions
 
+    def now(self) -> datetime:
+        """The time a key's usability is shown for (the registry's clock)."""
+        return self.changes.now()
+
     async def add_key(
         self, actor: str, client_id: str, public_key: str | dict[str, Any], valid_days: int
     ) -> KeyRow:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
 from libs.common.errors import RateLimited
 from libs.common.identity import oprf
-from libs.common.inbox import utcnow
 from libs.common.ratelimit import RateLimiter
 from services.sharing.audit import repository as audit_log
 from services.sharing.identity.keystore import PrfKeyStore
@@ -37,13 +34,11 @@ class PrfEvaluator:
         keys: PrfKeyStore,
         limiter: RateLimiter,
         *,
-        monotonic: Callable[[], float] = time.monotonic,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
         self.limiter = limiter
-        self.monotonic = monotonic
         self.clock = clock
 
     def current_version(self) -> int:
@@ -56,7 +51,7 @@ class PrfEvaluator:
         self, principal: Principal, elements: list[str], version: int | None
     ) -> Evaluated:
         """Blind evaluation: the server never sees the keys, the client never holds the PRF key."""
-        wait = self.limiter.take(principal.client_id, self.monotonic(), cost=len(elements))
+        wait = self.limiter.take(principal.client_id, self.clock.monotonic(), cost=len(elements))
         if wait:
             raise RateLimited(wait)
         decoded = oprf.decode_elements(elements)
@@ -76,5 +71,5 @@ class PrfEvaluator:
                 action="identity.evaluate",
                 target=f"prf:v{version}",
                 details={"count": count, "partner": principal.org},
-                now=self.clock(),
+                now=self.clock.now(),
             )

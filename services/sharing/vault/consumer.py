@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.consumer import PermanentError
 from libs.common.contracts import ReportReceived
 from libs.common.crypto import hpke
@@ -21,7 +22,7 @@ from libs.common.crypto.errors import DecryptionFailed, InvalidKey
 from libs.common.crypto.kek import KekProvider
 from libs.common.db import transaction
 from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event, stream_for
-from libs.common.inbox import inbox_row, mark_processed, utcnow
+from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import enqueue, outbox_row
 from libs.common.reports import ReportIn
@@ -87,24 +88,26 @@ class ReportStore:
         sealing: HpkeKeyStore,
         *,
         on_stored: Callable[[], None] = lambda: None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.provider = provider
         self.sealing = sealing
         self.on_stored = on_stored
+        self.clock = clock
 
     async def handle(self, event: Envelope) -> None:
         """Handle one event; PermanentError dead-letters it, anything else is retried."""
         # A redelivery costs the crypto below once more; the inbox then skips it. Cheaper than a
         # look-up before every first delivery.
-        ready = self._prepare(event, utcnow())
+        ready = self._prepare(event, self.clock.now())
         if await self._store(ready):
             self._stored([ready])
 
     async def handle_batch(self, events: list[Envelope]) -> None:
         """A fetched batch in one transaction of six statements. Anything unusual (a poison
         event, a redelivery, a clash) raises, and the consumer loop retries one by one."""
-        now = utcnow()
+        now = self.clock.now()
         batch = [self._prepare(event, now) for event in events]
         async with transaction(self.sessions) as session:
             await repo.begin_report_write(session, wraps_key=True)

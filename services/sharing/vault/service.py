@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.encoding import JSONValue
 from libs.common.crypto.kek import KekProvider
 from libs.common.db import checkpoint_wal, transaction
 from libs.common.errors import Forbidden, Gone, InvalidInput, NotFound
-from libs.common.inbox import utcnow
 from libs.common.outbox import enqueue
 from services.sharing.access import repository as registry
 from services.sharing.audit import repository as audit_log
@@ -55,7 +54,7 @@ class ReadService:
         sessions: async_sessionmaker[AsyncSession],
         provider: KekProvider,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.provider = provider
@@ -110,7 +109,7 @@ class ReadService:
         """Append the read log and the audit chain; nothing is released if this fails."""
         if not releases:
             return
-        now = self.clock()
+        now = self.clock.now()
         rows = read_log_rows(principal, releases, via=via, delivery_id=delivery_id, now=now)
         async with transaction(self.sessions) as session:
             await vrepo.log_reads(session, rows)
@@ -184,7 +183,7 @@ class ReportActions:
         *,
         is_admin: AdminCheck,
         wake_relay: Callable[[], None],
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.engine = engine
@@ -228,7 +227,7 @@ class ReportActions:
             )
         grant = new_grant(report_id, partner_id, fields, role)
         ordered = [f for f in FIELDS if f in grant.fields]
-        now = self.clock()
+        now = self.clock.now()
         async with self.sessions() as session:
             if await registry.get_partner(session, partner_id) is None:
                 raise InvalidInput(
@@ -267,7 +266,7 @@ class ReportActions:
         row = await self._owned(principal, report_id)
         if row.erased_at is not None:
             raise Gone("the report was erased")
-        now = self.clock()
+        now = self.clock.now()
         event = erased_event(report_id, row.partner_id)
         async with transaction(self.sessions) as session:
             if not await vrepo.erase(session, report_id, principal.client_id, now):

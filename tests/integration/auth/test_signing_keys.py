@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,20 +52,18 @@ async def test_only_one_replica_holds_the_maintenance_lease(db_url: str, tmp_pat
     try:
         await db.migrate(engine, MIGRATIONS)
         sessions = db.session_factory(engine)
-        keystore = SigningKeystore(tmp_path / "signing.json")
-        now = [time.time()]
-        replicas = [
-            Maintenance(sessions, keystore, interval=10, clock=lambda: now[0]) for _ in range(3)
-        ]
+        clock = FakeClock()
+        keystore = SigningKeystore(tmp_path / "signing.json", clock=clock)
+        replicas = [Maintenance(sessions, keystore, interval=10, clock=clock) for _ in range(3)]
         holders = []
         for replica in replicas:
             await replica.tick()
-            holders.append(await _holds(replica, sessions, now[0]))
+            holders.append(await _holds(replica, sessions, clock.time()))
         assert holders == [True, False, False]
-        now[0] += 31  # the holder stopped renewing for three intervals: another takes over
+        clock.advance(31)  # the holder stopped renewing for three intervals: another takes over
         await replicas[2].tick()
-        assert await _holds(replicas[2], sessions, now[0])
-        assert not await _holds(replicas[0], sessions, now[0])
+        assert await _holds(replicas[2], sessions, clock.time())
+        assert not await _holds(replicas[0], sessions, clock.time())
     finally:
         await engine.dispose()
 

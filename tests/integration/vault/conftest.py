@@ -8,6 +8,7 @@ test break it); the journey test goes through a real intake instead.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import subprocess
@@ -218,13 +219,22 @@ def vault_settings(tmp_path: Path, nats_url: str, db_url: str, **extra: Any) -> 
 
 @asynccontextmanager
 async def running_vault(
-    settings: SharingSettings, http: httpx.AsyncClient, admin: Client | None = None
+    settings: SharingSettings,
+    http: httpx.AsyncClient,
+    admin: Client | None = None,
+    **app_options: Any,
 ) -> AsyncIterator[Vault]:
-    """Serve sharing; bootstrap its first admin unless one is given (a restart)."""
+    """Serve sharing; bootstrap its first admin unless one is given (a restart).
+
+    `app_options` go to `create_app` (a `clock`, a grown `catalogue`).
+    """
     engine = db.create_engine(settings.resolved_database_url())
     nc = await natsx.connect(settings.nats_url, "vault-test")
     try:
-        async with serve_app(sharing_app, settings) as (url, app):
+        async with serve_app(functools.partial(sharing_app, **app_options), settings) as (
+            url,
+            app,
+        ):
             if admin is None:
                 admin = await bootstrap_admin(http, url, settings.data_dir)
             yield Vault(url, app, http, admin, settings, engine, nc)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import make_url
 
+from libs.common.clock import FakeClock
 from libs.common.crypto.hpke_keys import HpkeSuite
 from tests.integration.vault.conftest import Vault, cli_json, running_vault, vault_settings
 from tests.support.natsd import NatsServer
@@ -248,3 +249,25 @@ async def test_a_sealing_key_intake_still_seals_to_is_not_retired(
         retired = await vault.admin_call("POST", path)
         assert retired.status_code == 200, retired.text
         await _all_readable(vault, a, [late])
+
+
+async def test_the_retire_grace_runs_on_sharings_clock(
+    nats_server: NatsServer,
+    db_url_factory,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    clock = FakeClock()
+    settings = vault_settings(tmp_path, nats_server.url, db_url_factory("sharing"))
+    async with (
+        httpx.AsyncClient(timeout=15) as http,
+        running_vault(settings, http, clock=clock) as vault,
+    ):
+        old_kid = vault.keys.active().kid
+        await vault.admin_call("POST", "/v1/admin/vault/sealing-keys/rotate", json={})
+        path = f"/v1/admin/vault/sealing-keys/{old_kid}/retire"
+        early = await vault.admin_call("POST", path)
+        assert early.status_code == 409 and "retire it after 900 s" in early.json()["detail"]
+        clock.advance(901)  # the default grace passes without waiting for it
+        retired = await vault.admin_call("POST", path)
+        assert retired.status_code == 200, retired.text
+        assert old_kid not in [k["kid"] for k in vault.keys.public_keys()]

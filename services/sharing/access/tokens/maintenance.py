@@ -6,12 +6,10 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
 from services.sharing.access.tokens import repository as tokens_repo
 from services.sharing.access.tokens.keystore import SigningKeystore
@@ -30,7 +28,7 @@ class Maintenance:
         keystore: SigningKeystore,
         *,
         interval: float = 30.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._sessions = sessions
         self._keystore = keystore
@@ -51,7 +49,7 @@ class Maintenance:
 
     async def tick(self) -> bool:
         """One round; True if this replica held the lease and changed the signing keys."""
-        now = datetime.fromtimestamp(self._clock(), UTC)
+        now = self._clock.now()
         async with transaction(self._sessions) as session:
             await tokens_repo.prune_jtis(session, now)
         async with transaction(self._sessions) as session:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.scopes import format_scope
 from libs.common.auth.tokens import averify_client_assertion, mint_access_token
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
 from libs.common.errors import Unauthenticated
 from services.sharing.access.tokens import repository as tokens_repo
@@ -51,7 +50,7 @@ class TokenIssuer:
         issuer: str,
         token_endpoint: str,
         lifetime: int,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._sessions = sessions
         self._keystore = keystore
@@ -62,7 +61,7 @@ class TokenIssuer:
 
     async def issue(self, request: TokenRequest) -> IssuedToken:
         """Verify the assertion against the registry (now), refuse replays, mint the token."""
-        now = self._clock()
+        now = self._clock.time()
         when = datetime.fromtimestamp(now, UTC)
         found: list[SigningContext] = []
         # One transaction for the registry lookup and the replay record: one round trip to

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.crypto.hpke_keys import load_public_key
 from libs.common.crypto.signing import DELIVERY_PURPOSE, SigningKey, sealed_delivery_payload, sign
 from libs.common.db import transaction
 from libs.common.errors import Conflict, NotFound
-from libs.common.inbox import utcnow
 from services.sharing.audit import repository as audit_log
 from services.sharing.vault.delivery import repository as drepo
 from services.sharing.vault.delivery.keystore import DeliverySigner
@@ -78,7 +76,7 @@ class DeliveryKeys:
     """The HPKE public keys partners register so that reads can be sealed to them."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock = SYSTEM_CLOCK
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -86,7 +84,7 @@ class DeliveryKeys:
     async def register(self, principal: Principal, text: str) -> dict[str, Any]:
         """Register a public key for the caller's partner (InvalidKey for anything else)."""
         key = load_public_key(text)  # refuses private keys, unknown suites, bad lengths
-        kid, now = b64u_encode(key.key_id), self.clock()
+        kid, now = b64u_encode(key.key_id), self.clock.now()
         values = {
             "kid": kid,
             "partner_id": principal.org,
@@ -121,7 +119,7 @@ class DeliveryKeys:
 
     async def revoke(self, principal: Principal, kid: str) -> None:
         """Stop sealing to one of the caller's partner's keys."""
-        now = self.clock()
+        now = self.clock.now()
         async with transaction(self.sessions) as session:
             if not await drepo.revoke_delivery_key(session, principal.org, kid, now):
                 raise NotFound("no such key")

@@ -15,20 +15,18 @@ import asyncio
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import db
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.errors import DecryptionFailed
 from libs.common.crypto.kek import KekProvider, KekState, WrappedKey, rewrap, wrap_aad
 from libs.common.crypto.kek_file import LocalFileKekProvider
-from libs.common.inbox import utcnow
 from services.sharing.vault.keys import repository as krepo
 
 log = logging.getLogger(__name__)
@@ -63,7 +61,7 @@ async def rewrap_batch(
     progress: RewrapProgress,
     *,
     batch: int = 200,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> int:
     """Rewrap up to `batch` data keys in one transaction; returns how many rows it looked at."""
     async with db.transaction(sessions) as session:
@@ -90,7 +88,7 @@ async def rewrap_batch(
                     "w": new.to_bytes(),
                 }
             )
-        await krepo.store_rewrapped(session, updates, clock())
+        await krepo.store_rewrapped(session, updates, clock.now())
     if rows:
         progress.after = str(rows[-1].data_key_id)
     progress.rewrapped += len(updates)
@@ -106,6 +104,7 @@ async def run_rewrap(
     budget_s: float | None = None,
     pause_s: float = 0.0,
     on_batch: Callable[[RewrapProgress], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> RewrapProgress:
     """Rewrap until no data key is left under a non-primary version (or the budget is spent).
 
@@ -113,11 +112,11 @@ async def run_rewrap(
     something, which picks up rows another job had locked (and perhaps rolled back).
     """
     progress = RewrapProgress()
-    deadline = None if budget_s is None else time.monotonic() + budget_s
+    deadline = None if budget_s is None else clock.monotonic() + budget_s
     pass_start = 0
-    while deadline is None or time.monotonic() < deadline:
+    while deadline is None or clock.monotonic() < deadline:
         try:
-            seen = await rewrap_batch(sessions, provider, progress, batch=batch)
+            seen = await rewrap_batch(sessions, provider, progress, batch=batch, clock=clock)
         except OperationalError as exc:
             # A dropped connection (PostgreSQL) or a database busy past its timeout (SQLite,
             # another job writing). Nothing of this batch was written: take it again.

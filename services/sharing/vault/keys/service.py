@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.hpke_keys import HpkeSuite
 from libs.common.crypto.kek import KekProvider
 from libs.common.db import transaction
 from libs.common.errors import Conflict, NotFound, Unavailable
-from libs.common.inbox import utcnow
 from services.sharing.audit import repository as audit_log
 from services.sharing.vault.keys import repository as krepo
 from services.sharing.vault.keys.keystore import RETIRING, HpkeKeyStore
@@ -35,7 +35,7 @@ class VaultKeyAdmin:
         *,
         pending: PendingCount,
         sealing_retire_grace_s: float,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.provider = provider
@@ -54,7 +54,7 @@ class VaultKeyAdmin:
                         action=action,
                         target=target,
                         details=details,
-                        now=self.clock(),
+                        now=self.clock.now(),
                     )
                 return
             except OperationalError:
@@ -102,7 +102,9 @@ class VaultKeyAdmin:
 
     async def rewrap(self, actor: str, *, batch: int, budget_s: float) -> dict[str, Any]:
         """Run the rewrap job for up to `budget_s`; call again while `remaining` > 0."""
-        progress = await run_rewrap(self.sessions, self.provider, batch=batch, budget_s=budget_s)
+        progress = await run_rewrap(
+            self.sessions, self.provider, batch=batch, budget_s=budget_s, clock=self.clock
+        )
         async with self.sessions() as session:
             usage = await krepo.kek_usage(session)
         primary = next(v.version for v in self.provider.versions() if v.primary)
@@ -129,7 +131,7 @@ class VaultKeyAdmin:
             raise NotFound("no such KEK version")
         if info[version].primary:
             raise Conflict("the primary KEK version cannot be retired: rotate first")
-        now = self.clock()
+        now = self.clock.now()
         async with transaction(self.sessions) as session:
             # Exclusive against stores and the rewrap job: nothing is wrapped under `version`
             # between the count and the retire (they re-check the version after this commits).
@@ -166,7 +168,7 @@ class VaultKeyAdmin:
         if key.state != RETIRING:
             raise Conflict("the active sealing key cannot be retired: rotate first")
         since = datetime.fromisoformat(self.sealing.active().created_at)
-        waited = (self.clock() - since).total_seconds()
+        waited = (self.clock.now() - since).total_seconds()
         if waited < self.grace_s:
             # Intake caches the public key and its outbox may still hold reports sealed to the
             # old one; they arrive within the grace period (or after NATS comes back).
@@ -176,7 +178,7 @@ class VaultKeyAdmin:
             )
         async with self.sessions() as session:
             last = (await krepo.sealing_key_last_seen(session)).get(kid)
-        quiet = None if last is None else (self.clock() - last).total_seconds()
+        quiet = None if last is None else (self.clock.now() - last).total_seconds()
         if quiet is not None and quiet < self.grace_s:
             # Reports still arrive sealed to it: some intake has not pinned the new key, and
             # whatever it seals after the retirement could never be opened.

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
 from libs.common.errors import Conflict, InvalidInput, NotFound
-from libs.common.inbox import utcnow
 from services.sharing.access import repository as registry
 from services.sharing.audit import repository as audit_log
 from services.sharing.vault import repository as vrepo
@@ -39,7 +37,7 @@ class PolicyAdmin:
     """The policy documents of reading partners, as the admin API and CLI use them."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock = SYSTEM_CLOCK
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -66,7 +64,7 @@ class PolicyAdmin:
         """Replace the policy of (partner, role); the audit entry records what changed."""
         policy = _parse_for(partner_id, document)
         canonical = dump_policy(policy)
-        now = self.clock()
+        now = self.clock.now()
         async with self.sessions() as session:
             if await registry.get_partner(session, partner_id) is None:
                 raise NotFound("no such partner")
