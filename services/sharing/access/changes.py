@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.revocation import RevocationKind, revocation_event_data
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.contracts import AuthRevoked, new_event
 from libs.common.db import transaction
-from libs.common.events import AUTH_REVOKED, new_event
 from libs.common.outbox import enqueue
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import OUTBOX
@@ -44,7 +44,7 @@ class Change:
     async def revoke(self, kind: RevocationKind, ident: str) -> None:
         """Announce a revocation through the outbox, committed with the change itself."""
         data = revocation_event_data(kind, ident, self.now.timestamp())
-        await enqueue(self.session, OUTBOX, new_event(AUTH_REVOKED, "sharing", data))
+        await enqueue(self.session, OUTBOX, new_event(AuthRevoked(**data), "sharing"))
         self.revocations.append(data)
 
 

@@ -9,19 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.consumer import PermanentError
-from libs.common.contracts import ReportReceived
+from libs.common.contracts import ReportReceived, ReportStored, new_event, read_event
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_decode
 from libs.common.crypto.errors import DecryptionFailed, InvalidKey
 from libs.common.crypto.kek import KekProvider
 from libs.common.db import transaction
-from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event, stream_for
+from libs.common.events import REPORT_RECEIVED, Envelope, stream_for
 from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import enqueue, outbox_row
@@ -117,10 +116,7 @@ class ReportStore:
         self._stored(batch)
 
     def _prepare(self, event: Envelope, now: datetime) -> _Ready:
-        try:
-            data = ReportReceived.model_validate(event.data)
-        except ValidationError as exc:
-            raise PermanentError("invalid report.received data") from exc
+        data = read_event(event, ReportReceived)
         report, sealed_kid, received_at = self._open(data)
         encrypted = encrypt_report(
             self.provider,
@@ -147,13 +143,8 @@ class ReportStore:
             "field_format": encrypted.field_format,
         }
         stored = new_event(
-            REPORT_STORED,
+            ReportStored(report_id=data.report_id, partner_id=data.partner_id, stored_at=now),
             "sharing",
-            {
-                "report_id": data.report_id,
-                "partner_id": data.partner_id,
-                "stored_at": now.isoformat(),
-            },
             correlation_id=data.report_id,
         )
         return _Ready(event, data, row, encrypted, stored)

@@ -13,10 +13,11 @@ from typing import Any
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.clock import as_utc
+from libs.common.contracts import ReportErased, new_event
 from libs.common.crypto.encoding import JSONValue, b64u_decode, b64u_encode
 from libs.common.crypto.errors import InvalidKey
 from libs.common.errors import InvalidInput
-from libs.common.events import REPORT_ERASED, Envelope, new_event
+from libs.common.events import Envelope
 from libs.common.reports import IncidentType, LegalBasis
 from services.sharing.vault.crypto import nest
 from services.sharing.vault.policy.domain import (
@@ -204,9 +205,8 @@ def grant_row(grant: ReportGrant, ordered: list[str], actor: str, now: datetime)
 def erased_event(report_id: str, partner_id: str) -> Envelope:
     """`lifeline.report.erased.v1`: alerts drops what it derived from the report."""
     return new_event(
-        REPORT_ERASED,
+        ReportErased(report_id=report_id, partner_id=partner_id),
         "sharing",
-        {"report_id": report_id, "partner_id": partner_id},
         correlation_id=report_id,
     )
 
