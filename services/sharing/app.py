@@ -15,6 +15,7 @@ from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.verifier import TokenVerifier
 from libs.common.auth.wiring import install_auth
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.runtime import Runtime
 from libs.common.system import system_router
 from libs.common.web import (
@@ -59,10 +60,16 @@ def _revoked_here(app: FastAPI) -> Callable[[dict[str, Any]], None]:
     return apply
 
 
-def create_app(settings: SharingSettings, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+def create_app(
+    settings: SharingSettings,
+    *,
+    catalogue: Catalogue = CATALOGUE,
+    clock: Clock = SYSTEM_CLOCK,
+) -> FastAPI:
     """Build the sharing app; resources open in the lifespan and close on shutdown.
 
-    `clock` is where every use case reads the time (tests move a `FakeClock`).
+    `catalogue` is the report fields this process knows (a test grows it, as a later version
+    of the code would); `clock` is where every use case reads the time (tests move a fake one).
     """
 
     @asynccontextmanager
@@ -71,7 +78,7 @@ def create_app(settings: SharingSettings, *, clock: Clock = SYSTEM_CLOCK) -> Fas
         app.state.runtime = runtime
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
         container = await build_container(
-            settings, runtime, on_revoked=_revoked_here(app), clock=clock
+            settings, runtime, on_revoked=_revoked_here(app), clock=clock, catalogue=catalogue
         )
         app.state.container = container
         start(container, auth)

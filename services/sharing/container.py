@@ -15,6 +15,7 @@ from libs.common.events import SYSTEM_PING
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
+from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink, ping_handler
 from services.sharing.access.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
@@ -33,7 +34,7 @@ from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
-from services.sharing.vault.policy.service import PolicyAdmin
+from services.sharing.vault.policy.service import PolicyAdmin, ReportGrants
 from services.sharing.vault.service import ReadService, ReportActions
 
 
@@ -45,6 +46,8 @@ class Container:
     runtime: Runtime
     # Every use case reads time from here (tests pass a FakeClock to `create_app`).
     clock: Clock
+    # The report fields this process stores, decrypts and lets policies grant.
+    catalogue: Catalogue
     # The one relay of sharing's outbox: whoever commits an event wakes it.
     relay: OutboxRelay
     # access: the registry, client keys, the token endpoint and its signing keys
@@ -67,6 +70,7 @@ class Container:
     store: ReportStore
     reads: ReadService
     actions: ReportActions
+    report_grants: ReportGrants
     policies: PolicyAdmin
     delivery_keys: DeliveryKeys
     sealed_reads: SealedReads
@@ -84,6 +88,7 @@ async def build_container(
     *,
     on_revoked: RevocationSink,
     clock: Clock = SYSTEM_CLOCK,
+    catalogue: Catalogue = CATALOGUE,
 ) -> Container:
     """Open the key files, offer a bootstrap secret if needed, and build every use case."""
     keystore = SigningKeystore(
@@ -101,7 +106,7 @@ async def build_container(
     prf_limiter = RateLimiter(settings.prf_rate_burst, settings.prf_rate_per_second)
     kek = kek_provider(settings)
     signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)
-    reads = ReadService(runtime.sessions, kek, clock=clock)
+    reads = ReadService(runtime.sessions, kek, catalogue=catalogue, clock=clock)
     delivery_keys = DeliveryKeys(runtime.sessions, clock=clock)
 
     async def is_admin(principal: Principal) -> bool:
@@ -109,10 +114,20 @@ async def build_container(
             return False
         return bool(await registry.is_active_client(principal.client_id))
 
+    actions = ReportActions(
+        runtime.sessions,
+        runtime.engine,
+        is_admin=is_admin,
+        wake_relay=relay.wake,
+        catalogue=catalogue,
+        clock=clock,
+    )
+
     return Container(
         settings=settings,
         runtime=runtime,
         clock=clock,
+        catalogue=catalogue,
         relay=relay,
         keystore=keystore,
         token_issuer=TokenIssuer(
@@ -136,16 +151,18 @@ async def build_container(
         kek=kek,
         hpke_keys=hpke_keys,
         signer=signer,
-        store=ReportStore(runtime.sessions, kek, hpke_keys, on_stored=relay.wake, clock=clock),
-        reads=reads,
-        actions=ReportActions(
+        store=ReportStore(
             runtime.sessions,
-            runtime.engine,
-            is_admin=is_admin,
-            wake_relay=relay.wake,
+            kek,
+            hpke_keys,
+            on_stored=relay.wake,
+            catalogue=catalogue,
             clock=clock,
         ),
-        policies=PolicyAdmin(runtime.sessions, clock=clock),
+        reads=reads,
+        actions=actions,
+        report_grants=ReportGrants(runtime.sessions, actions, catalogue=catalogue, clock=clock),
+        policies=PolicyAdmin(runtime.sessions, catalogue=catalogue, clock=clock),
         delivery_keys=delivery_keys,
         sealed_reads=SealedReads(reads, delivery_keys, signer),
         vault_keys=VaultKeyAdmin(

@@ -21,7 +21,7 @@ from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
-from services.sharing.vault.policy.service import PolicyAdmin
+from services.sharing.vault.policy.service import PolicyAdmin, ReportGrants
 from services.sharing.vault.service import ReadService, ReportActions
 
 
@@ -84,6 +84,10 @@ async def _policies(container: ContainerDep) -> PolicyAdmin:
     return container.policies
 
 
+async def _report_grants(container: ContainerDep) -> ReportGrants:
+    return container.report_grants
+
+
 async def _delivery_keys(container: ContainerDep) -> DeliveryKeys:
     return container.delivery_keys
 
@@ -111,6 +115,7 @@ SealingKeyFile = Annotated[HpkeKeyStore, Depends(_sealing_keys)]
 Reads = Annotated[ReadService, Depends(_reads)]
 Actions = Annotated[ReportActions, Depends(_actions)]
 Policies = Annotated[PolicyAdmin, Depends(_policies)]
+Grants = Annotated[ReportGrants, Depends(_report_grants)]
 DeliveryKeysDep = Annotated[DeliveryKeys, Depends(_delivery_keys)]
 Sealed = Annotated[SealedReads, Depends(_sealed_reads)]
 Signer = Annotated[DeliverySigner, Depends(_signer)]

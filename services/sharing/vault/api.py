@@ -11,7 +11,7 @@ from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.reports import IncidentType, LegalBasis
-from services.sharing.deps import Actions, Reads, Sealed
+from services.sharing.deps import Actions, Grants, Reads, Sealed
 from services.sharing.vault.domain import Search, validate_dates
 from services.sharing.vault.schemas import (
     KID,
@@ -110,10 +110,10 @@ async def report_reads(
     summary="Grant fields of one report to another partner (the only way TLP:RED is shared).",
 )
 async def grant_report(
-    report_id: ReportId, body: GrantIn, principal: Owner, actions: Actions
+    report_id: ReportId, body: GrantIn, principal: Owner, grants: Grants
 ) -> dict[str, Any]:
     """Submitting partner or administrator; audited."""
-    return await actions.grant(
+    return await grants.grant(
         principal,
         report_id,
         partner_id=body.partner_id,
@@ -127,9 +127,9 @@ async def grant_report(
     response_model=list[GrantOut],
     summary="The per-report grants of a report (submitting partner or administrator).",
 )
-async def report_grants(report_id: ReportId, principal: OwnerReader, actions: Actions) -> list[Any]:
+async def report_grants(report_id: ReportId, principal: OwnerReader, grants: Grants) -> list[Any]:
     """Every grant of the report, oldest first."""
-    return await actions.grants(principal, report_id)
+    return await grants.grants(principal, report_id)
 
 
 @router.delete(

@@ -24,7 +24,9 @@ from libs.common.events import REPORT_RECEIVED, Envelope, stream_for
 from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import enqueue, outbox_row
-from libs.common.reports import ReportIn
+from libs.common.reports import ReportCore
+from libs.common.reports.fields import CATALOGUE, Catalogue
+from libs.common.reports.model import build_models
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 CONSUMER = ConsumerSpec(durable="sharing-vault", filter_subject=REPORT_RECEIVED)
 
 
-def _routing(report: ReportIn) -> tuple[Any, ...]:
+def _routing(report: ReportCore) -> tuple[Any, ...]:
     return (
         report.client_report_id,
         report.incident_type,
@@ -87,12 +89,17 @@ class ReportStore:
         sealing: HpkeKeyStore,
         *,
         on_stored: Callable[[], None] = lambda: None,
+        catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.provider = provider
         self.sealing = sealing
         self.on_stored = on_stored
+        # Reports are validated and stored with the fields of this catalogue; each row records
+        # its version, so a field added later reads as absent in reports stored before it.
+        self.catalogue = catalogue
+        self.report_model = build_models(catalogue)[1]
         self.clock = clock
 
     async def handle(self, event: Envelope) -> None:
@@ -122,7 +129,7 @@ class ReportStore:
             self.provider,
             report_id=data.report_id,
             partner_id=data.partner_id,
-            values=field_values(report),
+            values=field_values(report, self.catalogue),
         )
         row = {
             "report_id": data.report_id,
@@ -141,6 +148,7 @@ class ReportStore:
             "data_key_id": encrypted.data_key.key_id,
             "field_kek_version": encrypted.field_kek_version,
             "field_format": encrypted.field_format,
+            "catalogue_version": self.catalogue.version,
         }
         stored = new_event(
             ReportStored(report_id=data.report_id, partner_id=data.partner_id, stored_at=now),
@@ -165,7 +173,7 @@ class ReportStore:
                 extra={"report_id": ready.data.report_id, "partner_id": ready.data.partner_id},
             )
 
-    def _open(self, data: ReportReceived) -> tuple[ReportIn, str, datetime]:
+    def _open(self, data: ReportReceived) -> tuple[ReportCore, str, datetime]:
         try:
             blob = b64u_decode(data.sealed)
         except InvalidKey:
@@ -178,7 +186,7 @@ class ReportStore:
             raise PermanentError("sealed report does not open") from None
         try:
             inner = json.loads(plaintext)
-            report = ReportIn.model_validate(inner["report"])
+            report = self.report_model.model_validate(inner["report"])
             ids = (inner["report_id"], inner["partner_id"])
             received_at = datetime.fromisoformat(inner["received_at"])
         except (ValueError, KeyError, TypeError):

@@ -4,6 +4,10 @@ Field AAD (`FieldContext`) binds partner, report, data-key id and the KEK versio
 time* (`field_kek_version`, immutable in the row). The data key's current wrap lives in
 `vault_data_keys` with its own version, so KEK rotation rewraps data keys and never touches
 fields. Everything a check needs is rebuilt from the row's columns, never read from a blob.
+
+Which fields exist comes from the report field catalogue: a report is stored with one blob per
+grantable field of the catalogue version it was stored under (`catalogue_version` in its row),
+so a field added later reads as null for older reports, never as a missing (tampered) blob.
 """
 
 from __future__ import annotations
@@ -31,13 +35,8 @@ from libs.common.crypto.kek import (
     wrap_data_key,
 )
 from libs.common.errors import LifelineError
-from libs.common.reports import ReportIn
-from services.sharing.vault.policy.domain import CATALOGUE, FIELDS
-
-# Fields whose clear copy in the row drives policy decisions: they are decrypted on every read
-# (even when withheld from the reader) and compared with the row, so a database edit that
-# relabels a report (say RED -> CLEAR) to widen who sees it is caught, not obeyed.
-ROUTING_FIELDS: frozenset[str] = frozenset({"incident_type", "legal_basis", "place.country", "tlp"})
+from libs.common.reports import ReportCore
+from libs.common.reports.fields import CATALOGUE, Catalogue
 
 
 class ReportUnreadable(LifelineError):
@@ -52,28 +51,9 @@ class ReportUnreadable(LifelineError):
         self.reason = reason
 
 
-def field_values(report: ReportIn) -> dict[str, JSONValue]:
-    """The catalogue fields of a report as JSON values (what gets encrypted, one blob each)."""
-    doc: dict[str, Any] = report.model_dump(mode="json")
-    place = doc["place"]
-    values: dict[str, JSONValue] = {
-        "incident_type": doc["incident_type"],
-        "legal_basis": doc["legal_basis"],
-        "occurred_at": doc["occurred_at"],
-        "place.country": place["country"],
-        "place.locality": place["locality"],
-        "place.facility_kind": place["facility_kind"],
-        "requesting_state": doc["requesting_state"],
-        "charges": doc["charges"],
-        "detaining_authority": doc["detaining_authority"],
-        "status": doc["status"],
-        "tlp": doc["tlp"],
-        "narrative": doc["narrative"],
-        "contact_instructions": doc["contact_instructions"],
-        "subject": doc["subject"],
-    }
-    if values.keys() != CATALOGUE:  # a field added to the catalogue must be stored too
-        raise AssertionError("field_values is out of step with policy.FIELDS")
+def field_values(report: ReportCore, catalogue: Catalogue = CATALOGUE) -> dict[str, JSONValue]:
+    """The grantable fields of a report as JSON values (what gets encrypted, one blob each)."""
+    values: dict[str, JSONValue] = catalogue.values_of(report.model_dump(mode="json"))
     return values
 
 
@@ -132,6 +112,7 @@ class StoredRow:
     legal_basis: str
     country: str
     tlp: str
+    catalogue_version: int = 1  # which fields have blobs (rows stored before it existed: 1)
 
     @classmethod
     def of(cls, row: Any) -> StoredRow:
@@ -145,7 +126,17 @@ class StoredRow:
             row.legal_basis,
             row.country,
             row.tlp,
+            int(row.catalogue_version),
         )
+
+    def routing(self) -> dict[str, str]:
+        """The clear routing columns, by the name of the catalogue field each one copies."""
+        return {
+            "incident_type": self.incident_type,
+            "legal_basis": self.legal_basis,
+            "place.country": self.country,
+            "tlp": self.tlp,
+        }
 
 
 def open_fields(
@@ -154,9 +145,17 @@ def open_fields(
     wrapped: bytes | None,
     blobs: Mapping[str, bytes],
     wanted: frozenset[str],
+    *,
+    catalogue: Catalogue = CATALOGUE,
 ) -> dict[str, JSONValue]:
-    """Decrypt `wanted` (plus the routing fields) of one row; any doubt raises ReportUnreadable."""
-    needed = wanted | ROUTING_FIELDS
+    """Decrypt `wanted` (plus the routing fields) of one row; any doubt raises ReportUnreadable.
+
+    A wanted field the row's catalogue version did not have yet comes back as None. The routing
+    fields are decrypted even when not wanted and compared with the row's clear copies, so a
+    database edit that relabels a report (say RED -> CLEAR) to widen who sees it is caught.
+    """
+    stored = wanted & catalogue.stored_in(row.catalogue_version)
+    needed = stored | catalogue.routing
     if wrapped is None or not needed <= blobs.keys():
         raise ReportUnreadable("missing")  # a deleted key or field row is tampering, too
     try:
@@ -172,29 +171,6 @@ def open_fields(
         raise ReportUnreadable("kek_retired") from None
     except DecryptionFailed:
         raise ReportUnreadable("decryption") from None
-    routing = (
-        values["incident_type"],
-        values["legal_basis"],
-        values["place.country"],
-        values["tlp"],
-    )
-    if routing != (row.incident_type, row.legal_basis, row.country, row.tlp):
+    if {f: values[f] for f in catalogue.routing} != row.routing():
         raise ReportUnreadable("routing_mismatch")
-    return {f: values[f] for f in wanted}
-
-
-def nest(values: Mapping[str, JSONValue]) -> dict[str, Any]:
-    """Field values in the shape of a submitted report (`place.country` -> place.country).
-
-    Only the given fields appear: a withheld field is absent, never null.
-    """
-    out: dict[str, Any] = {}
-    for name in FIELDS:
-        if name not in values:
-            continue
-        head, _, tail = name.partition(".")
-        if tail:
-            out.setdefault(head, {})[tail] = values[name]
-        else:
-            out[name] = values[name]
-    return out
+    return {f: values[f] if f in stored else None for f in wanted}

@@ -19,9 +19,8 @@ from libs.common.crypto.errors import InvalidKey
 from libs.common.errors import InvalidInput
 from libs.common.events import Envelope
 from libs.common.reports import IncidentType, LegalBasis
-from services.sharing.vault.crypto import nest
+from libs.common.reports.fields import CATALOGUE, Catalogue
 from services.sharing.vault.policy.domain import (
-    FIELDS,
     Decision,
     Policy,
     Reader,
@@ -116,6 +115,8 @@ def search_hits(
     policies: Sequence[Policy],
     grants: Iterable[ReportGrant],
     search: Search,
+    *,
+    catalogue: Catalogue = CATALOGUE,
 ) -> list[tuple[Any, Decision]]:
     """The candidate rows `reader` may see, with their decisions, that the search may match."""
     by_report = defaultdict(list)
@@ -123,7 +124,8 @@ def search_hits(
         by_report[grant.report_id].append(grant)
     shown = []
     for row in rows:
-        decision = decide(reader, meta_of(row), policies, by_report[row.report_id])
+        grants_of_row = by_report[row.report_id]
+        decision = decide(reader, meta_of(row), policies, grants_of_row, catalogue=catalogue)
         if decision.visible and search_allowed(search, decision):
             shown.append((row, decision))
     return shown
@@ -141,12 +143,13 @@ def read_log_rows(
     via: str,
     delivery_id: str | None,
     now: datetime,
+    catalogue: Catalogue = CATALOGUE,
 ) -> list[dict[str, Any]]:
     """One read-log row per released report: who, with which role, which fields, when, how."""
     role = role_of(principal)
     rows: list[dict[str, Any]] = []
     for release in releases:
-        fields = [f for f in FIELDS if f in release.decision.fields]
+        fields = [f for f in catalogue.grantable if f in release.decision.fields]
         rows.append(
             {
                 "report_id": release.report_id,
@@ -178,7 +181,14 @@ def read_audit_details(
     return details
 
 
-def new_grant(report_id: str, partner_id: str, fields: list[str], role: str | None) -> ReportGrant:
+def new_grant(
+    report_id: str,
+    partner_id: str,
+    fields: list[str],
+    role: str | None,
+    *,
+    catalogue: Catalogue = CATALOGUE,
+) -> ReportGrant:
     """A grant of one report to one partner (optionally one role) under a fresh id."""
     return ReportGrant(
         id=str(uuid.uuid4()),
@@ -186,6 +196,7 @@ def new_grant(report_id: str, partner_id: str, fields: list[str], role: str | No
         partner=partner_id,
         fields=frozenset(fields),
         role=role,
+        catalogue=catalogue,
     )
 
 
@@ -221,14 +232,23 @@ def _header(row: Any) -> dict[str, Any]:
     }
 
 
-def report_view(row: Any, decision: Decision, values: dict[str, JSONValue]) -> dict[str, Any]:
-    """What a reader receives: permitted fields only (withheld ones absent) and their names."""
+def report_view(
+    row: Any,
+    decision: Decision,
+    values: dict[str, JSONValue],
+    *,
+    catalogue: Catalogue = CATALOGUE,
+) -> dict[str, Any]:
+    """What a reader receives: permitted fields only (withheld ones absent) and their names.
+
+    A permitted field the report was stored without (added to the catalogue later) is null.
+    """
     view = _header(row)
     view["submitter"] = decision.submitter
     if decision.submitter:
         view["client_report_id"] = row.client_report_id
-    view["report"] = nest(values)
-    view["withheld"] = [f for f in FIELDS if f not in decision.fields]
+    view["report"] = catalogue.nest(values)
+    view["withheld"] = [f for f in catalogue.grantable if f not in decision.fields]
     return view
 
 

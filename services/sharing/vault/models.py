@@ -47,6 +47,9 @@ class VaultReport(SharingTable, table=True):
     # rotation rewraps the data key (vault_data_keys.kek_version), never re-encrypts fields.
     field_kek_version: int
     field_format: int
+    # The report field catalogue's version when it was stored: which fields have a blob. A
+    # field added to the catalogue later reads as absent (null) here, never as tampering.
+    catalogue_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     erased_at: datetime | None = None
     erased_by: str | None = Field(default=None, max_length=128)
 

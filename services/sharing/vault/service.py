@@ -1,4 +1,4 @@
-"""The vault's use cases: reads (every release audited), per-report grants, erasure."""
+"""The vault's use cases: reads (every release audited) and erasure."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.encoding import JSONValue
 from libs.common.crypto.kek import KekProvider
 from libs.common.db import checkpoint_wal, transaction
-from libs.common.errors import Forbidden, Gone, InvalidInput, NotFound
+from libs.common.errors import Forbidden, Gone, NotFound
 from libs.common.outbox import enqueue
-from services.sharing.access import repository as registry
+from libs.common.reports.fields import CATALOGUE, Catalogue
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import OUTBOX
 from services.sharing.vault import repository as vrepo
-from services.sharing.vault.crypto import ROUTING_FIELDS, ReportUnreadable, StoredRow, open_fields
+from services.sharing.vault.crypto import ReportUnreadable, StoredRow, open_fields
 from services.sharing.vault.domain import (
     NO_SUCH_REPORT,
     Release,
@@ -27,9 +27,7 @@ from services.sharing.vault.domain import (
     decode_cursor,
     encode_cursor,
     erased_event,
-    grant_row,
     meta_of,
-    new_grant,
     read_audit_details,
     read_log_rows,
     reader_of,
@@ -39,7 +37,11 @@ from services.sharing.vault.domain import (
     wrapped_key,
 )
 from services.sharing.vault.policy import repository as prepo
-from services.sharing.vault.policy.domain import FIELDS, Decision, candidate_filter, decide
+from services.sharing.vault.policy.domain import (
+    Decision,
+    candidate_filter,
+    decide,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,12 @@ class ReadService:
         sessions: async_sessionmaker[AsyncSession],
         provider: KekProvider,
         *,
+        catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.provider = provider
+        self.catalogue = catalogue
         self.clock = clock
 
     async def get(self, principal: Principal, report_id: str) -> dict[str, Any]:
@@ -73,22 +77,30 @@ class ReadService:
             row = await vrepo.get_report(session, report_id)
             if row is None:
                 raise NotFound(NO_SUCH_REPORT)
-            policies = await prepo.policies_for(session, reader.partner)
-            grants = await prepo.grants_to(session, reader.partner, [report_id])
-            decision = decide(reader, meta_of(row), policies, grants)
+            cat = self.catalogue
+            policies = await prepo.policies_for(session, reader.partner, cat)
+            grants = await prepo.grants_to(session, reader.partner, [report_id], cat)
+            decision = decide(reader, meta_of(row), policies, grants, catalogue=cat)
             if not decision.visible:
                 raise NotFound(NO_SUCH_REPORT)
             if row.erased_at is not None:
                 raise Gone("the report was erased")
-            blobs = await vrepo.field_blobs(session, [report_id], decision.fields | ROUTING_FIELDS)
+            blobs = await vrepo.field_blobs(session, [report_id], decision.fields | cat.routing)
         values = self._open(row, wrapped_key(row), blobs[report_id], decision)
-        return report_view(row, decision, values), Release(report_id, decision)
+        return report_view(row, decision, values, catalogue=cat), Release(report_id, decision)
 
     def _open(
         self, row: Any, wrapped: bytes | None, blobs: dict[str, bytes], decision: Decision
     ) -> dict[str, JSONValue]:
         try:
-            return open_fields(self.provider, StoredRow.of(row), wrapped, blobs, decision.fields)
+            return open_fields(
+                self.provider,
+                StoredRow.of(row),
+                wrapped,
+                blobs,
+                decision.fields,
+                catalogue=self.catalogue,
+            )
         except ReportUnreadable as exc:
             failure = exc
         log.error(
@@ -110,7 +122,9 @@ class ReadService:
         if not releases:
             return
         now = self.clock.now()
-        rows = read_log_rows(principal, releases, via=via, delivery_id=delivery_id, now=now)
+        rows = read_log_rows(
+            principal, releases, via=via, delivery_id=delivery_id, now=now, catalogue=self.catalogue
+        )
         async with transaction(self.sessions) as session:
             await vrepo.log_reads(session, rows)
             for release, row in zip(releases, rows, strict=True):
@@ -129,14 +143,15 @@ class ReadService:
         """Reports the caller may see, in update order from `cursor`; pre-filtered in SQL."""
         reader = reader_of(principal)
         after = decode_cursor(cursor) if cursor else None
+        cat = self.catalogue
         async with self.sessions() as session:
-            policies = await prepo.policies_for(session, reader.partner)
-            grants = await prepo.grants_to(session, reader.partner)
+            policies = await prepo.policies_for(session, reader.partner, cat)
+            grants = await prepo.grants_to(session, reader.partner, catalogue=cat)
             flt = candidate_filter(reader, policies, grants)
             rows = await vrepo.list_candidates(session, flt, search, after, limit)
-            shown = search_hits(reader, rows, policies, grants, search)
+            shown = search_hits(reader, rows, policies, grants, search, catalogue=cat)
             live = [(r, d) for r, d in shown if r.erased_at is None]
-            wanted = frozenset().union(*(d.fields for _, d in live)) | ROUTING_FIELDS
+            wanted = frozenset().union(*(d.fields for _, d in live)) | cat.routing
             blobs = await vrepo.field_blobs(session, [r.report_id for r, _ in live], wanted)
         items, releases = [], []
         for row, decision in shown:
@@ -149,7 +164,7 @@ class ReadService:
                 # One damaged report must not hide the others; it is named, with no content.
                 items.append({"report_id": row.report_id, "unreadable": True})
                 continue
-            items.append(report_view(row, decision, values))
+            items.append(report_view(row, decision, values, catalogue=cat))
             releases.append(Release(row.report_id, decision))
         await self.record(principal, releases, via="list")
         # Stamps follow commit order (`repository.begin_report_write`), so the last row seen is a
@@ -174,7 +189,7 @@ class ReadService:
 
 
 class ReportActions:
-    """Per-report grants and erasure, allowed to the submitting partner and administrators."""
+    """What only the submitting partner and administrators may do to a report: erase it."""
 
     def __init__(
         self,
@@ -183,16 +198,18 @@ class ReportActions:
         *,
         is_admin: AdminCheck,
         wake_relay: Callable[[], None],
+        catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.engine = engine
         self.is_admin = is_admin
         self.wake_relay = wake_relay
+        self.catalogue = catalogue
         self.clock = clock
 
-    async def _owned(self, principal: Principal, report_id: str) -> Any:
-        """The report row if the caller submitted it or administers the network."""
+    async def owned(self, principal: Principal, report_id: str) -> Any:
+        """The report row if the caller submitted it or administers the network (else 403/404)."""
         async with self.sessions() as session:
             row = await vrepo.get_report(session, report_id)
             if row is None:
@@ -200,70 +217,16 @@ class ReportActions:
             if row.partner_id == principal.org or await self.is_admin(principal):
                 return row
             # A reader who sees the report learns nothing from a 403; anyone else gets 404.
-            reader = reader_of(principal)
-            policies = await prepo.policies_for(session, reader.partner)
-            grants = await prepo.grants_to(session, reader.partner, [report_id])
-        if decide(reader, meta_of(row), policies, grants).visible:
+            reader, cat = reader_of(principal), self.catalogue
+            policies = await prepo.policies_for(session, reader.partner, cat)
+            grants = await prepo.grants_to(session, reader.partner, [report_id], cat)
+        if decide(reader, meta_of(row), policies, grants, catalogue=cat).visible:
             raise Forbidden("only the submitting partner or an administrator may do this")
         raise NotFound(NO_SUCH_REPORT)
 
-    async def grant(
-        self,
-        principal: Principal,
-        report_id: str,
-        *,
-        partner_id: str,
-        fields: list[str],
-        role: str | None,
-    ) -> dict[str, Any]:
-        """Give one partner (optionally one role) these fields of this report, RED included."""
-        row = await self._owned(principal, report_id)
-        if row.erased_at is not None:
-            raise Gone("the report was erased")
-        if partner_id == row.partner_id:
-            raise InvalidInput(
-                "the submitting partner already reads its reports in full",
-                fields=[{"path": "partner_id", "reason": "is the submitter"}],
-            )
-        grant = new_grant(report_id, partner_id, fields, role)
-        ordered = [f for f in FIELDS if f in grant.fields]
-        now = self.clock.now()
-        async with self.sessions() as session:
-            if await registry.get_partner(session, partner_id) is None:
-                raise InvalidInput(
-                    "no such partner", fields=[{"path": "partner_id", "reason": "unknown"}]
-                )
-        values = grant_row(grant, ordered, principal.client_id, now)
-        async with transaction(self.sessions) as session:
-            await vrepo.begin_report_write(session)
-            await prepo.insert_grant(session, values)
-            # The report's visibility changed: move it up the sync order for the grantee.
-            await vrepo.touch(session, report_id, now)
-            await audit_log.append(
-                session,
-                actor=principal.client_id,
-                action="report.grant",
-                target=report_id,
-                details={
-                    "grant_id": grant.id,
-                    "partner": partner_id,
-                    "role": role,
-                    "fields": ordered,
-                },
-                now=now,
-            )
-        return {**values, "fields": ordered, "created_at": now.isoformat()}
-
-    async def grants(self, principal: Principal, report_id: str) -> list[dict[str, Any]]:
-        """The per-report grants of a report (submitter and administrators only)."""
-        await self._owned(principal, report_id)
-        async with self.sessions() as session:
-            rows = await prepo.grants_of_report(session, report_id)
-        return [{**r, "fields": r["fields"].split()} for r in rows]
-
     async def erase(self, principal: Principal, report_id: str) -> dict[str, Any]:
         """Crypto-shred a report: every wrapped copy of its data key and its fields go."""
-        row = await self._owned(principal, report_id)
+        row = await self.owned(principal, report_id)
         if row.erased_at is not None:
             raise Gone("the report was erased")
         now = self.clock.now()

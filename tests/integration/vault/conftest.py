@@ -34,7 +34,7 @@ from libs.common.contracts import ReportReceived
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.events import REPORT_RECEIVED, Envelope, new_event
-from libs.common.reports import ReportIn
+from libs.common.reports import ReportCore, ReportIn
 from libs.sdk import TokenSource, save_private_key
 from services.sharing.app import create_app as sharing_app
 from services.sharing.models import DeadLetter
@@ -101,10 +101,18 @@ class Vault:
         assert resp.status_code == 200, resp.text
 
     def event(
-        self, partner_id: str, body: dict[str, Any] | None = None, **tamper: Any
+        self,
+        partner_id: str,
+        body: dict[str, Any] | None = None,
+        *,
+        model: type[ReportCore] = ReportIn,
+        **tamper: Any,
     ) -> tuple[str, Envelope]:
-        """A received event for `body` sealed to sharing, exactly as intake builds it."""
-        report = ReportIn.model_validate(body or report_body())
+        """A received event for `body` sealed to sharing, exactly as intake builds it.
+
+        `model` validates the body first (the `ReportIn` of a grown catalogue, say).
+        """
+        report = model.model_validate(body or report_body())
         report_id = tamper.pop("report_id", str(uuid.uuid4()))
         received_at = datetime.now(UTC)
         inner = {

@@ -14,11 +14,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from libs.common import db
-from libs.common.reports import IncidentType, LegalBasis, Tlp
+from libs.common.reports import CATALOGUE, IncidentType, LegalBasis, Tlp
 from services.sharing.app import MIGRATIONS
 from services.sharing.vault.models import REPORTS
 from services.sharing.vault.policy.domain import (
-    FIELDS,
     GRANTABLE_TLP,
     Grant,
     Policy,
@@ -44,7 +43,7 @@ def _some(rng: random.Random, values: list[object]) -> frozenset[object] | None:
 def _grant(rng: random.Random, n: int) -> Grant:
     return Grant(
         id=f"g{n}",
-        fields=frozenset(rng.sample(FIELDS, rng.randint(1, 4))),
+        fields=frozenset(rng.sample(CATALOGUE.grantable, rng.randint(1, 4))),
         sources=_some(rng, PARTNERS),  # type: ignore[arg-type]
         incident_types=_some(rng, list(IncidentType)),  # type: ignore[arg-type]
         countries=_some(rng, COUNTRIES),  # type: ignore[arg-type]

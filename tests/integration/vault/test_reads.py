@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from services.sharing.vault.policy.domain import FIELDS
+from libs.common.reports import CATALOGUE
 from tests.integration.vault.conftest import Vault, grant
 
 TYPE_AND_COUNTRY = {
@@ -25,7 +25,9 @@ async def test_a_reader_sees_only_permitted_fields_and_others_see_nothing(vault:
     assert resp.status_code == 200, resp.text
     view = resp.json()
     assert view["report"] == {"incident_type": "detention", "place": {"country": "KG"}}
-    assert view["withheld"] == [f for f in FIELDS if f not in {"incident_type", "place.country"}]
+    assert view["withheld"] == [
+        f for f in CATALOGUE.grantable if f not in {"incident_type", "place.country"}
+    ]
     assert view["submitter"] is False and "client_report_id" not in view
     assert view["partner_id"] == a.partner_id
     raw = resp.text

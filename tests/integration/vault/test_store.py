@@ -12,8 +12,7 @@ from libs.common import nats as natsx
 from libs.common.crypto.encoding import b64u_decode, b64u_encode
 from libs.common.crypto.hpke_keys import generate_private_key
 from libs.common.events import REPORT_STORED, Envelope
-from libs.common.reports import ReportIn
-from services.sharing.vault.policy.domain import FIELDS
+from libs.common.reports import CATALOGUE, ReportIn
 from tests.integration.vault.conftest import Vault
 from tests.support.reports import report_body
 
@@ -40,7 +39,7 @@ async def test_a_report_is_stored_field_encrypted_and_announced(vault: Vault) ->
     fields = await vault.sql(
         "SELECT field, ciphertext FROM vault_fields WHERE report_id = :r", r=report_id
     )
-    assert sorted(f.field for f in fields) == sorted(FIELDS)
+    assert sorted(f.field for f in fields) == sorted(CATALOGUE.grantable)
     for f in fields:
         blob = bytes(f.ciphertext)
         assert blob[:2] == b"\x01\x01" and len(blob) % 32 == (2 + 12 + 16) % 32

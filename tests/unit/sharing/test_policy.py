@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from libs.common.errors import InvalidInput
+from libs.common.reports import CATALOGUE as REPORT_FIELDS
 from libs.common.reports import IncidentType, LegalBasis, Tlp
 from services.sharing.vault.policy.domain import (
-    CATALOGUE,
     Clause,
     Grant,
     Policy,
@@ -19,9 +19,11 @@ from services.sharing.vault.policy.domain import (
     ReportMeta,
     candidate_filter,
     decide,
-    explain,
+    readable,
 )
+from services.sharing.vault.policy.explain import explain
 
+CATALOGUE = readable(REPORT_FIELDS)  # every field a policy can grant
 A, B, C = "ngo-a", "ngo-b", "ngo-c"
 BASIC = frozenset({"incident_type", "place.country"})
 REPORT = ReportMeta(

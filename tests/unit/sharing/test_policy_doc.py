@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from libs.common.errors import InvalidInput
-from libs.common.reports import IncidentType, LegalBasis, Tlp
+from libs.common.reports import CATALOGUE, IncidentType, LegalBasis, ReportField, Tlp
 from services.sharing.vault.policy.document import diff_policies, dump_policy, parse_policy
-from services.sharing.vault.policy.domain import Grant, Policy
+from services.sharing.vault.policy.domain import Grant, Policy, Reader, ReportMeta, decide
 
 # Partner B may see incident type + country of any partner's detention reports in KG/KZ up to AMBER.
 DOC: dict[str, Any] = {
@@ -216,3 +217,32 @@ def test_parsed_enum_values_are_the_contract_enums() -> None:
     assert grant.legal_bases == frozenset({LegalBasis.CIS_INTERSTATE_SEARCH})
     assert all(isinstance(v, LegalBasis) for v in grant.legal_bases or ())
     assert all(isinstance(v, IncidentType) for v in grant.incident_types or ())
+
+
+def test_field_names_are_checked_against_the_running_catalogue() -> None:
+    grown = CATALOGUE.grown(
+        ReportField("case_number", "case number", "1/2", since=CATALOGUE.version + 1)
+    )
+    doc = doc_with(grants_0_fields=["case_number", "narrative"])
+    with pytest.raises(InvalidInput) as info:
+        parse_policy(doc)  # today's catalogue has no such field
+    assert info.value.fields == [
+        {"path": "grants.0.fields.0", "reason": "not a field of the catalogue"}
+    ]
+    with pytest.raises(ValueError, match="outside the catalogue"):
+        replace(GRANT, fields=frozenset({"case_number"}))
+    policy = parse_policy(doc, grown)
+    assert policy.grants[0] == replace(
+        GRANT, fields=frozenset({"narrative", "case_number"}), catalogue=grown
+    )
+    assert dump_policy(policy, grown)["grants"][0]["fields"] == ["narrative", "case_number"]
+    assert diff_policies(parse_policy(DOC, grown), policy, grown) == [
+        "grant detentions-central-asia: fields added: narrative, case_number",
+        "grant detentions-central-asia: fields removed: incident_type, place.country",
+    ]
+    report = ReportMeta("r1", "ngo-a", IncidentType.DETENTION, LegalBasis.UNKNOWN, "KG", Tlp.AMBER)
+    own = decide(Reader("ngo-a"), report, [policy], catalogue=grown)
+    assert "case_number" in own.fields and own.withheld == frozenset()
+    seen = decide(Reader("ngo-b"), report, [policy], catalogue=grown)
+    assert seen.fields == {"narrative", "case_number"}
+    assert "case_number" not in seen.withheld and "subject" in seen.withheld

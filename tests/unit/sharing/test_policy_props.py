@@ -7,11 +7,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from libs.common.reports import CATALOGUE as REPORT_FIELDS
 from libs.common.reports import IncidentType, LegalBasis, Tlp
 from services.sharing.vault.policy.document import diff_policies, dump_policy, parse_policy
 from services.sharing.vault.policy.domain import (
-    CATALOGUE,
-    FIELDS,
     GRANTABLE_TLP,
     Grant,
     Policy,
@@ -20,9 +19,12 @@ from services.sharing.vault.policy.domain import (
     ReportMeta,
     candidate_filter,
     decide,
-    explain,
+    readable,
 )
+from services.sharing.vault.policy.explain import explain
 
+FIELDS = REPORT_FIELDS.grantable
+CATALOGUE = readable(REPORT_FIELDS)
 PARTNERS = ["ngo-a", "ngo-b", "ngo-c"]
 ROLES = [None, "lawyer", "analyst"]
 COUNTRIES = ["KG", "KZ", "RU", "GE", "DE"]

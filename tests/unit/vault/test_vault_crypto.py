@@ -12,21 +12,25 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from libs.common.crypto.encoding import encode_context
 from libs.common.crypto.errors import DecryptionFailed, KekVersionUnavailable
 from libs.common.crypto.kek import KekState, KekVersionInfo, WrappedKey
-from libs.common.reports import ReportIn
+from libs.common.reports import CATALOGUE as REPORT_FIELDS
+from libs.common.reports import Line, ReportField, ReportIn
+from libs.common.reports.model import build_models
 from services.sharing.vault.crypto import (
-    ROUTING_FIELDS,
     ReportUnreadable,
     StoredRow,
     encrypt_report,
     ensure_wrap_usable,
     field_values,
-    nest,
     occurred_on,
     open_fields,
 )
-from services.sharing.vault.policy.domain import CATALOGUE
+from services.sharing.vault.policy.domain import readable
 from tests.support.reports import report_body
 from tests.unit.crypto._util import bit_flips
+
+CATALOGUE = readable(REPORT_FIELDS)  # the fields stored, one blob each
+ROUTING_FIELDS = REPORT_FIELDS.routing
+nest = REPORT_FIELDS.nest
 
 
 class MemoryKek:
@@ -224,3 +228,52 @@ def test_occurred_on_is_the_submitters_local_day() -> None:
     late = ReportIn.model_validate(report_body(occurred_at="2026-01-02T01:30:00+06:00"))
     day = ReportIn.model_validate(report_body(occurred_at="2026-01-02"))
     assert str(occurred_on(late.occurred_at)) == str(occurred_on(day.occurred_at)) == "2026-01-02"
+
+
+GROWN = REPORT_FIELDS.grown(
+    ReportField(
+        "case_number",
+        "the authorities' case number",
+        "1/2",
+        spec=(Line | None, None),
+        since=REPORT_FIELDS.version + 1,
+    )
+)
+
+
+def test_a_field_the_row_predates_reads_as_null_not_as_tampering() -> None:
+    kek = MemoryKek()
+    row, wrapped, blobs = _stored(kek)  # stored under today's catalogue (version 1)
+    got = open_fields(
+        kek, row, wrapped, blobs, frozenset({"narrative", "case_number"}), catalogue=GROWN
+    )
+    assert got == {"narrative": REPORT.narrative, "case_number": None}
+    # A field the row's own version has is still required: its blob missing is tampering.
+    without = {k: v for k, v in blobs.items() if k != "narrative"}
+    with pytest.raises(ReportUnreadable):
+        open_fields(kek, row, wrapped, without, frozenset({"narrative"}), catalogue=GROWN)
+    # A row relabelled to a later catalogue version lacks that version's blobs: unreadable.
+    with pytest.raises(ReportUnreadable):
+        open_fields(
+            kek,
+            replace(row, catalogue_version=GROWN.version),
+            wrapped,
+            blobs,
+            frozenset({"case_number"}),
+            catalogue=GROWN,
+        )
+
+
+def test_a_report_stored_under_a_grown_catalogue_has_a_blob_for_the_new_field() -> None:
+    grown_in = build_models(GROWN)[1]
+    report = grown_in.model_validate(report_body(case_number="7/26"))
+    values = field_values(report, GROWN)
+    assert values["case_number"] == "7/26" and values.keys() == GROWN.stored_in(GROWN.version)
+    kek = MemoryKek()
+    enc = encrypt_report(kek, report_id="r-1", partner_id="ptn_a", values=values)
+    row, _, _ = _stored(kek)
+    row = replace(row, data_key_id=enc.data_key.key_id, catalogue_version=GROWN.version)
+    got = open_fields(
+        kek, row, enc.wrapped.to_bytes(), enc.blobs, frozenset({"case_number"}), catalogue=GROWN
+    )
+    assert got == {"case_number": "7/26"}

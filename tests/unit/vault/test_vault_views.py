@@ -9,6 +9,7 @@ import pytest
 
 from libs.common.auth.principal import Principal
 from libs.common.errors import InvalidInput
+from libs.common.reports import CATALOGUE as REPORT_FIELDS
 from services.sharing.vault.domain import (
     Search,
     decode_cursor,
@@ -22,7 +23,10 @@ from services.sharing.vault.domain import (
     tombstone_view,
     validate_dates,
 )
-from services.sharing.vault.policy.domain import CATALOGUE, FIELDS, Decision
+from services.sharing.vault.policy.domain import Decision, readable
+
+FIELDS = REPORT_FIELDS.grantable
+CATALOGUE = readable(REPORT_FIELDS)
 
 
 def _principal(*scopes: str) -> Principal:

@@ -9,7 +9,14 @@ from typing import Any, NamedTuple
 from libs.common.countries import ISO_3166_ALPHA2
 from libs.common.errors import InvalidInput
 from libs.common.reports import IncidentType, LegalBasis, Tlp
-from services.sharing.vault.policy.domain import FIELDS, GRANTABLE_TLP, TLP_RANK, Grant, Policy
+from libs.common.reports.fields import CATALOGUE, Catalogue
+from services.sharing.vault.policy.domain import (
+    GRANTABLE_TLP,
+    TLP_RANK,
+    Grant,
+    Policy,
+    readable,
+)
 
 _PARTNER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _GRANT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # no ':' or '/': audit ids embed it
@@ -97,7 +104,7 @@ def _scope(value: object, cond: _Cond, path: str, errors: _Errors) -> frozenset[
     return frozenset(cond.convert(item) for item in items if cond.ok(item))
 
 
-def _grant(doc: object, path: str, errors: _Errors) -> Grant | None:
+def _grant(doc: object, path: str, errors: _Errors, catalogue: Catalogue) -> Grant | None:
     if not isinstance(doc, Mapping):
         errors.add(path, "must be an object")
         return None
@@ -105,8 +112,9 @@ def _grant(doc: object, path: str, errors: _Errors) -> Grant | None:
     _keys(doc, _GRANT_KEYS, f"{path}.", errors)
     gid = _ident(doc.get("id"), _GRANT_ID, f"{path}.id", errors)
     fields = _strings(doc.get("fields"), f"{path}.fields", errors)
+    known = readable(catalogue)
     for i, name in enumerate(fields):
-        if name not in FIELDS:  # "*" too: a field added later must never leak through a wildcard
+        if name not in known:  # "*" too: a field added later must never leak through a wildcard
             errors.add(f"{path}.fields.{i}", "not a field of the catalogue")
     scopes: dict[str, Any] = {
         c.attr: _scope(doc.get(c.key), c, f"{path}.{c.key}", errors) for c in _CONDS
@@ -118,11 +126,20 @@ def _grant(doc: object, path: str, errors: _Errors) -> Grant | None:
         errors.add(f"{path}.max_tlp", f"must be one of {', '.join(_TLP_NAMES)}")
     if len(errors) > before:
         return None
-    return Grant(id=gid, fields=frozenset(fields), max_tlp=Tlp(str(max_tlp)), **scopes)
+    return Grant(
+        id=gid,
+        fields=frozenset(fields),
+        max_tlp=Tlp(str(max_tlp)),
+        catalogue=catalogue,
+        **scopes,
+    )
 
 
-def parse_policy(doc: object) -> Policy:
-    """A Policy from a document; InvalidInput lists every bad path (unknown keys, values, RED)."""
+def parse_policy(doc: object, catalogue: Catalogue = CATALOGUE) -> Policy:
+    """A Policy from a document; InvalidInput lists every bad path (unknown keys, values, RED).
+
+    Field names are checked against `catalogue` (the running code's field catalogue).
+    """
     errors = _Errors()
     if not isinstance(doc, Mapping):
         raise InvalidInput(
@@ -139,7 +156,7 @@ def parse_policy(doc: object) -> Policy:
         raw = []
     grants: dict[str, Grant] = {}
     for i, item in enumerate(raw):
-        grant = _grant(item, f"grants.{i}", errors)
+        grant = _grant(item, f"grants.{i}", errors, catalogue)
         if grant is not None and grant.id in grants:
             errors.add(f"grants.{i}.id", "duplicate grant id")
         elif grant is not None:
@@ -153,12 +170,13 @@ def _sorted(values: Collection[str] | None, order: Callable[[str], Any]) -> list
     return ["*"] if values is None else sorted((str(v) for v in values), key=order)
 
 
-def dump_policy(policy: Policy) -> dict[str, Any]:
+def dump_policy(policy: Policy, catalogue: Catalogue = CATALOGUE) -> dict[str, Any]:
     """The canonical document: every key present, grants by id, values in catalogue/enum order."""
     grants = []
     for g in policy.grants:
         doc: dict[str, Any] = {c.key: _sorted(getattr(g, c.attr), c.order) for c in _CONDS}
-        doc |= {"id": g.id, "fields": _sorted(g.fields, FIELDS.index), "max_tlp": g.max_tlp.value}
+        fields = _sorted(g.fields, catalogue.grantable.index)
+        doc |= {"id": g.id, "fields": fields, "max_tlp": g.max_tlp.value}
         grants.append({key: doc[key] for key in _GRANT_KEYS})
     return {"partner": policy.partner, "role": policy.role, "grants": grants}
 
@@ -178,15 +196,15 @@ def _set_change(
     return lines + ([f"{label} removed: {_show(old - new, order)}"] if old - new else [])
 
 
-def _describe(g: Grant) -> str:
-    parts = [f"fields {_show(g.fields, FIELDS.index)}"]
+def _describe(g: Grant, field_order: Callable[[str], Any]) -> str:
+    parts = [f"fields {_show(g.fields, field_order)}"]
     parts += [f"{c.label} {_show(getattr(g, c.attr), c.order)}" for c in _CONDS]
     return "; ".join([*parts, f"max TLP {g.max_tlp}"])
 
 
-def _grant_changes(old: Grant, new: Grant) -> list[str]:
+def _grant_changes(old: Grant, new: Grant, field_order: Callable[[str], Any]) -> list[str]:
     head = f"grant {new.id}:"
-    lines = _set_change(f"{head} fields", old.fields, new.fields, FIELDS.index)
+    lines = _set_change(f"{head} fields", old.fields, new.fields, field_order)
     for c in _CONDS:
         lines += _set_change(
             f"{head} {c.label}", getattr(old, c.attr), getattr(new, c.attr), c.order
@@ -197,8 +215,9 @@ def _grant_changes(old: Grant, new: Grant) -> list[str]:
     return lines
 
 
-def diff_policies(old: Policy, new: Policy) -> list[str]:
+def diff_policies(old: Policy, new: Policy, catalogue: Catalogue = CATALOGUE) -> list[str]:
     """Human-readable changes from `old` to `new` (empty when they grant the same)."""
+    order = catalogue.grantable.index
     lines = []
     if (old.partner, old.role) != (new.partner, new.role):
         lines.append(
@@ -207,9 +226,9 @@ def diff_policies(old: Policy, new: Policy) -> list[str]:
     before = {g.id: g for g in old.grants}
     after = {g.id: g for g in new.grants}
     for gid in sorted(before.keys() - after.keys()):
-        lines.append(f"grant {gid} removed: {_describe(before[gid])}")
+        lines.append(f"grant {gid} removed: {_describe(before[gid], order)}")
     for gid in sorted(after.keys() - before.keys()):
-        lines.append(f"grant {gid} added: {_describe(after[gid])}")
+        lines.append(f"grant {gid} added: {_describe(after[gid], order)}")
     for gid in sorted(before.keys() & after.keys()):
-        lines += _grant_changes(before[gid], after[gid])
+        lines += _grant_changes(before[gid], after[gid], order)
     return lines

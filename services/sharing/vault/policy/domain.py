@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import InitVar, dataclass, field
 from operator import attrgetter
 from typing import TypeVar
 
 from libs.common.errors import InvalidInput
 from libs.common.reports import IncidentType, LegalBasis, Tlp
-
-# The readable fields of a stored report, in display order. Report metadata (report id,
-# submitting partner, received_at) is deliberately absent: it is visible exactly when the report is.
-FIELDS: tuple[str, ...] = tuple(
-    """
-    incident_type legal_basis occurred_at place.country place.locality place.facility_kind
-    requesting_state charges detaining_authority status tlp narrative contact_instructions subject
-    """.split()
-)
-CATALOGUE: frozenset[str] = frozenset(FIELDS)
+from libs.common.reports.fields import CATALOGUE, Catalogue
 
 # TLP 2.0 from least to most restricted. RED is last so no standing ceiling can ever reach it.
 TLP_ORDER: tuple[Tlp, ...] = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED)
@@ -30,12 +22,41 @@ _T = TypeVar("_T")
 Scope = frozenset[_T] | None
 
 
-def _check_fields(fields: frozenset[str], what: str) -> None:
+@functools.lru_cache(maxsize=16)
+def _readable(grantable: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(grantable)
+
+
+def readable(catalogue: Catalogue) -> frozenset[str]:
+    """The fields of a stored report a policy can grant (the catalogue's grantable fields).
+
+    Report metadata (report id, submitting partner, received_at) is deliberately not a field:
+    it is visible exactly when the report is.
+    """
+    return _readable(catalogue.grantable)
+
+
+def _check_fields(fields: frozenset[str], what: str, catalogue: Catalogue) -> None:
     # Invariants hold for objects built in code too, not only for parsed documents.
     if not fields:
         raise ValueError(f"{what} grants no field")
-    if not fields <= CATALOGUE:
-        raise ValueError(f"{what} names fields outside the catalogue: {sorted(fields - CATALOGUE)}")
+    outside = fields - readable(catalogue)
+    if outside:
+        raise ValueError(f"{what} names fields outside the catalogue: {sorted(outside)}")
+
+
+def check_grant_fields(fields: Sequence[str], catalogue: Catalogue = CATALOGUE) -> None:
+    """Names a per-report grant may list: fields of the catalogue, at most one each (422)."""
+    known = readable(catalogue)
+    bad = [
+        {"path": f"fields.{i}", "reason": "not a field of the catalogue"}
+        for i, name in enumerate(fields)
+        if name not in known
+    ]
+    if len(fields) > len(known):
+        bad.append({"path": "fields", "reason": f"at most {len(known)} fields"})
+    if bad:
+        raise InvalidInput("invalid grant", fields=bad)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +97,11 @@ class Grant:
     legal_bases: Scope[LegalBasis]
     max_tlp: Tlp
     tlp_ceiling: int = field(init=False, repr=False, compare=False)
+    # The catalogue the field names are checked against (a grown one in a later version).
+    catalogue: InitVar[Catalogue] = CATALOGUE
 
-    def __post_init__(self) -> None:
-        _check_fields(self.fields, f"grant {self.id}")
+    def __post_init__(self, catalogue: Catalogue) -> None:
+        _check_fields(self.fields, f"grant {self.id}", catalogue)
         if self.max_tlp == Tlp.RED:
             raise ValueError("TLP:RED is never grantable by a standing policy")
         object.__setattr__(self, "tlp_ceiling", TLP_RANK[self.max_tlp])
@@ -119,9 +142,10 @@ class ReportGrant:
     fields: frozenset[str]
     role: str | None = None  # None = every client of the partner
     ref: str = field(init=False, repr=False, compare=False)
+    catalogue: InitVar[Catalogue] = CATALOGUE
 
-    def __post_init__(self) -> None:
-        _check_fields(self.fields, f"report grant {self.id}")
+    def __post_init__(self, catalogue: Catalogue) -> None:
+        _check_fields(self.fields, f"report grant {self.id}", catalogue)
         object.__setattr__(self, "ref", f"report-grant:{self.id}")
 
     def reaches(self, reader: Reader) -> bool:
@@ -141,20 +165,26 @@ class Decision:
     fields: frozenset[str]
     matched: tuple[str, ...] = ()  # audit ids of the grants that contributed fields
     submitter: bool = False
+    # Every field of the catalogue the decision was made under.
+    offered: frozenset[str] = field(default=readable(CATALOGUE), repr=False, compare=False)
 
     @property
     def withheld(self) -> frozenset[str]:
         """Catalogue fields the reader does not see."""
-        return CATALOGUE - self.fields
+        return self.offered - self.fields
 
 
-_OWN = Decision(visible=True, fields=CATALOGUE, submitter=True)
-_DENY = Decision(visible=False, fields=frozenset())
+@functools.lru_cache(maxsize=16)
+def _fixed(grantable: tuple[str, ...]) -> tuple[Decision, Decision]:
+    # The submitter's and the default-deny decisions, made once per catalogue (hot path).
+    every = _readable(grantable)
+    own = Decision(visible=True, fields=every, submitter=True, offered=every)
+    return own, Decision(visible=False, fields=frozenset(), offered=every)
 
 
 def _conditions_hold(grant: Grant, report: ReportMeta) -> bool:
-    # The hot path, so plain lookups; explain() reads _CONDITIONS below, and a property test
-    # (explain agrees with decide) keeps the two in step.
+    # The hot path, so plain lookups; `explain.py` reads its own table of these conditions,
+    # and a property test (explain agrees with decide) keeps the two in step.
     return (
         report.tlp_rank <= grant.tlp_ceiling
         and (grant.sources is None or report.partner in grant.sources)
@@ -169,10 +199,13 @@ def decide(
     report: ReportMeta,
     policies: Iterable[Policy],
     report_grants: Iterable[ReportGrant] = (),
+    *,
+    catalogue: Catalogue = CATALOGUE,
 ) -> Decision:
     """The fields of `report` that `reader` may see: default deny, union over matching grants."""
+    own, deny = _fixed(catalogue.grantable)
     if reader.partner == report.partner:
-        return _OWN
+        return own
     fields: frozenset[str] = frozenset()
     matched: list[str] = []
     if report.tlp != Tlp.RED:  # the ceiling already excludes RED; this skips the loop
@@ -187,84 +220,8 @@ def decide(
             fields |= report_grant.fields
             matched.append(report_grant.ref)
     if not fields:
-        return _DENY
-    return Decision(visible=True, fields=fields, matched=tuple(matched))
-
-
-# (what, the grant's accepted values, the report's value): the conditions `explain` reports.
-_CONDITIONS: tuple[tuple[str, Callable[[Grant], Scope[str]], Callable[[ReportMeta], str]], ...] = (
-    ("source partner", attrgetter("sources"), attrgetter("partner")),
-    ("incident type", attrgetter("incident_types"), attrgetter("incident_type")),
-    ("country", attrgetter("countries"), attrgetter("country")),
-    ("legal basis", attrgetter("legal_bases"), attrgetter("legal_basis")),
-)
-
-
-def _role(role: str | None) -> str:
-    return "every role" if role is None else f"role {role}"
-
-
-def _grant_failures(policy: Policy, grant: Grant, reader: Reader, report: ReportMeta) -> list[str]:
-    if not policy.applies_to(reader):
-        return [
-            f"role mismatch: the policy is for {_role(policy.role)}, "
-            f"the reader has {_role(reader.role) if reader.role else 'no role'}"
-        ]
-    failures = []
-    if report.tlp == Tlp.RED:
-        failures.append("report is TLP:RED: only the submitter and per-report grants see it")
-    elif report.tlp_rank > grant.tlp_ceiling:
-        failures.append(f"TLP {report.tlp} is above the grant's max {grant.max_tlp}")
-    for what, accepted, actual in _CONDITIONS:
-        allowed = accepted(grant)
-        if allowed is not None and actual(report) not in allowed:
-            failures.append(f"{what} {actual(report)} not in {{{', '.join(sorted(allowed))}}}")
-    return failures
-
-
-def explain(
-    reader: Reader,
-    report: ReportMeta,
-    field_name: str,
-    policies: Iterable[Policy],
-    report_grants: Iterable[ReportGrant] = (),
-) -> list[str]:
-    """Why `reader` can or cannot see `field_name` of `report`: a verdict, then one line a grant."""
-    if field_name not in CATALOGUE:
-        raise InvalidInput("unknown field", fields=[{"path": "field", "reason": "not a field"}])
-    policies, report_grants = tuple(policies), tuple(report_grants)
-    decision = decide(reader, report, policies, report_grants)
-    who = f"partner {reader.partner}" + ("" if reader.role is None else f" (role {reader.role})")
-    verdict = "can" if field_name in decision.fields else "cannot"
-    lines = [f"{who} {verdict} see {field_name} of report {report.report_id}"]
-    if decision.submitter:
-        return [*lines, f"partner {reader.partner} submitted the report and reads every field"]
-    for policy in policies:
-        if policy.partner != reader.partner:
-            continue  # another partner's policy is never a candidate
-        for ref, grant in policy.refs:
-            failures = _grant_failures(policy, grant, reader, report)
-            if field_name not in grant.fields:  # say so even when conditions fail: both must change
-                failures.append(f"field {field_name} not granted")
-            lines.append(f"{ref}: " + ("; ".join(failures) or "allows it"))
-    for rg in report_grants:
-        if rg.report_id != report.report_id or rg.partner != reader.partner:
-            continue
-        if not rg.applies_to(reader, report):
-            lines.append(
-                f"{rg.ref}: role mismatch: the grant is for {_role(rg.role)}, "
-                f"the reader has {_role(reader.role) if reader.role else 'no role'}"
-            )
-        else:
-            granted = field_name in rg.fields
-            lines.append(
-                f"{rg.ref}: " + ("allows it" if granted else f"field {field_name} not granted")
-            )
-    if len(lines) == 1:
-        lines.append(f"no policy or per-report grant names partner {reader.partner}: default deny")
-    if not decision.visible:
-        lines.append("no field is visible, so the report does not exist for this reader (404)")
-    return lines
+        return deny
+    return Decision(visible=True, fields=fields, matched=tuple(matched), offered=own.fields)
 
 
 @dataclass(frozen=True, slots=True)

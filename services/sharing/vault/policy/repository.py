@@ -11,13 +11,15 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.sql import for_update
 from services.sharing.vault.policy.document import parse_policy
 from services.sharing.vault.policy.domain import Policy, ReportGrant
 from services.sharing.vault.policy.models import POLICIES, REPORT_GRANTS
 
 EVERY_ROLE = "*"  # the `role` column of a partner-wide policy (a key column cannot be NULL)
-_parsed: dict[tuple[str, str, int], Policy] = {}
+# Parsed policies by (partner, role, stored version, the catalogue's fields they were read with).
+_parsed: dict[tuple[str, str, int, tuple[str, ...]], Policy] = {}
 
 
 def _role_key(role: str | None) -> str:
@@ -31,16 +33,18 @@ async def _rows(session: AsyncSession, partner_id: str, role: str | None = None)
     return list((await session.execute(query.order_by(POLICIES.c.role))).all())
 
 
-async def policies_for(session: AsyncSession, partner_id: str) -> list[Policy]:
+async def policies_for(
+    session: AsyncSession, partner_id: str, catalogue: Catalogue = CATALOGUE
+) -> list[Policy]:
     """Every policy of a reading partner (all roles), parsed once per stored version."""
     policies = []
     for row in await _rows(session, partner_id):
-        key = (row.partner_id, row.role, int(row.version))
+        key = (row.partner_id, row.role, int(row.version), catalogue.grantable)
         policy = _parsed.get(key)
         if policy is None:
             if len(_parsed) > 4096:  # stale versions pile up over a long life; start over
                 _parsed.clear()
-            policy = _parsed[key] = parse_policy(json.loads(row.document))
+            policy = _parsed[key] = parse_policy(json.loads(row.document), catalogue)
         policies.append(policy)
     return policies
 
@@ -95,24 +99,28 @@ async def put_policy(
 # --- per-report grants ---------------------------------------------------------------------
 
 
-def _grant(row: Row[Any]) -> ReportGrant:
+def _grant(row: Row[Any], catalogue: Catalogue) -> ReportGrant:
     return ReportGrant(
         id=row.id,
         report_id=row.report_id,
         partner=row.partner_id,
         fields=frozenset(row.fields.split()),
         role=row.role,
+        catalogue=catalogue,
     )
 
 
 async def grants_to(
-    session: AsyncSession, partner_id: str, report_ids: Iterable[str] | None = None
+    session: AsyncSession,
+    partner_id: str,
+    report_ids: Iterable[str] | None = None,
+    catalogue: Catalogue = CATALOGUE,
 ) -> list[ReportGrant]:
     """Per-report grants addressed to a partner (for some reports, or all of them)."""
     query = select(REPORT_GRANTS).where(REPORT_GRANTS.c.partner_id == partner_id)
     if report_ids is not None:
         query = query.where(REPORT_GRANTS.c.report_id.in_(sorted(set(report_ids))))
-    return [_grant(r) for r in await session.execute(query)]
+    return [_grant(r, catalogue) for r in await session.execute(query)]
 
 
 async def grants_of_report(session: AsyncSession, report_id: str) -> list[dict[str, Any]]:
