@@ -22,6 +22,7 @@ _T = TypeVar("_T")
 Scope = frozenset[_T] | None
 
 
+# Cached by the tuple of names: a Catalogue holds unhashable examples, and reads call this often.
 @functools.lru_cache(maxsize=16)
 def _readable(grantable: tuple[str, ...]) -> frozenset[str]:
     return frozenset(grantable)
@@ -46,7 +47,7 @@ def _check_fields(fields: frozenset[str], what: str, catalogue: Catalogue) -> No
 
 
 def check_grant_fields(fields: Sequence[str], catalogue: Catalogue = CATALOGUE) -> None:
-    """Names a per-report grant may list: fields of the catalogue, at most one each (422)."""
+    """Names a per-report grant may list: catalogue fields, no more names than it has (422)."""
     known = readable(catalogue)
     bad = [
         {"path": f"fields.{i}", "reason": "not a field of the catalogue"}
