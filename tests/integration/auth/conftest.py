@@ -60,11 +60,11 @@ class Sharing:
 
 
 def sharing_settings(
-    tmp_path: Path, nats_url: str, db_url: str, *, wire: bool = False, **extra: Any
+    tmp_path: Path, nats_url: str, db_url: str, *, wire: bool = True, **extra: Any
 ) -> SharingSettings:
     """Settings of a sharing whose data dir and URL survive a restart of the test's sharing.
 
-    In process unless `wire`: then uvicorn serves it on a reserved port.
+    uvicorn serves it on a reserved port; with `wire=False` it runs in process.
     """
     make = service_settings if wire else in_process_settings
     settings: SharingSettings = make(
@@ -93,7 +93,7 @@ async def sharing(
     nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
 ) -> AsyncIterator[Sharing]:
     """A sharing of this test alone with its first admin, on the session's NATS."""
-    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"))
+    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"), wire=False)
     async with httpx.AsyncClient(timeout=10) as http, running_sharing(settings, http) as s:
         yield s
 
@@ -116,7 +116,9 @@ async def module_sharing(
 ) -> AsyncIterator[Sharing]:
     """One sharing for all of a module's tests of a backend (isolated by fresh clients)."""
     tmp_path = tmp_path_factory.mktemp("sharing")
-    settings = sharing_settings(tmp_path, module_nats.url, module_db_url_factory("sharing"))
+    settings = sharing_settings(
+        tmp_path, module_nats.url, module_db_url_factory("sharing"), wire=False
+    )
     async with httpx.AsyncClient(timeout=10) as http, running_sharing(settings, http) as s:
         yield s
 
