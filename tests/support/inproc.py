@@ -33,8 +33,12 @@ _network_send = httpx.AsyncHTTPTransport.handle_async_request
 
 async def _route(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
     """The network transport, except for `.inproc` hosts: those go to their app in process."""
-    app = _APPS.get(request.url.host)
+    host = request.url.host
+    app = _APPS.get(host)
     if app is None:
+        if host.endswith("." + DOMAIN):
+            # A service that stopped: refused at once, as its closed port would be.
+            raise httpx.ConnectError(f"{host} is not running", request=request)
         return await _network_send(self, request)
     # As on the wire: an unhandled error is the 500 the server sends, not an exception here.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
