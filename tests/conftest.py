@@ -96,7 +96,9 @@ def module_db_url_factory(
     """The same, shared by a module's tests: for stacks set up once per module and backend.
 
     Only for tests isolated from each other by fresh ids (new partners, clients, reports),
-    which assert nothing about what else is in the database.
+    which assert nothing about what else is in the database. The stack lives while the module's
+    other tests run: its services bind the same durable NATS consumers as theirs, so a module
+    whose other tests wait for events those consumers deliver keeps them in another module.
     """
     databases = _databases(request, tmp_path_factory.mktemp("module-db"))
     yield databases
