@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.databases import pg_scratch_database
+from tests.support.databases import Databases, PgScratch
 from tests.support.natsd import NatsServer
 
 PG_ENV = "LIFELINE_TEST_POSTGRES_URL"
@@ -59,36 +59,70 @@ def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
-    """Makes fresh, empty databases of one backend: SQLite files, or PostgreSQL databases."""
-    created: list[Iterator[str]] = []
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
-    def make(name: str) -> str:
-        if request.param == "sqlite":
-            return f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}"
-        gen = pg_scratch_database(os.environ[PG_ENV])
-        created.append(gen)
-        return next(gen)
 
+@pytest.fixture(scope="session")
+def pg_scratch() -> Iterator[PgScratch | None]:
+    """The session's maker of scratch PostgreSQL databases (None without a server)."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        yield None
+        return
+    scratch = PgScratch(url)
+    yield scratch
+    scratch.close()
+
+
+def _databases(request: pytest.FixtureRequest, directory: Path) -> Databases:
     if request.param == "postgresql" and not os.environ.get(PG_ENV):
         pytest.skip(PG_SKIP_REASON)
-    make.backend = request.param  # type: ignore[attr-defined]
-    yield make
-    for gen in created:
-        for _ in gen:
-            pass
+    pg: PgScratch | None = request.getfixturevalue("pg_scratch")
+    return Databases(request.param, directory, pg)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    """Makes fresh, empty databases of one backend: SQLite files, or PostgreSQL databases."""
+    databases = _databases(request, tmp_path)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db_url_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """The same, shared by a module's tests: for stacks set up once per module and backend.
+
+    Only for tests isolated from each other by fresh ids (new partners, clients, reports),
+    which assert nothing about what else is in the database. The stack lives while the module's
+    other tests run: its services bind the same durable NATS consumers as theirs, so a module
+    whose other tests wait for events those consumers deliver keeps them in another module.
+    """
+    databases = _databases(request, tmp_path_factory.mktemp("module-db"))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="module")
+def module_nats(session_nats: NatsServer) -> NatsServer:
+    """The session's nats-server, its streams emptied once for the module's shared stacks."""
+    session_nats.purge()
+    return session_nats
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(pg_scratch: PgScratch | None) -> Iterator[str]:
     """One fresh PostgreSQL database, for behaviour SQLite does not have (row locks)."""
-    if not os.environ.get(PG_ENV):
+    if pg_scratch is None:
         pytest.skip(PG_SKIP_REASON)
-    yield from pg_scratch_database(os.environ[PG_ENV])
+    url = pg_scratch.take()
+    yield url
+    pg_scratch.give_back(url)
 
 
 @pytest.fixture
-def db_url(db_url_factory: object) -> str:
+def db_url(db_url_factory: Databases) -> str:
     """One fresh database of the parametrised backend."""
-    return db_url_factory("service")  # type: ignore[operator]
+    return db_url_factory("service")

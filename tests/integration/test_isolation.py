@@ -7,7 +7,9 @@ from libs.common.events import REPORT_RECEIVED, new_event, stream_for
 from tests.support.natsd import NatsServer
 
 
-async def test_a_test_never_receives_events_an_earlier_test_left(session_nats: NatsServer) -> None:
+async def test_a_test_never_receives_events_an_earlier_test_left(nats_server: NatsServer) -> None:
+    # `nats_server`: empty streams to start with, whichever test ran before on this server.
+    session_nats = nats_server
     nc = await natsx.connect(session_nats.url, "test")
     js = nc.jetstream()
     await natsx.ensure_streams(js)

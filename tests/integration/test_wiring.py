@@ -18,8 +18,9 @@ from services.sharing.app import MIGRATIONS as SHARING_MIGRATIONS
 from services.sharing.app import create_app as sharing_app
 from services.sharing.settings import SharingSettings
 from tests.support.access import bootstrap_admin
+from tests.support.inproc import serve_in_process
 from tests.support.natsd import NatsServer
-from tests.support.servers import serve_app, service_settings
+from tests.support.servers import in_process_settings, serve_app, service_settings
 
 
 async def _until(predicate, timeout: float = 5.0, step: float = 0.05):  # type: ignore[no-untyped-def]
@@ -118,20 +119,21 @@ async def test_readyz_follows_nats_down_and_back(own_nats: NatsServer, tmp_path:
 
 
 async def test_errors_share_one_json_shape(nats_server: NatsServer, tmp_path: Path) -> None:
-    s_set = service_settings(
+    # About the apps' error handlers, not the wire: in process.
+    s_set = in_process_settings(
         SharingSettings, tmp_path, nats_server.url, f"sqlite+aiosqlite:///{tmp_path / 's.db'}"
     )
-    settings = service_settings(
+    settings = in_process_settings(
         IntakeSettings,
         tmp_path,
         nats_server.url,
         f"sqlite+aiosqlite:///{tmp_path / 'i.db'}",
         max_body_bytes=2048,
-        sharing_url=f"http://127.0.0.1:{s_set.port}",
+        sharing_url=s_set.public_url,
     )
     async with (
-        serve_app(sharing_app, s_set),
-        serve_app(intake_app, settings) as (base, _),
+        serve_in_process(sharing_app, s_set),
+        serve_in_process(intake_app, settings) as (base, _),
         httpx.AsyncClient(base_url=base) as http,
     ):
         missing = await http.get("/v1/nothing-here")

@@ -30,6 +30,11 @@ def free_port() -> int:
             return port
 
 
+def remember_port(port: int) -> None:
+    """Never hand out `port` (bound by other means in this process) from `free_port`."""
+    _HANDED_OUT.add(port)
+
+
 class NatsServer:
     """One JetStream-enabled nats-server with its store in a temp directory."""
 

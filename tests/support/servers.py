@@ -1,17 +1,38 @@
-"""Run a service's real FastAPI app under uvicorn inside the test's event loop."""
+"""Run a service's real FastAPI app: under uvicorn on a port, or in process (see `inproc`)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from tests.support.natsd import free_port
+from tests.support.inproc import inproc_url, is_in_process, serve_in_process, until_ready
+from tests.support.natsd import remember_port
+
+# Ports bound (not listening yet) by this process until serve_app listens on them.
+_RESERVED: dict[int, socket.socket] = {}
+
+
+def reserve_port() -> int:
+    """A port bound here until `serve_app` serves on it: no other process can take it meanwhile.
+
+    `free_port` only picks a port nobody listens on *now*; between that and uvicorn's bind
+    another process may take it. A reserved port is handed to uvicorn as the bound socket.
+    """
+    # proto=IPPROTO_TCP as asyncio's own server sockets have it: only then does asyncio set
+    # TCP_NODELAY on accepted connections (without it every response waits ~40 ms for an ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    remember_port(port)
+    _RESERVED[port] = sock
+    return port
 
 
 @asynccontextmanager
@@ -23,37 +44,49 @@ async def serve_app(
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_config=None, lifespan="on")
     )
-    task = asyncio.create_task(server.serve())
+    # A reserved port comes as its bound socket; a restart on the same port binds it again.
+    sock = _RESERVED.pop(settings.port, None)
+    task = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
     base = f"http://127.0.0.1:{settings.port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=2) as client:
-            for _ in range(300):
-                if task.done():
-                    task.result()
-                    raise RuntimeError("server exited during start-up")
-                try:
-                    resp = await client.get("/readyz" if wait_ready else "/healthz")
-                    if resp.status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError(f"{base} not ready")
+        await until_ready(base, path="/readyz" if wait_ready else "/healthz", task=task)
         yield base, app
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=15)
 
 
+def serve(
+    create_app: Callable[[Any], FastAPI], settings: Any, *, wait_ready: bool = True
+) -> AbstractAsyncContextManager[tuple[str, FastAPI]]:
+    """`serve_in_process` for settings made by `in_process_settings`, else `serve_app`."""
+    if is_in_process(settings):
+        return serve_in_process(create_app, settings, wait_ready=wait_ready)
+    return serve_app(create_app, settings, wait_ready=wait_ready)
+
+
 def service_settings(
     cls: type[Any], data_dir: Any, nats_url: str, db_url: str, **extra: Any
 ) -> Any:
-    """Settings for one in-test service instance on a random port."""
+    """Settings for one in-test service instance served by uvicorn on a reserved port."""
     return cls(
         data_dir=data_dir,
         nats_url=nats_url,
         database_url=db_url,
-        port=free_port(),
+        port=reserve_port(),
+        **extra,
+    )
+
+
+def in_process_settings(
+    cls: type[Any], data_dir: Any, nats_url: str, db_url: str, **extra: Any
+) -> Any:
+    """Settings for one in-test service instance run in process at a fresh `.inproc` URL."""
+    name = cls.model_fields["service_name"].default
+    return cls(
+        data_dir=data_dir,
+        nats_url=nats_url,
+        database_url=db_url,
+        public_url=inproc_url(name),
         **extra,
     )

@@ -1,4 +1,10 @@
-"""Real sharing (and intake, alerts) on real NATS and a real database, with a bootstrapped admin."""
+"""Real sharing (and intake, alerts) on real NATS and a real database, with a bootstrapped admin.
+
+The services run in process (`tests.support.inproc`) unless a test is about the wire, a restart
+or a fault; those build their settings with `wire=True` and get uvicorn on a port. The attack
+and bad-input tables share one stack per module and backend (`module_sharing`,
+`module_network`): each of their tests registers fresh clients and partners of its own.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +28,9 @@ from services.intake.settings import IntakeSettings
 from services.sharing.app import create_app as sharing_app
 from services.sharing.settings import SharingSettings
 from tests.support.access import Client, admin_call, bootstrap_admin, register_client
-from tests.support.natsd import NatsServer, free_port
-from tests.support.servers import serve_app
+from tests.support.inproc import is_in_process
+from tests.support.natsd import NatsServer
+from tests.support.servers import in_process_settings, serve, service_settings
 
 
 @dataclass
@@ -52,15 +59,18 @@ class Sharing:
             await conn.execute(text(statement), params)
 
 
-def sharing_settings(tmp_path: Path, nats_url: str, db_url: str, **extra: Any) -> SharingSettings:
-    """Settings of a sharing whose data dir and port survive a restart of the test's sharing."""
-    return SharingSettings(
-        data_dir=tmp_path / "sharing",
-        nats_url=nats_url,
-        database_url=db_url,
-        port=free_port(),
-        **extra,
+def sharing_settings(
+    tmp_path: Path, nats_url: str, db_url: str, *, wire: bool = True, **extra: Any
+) -> SharingSettings:
+    """Settings of a sharing whose data dir and URL survive a restart of the test's sharing.
+
+    uvicorn serves it on a reserved port; with `wire=False` it runs in process.
+    """
+    make = service_settings if wire else in_process_settings
+    settings: SharingSettings = make(
+        SharingSettings, tmp_path / "sharing", nats_url, db_url, **extra
     )
+    return settings
 
 
 @asynccontextmanager
@@ -70,7 +80,7 @@ async def running_sharing(
     """Serve sharing; bootstrap its first admin unless one is given (a restart)."""
     engine = db.create_engine(settings.resolved_database_url())
     try:
-        async with serve_app(sharing_app, settings) as (url, app):
+        async with serve(sharing_app, settings) as (url, app):
             if admin is None:
                 admin = await bootstrap_admin(http, url, settings.data_dir)
             yield Sharing(url, app, http, admin, settings, engine)
@@ -82,8 +92,33 @@ async def running_sharing(
 async def sharing(
     nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
 ) -> AsyncIterator[Sharing]:
-    """A sharing with its first admin, on the session's NATS and the parametrised database."""
-    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"))
+    """A sharing of this test alone with its first admin, on the session's NATS."""
+    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"), wire=False)
+    async with httpx.AsyncClient(timeout=10) as http, running_sharing(settings, http) as s:
+        yield s
+
+
+@pytest.fixture
+async def wire_sharing(
+    nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
+) -> AsyncIterator[Sharing]:
+    """The same under uvicorn, for a client that runs outside this event loop (the CLI)."""
+    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"), wire=True)
+    async with httpx.AsyncClient(timeout=10) as http, running_sharing(settings, http) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+async def module_sharing(
+    module_nats: NatsServer,
+    module_db_url_factory: Callable[[str], str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Sharing]:
+    """One sharing for all of a module's tests of a backend (isolated by fresh clients)."""
+    tmp_path = tmp_path_factory.mktemp("sharing")
+    settings = sharing_settings(
+        tmp_path, module_nats.url, module_db_url_factory("sharing"), wire=False
+    )
     async with httpx.AsyncClient(timeout=10) as http, running_sharing(settings, http) as s:
         yield s
 
@@ -105,23 +140,28 @@ async def services_for(
     tmp_path: Path,
     tag: str = "",
 ) -> AsyncIterator[tuple[dict[str, str], dict[str, FastAPI]]]:
-    """An intake and an alerts trusting `sharing`'s tokens (a fresh pair per `tag`)."""
-    common = {"nats_url": nats_url, "sharing_url": sharing.url}
-    i_set = IntakeSettings(
-        data_dir=tmp_path / f"intake{tag}",
-        database_url=db_url_factory(f"intake{tag}"),
-        port=free_port(),
-        **common,
+    """An intake and an alerts trusting `sharing`'s tokens (a fresh pair per `tag`).
+
+    They run the way `sharing` runs: in process, or under uvicorn.
+    """
+    make = in_process_settings if is_in_process(sharing.settings) else service_settings
+    i_set = make(
+        IntakeSettings,
+        tmp_path / f"intake{tag}",
+        nats_url,
+        db_url_factory(f"intake{tag}"),
+        sharing_url=sharing.url,
     )
-    a_set = AlertsSettings(
-        data_dir=tmp_path / f"alerts{tag}",
-        database_url=db_url_factory(f"alerts{tag}"),
-        port=free_port(),
-        **common,
+    a_set = make(
+        AlertsSettings,
+        tmp_path / f"alerts{tag}",
+        nats_url,
+        db_url_factory(f"alerts{tag}"),
+        sharing_url=sharing.url,
     )
     async with (
-        serve_app(intake_app, i_set) as (intake, i_app),
-        serve_app(alerts_app, a_set) as (alerts, a_app),
+        serve(intake_app, i_set) as (intake, i_app),
+        serve(alerts_app, a_set) as (alerts, a_app),
     ):
         yield (
             {"sharing": sharing.url, "intake": intake, "alerts": alerts},
@@ -133,6 +173,22 @@ async def services_for(
 async def network(
     sharing: Sharing, nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
 ) -> AsyncIterator[Network]:
-    """Sharing, intake and alerts on one NATS."""
+    """Sharing, intake and alerts of this test alone, on one NATS."""
     async with services_for(sharing, nats_server.url, db_url_factory, tmp_path) as (urls, apps):
         yield Network(sharing, urls, apps)
+
+
+@pytest.fixture(scope="module")
+async def module_network(
+    module_sharing: Sharing,
+    module_nats: NatsServer,
+    module_db_url_factory: Callable[[str], str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Network]:
+    """One network for all of a module's tests of a backend (isolated by fresh clients)."""
+    tmp_path = tmp_path_factory.mktemp("network")
+    async with services_for(module_sharing, module_nats.url, module_db_url_factory, tmp_path) as (
+        urls,
+        apps,
+    ):
+        yield Network(module_sharing, urls, apps)

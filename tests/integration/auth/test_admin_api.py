@@ -41,7 +41,9 @@ async def test_bootstrap_happens_once_and_its_secret_is_gone(sharing: Sharing) -
 async def test_bootstrap_needs_the_secret_and_only_one_of_two_racing_wins(
     nats_server: NatsServer, db_url_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"))
+    # Under uvicorn: in process, the racing requests interleave tighter and a loser can get 401
+    # instead of 409 on PostgreSQL (its `now` predates the winner's key; the secret is gone).
+    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"), wire=True)
     async with httpx.AsyncClient(timeout=10) as http:
         admin = Client("", "", "", generate_private_key(), ())  # not bootstrapped yet
         async with running_sharing(settings, http, admin) as s:
@@ -143,14 +145,16 @@ async def test_partner_client_and_key_lifecycle_is_audited(sharing: Sharing) -> 
     ],
 )
 async def test_bad_admin_input_gets_a_clear_4xx(
-    sharing: Sharing, method: str, path: str, body: object, status: int
+    module_sharing: Sharing, method: str, path: str, body: object, status: int
 ) -> None:
+    sharing = module_sharing  # fresh clients of its own: the module's sharing serves
     resp = await sharing.admin_call(method, path, json=body)
     assert resp.status_code == status, resp.text
     assert set(resp.json()) >= {"error", "detail", "fields"}
 
 
-async def test_a_private_jwk_is_never_registered(sharing: Sharing) -> None:
+async def test_a_private_jwk_is_never_registered(module_sharing: Sharing) -> None:
+    sharing = module_sharing  # fresh clients of its own: the module's sharing serves
     client = await sharing.client("reports:read")
     jwk = {**public_jwk(generate_private_key()), "d": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
     resp = await sharing.admin_call(
@@ -178,7 +182,8 @@ async def test_the_last_administrator_cannot_lock_everyone_out(sharing: Sharing)
     ]
 
 
-async def test_key_rotation_now_or_after_a_grace_period(sharing: Sharing) -> None:
+async def test_key_rotation_now_or_after_a_grace_period(module_sharing: Sharing) -> None:
+    sharing = module_sharing  # fresh clients of its own: the module's sharing serves
     client = await sharing.client("reports:submit")
     new_key = generate_private_key()
     resp = await sharing.admin_call(
@@ -205,8 +210,9 @@ async def test_key_rotation_now_or_after_a_grace_period(sharing: Sharing) -> Non
 
 
 async def test_an_admin_whose_client_vanished_from_the_registry_is_refused(
-    sharing: Sharing,
+    module_sharing: Sharing,
 ) -> None:
+    sharing = module_sharing  # fresh clients of its own: the module's sharing serves
     second = await sharing.client("admin", partner_id=sharing.admin.partner_id)
     headers = await second.headers(sharing.http)
     assert (

@@ -36,6 +36,19 @@ NONE_ALGS = ["none", "None", "NONE", "nOnE"]
 HS_ALGS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 
 
+# The tables share one stack per backend: each test registers fresh clients of its own.
+@pytest.fixture
+def sharing(module_sharing: Sharing) -> Sharing:
+    """This module's shared sharing."""
+    return module_sharing
+
+
+@pytest.fixture
+def network(module_network: Network) -> Network:
+    """This module's shared network."""
+    return module_network
+
+
 def _hmac_forms(public: Ed25519PublicKey) -> dict[str, bytes]:
     """The public key in every form a confused verifier might use as an HMAC secret."""
     raw = public.public_bytes_raw()
@@ -144,7 +157,7 @@ async def test_assertion_with_a_hostile_kid(sharing: Sharing, kid: str) -> None:
 async def test_replayed_assertion_is_refused_also_after_a_restart(
     nats_server: NatsServer, db_url_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"))
+    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"), wire=True)
     async with httpx.AsyncClient(timeout=10) as http:
         async with running_sharing(settings, http) as first:
             client = await first.client("reports:submit")

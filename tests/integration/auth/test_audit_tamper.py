@@ -15,6 +15,13 @@ from lifeline.cli.profile import Profile, save_profile
 from tests.integration.auth.conftest import Sharing
 
 
+# The CLI runs in a thread with an event loop of its own: it needs sharing on a port.
+@pytest.fixture
+def sharing(wire_sharing: Sharing) -> Sharing:
+    """A sharing under uvicorn."""
+    return wire_sharing
+
+
 async def _verify_with_cli(
     sharing: Sharing, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, dict[str, object]]:

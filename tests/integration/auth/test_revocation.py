@@ -53,8 +53,9 @@ async def _revoke(network: Network, client: Client, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["client", "client_key", "org"])
 async def test_revocation_reaches_every_service_within_a_second(
-    network: Network, kind: str
+    module_network: Network, kind: str
 ) -> None:
+    network = module_network  # fresh clients of its own: the module's network serves
     http = network.sharing.http
     # Scopes whose token is for all three services.
     client = await network.sharing.client("reports:submit", "alerts:read")
@@ -93,7 +94,7 @@ async def test_a_replica_started_after_the_revocation_knows_it(
 async def test_revocations_still_arrive_after_nats_restarts(
     own_nats: NatsServer, db_url_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    settings = sharing_settings(tmp_path, own_nats.url, db_url_factory("sharing"))
+    settings = sharing_settings(tmp_path, own_nats.url, db_url_factory("sharing"), wire=True)
     async with (
         httpx.AsyncClient(timeout=10) as http,
         running_sharing(settings, http) as sharing,

@@ -10,6 +10,13 @@ from libs.common.auth.tokens import CLIENT_ASSERTION_TYPE
 from tests.integration.auth.conftest import Sharing
 
 
+# Every test registers a client of its own: one sharing per backend serves the module.
+@pytest.fixture
+def sharing(module_sharing: Sharing) -> Sharing:
+    """This module's shared sharing."""
+    return module_sharing
+
+
 def _claims(token: str) -> dict[str, object]:
     return jwt.decode(token, options={"verify_signature": False})
 

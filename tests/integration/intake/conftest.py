@@ -1,4 +1,8 @@
-"""An intake wired to a real sharing (for its sealing key), real NATS and a real database."""
+"""An intake wired to a real sharing (for its sealing key), real NATS and a real database.
+
+Both run in process unless `wire=True` (NATS faults keep uvicorn); the bad-input tables share one
+stack per module and backend (`intake_module_stack`).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from services.sharing.settings import SharingSettings
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.auth import TestIssuer
 from tests.support.natsd import NatsServer
-from tests.support.servers import serve_app, service_settings
+from tests.support.servers import in_process_settings, serve, service_settings
 
 
 @dataclass
@@ -41,17 +45,18 @@ class IntakeStack:
 
 @asynccontextmanager
 async def intake_stack_on(
-    nats_url: str, db_url_factory, tmp_path: Path
+    nats_url: str, db_url_factory, tmp_path: Path, *, wire: bool = False
 ) -> AsyncIterator[IntakeStack]:  # type: ignore[no-untyped-def]
     """A sharing (for its sealing key) and an intake on the given NATS."""
     key_file = tmp_path / "sharing-keys" / "hpke.json"
     keys = HpkeKeyStore.open(key_file)
-    s_set = service_settings(
+    make = service_settings if wire else in_process_settings
+    s_set = make(
         SharingSettings, tmp_path / "s", nats_url, db_url_factory("sharing"), hpke_key_file=key_file
     )
     issuer = TestIssuer()
-    async with serve_app(sharing_app, s_set) as (sharing_url, _):
-        i_set = service_settings(
+    async with serve(sharing_app, s_set) as (sharing_url, _):
+        i_set = make(
             IntakeSettings,
             tmp_path / "i",
             nats_url,
@@ -63,7 +68,7 @@ async def intake_stack_on(
             max_body_bytes=65536,
         )
         async with (
-            serve_app(intake_app, i_set) as (url, app),
+            serve(intake_app, i_set) as (url, app),
             httpx.AsyncClient(base_url=url) as http,
         ):
             issuer.install(app, "lifeline-intake")
@@ -74,6 +79,16 @@ async def intake_stack_on(
 async def intake_stack(
     nats_server: NatsServer, db_url_factory, tmp_path: Path
 ) -> AsyncIterator[IntakeStack]:  # type: ignore[no-untyped-def]
-    """The stack on the session's nats-server."""
+    """The stack of this test alone, on the session's nats-server."""
     async with intake_stack_on(nats_server.url, db_url_factory, tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+async def intake_module_stack(
+    module_nats: NatsServer, module_db_url_factory, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[IntakeStack]:  # type: ignore[no-untyped-def]
+    """One stack for all of a module's tests of a backend; each test's token is a new client."""
+    tmp_path = tmp_path_factory.mktemp("intake")
+    async with intake_stack_on(module_nats.url, module_db_url_factory, tmp_path) as stack:
         yield stack

@@ -19,7 +19,7 @@ from tests.support.reports import report_body
 async def test_nats_killed_during_500_submissions(
     own_nats: NatsServer, db_url_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    async with intake_stack_on(own_nats.url, db_url_factory, tmp_path) as stack:
+    async with intake_stack_on(own_nats.url, db_url_factory, tmp_path, wire=True) as stack:
         stack.app.state.container.intake.limiter.burst = 10_000
         headers = stack.headers()
         accepted: list[str] = []

@@ -8,6 +8,8 @@ import os
 import pty
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -24,8 +26,8 @@ from services.sharing.app import create_app as sharing_app
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.access import bootstrap_admin, register_client
-from tests.support.natsd import NatsServer, free_port
-from tests.support.servers import serve_app
+from tests.support.natsd import NatsServer
+from tests.support.servers import in_process_settings, serve, service_settings
 
 LIFELINE = str(Path(sys.executable).parent / "lifeline")
 NAMES = ("Скорякин", "SKORIAKIN", "Aida Nurlanovna", "Нурлановна")
@@ -37,29 +39,28 @@ CSV = (
 )
 
 
-@pytest.fixture
-async def network(nats_server: NatsServer, db_url_factory, tmp_path: Path):  # type: ignore[no-untyped-def]
-    s_set = SharingSettings(
-        data_dir=tmp_path / "sharing",
-        nats_url=nats_server.url,
-        database_url=db_url_factory("sharing"),
-        port=free_port(),
-    )
-    async with serve_app(sharing_app, s_set) as (sharing_url, _), httpx.AsyncClient() as http:
+@asynccontextmanager
+async def ngo_network(
+    nats_url: str, db_url_factory, tmp_path: Path, *, wire: bool
+) -> AsyncIterator[tuple[Profile, Path]]:  # type: ignore[no-untyped-def]
+    """Sharing and intake (in process unless `wire`) and an NGO's profile for them."""
+    make = service_settings if wire else in_process_settings
+    s_set = make(SharingSettings, tmp_path / "sharing", nats_url, db_url_factory("sharing"))
+    async with serve(sharing_app, s_set) as (sharing_url, _), httpx.AsyncClient() as http:
         admin = await bootstrap_admin(http, sharing_url, s_set.data_dir)
         ngo = await register_client(http, admin, ["reports:submit"])
         fingerprint = (
             HpkeKeyStore.open(s_set.resolved_hpke_key_file()).active().public_view()["fingerprint"]
         )
-        i_set = IntakeSettings(
-            data_dir=tmp_path / "intake",
-            nats_url=nats_server.url,
-            database_url=db_url_factory("intake"),
-            port=free_port(),
+        i_set = make(
+            IntakeSettings,
+            tmp_path / "intake",
+            nats_url,
+            db_url_factory("intake"),
             sharing_url=sharing_url,
             sharing_hpke_fingerprints=fingerprint,
         )
-        async with serve_app(intake_app, i_set) as (intake_url, _):
+        async with serve(intake_app, i_set) as (intake_url, _):
             key_file = tmp_path / "ngo.key"
             save_private_key(ngo.key, key_file)
             profile = Profile(
@@ -69,6 +70,20 @@ async def network(nats_server: NatsServer, db_url_factory, tmp_path: Path):  # t
                 key_path=str(key_file),
             )
             yield profile, tmp_path
+
+
+@pytest.fixture
+async def network(nats_server: NatsServer, db_url_factory, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The network in process: the SDK runs in this event loop."""
+    async with ngo_network(nats_server.url, db_url_factory, tmp_path, wire=False) as net:
+        yield net
+
+
+@pytest.fixture
+async def wire_network(nats_server: NatsServer, db_url_factory, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The network under uvicorn: the `lifeline` CLI, a subprocess, talks to it."""
+    async with ngo_network(nats_server.url, db_url_factory, tmp_path, wire=True) as net:
+        yield net
 
 
 async def test_only_tokens_leave_the_client(
@@ -105,8 +120,8 @@ async def test_only_tokens_leave_the_client(
     assert again.accepted == [] and sorted(again.skipped) == ["kg-1", "kz-2"]
 
 
-async def test_cli_submit_summary_and_resume(network) -> None:  # type: ignore[no-untyped-def]
-    profile, tmp_path = network
+async def test_cli_submit_summary_and_resume(wire_network) -> None:  # type: ignore[no-untyped-def]
+    profile, tmp_path = wire_network
     profile_file = tmp_path / "profile.json"
     save_profile(profile_file, profile)
     reports = tmp_path / "reports.csv"

