@@ -15,17 +15,13 @@ from nats.js.errors import APIError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from libs.common.events import Envelope
+from libs.common.events import Envelope, PermanentError
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
 BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 DeadLetterSink = Callable[["DeadLetter"], Awaitable[None]]
-
-
-class PermanentError(Exception):
-    """The event can never be processed (e.g. its data breaks the contract): dead-letter it."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from libs.common.consumer import PermanentError
 from libs.common.events import (
     AUTH_REVOKED,
     REPORT_ERASED,
@@ -22,6 +21,7 @@ from libs.common.events import (
     REPORT_STORED,
     SYSTEM_PING,
     Envelope,
+    PermanentError,
 )
 from libs.common.reports.vocabulary import (
     ClientReportId,

@@ -43,6 +43,10 @@ def stream_for(subject: str) -> StreamSpec:
     raise KeyError(subject)
 
 
+class PermanentError(Exception):
+    """The event can never be processed (e.g. its data breaks the contract): dead-letter it."""
+
+
 class Envelope(BaseModel):
     """What every event looks like on the wire; `data` holds ids and tokens, never plaintext."""
 

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from libs.common.consumer import BatchHandler, Handler, PermanentError
+from libs.common.consumer import BatchHandler, Handler
 from libs.common.db import transaction
-from libs.common.events import Envelope
+from libs.common.events import Envelope, PermanentError
 from libs.common.runtime import Runtime
 from services.intake import repository as repo
 

@@ -11,8 +11,8 @@ from nats.aio.client import Client
 from sqlalchemy.exc import OperationalError
 
 from libs.common import nats as natsx
-from libs.common.consumer import ConsumerLoop, DeadLetter, PermanentError
-from libs.common.events import Envelope, new_event
+from libs.common.consumer import ConsumerLoop, DeadLetter
+from libs.common.events import Envelope, PermanentError, new_event
 from tests.support.natsd import NatsServer
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common.consumer import Handler, PermanentError
+from libs.common.consumer import Handler
 from libs.common.db import transaction
-from libs.common.events import REPORT_ERASED, Envelope
+from libs.common.events import REPORT_ERASED, Envelope, PermanentError
 from libs.common.inbox import mark_processed, utcnow
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts.domain import AlertStatus

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from libs.common.consumer import BatchHandler, Handler, PermanentError
+from libs.common.consumer import BatchHandler, Handler
 from libs.common.contracts import ReportReceived
-from libs.common.events import REPORT_RECEIVED, Envelope
+from libs.common.events import REPORT_RECEIVED, Envelope, PermanentError
 from services.alerts.matching.service import Matcher
 
 

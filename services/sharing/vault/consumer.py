@@ -13,14 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
-from libs.common.consumer import PermanentError
 from libs.common.contracts import ReportReceived, ReportStored, new_event, read_event
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_decode
 from libs.common.crypto.errors import DecryptionFailed, InvalidKey
 from libs.common.crypto.kek import KekProvider
 from libs.common.db import transaction
-from libs.common.events import REPORT_RECEIVED, Envelope, stream_for
+from libs.common.events import REPORT_RECEIVED, Envelope, PermanentError, stream_for
 from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import enqueue, outbox_row

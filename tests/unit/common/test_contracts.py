@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from libs.common.consumer import PermanentError
 from libs.common.contracts import (
     CONTRACTS,
     AuthRevoked,
@@ -17,7 +16,7 @@ from libs.common.contracts import (
     new_event,
     read_event,
 )
-from libs.common.events import REPORT_ERASED, REPORT_STORED, Envelope, stream_for
+from libs.common.events import REPORT_ERASED, REPORT_STORED, Envelope, PermanentError, stream_for
 from libs.common.reports import ReportIn
 from tests.support.reports import report_body
 
