@@ -1,20 +1,21 @@
 """The channel registry: every way an alert reaches a person, what each may carry, how it sends.
 
-A channel is a class meeting `Channel` in a module of this package, with a factory that builds
-it from the settings. Adding one is that module plus its entry in `_FACTORIES` below: the
-profile API then accepts its kind in any role (`contacts`, `backup_contacts`, `duty_contacts`),
-the worker sends through it, and the ack's wait covers its timeout. Nothing else compares
-channel names.
+A channel is a module of this package that defines `KIND` and `from_settings(settings)`, which
+builds a `Channel`. Adding one is adding that module: it is found when this package is first
+imported, the profile API then accepts its kind in any role (`contacts`, `backup_contacts`,
+`duty_contacts`), the worker sends through it, and the ack's wait covers its timeout. Nothing
+else compares channel names.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.alerts.delivery.channels import email, webhook
 from services.alerts.delivery.domain import ContactSpec, Outgoing, SendResult
 from services.alerts.settings import AlertsSettings
 
@@ -66,10 +67,21 @@ class Channel(Protocol):
 
 ChannelFactory = Callable[[AlertsSettings], Channel]
 
-_FACTORIES: dict[str, ChannelFactory] = {
-    webhook.KIND: webhook.from_settings,
-    email.KIND: email.from_settings,
-}
+
+def _discover() -> dict[str, ChannelFactory]:
+    """Every module of this package with a `KIND` and a `from_settings` is a channel."""
+    found: dict[str, ChannelFactory] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        kind, factory = getattr(module, "KIND", None), getattr(module, "from_settings", None)
+        if isinstance(kind, str) and callable(factory):
+            if kind in found:
+                raise RuntimeError(f"two channel modules claim the kind {kind!r}")
+            found[kind] = factory
+    return found
+
+
+_FACTORIES: dict[str, ChannelFactory] = _discover()
 
 
 def register(kind: str, factory: ChannelFactory) -> None:
