@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.db import transaction
 from libs.common.events import Envelope
-from libs.common.inbox import utcnow
+from libs.common.inbox import mark_processed, utcnow
 from libs.common.reports import ReportReceived
+from libs.common.sql import is_postgres
 from services.alerts.alerts.domain import (
     AlertStatus,
     Audience,
@@ -36,7 +37,7 @@ from services.alerts.delivery.domain import SendContext, send_context
 from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.matching import repository as repo
 from services.alerts.matching.domain import Priority, Verdict, judge, same_incident_since, stronger
-from services.alerts.sql import is_postgres
+from services.alerts.models import INBOX
 from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,7 @@ class Matcher:
         """Match a report whose tokens hit the index (see `hits`): alerts and first pages."""
         created: list[SendContext] = []
         async with transaction(self.sessions) as session:
-            # A write first: on SQLite the rest of the unit then runs under the write lock.
-            if not await repo.mark_processed(session, event):
+            if not await mark_processed(session, INBOX, event):
                 return 0
             found = await self._candidates(session, report)
             if not found:

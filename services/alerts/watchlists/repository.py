@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.inbox import insert_ignore, utcnow
+from libs.common.inbox import utcnow
 from libs.common.reports import IdentityToken
+from libs.common.sql import insert_ignore
 from services.alerts.watchlists.models import ENTRIES, LAWYERS, TOKENS
 
 ENTRY_COLUMNS = (
