@@ -19,6 +19,7 @@ from libs.common.web import (
     install_access_log,
     install_error_handlers,
 )
+from services.alerts import deps
 from services.alerts.alerts.api import link_router
 from services.alerts.alerts.api import router as alerts_router
 from services.alerts.container import build_container, start
@@ -36,8 +37,6 @@ def create_app(settings: AlertsSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings, MIGRATIONS)
-        # `libs.common.system`'s router reads the runtime from here.
-        app.state.runtime = runtime
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
         auth.start(runtime)
         container = build_container(settings, runtime)
@@ -69,7 +68,8 @@ def create_app(settings: AlertsSettings) -> FastAPI:
         fetch=jwks_over_http(settings.sharing_url),
     )
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
-    app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
+    admin = [Depends(require_scopes(Scope.ADMIN))]
+    app.include_router(system_router(INBOX, admin, sessions=deps.sessions))
     app.include_router(watchlist_router)
     app.include_router(profiles_router)
     app.include_router(alerts_router)

@@ -8,6 +8,7 @@ Only this module reads `app.state.container`; until the lifespan has built it, 5
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.fastapi import require_scopes
 from libs.common.auth.principal import Principal
@@ -33,6 +34,11 @@ async def container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(container)]
+
+
+async def sessions(c: ContainerDep) -> async_sessionmaker[AsyncSession]:
+    """The database sessions (for `libs.common.system`'s router)."""
+    return c.runtime.sessions
 
 
 async def _watchlist(c: ContainerDep) -> Watchlist:
