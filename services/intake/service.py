@@ -14,14 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.contracts import ReportReceived, new_event
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.errors import Conflict, NotFound, RateLimited
-from libs.common.events import REPORT_RECEIVED, new_event
 from libs.common.inbox import utcnow
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
-from libs.common.reports import ReportIn, ReportReceived
+from libs.common.reports import ReportIn
 from services.intake import repository as repo
 from services.intake.sealing import SealingKey
 from services.intake.writer import BatchWriter
@@ -71,7 +71,7 @@ class Intake:
             tokens=report.subject.tokens,
             sealed=b64u_encode(sealed),
         )
-        event = new_event(REPORT_RECEIVED, "intake", data.model_dump(mode="json"), report_id)
+        event = new_event(data, "intake", report_id)
         row = {
             "report_id": report_id,
             "partner_id": partner,

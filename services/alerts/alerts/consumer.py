@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common.consumer import Handler, PermanentError
+from libs.common.consumer import Handler
+from libs.common.contracts import ReportErased, read_event
 from libs.common.db import transaction
-from libs.common.events import REPORT_ERASED, Envelope
+from libs.common.events import Envelope
 from libs.common.inbox import mark_processed, utcnow
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts.domain import AlertStatus
@@ -21,14 +21,6 @@ from services.alerts.models import INBOX
 log = logging.getLogger(__name__)
 _SUMMARY = ("decision", "reason", "agreed", "priority", "incident_type", "legal_basis", "country",
             "facility_kind", "occurred_at", "report_id")  # fmt: skip
-
-
-class ReportErased(BaseModel):
-    """Data of `lifeline.report.erased.v1` as far as alerts needs it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    report_id: str = Field(min_length=1, max_length=64)
 
 
 @dataclass
@@ -89,12 +81,6 @@ def erased_handler(eraser: Eraser) -> Handler:
     """Withdraw what an erased report derived."""
 
     async def handle(event: Envelope) -> None:
-        if event.type != REPORT_ERASED:
-            raise PermanentError(f"unexpected event type on the erased subject: {event.type}")
-        try:
-            data = ReportErased.model_validate(event.data)
-        except ValidationError as exc:
-            raise PermanentError("invalid report.erased data") from exc
-        await eraser.on_erased(event, data.report_id)
+        await eraser.on_erased(event, read_event(event, ReportErased).report_id)
 
     return handle

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.contracts import ReportReceived
 from libs.common.db import transaction
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed, utcnow
-from libs.common.reports import ReportReceived
 from libs.common.sql import is_postgres
 from services.alerts.alerts.domain import (
     AlertStatus,

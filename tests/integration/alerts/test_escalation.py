@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 
-from libs.common.events import REPORT_ERASED, Envelope, new_event
+from libs.common.events import Envelope
 from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import (
     Receiver,
+    erased_event,
     receiver,
     report_event,
     tokens_for,
@@ -173,8 +174,7 @@ async def test_an_erased_report_withdraws_its_alert_and_tells_whoever_was_paged(
     setup = escalating(nats_server, db_url_factory, tmp_path, max_repeats=5, duty_after=6)
     async with setup as (stack, hooks):
         report = await _until_backup_paged(stack, hooks)
-        erased = {"report_id": report.data["report_id"]}
-        await stack.publish(new_event(REPORT_ERASED, "sharing", erased))
+        await stack.publish(erased_event(report.data["report_id"]))
         paged = ("lawyer", "backup")
         assert await until(lambda: all(hooks[n].alerts("alert.withdrawn") for n in paged))
         await asyncio.sleep(0.1)  # a page already on the wire at the erasure may still land
