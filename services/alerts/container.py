@@ -6,14 +6,12 @@ reach its parts only through `deps.py`. Nothing runs until `start` and `wire_con
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, SYSTEM_PING
 from libs.common.nats import ConsumerSpec
 from libs.common.runtime import Runtime
-from libs.common.secretfile import create_private, read_private
+from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink, ping_handler
 from services.alerts.alerts.consumer import Eraser, erased_handler
 from services.alerts.alerts.escalation import EscalationScheduler
@@ -59,23 +57,15 @@ def in_flight_s(sending: Channels) -> float:
     return sending.longest_send_s() + IN_FLIGHT_MARGIN_S
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """A 32-byte key kept in a 0600 file; the first replica to start creates it."""
-    create_private(path, secrets.token_bytes(32))
-    key = read_private(path)
-    if len(key) != 32:
-        raise ValueError(f"{path} does not hold a 32-byte key")
-    return key
-
-
 def build_container(settings: AlertsSettings, runtime: Runtime) -> Container:
     """Wire the parts; nothing runs until `start`."""
     keys_dir = settings.data_dir / "keys"
+    # Versioned key files (libs.common.secretkey), shared by every replica.
     box = SecretBox(
-        load_or_create_key(settings.secrets_key_file or keys_dir / "alerts-secrets.key")
+        load_or_create_secret_key(settings.secrets_key_file or keys_dir / "alerts-secrets.key")
     )
     links = AckLinks(
-        load_or_create_key(settings.ack_link_key_file or keys_dir / "alerts-ack-links.key"),
+        load_or_create_secret_key(settings.ack_link_key_file or keys_dir / "alerts-ack-links.key"),
         settings.ack_link_ttl_s,
     )
     sending = channels.build(settings)

@@ -6,7 +6,6 @@ reach its parts only through `deps.py`. Nothing runs until `start`.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import httpx
@@ -17,7 +16,7 @@ from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
 from libs.common.runtime import Runtime
-from libs.common.secretfile import create_private, read_private
+from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink
 from services.intake import repository as repo
 from services.intake.consumer import stored_batch_handler, stored_handler
@@ -47,9 +46,7 @@ class Container:
 
 def _mac_key(settings: IntakeSettings) -> bytes:
     # Keys the content digest used to tell a retry from a conflict; never leaves this service.
-    path = settings.data_dir / "keys" / "intake-content-mac.key"
-    create_private(path, secrets.token_bytes(32))
-    return read_private(path)
+    return load_or_create_secret_key(settings.data_dir / "keys" / "intake-content-mac.key")
 
 
 def build_container(settings: IntakeSettings, runtime: Runtime) -> Container:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -14,10 +16,13 @@ import httpx
 import pysequoia
 from sqlalchemy import select
 
+from services.alerts.alerts.links import AckLinks
 from services.alerts.delivery.models import DeliveryAttempt
 from services.alerts.delivery.profiles.models import Contact
-from tests.integration.alerts.conftest import AlertsStack
+from services.alerts.delivery.secrets import SecretBox
+from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import Receiver, receiver, report_event, tokens_for, until
+from tests.support.natsd import NatsServer
 
 DATA = Path(__file__).parent / "data"
 CONTACTS = Contact.__table__  # type: ignore[attr-defined]
@@ -239,3 +244,24 @@ async def test_an_interstate_search_pages_every_channel_at_once_other_cases_the_
         assert hook.hits[1].payload["data"]["alert_id"] in _body(mail)
         # The webhook of the "high" alert worked: its email never went out.
         assert first.payload["data"]["alert_id"] not in _body(mail)
+
+
+async def test_keys_kept_as_raw_bytes_by_an_earlier_version_still_sign_and_decrypt(
+    nats_server: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> None:
+    """A data directory from before versioned key files: its keys are converted, not replaced."""
+    keys = tmp_path / "alerts" / "keys"
+    keys.mkdir(parents=True)
+    raw = {name: os.urandom(32) for name in ("alerts-secrets.key", "alerts-ack-links.key")}
+    for name, key in raw.items():
+        (keys / name).write_bytes(key)
+        (keys / name).chmod(0o600)
+    # What the earlier version stored and sent: a sealed webhook secret, an ack link.
+    sealed = SecretBox(raw["alerts-secrets.key"]).seal("contact-1", "whsec_old")
+    link = AckLinks(raw["alerts-ack-links.key"], 3600).make("alert-1", "contact-1", time.time())
+    async with alerts_stack_on(nats_server.url, db_url_factory("alerts"), tmp_path) as stack:
+        assert stack.app.state.container.profiles.box.open("contact-1", sealed) == "whsec_old"
+        page = await stack.http.get(f"/v1/ack/{link}", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and '<form method="post">' in page.text
+    for name in raw:
+        assert json.loads((keys / name).read_text())["format"] == "lifeline-secret-key/1"
