@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.clock import Clock
 from libs.common.events import REPORT_STORED
 from libs.common.http import make_client
 from libs.common.nats import ConsumerSpec
@@ -34,6 +37,7 @@ class Container:
     """What the routes, the consumer and the background tasks of one process use."""
 
     runtime: Runtime
+    clock: Clock
     intake: Intake
     relay: OutboxRelay
     writer: BatchWriter
@@ -49,28 +53,41 @@ def _mac_key(settings: IntakeSettings) -> bytes:
     return load_or_create_secret_key(settings.data_dir / "keys" / "intake-content-mac.key")
 
 
-def build_container(settings: IntakeSettings, runtime: Runtime) -> Container:
-    """Wire the parts; nothing runs until `start`."""
+def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) -> Container:
+    """Wire the parts, every one on `clock`; nothing runs until `start`."""
     http = make_client(settings.sharing_url)
+
+    async def published(session: AsyncSession, event_ids: list[str]) -> None:
+        await repo.mark_published(session, event_ids, clock.now())
+
+    def published_blocking(conn: Connection, event_ids: list[str]) -> None:
+        repo.mark_published_blocking(conn, event_ids, clock.now())
+
     relay = OutboxRelay(
         runtime,
         repo.OUTBOX,
         interval=settings.relay_interval_s,
-        on_published=repo.mark_published,
-        on_published_blocking=repo.mark_published_blocking,
+        on_published=published,
+        on_published_blocking=published_blocking,
     )
     writer = BatchWriter(runtime)
     intake = Intake(
         sessions=runtime.sessions,
         sealing_key=SealingKey(
-            http, settings.pinned_fingerprints(), settings.data_dir / "intake-sealing-key.pub"
+            http,
+            settings.pinned_fingerprints(),
+            settings.data_dir / "intake-sealing-key.pub",
+            clock=clock,
         ),
         mac_key=_mac_key(settings),
         limiter=RateLimiter(settings.rate_burst, settings.rate_per_second),
         relay=relay,
         writer=writer,
+        clock=clock,
     )
-    return Container(runtime=runtime, intake=intake, relay=relay, writer=writer, http=http)
+    return Container(
+        runtime=runtime, clock=clock, intake=intake, relay=relay, writer=writer, http=http
+    )
 
 
 def start(container: Container) -> None:
