@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.wiring import install_auth, jwks_over_http
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.runtime import Runtime
 from libs.common.system import system_router
 from libs.common.web import (
@@ -31,15 +32,18 @@ from services.alerts.watchlists.api import router as watchlist_router
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: AlertsSettings) -> FastAPI:
-    """Build the alerts app; resources open in the lifespan and close on shutdown."""
+def create_app(settings: AlertsSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the alerts app; resources open in the lifespan and close on shutdown.
+
+    Every deadline, schedule and expiry reads `clock` (tests pass a fake one).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings, MIGRATIONS)
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
         auth.start(runtime)
-        container = build_container(settings, runtime)
+        container = build_container(settings, runtime, clock)
         app.state.container = container
         start(container)
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from libs.common.clock import Clock
 from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, SYSTEM_PING
 from libs.common.nats import ConsumerSpec
 from libs.common.runtime import Runtime
@@ -37,6 +38,7 @@ class Container:
     """What the routes, the consumers and the background tasks of one process use."""
 
     runtime: Runtime
+    clock: Clock
     channels: Channels
     watchlist: Watchlist
     profiles: Profiles
@@ -57,8 +59,8 @@ def in_flight_s(sending: Channels) -> float:
     return sending.longest_send_s() + IN_FLIGHT_MARGIN_S
 
 
-def build_container(settings: AlertsSettings, runtime: Runtime) -> Container:
-    """Wire the parts; nothing runs until `start`."""
+def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) -> Container:
+    """Wire the parts, every one on `clock`; nothing runs until `start`."""
     keys_dir = settings.data_dir / "keys"
     # Versioned key files (libs.common.secretkey), shared by every replica.
     box = SecretBox(
@@ -86,24 +88,34 @@ def build_container(settings: AlertsSettings, runtime: Runtime) -> Container:
         channels=sending,
         box=box,
         links=links,
+        clock=clock,
     )
     return Container(
         runtime=runtime,
+        clock=clock,
         channels=sending,
-        watchlist=Watchlist(runtime.sessions),
-        profiles=Profiles(runtime.sessions, box, sending),
-        alerts=Alerts(runtime.sessions, settings.report_link, delivery.wake, in_flight_s=in_flight),
+        watchlist=Watchlist(runtime.sessions, clock),
+        profiles=Profiles(runtime.sessions, box, sending, clock),
+        alerts=Alerts(
+            runtime.sessions,
+            settings.report_link,
+            delivery.wake,
+            in_flight_s=in_flight,
+            clock=clock,
+        ),
         links=links,
         matcher=Matcher(
             runtime.sessions,
+            clock,
             settings.escalation_minute_s,
             Claim(settings.delivery_lease_s, in_flight),
             delivery.submit,
         ),
-        eraser=Eraser(runtime.sessions),
+        eraser=Eraser(runtime.sessions, clock),
         delivery=delivery,
         scheduler=EscalationScheduler(
             runtime.sessions,
+            clock=clock,
             minute_s=settings.escalation_minute_s,
             poll_s=settings.escalation_poll_s,
             wake_delivery=delivery.wake,
@@ -121,10 +133,10 @@ def start(container: Container) -> None:
 
 async def wire_consumers(container: Container, runtime: Runtime) -> None:
     """The durable consumers: the wiring ping and the report events (once NATS is connected)."""
-    sink = dead_letter_sink(runtime, DEAD_LETTERS)
+    sink = dead_letter_sink(runtime, DEAD_LETTERS, clock=container.clock)
     await runtime.consume(
         ConsumerSpec(durable="alerts-system", filter_subject=SYSTEM_PING),
-        ping_handler(runtime, INBOX),
+        ping_handler(runtime, INBOX, clock=container.clock),
         sink,
     )
     await runtime.consume(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common.auth.fastapi import require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.clock import Clock
 from libs.common.errors import Unavailable
 from services.alerts.alerts.links import AckLinks
 from services.alerts.alerts.service import Alerts
@@ -57,7 +58,12 @@ async def _links(c: ContainerDep) -> AckLinks:
     return c.links
 
 
+async def _clock(c: ContainerDep) -> Clock:
+    return c.clock
+
+
 WatchlistDep = Annotated[Watchlist, Depends(_watchlist)]
 ProfilesDep = Annotated[Profiles, Depends(_profiles)]
 AlertsDep = Annotated[Alerts, Depends(_alerts)]
 LinksDep = Annotated[AckLinks, Depends(_links)]
+ClockDep = Annotated[Clock, Depends(_clock)]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import Clock
 from libs.common.consumer import Handler
 from libs.common.contracts import ReportErased, read_event
 from libs.common.db import transaction
 from libs.common.events import Envelope
-from libs.common.inbox import mark_processed, utcnow
+from libs.common.inbox import mark_processed
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts.domain import AlertStatus
 from services.alerts.delivery import jobs
@@ -28,21 +30,23 @@ class Eraser:
     """Withdraws what an erased report derived; a late copy of the report then derives nothing."""
 
     sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
 
     async def on_erased(self, event: Envelope, report_id: str) -> int:
         """Process one erasure; returns how many alerts were withdrawn. Idempotent by event id."""
-        withdrawn = 0
+        withdrawn, now = 0, self.clock.now()
         async with transaction(self.sessions) as session:
-            if not await mark_processed(session, INBOX, event):
+            if not await mark_processed(session, INBOX, event, now):
                 return 0
-            await repo.mark_erased(session, report_id, utcnow())
+            await repo.mark_erased(session, report_id, now)
             for alert_id in await repo.drop_matches(session, report_id):
-                if await self._refresh_or_withdraw(session, alert_id):
+                if await self._refresh_or_withdraw(session, alert_id, now):
                     withdrawn += 1
         return withdrawn
 
-    async def _refresh_or_withdraw(self, session: AsyncSession, alert_id: str) -> bool:
-        now = utcnow()
+    async def _refresh_or_withdraw(
+        self, session: AsyncSession, alert_id: str, now: datetime
+    ) -> bool:
         latest = await repo.latest_match(session, alert_id)
         if latest is not None:
             # Other reports of the same case remain: the alert now says what they say.

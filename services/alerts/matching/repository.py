@@ -26,9 +26,9 @@ from services.alerts.models import INBOX
 from services.alerts.watchlists.models import ENTRIES, TOKENS
 
 
-async def mark_seen(session: AsyncSession, events: Sequence[Envelope]) -> None:
+async def mark_seen(session: AsyncSession, events: Sequence[Envelope], now: datetime) -> None:
     """Record events that derive nothing as handled, in one statement (repeats are ignored)."""
-    await session.execute(ignoring(session, INBOX), [inbox_row(e) for e in events])
+    await session.execute(ignoring(session, INBOX), [inbox_row(e, now) for e in events])
 
 
 _HITS = select(TOKENS.c.entry_id).where(TOKENS.c.value.in_(bindparam("values", expanding=True)))
