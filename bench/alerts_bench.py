@@ -48,7 +48,8 @@ from nats.js.api import DeliverPolicy
 from bench.intake_bench import start_network
 from libs.common import nats as natsx
 from libs.common.auth.scopes import TOKEN_PATH
-from libs.common.events import REPORT_RECEIVED, new_event
+from libs.common.contracts import ReportReceived, new_event
+from libs.common.events import REPORT_RECEIVED
 from libs.sdk import TokenSource, generate_private_key, public_jwk
 from tests.support.natsd import free_port
 
@@ -379,8 +380,9 @@ async def main(entries: int, reports: int, rate: float) -> None:
                         "received_at": datetime.now(UTC).isoformat(), "tlp": "AMBER",
                         "tokens": sets[n + i], "sealed": "c2VhbGVk",
                     }  # fmt: skip
+                    event = new_event(ReportReceived.model_validate(data), "bench", report_id)
                     direct[report_id] = time.perf_counter()
-                    await natsx.publish(js, new_event(REPORT_RECEIVED, "bench", data, report_id))
+                    await natsx.publish(js, event)
 
                 await steady(n, rate, publish)
                 await wait_for(receiver, list(direct), 60)

@@ -5,17 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Result, Table, literal_column
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from libs.common.consumer import DeadLetter
 from libs.common.events import Envelope
+from libs.common.sql import insert_ignore
+
+# `insert_ignore` stays importable from here for services/sharing, which has not moved to
+# libs.common.sql yet; drop it (and `utcnow`) once nothing imports them from this module.
+__all__ = [
+    "DeadLetterBase",
+    "ProcessedEventBase",
+    "dead_letter_row",
+    "inbox_row",
+    "insert_ignore",
+    "mark_processed",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
-    """Timezone-aware now, the only clock the services use."""
+    """Timezone-aware now, for callers that do not hold an injected `libs.common.clock.Clock`."""
     return datetime.now(UTC)
 
 
@@ -39,34 +51,25 @@ class DeadLetterBase(SQLModel):
     recorded_at: datetime = Field(default_factory=utcnow)
 
 
-async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
-    """Insert a row unless its key exists; True when this call inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # RETURNING, not rowcount: psycopg (async) reports rowcount -1 for ON CONFLICT DO NOTHING,
-    # which made every insert look like a duplicate on PostgreSQL.
-    stmt = insert(table).values(**values).on_conflict_do_nothing()
-    result: Result[Any] = await session.execute(stmt.returning(literal_column("1")))
-    return result.first() is not None
+def inbox_row(event: Envelope, now: datetime | None = None) -> dict[str, Any]:
+    """Column values of the inbox row that marks an event handled (at `now`)."""
+    return {"event_id": event.id, "event_type": event.type, "processed_at": now or utcnow()}
 
 
-def inbox_row(event: Envelope) -> dict[str, Any]:
-    """Column values of the inbox row that marks an event handled."""
-    return {"event_id": event.id, "event_type": event.type, "processed_at": utcnow()}
-
-
-async def mark_processed(session: AsyncSession, table: Table, event: Envelope) -> bool:
+async def mark_processed(
+    session: AsyncSession, table: Table, event: Envelope, now: datetime | None = None
+) -> bool:
     """Record the event in the inbox; False means it was handled before (skip it)."""
-    return await insert_ignore(session, table, inbox_row(event))
+    return await insert_ignore(session, table, inbox_row(event, now))
 
 
-def dead_letter_row(letter: DeadLetter) -> dict[str, Any]:
-    """Column values for one dead letter."""
+def dead_letter_row(letter: DeadLetter, now: datetime | None = None) -> dict[str, Any]:
+    """Column values for one dead letter (recorded at `now`)."""
     return {
         "event_id": letter.event_id,
         "subject": letter.subject,
         "stream_seq": letter.stream_seq,
         "reason": letter.reason,
         "payload": letter.payload,
-        "recorded_at": utcnow(),
+        "recorded_at": now or utcnow(),
     }

@@ -108,7 +108,12 @@ class Runtime:
         assert self.js is not None
         sub = await natsx.ensure_pull_consumer(self.js, spec)
         loop = ConsumerLoop(
-            sub, handler, dead_letter, name=spec.durable, batch_handler=batch_handler
+            sub,
+            handler,
+            dead_letter,
+            name=spec.durable,
+            nak_delays=self.settings.consumer_retry_delays_s,
+            batch_handler=batch_handler,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
 

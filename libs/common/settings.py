@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     public_url: str = ""
+    # After a handler's 1st, 2nd … transient failure NATS redelivers the event this many seconds
+    # later (the last delay repeats). The wait runs inside nats-server, in real time.
+    consumer_retry_delays_s: tuple[Annotated[float, Field(ge=0)], ...] = Field(
+        default=(0.2, 1.0, 2.0, 5.0, 10.0), min_length=1
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL; by default a SQLite file of this service in the data directory."""

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.wiring import install_auth, jwks_over_http
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.runtime import Runtime
 from libs.common.system import system_router
 from libs.common.web import (
@@ -19,6 +20,7 @@ from libs.common.web import (
     install_access_log,
     install_error_handlers,
 )
+from services.alerts import deps
 from services.alerts.alerts.api import link_router
 from services.alerts.alerts.api import router as alerts_router
 from services.alerts.container import build_container, start
@@ -30,17 +32,18 @@ from services.alerts.watchlists.api import router as watchlist_router
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: AlertsSettings) -> FastAPI:
-    """Build the alerts app; resources open in the lifespan and close on shutdown."""
+def create_app(settings: AlertsSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the alerts app; resources open in the lifespan and close on shutdown.
+
+    Every deadline, schedule and expiry reads `clock` (tests pass a fake one).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings, MIGRATIONS)
-        # `libs.common.system`'s router reads the runtime from here.
-        app.state.runtime = runtime
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
         auth.start(runtime)
-        container = build_container(settings, runtime)
+        container = build_container(settings, runtime, clock)
         app.state.container = container
         start(container)
         try:
@@ -69,7 +72,8 @@ def create_app(settings: AlertsSettings) -> FastAPI:
         fetch=jwks_over_http(settings.sharing_url),
     )
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
-    app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
+    admin = [Depends(require_scopes(Scope.ADMIN))]
+    app.include_router(system_router(INBOX, admin, sessions=deps.sessions))
     app.include_router(watchlist_router)
     app.include_router(profiles_router)
     app.include_router(alerts_router)

@@ -6,14 +6,13 @@ reach its parts only through `deps.py`. Nothing runs until `start` and `wire_con
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
+from libs.common.clock import Clock
 from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, SYSTEM_PING
 from libs.common.nats import ConsumerSpec
 from libs.common.runtime import Runtime
-from libs.common.secretfile import create_private, read_private
+from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink, ping_handler
 from services.alerts.alerts.consumer import Eraser, erased_handler
 from services.alerts.alerts.escalation import EscalationScheduler
@@ -39,6 +38,7 @@ class Container:
     """What the routes, the consumers and the background tasks of one process use."""
 
     runtime: Runtime
+    clock: Clock
     channels: Channels
     watchlist: Watchlist
     profiles: Profiles
@@ -59,23 +59,15 @@ def in_flight_s(sending: Channels) -> float:
     return sending.longest_send_s() + IN_FLIGHT_MARGIN_S
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """A 32-byte key kept in a 0600 file; the first replica to start creates it."""
-    create_private(path, secrets.token_bytes(32))
-    key = read_private(path)
-    if len(key) != 32:
-        raise ValueError(f"{path} does not hold a 32-byte key")
-    return key
-
-
-def build_container(settings: AlertsSettings, runtime: Runtime) -> Container:
-    """Wire the parts; nothing runs until `start`."""
+def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) -> Container:
+    """Wire the parts, every one on `clock`; nothing runs until `start`."""
     keys_dir = settings.data_dir / "keys"
+    # Versioned key files (libs.common.secretkey), shared by every replica.
     box = SecretBox(
-        load_or_create_key(settings.secrets_key_file or keys_dir / "alerts-secrets.key")
+        load_or_create_secret_key(settings.secrets_key_file or keys_dir / "alerts-secrets.key")
     )
     links = AckLinks(
-        load_or_create_key(settings.ack_link_key_file or keys_dir / "alerts-ack-links.key"),
+        load_or_create_secret_key(settings.ack_link_key_file or keys_dir / "alerts-ack-links.key"),
         settings.ack_link_ttl_s,
     )
     sending = channels.build(settings)
@@ -96,24 +88,34 @@ def build_container(settings: AlertsSettings, runtime: Runtime) -> Container:
         channels=sending,
         box=box,
         links=links,
+        clock=clock,
     )
     return Container(
         runtime=runtime,
+        clock=clock,
         channels=sending,
-        watchlist=Watchlist(runtime.sessions),
-        profiles=Profiles(runtime.sessions, box, sending),
-        alerts=Alerts(runtime.sessions, settings.report_link, delivery.wake, in_flight_s=in_flight),
+        watchlist=Watchlist(runtime.sessions, clock),
+        profiles=Profiles(runtime.sessions, box, sending, clock),
+        alerts=Alerts(
+            runtime.sessions,
+            settings.report_link,
+            delivery.wake,
+            in_flight_s=in_flight,
+            clock=clock,
+        ),
         links=links,
         matcher=Matcher(
             runtime.sessions,
+            clock,
             settings.escalation_minute_s,
             Claim(settings.delivery_lease_s, in_flight),
             delivery.submit,
         ),
-        eraser=Eraser(runtime.sessions),
+        eraser=Eraser(runtime.sessions, clock),
         delivery=delivery,
         scheduler=EscalationScheduler(
             runtime.sessions,
+            clock=clock,
             minute_s=settings.escalation_minute_s,
             poll_s=settings.escalation_poll_s,
             wake_delivery=delivery.wake,
@@ -131,10 +133,10 @@ def start(container: Container) -> None:
 
 async def wire_consumers(container: Container, runtime: Runtime) -> None:
     """The durable consumers: the wiring ping and the report events (once NATS is connected)."""
-    sink = dead_letter_sink(runtime, DEAD_LETTERS)
+    sink = dead_letter_sink(runtime, DEAD_LETTERS, clock=container.clock)
     await runtime.consume(
         ConsumerSpec(durable="alerts-system", filter_subject=SYSTEM_PING),
-        ping_handler(runtime, INBOX),
+        ping_handler(runtime, INBOX, clock=container.clock),
         sink,
     )
     await runtime.consume(

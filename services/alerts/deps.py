@@ -8,10 +8,12 @@ Only this module reads `app.state.container`; until the lifespan has built it, 5
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.fastapi import require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.clock import Clock
 from libs.common.errors import Unavailable
 from services.alerts.alerts.links import AckLinks
 from services.alerts.alerts.service import Alerts
@@ -35,6 +37,11 @@ async def container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(container)]
 
 
+async def sessions(c: ContainerDep) -> async_sessionmaker[AsyncSession]:
+    """The database sessions (for `libs.common.system`'s router)."""
+    return c.runtime.sessions
+
+
 async def _watchlist(c: ContainerDep) -> Watchlist:
     return c.watchlist
 
@@ -51,7 +58,12 @@ async def _links(c: ContainerDep) -> AckLinks:
     return c.links
 
 
+async def _clock(c: ContainerDep) -> Clock:
+    return c.clock
+
+
 WatchlistDep = Annotated[Watchlist, Depends(_watchlist)]
 ProfilesDep = Annotated[Profiles, Depends(_profiles)]
 AlertsDep = Annotated[Alerts, Depends(_alerts)]
 LinksDep = Annotated[AckLinks, Depends(_links)]
+ClockDep = Annotated[Clock, Depends(_clock)]

@@ -46,7 +46,9 @@ class AlertsSettings(ServiceSettings):
     # A claimed delivery whose worker died is retried after this (same webhook-id).
     delivery_lease_s: float = Field(default=60.0, gt=0)
     escalation_poll_s: float = Field(default=1.0, gt=0)
-    # Length of the "minute" escalation settings are counted in (tests shrink it).
+    # Length of the "minute" escalation settings are counted in. Escalation reads the clock
+    # injected into `create_app`, so in-process tests move a fake one instead; only a network
+    # of real processes, which cannot be handed a clock (the end-to-end journey), shrinks this.
     escalation_minute_s: float = Field(default=60.0, gt=0)
     ack_link_ttl_s: int = Field(default=7 * 86400, ge=60)
     # Shared by every replica (they must verify each other's ack links); default in data_dir.

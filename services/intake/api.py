@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from libs.common import nats as natsx
+from libs.common.contracts import SystemPing, new_event
 from libs.common.errors import Unavailable
-from libs.common.events import SYSTEM_PING, new_event
 from libs.common.reports import ReportIn
 from services.intake.deps import Admin, IntakeDep, RuntimeDep, Submitter
 from services.intake.schemas import Receipt, ReportAccepted
@@ -65,7 +65,7 @@ async def ping(_: Admin, runtime: RuntimeDep) -> PingAccepted:
     """Publish one ping event; sharing and alerts record it in their inboxes."""
     if runtime.js is None or runtime.nc is None or not runtime.nc.is_connected:
         raise Unavailable("nats is not connected")
-    event = new_event(SYSTEM_PING, "intake", {"note": "ping"})
+    event = new_event(SystemPing(note="ping"), "intake")
     try:
         seq = await natsx.publish(runtime.js, event, timeout=2.0)
     except Exception as exc:

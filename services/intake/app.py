@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.auth.scopes import Audience
 from libs.common.auth.wiring import install_auth, jwks_over_http
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.runtime import Runtime
 from libs.common.web import (
     BodyLimitMiddleware,
@@ -25,15 +26,18 @@ from services.intake.settings import IntakeSettings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: IntakeSettings) -> FastAPI:
-    """Build the intake app; resources open in the lifespan and close on shutdown."""
+def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """Build the intake app; resources open in the lifespan and close on shutdown.
+
+    Receipt times, the sealing key's cache and the rate limit read `clock`.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.open(settings, MIGRATIONS)
         app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
         auth.start(runtime)
-        container = build_container(settings, runtime)
+        container = build_container(settings, runtime, clock)
         app.state.container = container
         start(container)
         try:

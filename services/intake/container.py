@@ -6,18 +6,20 @@ reach its parts only through `deps.py`. Nothing runs until `start`.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.clock import Clock
 from libs.common.events import REPORT_STORED
 from libs.common.http import make_client
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
 from libs.common.runtime import Runtime
-from libs.common.secretfile import create_private, read_private
+from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink
 from services.intake import repository as repo
 from services.intake.consumer import stored_batch_handler, stored_handler
@@ -35,6 +37,7 @@ class Container:
     """What the routes, the consumer and the background tasks of one process use."""
 
     runtime: Runtime
+    clock: Clock
     intake: Intake
     relay: OutboxRelay
     writer: BatchWriter
@@ -47,33 +50,44 @@ class Container:
 
 def _mac_key(settings: IntakeSettings) -> bytes:
     # Keys the content digest used to tell a retry from a conflict; never leaves this service.
-    path = settings.data_dir / "keys" / "intake-content-mac.key"
-    create_private(path, secrets.token_bytes(32))
-    return read_private(path)
+    return load_or_create_secret_key(settings.data_dir / "keys" / "intake-content-mac.key")
 
 
-def build_container(settings: IntakeSettings, runtime: Runtime) -> Container:
-    """Wire the parts; nothing runs until `start`."""
+def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) -> Container:
+    """Wire the parts, every one on `clock`; nothing runs until `start`."""
     http = make_client(settings.sharing_url)
+
+    async def published(session: AsyncSession, event_ids: list[str]) -> None:
+        await repo.mark_published(session, event_ids, clock.now())
+
+    def published_blocking(conn: Connection, event_ids: list[str]) -> None:
+        repo.mark_published_blocking(conn, event_ids, clock.now())
+
     relay = OutboxRelay(
         runtime,
         repo.OUTBOX,
         interval=settings.relay_interval_s,
-        on_published=repo.mark_published,
-        on_published_blocking=repo.mark_published_blocking,
+        on_published=published,
+        on_published_blocking=published_blocking,
     )
     writer = BatchWriter(runtime)
     intake = Intake(
         sessions=runtime.sessions,
         sealing_key=SealingKey(
-            http, settings.pinned_fingerprints(), settings.data_dir / "intake-sealing-key.pub"
+            http,
+            settings.pinned_fingerprints(),
+            settings.data_dir / "intake-sealing-key.pub",
+            clock=clock,
         ),
         mac_key=_mac_key(settings),
         limiter=RateLimiter(settings.rate_burst, settings.rate_per_second),
         relay=relay,
         writer=writer,
+        clock=clock,
     )
-    return Container(runtime=runtime, intake=intake, relay=relay, writer=writer, http=http)
+    return Container(
+        runtime=runtime, clock=clock, intake=intake, relay=relay, writer=writer, http=http
+    )
 
 
 def start(container: Container) -> None:

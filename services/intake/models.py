@@ -8,7 +8,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from libs.common.inbox import DeadLetterBase, ProcessedEventBase, utcnow
+from libs.common.inbox import DeadLetterBase, ProcessedEventBase
 from libs.common.outbox import OutboxBase
 
 
@@ -30,7 +30,7 @@ class Report(IntakeTable, table=True):
     # without keeping anything that could confirm a guessed report.
     content_mac: str = Field(max_length=64)
     event_id: str = Field(max_length=36, unique=True)
-    received_at: datetime = Field(default_factory=utcnow)
+    received_at: datetime
     published_at: datetime | None = None
     stored_at: datetime | None = None
 

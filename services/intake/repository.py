@@ -10,7 +10,6 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.inbox import utcnow
 from services.intake.models import Outbox, Report
 
 REPORTS = Report.__table__  # type: ignore[attr-defined]
@@ -48,12 +47,12 @@ async def receipt(session: AsyncSession, report_id: str, partner_id: str) -> dic
     return dict(row._mapping) if row else None
 
 
-async def mark_published(session: AsyncSession, event_ids: Sequence[str]) -> None:
-    """Note the publish ack of these reports' events."""
+async def mark_published(session: AsyncSession, event_ids: Sequence[str], now: datetime) -> None:
+    """Note the publish ack (at `now`) of these reports' events."""
     await session.execute(
         update(REPORTS)
         .where(REPORTS.c.event_id.in_(event_ids), REPORTS.c.published_at.is_(None))
-        .values(published_at=utcnow())
+        .values(published_at=now)
     )
 
 
@@ -66,12 +65,12 @@ async def mark_stored(session: AsyncSession, report_id: str, stored_at: datetime
     )
 
 
-def mark_published_blocking(conn: Connection, event_ids: Sequence[str]) -> None:
+def mark_published_blocking(conn: Connection, event_ids: Sequence[str], now: datetime) -> None:
     """`mark_published` on a blocking connection (the relay's SQLite path)."""
     conn.execute(
         update(REPORTS)
         .where(REPORTS.c.event_id.in_(event_ids), REPORTS.c.published_at.is_(None))
-        .values(published_at=utcnow())
+        .values(published_at=now)
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,12 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
-from libs.common.contracts import ReportReceived
+from libs.common.clock import Clock
+from libs.common.contracts import ReportReceived, new_event
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.errors import Conflict, NotFound, RateLimited
-from libs.common.events import REPORT_RECEIVED, new_event
-from libs.common.inbox import utcnow
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
 from libs.common.reports import ReportIn
@@ -40,10 +38,11 @@ class Intake:
     limiter: RateLimiter
     relay: OutboxRelay
     writer: BatchWriter
+    clock: Clock
 
     async def submit(self, principal: Principal, report: ReportIn) -> tuple[str, bool]:
         """(report id, created): a retry with the same content gets the first id back."""
-        wait = self.limiter.take(principal.client_id, time.monotonic())
+        wait = self.limiter.take(principal.client_id, self.clock.monotonic())
         if wait:
             raise RateLimited(wait)
         partner = principal.org
@@ -52,7 +51,7 @@ class Intake:
         # No look-up first: a new report (the common case) costs one write transaction; a
         # retry is recognised by the unique (partner, client_report_id) key below.
         key = await self.sealing_key.current()
-        report_id, received_at = str(uuid.uuid4()), utcnow()
+        report_id, received_at = str(uuid.uuid4()), self.clock.now()
         sealed = hpke.seal(
             key,
             _sealed_plaintext(report, report_id, principal, received_at),
@@ -72,7 +71,7 @@ class Intake:
             tokens=report.subject.tokens,
             sealed=b64u_encode(sealed),
         )
-        event = new_event(REPORT_RECEIVED, "intake", data.model_dump(mode="json"), report_id)
+        event = new_event(data, "intake", report_id)
         row = {
             "report_id": report_id,
             "partner_id": partner,

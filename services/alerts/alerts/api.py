@@ -8,7 +8,6 @@ POST acknowledges.
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
 import html
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.errors import LifelineError
 from services.alerts.alerts.schemas import AckResult, AlertDetail, AlertPage
-from services.alerts.deps import Acker, AlertsDep, LinksDep, Reader
+from services.alerts.deps import Acker, AlertsDep, ClockDep, LinksDep, Reader
 
 router = APIRouter(prefix="/v1")
 link_router = APIRouter(prefix="/v1/ack", tags=["acknowledgement"], dependencies=[Depends(PUBLIC)])
@@ -96,10 +95,10 @@ def _failure(request: Request, exc: LifelineError) -> Response:
     response_class=HTMLResponse,
     summary="Acknowledgement page of a signed link: a form only; nothing changes on GET.",
 )
-async def ack_page(token: str, request: Request, links: LinksDep) -> Response:
+async def ack_page(token: str, request: Request, links: LinksDep, clock: ClockDep) -> Response:
     """Show a button that POSTs back here; opening the link (or a mail scanner) acks nothing."""
     try:
-        alert_id, _ = links.verify(token[:1024], time.time())
+        alert_id, _ = links.verify(token[:1024], clock.time())
     except LifelineError as exc:
         return _failure(request, exc)
     body = (
@@ -115,10 +114,12 @@ async def ack_page(token: str, request: Request, links: LinksDep) -> Response:
     response_class=HTMLResponse,
     summary="Acknowledge the alert named by a signed, unexpired link.",
 )
-async def ack_by_link(token: str, request: Request, links: LinksDep, alerts: AlertsDep) -> Response:
+async def ack_by_link(
+    token: str, request: Request, links: LinksDep, alerts: AlertsDep, clock: ClockDep
+) -> Response:
     """Acknowledge; a second POST says who acknowledged first."""
     try:
-        alert_id, contact_id = links.verify(token[:1024], time.time())
+        alert_id, contact_id = links.verify(token[:1024], clock.time())
         result = await alerts.ack_by_link(alert_id, contact_id)
     except LifelineError as exc:
         return _failure(request, exc)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import Clock
 from libs.common.consumer import Handler
+from libs.common.contracts import ReportErased, read_event
 from libs.common.db import transaction
-from libs.common.events import REPORT_ERASED, Envelope, PermanentError
-from libs.common.inbox import mark_processed, utcnow
+from libs.common.events import Envelope
+from libs.common.inbox import mark_processed
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts.domain import AlertStatus
 from services.alerts.delivery import jobs
@@ -23,34 +25,28 @@ _SUMMARY = ("decision", "reason", "agreed", "priority", "incident_type", "legal_
             "facility_kind", "occurred_at", "report_id")  # fmt: skip
 
 
-class ReportErased(BaseModel):
-    """Data of `lifeline.report.erased.v1` as far as alerts needs it."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    report_id: str = Field(min_length=1, max_length=64)
-
-
 @dataclass
 class Eraser:
     """Withdraws what an erased report derived; a late copy of the report then derives nothing."""
 
     sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
 
     async def on_erased(self, event: Envelope, report_id: str) -> int:
         """Process one erasure; returns how many alerts were withdrawn. Idempotent by event id."""
-        withdrawn = 0
+        withdrawn, now = 0, self.clock.now()
         async with transaction(self.sessions) as session:
-            if not await mark_processed(session, INBOX, event):
+            if not await mark_processed(session, INBOX, event, now):
                 return 0
-            await repo.mark_erased(session, report_id, utcnow())
+            await repo.mark_erased(session, report_id, now)
             for alert_id in await repo.drop_matches(session, report_id):
-                if await self._refresh_or_withdraw(session, alert_id):
+                if await self._refresh_or_withdraw(session, alert_id, now):
                     withdrawn += 1
         return withdrawn
 
-    async def _refresh_or_withdraw(self, session: AsyncSession, alert_id: str) -> bool:
-        now = utcnow()
+    async def _refresh_or_withdraw(
+        self, session: AsyncSession, alert_id: str, now: datetime
+    ) -> bool:
         latest = await repo.latest_match(session, alert_id)
         if latest is not None:
             # Other reports of the same case remain: the alert now says what they say.
@@ -89,12 +85,6 @@ def erased_handler(eraser: Eraser) -> Handler:
     """Withdraw what an erased report derived."""
 
     async def handle(event: Envelope) -> None:
-        if event.type != REPORT_ERASED:
-            raise PermanentError(f"unexpected event type on the erased subject: {event.type}")
-        try:
-            data = ReportErased.model_validate(event.data)
-        except ValidationError as exc:
-            raise PermanentError("invalid report.erased data") from exc
-        await eraser.on_erased(event, data.report_id)
+        await eraser.on_erased(event, read_event(event, ReportErased).report_id)
 
     return handle

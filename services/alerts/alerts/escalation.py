@@ -16,8 +16,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import Clock
 from libs.common.db import transaction
-from libs.common.inbox import utcnow
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts.domain import escalation_plan, step_due
 from services.alerts.delivery import jobs
@@ -27,18 +27,20 @@ log = logging.getLogger(__name__)
 
 
 class EscalationScheduler:
-    """Runs due escalation steps every `poll_s` seconds."""
+    """Runs the steps due by `clock`; looks every `poll_s` seconds of real time."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
+        clock: Clock,
         minute_s: float,
         poll_s: float,
         wake_delivery: Callable[[], None],
         batch: int = 100,
     ) -> None:
         self.sessions = sessions
+        self.clock = clock
         self.minute_s = minute_s
         self.poll_s = poll_s
         self.wake_delivery = wake_delivery
@@ -56,7 +58,7 @@ class EscalationScheduler:
 
     async def tick(self, now: datetime | None = None) -> int:
         """Run every step due by `now`; returns how many steps ran."""
-        now = now or utcnow()
+        now = now or self.clock.now()
         ran = 0
         async with transaction(self.sessions) as session:
             due = await repo.due_for_escalation(session, now, self.batch)
@@ -72,12 +74,12 @@ class EscalationScheduler:
         plan = escalation_plan(policy)
         step = int(str(alert["step"])) + 1
         if step > len(plan):
-            await self._advance(session, alert, step - 1, None)
+            await self._advance(session, alert, step - 1, None, now)
             return False
         created = alert["created_at"]
         assert isinstance(created, datetime)
         if not await self._advance(
-            session, alert, step, step_due(created, plan, step + 1, self.minute_s)
+            session, alert, step, step_due(created, plan, step + 1, self.minute_s), now
         ):
             return False  # acknowledged or taken by another replica meanwhile
         await jobs.page(session, alert, step, plan[step - 1].audiences, now)
@@ -85,9 +87,14 @@ class EscalationScheduler:
         return True
 
     async def _advance(
-        self, session: AsyncSession, alert: dict[str, object], step: int, next_at: datetime | None
+        self,
+        session: AsyncSession,
+        alert: dict[str, object],
+        step: int,
+        next_at: datetime | None,
+        now: datetime,
     ) -> bool:
         current = int(str(alert["step"]))
         return await repo.advance_step(
-            session, str(alert["id"]), current, step, next_at=next_at, now=utcnow()
+            session, str(alert["id"]), current, step, next_at=next_at, now=now
         )

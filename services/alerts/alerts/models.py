@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field
 
-from libs.common.inbox import utcnow
 from services.alerts.models import AlertsTable
 
 
@@ -37,8 +36,8 @@ class Alert(AlertsTable, table=True):
     occurred_at: str = Field(max_length=40)
     report_id: str = Field(max_length=64)
     report_count: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
     acked_at: datetime | None = None
     acked_by: str | None = Field(default=None, max_length=200)
     ack_via: str | None = Field(default=None, max_length=16)
@@ -65,7 +64,7 @@ class AlertMatch(AlertsTable, table=True):
     facility_kind: str = Field(max_length=32)
     occurred_at: str = Field(max_length=40)
     received_at: datetime
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 class ErasedReport(AlertsTable, table=True):
@@ -74,7 +73,7 @@ class ErasedReport(AlertsTable, table=True):
     __tablename__ = "erased_reports"
 
     report_id: str = Field(primary_key=True, max_length=64)
-    erased_at: datetime = Field(default_factory=utcnow)
+    erased_at: datetime
 
 
 ALERTS = Alert.__table__  # type: ignore[attr-defined]

@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.inbox import insert_ignore
+from libs.common.sql import for_update, insert_ignore
 from services.alerts.alerts.domain import AlertStatus
 from services.alerts.alerts.models import ALERTS, ERASED, MATCHES
 from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
-from services.alerts.sql import is_postgres
 from services.alerts.watchlists.models import ENTRIES
 
 _COLUMNS = (*ALERTS.c, ENTRIES.c.label)
@@ -119,9 +118,7 @@ async def due_for_escalation(session: AsyncSession, now: datetime, limit: int) -
         .order_by(a.next_step_at)
         .limit(limit)
     )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    return list((await session.execute(query)).mappings())
+    return list((await session.execute(for_update(session, query, skip_locked=True))).mappings())
 
 
 async def advance_step(

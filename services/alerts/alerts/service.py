@@ -12,9 +12,9 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import InvalidInput, NotFound
-from libs.common.inbox import utcnow
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts.schemas import (
     AckOut,
@@ -80,6 +80,7 @@ class Alerts:
     report_link: Callable[[str], str]
     wake_delivery: Callable[[], None]
     in_flight_s: float
+    clock: Clock
 
     async def list(
         self, principal: Principal, status: str | None, before: str | None, limit: int
@@ -155,16 +156,14 @@ class Alerts:
     async def _ack(
         self, alert_id: str, lawyer_id: str | None, by: str, via: str, acker_contacts: set[str]
     ) -> AckResult:
+        now = self.clock.now()
         async with transaction(self.sessions) as session:
             # Serialised with `delivery.repository.claim_due`: no page is claimed after this.
-            done = await repo.acknowledge(
-                session, alert_id, lawyer_id, by=by, via=via, now=utcnow()
-            )
+            done = await repo.acknowledge(session, alert_id, lawyer_id, by=by, via=via, now=now)
             row = await repo.get_alert(session, alert_id, lawyer_id)
             if row is None:
                 raise NotFound("no such alert")
             if done:
-                now = utcnow()
                 await deliveries.cancel_pages(session, alert_id, now)
                 exclude = set(acker_contacts)
                 if via == "api":
@@ -180,11 +179,13 @@ class Alerts:
 
     async def _pages_landed(self, alert_id: str) -> None:
         """Return only once no page of the alert is on the wire: none lands after the ack."""
+        # The wait is real time, like the sends it waits for (their timeouts are real time);
+        # whether a page is still in flight is a question of the clock the worker marked it with.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.in_flight_s
         while loop.time() < deadline:
             async with self.sessions() as session:
-                if not await deliveries.in_flight(session, alert_id, utcnow()):
+                if not await deliveries.in_flight(session, alert_id, self.clock.now()):
                     return
             await asyncio.sleep(0.02)
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer
 from sqlmodel import Field
 
-from libs.common.inbox import utcnow
 from services.alerts.models import AlertsTable
 
 
@@ -26,13 +25,13 @@ class Delivery(AlertsTable, table=True):
     step: int = 0
     status: str = Field(max_length=16)  # pending | sending | delivered | failed | cancelled
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime
     lease_until: datetime | None = None
     # Set while a message is on the wire: an ack waits for these before it returns.
     in_flight_until: datetime | None = None
     last_error: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
     delivered_at: datetime | None = None
 
 

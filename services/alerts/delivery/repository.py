@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.sql import for_update, insert_many_ignore, is_postgres
 from services.alerts.alerts.models import ALERTS
 from services.alerts.delivery.domain import (
     FROM_ALERT,
@@ -21,7 +22,6 @@ from services.alerts.delivery.domain import (
 )
 from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
 from services.alerts.delivery.profiles.models import CONTACTS
-from services.alerts.sql import insert_many_ignore, is_postgres
 from services.alerts.watchlists.models import ENTRIES
 
 
@@ -77,9 +77,7 @@ async def claim_due(
     """
     d = DELIVERIES.c
     query = select(d.id, d.alert_id).where(_due(now)).order_by(d.next_attempt_at).limit(limit)
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    rows = (await session.execute(query)).all()
+    rows = (await session.execute(for_update(session, query, skip_locked=True))).all()
     if not rows:
         return []
     ids = [r.id for r in rows]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import Clock
 from libs.common.db import transaction
-from libs.common.inbox import utcnow
 from services.alerts.alerts.links import AckLinks
 from services.alerts.delivery import jobs
 from services.alerts.delivery import repository as repo
@@ -54,7 +53,11 @@ class DeliveryConfig:
 
 
 class DeliveryWorker:
-    """Sends due deliveries concurrently; woken at once after a commit, and on a timer."""
+    """Sends due deliveries concurrently; woken at once after a commit, and on a timer.
+
+    Retries, leases and in-flight marks are times of `clock`; how often the worker looks for
+    due work (`poll_s`) is real time.
+    """
 
     def __init__(
         self,
@@ -64,12 +67,14 @@ class DeliveryWorker:
         channels: Channels,
         box: SecretBox,
         links: AckLinks,
+        clock: Clock,
     ) -> None:
         self.sessions = sessions
         self.config = config
         self.channels = channels
         self.box = box
         self.links = links
+        self.clock = clock
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
 
@@ -108,7 +113,7 @@ class DeliveryWorker:
                 continue
             async with transaction(self.sessions) as session:
                 rows = await repo.claim_due(
-                    session, utcnow(), free, self.config.lease_s, self.config.in_flight_s
+                    session, self.clock.now(), free, self.config.lease_s, self.config.in_flight_s
                 )
             if not rows:
                 return started
@@ -151,7 +156,7 @@ class DeliveryWorker:
                 ctx = await repo.load(session, delivery_id)
         if ctx is None or ctx.status != "sending" or ctx.attempts != attempt:
             return False  # cancelled, or re-claimed after our lease ran out
-        started = utcnow()
+        started = self.clock.now()
         skip = skip_reason(ctx)
         result = SendResult("retry", error=skip) if skip else await self.send(ctx, started)
         async with transaction(self.sessions) as session:
@@ -179,7 +184,7 @@ class DeliveryWorker:
         secret = None if ctx.secret is None else self.box.open(ctx.contact_id, ctx.secret)
         ack_url = ""
         if channel.carries_ack_link:
-            token = self.links.make(ctx.alert_id, ctx.contact_id, time.time())
+            token = self.links.make(ctx.alert_id, ctx.contact_id, now.timestamp())
             ack_url = f"{self.config.public_url.rstrip('/')}/v1/ack/{token}"
         view = alert_view(ctx, report_url=self.config.report_link(ctx.report_id), ack_url=ack_url)
         sealed = channel.encrypts_with_pgp_key and bool(ctx.pgp_key)
@@ -196,7 +201,7 @@ class DeliveryWorker:
         result: SendResult,
         started: datetime,
     ) -> bool:
-        now = utcnow()
+        now = self.clock.now()
         extra = {"delivery_id": ctx.delivery_id, "alert_id": ctx.alert_id, "attempt": attempt}
         if result.outcome == "delivered":
             await self._finish(session, ctx, attempt, result, started=started)
@@ -205,7 +210,7 @@ class DeliveryWorker:
         final = None
         if result.outcome == "gone":
             # 410: the receiver says this endpoint is gone for good; stop using it.
-            await profiles.disable_contact(session, ctx.contact_id, "gone")
+            await profiles.disable_contact(session, ctx.contact_id, "gone", now)
             final = "gone"
         elif attempt >= self.config.max_attempts:
             final = "attempts_exhausted"
@@ -229,7 +234,7 @@ class DeliveryWorker:
         final: str | None = None,
         started: datetime | None = None,
     ) -> None:
-        now = utcnow()
+        now = self.clock.now()
         status, attempt_outcome = outcome(result, final)
         values: dict[str, Any] = {"status": status, "updated_at": now, "last_error": result.error}
         if status == "delivered":

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from libs.common.consumer import BatchHandler, Handler
-from libs.common.contracts import ReportReceived
-from libs.common.events import REPORT_RECEIVED, Envelope, PermanentError
+from libs.common.contracts import ReportReceived, read_event
+from libs.common.events import Envelope
 from services.alerts.matching.service import Matcher
-
-
-def _report(event: Envelope) -> ReportReceived:
-    if event.type != REPORT_RECEIVED:
-        raise PermanentError(f"unexpected event type on the received subject: {event.type}")
-    try:
-        return ReportReceived.model_validate(event.data)
-    except ValidationError as exc:
-        raise PermanentError("invalid report.received data") from exc
 
 
 def received_handler(matcher: Matcher) -> Handler:
     """Match each received report; a contract violation is poison (dead-lettered at once)."""
 
     async def handle(event: Envelope) -> None:
-        await matcher.on_received(event, _report(event))
+        await matcher.on_received(event, read_event(event, ReportReceived))
 
     return handle
 
@@ -34,7 +23,7 @@ def received_batch_handler(matcher: Matcher) -> BatchHandler:
     batch one by one."""
 
     async def handle(events: list[Envelope]) -> None:
-        reports = [_report(event) for event in events]
+        reports = [read_event(event, ReportReceived) for event in events]
         hits = await matcher.hits([t.value for r in reports for t in r.tokens])
         nobody = []
         for event, report in zip(events, reports, strict=True):

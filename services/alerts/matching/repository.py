@@ -20,22 +20,15 @@ from libs.common.events import Envelope
 from libs.common.identity.canonical import Kind
 from libs.common.identity.tokens import Token
 from libs.common.inbox import inbox_row
+from libs.common.sql import ignoring, insert_many_ignore
 from services.alerts.alerts.models import ALERTS, ERASED, MATCHES
 from services.alerts.models import INBOX
-from services.alerts.sql import ignoring, insert_ignoring, insert_many_ignore
 from services.alerts.watchlists.models import ENTRIES, TOKENS
 
 
-async def mark_processed(session: AsyncSession, event: Envelope) -> bool:
-    """Record the event in the inbox; False if it was handled before (hot-path twin of
-    `libs.common.inbox.mark_processed`, with a prebuilt statement)."""
-    row = inbox_row(event)
-    return (await session.execute(insert_ignoring(session, INBOX), row)).first() is not None
-
-
-async def mark_seen(session: AsyncSession, events: Sequence[Envelope]) -> None:
+async def mark_seen(session: AsyncSession, events: Sequence[Envelope], now: datetime) -> None:
     """Record events that derive nothing as handled, in one statement (repeats are ignored)."""
-    await session.execute(ignoring(session, INBOX), [inbox_row(e) for e in events])
+    await session.execute(ignoring(session, INBOX), [inbox_row(e, now) for e in events])
 
 
 _HITS = select(TOKENS.c.entry_id).where(TOKENS.c.value.in_(bindparam("values", expanding=True)))

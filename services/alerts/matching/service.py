@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.clock import Clock
 from libs.common.contracts import ReportReceived
 from libs.common.db import transaction
 from libs.common.events import Envelope
-from libs.common.inbox import utcnow
+from libs.common.inbox import mark_processed
+from libs.common.sql import is_postgres
 from services.alerts.alerts.domain import (
     AlertStatus,
     Audience,
@@ -36,7 +38,7 @@ from services.alerts.delivery.domain import SendContext, send_context
 from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.matching import repository as repo
 from services.alerts.matching.domain import Priority, Verdict, judge, same_incident_since, stronger
-from services.alerts.sql import is_postgres
+from services.alerts.models import INBOX
 from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class Matcher:
     """Turns `report.received` into alerts (one per report and entry) and their first pages."""
 
     sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    # Escalation settings are minutes of this many seconds (60 but where a test shrinks it).
     minute_s: float
     claim: jobs.Claim
     handoff: Handoff
@@ -78,9 +82,9 @@ class Matcher:
     async def match(self, event: Envelope, report: ReportReceived) -> int:
         """Match a report whose tokens hit the index (see `hits`): alerts and first pages."""
         created: list[SendContext] = []
+        now = self.clock.now()
         async with transaction(self.sessions) as session:
-            # A write first: on SQLite the rest of the unit then runs under the write lock.
-            if not await repo.mark_processed(session, event):
+            if not await mark_processed(session, INBOX, event, now):
                 return 0
             found = await self._candidates(session, report)
             if not found:
@@ -89,7 +93,7 @@ class Matcher:
             if is_postgres(session):
                 live = await repo.lock_live(session, found)
             for entry_id in sorted(live):
-                created += await self._record(session, report, found[entry_id])
+                created += await self._record(session, report, found[entry_id], now)
         if created:
             self.handoff(created)
         return len({c.alert_id for c in created})
@@ -97,7 +101,7 @@ class Matcher:
     async def mark_seen(self, events: list[Envelope]) -> None:
         """Record events that matched nobody as handled."""
         async with transaction(self.sessions) as session:
-            await repo.mark_seen(session, events)
+            await repo.mark_seen(session, events, self.clock.now())
 
     async def hits(self, values: list[str]) -> set[str]:
         """The token values that some watchlist entry holds."""
@@ -133,10 +137,10 @@ class Matcher:
         return out
 
     async def _record(
-        self, session: AsyncSession, report: ReportReceived, found: Candidate
+        self, session: AsyncSession, report: ReportReceived, found: Candidate, now: datetime
     ) -> list[SendContext]:
         """Create or join the alert of (report, entry); send contexts of a new one's pages."""
-        now, entry, verdict = utcnow(), found.entry, found.verdict
+        entry, verdict = found.entry, found.verdict
         summary = {
             "decision": verdict.match.decision.value,
             "reason": verdict.match.reason[:200],

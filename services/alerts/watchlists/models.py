@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import Index, text
 from sqlmodel import Field
 
-from libs.common.inbox import utcnow
 from services.alerts.models import AlertsTable
 
 
@@ -18,8 +17,8 @@ class Lawyer(AlertsTable, table=True):
 
     client_id: str = Field(primary_key=True, max_length=128)
     org_id: str = Field(max_length=128, index=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
 
 
 class WatchlistEntry(AlertsTable, table=True):
@@ -46,8 +45,8 @@ class WatchlistEntry(AlertsTable, table=True):
     legal_bases: str = Field(default="", max_length=512)
     countries: str = Field(default="", max_length=1024)
     token_count: int = 0
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
+    updated_at: datetime
     removed_at: datetime | None = None
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.inbox import insert_ignore, utcnow
 from libs.common.reports import IdentityToken
+from libs.common.sql import insert_ignore
 from services.alerts.watchlists.models import ENTRIES, LAWYERS, TOKENS
 
 ENTRY_COLUMNS = (
@@ -25,9 +25,8 @@ ENTRY_COLUMNS = (
 )
 
 
-async def ensure_lawyer(session: AsyncSession, client_id: str, org_id: str) -> None:
+async def ensure_lawyer(session: AsyncSession, client_id: str, org_id: str, now: datetime) -> None:
     """Create the lawyer row on first use."""
-    now = utcnow()
     await insert_ignore(
         session,
         LAWYERS,

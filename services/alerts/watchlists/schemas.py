@@ -5,15 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from libs.common.reports import Country, IdentityToken, IncidentType, LegalBasis, Line
-
-
-class Strict(BaseModel):
-    """Unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
+from libs.common.schemas import Strict
 
 
 class RuleIn(Strict):

@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import Conflict, InvalidInput, NotFound
-from libs.common.inbox import utcnow
 from services.alerts.watchlists import repository as repo
 from services.alerts.watchlists.domain import (
     DEFAULT_INCIDENT_TYPES,
@@ -57,6 +57,7 @@ class Watchlist:
     """A lawyer's watchlist; every query is scoped to the calling client."""
 
     sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
 
     async def add(self, principal: Principal, body: EntryIn) -> EntryOut:
         """Create an entry; the same label with the same content is a no-op (import re-runs)."""
@@ -83,10 +84,9 @@ class Watchlist:
         rule: EntryRule,
         wanted: set[tuple[str, int, str]],
     ) -> EntryOut:
-        lawyer = principal.client_id
-        await repo.ensure_lawyer(session, lawyer, principal.org)
+        lawyer, now = principal.client_id, self.clock.now()
+        await repo.ensure_lawyer(session, lawyer, principal.org, now)
         existing = await repo.live_entry_by_label(session, lawyer, body.label)
-        now = utcnow()
         if existing is not None:
             same_rule = EntryRule.from_columns(
                 existing["incident_types"], existing["legal_bases"], existing["countries"]
@@ -148,5 +148,6 @@ class Watchlist:
     async def remove(self, principal: Principal, entry_id: str) -> None:
         """Remove one of the caller's entries; its tokens leave the index at once."""
         async with transaction(self.sessions) as session:
-            if not await repo.remove_entry(session, principal.client_id, entry_id, utcnow()):
+            now = self.clock.now()
+            if not await repo.remove_entry(session, principal.client_id, entry_id, now):
                 raise NotFound("no such watchlist entry")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from nats.aio.client import Client
 
 from libs.common import nats as natsx
+from libs.common.clock import SYSTEM_CLOCK, Clock, FakeClock
 from libs.common.events import Envelope
 from services.alerts.app import create_app
 from services.alerts.settings import AlertsSettings
@@ -31,8 +33,6 @@ FAST = {
     "webhook_allow_private": True,
     "webhook_timeout_s": 2.0,
     "delivery_lease_s": 5.0,
-    # Escalation settings are minutes; a test that wants escalation shrinks the minute.
-    "escalation_minute_s": 600.0,
 }
 
 
@@ -47,6 +47,8 @@ class AlertsStack:
     nc: Client
     mailbox: Mailbox
     settings: AlertsSettings
+    # What the service reads the time from: the system clock, or a test's `FakeClock`.
+    clock: Clock
 
     def headers(
         self,
@@ -80,9 +82,10 @@ class AlertsStack:
 
 @asynccontextmanager
 async def alerts_stack_on(
-    nats_url: str, db_url: str, tmp_path: Path, **overrides: Any
+    nats_url: str, db_url: str, tmp_path: Path, *, clock: Clock = SYSTEM_CLOCK, **overrides: Any
 ) -> AsyncIterator[AlertsStack]:
-    """An alerts app with fast schedules, an SMTP server and a NATS client for publishing."""
+    """An alerts app on `clock` with fast schedules, an SMTP server and a NATS client for
+    publishing."""
     issuer = TestIssuer()
     async with smtp_server() as (mailbox, smtp_port):
         settings = service_settings(
@@ -97,10 +100,11 @@ async def alerts_stack_on(
         nc = await natsx.connect(nats_url, "test-publisher")
         await natsx.ensure_streams(nc.jetstream())
         try:
-            async with serve_app(create_app, settings, wait_ready=False) as (url, app):
+            on_clock = functools.partial(create_app, clock=clock)
+            async with serve_app(on_clock, settings, wait_ready=False) as (url, app):
                 issuer.install(app, "lifeline-alerts")
                 async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-                    stack = AlertsStack(url, app, http, issuer, nc, mailbox, settings)
+                    stack = AlertsStack(url, app, http, issuer, nc, mailbox, settings, clock)
                     await _until_consuming(app)
                     yield stack
         finally:
@@ -124,4 +128,14 @@ async def stack(
 ) -> AsyncIterator[AlertsStack]:
     """The stack on the session's nats-server and a fresh database."""
     async with alerts_stack_on(nats_server.url, db_url_factory("alerts"), tmp_path) as s:
+        yield s
+
+
+@pytest.fixture
+async def clocked_stack(
+    nats_server: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> AsyncIterator[AlertsStack]:
+    """The stack on a fake clock: it starts at the real time and moves when the test moves it."""
+    db_url = db_url_factory("alerts")
+    async with alerts_stack_on(nats_server.url, db_url, tmp_path, clock=FakeClock()) as s:
         yield s

@@ -1,4 +1,5 @@
-"""Alert test helpers: identity tokens, `report.received` events, a cuttable TCP proxy."""
+"""Alert test helpers: identity tokens, report events as their producers make them, a cuttable
+TCP proxy."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from libs.common.contracts import ReportErased, ReportReceived, new_event
 from libs.common.crypto.encoding import b64u_encode
-from libs.common.events import REPORT_RECEIVED, Envelope, new_event
+from libs.common.events import Envelope
 from libs.common.identity.keyring import PrfKeyRing, new_seed
 from libs.common.identity.tokens import LocalEvaluator, tokenise
 from tests.support.natsd import free_port
 from tests.support.receivers import Hit, Mailbox, Receiver, receiver, smtp_server, until
 
-__all__ = ["KEYS", "Hit", "Mailbox", "Receiver", "TcpProxy", "receiver", "report_event",
-           "smtp_server", "tokens_for", "until"]  # fmt: skip
+__all__ = ["KEYS", "Hit", "Mailbox", "Receiver", "TcpProxy", "erased_event", "receiver",
+           "report_event", "smtp_server", "tokens_for", "until"]  # fmt: skip
 
 KEYS = {v: PrfKeyRing().add(v, new_seed()) for v in (1, 2)}
 
@@ -56,7 +58,12 @@ def report_event(
         "tokens": tokens,
         "sealed": "c2VhbGVk",
     }
-    return new_event(REPORT_RECEIVED, "intake", data, report_id)
+    return new_event(ReportReceived.model_validate(data), "intake", report_id)
+
+
+def erased_event(report_id: str) -> Envelope:
+    """A `report.erased` event as sharing publishes it after a crypto-shred."""
+    return new_event(ReportErased(report_id=report_id, partner_id="ngo-kg"), "sharing", report_id)
 
 
 class TcpProxy:

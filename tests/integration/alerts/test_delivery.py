@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -14,10 +17,14 @@ import httpx
 import pysequoia
 from sqlalchemy import select
 
+from libs.common.clock import FakeClock
+from services.alerts.alerts.links import AckLinks
 from services.alerts.delivery.models import DeliveryAttempt
 from services.alerts.delivery.profiles.models import Contact
-from tests.integration.alerts.conftest import AlertsStack
+from services.alerts.delivery.secrets import SecretBox
+from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import Receiver, receiver, report_event, tokens_for, until
+from tests.support.natsd import NatsServer
 
 DATA = Path(__file__).parent / "data"
 CONTACTS = Contact.__table__  # type: ignore[attr-defined]
@@ -175,15 +182,22 @@ async def test_410_disables_the_endpoint_and_the_email_takes_over(stack: AlertsS
         assert len(await _attempts(stack, "webhook", 1)) == 1
 
 
-async def test_retry_after_is_honoured(stack: AlertsStack) -> None:
+async def test_retry_after_is_honoured(clocked_stack: AlertsStack) -> None:
+    stack, clock = clocked_stack, clocked_stack.clock
+    assert isinstance(clock, FakeClock)
     answers = iter([503, 200])
     async with receiver(answer=lambda _: next(answers), headers={"Retry-After": "2"}) as hook:
         await setup_lawyer(stack, hook, email=None)
-        started = time.monotonic()
+        started = clock.monotonic()
         await page_lev(stack)
+        assert await until(lambda: _attempts(stack, "webhook", 1))  # the 503, recorded
+        clock.advance(1.0)  # past the schedule's 0.2 s, short of the receiver's 2 s
+        await asyncio.sleep(0.5)  # the worker looks every 0.1 s
+        assert hook.hits == []
+        clock.advance(1.0)
         assert await until(lambda: hook.hits, timeout=15)
         # The schedule says 0.2 s; the receiver asked for 2 s.
-        assert time.monotonic() - started >= 2.0
+        assert clock.monotonic() - started >= 2.0
         attempts = await until(lambda: _attempts(stack, "webhook", 2))  # recorded after the 2xx
         assert [(a.outcome, a.retry_after_s) for a in attempts] == [
             ("retry", 2.0),
@@ -215,9 +229,13 @@ async def test_ack_link_page_needs_a_post_and_links_are_signed(stack: AlertsStac
     assert alert["status"] == "acknowledged" and alert["acknowledged"]["via"] == "link"
 
 
-async def test_expired_ack_links_are_refused(stack: AlertsStack) -> None:
+async def test_expired_ack_links_are_refused(clocked_stack: AlertsStack) -> None:
+    stack, clock = clocked_stack, clocked_stack.clock
+    assert isinstance(clock, FakeClock)
     links = stack.app.state.container.links
-    token = links.make("some-alert", "some-contact", time.time() - links.ttl_s - 10)
+    token = links.make("some-alert", "some-contact", clock.time())
+    assert (await stack.http.get(f"/v1/ack/{token}")).status_code == 200  # valid for its TTL
+    clock.advance(links.ttl_s + 10)
     resp = await stack.http.post(f"/v1/ack/{token}")
     assert resp.status_code == 410 and resp.json()["error"] == "link_expired"
 
@@ -239,3 +257,24 @@ async def test_an_interstate_search_pages_every_channel_at_once_other_cases_the_
         assert hook.hits[1].payload["data"]["alert_id"] in _body(mail)
         # The webhook of the "high" alert worked: its email never went out.
         assert first.payload["data"]["alert_id"] not in _body(mail)
+
+
+async def test_keys_kept_as_raw_bytes_by_an_earlier_version_still_sign_and_decrypt(
+    nats_server: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> None:
+    """A data directory from before versioned key files: its keys are converted, not replaced."""
+    keys = tmp_path / "alerts" / "keys"
+    keys.mkdir(parents=True)
+    raw = {name: os.urandom(32) for name in ("alerts-secrets.key", "alerts-ack-links.key")}
+    for name, key in raw.items():
+        (keys / name).write_bytes(key)
+        (keys / name).chmod(0o600)
+    # What the earlier version stored and sent: a sealed webhook secret, an ack link.
+    sealed = SecretBox(raw["alerts-secrets.key"]).seal("contact-1", "whsec_old")
+    link = AckLinks(raw["alerts-ack-links.key"], 3600).make("alert-1", "contact-1", time.time())
+    async with alerts_stack_on(nats_server.url, db_url_factory("alerts"), tmp_path) as stack:
+        assert stack.app.state.container.profiles.box.open("contact-1", sealed) == "whsec_old"
+        page = await stack.http.get(f"/v1/ack/{link}", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and '<form method="post">' in page.text
+    for name in raw:
+        assert json.loads((keys / name).read_text())["format"] == "lifeline-secret-key/1"

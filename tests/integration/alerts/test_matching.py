@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from libs.common import nats as natsx
 from libs.common.consumer import ConsumerLoop
 from libs.common.contracts import ReportReceived
-from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, Envelope, new_event
+from libs.common.events import REPORT_RECEIVED, Envelope, new_event
 from libs.common.system import dead_letter_sink
 from services.alerts.alerts.models import Alert, AlertMatch
 from services.alerts.delivery.jobs import Claim
@@ -21,7 +21,7 @@ from services.alerts.matching.consumer import received_handler
 from services.alerts.matching.service import Matcher
 from services.alerts.models import DEAD_LETTERS, INBOX
 from tests.integration.alerts.conftest import AlertsStack
-from tests.integration.alerts.support import report_event, tokens_for, until
+from tests.integration.alerts.support import erased_event, report_event, tokens_for, until
 
 ALERTS = Alert.__table__  # type: ignore[attr-defined]
 MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
@@ -167,8 +167,10 @@ async def test_an_event_that_crashes_the_handler_every_time_is_dead_lettered_and
     stack: AlertsStack,
 ) -> None:
     await _entry(stack)
-    runtime = stack.app.state.container.runtime
-    matcher = CrashOn(runtime.sessions, 600.0, Claim(5.0, 5.0), lambda _: None)
+    container = stack.app.state.container
+    runtime = container.runtime
+    minute_s = stack.settings.escalation_minute_s
+    matcher = CrashOn(runtime.sessions, container.clock, minute_s, Claim(5.0, 5.0), lambda _: None)
     subject = f"lifeline.report.crashtest{uuid.uuid4().hex[:6]}.v1"
     tokens = tokens_for("SKORIAKIN LEV", "14.03.1999")
     poison = new_event(REPORT_RECEIVED, "intake", report_event(tokens, country="KZ").data)
@@ -218,10 +220,7 @@ async def test_erasure_withdraws_alerts_and_matches_and_a_late_copy_derives_noth
     for event in (only, kept, gone):
         await stack.publish(event)
     await _processed(stack, only, kept, gone)
-    erase = [
-        new_event(REPORT_ERASED, "sharing", {"report_id": e.data["report_id"]})
-        for e in (only, gone)
-    ]
+    erase = [erased_event(e.data["report_id"]) for e in (only, gone)]
     for event in erase:
         await stack.publish(event)
     await _processed(stack, *erase)

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from libs.common.clock import FakeClock
 from libs.common.errors import InvalidInput
 from libs.common.web import install_error_handlers
 from services.alerts.alerts.links import AckLinks
@@ -161,7 +162,8 @@ async def test_the_api_answers_an_unknown_channel_with_a_machine_readable_422() 
 
 
 def _profiles(sending: Channels) -> Profiles:
-    return Profiles(sessions=None, box=SecretBox(os.urandom(32)), channels=sending)  # type: ignore[arg-type]
+    box = SecretBox(os.urandom(32))
+    return Profiles(sessions=None, box=box, channels=sending, clock=FakeClock(NOW))  # type: ignore[arg-type]
 
 
 async def test_the_profile_checks_a_registered_channel_through_it(
@@ -254,7 +256,8 @@ def _worker(sending: Channels, box: SecretBox) -> DeliveryWorker:
         report_link=lambda report_id: f"https://sharing.example/v1/reports/{report_id}",
     )
     links = AckLinks(os.urandom(32), ttl_s=60)
-    return DeliveryWorker(None, config, channels=sending, box=box, links=links)  # type: ignore[arg-type]
+    clock = FakeClock(NOW)
+    return DeliveryWorker(None, config, channels=sending, box=box, links=links, clock=clock)  # type: ignore[arg-type]
 
 
 async def test_the_worker_sends_through_the_registered_channel_what_it_may_carry(

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from libs.common.clock import FakeClock
 from libs.common.crypto.hpke_keys import HpkeSuite, dump_public_key, generate_private_key
 from libs.common.errors import Unavailable
 from services.intake.sealing import WELL_KNOWN, SealingKey
@@ -16,11 +17,13 @@ GENUINE = generate_private_key(HpkeSuite.X25519).public_key
 IMPOSTOR = generate_private_key(HpkeSuite.X25519).public_key
 
 
-def _sharing(*keys: tuple[str, object]) -> httpx.AsyncClient:
+def _sharing(*keys: tuple[str, object], calls: list[str] | None = None) -> httpx.AsyncClient:
     """A well-known endpoint answering with these (state, public key) pairs."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         assert request.url.path == WELL_KNOWN
+        if calls is not None:
+            calls.append(request.url.path)
         body = [{"state": state, "public_key": dump_public_key(key)} for state, key in keys]  # type: ignore[arg-type]
         return httpx.Response(200, json={"keys": body})
 
@@ -34,7 +37,7 @@ def _pin(*keys: object) -> frozenset[str]:
 
 async def test_the_pinned_active_key_is_used_and_cached(tmp_path: Path) -> None:
     async with _sharing(("active", GENUINE)) as http:
-        key = await SealingKey(http, _pin(GENUINE), tmp_path / "key").current()
+        key = await SealingKey(http, _pin(GENUINE), tmp_path / "key", clock=FakeClock()).current()
     assert key == GENUINE
     assert (tmp_path / "key").read_text() == dump_public_key(GENUINE)
 
@@ -42,7 +45,7 @@ async def test_the_pinned_active_key_is_used_and_cached(tmp_path: Path) -> None:
 async def test_an_unpinned_active_key_is_refused(tmp_path: Path) -> None:
     async with _sharing(("active", IMPOSTOR), ("retiring", GENUINE)) as http:
         with pytest.raises(Unavailable):
-            await SealingKey(http, _pin(GENUINE), tmp_path / "key").current()
+            await SealingKey(http, _pin(GENUINE), tmp_path / "key", clock=FakeClock()).current()
     assert not (tmp_path / "key").exists()
 
 
@@ -51,11 +54,28 @@ async def test_a_tampered_cache_file_is_not_trusted(tmp_path: Path) -> None:
     cache.write_text(dump_public_key(IMPOSTOR))
     async with httpx.AsyncClient(base_url="http://127.0.0.1:9") as unreachable:
         with pytest.raises(Unavailable):
-            await SealingKey(unreachable, _pin(GENUINE), cache).current()
+            await SealingKey(unreachable, _pin(GENUINE), cache, clock=FakeClock()).current()
 
 
 async def test_the_pinned_copy_on_disk_serves_while_sharing_is_down(tmp_path: Path) -> None:
     cache = tmp_path / "key"
     cache.write_text(dump_public_key(GENUINE))
     async with httpx.AsyncClient(base_url="http://127.0.0.1:9") as unreachable:
-        assert await SealingKey(unreachable, _pin(GENUINE), cache).current() == GENUINE
+        assert (
+            await SealingKey(unreachable, _pin(GENUINE), cache, clock=FakeClock()).current()
+            == GENUINE
+        )
+
+
+async def test_the_key_is_fetched_again_once_its_cache_time_is_over(tmp_path: Path) -> None:
+    calls: list[str] = []
+    clock = FakeClock()
+    async with _sharing(("active", GENUINE), calls=calls) as http:
+        key = SealingKey(http, _pin(GENUINE), tmp_path / "key", clock=clock, ttl=300)
+        await key.current()
+        clock.advance(299)
+        await key.current()
+        assert len(calls) == 1  # served from the cache
+        clock.advance(2)
+        assert await key.current() == GENUINE
+        assert len(calls) == 2

@@ -149,6 +149,7 @@ def build_message(
     message_id: str,
     pgp_key: str | None,
     encrypt: Encrypt | None,
+    now: datetime,
 ) -> Message:
     """A plain text message, or RFC 3156 PGP/MIME when the recipient registered a key."""
     inner = EmailMessage()
@@ -167,7 +168,7 @@ def build_message(
     outer["Subject"] = subject
     outer["From"] = config.sender
     outer["To"] = to
-    outer["Date"] = formatdate(usegmt=True)
+    outer["Date"] = formatdate(now.timestamp(), usegmt=True)
     # Constant across retries, like the webhook-id: a mail system can drop the duplicate.
     outer["Message-ID"] = f"<{message_id}@lifeline-alerts>"
     return outer
@@ -185,7 +186,14 @@ class Mailer:
         self.encrypt = encrypt
 
     async def send(
-        self, to: str, subject: str, text: str, message_id: str, pgp_key: str | None
+        self,
+        to: str,
+        subject: str,
+        text: str,
+        message_id: str,
+        pgp_key: str | None,
+        *,
+        now: datetime,
     ) -> SendResult:
         """One attempt; any SMTP or network failure is a retry."""
         if not self.config.host:
@@ -201,6 +209,7 @@ class Mailer:
                 message_id=message_id,
                 pgp_key=pgp_key,
                 encrypt=self.encrypt,
+                now=now,
             )
         except ValueError:
             return SendResult("retry", error="openpgp_key_unusable")
@@ -258,6 +267,7 @@ class EmailChannel:
             email_text(view, encrypted=encrypted),
             message.delivery_id,
             message.pgp_key,
+            now=now,
         )
 
     async def aclose(self) -> None:

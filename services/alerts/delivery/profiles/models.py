@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import Index, LargeBinary, Text
 from sqlmodel import Field
 
-from libs.common.inbox import utcnow
 from services.alerts.models import AlertsTable
 
 
@@ -21,7 +20,7 @@ class Organisation(AlertsTable, table=True):
     duty_after_min: int
     repeat_every_min: int
     max_repeats: int
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime
     updated_by: str = Field(max_length=128)
 
 
@@ -44,7 +43,7 @@ class Contact(AlertsTable, table=True):
     position: int = 0
     disabled_at: datetime | None = None
     disabled_reason: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime
 
 
 CONTACTS = Contact.__table__  # type: ignore[attr-defined]

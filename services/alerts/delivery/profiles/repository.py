@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.inbox import utcnow
 from services.alerts.alerts.domain import EscalationPolicy
 from services.alerts.delivery.profiles.models import CONTACTS, ORGS
 
@@ -89,12 +89,14 @@ async def replace_contacts(
         await session.execute(CONTACTS.insert(), list(insert))
 
 
-async def disable_contact(session: AsyncSession, contact_id: str, reason: str) -> None:
+async def disable_contact(
+    session: AsyncSession, contact_id: str, reason: str, now: datetime
+) -> None:
     """Stop using an endpoint (e.g. a webhook answered 410 Gone); a profile update re-enables."""
     await session.execute(
         update(CONTACTS)
         .where(CONTACTS.c.id == contact_id, CONTACTS.c.disabled_at.is_(None))
-        .values(disabled_at=utcnow(), disabled_reason=reason)
+        .values(disabled_at=now, disabled_reason=reason)
     )
 
 
@@ -112,7 +114,7 @@ async def policy(session: AsyncSession, org_id: str) -> EscalationPolicy:
 
 
 async def put_policy(
-    session: AsyncSession, org_id: str, value: EscalationPolicy, updated_by: str
+    session: AsyncSession, org_id: str, value: EscalationPolicy, updated_by: str, now: datetime
 ) -> None:
     """Create or replace the organisation's escalation policy."""
     values = {
@@ -120,7 +122,7 @@ async def put_policy(
         "duty_after_min": value.duty_after_min,
         "repeat_every_min": value.repeat_every_min,
         "max_repeats": value.max_repeats,
-        "updated_at": utcnow(),
+        "updated_at": now,
         "updated_by": updated_by,
     }
     result = await session.execute(

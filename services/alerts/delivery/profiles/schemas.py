@@ -11,8 +11,9 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from libs.common.schemas import Strict
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels.email import valid_email
 from services.alerts.delivery.channels.webhook import valid_url
@@ -54,12 +55,6 @@ ChannelKind = Annotated[
     AfterValidator(channels.registered_kind),
     Field(json_schema_extra=_registered_kinds),
 ]
-
-
-class Strict(BaseModel):
-    """Unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class WebhookIn(Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -17,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
+from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import InvalidInput
-from libs.common.inbox import utcnow
 from services.alerts.alerts.domain import EscalationPolicy
 from services.alerts.delivery.channels import Channel, Channels, email, webhook
 from services.alerts.delivery.domain import LAWYER_ROLES, PGP_KEY, SECRET, ContactSpec
@@ -58,6 +59,7 @@ class Profiles:
     sessions: async_sessionmaker[AsyncSession]
     box: SecretBox
     channels: Channels
+    clock: Clock
 
     async def get(self, principal: Principal) -> ProfileOut:
         """The caller's profile (secrets are never shown again)."""
@@ -71,15 +73,16 @@ class Profiles:
 
     async def put(self, principal: Principal, body: ProfileIn) -> ProfileOut:
         """Replace the caller's channels; a generated webhook secret is returned this once."""
-        wanted = self.wanted(body)
+        wanted, now = self.wanted(body), self.clock.now()
         async with transaction(self.sessions) as session:
-            await watchlists.ensure_lawyer(session, principal.client_id, principal.org)
+            await watchlists.ensure_lawyer(session, principal.client_id, principal.org, now)
             existing = await repo.lawyer_contacts(session, principal.client_id)
             secrets = await self._reconcile(
                 session,
                 existing,
                 wanted,
                 {"org_id": principal.org, "lawyer_id": principal.client_id},
+                now,
             )
             rows = await repo.lawyer_contacts(session, principal.client_id)
         return ProfileOut(
@@ -139,12 +142,12 @@ class Profiles:
         )
         for attempt in range(2):
             try:
+                now = self.clock.now()
                 async with transaction(self.sessions) as session:
-                    await repo.put_policy(session, principal.org, policy, principal.client_id)
+                    await repo.put_policy(session, principal.org, policy, principal.client_id, now)
                     existing = await repo.duty_contacts(session, principal.org)
-                    secrets = await self._reconcile(
-                        session, existing, wanted, {"org_id": principal.org, "lawyer_id": None}
-                    )
+                    owner = {"org_id": principal.org, "lawyer_id": None}
+                    secrets = await self._reconcile(session, existing, wanted, owner, now)
                     duty = await repo.duty_contacts(session, principal.org)
                 break
             except IntegrityError:
@@ -190,6 +193,7 @@ class Profiles:
         existing: Sequence[RowMapping],
         wanted: Sequence[ContactSpec],
         owner: dict[str, Any],
+        now: datetime,
     ) -> dict[str, str]:
         by_key = {(r["role"], r["channel"], r["address"]): r for r in existing}
         keep: list[tuple[str, dict[str, Any]]] = []
@@ -224,7 +228,7 @@ class Profiles:
                         "channel": w.channel,
                         "address": w.address,
                         "secret": None,
-                        "created_at": utcnow(),
+                        "created_at": now,
                         **values,
                     }
                 )
