@@ -380,7 +380,12 @@ async def main(entries: int, reports: int, rate: float) -> None:
                         "received_at": datetime.now(UTC).isoformat(), "tlp": "AMBER",
                         "tokens": sets[n + i], "sealed": "c2VhbGVk",
                     }  # fmt: skip
-                    event = new_event(ReportReceived.model_validate(data), "bench", report_id)
+                    event = new_event(
+                        ReportReceived.model_validate(data),
+                        "bench",
+                        report_id,
+                        at=datetime.now(UTC),
+                    )
                     direct[report_id] = time.perf_counter()
                     await natsx.publish(js, event)
 

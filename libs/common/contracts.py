@@ -8,12 +8,12 @@ that breaks the contract is a `PermanentError` (dead-lettered at once, never ret
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from libs.common import events
 from libs.common.events import (
     AUTH_REVOKED,
     REPORT_ERASED,
@@ -114,18 +114,16 @@ C = TypeVar("C", bound=BaseModel)
 
 
 def new_event(
-    data: ReportReceived | Contract, producer: str, correlation_id: str | None = None
+    data: ReportReceived | Contract,
+    producer: str,
+    correlation_id: str | None = None,
+    *,
+    at: datetime,
 ) -> Envelope:
-    """A fresh envelope for `data` on its own subject; the version is the subject's `.vN`."""
-    subject = data.SUBJECT
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type=subject,
-        version=int(subject.rsplit(".v", 1)[1]),
-        occurred_at=datetime.now(UTC),
-        producer=producer,
-        correlation_id=correlation_id,
-        data=data.model_dump(mode="json"),
+    """A fresh envelope for `data` on its own subject, occurring `at` (the producer's clock);
+    the version is the subject's `.vN`."""
+    return events.new_event(
+        data.SUBJECT, producer, data.model_dump(mode="json"), correlation_id, at=at
     )
 
 

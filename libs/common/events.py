@@ -62,15 +62,24 @@ class Envelope(BaseModel):
 
 
 def new_event(
-    event_type: str, producer: str, data: dict[str, Any], correlation_id: str | None = None
+    event_type: str,
+    producer: str,
+    data: dict[str, Any],
+    correlation_id: str | None = None,
+    *,
+    at: datetime | None = None,
 ) -> Envelope:
-    """A fresh envelope with a random id; the version is the subject's `.vN` suffix."""
+    """A fresh envelope with a random id around raw `data`; the version is the subject's `.vN`.
+
+    Services publish through `libs.common.contracts.new_event`, which checks the data against
+    its subject's model; this raw form is for data no contract would accept (tests of poison).
+    """
     version = int(event_type.rsplit(".v", 1)[1]) if ".v" in event_type else 1
     return Envelope(
         id=str(uuid.uuid4()),
         type=event_type,
         version=version,
-        occurred_at=datetime.now(UTC),
+        occurred_at=at or datetime.now(UTC),
         producer=producer,
         correlation_id=correlation_id,
         data=data,

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from libs.common.clock import SYSTEM_CLOCK
 from libs.common.consumer import DeadLetter
 from libs.common.events import Envelope
 from libs.common.sql import insert_ignore
-
-# `insert_ignore` stays importable from here for services/sharing, which has not moved to
-# libs.common.sql yet; drop it (and `utcnow`) once nothing imports them from this module.
-__all__ = [
-    "DeadLetterBase",
-    "ProcessedEventBase",
-    "dead_letter_row",
-    "inbox_row",
-    "insert_ignore",
-    "mark_processed",
-    "utcnow",
-]
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now, for callers that do not hold an injected `libs.common.clock.Clock`."""
-    return datetime.now(UTC)
 
 
 class ProcessedEventBase(SQLModel):
@@ -36,7 +20,7 @@ class ProcessedEventBase(SQLModel):
 
     event_id: str = Field(primary_key=True, max_length=64)
     event_type: str = Field(max_length=128, index=True)
-    processed_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime = Field(default_factory=SYSTEM_CLOCK.now)
 
 
 class DeadLetterBase(SQLModel):
@@ -48,22 +32,22 @@ class DeadLetterBase(SQLModel):
     stream_seq: int
     reason: str = Field(max_length=256)
     payload: bytes
-    recorded_at: datetime = Field(default_factory=utcnow)
+    recorded_at: datetime = Field(default_factory=SYSTEM_CLOCK.now)
 
 
-def inbox_row(event: Envelope, now: datetime | None = None) -> dict[str, Any]:
+def inbox_row(event: Envelope, now: datetime) -> dict[str, Any]:
     """Column values of the inbox row that marks an event handled (at `now`)."""
-    return {"event_id": event.id, "event_type": event.type, "processed_at": now or utcnow()}
+    return {"event_id": event.id, "event_type": event.type, "processed_at": now}
 
 
 async def mark_processed(
-    session: AsyncSession, table: Table, event: Envelope, now: datetime | None = None
+    session: AsyncSession, table: Table, event: Envelope, now: datetime
 ) -> bool:
     """Record the event in the inbox; False means it was handled before (skip it)."""
     return await insert_ignore(session, table, inbox_row(event, now))
 
 
-def dead_letter_row(letter: DeadLetter, now: datetime | None = None) -> dict[str, Any]:
+def dead_letter_row(letter: DeadLetter, now: datetime) -> dict[str, Any]:
     """Column values for one dead letter (recorded at `now`)."""
     return {
         "event_id": letter.event_id,
@@ -71,5 +55,5 @@ def dead_letter_row(letter: DeadLetter, now: datetime | None = None) -> dict[str
         "stream_seq": letter.stream_seq,
         "reason": letter.reason,
         "payload": letter.payload,
-        "recorded_at": now or utcnow(),
+        "recorded_at": now,
     }

@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from libs.common.clock import SYSTEM_CLOCK
 from libs.common.db import is_sqlite, transaction
 from libs.common.events import Envelope
-from libs.common.inbox import utcnow
 from libs.common.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -39,16 +39,16 @@ class OutboxBase(SQLModel):
     event_id: str = Field(max_length=64, unique=True)
     subject: str = Field(max_length=256)
     payload: bytes
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=SYSTEM_CLOCK.now)
 
 
 def outbox_row(event: Envelope) -> dict[str, Any]:
-    """Column values of one outbox row."""
+    """Column values of one outbox row (written when its event occurred)."""
     return {
         "event_id": event.id,
         "subject": event.type,
         "payload": event.model_dump_json().encode(),
-        "created_at": utcnow(),
+        "created_at": event.occurred_at,
     }
 
 

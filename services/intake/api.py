@@ -9,7 +9,7 @@ from libs.common import nats as natsx
 from libs.common.contracts import SystemPing, new_event
 from libs.common.errors import Unavailable
 from libs.common.reports import ReportIn
-from services.intake.deps import Admin, IntakeDep, RuntimeDep, Submitter
+from services.intake.deps import Admin, ContainerDep, IntakeDep, Submitter
 from services.intake.schemas import Receipt, ReportAccepted
 
 router = APIRouter()
@@ -61,11 +61,12 @@ class PingAccepted(BaseModel):
     tags=["system"],
     summary="Publish a lifeline.system.ping.v1 event to prove the event wiring end to end.",
 )
-async def ping(_: Admin, runtime: RuntimeDep) -> PingAccepted:
+async def ping(_: Admin, c: ContainerDep) -> PingAccepted:
     """Publish one ping event; sharing and alerts record it in their inboxes."""
+    runtime = c.runtime
     if runtime.js is None or runtime.nc is None or not runtime.nc.is_connected:
         raise Unavailable("nats is not connected")
-    event = new_event(SystemPing(note="ping"), "intake")
+    event = new_event(SystemPing(note="ping"), "intake", at=c.clock.now())
     try:
         seq = await natsx.publish(runtime.js, event, timeout=2.0)
     except Exception as exc:

@@ -13,7 +13,6 @@ from libs.common.auth.fastapi import require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Unavailable
-from libs.common.runtime import Runtime
 from services.intake.container import Container
 from services.intake.service import Intake
 
@@ -36,9 +35,4 @@ async def _intake(c: ContainerDep) -> Intake:
     return c.intake
 
 
-async def _runtime(c: ContainerDep) -> Runtime:
-    return c.runtime
-
-
 IntakeDep = Annotated[Intake, Depends(_intake)]
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]

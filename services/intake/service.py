@@ -71,7 +71,7 @@ class Intake:
             tokens=report.subject.tokens,
             sealed=b64u_encode(sealed),
         )
-        event = new_event(data, "intake", report_id)
+        event = new_event(data, "intake", report_id, at=received_at)
         row = {
             "report_id": report_id,
             "partner_id": partner,

@@ -44,7 +44,7 @@ class Change:
     async def revoke(self, kind: RevocationKind, ident: str) -> None:
         """Announce a revocation through the outbox, committed with the change itself."""
         data = revocation_event_data(kind, ident, self.now.timestamp())
-        await enqueue(self.session, OUTBOX, new_event(AuthRevoked(**data), "sharing"))
+        await enqueue(self.session, OUTBOX, new_event(AuthRevoked(**data), "sharing", at=self.now))
         self.revocations.append(data)
 
 

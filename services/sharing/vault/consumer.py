@@ -116,7 +116,7 @@ class ReportStore:
         batch = [self._prepare(event, now) for event in events]
         async with transaction(self.sessions) as session:
             await repo.begin_report_write(session, wraps_key=True)
-            await session.execute(INBOX.insert(), [inbox_row(r.event) for r in batch])
+            await session.execute(INBOX.insert(), [inbox_row(r.event, now) for r in batch])
             await repo.insert_reports(session, [self._new(r) for r in batch], now)
             await session.execute(OUTBOX.insert(), [outbox_row(r.stored) for r in batch])
         self._stored(batch)
@@ -153,6 +153,7 @@ class ReportStore:
             ReportStored(report_id=data.report_id, partner_id=data.partner_id, stored_at=now),
             "sharing",
             correlation_id=data.report_id,
+            at=now,
         )
         return _Ready(event, data, row, encrypted, stored)
 
@@ -202,7 +203,7 @@ class ReportStore:
         try:
             async with transaction(self.sessions) as session:
                 await repo.begin_report_write(session, wraps_key=True)
-                if not await mark_processed(session, INBOX, ready.event):
+                if not await mark_processed(session, INBOX, ready.event, now):
                     return False  # a redelivery, or another replica got there first
                 await repo.insert_reports(session, [self._new(ready)], now)
                 await enqueue(session, OUTBOX, ready.stored)

@@ -213,12 +213,13 @@ def grant_row(grant: ReportGrant, ordered: list[str], actor: str, now: datetime)
     }
 
 
-def erased_event(report_id: str, partner_id: str) -> Envelope:
+def erased_event(report_id: str, partner_id: str, now: datetime) -> Envelope:
     """`lifeline.report.erased.v1`: alerts drops what it derived from the report."""
     return new_event(
         ReportErased(report_id=report_id, partner_id=partner_id),
         "sharing",
         correlation_id=report_id,
+        at=now,
     )
 
 

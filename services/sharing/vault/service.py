@@ -230,7 +230,7 @@ class ReportActions:
         if row.erased_at is not None:
             raise Gone("the report was erased")
         now = self.clock.now()
-        event = erased_event(report_id, row.partner_id)
+        event = erased_event(report_id, row.partner_id, now)
         async with transaction(self.sessions) as session:
             if not await vrepo.erase(session, report_id, principal.client_id, now):
                 raise Gone("the report was erased")

@@ -58,12 +58,17 @@ def report_event(
         "tokens": tokens,
         "sealed": "c2VhbGVk",
     }
-    return new_event(ReportReceived.model_validate(data), "intake", report_id)
+    return new_event(ReportReceived.model_validate(data), "intake", report_id, at=datetime.now(UTC))
 
 
 def erased_event(report_id: str) -> Envelope:
     """A `report.erased` event as sharing publishes it after a crypto-shred."""
-    return new_event(ReportErased(report_id=report_id, partner_id="ngo-kg"), "sharing", report_id)
+    return new_event(
+        ReportErased(report_id=report_id, partner_id="ngo-kg"),
+        "sharing",
+        report_id,
+        at=datetime.now(UTC),
+    )
 
 
 class TcpProxy:

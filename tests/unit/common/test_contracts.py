@@ -20,30 +20,32 @@ from libs.common.events import REPORT_ERASED, REPORT_STORED, Envelope, Permanent
 from libs.common.reports import ReportIn
 from tests.support.reports import report_body
 
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
 
 def test_every_contract_has_a_subject_with_a_stream_and_a_version() -> None:
     for subject, model in CONTRACTS.items():
         assert subject == model.SUBJECT  # type: ignore[attr-defined]
         assert stream_for(subject)
-        assert new_event(_sample(model), "test").version == int(subject.rsplit(".v", 1)[1])
+        assert new_event(_sample(model), "test", at=NOW).version == int(subject.rsplit(".v", 1)[1])
 
 
 def test_an_event_round_trips_through_its_contract() -> None:
     stored = ReportStored(report_id="r1", partner_id="p1", stored_at=datetime.now(UTC))
-    event = new_event(stored, "sharing", correlation_id="r1")
+    event = new_event(stored, "sharing", correlation_id="r1", at=NOW)
     assert event.type == REPORT_STORED and event.correlation_id == "r1"
     wire = Envelope.model_validate_json(event.model_dump_json())
     assert read_event(wire, ReportStored) == stored
 
 
 def test_a_later_version_may_add_fields() -> None:
-    event = new_event(ReportErased(report_id="r1", partner_id="p1"), "sharing")
+    event = new_event(ReportErased(report_id="r1", partner_id="p1"), "sharing", at=NOW)
     grown = event.model_copy(update={"data": {**event.data, "reason": "erasure"}})
     assert read_event(grown, ReportErased).report_id == "r1"
 
 
 def test_bad_data_or_another_type_is_poison() -> None:
-    event = new_event(ReportErased(report_id="r1", partner_id="p1"), "sharing")
+    event = new_event(ReportErased(report_id="r1", partner_id="p1"), "sharing", at=NOW)
     with pytest.raises(PermanentError, match=r"invalid report\.erased data"):
         read_event(event.model_copy(update={"data": {"partner_id": "p1"}}), ReportErased)
     with pytest.raises(PermanentError, match=r"unexpected event type on the report\.stored"):
