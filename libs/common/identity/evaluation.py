@@ -1,6 +1,6 @@
 """The logic of `lifeline identity eval`: tokenise labelled pairs, decide, and tally by class.
 
-Decisions come from the tokens alone; a pair's `class` and `same_person` labels are read only
+Match strengths come from the tokens alone; a pair's `class` and `same_person` labels are read only
 to count the results. Nothing here prints or logs a name, a key or a token.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from libs.common.errors import InvalidInput
 from libs.common.identity.dates import parse_dob
-from libs.common.identity.match import Decision, Match, match
+from libs.common.identity.match import Match, Strength, match
 from libs.common.identity.names import parse_name
 from libs.common.identity.tokens import Evaluator, Token, tokenise
 
@@ -57,7 +57,7 @@ class Tally:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Decisions in input order, tallies by class label, and tokenisation figures."""
+    """Match strengths in input order, tallies by class label, and tokenisation figures."""
 
     decisions: list[tuple[str, Match]]
     tallies: dict[str, Tally]
@@ -123,8 +123,8 @@ def run_eval(pairs: list[Pair], evaluate: Evaluator, key_version: int) -> EvalRe
         decisions.append((pair.id, result))
         tally = tallies.setdefault(pair.label, Tally())
         tally.pairs += 1
-        tally.strong += result.decision is Decision.STRONG
-        tally.possible += result.decision is Decision.POSSIBLE
+        tally.strong += result.strength is Strength.STRONG
+        tally.possible += result.strength is Strength.POSSIBLE
     sizes = [len(tokens) for tokens in token_sets]
     return EvalResult(
         decisions=decisions,
@@ -139,7 +139,7 @@ def run_eval(pairs: list[Pair], evaluate: Evaluator, key_version: int) -> EvalRe
 def decision_line(pair_id: str, result: Match) -> str:
     """One JSON line of the decisions file: id, decision, and the kinds that agreed."""
     agreed = sorted(kind.value for kind in result.agreed)
-    return json.dumps({"id": pair_id, "decision": result.decision.value, "agreed": agreed})
+    return json.dumps({"id": pair_id, "decision": result.strength.value, "agreed": agreed})
 
 
 def _sum(tallies: Iterable[Tally]) -> Tally:

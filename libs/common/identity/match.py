@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from libs.common.identity.tokens import Token
 
 
-class Decision(StrEnum):
-    """Strong alerts at once; possible alerts as a lower-priority "check this"."""
+class Strength(StrEnum):
+    """How sure a match is: strong alerts at once, possible as a lower-priority "check this"."""
 
     STRONG = "strong"
     POSSIBLE = "possible"
@@ -35,9 +35,9 @@ Condition = Callable[[Precision, Precision], bool]
 
 @dataclass(frozen=True)
 class Rule:
-    """Decide `decision` when a token of one of `kinds` agrees and `when` holds."""
+    """Give `strength` when a token of one of `kinds` agrees and `when` holds."""
 
-    decision: Decision
+    strength: Strength
     kinds: frozenset[Kind]
     when: Condition
     why: str
@@ -60,44 +60,44 @@ def _one_side_undated(a: Precision, b: Precision) -> bool:
 # Checked in order; the first rule that fires decides.
 RULES: Final[tuple[Rule, ...]] = (
     Rule(
-        Decision.STRONG,
+        Strength.STRONG,
         frozenset({Kind.NAME_DOB}),
         _always,
         "whole name and full date of birth agree",
     ),
     Rule(
-        Decision.POSSIBLE,
+        Strength.POSSIBLE,
         frozenset({Kind.PART_DOB_HEAD, Kind.PART_DOB_TAIL}),
         _always,
         "one name part and the full date agree; the other part differs by about one letter",
     ),
     Rule(
-        Decision.POSSIBLE,
+        Strength.POSSIBLE,
         frozenset({Kind.NAME_YEAR}),
         _one_side_year_only,
         "whole name and year of birth agree; one side knows only the year",
     ),
     Rule(
-        Decision.POSSIBLE,
+        Strength.POSSIBLE,
         frozenset({Kind.NAME}),
         _one_side_undated,
         "whole name agrees; one side has no date of birth",
     ),
 )
-_RANK: Final = {Decision.STRONG: 2, Decision.POSSIBLE: 1, Decision.NONE: 0}
+_RANK: Final = {Strength.STRONG: 2, Strength.POSSIBLE: 1, Strength.NONE: 0}
 
 
 @dataclass(frozen=True)
 class Match:
-    """The decision, the kinds that agreed, the key version judged, and the rule's reason."""
+    """The strength, the kinds that agreed, the key version judged, and the rule's reason."""
 
-    decision: Decision
+    strength: Strength
     agreed: frozenset[Kind]
     key_version: int | None
     reason: str
 
 
-NO_MATCH: Final = Match(Decision.NONE, frozenset(), None, "no token agrees")
+NO_MATCH: Final = Match(Strength.NONE, frozenset(), None, "no token agrees")
 
 
 def precision(kinds: Iterable[Kind]) -> Precision:
@@ -118,12 +118,12 @@ def _by_version(tokens: Iterable[Token]) -> dict[int, set[Token]]:
 def _judge(a: set[Token], b: set[Token], version: int) -> Match:
     agreed = frozenset(token.kind for token in a & b)
     if not agreed:
-        return Match(Decision.NONE, agreed, version, "no token agrees")
+        return Match(Strength.NONE, agreed, version, "no token agrees")
     pa, pb = precision(t.kind for t in a), precision(t.kind for t in b)
     for rule in RULES:
         if agreed & rule.kinds and rule.when(pa, pb):
-            return Match(rule.decision, agreed, version, rule.why)
-    return Match(Decision.NONE, agreed, version, "only kinds that need a missing date agree")
+            return Match(rule.strength, agreed, version, rule.why)
+    return Match(Strength.NONE, agreed, version, "only kinds that need a missing date agree")
 
 
 def match(a: Iterable[Token], b: Iterable[Token]) -> Match:
@@ -132,6 +132,6 @@ def match(a: Iterable[Token], b: Iterable[Token]) -> Match:
     best = NO_MATCH
     for version in sorted(left.keys() & right.keys()):
         result = _judge(left[version], right[version], version)
-        if _RANK[result.decision] > _RANK[best.decision] or best is NO_MATCH:
+        if _RANK[result.strength] > _RANK[best.strength] or best is NO_MATCH:
             best = result
     return best

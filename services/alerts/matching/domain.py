@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from libs.common.identity.match import Decision, Match, match
+from libs.common.identity.match import Match, Strength, match
 from libs.common.identity.tokens import Token
 from libs.common.reports import LegalBasis
 from services.alerts.watchlists.domain import EntryRule
@@ -36,9 +36,9 @@ HIGHEST_PRIORITY_BASES: Final = frozenset(
 GROUP_WINDOW: Final = timedelta(hours=72)
 
 
-def priority(decision: Decision | str, legal_basis: str) -> Priority:
+def priority(decision: Strength | str, legal_basis: str) -> Priority:
     """Interstate search / Interpol → highest (high if the match is only possible)."""
-    strong = decision == Decision.STRONG
+    strong = decision == Strength.STRONG
     if legal_basis in HIGHEST_PRIORITY_BASES:
         return Priority.HIGHEST if strong else Priority.HIGH
     return Priority.HIGH if strong else Priority.NORMAL
@@ -76,11 +76,11 @@ def judge(
 ) -> Verdict | None:
     """The identity match rule on the full token sets, then the entry's rule; None = no alert."""
     result = match(entry_tokens, report_tokens)
-    if result.decision == Decision.NONE:
+    if result.strength == Strength.NONE:
         return None
     if not rule.applies(incident_type, legal_basis, country):
         return None
-    return Verdict(result, priority(result.decision, legal_basis))
+    return Verdict(result, priority(result.strength, legal_basis))
 
 
 def same_incident_since(received_at: datetime) -> datetime:

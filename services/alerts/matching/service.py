@@ -142,7 +142,7 @@ class Matcher:
         """Create or join the alert of (report, entry); send contexts of a new one's pages."""
         entry, verdict = found.entry, found.verdict
         summary = {
-            "decision": verdict.match.decision.value,
+            "decision": verdict.match.strength.value,
             "reason": verdict.match.reason[:200],
             "agreed": verdict.agreed,
             "priority": verdict.priority.value,

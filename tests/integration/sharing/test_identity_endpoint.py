@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from libs.common.crypto.encoding import b64u_decode
 from libs.common.identity.canonical import Kind
-from libs.common.identity.match import Decision, match
+from libs.common.identity.match import Strength, match
 from libs.common.identity.tokens import Token
 from libs.common.reports import IdentityToken
 from libs.sdk.identity import tokenise_identities
@@ -67,10 +67,10 @@ async def test_spellings_from_two_partners_match_and_others_do_not(sharing) -> N
                 ("Lev Skoryakin", "1998-03-14"),
             ],
         )
-    assert match(_tokens(watched), _tokens(reported[0])).decision is Decision.STRONG
-    assert match(_tokens(watched), _tokens(reported[1])).decision is Decision.STRONG
+    assert match(_tokens(watched), _tokens(reported[0])).strength is Strength.STRONG
+    assert match(_tokens(watched), _tokens(reported[1])).strength is Strength.STRONG
     assert (
-        match(_tokens(watched), _tokens(reported[2])).decision is Decision.NONE
+        match(_tokens(watched), _tokens(reported[2])).strength is Strength.NONE
     )  # other date of birth
 
 
@@ -122,8 +122,8 @@ async def test_tokens_of_one_key_version_never_match_another(sharing) -> None:  
         app.state.container.prf_keys.rotate()
         [after] = await tokenise_identities(client, [("Lev Skoryakin", "1999-03-14")])
     assert {t.version for t in before} == {1} and {t.version for t in after} == {2}
-    assert match(_tokens(before), _tokens(after)).decision is Decision.NONE
-    assert match(_tokens(after), _tokens(after)).decision is Decision.STRONG
+    assert match(_tokens(before), _tokens(after)).strength is Strength.NONE
+    assert match(_tokens(after), _tokens(after)).strength is Strength.STRONG
 
 
 async def test_evaluate_is_scoped_validated_and_rate_limited(sharing) -> None:  # type: ignore[no-untyped-def]

@@ -84,7 +84,7 @@ def test_judge_matches_across_scripts_and_never_across_key_versions() -> None:
     )
     assert (
         verdict is not None
-        and verdict.match.decision == "strong"
+        and verdict.match.strength == "strong"
         and verdict.priority == Priority.HIGHEST
     )
     assert (

@@ -7,7 +7,7 @@ import pytest
 from libs.common.identity import oprf
 from libs.common.identity.canonical import Kind
 from libs.common.identity.keyring import PrfKeyRing, new_seed
-from libs.common.identity.match import RULES, Decision, match, precision
+from libs.common.identity.match import RULES, Strength, match, precision
 from libs.common.identity.tokens import LocalEvaluator, Token, tokenise
 
 RING = PrfKeyRing()
@@ -19,7 +19,7 @@ def _tokens(name: str, dob: str | None, evaluate: LocalEvaluator = EVALUATE) -> 
     return tokenise([(name, dob)], evaluate, evaluate.key_version)[0]
 
 
-STRONG, POSSIBLE, NONE = Decision.STRONG, Decision.POSSIBLE, Decision.NONE
+STRONG, POSSIBLE, NONE = Strength.STRONG, Strength.POSSIBLE, Strength.NONE
 
 # (a, b, decision): name and date of birth on each side.
 TABLE = [
@@ -58,11 +58,11 @@ TABLE = [
 
 @pytest.mark.parametrize(("a", "b", "decision"), TABLE)
 def test_match_rule_table(
-    a: tuple[str, str | None], b: tuple[str, str | None], decision: Decision
+    a: tuple[str, str | None], b: tuple[str, str | None], decision: Strength
 ) -> None:
     result = match(_tokens(*a), _tokens(*b))
-    assert result.decision is decision, result
-    assert match(_tokens(*b), _tokens(*a)).decision is decision  # symmetric
+    assert result.strength is decision, result
+    assert match(_tokens(*b), _tokens(*a)).strength is decision  # symmetric
     if decision is STRONG:
         assert Kind.NAME_DOB in result.agreed
     if decision is not NONE:
@@ -81,13 +81,13 @@ def test_tokens_of_one_key_version_never_match_another_version() -> None:
     old, new = ring.add(1, new_seed()), ring.add(2, new_seed())
     under_old = _tokens("Лев Скорякин", "1999-03-14", LocalEvaluator(old))
     under_new = _tokens("Лев Скорякин", "1999-03-14", LocalEvaluator(new))
-    assert match(under_old, under_new).decision is NONE
+    assert match(under_old, under_new).strength is NONE
     # Even a token value copied under another version label does not match.
     relabelled = frozenset(Token(t.kind, 2, t.value) for t in under_old)
-    assert match(under_old, relabelled).decision is NONE
+    assert match(under_old, relabelled).strength is NONE
     # During a rotation a watchlist holds both; each version is judged on its own.
     both = under_old | under_new
-    assert match(both, under_new).decision is STRONG
+    assert match(both, under_new).strength is STRONG
     assert match(both, under_new).key_version == 2
     assert match(both, under_old).key_version == 1
 
@@ -97,7 +97,7 @@ def test_different_keys_under_one_version_label_do_not_match() -> None:
     mine = _tokens("Лев Скорякин", "1999-03-14")
     theirs = _tokens("Лев Скорякин", "1999-03-14", LocalEvaluator(other))
     assert mine.isdisjoint(theirs)
-    assert match(mine, theirs).decision is NONE
+    assert match(mine, theirs).strength is NONE
 
 
 def test_precision_is_read_from_the_kinds_present() -> None:
@@ -113,6 +113,6 @@ def test_hand_built_tokens_follow_the_rule_order() -> None:
     full = {tok(Kind.NAME, b"n"), tok(Kind.NAME_YEAR, b"y"), tok(Kind.NAME_DOB, b"d")}
     undated = {tok(Kind.NAME, b"n")}
     other_full = {tok(Kind.NAME, b"n"), tok(Kind.NAME_YEAR, b"y"), tok(Kind.NAME_DOB, b"x")}
-    assert match(full, undated).decision is POSSIBLE
-    assert match(full, other_full).decision is NONE  # same name, same year, other day
-    assert match(set(), full).decision is NONE
+    assert match(full, undated).strength is POSSIBLE
+    assert match(full, other_full).strength is NONE  # same name, same year, other day
+    assert match(set(), full).strength is NONE
