@@ -45,7 +45,7 @@ class Intake:
         wait = self.limiter.take(principal.client_id, self.clock.monotonic())
         if wait:
             raise RateLimited(wait)
-        partner = principal.org
+        partner = principal.partner_id
         content = canonical_json(report.model_dump(mode="json"))
         mac = hmac.new(self.mac_key, partner.encode() + b"\0" + content, hashlib.sha256).hexdigest()
         # No look-up first: a new report (the common case) costs one write transaction; a
@@ -96,7 +96,7 @@ class Intake:
     async def receipt(self, principal: Principal, report_id: str) -> dict[str, Any]:
         """Progress of a report of the caller's partner; someone else's is simply not found."""
         async with self.sessions() as session:
-            row = await repo.receipt(session, report_id, principal.org)
+            row = await repo.receipt(session, report_id, principal.partner_id)
         if row is None:
             raise NotFound("no such report")
         status: ReceiptStatus = "received"
@@ -120,7 +120,7 @@ def _sealed_plaintext(
     return canonical_json(
         {
             "report_id": report_id,
-            "partner_id": principal.org,
+            "partner_id": principal.partner_id,
             "client_id": principal.client_id,
             "received_at": received_at.isoformat(),
             "report": report.model_dump(mode="json"),

@@ -10,7 +10,7 @@ class Principal:
     """Who is calling, for which partner, with which scopes, until when (from a verified token)."""
 
     client_id: str
-    org: str
+    partner_id: str  # the token's `org` claim
     scopes: frozenset[str]
     jti: str
     exp: int

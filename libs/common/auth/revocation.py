@@ -109,7 +109,7 @@ class RevocationList:
         for key in (
             (RevocationKind.CLIENT, principal.client_id),
             (RevocationKind.CLIENT_KEY, principal.client_kid),
-            (RevocationKind.ORG, principal.org),
+            (RevocationKind.ORG, principal.partner_id),
         ):
             not_before = get(key)
             if not_before is not None and principal.iat < not_before:

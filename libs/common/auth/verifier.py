@@ -127,7 +127,7 @@ class TokenVerifier:
             reject("client_kid")
         return Principal(
             client_id=client_id,
-            org=compact.safe_id(claims, "org"),
+            partner_id=compact.safe_id(claims, "org"),
             scopes=compact.scopes(claims),
             jti=compact.bounded_str(claims, "jti", max_len=128),
             exp=exp,

@@ -66,7 +66,7 @@ def whoami_router() -> APIRouter:
         """Client id, partner, scopes, audiences and expiry of the presented access token."""
         return WhoAmI(
             client_id=principal.client_id,
-            org=principal.org,
+            org=principal.partner_id,
             scopes=sorted(principal.scopes),
             audiences=list(principal.audiences),
             expires_at=principal.exp,

@@ -85,7 +85,7 @@ class Watchlist:
         wanted: set[tuple[str, int, str]],
     ) -> EntryOut:
         lawyer, now = principal.client_id, self.clock.now()
-        await repo.ensure_lawyer(session, lawyer, principal.org, now)
+        await repo.ensure_lawyer(session, lawyer, principal.partner_id, now)
         existing = await repo.live_entry_by_label(session, lawyer, body.label)
         if existing is not None:
             same_rule = EntryRule.from_columns(
@@ -113,7 +113,7 @@ class Watchlist:
             {
                 "id": entry_id,
                 "lawyer_id": lawyer,
-                "org_id": principal.org,
+                "org_id": principal.partner_id,
                 "label": body.label,
                 **rule.columns(),
                 "token_count": 0,

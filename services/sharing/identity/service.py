@@ -70,6 +70,6 @@ class PrfEvaluator:
                 actor=principal.client_id,
                 action="identity.evaluate",
                 target=f"prf:v{version}",
-                details={"count": count, "partner": principal.org},
+                details={"count": count, "partner": principal.partner_id},
                 now=self.clock.now(),
             )

@@ -85,7 +85,7 @@ def role_of(principal: Principal) -> str:
 
 def reader_of(principal: Principal) -> Reader:
     """The policy engine's reader for a verified token."""
-    return Reader(partner=principal.org, role=role_of(principal))
+    return Reader(partner=principal.partner_id, role=role_of(principal))
 
 
 def meta_of(row: Any) -> ReportMeta:
@@ -153,7 +153,7 @@ def read_log_rows(
         rows.append(
             {
                 "report_id": release.report_id,
-                "reader_partner": principal.org,
+                "reader_partner": principal.partner_id,
                 "reader_client": principal.client_id,
                 "role": role,
                 "fields": " ".join(fields),
@@ -170,7 +170,7 @@ def read_audit_details(
 ) -> dict[str, Any]:
     """What the audit entry of one release records, from its read-log row (ids only)."""
     details: dict[str, Any] = {
-        "partner": principal.org,
+        "partner": principal.partner_id,
         "role": row["role"],
         "fields": str(row["fields"]).split(),
         "matched": list(release.decision.matched),

@@ -182,7 +182,7 @@ class ReadService:
         """Who read a report of the caller's partner, which fields, when (404 for others)."""
         async with self.sessions() as session:
             row = await vrepo.get_report(session, report_id)
-            if row is None or row.partner_id != principal.org:
+            if row is None or row.partner_id != principal.partner_id:
                 raise NotFound(NO_SUCH_REPORT)
             rows = await vrepo.reads_of(session, report_id, after, limit)
         return [{**r, "fields": r["fields"].split()} for r in rows]
@@ -214,7 +214,7 @@ class ReportActions:
             row = await vrepo.get_report(session, report_id)
             if row is None:
                 raise NotFound(NO_SUCH_REPORT)
-            if row.partner_id == principal.org or await self.is_admin(principal):
+            if row.partner_id == principal.partner_id or await self.is_admin(principal):
                 return row
             # A reader who sees the report learns nothing from a 403; anyone else gets 404.
             reader, cat = reader_of(principal), self.catalogue
@@ -240,7 +240,7 @@ class ReportActions:
                 actor=principal.client_id,
                 action="report.erase",
                 target=report_id,
-                details={"partner": row.partner_id, "by_partner": principal.org},
+                details={"partner": row.partner_id, "by_partner": principal.partner_id},
                 now=now,
             )
         self.wake_relay()

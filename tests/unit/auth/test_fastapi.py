@@ -29,7 +29,7 @@ def _app(env: Env | None) -> FastAPI:
 
     @app.get("/reports")
     async def read_reports(principal: Reader) -> dict[str, str]:
-        return {"client": principal.client_id, "org": principal.org}
+        return {"client": principal.client_id, "org": principal.partner_id}
 
     @app.post(
         "/admin/keys",

@@ -12,7 +12,7 @@ from tests.unit.auth.helpers import NOW, Clock
 def _principal(iat: int = NOW) -> Principal:
     return Principal(
         client_id="client-1",
-        org="org-a",
+        partner_id="org-a",
         scopes=frozenset({"reports:submit"}),
         jti="j",
         exp=iat + 600,

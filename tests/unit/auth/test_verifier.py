@@ -22,7 +22,7 @@ from tests.unit.auth.helpers import ISSUER, Clock, CountingFetch, Env, assert_re
 async def test_valid_token_gives_principal(env: Env) -> None:
     principal = await env.verifier.verify(env.token(scope="reports:submit reports:read"))
     assert principal.client_id == "client-1"
-    assert principal.org == "org-a"
+    assert principal.partner_id == "org-a"
     assert principal.scopes == frozenset({"reports:submit", "reports:read"})
     assert principal.jti == "jti-0001"
     assert principal.exp == int(env.clock()) + 300
@@ -32,7 +32,7 @@ async def test_valid_token_gives_principal(env: Env) -> None:
     assert principal.has_scopes("reports:read")
     assert not principal.has_scopes("admin")
     with pytest.raises(AttributeError):
-        principal.org = "org-b"  # type: ignore[misc]
+        principal.partner_id = "org-b"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("typ", ["at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+jwt"])

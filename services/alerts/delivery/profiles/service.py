@@ -67,7 +67,7 @@ class Profiles:
             rows = await repo.lawyer_contacts(session, principal.client_id)
         return ProfileOut(
             client_id=principal.client_id,
-            org_id=principal.org,
+            org_id=principal.partner_id,
             contacts=[contact_out(r) for r in rows],
         )
 
@@ -75,19 +75,19 @@ class Profiles:
         """Replace the caller's channels; a generated webhook secret is returned this once."""
         wanted, now = self.wanted(body), self.clock.now()
         async with transaction(self.sessions) as session:
-            await watchlists.ensure_lawyer(session, principal.client_id, principal.org, now)
+            await watchlists.ensure_lawyer(session, principal.client_id, principal.partner_id, now)
             existing = await repo.lawyer_contacts(session, principal.client_id)
             secrets = await self._reconcile(
                 session,
                 existing,
                 wanted,
-                {"org_id": principal.org, "lawyer_id": principal.client_id},
+                {"org_id": principal.partner_id, "lawyer_id": principal.client_id},
                 now,
             )
             rows = await repo.lawyer_contacts(session, principal.client_id)
         return ProfileOut(
             client_id=principal.client_id,
-            org_id=principal.org,
+            org_id=principal.partner_id,
             contacts=[contact_out(r) for r in rows],
             new_secrets=secrets,
         )
@@ -124,9 +124,9 @@ class Profiles:
     async def get_escalation(self, principal: Principal) -> EscalationOut:
         """The caller's organisation's escalation settings (defaults until someone sets them)."""
         async with self.sessions() as session:
-            policy = await repo.policy(session, principal.org)
-            duty = await repo.duty_contacts(session, principal.org)
-        return _escalation_out(principal.org, policy, duty, {})
+            policy = await repo.policy(session, principal.partner_id)
+            duty = await repo.duty_contacts(session, principal.partner_id)
+        return _escalation_out(principal.partner_id, policy, duty, {})
 
     async def put_escalation(self, principal: Principal, body: EscalationIn) -> EscalationOut:
         """Set N, M, repeats and duty contacts for the caller's organisation."""
@@ -144,16 +144,18 @@ class Profiles:
             try:
                 now = self.clock.now()
                 async with transaction(self.sessions) as session:
-                    await repo.put_policy(session, principal.org, policy, principal.client_id, now)
-                    existing = await repo.duty_contacts(session, principal.org)
-                    owner = {"org_id": principal.org, "lawyer_id": None}
+                    await repo.put_policy(
+                        session, principal.partner_id, policy, principal.client_id, now
+                    )
+                    existing = await repo.duty_contacts(session, principal.partner_id)
+                    owner = {"org_id": principal.partner_id, "lawyer_id": None}
                     secrets = await self._reconcile(session, existing, wanted, owner, now)
-                    duty = await repo.duty_contacts(session, principal.org)
+                    duty = await repo.duty_contacts(session, principal.partner_id)
                 break
             except IntegrityError:
                 if attempt:  # a concurrent first write of the same organisation: once more
                     raise
-        return _escalation_out(principal.org, policy, duty, secrets)
+        return _escalation_out(principal.partner_id, policy, duty, secrets)
 
     def _channel(self, kind: str, path: str) -> Channel:
         channel = self.channels.get(kind)

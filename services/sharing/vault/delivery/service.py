@@ -87,7 +87,7 @@ class DeliveryKeys:
         kid, now = b64u_encode(key.key_id), self.clock.now()
         values = {
             "kid": kid,
-            "partner_id": principal.org,
+            "partner_id": principal.partner_id,
             "suite": key.suite.label,
             "public_key": key.text,
             "fingerprint": key.fingerprint(),
@@ -96,7 +96,7 @@ class DeliveryKeys:
         }
         try:
             async with transaction(self.sessions) as session:
-                active = await drepo.delivery_keys(session, principal.org)
+                active = await drepo.delivery_keys(session, principal.partner_id)
                 if len(active) >= MAX_KEYS_PER_PARTNER:
                     raise Conflict(f"at most {MAX_KEYS_PER_PARTNER} keys: revoke an old one first")
                 await drepo.insert_delivery_key(session, values)
@@ -105,7 +105,7 @@ class DeliveryKeys:
                     actor=principal.client_id,
                     action="delivery_key.add",
                     target=kid,
-                    details={"partner": principal.org, "suite": key.suite.label},
+                    details={"partner": principal.partner_id, "suite": key.suite.label},
                     now=now,
                 )
         except IntegrityError:
@@ -115,27 +115,27 @@ class DeliveryKeys:
     async def list_keys(self, principal: Principal) -> list[dict[str, Any]]:
         """The caller's partner's active keys."""
         async with self.sessions() as session:
-            return [_key_view(r) for r in await drepo.delivery_keys(session, principal.org)]
+            return [_key_view(r) for r in await drepo.delivery_keys(session, principal.partner_id)]
 
     async def revoke(self, principal: Principal, kid: str) -> None:
         """Stop sealing to one of the caller's partner's keys."""
         now = self.clock.now()
         async with transaction(self.sessions) as session:
-            if not await drepo.revoke_delivery_key(session, principal.org, kid, now):
+            if not await drepo.revoke_delivery_key(session, principal.partner_id, kid, now):
                 raise NotFound("no such key")
             await audit_log.append(
                 session,
                 actor=principal.client_id,
                 action="delivery_key.revoke",
                 target=kid,
-                details={"partner": principal.org},
+                details={"partner": principal.partner_id},
                 now=now,
             )
 
     async def key_for(self, principal: Principal, kid: str) -> str:
         """The public key text of one of the caller's partner's keys; another's is not found."""
         async with self.sessions() as session:
-            row = await drepo.delivery_key(session, principal.org, kid)
+            row = await drepo.delivery_key(session, principal.partner_id, kid)
         if row is None:
             raise NotFound("no such delivery key")
         return str(row["public_key"])
@@ -154,7 +154,10 @@ class SealedReads:
         public_key = await self.keys.key_for(principal, kid)
         view, release = await self.reads.load(principal, report_id)
         delivery = seal_view(
-            view, recipient_id=principal.org, public_key=public_key, signer=self.signer.active()
+            view,
+            recipient_id=principal.partner_id,
+            public_key=public_key,
+            signer=self.signer.active(),
         )
         await self.reads.record(
             principal,
