@@ -34,8 +34,12 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+# The integration tests mostly wait (on services, NATS, databases): two worker processes, each
+# taking whole files, overlap that waiting on two cores. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install ## micro-benchmarks (see bench/)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done

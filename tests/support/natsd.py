@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
@@ -15,12 +16,41 @@ import nats
 from lifeline.network import find_nats_server
 
 _HANDED_OUT: set[int] = set()
+# With pytest-xdist each worker process picks from a block of its own below the kernel's
+# ephemeral range (32768 and up), so two workers never hand out one port, and no port the
+# kernel gives a client connection meanwhile can be one of them.
+_BLOCK = 4096
+_FIRST_BLOCK = 16384
+
+
+def _worker_block() -> range | None:
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    if not name.startswith("gw"):
+        return None
+    start = _FIRST_BLOCK + int(name[2:]) * _BLOCK
+    return range(start, start + _BLOCK) if start + _BLOCK <= 32768 else None
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:
     """A TCP port nothing listens on right now, and one this process never handed out before."""
     # The kernel draws bind(0) ports at random from ~14,000 (odd ones only); 3,000 draws repeat
     # about 300. Two services given one port before either bound it would collide at start.
+    block = _worker_block()
+    if block is not None:
+        for port in block:
+            if port not in _HANDED_OUT and _bindable(port):
+                _HANDED_OUT.add(port)
+                return port
+        raise RuntimeError(f"no free port left in {block}")
     while True:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
