@@ -88,6 +88,9 @@ class Bootstrapper:
             # Two bootstraps at once must not both see "no administrator yet" (on SQLite the
             # transaction's write lock already keeps them apart).
             await advisory_lock(session, _LOCK)
+            # Time is read once the lock is held: a loser that waited must not judge the
+            # winner's fresh key by a `now` from before it was registered (it would see no admin).
+            change.now = self._changes.now()
             await repo.insert_partner(
                 session, id=partner_id, name=request.organisation, is_operator=True, now=change.now
             )

@@ -41,9 +41,8 @@ async def test_bootstrap_happens_once_and_its_secret_is_gone(sharing: Sharing) -
 async def test_bootstrap_needs_the_secret_and_only_one_of_two_racing_wins(
     nats_server: NatsServer, db_url_factory, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    # Under uvicorn: in process, the racing requests interleave tighter and a loser can get 401
-    # instead of 409 on PostgreSQL (its `now` predates the winner's key; the secret is gone).
-    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"), wire=True)
+    # In process the racing requests interleave tightest: a loser waits on the winner's lock.
+    settings = sharing_settings(tmp_path, nats_server.url, db_url_factory("sharing"), wire=False)
     async with httpx.AsyncClient(timeout=10) as http:
         admin = Client("", "", "", generate_private_key(), ())  # not bootstrapped yet
         async with running_sharing(settings, http, admin) as s:
