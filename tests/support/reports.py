@@ -7,6 +7,19 @@ import os
 import uuid
 from typing import Any
 
+from libs.common.reports import CATALOGUE, Line, ReportField
+
+# A field the catalogue gains after today's, for the tests of growing it. Its name is one no
+# real field will take, so adding a real field never breaks these tests.
+LATER_FIELD = ReportField(
+    "later_field",
+    "a field added after today's catalogue (tests only)",
+    "2026/117-K",
+    spec=(Line | None, None),
+    since=CATALOGUE.version + 1,
+)
+GROWN = CATALOGUE.grown(LATER_FIELD)
+
 
 def token_value() -> str:
     """A random 64-byte OPRF output in base64url, like a real token."""

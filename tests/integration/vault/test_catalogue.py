@@ -12,21 +12,13 @@ from typing import Any
 
 import httpx
 
-from libs.common.reports import CATALOGUE, Line, ReportField
+from libs.common.reports import CATALOGUE
 from libs.common.reports.model import build_models
 from tests.integration.vault.conftest import Vault, grant, running_vault, vault_settings
 from tests.support.natsd import NatsServer
-from tests.support.reports import report_body
+from tests.support.reports import GROWN, report_body
 
-CASE_NUMBER = ReportField(
-    "case_number",
-    "the number the authorities gave the case",
-    "2026/117-K",
-    spec=(Line | None, None),
-    since=CATALOGUE.version + 1,
-)
-GROWN = CATALOGUE.grown(CASE_NUMBER)
-SHOWN = ["incident_type", "place.country", "narrative", "case_number"]
+SHOWN = ["incident_type", "place.country", "narrative", "later_field"]
 
 
 async def _view(vault: Vault, client: Any, report_id: str) -> dict[str, Any]:
@@ -69,17 +61,17 @@ async def test_a_field_added_later_reads_as_null_in_older_reports(
                     "incident_type": "detention",
                     "place": {"country": "KG"},
                     "narrative": before[report_id]["report"]["narrative"],
-                    "case_number": None,
+                    "later_field": None,
                 }
-                assert "case_number" not in seen["withheld"]
+                assert "later_field" not in seen["withheld"]
                 # The submitter reads every field: the old ones as before, the new one null.
                 own = await _view(vault, a, report_id)
-                assert own["report"] == {**before[report_id]["report"], "case_number": None}
+                assert own["report"] == {**before[report_id]["report"], "later_field": None}
                 assert own["withheld"] == []
 
             # A report sealed with the grown model carries the new field, end to end.
             report_in = build_models(GROWN)[1]
-            body = report_body(case_number="2026/117-K")
+            body = report_body(later_field="2026/117-K")
             new_id, event = vault.event(a.partner_id, body, model=report_in)
             await vault.publish(event)
             await vault.stored(new_id)
@@ -87,29 +79,29 @@ async def test_a_field_added_later_reads_as_null_in_older_reports(
                 "SELECT catalogue_version FROM vault_reports WHERE report_id = :r", r=new_id
             )
             assert row.catalogue_version == GROWN.version == CATALOGUE.version + 1
-            assert (await _view(vault, b, new_id))["report"]["case_number"] == "2026/117-K"
-            assert (await _view(vault, a, new_id))["report"]["case_number"] == "2026/117-K"
+            assert (await _view(vault, b, new_id))["report"]["later_field"] == "2026/117-K"
+            assert (await _view(vault, a, new_id))["report"]["later_field"] == "2026/117-K"
 
             # A listing mixes both generations without an unreadable report.
             page = (await vault.call(b, "GET", "/v1/reports", params={"limit": 50})).json()
-            numbers = {r["report_id"]: r["report"]["case_number"] for r in page["reports"]}
+            numbers = {r["report_id"]: r["report"]["later_field"] for r in page["reports"]}
             assert numbers == {old[0]: None, old[1]: None, new_id: "2026/117-K"}
             # The read log and the explanation name the new field like any other.
             reads = (await vault.call(a, "GET", f"/v1/reports/{old[0]}/reads")).json()
-            assert "case_number" in reads[-1]["fields"]
+            assert "later_field" in reads[-1]["fields"]
             why = await vault.admin_call(
                 "GET",
                 "/v1/admin/explain",
-                params={"partner": b.partner_id, "report_id": old[0], "field": "case_number"},
+                params={"partner": b.partner_id, "report_id": old[0], "field": "later_field"},
             )
-            assert why.status_code == 200 and "case_number" in why.json()["fields"]
+            assert why.status_code == 200 and "later_field" in why.json()["fields"]
             # A per-report grant may name it too.
             c = await vault.client("reports:read")
             granted = await vault.call(
                 a,
                 "POST",
                 f"/v1/reports/{old[1]}/grants",
-                json={"partner_id": c.partner_id, "fields": ["case_number"]},
+                json={"partner_id": c.partner_id, "fields": ["later_field"]},
             )
             assert granted.status_code == 201, granted.text
-            assert (await _view(vault, c, old[1]))["report"] == {"case_number": None}
+            assert (await _view(vault, c, old[1]))["report"] == {"later_field": None}

@@ -9,18 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from libs.common.reports import ReportIn, fields, model
-from libs.common.reports.vocabulary import Line
 from libs.sdk.report_files import CSV_COLUMNS, parse
-from tests.support.reports import report_body
+from tests.support.reports import LATER_FIELD, report_body
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "intake.md"
-CASE_NUMBER = fields.ReportField(
-    "case_number",
-    "the partner's own case number",
-    "KG-17/2026",
-    spec=(Line | None, None),
-    since=fields.CATALOGUE.version + 1,
-)
 
 
 def test_the_model_accepts_exactly_the_catalogue() -> None:
@@ -31,7 +23,7 @@ def test_the_model_accepts_exactly_the_catalogue() -> None:
     names = {f.name for f in fields.FIELDS}
     assert names == declared - {"place"}
     with pytest.raises(ValidationError):
-        ReportIn.model_validate(report_body(case_number="x"))
+        ReportIn.model_validate(report_body(later_field="x"))
 
 
 def test_grantable_routing_and_csv_views_follow_the_catalogue() -> None:
@@ -42,9 +34,9 @@ def test_grantable_routing_and_csv_views_follow_the_catalogue() -> None:
         c for c, _ in catalogue.csv_columns()
     ]
     assert catalogue.stored_in(catalogue.version) == frozenset(catalogue.grantable)
-    grown = catalogue.grown(CASE_NUMBER)
+    grown = catalogue.grown(LATER_FIELD)
     assert grown.stored_in(catalogue.version) == frozenset(catalogue.grantable)
-    assert "case_number" in grown.stored_in(grown.version)
+    assert "later_field" in grown.stored_in(grown.version)
 
 
 def test_values_and_nest_round_trip_a_report() -> None:
@@ -70,13 +62,13 @@ def test_the_example_is_a_valid_report_and_a_valid_csv_row() -> None:
 
 
 def test_adding_a_field_is_one_entry() -> None:
-    catalogue = fields.CATALOGUE.grown(CASE_NUMBER)
+    catalogue = fields.CATALOGUE.grown(LATER_FIELD)
     _, grown = model.build_models(catalogue)
-    report = grown.model_validate(report_body(case_number="KG-17/2026"))
-    assert report.model_dump(mode="json")["case_number"] == "KG-17/2026"
-    assert grown.model_validate(report_body()).model_dump()["case_number"] is None
-    assert ("case_number", "the partner's own case number") in catalogue.csv_columns()
-    assert "case_number" in catalogue.markdown_table()
+    report = grown.model_validate(report_body(later_field="KG-17/2026"))
+    assert report.model_dump(mode="json")["later_field"] == "KG-17/2026"
+    assert grown.model_validate(report_body()).model_dump()["later_field"] is None
+    assert (LATER_FIELD.name, LATER_FIELD.help) in catalogue.csv_columns()
+    assert "later_field" in catalogue.markdown_table()
     assert catalogue.version == fields.CATALOGUE.version + 1
 
 
@@ -90,7 +82,7 @@ def test_the_docs_table_is_the_catalogue() -> None:
 
 def test_a_field_entry_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        CASE_NUMBER.since = 1  # type: ignore[misc]
+        LATER_FIELD.since = 1  # type: ignore[misc]
 
 
 def _cell(value: str) -> str:

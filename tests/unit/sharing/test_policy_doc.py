@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from libs.common.errors import InvalidInput
-from libs.common.reports import CATALOGUE, IncidentType, LegalBasis, ReportField, Tlp
+from libs.common.reports import IncidentType, LegalBasis, Tlp
 from services.sharing.vault.policy.document import diff_policies, dump_policy, parse_policy
 from services.sharing.vault.policy.domain import Grant, Policy, Reader, ReportMeta, decide
+from tests.support.reports import GROWN
 
 # Partner B may see incident type + country of any partner's detention reports in KG/KZ up to AMBER.
 DOC: dict[str, Any] = {
@@ -220,29 +221,26 @@ def test_parsed_enum_values_are_the_contract_enums() -> None:
 
 
 def test_field_names_are_checked_against_the_running_catalogue() -> None:
-    grown = CATALOGUE.grown(
-        ReportField("case_number", "case number", "1/2", since=CATALOGUE.version + 1)
-    )
-    doc = doc_with(grants_0_fields=["case_number", "narrative"])
+    doc = doc_with(grants_0_fields=["later_field", "narrative"])
     with pytest.raises(InvalidInput) as info:
         parse_policy(doc)  # today's catalogue has no such field
     assert info.value.fields == [
         {"path": "grants.0.fields.0", "reason": "not a field of the catalogue"}
     ]
     with pytest.raises(ValueError, match="outside the catalogue"):
-        replace(GRANT, fields=frozenset({"case_number"}))
-    policy = parse_policy(doc, grown)
+        replace(GRANT, fields=frozenset({"later_field"}))
+    policy = parse_policy(doc, GROWN)
     assert policy.grants[0] == replace(
-        GRANT, fields=frozenset({"narrative", "case_number"}), catalogue=grown
+        GRANT, fields=frozenset({"narrative", "later_field"}), catalogue=GROWN
     )
-    assert dump_policy(policy, grown)["grants"][0]["fields"] == ["narrative", "case_number"]
-    assert diff_policies(parse_policy(DOC, grown), policy, grown) == [
-        "grant detentions-central-asia: fields added: narrative, case_number",
+    assert dump_policy(policy, GROWN)["grants"][0]["fields"] == ["narrative", "later_field"]
+    assert diff_policies(parse_policy(DOC, GROWN), policy, GROWN) == [
+        "grant detentions-central-asia: fields added: narrative, later_field",
         "grant detentions-central-asia: fields removed: incident_type, place.country",
     ]
     report = ReportMeta("r1", "ngo-a", IncidentType.DETENTION, LegalBasis.UNKNOWN, "KG", Tlp.AMBER)
-    own = decide(Reader("ngo-a"), report, [policy], catalogue=grown)
-    assert "case_number" in own.fields and own.withheld == frozenset()
-    seen = decide(Reader("ngo-b"), report, [policy], catalogue=grown)
-    assert seen.fields == {"narrative", "case_number"}
-    assert "case_number" not in seen.withheld and "subject" in seen.withheld
+    own = decide(Reader("ngo-a"), report, [policy], catalogue=GROWN)
+    assert "later_field" in own.fields and own.withheld == frozenset()
+    seen = decide(Reader("ngo-b"), report, [policy], catalogue=GROWN)
+    assert seen.fields == {"narrative", "later_field"}
+    assert "later_field" not in seen.withheld and "subject" in seen.withheld

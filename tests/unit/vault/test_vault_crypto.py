@@ -13,7 +13,7 @@ from libs.common.crypto.encoding import encode_context
 from libs.common.crypto.errors import DecryptionFailed, KekVersionUnavailable
 from libs.common.crypto.kek import KekState, KekVersionInfo, WrappedKey
 from libs.common.reports import CATALOGUE as REPORT_FIELDS
-from libs.common.reports import Line, ReportField, ReportIn
+from libs.common.reports import ReportIn
 from libs.common.reports.model import build_models
 from services.sharing.vault.crypto import (
     ReportUnreadable,
@@ -25,7 +25,7 @@ from services.sharing.vault.crypto import (
     open_fields,
 )
 from services.sharing.vault.policy.domain import readable
-from tests.support.reports import report_body
+from tests.support.reports import GROWN, report_body
 from tests.unit.crypto._util import bit_flips
 
 CATALOGUE = readable(REPORT_FIELDS)  # the fields stored, one blob each
@@ -230,24 +230,13 @@ def test_occurred_on_is_the_submitters_local_day() -> None:
     assert str(occurred_on(late.occurred_at)) == str(occurred_on(day.occurred_at)) == "2026-01-02"
 
 
-GROWN = REPORT_FIELDS.grown(
-    ReportField(
-        "case_number",
-        "the authorities' case number",
-        "1/2",
-        spec=(Line | None, None),
-        since=REPORT_FIELDS.version + 1,
-    )
-)
-
-
 def test_a_field_the_row_predates_reads_as_null_not_as_tampering() -> None:
     kek = MemoryKek()
     row, wrapped, blobs = _stored(kek)  # stored under today's catalogue (version 1)
     got = open_fields(
-        kek, row, wrapped, blobs, frozenset({"narrative", "case_number"}), catalogue=GROWN
+        kek, row, wrapped, blobs, frozenset({"narrative", "later_field"}), catalogue=GROWN
     )
-    assert got == {"narrative": REPORT.narrative, "case_number": None}
+    assert got == {"narrative": REPORT.narrative, "later_field": None}
     # A field the row's own version has is still required: its blob missing is tampering.
     without = {k: v for k, v in blobs.items() if k != "narrative"}
     with pytest.raises(ReportUnreadable):
@@ -259,21 +248,21 @@ def test_a_field_the_row_predates_reads_as_null_not_as_tampering() -> None:
             replace(row, catalogue_version=GROWN.version),
             wrapped,
             blobs,
-            frozenset({"case_number"}),
+            frozenset({"later_field"}),
             catalogue=GROWN,
         )
 
 
 def test_a_report_stored_under_a_grown_catalogue_has_a_blob_for_the_new_field() -> None:
     grown_in = build_models(GROWN)[1]
-    report = grown_in.model_validate(report_body(case_number="7/26"))
+    report = grown_in.model_validate(report_body(later_field="7/26"))
     values = field_values(report, GROWN)
-    assert values["case_number"] == "7/26" and values.keys() == GROWN.stored_in(GROWN.version)
+    assert values["later_field"] == "7/26" and values.keys() == GROWN.stored_in(GROWN.version)
     kek = MemoryKek()
     enc = encrypt_report(kek, report_id="r-1", partner_id="ptn_a", values=values)
     row, _, _ = _stored(kek)
     row = replace(row, data_key_id=enc.data_key.key_id, catalogue_version=GROWN.version)
     got = open_fields(
-        kek, row, enc.wrapped.to_bytes(), enc.blobs, frozenset({"case_number"}), catalogue=GROWN
+        kek, row, enc.wrapped.to_bytes(), enc.blobs, frozenset({"later_field"}), catalogue=GROWN
     )
-    assert got == {"case_number": "7/26"}
+    assert got == {"later_field": "7/26"}
