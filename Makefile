@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up test lint format typecheck pytest bench clean
+.PHONY: install up test lint format typecheck pytest bench docs clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -43,6 +43,9 @@ pytest: install
 
 bench: install ## micro-benchmarks (see bench/)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+docs: install ## regenerate the generated parts of the docs (the report field table)
+	$(BIN)/python -m libs.common.reports.docs docs/intake.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
