@@ -97,7 +97,7 @@ async def built(pager: Pager, tmp_path: Path) -> AsyncIterator[Channels]:
 
 
 def test_the_built_in_channels_are_registered() -> None:
-    assert channels.kinds() == ("email", "webhook")
+    assert {"email", "webhook"} <= set(channels.kinds()) and "pager" not in channels.kinds()
     with pytest.raises(ValueError, match="registered already"):
         channels.register("email", lambda _settings: Pager())
 
