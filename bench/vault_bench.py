@@ -98,18 +98,11 @@ def _event(keys: HpkeKeyStore, partner: str) -> Envelope:
     }
     info = hpke.report_seal_info(report_id=report_id, partner_id=partner)
     sealed = hpke.seal(keys.active().key.public_key, canonical_json(inner), info)
-    data = ReportReceived(
+    data = ReportReceived.of(
+        report,
         report_id=report_id,
         partner_id=partner,
-        client_report_id=report.client_report_id,
-        incident_type=report.incident_type,
-        legal_basis=report.legal_basis,
-        country=report.place.country,
-        facility_kind=report.place.facility_kind,
-        occurred_at=report.occurred_at,
         received_at=received_at,
-        tlp=report.tlp,
-        tokens=report.subject.tokens,
         sealed=b64u_encode(sealed),
     )
     return new_event(REPORT_RECEIVED, "intake", data.model_dump(mode="json"), report_id)

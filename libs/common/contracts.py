@@ -9,7 +9,7 @@ that breaks the contract is a `PermanentError` (dead-lettered at once, never ret
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,6 +33,9 @@ from libs.common.reports.vocabulary import (
     Strict,
     Tlp,
 )
+
+if TYPE_CHECKING:
+    from libs.common.reports.model import ReportCore
 
 Id = str
 
@@ -66,6 +69,32 @@ class ReportReceived(Strict):
     tokens: list[IdentityToken] = Field(max_length=16)
     # HPKE blob (base64url) sealed to sharing; `info` binds report id and partner id.
     sealed: str
+
+    @classmethod
+    def of(
+        cls,
+        report: ReportCore,
+        *,
+        report_id: str,
+        partner_id: str,
+        received_at: datetime,
+        sealed: str,
+    ) -> ReportReceived:
+        """The event of `report`: its routing fields and tokens, and the sealed whole."""
+        return cls(
+            report_id=report_id,
+            partner_id=partner_id,
+            client_report_id=report.client_report_id,
+            incident_type=report.incident_type,
+            legal_basis=report.legal_basis,
+            country=report.place.country,
+            facility_kind=report.place.facility_kind,
+            occurred_at=report.occurred_at,
+            received_at=received_at,
+            tlp=report.tlp,
+            tokens=report.subject.tokens,
+            sealed=sealed,
+        )
 
 
 class ReportStored(Contract):

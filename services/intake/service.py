@@ -57,18 +57,11 @@ class Intake:
             _sealed_plaintext(report, report_id, principal, received_at),
             hpke.report_seal_info(report_id=report_id, partner_id=partner),
         )
-        data = ReportReceived(
+        data = ReportReceived.of(
+            report,
             report_id=report_id,
             partner_id=partner,
-            client_report_id=report.client_report_id,
-            incident_type=report.incident_type,
-            legal_basis=report.legal_basis,
-            country=report.place.country,
-            facility_kind=report.place.facility_kind,
-            occurred_at=report.occurred_at,
             received_at=received_at,
-            tlp=report.tlp,
-            tokens=report.subject.tokens,
             sealed=b64u_encode(sealed),
         )
         event = new_event(data, "intake", report_id, at=received_at)

@@ -128,18 +128,11 @@ class Vault:
         )
         key = tamper.pop("seal_key", self.keys.active().key.public_key)
         sealed = hpke.seal(key, canonical_json(inner), info)
-        data = ReportReceived(
+        data = ReportReceived.of(
+            report,
             report_id=report_id,
             partner_id=partner_id,
-            client_report_id=report.client_report_id,
-            incident_type=report.incident_type,
-            legal_basis=report.legal_basis,
-            country=report.place.country,
-            facility_kind=report.place.facility_kind,
-            occurred_at=report.occurred_at,
             received_at=received_at,
-            tlp=report.tlp,
-            tokens=report.subject.tokens,
             sealed=b64u_encode(sealed),
         ).model_dump(mode="json")
         data.update(tamper)

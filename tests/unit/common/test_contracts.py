@@ -56,19 +56,8 @@ def test_bad_data_or_another_type_is_poison() -> None:
 def _sample(model: type) -> object:
     report = ReportIn.model_validate(report_body())
     samples = {
-        ReportReceived: lambda: ReportReceived(
-            report_id="r",
-            partner_id="p",
-            client_report_id=report.client_report_id,
-            incident_type=report.incident_type,
-            legal_basis=report.legal_basis,
-            country=report.place.country,
-            facility_kind=report.place.facility_kind,
-            occurred_at=report.occurred_at,
-            received_at=datetime.now(UTC),
-            tlp=report.tlp,
-            tokens=report.subject.tokens,
-            sealed="AAAA",
+        ReportReceived: lambda: ReportReceived.of(
+            report, report_id="r", partner_id="p", received_at=datetime.now(UTC), sealed="AAAA"
         ),
         ReportStored: lambda: ReportStored(
             report_id="r", partner_id="p", stored_at=datetime.now(UTC)
