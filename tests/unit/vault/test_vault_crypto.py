@@ -234,7 +234,7 @@ def test_occurred_on_is_the_submitters_local_day() -> None:
 
 def test_a_field_the_row_predates_reads_as_null_not_as_tampering() -> None:
     kek = MemoryKek()
-    row, wrapped, blobs = _stored(kek)  # stored under today's catalogue (version 1)
+    row, wrapped, blobs = _stored(kek)  # stored under today's catalogue
     got = open_fields(
         kek, row, wrapped, blobs, frozenset({"narrative", "later_field"}), catalogue=GROWN
     )
