@@ -51,7 +51,9 @@ async def test_a_field_added_later_reads_as_null_in_older_reports(
 
         async with running_vault(settings, http, admin, catalogue=GROWN) as vault:
             rows = await vault.sql("SELECT report_id, catalogue_version FROM vault_reports")
-            assert {r.report_id: r.catalogue_version for r in rows} == dict.fromkeys(old, CATALOGUE.version)
+            assert {r.report_id: r.catalogue_version for r in rows} == dict.fromkeys(
+                old, CATALOGUE.version
+            )
             await vault.set_policy(b.partner_id, grant(fields=SHOWN))
 
             for report_id in old:
