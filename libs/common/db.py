@@ -61,12 +61,16 @@ def _sqlite_events(engine: Engine) -> None:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine with sane defaults for the given backend."""
+    """An async engine with sane defaults for the given backend.
+
+    Every engine hides statement parameters from its exceptions (`hide_parameters`): they hold
+    identity tokens, report blobs and key material, and an exception text ends up in a log.
+    """
     if is_sqlite(url):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 5})
+        engine = create_async_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         _sqlite_events(engine.sync_engine)
         return engine
     return create_async_engine(
@@ -76,6 +80,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 3},
+        hide_parameters=True,
     )
 
 
@@ -87,10 +92,16 @@ def create_sync_engine(url: str) -> Engine:
     """
     sync_url = url.replace("sqlite+aiosqlite", "sqlite")
     if is_sqlite(sync_url):
-        engine = sa_create_engine(sync_url, connect_args={"timeout": 5, "check_same_thread": False})
+        engine = sa_create_engine(
+            sync_url,
+            connect_args={"timeout": 5, "check_same_thread": False},
+            hide_parameters=True,
+        )
         _sqlite_events(engine)
         return engine
-    return sa_create_engine(sync_url, pool_pre_ping=True, connect_args={"connect_timeout": 3})
+    return sa_create_engine(
+        sync_url, pool_pre_ping=True, connect_args={"connect_timeout": 3}, hide_parameters=True
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -4,6 +4,7 @@ and SQLite's write lock taken at BEGIN by every `transaction()`."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.common import db, sql
+from libs.common.logging import JsonFormatter, PlainFormatter
 
 METADATA = MetaData()
 ROWS = Table("rows", METADATA, Column("id", String(8), primary_key=True), Column("n", Integer))
@@ -128,3 +131,31 @@ async def test_a_wal_checkpoint_empties_the_sqlite_wal(
 
 async def _read_n(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(ROWS))).scalar_one())
+
+
+def _record(exc: BaseException) -> logging.LogRecord:
+    """A log record of `exc`, as `log.exception` makes it."""
+    return logging.LogRecord("t", logging.ERROR, __file__, 1, "failed", (), (type(exc), exc, None))
+
+
+async def test_a_failing_statement_never_shows_its_parameters(db_url: str) -> None:
+    # Exception texts reach the logs; without `hide_parameters` they end "[parameters: (...)]".
+    canary = "cnry4f1c"  # an identity token, say (it fits the 8-character id)
+    engine, sync_engine = db.create_engine(db_url), db.create_sync_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+            await conn.execute(ROWS.insert().values(id=canary, n=1))
+        with pytest.raises(IntegrityError) as on_async:
+            async with engine.begin() as conn:
+                await conn.execute(ROWS.insert().values(id=canary, n=2))
+        with pytest.raises(IntegrityError) as on_sync, sync_engine.begin() as sync_conn:
+            sync_conn.execute(ROWS.insert().values(id=canary, n=3))
+        for caught in (on_async, on_sync):
+            assert "[SQL parameters hidden" in str(caught.value)
+            # PostgreSQL's own DETAIL line still names the key: the log shows no message of it.
+            logged = [f.format(_record(caught.value)) for f in (JsonFormatter(), PlainFormatter())]
+            assert all("IntegrityError" in line and canary not in line for line in logged)
+    finally:
+        sync_engine.dispose()
+        await engine.dispose()

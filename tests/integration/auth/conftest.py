@@ -27,6 +27,7 @@ from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.sharing.app import create_app as sharing_app
 from services.sharing.settings import SharingSettings
+from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.access import Client, admin_call, bootstrap_admin, register_client
 from tests.support.inproc import is_in_process
 from tests.support.natsd import NatsServer
@@ -132,6 +133,12 @@ class Network:
     apps: dict[str, FastAPI]
 
 
+def sharing_fingerprint(settings: SharingSettings) -> str:
+    """The fingerprint of sharing's active report-sealing key, as an operator pins it."""
+    store = HpkeKeyStore.open(settings.resolved_hpke_key_file())
+    return str(store.active().public_view()["fingerprint"])
+
+
 @asynccontextmanager
 async def services_for(
     sharing: Sharing,
@@ -151,6 +158,7 @@ async def services_for(
         nats_url,
         db_url_factory(f"intake{tag}"),
         sharing_url=sharing.url,
+        sharing_hpke_fingerprints=sharing_fingerprint(sharing.settings),
     )
     a_set = make(
         AlertsSettings,
