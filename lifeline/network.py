@@ -16,6 +16,7 @@ from typing import TextIO
 
 import httpx
 
+from lifeline.bus import BusFiles, ensure_bus
 from lifeline.cli.base import CliError
 
 SERVICES = ("sharing", "intake", "alerts")
@@ -43,6 +44,11 @@ class NetworkConfig:
     def nats_url(self) -> str:
         """URL of the embedded nats-server."""
         return f"nats://{self.host}:{self.nats_port}"
+
+    @property
+    def bus_files(self) -> BusFiles:
+        """The bus's CA, certificates and nats-server configuration."""
+        return BusFiles(self.data_dir / "bus")
 
 
 def find_nats_server() -> str:
@@ -80,11 +86,16 @@ def service_env(
 ) -> dict[str, str]:
     """Environment of one service process: its settings under its own prefix."""
     prefix = f"LIFELINE_{service.upper()}_"
+    bus = config.bus_files
     values = {
         "HOST": config.host,
         "PORT": str(config.ports[service]),
         "DATA_DIR": str(config.data_dir),
         "NATS_URL": config.nats_url,
+        # The service's identity on the bus (see lifeline/bus.py), made by `Network.start`.
+        "NATS_CA_FILE": str(bus.ca),
+        "NATS_CERT_FILE": str(bus.cert(service)),
+        "NATS_KEY_FILE": str(bus.key(service)),
         "JSON_LOGS": "true" if config.json_logs else "false",
         "LOG_LEVEL": config.log_level,
         "SHARING_URL": config.url("sharing"),
@@ -164,8 +175,14 @@ class Network:
 
     async def _start_nats(self) -> None:
         cfg = self.config
-        argv = [find_nats_server(), "-js", "-sd", str(cfg.data_dir / "nats"), "-a", cfg.host,
-                "-p", str(cfg.nats_port), "-n", "lifeline-local"]  # fmt: skip
+        files = ensure_bus(
+            cfg.bus_files.root,
+            host=cfg.host,
+            port=cfg.nats_port,
+            store_dir=cfg.data_dir / "nats",
+            server_name="lifeline-local",
+        )
+        argv = [find_nats_server(), "-c", str(files.config)]
         await self._wait_nats(await self._spawn("nats", argv))
 
     async def restart_nats(self) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import ssl
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NatsClient
@@ -13,12 +15,28 @@ from nats.js import JetStreamContext
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError
 
+from libs.common import bus
 from libs.common.events import STREAMS, Envelope, StreamSpec, stream_for
 
 log = logging.getLogger(__name__)
 
 
-async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> NatsClient:
+def tls_context(ca_file: Path, cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    """A client context that trusts only the bus's CA and presents this service's certificate."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(str(cert_file), str(key_file))
+    return context
+
+
+async def connect(
+    url: str,
+    name: str,
+    *,
+    connect_timeout: float = 2.0,
+    tls: ssl.SSLContext | None = None,
+    inbox_prefix: str | None = None,
+) -> NatsClient:
     """Connect and keep reconnecting forever: a service must outlive a NATS restart."""
     nc = NatsClient()
 
@@ -35,6 +53,9 @@ async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> NatsC
 
     # nats-py annotates these seconds as int, but takes floats (they go to asyncio timeouts).
     seconds: dict[str, Any] = {"connect_timeout": connect_timeout, "reconnect_time_wait": 0.5}
+    options: dict[str, Any] = {"inbox_prefix": inbox_prefix} if inbox_prefix else {}
+    if tls is not None:
+        options["tls"] = tls
     await nc.connect(
         # A cluster is given as a comma-separated list; the client wants one URL per server.
         servers=[u.strip() for u in url.split(",") if u.strip()],
@@ -42,6 +63,7 @@ async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> NatsC
         max_reconnect_attempts=-1,
         allow_reconnect=True,
         **seconds,
+        **options,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
         error_cb=on_error,
@@ -62,9 +84,13 @@ def _stream_config(spec: StreamSpec, replicas: int) -> js_api.StreamConfig:
 
 
 async def ensure_streams(
-    js: JetStreamContext, replicas: int = 1, specs: Sequence[StreamSpec] = STREAMS
+    js: JetStreamContext,
+    replicas: int = 1,
+    specs: Sequence[StreamSpec] = STREAMS,
+    manages: Collection[str] | None = None,
 ) -> None:
-    """Create each stream, or update it when its config drifted; safe for every replica to call."""
+    """Create each missing stream; update one whose config drifted if it is in `manages` (all
+    by default). Safe for every replica to call."""
     for spec in specs:
         config = _stream_config(spec, replicas)
         try:
@@ -73,7 +99,7 @@ async def ensure_streams(
             await js.add_stream(config)
             continue
         current = info.config
-        if (
+        if (manages is None or spec.name in manages) and (
             list(current.subjects or []) != config.subjects
             or current.max_age != config.max_age
             or current.duplicate_window != config.duplicate_window
@@ -89,6 +115,14 @@ class ConsumerSpec:
     filter_subject: str
     ack_wait_s: float = 30.0
     max_ack_pending: int = 1000
+
+    @classmethod
+    def granted(cls, service: str, durable: str, **options: Any) -> ConsumerSpec:
+        """The durable the bus's policy grants `service` (`libs/common/bus.py`), by name."""
+        role = bus.role_of(service)
+        if role is None:
+            raise KeyError(f"{service} has no role on the bus")
+        return cls(durable, role.durable(durable).subject, **options)
 
 
 async def ensure_pull_consumer(

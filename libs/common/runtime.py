@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,10 @@ from nats.js import JetStreamContext
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from libs.common import db
+from libs.common import bus, db
 from libs.common import nats as natsx
 from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
+from libs.common.events import STREAMS
 from libs.common.settings import ServiceSettings
 from libs.common.web import ReadinessCheck
 
@@ -25,6 +27,15 @@ log = logging.getLogger(__name__)
 
 NatsSetup = Callable[["Runtime"], Awaitable[None]]
 T = TypeVar("T")
+
+
+def bus_tls(settings: ServiceSettings) -> ssl.SSLContext | None:
+    """The mutual-TLS context of the service's identity on the bus, if it has one."""
+    if settings.nats_ca_file and settings.nats_cert_file and settings.nats_key_file:
+        return natsx.tls_context(
+            settings.nats_ca_file, settings.nats_cert_file, settings.nats_key_file
+        )
+    return None
 
 
 @dataclass
@@ -74,11 +85,17 @@ class Runtime:
         self.spawn(self._connect_and_setup(setup), "nats-setup")
 
     async def _connect_and_setup(self, setup: NatsSetup) -> None:
+        role = bus.role_of(self.settings.service_name)
         delay = 0.2
         while self.nc is None:
             try:
                 # Once connected the client reconnects by itself; the first connect does not.
-                self.nc = await natsx.connect(self.settings.nats_url, self.settings.service_name)
+                self.nc = await natsx.connect(
+                    self.settings.nats_url,
+                    self.settings.service_name,
+                    tls=bus_tls(self.settings),
+                    inbox_prefix=role.inbox_prefix if role else None,
+                )
             except Exception as exc:
                 log.warning("nats not reachable, retrying", extra={"reason": type(exc).__name__})
                 await asyncio.sleep(delay)
@@ -87,14 +104,17 @@ class Runtime:
         delay = 0.2
         while not self.stop.is_set():
             try:
-                await natsx.ensure_streams(self.js, self.settings.stream_replicas)
+                streams, manages = (role.uses(), role.manages) if role else (STREAMS, None)
+                await natsx.ensure_streams(self.js, self.settings.stream_replicas, streams, manages)
                 await setup(self)
                 break
             except Exception as exc:
-                # NATS may be restarting under us: try again rather than run half-wired.
+                # NATS may be restarting under us, or a stream this service reads may not exist
+                # yet (its producer creates it; the bus lets no one else): try again soon rather
+                # than run half-wired.
                 log.warning("nats set-up failed, retrying", extra={"reason": type(exc).__name__})
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, 1.0)
         self.nats_ready.set()
 
     async def consume(

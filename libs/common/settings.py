@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,11 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str = ""
     nats_url: str = "nats://127.0.0.1:4322"
+    # Mutual TLS to NATS: the bus's CA, and this service's certificate and key (its identity on
+    # the bus, mapped to its user and permissions). Unset: plain TCP, for a bus without auth.
+    nats_ca_file: Path | None = None
+    nats_cert_file: Path | None = None
+    nats_key_file: Path | None = None
     # One replica locally; production streams are replicated three times (R3).
     stream_replicas: int = Field(default=1, ge=1, le=5)
     json_logs: bool = False
@@ -31,6 +36,13 @@ class ServiceSettings(BaseSettings):
     consumer_retry_delays_s: tuple[Annotated[float, Field(ge=0)], ...] = Field(
         default=(0.2, 1.0, 2.0, 5.0, 10.0), min_length=1
     )
+
+    @model_validator(mode="after")
+    def _bus_identity_whole(self) -> ServiceSettings:
+        files = (self.nats_ca_file, self.nats_cert_file, self.nats_key_file)
+        if any(files) and not all(files):
+            raise ValueError("nats_ca_file, nats_cert_file and nats_key_file are set together")
+        return self
 
     def resolved_database_url(self) -> str:
         """The database URL; by default a SQLite file of this service in the data directory."""

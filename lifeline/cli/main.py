@@ -13,14 +13,25 @@ from lifeline.cli.base import CliError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-command group per module."""
-    from lifeline.cli import admin, alerts, identity, keygen, login, profile, report, up, watchlist
+    from lifeline.cli import (
+        admin,
+        alerts,
+        bus,
+        identity,
+        keygen,
+        login,
+        profile,
+        report,
+        up,
+        watchlist,
+    )
 
     parser = argparse.ArgumentParser(
         prog="lifeline", description="Lifeline: secure incident sharing and rapid-response alerts."
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (up, keygen, login, admin, profile, report, identity, watchlist, alerts):
+    for module in (up, bus, keygen, login, admin, profile, report, identity, watchlist, alerts):
         module.register(sub)
     return parser
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from libs.common.clock import Clock
-from libs.common.events import REPORT_ERASED, REPORT_RECEIVED, SYSTEM_PING
 from libs.common.nats import ConsumerSpec
 from libs.common.runtime import Runtime
 from libs.common.secretkey import load_or_create_secret_key
@@ -135,18 +134,18 @@ async def wire_consumers(container: Container, runtime: Runtime) -> None:
     """The durable consumers: the wiring ping and the report events (once NATS is connected)."""
     sink = dead_letter_sink(runtime, DEAD_LETTERS, clock=container.clock)
     await runtime.consume(
-        ConsumerSpec(durable="alerts-system", filter_subject=SYSTEM_PING),
+        ConsumerSpec.granted("alerts", "alerts-system"),
         ping_handler(runtime, INBOX, clock=container.clock),
         sink,
     )
     await runtime.consume(
-        ConsumerSpec(durable="alerts-reports", filter_subject=REPORT_RECEIVED),
+        ConsumerSpec.granted("alerts", "alerts-reports"),
         received_handler(container.matcher),
         sink,
         batch_handler=received_batch_handler(container.matcher),
     )
     await runtime.consume(
-        ConsumerSpec(durable="alerts-erasures", filter_subject=REPORT_ERASED),
+        ConsumerSpec.granted("alerts", "alerts-erasures"),
         erased_handler(container.eraser),
         sink,
     )

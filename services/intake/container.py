@@ -13,7 +13,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.clock import Clock
-from libs.common.events import REPORT_STORED
 from libs.common.http import make_client
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
@@ -101,7 +100,7 @@ def start(container: Container) -> None:
 async def wire_consumers(runtime: Runtime) -> None:
     """The durable consumer of sharing's `report.stored` receipts."""
     await runtime.consume(
-        ConsumerSpec(durable="intake-receipts", filter_subject=REPORT_STORED),
+        ConsumerSpec.granted("intake", "intake-receipts"),
         stored_handler(runtime),
         dead_letter_sink(runtime, DEAD_LETTERS),
         batch_handler=stored_batch_handler(runtime),

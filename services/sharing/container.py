@@ -11,7 +11,6 @@ from libs.common.auth.wiring import ServiceAuth
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.kek import KekProvider
 from libs.common.crypto.kek_file import LocalFileKekProvider
-from libs.common.events import SYSTEM_PING
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
@@ -187,7 +186,7 @@ def start(container: Container, auth: ServiceAuth) -> None:
 
 async def _wire_nats(runtime: Runtime, container: Container) -> None:
     await runtime.consume(
-        ConsumerSpec(durable="sharing-system", filter_subject=SYSTEM_PING),
+        ConsumerSpec.granted("sharing", "sharing-system"),
         ping_handler(runtime, INBOX),
         dead_letter_sink(runtime, DEAD_LETTERS),
     )

@@ -38,9 +38,12 @@ def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
         assert (net.data_dir / "sharing.db").exists() and (net.data_dir / "nats").is_dir()
         net.proc.send_signal(signal.SIGTERM)
         assert net.proc.wait(timeout=20) == 0
-        # Every child is gone: the ports are free again.
+        # Every child is gone: the ports are free again. A listener still open would refuse
+        # the bind even so; SO_REUSEADDR (as the servers bind) only passes over connections in
+        # TIME_WAIT, which nats-server leaves when it closes its TLS connections first.
         for port in net.ports.values():
             with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(("127.0.0.1", port))
 
 

@@ -68,9 +68,10 @@ def remember_port(port: int) -> None:
 class NatsServer:
     """One JetStream-enabled nats-server with its store in a temp directory."""
 
-    def __init__(self, store: Path, port: int | None = None) -> None:
+    def __init__(self, store: Path, port: int | None = None, config: Path | None = None) -> None:
         self.store = store
         self.port = port or free_port()
+        self.config = config  # a configuration file names store and port itself
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,17 +81,13 @@ class NatsServer:
 
     def start(self) -> None:
         """Start (or restart, same port and store) and wait until it accepts connections."""
+        if self.config is not None:
+            argv = [find_nats_server(), "-c", str(self.config)]
+        else:
+            argv = [find_nats_server(), "-js", "-sd", str(self.store), "-a", "127.0.0.1"]
+            argv += ["-p", str(self.port)]
         self.proc = subprocess.Popen(
-            [
-                find_nats_server(),
-                "-js",
-                "-sd",
-                str(self.store),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-            ],
+            argv,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -40,7 +40,7 @@ from services.sharing.vault.crypto import (
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 
 log = logging.getLogger(__name__)
-CONSUMER = ConsumerSpec(durable="sharing-vault", filter_subject=REPORT_RECEIVED)
+CONSUMER = ConsumerSpec.granted("sharing", "sharing-vault")
 
 
 def _routing(report: ReportCore) -> tuple[Any, ...]:

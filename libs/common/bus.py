@@ -1,0 +1,143 @@
+"""Who may do what on the event bus: each service's subjects, consumers and streams.
+
+The table below is the whole least-privilege policy of NATS: `permissions` turns a role into
+the `publish`/`subscribe` allow lists of its nats-server user (everything else is denied), and
+each service creates only the streams and durable consumers named here. A service reads events
+only through its own durables; nobody may read a stream directly (no `STREAM.MSG.GET`), and
+each service's replies arrive on an inbox prefix no other service may subscribe to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from libs.common.events import (
+    AUTH_REVOKED,
+    REPORT_ERASED,
+    REPORT_RECEIVED,
+    REPORT_STORED,
+    STREAMS,
+    SYSTEM_PING,
+    StreamSpec,
+    stream_for,
+)
+
+JS_API = "$JS.API"
+
+
+@dataclass(frozen=True)
+class Durable:
+    """A durable pull consumer: its name and the one subject it filters."""
+
+    name: str
+    subject: str
+
+    @property
+    def stream(self) -> str:
+        """The stream it reads."""
+        return stream_for(self.subject).name
+
+
+@dataclass(frozen=True)
+class BusRole:
+    """What one service does on the bus."""
+
+    name: str
+    publishes: tuple[str, ...]
+    durables: tuple[Durable, ...]
+    # Streams whose config it keeps current (updates when it drifts): those it publishes into.
+    # Any stream it uses it may create, so that no service waits for another to start first;
+    # creating cannot change a stream that exists.
+    manages: tuple[str, ...]
+    # Every service follows the revocation feed with short-lived consumers of its own.
+    follows_revocations: bool = True
+
+    @property
+    def inbox_prefix(self) -> str:
+        """Where its request replies and pulled messages arrive; only it may subscribe there."""
+        return f"_INBOX_{self.name}"
+
+    def uses(self) -> tuple[StreamSpec, ...]:
+        """The streams it publishes into or reads from."""
+        read = {d.stream for d in self.durables}
+        if self.follows_revocations:
+            read.add(stream_for(AUTH_REVOKED).name)
+        return tuple(spec for spec in STREAMS if spec.name in read or spec.name in self.manages)
+
+    def durable(self, name: str) -> Durable:
+        """Its durable called `name`; KeyError if the table does not grant it."""
+        for durable in self.durables:
+            if durable.name == name:
+                return durable
+        raise KeyError(f"{self.name} has no durable consumer {name!r} on the bus")
+
+
+ROLES: dict[str, BusRole] = {
+    role.name: role
+    for role in (
+        BusRole(
+            "intake",
+            publishes=(REPORT_RECEIVED, SYSTEM_PING),
+            durables=(Durable("intake-receipts", REPORT_STORED),),
+            manages=("LIFELINE_REPORTS", "LIFELINE_SYSTEM"),
+        ),
+        BusRole(
+            "sharing",
+            publishes=(REPORT_STORED, REPORT_ERASED, AUTH_REVOKED),
+            durables=(
+                Durable("sharing-vault", REPORT_RECEIVED),
+                Durable("sharing-system", SYSTEM_PING),
+            ),
+            manages=("LIFELINE_REPORTS", "LIFELINE_AUTH"),
+        ),
+        BusRole(
+            "alerts",
+            publishes=(),
+            durables=(
+                Durable("alerts-reports", REPORT_RECEIVED),
+                Durable("alerts-erasures", REPORT_ERASED),
+                Durable("alerts-system", SYSTEM_PING),
+            ),
+            manages=(),
+        ),
+    )
+}
+
+
+def _publish_allow(role: BusRole) -> list[str]:
+    allow = [*role.publishes, f"{JS_API}.INFO"]
+    for spec in role.uses():
+        allow += [f"{JS_API}.STREAM.{op}.{spec.name}" for op in ("INFO", "CREATE")]
+    allow += [f"{JS_API}.STREAM.UPDATE.{stream}" for stream in role.manages]
+    for d in role.durables:
+        allow += [
+            f"{JS_API}.CONSUMER.CREATE.{d.stream}.{d.name}",
+            f"{JS_API}.CONSUMER.CREATE.{d.stream}.{d.name}.{d.subject}",
+            f"{JS_API}.CONSUMER.INFO.{d.stream}.{d.name}",
+            f"{JS_API}.CONSUMER.MSG.NEXT.{d.stream}.{d.name}",
+            f"$JS.ACK.{d.stream}.{d.name}.>",
+        ]
+    if role.follows_revocations:
+        # Unnamed consumers on the revocation stream: it holds nothing but revocations, which
+        # every service must see, so any consumer there reads only what its owner may read.
+        auth = stream_for(AUTH_REVOKED).name
+        allow += [
+            f"{JS_API}.CONSUMER.CREATE.{auth}",
+            f"{JS_API}.CONSUMER.INFO.{auth}.*",
+            f"{JS_API}.CONSUMER.MSG.NEXT.{auth}.*",
+        ]
+    return allow
+
+
+def permissions(role: BusRole) -> dict[str, Any]:
+    """The role's nats-server `permissions` block (allow lists; all else is denied)."""
+    return {
+        "publish": {"allow": _publish_allow(role)},
+        "subscribe": {"allow": [f"{role.inbox_prefix}.>"]},
+    }
+
+
+def role_of(service: str) -> BusRole | None:
+    """The role of a service name, or None for a process the table does not know."""
+    return ROLES.get(service)

@@ -1,0 +1,222 @@
+"""The bus's identities: a CA, nats-server's certificate, one client certificate per service,
+and the nats-server configuration that maps each certificate to its user and permissions.
+
+Mutual TLS with `verify_and_map` (rather than NKeys or JWT accounts): one mechanism gives the
+encryption the production bus needs anyway and each service's identity, from `cryptography`
+alone (no operator/resolver to run), and the server's configuration holds no secret. A service's
+certificate carries the e-mail SAN `<service>@bus.lifeline`, which nats-server maps to the user
+of that name; `libs/common/bus.py` says what each user may do. A client without a certificate
+of this CA cannot finish the TLS handshake, and no anonymous user exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from libs.common.bus import ROLES, permissions
+from libs.common.secretfile import read_private, write_private
+
+CERT_DAYS = 397  # what browsers accept for a leaf; the CA lives ten years
+CA_DAYS = 3650
+
+
+def bus_user(service: str) -> str:
+    """The user (e-mail SAN) a service's certificate names."""
+    return f"{service}@bus.lifeline"
+
+
+@dataclass(frozen=True)
+class BusFiles:
+    """Where one bus's PKI and configuration live (a directory only the operator can read)."""
+
+    root: Path
+
+    @property
+    def ca(self) -> Path:
+        """The CA certificate every party trusts."""
+        return self.root / "ca.pem"
+
+    @property
+    def ca_key(self) -> Path:
+        """The CA's private key: it issues and rotates certificates."""
+        return self.root / "ca-key.pem"
+
+    @property
+    def config(self) -> Path:
+        """The nats-server configuration file."""
+        return self.root / "nats.conf"
+
+    def cert(self, party: str) -> Path:
+        """The certificate of `party` (a service, or "server")."""
+        return self.root / f"{party}.pem"
+
+    def key(self, party: str) -> Path:
+        """The private key of `party`."""
+        return self.root / f"{party}-key.pem"
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lifeline bus"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common),
+        ]
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _load_ca(files: BusFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    cert = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    key = serialization.load_pem_private_key(read_private(files.ca_key), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return cert, key
+
+
+def _make_ca(files: BusFiles) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("Lifeline bus CA")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    write_private(files.ca_key, _pem_key(key))
+    files.ca.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def issue(files: BusFiles, party: str, hosts: tuple[str, ...] = ()) -> None:
+    """A fresh key and certificate for `party`: the server (for `hosts`) or a service.
+
+    Issuing again is how a service's bus credentials are rotated: the old certificate still
+    verifies until it expires, so rotate the CA as well to cut off a stolen one at once.
+    """
+    ca_cert, ca_key = _load_ca(files)
+    key = ec.generate_private_key(ec.SECP256R1())
+    if party == "server":
+        names: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        usage = ExtendedKeyUsageOID.SERVER_AUTH
+    else:
+        names = [x509.RFC822Name(bus_user(party))]
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(party))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=CERT_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    write_private(files.key(party), _pem_key(key))
+    files.cert(party).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def server_config(
+    files: BusFiles, *, host: str, port: int, store_dir: Path, server_name: str
+) -> str:
+    """nats-server's configuration: JetStream, mutual TLS, and one user per service."""
+    users = [
+        {"user": bus_user(name), "permissions": permissions(role)} for name, role in ROLES.items()
+    ]
+    tls = {
+        "cert_file": str(files.cert("server")),
+        "key_file": str(files.key("server")),
+        "ca_file": str(files.ca),
+        "verify_and_map": True,
+        "timeout": 5,
+    }
+    # The configuration format reads JSON; every value is written as JSON.
+    lines = [
+        f"server_name: {json.dumps(server_name)}",
+        f"host: {json.dumps(host)}",
+        f"port: {port}",
+        f"jetstream: {json.dumps({'store_dir': str(store_dir)})}",
+        f"tls: {json.dumps(tls)}",
+        f"authorization: {json.dumps({'users': users}, indent=2)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def ensure_bus(root: Path, *, host: str, port: int, store_dir: Path, server_name: str) -> BusFiles:
+    """The bus's files under `root`, made on first use; the configuration is rewritten always."""
+    files = BusFiles(root)
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)
+    if not files.ca_key.exists():
+        _make_ca(files)
+    ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    hosts = tuple(dict.fromkeys((host, "127.0.0.1", "localhost")))
+    for party in ("server", *ROLES):
+        if not files.key(party).exists() or not _issued_by(files.cert(party), ca):
+            issue(files, party, hosts if party == "server" else ())
+    text = server_config(files, host=host, port=port, store_dir=store_dir, server_name=server_name)
+    files.config.write_text(text)
+    return files
+
+
+def _issued_by(cert_file: Path, ca: x509.Certificate) -> bool:
+    """Whether the certificate exists and the current CA signed it."""
+    try:
+        x509.load_pem_x509_certificate(cert_file.read_bytes()).verify_directly_issued_by(ca)
+    except (OSError, ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def rotate(root: Path, service: str | None = None) -> list[str]:
+    """Retire bus credentials; the next `ensure_bus` issues new ones. Returns what was retired.
+
+    With a service: only its key and certificate (routine rotation; the old certificate still
+    verifies until it expires). Without: the CA too, so that every certificate issued before,
+    a stolen one included, stops working once the server restarts with the new configuration.
+    """
+    files = BusFiles(root)
+    if service is not None and service not in ROLES:
+        raise ValueError(f"no service {service!r} on the bus (one of {', '.join(ROLES)})")
+    parties = [service] if service else ["ca", "server", *ROLES]
+    for party in parties:
+        for path in (
+            (files.ca, files.ca_key) if party == "ca" else (files.cert(party), files.key(party))
+        ):
+            path.unlink(missing_ok=True)
+    return parties

@@ -1,0 +1,118 @@
+"""The bus as `lifeline up` runs it: no anonymous client, and each service only its subjects.
+
+A stolen service certificate is the threat here: with it, a client may do what that service
+may do on the bus and nothing else (publish its own events, read through its own durables).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import nats
+import pytest
+from nats.errors import Error as NatsError
+from nats.js import api as js_api
+
+from libs.common import nats as natsx
+from libs.common.bus import ROLES, Durable
+from libs.common.events import (
+    AUTH_REVOKED,
+    REPORT_ERASED,
+    REPORT_RECEIVED,
+    REPORT_STORED,
+    SYSTEM_PING,
+    new_event,
+)
+from lifeline.bus import ensure_bus
+from tests.support.bus import SecuredBus
+
+EVENTS = (REPORT_RECEIVED, REPORT_STORED, REPORT_ERASED, AUTH_REVOKED, SYSTEM_PING)
+REFUSED = (OSError, ssl.SSLError, NatsError, TimeoutError, asyncio.TimeoutError)
+
+
+async def _streams(bus: SecuredBus) -> None:
+    """Every stream, created as the services create them at start."""
+    for name, role in ROLES.items():
+        nc = await bus.connect_as(name)
+        try:
+            await natsx.ensure_streams(nc.jetstream(), 1, role.uses(), role.manages)
+        finally:
+            await nc.close()
+
+
+async def test_no_anonymous_client_and_no_certificate_of_another_ca(
+    bus: SecuredBus, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    plain = {"allow_reconnect": False, "max_reconnect_attempts": 0, "connect_timeout": 2}
+    with pytest.raises(REFUSED):
+        await nats.connect(bus.url, **plain)  # no TLS at all
+    trusting = ssl.create_default_context(cafile=str(bus.files.ca))  # TLS, but no certificate
+    with pytest.raises(REFUSED):
+        await nats.connect(bus.url, tls=trusting, **plain)
+    other = ensure_bus(tmp_path / "other", host="127.0.0.1", port=1, store_dir=tmp_path / "o",
+                       server_name="o")  # fmt: skip
+    foreign = ssl.create_default_context(cafile=str(bus.files.ca))
+    foreign.load_cert_chain(str(other.cert("sharing")), str(other.key("sharing")))
+    with pytest.raises(REFUSED):
+        await nats.connect(bus.url, tls=foreign, **plain)
+    nc = await bus.connect_as("sharing")  # and the real identity gets in
+    assert nc.is_connected
+    await nc.close()
+
+
+@pytest.mark.parametrize("service", sorted(ROLES))
+async def test_a_service_publishes_its_own_events_and_no_other(
+    bus: SecuredBus, service: str
+) -> None:
+    await _streams(bus)
+    nc = await bus.connect_as(service)
+    js = nc.jetstream()
+    try:
+        for subject in EVENTS:
+            event = new_event(subject, service, {"probe": True})
+            if subject in ROLES[service].publishes:
+                assert await natsx.publish(js, event, timeout=2) >= 1
+            else:
+                with pytest.raises(REFUSED):
+                    await natsx.publish(js, event, timeout=0.5)
+    finally:
+        await nc.close()
+    denied = set(EVENTS) - set(ROLES[service].publishes)
+    assert {s for s in denied if any(s.lower() in v for v in bus.violations("publish"))} == denied
+
+
+async def test_stolen_alerts_credentials_cannot_read_as_sharing(bus: SecuredBus) -> None:
+    await _streams(bus)
+    sharing = ROLES["sharing"]
+    vault = sharing.durable("sharing-vault")
+    nc = await bus.connect_as("alerts")
+    js = nc.jetstream()
+    try:
+        # its own durable is fine
+        own = ROLES["alerts"].durable("alerts-reports")
+        sub = await natsx.ensure_pull_consumer(js, natsx.ConsumerSpec(own.name, own.subject))
+        await sub.unsubscribe()
+        # sharing's durable, a new one of its choosing, a direct read of the stream: refused
+        for durable in (vault, Durable("alerts-everything", REPORT_RECEIVED)):
+            with pytest.raises(REFUSED):
+                await asyncio.wait_for(
+                    js.add_consumer(
+                        durable.stream,
+                        js_api.ConsumerConfig(name=durable.name, durable_name=durable.name,
+                                              filter_subject=durable.subject),
+                        timeout=0.5,
+                    ),
+                    2,
+                )  # fmt: skip
+        with pytest.raises(REFUSED):
+            await js.get_msg(vault.stream, seq=1)
+        # sharing's replies (its pulled reports) cannot be overheard
+        await nc.subscribe(f"{sharing.inbox_prefix}.>")
+        await nc.flush()
+        await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
+    assert any(sharing.inbox_prefix.lower() in v for v in bus.violations("subscription")), (
+        bus.errors
+    )
