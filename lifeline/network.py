@@ -165,7 +165,11 @@ class Network:
         check_port_free(cfg.host, cfg.nats_port, "nats")
         for name in SERVICES:
             check_port_free(cfg.host, cfg.ports[name], name)
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        # The data directory holds every database, key and the NATS store: the owner's alone,
+        # and so is everything this process and its children create in it.
+        os.umask(0o077)
+        cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cfg.data_dir.chmod(0o700)
         await self._start_nats()
         shared = development_keys(cfg)
         for name in SERVICES:

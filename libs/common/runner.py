@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -16,6 +17,9 @@ S = TypeVar("S", bound=ServiceSettings)
 
 def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
     """Configure logging, build the app once, and serve until SIGINT/SIGTERM."""
+    # Whatever this process creates (SQLite files and their WAL, keys, caches) is its owner's
+    # alone: a disk copied by another account of the machine reads nothing.
+    os.umask(0o077)
     configure_logging(
         json_logs=settings.json_logs, level=settings.log_level, service=settings.service_name
     )

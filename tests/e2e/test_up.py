@@ -36,6 +36,10 @@ def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, f"{name} never saw the ping"
                 time.sleep(0.05)
         assert (net.data_dir / "sharing.db").exists() and (net.data_dir / "nats").is_dir()
+        # A copy of the disk by another account reads nothing: 0700 directory, owner-only files.
+        assert net.data_dir.stat().st_mode & 0o777 == 0o700
+        shared = [p for p in net.data_dir.rglob("*") if p.stat().st_mode & 0o077]
+        assert not shared, f"readable by others: {shared[:5]}"
         net.proc.send_signal(signal.SIGTERM)
         assert net.proc.wait(timeout=20) == 0
         # Every child is gone: the ports are free again. A listener still open would refuse
