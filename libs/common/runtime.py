@@ -109,9 +109,7 @@ class Runtime:
                 await setup(self)
                 break
             except Exception as exc:
-                # NATS may be restarting under us, or a stream this service reads may not exist
-                # yet (its producer creates it; the bus lets no one else): try again soon rather
-                # than run half-wired.
+                # NATS may be restarting under us: try again soon rather than run half-wired.
                 log.warning("nats set-up failed, retrying", extra={"reason": type(exc).__name__})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
