@@ -28,6 +28,7 @@ from libs.common.secretfile import read_private, write_private
 
 CERT_DAYS = 397  # what browsers accept for a leaf; the CA lives ten years
 CA_DAYS = 3650
+RENEW_DAYS = 30  # a service certificate this close to its end is issued anew at start
 
 
 def bus_user(service: str) -> str:
@@ -186,21 +187,24 @@ def ensure_bus(root: Path, *, host: str, port: int, store_dir: Path, server_name
         _make_ca(files)
     ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
     hosts = tuple(dict.fromkeys((host, "127.0.0.1", "localhost")))
-    for party in ("server", *ROLES):
-        if not files.key(party).exists() or not _issued_by(files.cert(party), ca):
-            issue(files, party, hosts if party == "server" else ())
+    # The server's certificate is made anew at every start: it then always names this host.
+    issue(files, "server", hosts)
+    for party in ROLES:
+        if not files.key(party).exists() or not _current(files.cert(party), ca):
+            issue(files, party)
     text = server_config(files, host=host, port=port, store_dir=store_dir, server_name=server_name)
     files.config.write_text(text)
     return files
 
 
-def _issued_by(cert_file: Path, ca: x509.Certificate) -> bool:
-    """Whether the certificate exists and the current CA signed it."""
+def _current(cert_file: Path, ca: x509.Certificate) -> bool:
+    """Whether the certificate exists, the current CA signed it, and it has a month left."""
     try:
-        x509.load_pem_x509_certificate(cert_file.read_bytes()).verify_directly_issued_by(ca)
+        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        cert.verify_directly_issued_by(ca)
     except (OSError, ValueError, TypeError, InvalidSignature):
         return False
-    return True
+    return cert.not_valid_after_utc - _now() > dt.timedelta(days=RENEW_DAYS)
 
 
 def rotate(root: Path, service: str | None = None) -> list[str]:
