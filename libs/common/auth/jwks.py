@@ -62,6 +62,11 @@ class JwksCache:
         entry = self._issuers.get(issuer)
         return None if entry is None else entry.keys.get(kid)
 
+    def kids(self, issuer: str) -> frozenset[str]:
+        """The key ids the issuer's last good JWKS listed."""
+        entry = self._issuers.get(issuer)
+        return frozenset(entry.keys) if entry is not None else frozenset()
+
     async def key_for(self, issuer: str, kid: str) -> Ed25519PublicKey | None:
         """The key for (issuer, kid), refreshing that issuer's JWKS once if the kid is unknown."""
         entry = self._issuers.get(issuer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -116,8 +116,21 @@ class RevocationList:
                 return True
         return False
 
+    def forget_signing_keys_except(self, published: Collection[str]) -> list[str]:
+        """Forget revoked signing keys the issuer no longer publishes; returns those forgotten.
+
+        A token under a kid missing from the JWKS fails verification anyway, so the revocation
+        has done its work; kept, it would outlive every restart and key rotation.
+        """
+        gone = sorted(self._signing_kids - set(published))
+        self._signing_kids.difference_update(gone)
+        for kid in gone:
+            log.info("signing key revocation pruned", extra={"key_id": kid})
+        return gone
+
     def prune(self) -> None:
-        """Forget revocations whose affected tokens have all expired (signing keys: never)."""
+        """Forget revocations whose affected tokens have all expired (signing keys: see
+        `forget_signing_keys_except`)."""
         horizon = self._clock() - self._retention
         stale = [key for key, not_before in self._entries.items() if not_before < horizon]
         for key in stale:

@@ -107,8 +107,7 @@ class ServiceAuth:
         # well inside the 120 s a new signing key is published before it signs anything.
         retry = 0.2
         while not stop.is_set():
-            ok = await self.verifier.jwks.refresh(self.issuer)
-            self._keys_loaded = self._keys_loaded or ok
+            ok = await self.refresh_keys()
             if ok:
                 delay, retry = self.refresh_every, 0.2
             else:
@@ -116,6 +115,16 @@ class ServiceAuth:
                 delay, retry = retry, min(retry * 2, 10.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    async def refresh_keys(self) -> bool:
+        """Fetch the issuer's JWKS; on success forget revocations of keys it no longer lists."""
+        ok = await self.verifier.jwks.refresh(self.issuer)
+        self._keys_loaded = self._keys_loaded or ok
+        if ok:
+            self.verifier.revocations.forget_signing_keys_except(
+                self.verifier.jwks.kids(self.issuer)
+            )
+        return ok
 
     async def _follow(self, runtime: Runtime) -> None:
         await runtime.nats_ready.wait()

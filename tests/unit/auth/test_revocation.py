@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from libs.common.auth import Principal, RevocationKind, RevocationList, revocation_event_data
-from libs.common.errors import InvalidInput
-from tests.unit.auth.helpers import NOW, Clock
+from libs.common.auth.wiring import ServiceAuth
+from libs.common.errors import InvalidInput, Unauthenticated
+from tests.unit.auth.helpers import ISSUER, NOW, Clock, make_env
 
 
 def _principal(iat: int = NOW) -> Principal:
@@ -98,3 +99,32 @@ def test_revoked_signing_key_refuses_tokens_with_any_iat_forever() -> None:
     assert not revocations.is_revoked(
         Principal(**{**{f: getattr(other, f) for f in other.__slots__}, "signing_kid": "sk2"})
     )
+
+
+def test_a_signing_key_revocation_is_forgotten_once_the_key_is_unpublished() -> None:
+    revocations = RevocationList(clock=Clock())
+    for kid in ("sk1", "sk2"):
+        revocations.revoke(RevocationKind.SIGNING_KEY, kid, NOW)
+    assert revocations.forget_signing_keys_except({"sk2", "sk3"}) == ["sk1"]
+    assert not revocations.is_revoked(_principal())  # sk1: gone from the JWKS, moot
+    sk2 = Principal(
+        **{**{f: getattr(_principal(), f) for f in Principal.__slots__}, "signing_kid": "sk2"}
+    )
+    assert revocations.is_revoked(sk2)  # still published: still refused
+    assert revocations.forget_signing_keys_except({"sk2"}) == []
+
+
+async def test_a_key_refresh_forgets_revocations_of_keys_no_longer_published() -> None:
+    env = make_env()
+    auth = ServiceAuth(env.verifier, ISSUER, refresh_every=60)
+    published = env.key.kid
+    for kid in (published, env.other_key.kid):  # other_key is not in ISSUER's JWKS
+        env.revocations.revoke(RevocationKind.SIGNING_KEY, kid, NOW)
+    assert await auth.refresh_keys()
+    assert len(env.revocations) == 1  # only the published key's revocation is kept
+    token = env.token()
+    with pytest.raises(Unauthenticated):
+        await env.verifier.verify(token)  # under the revoked, still published key
+    env.fetch.document = {"keys": "not a list"}  # a failed refresh forgets nothing
+    env.revocations.revoke(RevocationKind.SIGNING_KEY, env.other_key.kid, NOW)
+    assert not await auth.refresh_keys() and len(env.revocations) == 2
