@@ -28,6 +28,8 @@ from libs.common.secretfile import read_private, write_private
 
 CERT_DAYS = 397  # what browsers accept for a leaf; the CA lives ten years
 CA_DAYS = 3650
+# The CA's certificate and key, loaded once to issue several certificates.
+Authority = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
 RENEW_DAYS = 30  # a service certificate this close to its end is issued anew at start
 
 
@@ -87,7 +89,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _load_ca(files: BusFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def _load_ca(files: BusFiles) -> Authority:
     cert = x509.load_pem_x509_certificate(files.ca.read_bytes())
     key = serialization.load_pem_private_key(read_private(files.ca_key), password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
@@ -116,13 +118,15 @@ def _make_ca(files: BusFiles) -> None:
     files.ca.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def issue(files: BusFiles, party: str, hosts: tuple[str, ...] = ()) -> None:
+def issue(
+    files: BusFiles, party: str, hosts: tuple[str, ...] = (), authority: Authority | None = None
+) -> None:
     """A fresh key and certificate for `party`: the server (for `hosts`) or a service.
 
     Issuing again is how a service's bus credentials are rotated: the old certificate still
     verifies until it expires, so rotate the CA as well to cut off a stolen one at once.
     """
-    ca_cert, ca_key = _load_ca(files)
+    ca_cert, ca_key = authority or _load_ca(files)
     key = ec.generate_private_key(ec.SECP256R1())
     if party == "server":
         names: list[x509.GeneralName] = []
@@ -185,13 +189,13 @@ def ensure_bus(root: Path, *, host: str, port: int, store_dir: Path, server_name
     root.chmod(0o700)
     if not files.ca_key.exists():
         _make_ca(files)
-    ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    authority = _load_ca(files)
     hosts = tuple(dict.fromkeys((host, "127.0.0.1", "localhost")))
     # The server's certificate is made anew at every start: it then always names this host.
-    issue(files, "server", hosts)
+    issue(files, "server", hosts, authority)
     for party in ROLES:
-        if not files.key(party).exists() or not _current(files.cert(party), ca):
-            issue(files, party)
+        if not files.key(party).exists() or not _current(files.cert(party), authority[0]):
+            issue(files, party, authority=authority)
     text = server_config(files, host=host, port=port, store_dir=store_dir, server_name=server_name)
     files.config.write_text(text)
     return files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,11 +10,16 @@ from typing import Any
 
 import nats
 from nats.aio.client import Client as NatsClient
+from nats.errors import Error as NatsError
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
 from lifeline.bus import BusFiles, ensure_bus
 from tests.support.natsd import NatsServer, free_port
+
+# What a refused client or request raises: a failed handshake, an error from the server, or no
+# answer (nats-server drops a denied publish and reports it to the error callback).
+REFUSED = (OSError, ssl.SSLError, NatsError, TimeoutError, asyncio.TimeoutError)
 
 
 @dataclass
@@ -32,14 +38,6 @@ class SecuredBus:
     def tls(self, service: str) -> ssl.SSLContext:
         """The mutual-TLS context of `service`'s bus identity."""
         return natsx.tls_context(self.files.ca, self.files.cert(service), self.files.key(service))
-
-    def settings(self, service: str) -> dict[str, Any]:
-        """The settings that give a service its bus identity."""
-        return {
-            "nats_ca_file": self.files.ca,
-            "nats_cert_file": self.files.cert(service),
-            "nats_key_file": self.files.key(service),
-        }
 
     async def connect_as(self, service: str, **options: Any) -> NatsClient:
         """A client with `service`'s certificate and inbox prefix; errors land in `errors`."""

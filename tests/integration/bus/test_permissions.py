@@ -11,7 +11,6 @@ import ssl
 
 import nats
 import pytest
-from nats.errors import Error as NatsError
 from nats.js import api as js_api
 
 from libs.common import nats as natsx
@@ -25,10 +24,9 @@ from libs.common.events import (
     new_event,
 )
 from lifeline.bus import ensure_bus
-from tests.support.bus import SecuredBus
+from tests.support.bus import REFUSED, SecuredBus
 
 EVENTS = (REPORT_RECEIVED, REPORT_STORED, REPORT_ERASED, AUTH_REVOKED, SYSTEM_PING)
-REFUSED = (OSError, ssl.SSLError, NatsError, TimeoutError, asyncio.TimeoutError)
 
 
 async def _streams(bus: SecuredBus) -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 import nats
 
 from lifeline.bus import ensure_bus
-from tests.integration.bus.test_permissions import REFUSED
-from tests.support.bus import SecuredBus
+from tests.support.bus import REFUSED, SecuredBus
 from tests.support.network import LIFELINE
 
 
