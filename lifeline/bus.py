@@ -20,10 +20,11 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from libs.common.bus import ROLES, permissions
+from libs.common.provenance import producer_uri
 from libs.common.secretfile import read_private, write_private
 
 CERT_DAYS = 397  # what browsers accept for a leaf; the CA lives ten years
@@ -67,6 +68,14 @@ class BusFiles:
         """The private key of `party`."""
         return self.root / f"{party}-key.pem"
 
+    def event_cert(self, service: str) -> Path:
+        """The certificate naming `service` as the producer of its events."""
+        return self.root / f"{service}-events.pem"
+
+    def event_key(self, service: str) -> Path:
+        """The Ed25519 key `service` signs its events with."""
+        return self.root / f"{service}-events-key.pem"
+
 
 def _name(common: str) -> x509.Name:
     return x509.Name(
@@ -81,7 +90,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _pem_key(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -156,6 +165,41 @@ def issue(
     files.cert(party).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
+def issue_producer(files: BusFiles, service: str, authority: Authority | None = None) -> None:
+    """A fresh Ed25519 event-signing key for `service` and the CA's certificate naming it."""
+    ca_cert, ca_key = authority or _load_ca(files)
+    key = ed25519.Ed25519PrivateKey.generate()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"{service} events"))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=CERT_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(producer_uri(service))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    write_private(files.event_key(service), _pem_key(key))
+    files.event_cert(service).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def issue_service(files: BusFiles, service: str, authority: Authority | None = None) -> None:
+    """Every credential of a service: its TLS identity and, if it publishes, its signing key."""
+    authority = authority or _load_ca(files)
+    issue(files, service, authority=authority)
+    if ROLES[service].publishes:
+        issue_producer(files, service, authority)
+
+
 def server_config(
     files: BusFiles, *, host: str, port: int, store_dir: Path, server_name: str
 ) -> str:
@@ -193,9 +237,10 @@ def ensure_bus(root: Path, *, host: str, port: int, store_dir: Path, server_name
     hosts = tuple(dict.fromkeys((host, "127.0.0.1", "localhost")))
     # The server's certificate is made anew at every start: it then always names this host.
     issue(files, "server", hosts, authority)
-    for party in ROLES:
-        if not files.key(party).exists() or not _current(files.cert(party), authority[0]):
-            issue(files, party, authority=authority)
+    for party, role in ROLES.items():
+        certs = [files.cert(party), *([files.event_cert(party)] if role.publishes else [])]
+        if not files.key(party).exists() or not all(_current(c, authority[0]) for c in certs):
+            issue_service(files, party, authority)
     text = server_config(files, host=host, port=port, store_dir=store_dir, server_name=server_name)
     files.config.write_text(text)
     return files
@@ -223,8 +268,16 @@ def rotate(root: Path, service: str | None = None) -> list[str]:
         raise ValueError(f"no service {service!r} on the bus (one of {', '.join(ROLES)})")
     parties = [service] if service else ["ca", "server", *ROLES]
     for party in parties:
-        for path in (
-            (files.ca, files.ca_key) if party == "ca" else (files.cert(party), files.key(party))
-        ):
+        paths = (
+            (files.ca, files.ca_key)
+            if party == "ca"
+            else (
+                files.cert(party),
+                files.key(party),
+                files.event_cert(party),
+                files.event_key(party),
+            )
+        )
+        for path in paths:
             path.unlink(missing_ok=True)
     return parties

@@ -16,6 +16,7 @@ from typing import TextIO
 
 import httpx
 
+from libs.common.bus import ROLES
 from lifeline.bus import BusFiles, ensure_bus
 from lifeline.cli.base import CliError
 
@@ -96,6 +97,14 @@ def service_env(
         "NATS_CA_FILE": str(bus.ca),
         "NATS_CERT_FILE": str(bus.cert(service)),
         "NATS_KEY_FILE": str(bus.key(service)),
+        **(
+            {
+                "EVENT_KEY_FILE": str(bus.event_key(service)),
+                "EVENT_CERT_FILE": str(bus.event_cert(service)),
+            }
+            if ROLES[service].publishes
+            else {}
+        ),
         "JSON_LOGS": "true" if config.json_logs else "false",
         "LOG_LEVEL": config.log_level,
         "SHARING_URL": config.url("sharing"),

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from libs.common.events import Envelope, PermanentError
+from libs.common.provenance import EventRejected, EventVerifier, open_event
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class ConsumerLoop:
     # Optional: handle every valid message of a fetch in one go (one transaction). If it
     # fails, the messages fall back to `handler` one by one, which keeps poison isolated.
     batch_handler: BatchHandler | None = None
+    # On an authenticated bus: only events signed by their producer are handled.
+    verifier: EventVerifier | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; survives NATS restarts and database outages."""
@@ -77,10 +80,15 @@ class ConsumerLoop:
             for msg in msgs:
                 await self._process(msg)
 
+    def _genuine(self, msg: Any) -> Envelope:
+        """The message's envelope once its producer is proven (EventRejected, ValidationError)."""
+        return open_event(self.verifier, msg.subject, msg.data, msg.headers)
+
     async def _batch(self, msgs: list[Any]) -> bool:
         try:
-            events = [Envelope.model_validate_json(m.data) for m in msgs]
-        except ValidationError:
+            events = [self._genuine(m) for m in msgs]
+        except (ValidationError, EventRejected):
+            # One by one: the bad message is dead-lettered alone.
             return False
         assert self.batch_handler is not None
         try:
@@ -103,7 +111,12 @@ class ConsumerLoop:
         delivered = meta.num_delivered or 1
         seq = meta.sequence.stream if meta.sequence else 0
         try:
-            event = Envelope.model_validate_json(msg.data)
+            event = self._genuine(msg)
+        except EventRejected as exc:
+            assert self.verifier is not None
+            self.verifier.refuse(exc.code, subject=msg.subject, consumer=self.name)
+            await self._give_up(msg, None, seq, f"signature:{exc.code}")
+            return
         except ValidationError:
             await self._give_up(msg, None, seq, "invalid_envelope")
             return

@@ -17,6 +17,7 @@ from nats.js.errors import NotFoundError
 
 from libs.common import bus
 from libs.common.events import STREAMS, Envelope, StreamSpec, stream_for
+from libs.common.provenance import EventSigner
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +156,18 @@ def envelope_bytes(event: Envelope) -> bytes:
     return event.model_dump_json().encode()
 
 
-async def publish(js: JetStreamContext, event: Envelope, timeout: float = 5.0) -> int:
+async def publish(
+    js: JetStreamContext,
+    event: Envelope,
+    timeout: float = 5.0,
+    signer: EventSigner | None = None,
+) -> int:
     """Publish with `Nats-Msg-Id` = event id so a retried publish is stored once; returns seq."""
-    ack = await js.publish(
-        event.type,
-        envelope_bytes(event),
-        timeout=timeout,
-        headers={"Nats-Msg-Id": event.id},
-    )
+    payload = envelope_bytes(event)
+    headers = {"Nats-Msg-Id": event.id}
+    if signer is not None:
+        headers |= signer.headers(event.type, payload)
+    ack = await js.publish(event.type, payload, timeout=timeout, headers=headers)
     return int(ack.seq)
 
 

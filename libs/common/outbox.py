@@ -133,8 +133,16 @@ class OutboxRelay:
 
     async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> list[Any]:
         """Publish pipelined (all sends before the first ack wait); the acked prefix."""
+        signer = self.runtime.signer
         futures = [
-            await js.publish_async(r.subject, r.payload, headers={"Nats-Msg-Id": r.event_id})
+            await js.publish_async(
+                r.subject,
+                r.payload,
+                headers={
+                    "Nats-Msg-Id": r.event_id,
+                    **(signer.headers(r.subject, r.payload) if signer else {}),
+                },
+            )
             for r in rows
         ]
         done: list[Any] = []

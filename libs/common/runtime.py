@@ -20,6 +20,7 @@ from libs.common import bus, db
 from libs.common import nats as natsx
 from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
 from libs.common.events import STREAMS
+from libs.common.provenance import EventSigner, EventVerifier
 from libs.common.settings import ServiceSettings
 from libs.common.web import ReadinessCheck
 
@@ -38,6 +39,13 @@ def bus_tls(settings: ServiceSettings) -> ssl.SSLContext | None:
     return None
 
 
+def event_signer(settings: ServiceSettings) -> EventSigner | None:
+    """The service's event-signing identity, if it has one."""
+    if settings.event_key_file and settings.event_cert_file:
+        return EventSigner.load(settings.event_key_file, settings.event_cert_file)
+    return None
+
+
 @dataclass
 class Runtime:
     """Everything a running service owns; built in the lifespan, closed on shutdown."""
@@ -50,6 +58,10 @@ class Runtime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     nats_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Signs what this service publishes / proves who published what it consumes (both unset
+    # on a bus without authentication, where anyone could publish anyway).
+    signer: EventSigner | None = None
+    verifier: EventVerifier | None = None
     _sync_engine: Engine | None = None
 
     async def write(self, work: Callable[[Connection], T]) -> T:
@@ -71,7 +83,13 @@ class Runtime:
         """Create the engine and bring the schema to head."""
         engine = db.create_engine(settings.resolved_database_url())
         await db.migrate(engine, migrations)
-        return cls(settings=settings, engine=engine, sessions=db.session_factory(engine))
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=db.session_factory(engine),
+            signer=event_signer(settings),
+            verifier=EventVerifier.load(settings.nats_ca_file) if settings.nats_ca_file else None,
+        )
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background task owned by this runtime; a crash is logged, not swallowed."""
@@ -132,6 +150,7 @@ class Runtime:
             name=spec.durable,
             nak_delays=self.settings.consumer_retry_delays_s,
             batch_handler=batch_handler,
+            verifier=self.verifier,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
 

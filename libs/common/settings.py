@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from libs.common import bus
+
 
 class ServiceSettings(BaseSettings):
     """Fields every service has; each service subclasses it with its own env prefix."""
@@ -25,6 +27,10 @@ class ServiceSettings(BaseSettings):
     nats_ca_file: Path | None = None
     nats_cert_file: Path | None = None
     nats_key_file: Path | None = None
+    # The Ed25519 key this service signs its events with and the bus CA's certificate for it
+    # (`libs/common/provenance.py`); required on an authenticated bus if the service publishes.
+    event_key_file: Path | None = None
+    event_cert_file: Path | None = None
     # One replica locally; production streams are replicated three times (R3).
     stream_replicas: int = Field(default=1, ge=1, le=5)
     json_logs: bool = False
@@ -42,6 +48,12 @@ class ServiceSettings(BaseSettings):
         files = (self.nats_ca_file, self.nats_cert_file, self.nats_key_file)
         if any(files) and not all(files):
             raise ValueError("nats_ca_file, nats_cert_file and nats_key_file are set together")
+        if bool(self.event_key_file) != bool(self.event_cert_file):
+            raise ValueError("event_key_file and event_cert_file are set together")
+        role = bus.role_of(self.service_name)
+        if self.nats_ca_file and not self.event_key_file and role and role.publishes:
+            # Its consumers verify every event against the bus CA: unsigned would be refused.
+            raise ValueError("on an authenticated bus this service needs event_key_file")
         return self
 
     def resolved_database_url(self) -> str:

@@ -68,7 +68,7 @@ async def ping(_: Admin, c: ContainerDep) -> PingAccepted:
         raise Unavailable("nats is not connected")
     event = new_event(SystemPing(note="ping"), "intake", at=c.clock.now())
     try:
-        seq = await natsx.publish(runtime.js, event, timeout=2.0)
+        seq = await natsx.publish(runtime.js, event, timeout=2.0, signer=runtime.signer)
     except Exception as exc:
         raise Unavailable("publish failed") from exc
     return PingAccepted(event_id=event.id, stream_seq=seq)

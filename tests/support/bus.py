@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +15,12 @@ from nats.errors import Error as NatsError
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
-from lifeline.bus import BusFiles, ensure_bus
+from lifeline.bus import BusFiles, bus_user, ensure_bus, issue
 from tests.support.natsd import NatsServer, free_port
 
 # What a refused client or request raises: a failed handshake, an error from the server, or no
 # answer (nats-server drops a denied publish and reports it to the error callback).
+INTRUDER = "intruder"
 REFUSED = (OSError, ssl.SSLError, NatsError, TimeoutError, asyncio.TimeoutError)
 
 
@@ -54,6 +56,21 @@ class SecuredBus:
         }
         return await nats.connect(self.url, **{**defaults, **options})
 
+    def settings(self, service: str) -> dict[str, Any]:
+        """A service's bus settings, as `lifeline up` passes them: TLS identity, signing key."""
+        files = self.files
+        values: dict[str, Any] = {
+            "nats_ca_file": files.ca,
+            "nats_cert_file": files.cert(service),
+            "nats_key_file": files.key(service),
+        }
+        if ROLES[service].publishes:
+            values |= {
+                "event_key_file": files.event_key(service),
+                "event_cert_file": files.event_cert(service),
+            }
+        return values
+
     def violations(self, kind: str = "") -> list[str]:
         """The permission violations the server reported so far (of `kind`: publish or
         subscription), lower-cased as nats-py reports them."""
@@ -61,11 +78,22 @@ class SecuredBus:
         return [e.lower() for e in self.errors if wanted in e.lower()]
 
 
-def start_secured_bus(root: Path) -> SecuredBus:
-    """Make the bus's PKI and configuration under `root` and start its server."""
+def start_secured_bus(root: Path, *, intruder: bool = False) -> SecuredBus:
+    """Make the bus's PKI and configuration under `root` and start its server.
+
+    With `intruder`, one more certificate of the CA maps to a user who may publish anything and
+    read every stream: what a compromised bus (or its operator account) could do.
+    """
     port = free_port()
     store = root / "nats"
     files = ensure_bus(root / "bus", host="127.0.0.1", port=port, store_dir=store, server_name="t")
+    if intruder:
+        issue(files, INTRUDER)
+        head, users = files.config.read_text().split("authorization: ", 1)
+        policy = json.loads(users)
+        everything = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
+        policy["users"].append({"user": bus_user(INTRUDER), "permissions": everything})
+        files.config.write_text(f"{head}authorization: {json.dumps(policy)}\n")
     server = NatsServer(store, port, config=files.config)
     server.start()
     return SecuredBus(files, server)

@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from libs.common.auth.revocation import DEFAULT_RETENTION_SECONDS, RevocationList
 from libs.common.errors import InvalidInput
-from libs.common.events import AUTH_REVOKED, Envelope, stream_for
+from libs.common.events import AUTH_REVOKED, stream_for
+from libs.common.provenance import EventRejected, EventVerifier, open_event
 
 log = logging.getLogger("libs.common.auth")
 
@@ -44,8 +45,10 @@ class RevocationFeed:
         fetch_timeout: float = 1.0,
         idle_check_seconds: float = 5.0,
         clock: Callable[[], float] = time.time,
+        verifier: EventVerifier | None = None,
     ) -> None:
         self._js = js
+        self._verifier = verifier
         self._revocations = revocations
         self._replay = replay_seconds
         self._fetch_timeout = fetch_timeout
@@ -116,19 +119,22 @@ class RevocationFeed:
                 continue
             idle_since = self._clock()
             for msg in msgs:
-                self._apply(msg.data)
+                self._apply(msg.subject, msg.data, msg.headers)
                 meta = msg.metadata
                 if meta.sequence is not None:
                     self._last_seq = meta.sequence.stream
                 if meta.num_pending == 0:
                     self.caught_up.set()
 
-    def _apply(self, data: bytes) -> None:
+    def _apply(self, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
         try:
-            event = Envelope.model_validate_json(data)
-            if event.type != AUTH_REVOKED:
-                return
-            self._revocations.apply(event.data)
+            event = open_event(self._verifier, subject, data, headers)
+            if event.type == AUTH_REVOKED:
+                self._revocations.apply(event.data)
+        except EventRejected as exc:
+            # A forged revocation would lock users out: it is refused, counted and logged.
+            assert self._verifier is not None
+            self._verifier.refuse(exc.code, subject=subject, consumer="revocation-feed")
         except (ValidationError, InvalidInput):
             # No ack to withhold on an ordered consumer: a malformed event is logged and skipped.
             log.warning("malformed revocation event skipped", extra={"reason": "invalid"})

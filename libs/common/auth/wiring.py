@@ -130,7 +130,7 @@ class ServiceAuth:
         await runtime.nats_ready.wait()
         if runtime.js is None:
             return
-        self.feed = RevocationFeed(runtime.js, self.verifier.revocations)
+        self.feed = RevocationFeed(runtime.js, self.verifier.revocations, verifier=runtime.verifier)
         await self.feed.run(runtime.stop)
 
 

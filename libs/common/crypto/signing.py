@@ -34,8 +34,10 @@ __all__ = [
     "load_verify_key",
     "sealed_delivery_payload",
     "sign",
+    "signing_key_from_raw",
     "verify",
     "verify_key_from_jwk",
+    "verify_key_from_raw",
     "verify_key_to_jwk",
 ]
 
@@ -87,7 +89,8 @@ class SigningKey:
         return f"SigningKey(kid={b64u_encode(self.key_id)})"
 
 
-def _verify_key_from_raw(raw: bytes) -> VerifyKey:
+def verify_key_from_raw(raw: bytes) -> VerifyKey:
+    """An Ed25519 public key from its 32 raw bytes."""
     try:
         obj = ed25519.Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
@@ -96,17 +99,18 @@ def _verify_key_from_raw(raw: bytes) -> VerifyKey:
     return VerifyKey(raw, text, key_id_of(text), obj)
 
 
-def _signing_key_from_raw(raw: bytes) -> SigningKey:
+def signing_key_from_raw(raw: bytes) -> SigningKey:
+    """An Ed25519 private key from its 32 raw bytes."""
     try:
         obj = ed25519.Ed25519PrivateKey.from_private_bytes(raw)
     except ValueError:
         raise InvalidKey("not an Ed25519 private key") from None
-    return SigningKey(raw, obj, _verify_key_from_raw(obj.public_key().public_bytes_raw()))
+    return SigningKey(raw, obj, verify_key_from_raw(obj.public_key().public_bytes_raw()))
 
 
 def generate_signing_key() -> SigningKey:
     """Generate a fresh Ed25519 signing key."""
-    return _signing_key_from_raw(ed25519.Ed25519PrivateKey.generate().private_bytes_raw())
+    return signing_key_from_raw(ed25519.Ed25519PrivateKey.generate().private_bytes_raw())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -115,7 +119,7 @@ def load_verify_key(text: str) -> VerifyKey:
     text = text.strip()
     if not text.startswith(_PUB_PREFIX):
         raise InvalidKey("not an Ed25519 public key")
-    return _verify_key_from_raw(b64u_decode(text.removeprefix(_PUB_PREFIX)))
+    return verify_key_from_raw(b64u_decode(text.removeprefix(_PUB_PREFIX)))
 
 
 def load_signing_key(text: str) -> SigningKey:
@@ -123,7 +127,7 @@ def load_signing_key(text: str) -> SigningKey:
     text = text.strip()
     if not text.startswith(_PRIV_PREFIX):
         raise InvalidKey("not an Ed25519 private key")
-    return _signing_key_from_raw(b64u_decode(text.removeprefix(_PRIV_PREFIX)))
+    return signing_key_from_raw(b64u_decode(text.removeprefix(_PRIV_PREFIX)))
 
 
 def dump_verify_key(key: VerifyKey) -> str:
@@ -154,7 +158,7 @@ def verify_key_from_jwk(jwk: Mapping[str, object]) -> VerifyKey:
     if "d" in jwk:
         # Accepting it would let a pasted private key end up in a registry of public keys.
         raise InvalidKey("JWK contains private key material")
-    key = _verify_key_from_raw(b64u_decode(x))
+    key = verify_key_from_raw(b64u_decode(x))
     if "kid" in jwk and jwk["kid"] != b64u_encode(key.key_id):
         raise InvalidKey("JWK kid does not match its key")
     return key
