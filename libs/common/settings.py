@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     # (`libs/common/provenance.py`); required on an authenticated bus if the service publishes.
     event_key_file: Path | None = None
     event_cert_file: Path | None = None
+    # Revocation fails closed: a replica whose revocation feed has not been confirmed current
+    # for this long trusts no token (intake, alerts: 503; sharing asks its registry).
+    revocation_max_staleness_s: float = Field(default=10.0, gt=0, le=300)
     # One replica locally; production streams are replicated three times (R3).
     stream_replicas: int = Field(default=1, ge=1, le=5)
     json_logs: bool = False

@@ -70,6 +70,7 @@ def create_app(settings: AlertsSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
         audience=Audience.ALERTS,
         issuer=settings.token_issuer,
         fetch=jwks_over_http(settings.sharing_url),
+        max_staleness=settings.revocation_max_staleness_s,
     )
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     admin = [Depends(require_scopes(Scope.ADMIN))]

@@ -61,6 +61,7 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
         audience=Audience.INTAKE,
         issuer=settings.token_issuer,
         fetch=jwks_over_http(settings.sharing_url),
+        max_staleness=settings.revocation_max_staleness_s,
     )
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(router)

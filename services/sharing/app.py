@@ -107,6 +107,7 @@ def create_app(
         fetch=_own_jwks(app),
         # The keyring is a local file (shared with the other replicas): re-reading it is cheap.
         refresh_every=5.0,
+        max_staleness=settings.revocation_max_staleness_s,
         min_refresh_interval=1.0,
     )
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])

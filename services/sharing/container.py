@@ -22,7 +22,7 @@ from services.sharing.access.changes import Changes, RevocationSink
 from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.maintenance import Maintenance
-from services.sharing.access.tokens.service import TokenIssuer
+from services.sharing.access.tokens.service import TokenIssuer, confirm_registered
 from services.sharing.audit.service import AuditLog
 from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.identity.service import PrfEvaluator
@@ -180,6 +180,8 @@ def start(container: Container, auth: ServiceAuth) -> None:
     runtime = container.runtime
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.spawn(container.maintenance.run(runtime.stop), "maintenance")
+    # Sharing is the registry: without a current feed it asks its database, not the bus.
+    auth.fallback = functools.partial(confirm_registered, runtime.sessions)
     auth.start(runtime)
     runtime.start_nats(functools.partial(_wire_nats, container=container))
 

@@ -122,3 +122,13 @@ class NatsServer:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=10)
         self.proc = None
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open and nothing answers, a partition."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server run again."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)

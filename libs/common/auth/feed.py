@@ -43,7 +43,7 @@ class RevocationFeed:
         *,
         replay_seconds: float = DEFAULT_RETENTION_SECONDS,
         fetch_timeout: float = 1.0,
-        idle_check_seconds: float = 5.0,
+        idle_check_seconds: float = 1.0,
         clock: Callable[[], float] = time.time,
         verifier: EventVerifier | None = None,
     ) -> None:
@@ -59,6 +59,17 @@ class RevocationFeed:
         # Set once the backlog present at start has been applied: a replica should not
         # accept tokens before it knows the revocations of the last minutes.
         self.caught_up = asyncio.Event()
+        # When the server last told us nothing was pending for us (time.monotonic): the moment
+        # up to which we know every revocation. A quiet feed is not proof; an answer is.
+        self.confirmed_at: float | None = None
+
+    def current_within(self, seconds: float) -> bool:
+        """Whether the feed was confirmed complete in the last `seconds`."""
+        return self.confirmed_at is not None and time.monotonic() - self.confirmed_at <= seconds
+
+    def _confirmed(self) -> None:
+        self.caught_up.set()
+        self.confirmed_at = time.monotonic()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the subject until `stop` is set, recreating the consumer after any failure."""
@@ -97,7 +108,7 @@ class RevocationFeed:
         info = await self._js.add_consumer(self._stream, config)
         sub = await self._js.pull_subscribe_bind(consumer=info.name, stream=self._stream)
         if info.num_pending == 0:
-            self.caught_up.set()
+            self._confirmed()
         return sub, info.name
 
     async def _consume(
@@ -108,14 +119,16 @@ class RevocationFeed:
             try:
                 msgs = await sub.fetch(64, timeout=self._fetch_timeout)
             except (TimeoutError, NatsTimeoutError):
-                self.caught_up.set()
                 if self._clock() - idle_since >= self._idle_check:
-                    # A quiet consumer may be a deleted one (NATS restarted): make sure.
+                    # Ask the server: a quiet consumer may be a deleted one (NATS restarted),
+                    # or a server that stopped answering; only an answer confirms the feed.
                     idle_since = self._clock()
                     try:
-                        await self._js.consumer_info(self._stream, name)
+                        info = await self._js.consumer_info(self._stream, name, timeout=1.0)
                     except NotFoundError:
                         raise ConnectionError("revocation consumer gone") from None
+                    if info.num_pending == 0:
+                        self._confirmed()
                 continue
             idle_since = self._clock()
             for msg in msgs:
@@ -124,7 +137,7 @@ class RevocationFeed:
                 if meta.sequence is not None:
                     self._last_seq = meta.sequence.stream
                 if meta.num_pending == 0:
-                    self.caught_up.set()
+                    self._confirmed()
 
     def _apply(self, subject: str, data: bytes, headers: dict[str, str] | None) -> None:
         try:

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from libs.common.auth import compact
 from libs.common.auth.compact import Rejected, reject
@@ -54,9 +54,20 @@ class TokenVerifier:
         # sha256(token) -> principal; verification costs ~120 µs, a hit a few µs.
         self._cache: OrderedDict[bytes, Principal] = OrderedDict()
         self._clock = clock
+        self.gate: Callable[[Principal], Awaitable[None]] | None = None
 
     async def verify(self, token: object) -> Principal:
-        """The principal of a valid access token for this service, else `Unauthenticated`."""
+        """The principal of a valid access token for this service, else `Unauthenticated`.
+
+        Then `gate` (if set) decides whether what this replica knows of revocations can be
+        trusted now; it may refuse (503) or check elsewhere (see `wiring.ServiceAuth`).
+        """
+        principal = await self._checked(token)
+        if self.gate is not None:
+            await self.gate(principal)
+        return principal
+
+    async def _checked(self, token: object) -> Principal:
         try:
             return await self._verify(token)
         except Rejected as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -17,6 +17,7 @@ from libs.common.auth.jwks import JwksCache, JwksFetch
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import JWKS_PATH, WHOAMI_PATH
 from libs.common.auth.verifier import TokenVerifier
+from libs.common.errors import Unavailable
 from libs.common.http import make_client
 from libs.common.runtime import Runtime
 from libs.common.web import ReadinessCheck
@@ -75,15 +76,51 @@ def whoami_router() -> APIRouter:
     return router
 
 
+class RevocationsUnconfirmed(Unavailable):
+    """This replica cannot confirm it knows every revocation: no token is trusted (503)."""
+
+    code = "revocations_unconfirmed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "revocations cannot be confirmed current; retry shortly",
+            headers={"Retry-After": "2"},
+        )
+
+
+# Checks a principal somewhere authoritative when the feed is not current; raises if revoked.
+Fallback = Callable[[Principal], Awaitable[None]]
+
+
 class ServiceAuth:
     """The running parts behind `app.state.verifier`: periodic JWKS refresh, revocation feed."""
 
-    def __init__(self, verifier: TokenVerifier, issuer: str, *, refresh_every: float) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        issuer: str,
+        *,
+        refresh_every: float,
+        max_staleness: float = 10.0,
+    ) -> None:
         self.verifier = verifier
         self.issuer = issuer
         self.refresh_every = refresh_every
         self.feed: RevocationFeed | None = None
         self._keys_loaded = False
+        # Revocation fails closed: past this many seconds without the feed confirmed current
+        # (NATS partitioned, paused, restarting), a token is checked by `fallback` or refused.
+        self.max_staleness = max_staleness
+        self.fallback: Fallback | None = None
+        verifier.gate = self.admit
+
+    async def admit(self, principal: Principal) -> None:
+        """Let a verified token through only while revocations are known to be current."""
+        if self.feed is not None and self.feed.current_within(self.max_staleness):
+            return
+        if self.fallback is None:
+            raise RevocationsUnconfirmed()
+        await self.fallback(principal)
 
     def start(self, runtime: Runtime) -> None:
         """Start refreshing keys and following revocations for the life of `runtime`."""
@@ -98,6 +135,8 @@ class ServiceAuth:
                 return "signing keys not loaded"
             if self.feed is None or not self.feed.caught_up.is_set():
                 return "revocations not replayed"
+            if self.fallback is None and not self.feed.current_within(self.max_staleness):
+                return "revocations not confirmed current"
             return None
 
         return {"auth": auth}
@@ -142,6 +181,7 @@ def install_auth(
     fetch: JwksFetch,
     refresh_every: float = 60.0,
     min_refresh_interval: float = 30.0,
+    max_staleness: float = 10.0,
 ) -> ServiceAuth:
     """Put the service's `TokenVerifier` on `app.state.verifier` and add `/v1/auth/whoami`.
 
@@ -152,4 +192,4 @@ def install_auth(
     verifier = TokenVerifier(audience=audience, jwks=jwks)
     app.state.verifier = verifier
     app.include_router(whoami_router())
-    return ServiceAuth(verifier, issuer, refresh_every=refresh_every)
+    return ServiceAuth(verifier, issuer, refresh_every=refresh_every, max_staleness=max_staleness)

@@ -146,12 +146,12 @@ async def services_for(
     db_url_factory: Callable[[str], str],
     tmp_path: Path,
     tag: str = "",
-    bus: Callable[[str], dict[str, Any]] = lambda service: {},
+    extra: Callable[[str], dict[str, Any]] = lambda service: {},
 ) -> AsyncIterator[tuple[dict[str, str], dict[str, FastAPI]]]:
     """An intake and an alerts trusting `sharing`'s tokens (a fresh pair per `tag`).
 
-    They run the way `sharing` runs: in process, or under uvicorn; `bus(service)` gives each
-    its bus settings (an authenticated bus).
+    They run the way `sharing` runs: in process, or under uvicorn; `extra(service)` gives each
+    more settings (an authenticated bus, other limits).
     """
     make = in_process_settings if is_in_process(sharing.settings) else service_settings
     i_set = make(
@@ -161,7 +161,7 @@ async def services_for(
         db_url_factory(f"intake{tag}"),
         sharing_url=sharing.url,
         sharing_hpke_fingerprints=sharing_fingerprint(sharing.settings),
-        **bus("intake"),
+        **extra("intake"),
     )
     a_set = make(
         AlertsSettings,
@@ -169,7 +169,7 @@ async def services_for(
         nats_url,
         db_url_factory(f"alerts{tag}"),
         sharing_url=sharing.url,
-        **bus("alerts"),
+        **extra("alerts"),
     )
     async with (
         serve(intake_app, i_set) as (intake, i_app),

@@ -18,6 +18,7 @@ from libs.sdk import TokenRequestError
 from tests.integration.auth.conftest import Network, running_sharing, services_for, sharing_settings
 from tests.support.access import Client
 from tests.support.natsd import NatsServer
+from tests.support.reports import report_body
 
 SERVICES = ("sharing", "intake", "alerts")
 
@@ -110,3 +111,61 @@ async def test_revocations_still_arrive_after_nats_restarts(
         await _revoke(network, client, "client")
         # The relay, and each replica's consumer, recover from the restart on their own.
         await _seconds_until_rejected(http, urls, token, timeout=5.0)
+
+
+async def test_a_client_revoked_while_nats_is_paused_is_never_accepted(
+    own_nats: NatsServer, db_url_factory, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """NATS frozen for 20 s: the revocation cannot travel, so every replica stops trusting what
+    it knows once its feed has gone `revocation_max_staleness_s` unconfirmed (intake and alerts
+    answer 503; sharing asks its registry), and the revoked client gets nothing through."""
+    staleness = 2.0
+    extra = {"revocation_max_staleness_s": staleness}
+    settings = sharing_settings(
+        tmp_path, own_nats.url, db_url_factory("sharing"), wire=True, **extra
+    )
+    async with (
+        httpx.AsyncClient(timeout=10) as http,
+        running_sharing(settings, http) as sharing,
+        services_for(sharing, own_nats.url, db_url_factory, tmp_path, extra=lambda _: extra) as (
+            urls,
+            _,
+        ),
+    ):
+        network = Network(sharing, urls, {})
+        client = await sharing.client("reports:submit", "alerts:read")
+        bystander = await sharing.client("reports:submit", "alerts:read")
+        token, other = await client.token(http), await bystander.token(http)
+        assert await _statuses(http, urls, token) == dict.fromkeys(SERVICES, 200)
+
+        own_nats.pause()
+        paused_at = time.monotonic()
+        try:
+            # Past the window in which a replica may still trust its last confirmation.
+            await asyncio.sleep(staleness + 0.5)
+            await _revoke(network, client, "client")  # sharing's registry changes at once
+            seen: set[tuple[str, int]] = set()
+            bearer = {"Authorization": f"Bearer {token}"}
+            while True:
+                seen |= set((await _statuses(http, urls, token)).items())
+                report = await http.post(
+                    urls["intake"] + "/v1/reports", json=report_body(), headers=bearer
+                )
+                seen.add(("intake-report", report.status_code))
+                if time.monotonic() - paused_at > 20:
+                    break
+                await asyncio.sleep(0.2)
+            assert {status for _, status in seen} <= {401, 503}, seen
+            assert ("sharing", 401) in seen and ("intake", 503) in seen, seen
+            # Fail closed is not revoked: the bystander is refused with 503 by intake and
+            # alerts, and served by sharing, which asked its registry.
+            assert await _statuses(http, urls, other) == {
+                "sharing": 200,
+                "intake": 503,
+                "alerts": 503,
+            }
+        finally:
+            own_nats.resume()
+        # Once the bus answers, the revocation arrives and the bystander is served again.
+        await _seconds_until_rejected(http, urls, token, timeout=10.0)
+        assert await _statuses(http, urls, other) == dict.fromkeys(SERVICES, 200)

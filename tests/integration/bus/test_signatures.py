@@ -68,7 +68,7 @@ async def attack(tmp_path: Path, db_url_factory: Callable[[str], str]) -> AsyncI
         async with (
             httpx.AsyncClient(timeout=10) as http,
             running_sharing(settings, http) as sharing,
-            services_for(sharing, bus.url, db_url_factory, tmp_path, bus=bus.settings) as (
+            services_for(sharing, bus.url, db_url_factory, tmp_path, extra=bus.settings) as (
                 urls,
                 _,
             ),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.jwk import public_key_from_jwk
@@ -95,3 +95,23 @@ async def try_lease(
 
 def _changed(result: object) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def holds_active_key(session: AsyncSession, client_id: str, kid: str) -> bool:
+    """True while the client, its partner and this key of it are all active."""
+    query = (
+        select(func.count())
+        .select_from(
+            CLIENT_KEYS.join(CLIENTS, CLIENTS.c.id == CLIENT_KEYS.c.client_id).join(
+                PARTNERS, PARTNERS.c.id == CLIENTS.c.partner_id
+            )
+        )
+        .where(
+            CLIENT_KEYS.c.kid == kid,
+            CLIENT_KEYS.c.status == KeyStatus.ACTIVE,
+            CLIENTS.c.id == client_id,
+            CLIENTS.c.status == ClientStatus.ACTIVE,
+            PARTNERS.c.status == PartnerStatus.ACTIVE,
+        )
+    )
+    return bool((await session.execute(query)).scalar_one())

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import format_scope
 from libs.common.auth.tokens import averify_client_assertion, mint_access_token
+from libs.common.auth.wiring import RevocationsUnconfirmed
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
 from libs.common.errors import Unauthenticated
@@ -103,3 +106,22 @@ class TokenIssuer:
         )
         log.debug("token issued", extra={"client_id": claims.client_id, "key_id": key.kid})
         return IssuedToken(token, self._lifetime, format_scope(scopes))
+
+
+async def confirm_registered(
+    sessions: async_sessionmaker[AsyncSession], principal: Principal
+) -> None:
+    """Sharing's own answer while its revocation feed is not current: the registry decides.
+
+    Every revocation is written to the registry before it is announced on the bus, so a token
+    whose client, partner and client key are still active there is not revoked.
+    """
+    try:
+        async with sessions() as session:
+            active = await tokens_repo.holds_active_key(
+                session, principal.client_id, principal.client_kid
+            )
+    except SQLAlchemyError:
+        raise RevocationsUnconfirmed() from None
+    if not active:
+        raise Unauthenticated()
