@@ -41,6 +41,9 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
+    # Deleted rows (an outbox's sealed report, a shredded data key) are overwritten with zeros,
+    # not left in free pages for whoever copies the file; their WAL frames go at a checkpoint.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
     # SQLAlchemy, not the driver, emits BEGIN (`_sqlite_begin`): the driver's own BEGIN is
     # always DEFERRED and comes late, which is what let a read-then-write transaction fail.
