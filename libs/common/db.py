@@ -174,12 +174,15 @@ def begin_write(engine: Engine) -> Any:
     return engine.begin()
 
 
-async def checkpoint_wal(engine: AsyncEngine) -> None:
-    """SQLite: copy the WAL home and empty it (outside any transaction); others: nothing."""
+async def checkpoint_wal(engine: AsyncEngine) -> bool:
+    """SQLite: copy the WAL home and empty it (outside any transaction); others: nothing.
+
+    False when a reader kept SQLite from finishing (the WAL still holds old frames)."""
     if not is_sqlite(str(engine.url)):
-        return
+        return True
     async with engine.execution_options(**{SQLITE_BEGIN: "NONE"}).connect() as conn:
-        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+    return busy is None or busy[0] == 0
 
 
 def _lock_key(script_location: Path) -> int:
