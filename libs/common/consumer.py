@@ -79,7 +79,7 @@ class ConsumerLoop:
 
     async def _batch(self, msgs: list[Any]) -> bool:
         try:
-            events = [Envelope.model_validate_json(m.data) for m in msgs]
+            events = [Envelope.delivered(m.data, m.metadata.sequence.stream) for m in msgs]
         except ValidationError:
             return False
         assert self.batch_handler is not None
@@ -103,7 +103,7 @@ class ConsumerLoop:
         delivered = meta.num_delivered or 1
         seq = meta.sequence.stream if meta.sequence else 0
         try:
-            event = Envelope.model_validate_json(msg.data)
+            event = Envelope.delivered(msg.data, seq)
         except ValidationError:
             await self._give_up(msg, None, seq, "invalid_envelope")
             return
