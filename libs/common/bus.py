@@ -52,6 +52,9 @@ class BusRole:
     manages: tuple[str, ...]
     # Every service follows the revocation feed with short-lived consumers of its own.
     follows_revocations: bool = True
+    # Subjects whose messages it erases from their stream once every reader has acknowledged
+    # them (`readers`): it may delete messages there and see those readers' ack floors.
+    erases: tuple[str, ...] = ()
 
     @property
     def inbox_prefix(self) -> str:
@@ -90,6 +93,8 @@ ROLES: dict[str, BusRole] = {
                 Durable("sharing-system", SYSTEM_PING),
             ),
             manages=("LIFELINE_REPORTS", "LIFELINE_AUTH"),
+            # The sealed report must not outlive its delivery (`docs/bus.md`, erasure).
+            erases=(REPORT_RECEIVED,),
         ),
         BusRole(
             "alerts",
@@ -103,6 +108,26 @@ ROLES: dict[str, BusRole] = {
         ),
     )
 }
+
+
+def readers(subject: str) -> tuple[Durable, ...]:
+    """Every durable, of any service, that reads `subject`."""
+    return tuple(d for role in ROLES.values() for d in role.durables if d.subject == subject)
+
+
+def _erase_allow(role: BusRole) -> list[str]:
+    allow = []
+    for subject in role.erases:
+        stream = stream_for(subject).name
+        # MSG.DELETE cannot be narrowed to a subject: the holder may delete any message of the
+        # stream (no worse than a reader that never stores), but still read none.
+        allow.append(f"{JS_API}.STREAM.MSG.DELETE.{stream}")
+        allow += [
+            f"{JS_API}.CONSUMER.INFO.{stream}.{d.name}"
+            for d in readers(subject)
+            if d not in role.durables
+        ]
+    return allow
 
 
 def _publish_allow(role: BusRole) -> list[str]:
@@ -127,7 +152,7 @@ def _publish_allow(role: BusRole) -> list[str]:
             f"{JS_API}.CONSUMER.INFO.{auth}.*",
             f"{JS_API}.CONSUMER.MSG.NEXT.{auth}.*",
         ]
-    return allow
+    return allow + _erase_allow(role)
 
 
 def permissions(role: BusRole) -> dict[str, Any]:

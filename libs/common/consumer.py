@@ -82,7 +82,8 @@ class ConsumerLoop:
 
     def _genuine(self, msg: Any) -> Envelope:
         """The message's envelope once its producer is proven (EventRejected, ValidationError)."""
-        return open_event(self.verifier, msg.subject, msg.data, msg.headers)
+        seq = msg.metadata.sequence.stream if msg.metadata.sequence else None
+        return open_event(self.verifier, msg.subject, msg.data, msg.headers, seq)
 
     async def _batch(self, msgs: list[Any]) -> bool:
         try:

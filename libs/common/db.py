@@ -41,6 +41,9 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
+    # Deleted rows (an outbox's sealed report, a shredded data key) are overwritten with zeros,
+    # not left in free pages for whoever copies the file; their WAL frames go at a checkpoint.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
     # SQLAlchemy, not the driver, emits BEGIN (`_sqlite_begin`): the driver's own BEGIN is
     # always DEFERRED and comes late, which is what let a read-then-write transaction fail.
@@ -171,12 +174,15 @@ def begin_write(engine: Engine) -> Any:
     return engine.begin()
 
 
-async def checkpoint_wal(engine: AsyncEngine) -> None:
-    """SQLite: copy the WAL home and empty it (outside any transaction); others: nothing."""
+async def checkpoint_wal(engine: AsyncEngine) -> bool:
+    """SQLite: copy the WAL home and empty it (outside any transaction); others: nothing.
+
+    False when a reader kept SQLite from finishing (the WAL still holds old frames)."""
     if not is_sqlite(str(engine.url)):
-        return
+        return True
     async with engine.execution_options(**{SQLITE_BEGIN: "NONE"}).connect() as conn:
-        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+    return busy is None or busy[0] == 0
 
 
 def _lock_key(script_location: Path) -> int:

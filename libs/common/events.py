@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 REPORT_RECEIVED = "lifeline.report.received.v1"
 REPORT_ERASED = "lifeline.report.erased.v1"
@@ -59,6 +59,20 @@ class Envelope(BaseModel):
     producer: str = Field(min_length=1, max_length=64)
     correlation_id: str | None = Field(default=None, max_length=64)
     data: dict[str, Any]
+    # Where its stream holds the message a consumer pulled: not part of the event, never sent.
+    _stream_seq: int | None = PrivateAttr(default=None)
+
+    @classmethod
+    def delivered(cls, raw: bytes, stream_seq: int | None) -> Envelope:
+        """The event of a message a consumer pulled from its stream at `stream_seq`."""
+        event = cls.model_validate_json(raw)
+        event._stream_seq = stream_seq
+        return event
+
+    @property
+    def stream_seq(self) -> int | None:
+        """Its sequence in its stream, if a consumer pulled it from one (to erase it there)."""
+        return self._stream_seq
 
 
 def new_event(

@@ -47,12 +47,16 @@ log = logging.getLogger("libs.common.security")
 
 
 def open_event(
-    verifier: EventVerifier | None, subject: str, payload: bytes, headers: Mapping[str, str] | None
+    verifier: EventVerifier | None,
+    subject: str,
+    payload: bytes,
+    headers: Mapping[str, str] | None,
+    stream_seq: int | None = None,
 ) -> Envelope:
     """The message's envelope, proven genuine first when the bus is authenticated."""
     if verifier is None:
-        return Envelope.model_validate_json(payload)
-    return verifier.genuine(subject, payload, headers)
+        return Envelope.delivered(payload, stream_seq)
+    return verifier.genuine(subject, payload, headers, stream_seq)
 
 
 SIGNER_HEADER = "Lifeline-Signer"
@@ -145,10 +149,16 @@ class EventVerifier:
             raise EventRejected("bad_signature") from None
         return producer.service
 
-    def genuine(self, subject: str, payload: bytes, headers: Mapping[str, str] | None) -> Envelope:
+    def genuine(
+        self,
+        subject: str,
+        payload: bytes,
+        headers: Mapping[str, str] | None,
+        stream_seq: int | None = None,
+    ) -> Envelope:
         """The envelope of a genuine event: signed by a producer of `subject`, which it names."""
         producer = self.verify(subject, payload, headers)
-        event = Envelope.model_validate_json(payload)
+        event = Envelope.delivered(payload, stream_seq)
         if event.producer != producer or event.type != subject:
             raise EventRejected("envelope_mismatch")
         return event

@@ -18,6 +18,7 @@ from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
 from libs.common.runtime import Runtime
+from libs.common.scrub import WalScrubber
 from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink
 from services.intake import repository as repo
@@ -41,6 +42,8 @@ class Container:
     relay: OutboxRelay
     writer: BatchWriter
     http: httpx.AsyncClient
+    # A relayed outbox row held a sealed report: its WAL frames go soon after.
+    scrubber: WalScrubber
 
     async def aclose(self) -> None:
         """Close the HTTP client to sharing."""
@@ -55,12 +58,14 @@ def _mac_key(settings: IntakeSettings) -> bytes:
 def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) -> Container:
     """Wire the parts, every one on `clock`; nothing runs until `start`."""
     http = make_client(settings.sharing_url)
+    scrubber = WalScrubber(runtime.sessions)
 
     async def published(session: AsyncSession, event_ids: list[str]) -> None:
         await repo.mark_published(session, event_ids, clock.now())
 
     def published_blocking(conn: Connection, event_ids: list[str]) -> None:
         repo.mark_published_blocking(conn, event_ids, clock.now())
+        scrubber.dirty()
 
     relay = OutboxRelay(
         runtime,
@@ -85,7 +90,13 @@ def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) ->
         clock=clock,
     )
     return Container(
-        runtime=runtime, clock=clock, intake=intake, relay=relay, writer=writer, http=http
+        runtime=runtime,
+        clock=clock,
+        intake=intake,
+        relay=relay,
+        writer=writer,
+        http=http,
+        scrubber=scrubber,
     )
 
 
@@ -94,6 +105,7 @@ def start(container: Container) -> None:
     runtime = container.runtime
     runtime.spawn(container.writer.run(runtime.stop), "batch-writer")
     runtime.spawn(container.relay.run(), "outbox-relay")
+    runtime.spawn(container.scrubber.run(runtime.stop), "wal-scrub")
     runtime.start_nats(wire_consumers)
 
 

@@ -29,6 +29,7 @@ from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
+from services.sharing.vault.copies.service import BusJanitor
 from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
@@ -49,6 +50,8 @@ class Container:
     catalogue: Catalogue
     # The one relay of sharing's outbox: whoever commits an event wakes it.
     relay: OutboxRelay
+    # Erases stored reports' sealed copies from the bus (woken by an erasure).
+    janitor: BusJanitor
     # access: the registry, client keys, the token endpoint and its signing keys
     keystore: SigningKeystore
     token_issuer: TokenIssuer
@@ -96,6 +99,7 @@ async def build_container(
         clock=clock,
     )
     relay = OutboxRelay(runtime, OUTBOX)
+    janitor = BusJanitor(runtime, interval=settings.bus_janitor_interval_s)
     changes = Changes(runtime.sessions, on_revoked=on_revoked, wake_relay=relay.wake, clock=clock)
     secret = BootstrapSecret(settings.bootstrap_secret_file())
     await prepare_secret(runtime.sessions, secret, changes)
@@ -118,6 +122,7 @@ async def build_container(
         runtime.engine,
         is_admin=is_admin,
         wake_relay=relay.wake,
+        wake_janitor=janitor.wake,
         catalogue=catalogue,
         clock=clock,
     )
@@ -128,6 +133,7 @@ async def build_container(
         clock=clock,
         catalogue=catalogue,
         relay=relay,
+        janitor=janitor,
         keystore=keystore,
         token_issuer=TokenIssuer(
             runtime.sessions,
@@ -179,6 +185,7 @@ def start(container: Container, auth: ServiceAuth) -> None:
     """Start the relay, the upkeep, the token checks' feeds and (once NATS is up) the consumers."""
     runtime = container.runtime
     runtime.spawn(container.relay.run(), "outbox-relay")
+    runtime.spawn(container.janitor.run(), "bus-janitor")
     runtime.spawn(container.maintenance.run(runtime.stop), "maintenance")
     # Sharing is the registry: without a current feed it asks its database, not the bus.
     auth.fallback = functools.partial(confirm_registered, runtime.sessions)

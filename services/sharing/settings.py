@@ -35,6 +35,8 @@ class SharingSettings(ServiceSettings):
     access_token_lifetime: int = Field(default=300, ge=30, le=600)
     signing_key_rotate_days: float = Field(default=7.0, gt=0)
     maintenance_interval_s: float = Field(default=30.0, gt=0)
+    # How often the bus janitor erases delivered `report.received` copies from the stream.
+    bus_janitor_interval_s: float = Field(default=1.0, gt=0)
 
     # The vault: the local-file KEK provider's file (default under the data directory; keep it
     # out of the database's backups), and how long a replaced intake-sealing key must stay

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -20,6 +20,9 @@ from libs.common.logging import JsonFormatter, PlainFormatter
 
 METADATA = MetaData()
 ROWS = Table("rows", METADATA, Column("id", String(8), primary_key=True), Column("n", Integer))
+BLOBS = Table(
+    "blobs", METADATA, Column("id", String(8), primary_key=True), Column("body", String(64))
+)
 
 
 @pytest.fixture
@@ -127,6 +130,34 @@ async def test_a_wal_checkpoint_empties_the_sqlite_wal(
     await db.checkpoint_wal(engine)  # must run outside a transaction to truncate
     assert wal.stat().st_size == 0
     assert await _count(sqlite_sessions) == 1
+
+
+async def test_a_deleted_row_leaves_no_trace_in_the_sqlite_file(tmp_path: Path) -> None:
+    # A sealed report waiting in an outbox is such a row: once relayed it must be gone.
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'scrubbed.db'}")
+
+    def as_built_without_secure_delete(dbapi_conn: Any, _record: Any) -> None:
+        # Debian's SQLite zeroes deleted rows by default, python.org's and Homebrew's do not.
+        dbapi_conn.cursor().execute("PRAGMA secure_delete=OFF")
+
+    event.listen(engine.sync_engine, "connect", as_built_without_secure_delete, insert=True)
+    sessions = db.session_factory(engine)
+    canary = "sealed-" + "7" * 40
+    files = [tmp_path / "scrubbed.db", tmp_path / "scrubbed.db-wal"]
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(METADATA.create_all)
+        async with db.transaction(sessions) as session:
+            await session.execute(BLOBS.insert().values(id="gone", body=canary))
+        await db.checkpoint_wal(engine)
+        assert canary.encode() in b"".join(f.read_bytes() for f in files)  # the scan sees it
+        async with db.transaction(sessions) as session:
+            await session.execute(BLOBS.insert().values(id="stays", body="x"))
+            await session.execute(BLOBS.delete().where(BLOBS.c.id == "gone"))
+        await db.checkpoint_wal(engine)
+        assert canary.encode() not in b"".join(f.read_bytes() for f in files)
+    finally:
+        await engine.dispose()
 
 
 async def _read_n(session: AsyncSession) -> int:

@@ -5,10 +5,18 @@ from services.sharing.access import models as access_models
 from services.sharing.audit import models as audit_models
 from services.sharing.models import metadata
 from services.sharing.vault import models as vault_models
+from services.sharing.vault.copies import models as copies_models
 from services.sharing.vault.delivery import models as delivery_models
 from services.sharing.vault.policy import models as policy_models
 
 # Every context's tables derive from SharingTable: importing them completes `metadata`.
-CONTEXTS = (access_models, audit_models, vault_models, policy_models, delivery_models)
+CONTEXTS = (
+    access_models,
+    audit_models,
+    vault_models,
+    copies_models,
+    policy_models,
+    delivery_models,
+)
 
 run_alembic_env(metadata)

@@ -30,6 +30,7 @@ from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.vault import repository as repo
+from services.sharing.vault.copies import repository as copies
 from services.sharing.vault.crypto import (
     EncryptedReport,
     encrypt_report,
@@ -118,6 +119,7 @@ class ReportStore:
             await repo.begin_report_write(session, wraps_key=True)
             await session.execute(INBOX.insert(), [inbox_row(r.event, now) for r in batch])
             await repo.insert_reports(session, [self._new(r) for r in batch], now)
+            await copies.record(session, events)
             await session.execute(OUTBOX.insert(), [outbox_row(r.stored) for r in batch])
         self._stored(batch)
 
@@ -203,6 +205,8 @@ class ReportStore:
         try:
             async with transaction(self.sessions) as session:
                 await repo.begin_report_write(session, wraps_key=True)
+                # Where this copy sits on the bus, so that it is erased there (`vault/copies`).
+                await copies.record(session, [ready.event])
                 if not await mark_processed(session, INBOX, ready.event, now):
                     return False  # a redelivery, or another replica got there first
                 await repo.insert_reports(session, [self._new(ready)], now)
@@ -215,6 +219,8 @@ class ReportStore:
                     session, data.report_id, data.partner_id, data.client_report_id
                 )
             if clash == "same":
+                async with transaction(self.sessions) as session:
+                    await copies.record(session, [ready.event])
                 return False
             if clash == "other":
                 raise PermanentError("client_report_id already stored as another report") from None

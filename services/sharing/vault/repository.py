@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, delete, func, literal, or_, select, text, update
+from sqlalchemy import BigInteger, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from libs.common.sql import advisory_lock, is_postgres, lock_key
+from libs.common.sql import advisory_lock, lock_key
 from services.sharing.vault.domain import Search, to_us
 from services.sharing.vault.models import DATA_KEYS, FIELDS, READS, REPORTS
 from services.sharing.vault.policy.domain import Filter
@@ -226,10 +226,8 @@ async def erase(session: AsyncSession, report_id: str, actor: str, now: datetime
     )
     if getattr(marked, "rowcount", 0) != 1:
         return False
-    if not is_postgres(session):
-        # Overwrite freed pages with zeros, so the deleted wrapped key does not linger in the
-        # file; the WAL copy goes at the checkpoint that follows the commit (see erasure).
-        await session.execute(text("PRAGMA secure_delete=ON"))
+    # SQLite overwrites the deleted rows with zeros (`secure_delete`, set on every connection
+    # by `libs.common.db`); the WAL copy goes at the checkpoint that follows the commit.
     await session.execute(delete(DATA_KEYS).where(DATA_KEYS.c.report_id == report_id))
     await session.execute(delete(FIELDS).where(FIELDS.c.report_id == report_id))
     return True

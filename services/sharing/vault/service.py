@@ -198,6 +198,7 @@ class ReportActions:
         *,
         is_admin: AdminCheck,
         wake_relay: Callable[[], None],
+        wake_janitor: Callable[[], None] = lambda: None,
         catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -205,6 +206,8 @@ class ReportActions:
         self.engine = engine
         self.is_admin = is_admin
         self.wake_relay = wake_relay
+        # The erased report's sealed copy leaves the bus now, whoever has not read it yet.
+        self.wake_janitor = wake_janitor
         self.catalogue = catalogue
         self.clock = clock
 
@@ -244,6 +247,7 @@ class ReportActions:
                 now=now,
             )
         self.wake_relay()
+        self.wake_janitor()
         await self._checkpoint()
         log.info("report erased", extra={"report_id": report_id})
         return {"report_id": report_id, "erased_at": now.isoformat()}

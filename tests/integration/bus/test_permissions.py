@@ -14,7 +14,7 @@ import pytest
 from nats.js import api as js_api
 
 from libs.common import nats as natsx
-from libs.common.bus import ROLES, Durable
+from libs.common.bus import ROLES, Durable, readers
 from libs.common.events import (
     AUTH_REVOKED,
     REPORT_ERASED,
@@ -37,6 +37,15 @@ async def _streams(bus: SecuredBus) -> None:
             await natsx.ensure_streams(nc.jetstream(), 1, role.uses(), role.manages)
         finally:
             await nc.close()
+
+
+async def _stream_msgs(bus: SecuredBus, stream: str) -> int:
+    """How many messages the stream holds (asked as intake, which may)."""
+    nc = await bus.connect_as("intake")
+    try:
+        return int((await nc.jetstream().stream_info(stream)).state.messages)
+    finally:
+        await nc.close()
 
 
 async def test_no_anonymous_client_and_no_certificate_of_another_ca(
@@ -113,4 +122,44 @@ async def test_stolen_alerts_credentials_cannot_read_as_sharing(bus: SecuredBus)
         await nc.close()
     assert any(sharing.inbox_prefix.lower() in v for v in bus.violations("subscription")), (
         bus.errors
+    )
+
+
+async def test_only_sharing_erases_received_reports_and_sees_only_their_readers(
+    bus: SecuredBus,
+) -> None:
+    await _streams(bus)
+    stream = ROLES["sharing"].durable("sharing-vault").stream
+    intake = await bus.connect_as("intake")
+    alerts = await bus.connect_as("alerts")
+    sharing = await bus.connect_as("sharing")
+    try:
+        seqs = [
+            await natsx.publish(intake.jetstream(), new_event(REPORT_RECEIVED, "intake", {}))
+            for _ in range(3)
+        ]
+        own = ROLES["alerts"].durable("alerts-reports")
+        await natsx.ensure_pull_consumer(
+            alerts.jetstream(), natsx.ConsumerSpec(own.name, own.subject)
+        )
+        for name in ("intake", "alerts"):  # a stolen reader's or producer's certificate
+            nc = {"intake": intake, "alerts": alerts}[name]
+            with pytest.raises(REFUSED):
+                await nc.jetstream().delete_msg(stream, seqs[0])
+        js = sharing.jetstream()
+        # the other readers of report.received: their ack floors, nothing else
+        assert [d.name for d in readers(REPORT_RECEIVED)] == ["sharing-vault", "alerts-reports"]
+        assert (await js.consumer_info(stream, own.name)).ack_floor is not None
+        for other in ("intake-receipts", "alerts-erasures"):
+            with pytest.raises(REFUSED):
+                await js.consumer_info(stream, other, timeout=0.5)
+        assert await js.delete_msg(stream, seqs[0])
+    finally:
+        for nc in (intake, alerts, sharing):
+            await nc.close()
+    assert (await _stream_msgs(bus, stream)) == 2
+    refused = " ".join(bus.violations("publish"))
+    assert f"msg.delete.{stream}".lower() in refused
+    assert all(
+        f"info.{stream}.{o}".lower() in refused for o in ("intake-receipts", "alerts-erasures")
     )

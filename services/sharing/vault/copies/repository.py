@@ -1,0 +1,45 @@
+"""SQL of the bus copies: record them with the report, find those due, forget the erased."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.events import Envelope
+from libs.common.sql import insert_many_ignore
+from services.sharing.vault.copies.models import BUS_COPIES
+from services.sharing.vault.models import REPORTS
+
+
+async def record(session: AsyncSession, events: Sequence[Envelope]) -> None:
+    """Remember where each delivered `report.received` sits in its stream (a redelivery: once)."""
+    rows = [
+        {"stream_seq": e.stream_seq, "report_id": e.data["report_id"]}
+        for e in events
+        if e.stream_seq is not None
+    ]
+    await insert_many_ignore(session, BUS_COPIES, rows)
+
+
+async def any_left(session: AsyncSession) -> bool:
+    """Whether any copy is still recorded (most sweeps end here)."""
+    return (await session.execute(select(BUS_COPIES.c.stream_seq).limit(1))).first() is not None
+
+
+async def due(session: AsyncSession, floor: int, limit: int) -> list[int]:
+    """Copies every reader has acknowledged (at or below `floor`), or of an erased report."""
+    erased = select(REPORTS.c.report_id).where(REPORTS.c.erased_at.is_not(None))
+    query = (
+        select(BUS_COPIES.c.stream_seq)
+        .where(or_(BUS_COPIES.c.stream_seq <= floor, BUS_COPIES.c.report_id.in_(erased)))
+        .order_by(BUS_COPIES.c.stream_seq)
+        .limit(limit)
+    )
+    return [int(seq) for seq in (await session.execute(query)).scalars()]
+
+
+async def forget(session: AsyncSession, seqs: Sequence[int]) -> None:
+    """Drop the rows of copies no longer on the bus."""
+    await session.execute(delete(BUS_COPIES).where(BUS_COPIES.c.stream_seq.in_(list(seqs))))
