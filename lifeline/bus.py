@@ -26,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from libs.common.bus import ROLES, permissions
 from libs.common.provenance import producer_uri
 from libs.common.secretfile import read_private, write_private
+from lifeline.cli.base import CliError
 
 CERT_DAYS = 397  # what browsers accept for a leaf; the CA lives ten years
 CA_DAYS = 3650
@@ -161,7 +162,8 @@ def issue(
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    write_private(files.key(party), _pem_key(key))
+    # nats-server reads its key from the file: it cannot be sealed (docs/sealing.md).
+    write_private(files.key(party), _pem_key(key), seal=party != "server")
     files.cert(party).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -226,24 +228,67 @@ def server_config(
     return "\n".join(lines) + "\n"
 
 
-def ensure_bus(root: Path, *, host: str, port: int, store_dir: Path, server_name: str) -> BusFiles:
-    """The bus's files under `root`, made on first use; the configuration is rewritten always."""
+def ensure_bus(
+    root: Path,
+    *,
+    host: str,
+    port: int,
+    store_dir: Path,
+    server_name: str,
+    can_issue: bool = True,
+) -> BusFiles:
+    """The bus's files under `root`, made on first use; the configuration is rewritten always.
+
+    `can_issue` False (a sealed CA key and no root key at hand): the certificates on disk are
+    used as they are, and one that would have to be issued is an error.
+    """
     files = BusFiles(root)
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o700)
     if not files.ca_key.exists():
+        _needs_issuing(can_issue, "the bus has no CA yet")
         _make_ca(files)
-    authority = _load_ca(files)
+    ca_cert = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    authority: Authority | None = None
     hosts = tuple(dict.fromkeys((host, "127.0.0.1", "localhost")))
-    # The server's certificate is made anew at every start: it then always names this host.
-    issue(files, "server", hosts, authority)
+    # The server's certificate is made anew at every start (it then always names this host),
+    # unless nothing can be issued: then the one on disk must name this host already.
+    if can_issue or not _serves(files, ca_cert, hosts):
+        _needs_issuing(can_issue, f"the server certificate does not name {host}")
+        authority = _load_ca(files)
+        issue(files, "server", hosts, authority)
     for party, role in ROLES.items():
         certs = [files.cert(party), *([files.event_cert(party)] if role.publishes else [])]
-        if not files.key(party).exists() or not all(_current(c, authority[0]) for c in certs):
+        if not files.key(party).exists() or not all(_current(c, ca_cert) for c in certs):
+            _needs_issuing(can_issue, f"{party}'s certificates are missing or near their end")
+            authority = authority or _load_ca(files)
             issue_service(files, party, authority)
     text = server_config(files, host=host, port=port, store_dir=store_dir, server_name=server_name)
     files.config.write_text(text)
     return files
+
+
+def _needs_issuing(can_issue: bool, why: str) -> None:
+    if not can_issue:
+        raise BusSealedError(
+            f"{why}, and the bus's CA key is sealed: issue it on a start that holds the root "
+            "key (docs/sealing.md)"
+        )
+
+
+class BusSealedError(CliError):
+    """A certificate must be issued but the CA key is sealed and no root key is at hand."""
+
+
+def _serves(files: BusFiles, ca: x509.Certificate, hosts: tuple[str, ...]) -> bool:
+    """Whether the server certificate on disk is current and names every one of `hosts`."""
+    if not _current(files.cert("server"), ca):
+        return False
+    cert = x509.load_pem_x509_certificate(files.cert("server").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    named = {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
+    named |= set(names.get_values_for_type(x509.DNSName))
+    return set(hosts) <= named
 
 
 def _current(cert_file: Path, ca: x509.Certificate) -> bool:

@@ -17,8 +17,11 @@ from typing import TextIO
 import httpx
 
 from libs.common.bus import ROLES
+from libs.common.seal import root as seal_root
+from libs.common.seal import sealfile
 from lifeline.bus import BusFiles, ensure_bus
 from lifeline.cli.base import CliError
+from lifeline.sealing import development_keys, holding, open_or_create, save_urls
 
 SERVICES = ("sharing", "intake", "alerts")
 
@@ -36,6 +39,10 @@ class NetworkConfig:
     json_logs: bool = False
     log_level: str = "INFO"
     ready_timeout: float = 30.0
+    # Sealed: services wait for `lifeline unseal`; else development mode (root key beside data).
+    sealed: bool = False
+    share_threshold: int = 3
+    share_count: int = 5
 
     def url(self, service: str) -> str:
         """Base URL of a service."""
@@ -71,15 +78,6 @@ def check_port_free(host: str, port: int, what: str) -> None:
             sock.bind((host, port))
         except OSError as exc:
             raise CliError(f"port {port} on {host} is taken ({what}): {exc.strerror}") from None
-
-
-def development_keys(config: NetworkConfig) -> dict[str, str]:
-    """Create sharing's sealing keys on first run; intake pins their fingerprints."""
-    from services.sharing.vault.keys.keystore import HpkeKeyStore
-
-    store = HpkeKeyStore.open(config.data_dir / "keys" / "sharing-hpke.json")
-    fingerprints = ",".join(k["fingerprint"] for k in store.public_keys())
-    return {"INTAKE_SHARING_HPKE_FINGERPRINTS": fingerprints}
 
 
 def service_env(
@@ -144,6 +142,7 @@ class Network:
         self.out = out
         self.children: list[Child] = []
         self._nats_exits: list[float] = []
+        self.dev = False  # development mode: the root key is read from beside the data
 
     async def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
         proc = await asyncio.create_subprocess_exec(
@@ -179,8 +178,18 @@ class Network:
         os.umask(0o077)
         cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         cfg.data_dir.chmod(0o700)
-        await self._start_nats()
-        shared = development_keys(cfg)
+        root = open_or_create(
+            cfg.data_dir,
+            sealed=cfg.sealed,
+            threshold=cfg.share_threshold,
+            count=cfg.share_count,
+            out=self.out,
+        )
+        self.dev = not cfg.sealed and root is not None
+        with holding(root):
+            await self._start_nats()
+            shared = development_keys(cfg.data_dir)
+        save_urls(cfg.data_dir, {name: cfg.url(name) for name in SERVICES})
         for name in SERVICES:
             env = service_env(cfg, name, shared)
             await self._spawn(name, [sys.executable, "-m", f"services.{name}"], env)
@@ -188,13 +197,17 @@ class Network:
 
     async def _start_nats(self) -> None:
         cfg = self.config
-        files = ensure_bus(
-            cfg.bus_files.root,
-            host=cfg.host,
-            port=cfg.nats_port,
-            store_dir=cfg.data_dir / "nats",
-            server_name="lifeline-local",
-        )
+        dev_root = sealfile.read_dev_root(cfg.data_dir / sealfile.SEAL_FILE) if self.dev else None
+        with holding(dev_root):
+            files = ensure_bus(
+                cfg.bus_files.root,
+                host=cfg.host,
+                port=cfg.nats_port,
+                store_dir=cfg.data_dir / "nats",
+                server_name="lifeline-local",
+                # Sealed and restarted: no root key here, so nothing can be issued.
+                can_issue=seal_root.current() is not None,
+            )
         argv = [find_nats_server(), "-c", str(files.config)]
         await self._wait_nats(await self._spawn("nats", argv))
 
@@ -246,8 +259,8 @@ class Network:
                             f"{child.last_line or 'no output'}"
                         )
                 for name in sorted(pending):
-                    with contextlib.suppress(httpx.HTTPError):
-                        if (await client.get(f"{self.config.url(name)}/readyz")).status_code == 200:
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
+                        if _up(await client.get(f"{self.config.url(name)}/readyz")):
                             pending.discard(name)
                 if time.monotonic() > deadline:
                     raise CliError(
@@ -285,3 +298,10 @@ class Network:
         for child in self.children:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(child.relay, timeout=1.0)
+
+
+def _up(readyz: httpx.Response) -> bool:
+    """Ready, or up and waiting to be unsealed (nothing more can happen before that)."""
+    if readyz.status_code == 200:
+        return True
+    return bool(readyz.status_code == 503 and readyz.json().get("error") == "sealed")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import ssl
+import tempfile
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js import api as js_api
@@ -18,6 +21,8 @@ from nats.js.errors import NotFoundError
 from libs.common import bus
 from libs.common.events import STREAMS, Envelope, StreamSpec, stream_for
 from libs.common.provenance import EventSigner
+from libs.common.seal.domain import is_sealed
+from libs.common.secretfile import read_private
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +31,22 @@ def tls_context(ca_file: Path, cert_file: Path, key_file: Path) -> ssl.SSLContex
     """A client context that trusts only the bus's CA and presents this service's certificate."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file))
     context.minimum_version = ssl.TLSVersion.TLSv1_3
-    context.load_cert_chain(str(cert_file), str(key_file))
+    if not is_sealed(key_file.read_bytes()):
+        context.load_cert_chain(str(cert_file), str(key_file))
+        return context
+    # A sealed key is opened in memory; `ssl` loads keys only from files, so it goes through a
+    # temporary file encrypted under a password that exists only in this process.
+    password = secrets.token_bytes(32)
+    key = serialization.load_pem_private_key(read_private(key_file), password=None)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(password),
+    )
+    with tempfile.NamedTemporaryFile(prefix=".bus-key-", suffix=".pem") as tmp:
+        tmp.write(pem)
+        tmp.flush()
+        context.load_cert_chain(str(cert_file), tmp.name, password=password)
     return context
 
 

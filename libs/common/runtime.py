@@ -87,7 +87,6 @@ class Runtime:
             settings=settings,
             engine=engine,
             sessions=db.session_factory(engine),
-            signer=event_signer(settings),
             verifier=EventVerifier.load(settings.nats_ca_file) if settings.nats_ca_file else None,
         )
 
@@ -104,6 +103,8 @@ class Runtime:
 
     async def _connect_and_setup(self, setup: NatsSetup) -> None:
         role = bus.role_of(self.settings.service_name)
+        # Read only now: a sealed key file opens once the service is unsealed.
+        self.signer = self.signer or event_signer(self.settings)
         delay = 0.2
         while self.nc is None:
             try:

@@ -1,4 +1,9 @@
-"""Files that hold secrets: written atomically with mode 0600, refused when others can read them."""
+"""Files that hold secrets: written atomically with mode 0600, refused when others can read them.
+
+Once this process holds a root key (`libs.common.seal.root`), every secret file is sealed on
+write and opened on read, bound to its file name; a plain file is then refused, so one planted
+on a seized disk is never taken for a key (see docs/sealing.md).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
 from libs.common.errors import LifelineError
+from libs.common.seal import root as seal_root
+from libs.common.seal.domain import UnsealError, is_sealed, open_blob, seal_blob
 
 
 class SecretFileError(LifelineError):
@@ -23,8 +30,15 @@ class SecretFileError(LifelineError):
     code = "secret_file"
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically; the file is 0600 whatever the umask."""
+def write_private(path: Path, data: bytes, *, seal: bool = True, purpose: str = "") -> None:
+    """Replace `path` with `data` atomically; the file is 0600 whatever the umask.
+
+    Sealed under the root key if this process holds one (unless `seal` is False); `purpose`
+    (default: the file's name) is what the sealed file is bound to.
+    """
+    root = seal_root.current() if seal else None
+    if root is not None:
+        data = seal_blob(root, purpose or path.name, data)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -42,11 +56,11 @@ def write_private(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def create_private(path: Path, data: bytes) -> bool:
+def create_private(path: Path, data: bytes, *, seal: bool = True) -> bool:
     """Create `path` with `data` only if it does not exist yet; True when this call created it."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    write_private(tmp, data)
+    write_private(tmp, data, seal=seal, purpose=path.name)
     try:
         # link() fails if the target exists: two processes racing on first start agree on one.
         os.link(tmp, path)
@@ -58,8 +72,12 @@ def create_private(path: Path, data: bytes) -> bool:
     return True
 
 
-def read_private(path: Path) -> bytes:
-    """Read a secret file, refusing symlinks, other owners and group/other permissions."""
+def read_private(path: Path, *, seal: bool = True) -> bytes:
+    """Read a secret file, refusing symlinks, other owners and group/other permissions.
+
+    A sealed file is opened with this process's root key; while it holds one, a plain file is
+    refused unless `seal` is False (a file that is never sealed).
+    """
     try:
         st = os.stat(path, follow_symlinks=False)
     except FileNotFoundError:
@@ -72,7 +90,18 @@ def read_private(path: Path) -> bytes:
         raise SecretFileError(
             f"{path} belongs to another user; it must be owned by the service user"
         )
-    return path.read_bytes()
+    raw = path.read_bytes()
+    root = seal_root.current()
+    if is_sealed(raw):
+        if root is None:
+            raise SecretFileError(f"{path} is sealed: the service must be unsealed first")
+        try:
+            return open_blob(root, path.name, raw)
+        except UnsealError:
+            raise SecretFileError(f"{path} does not open with this root key") from None
+    if root is not None and seal:
+        raise SecretFileError(f"{path} is not sealed; a sealed data directory holds no plain key")
+    return raw
 
 
 @contextlib.contextmanager

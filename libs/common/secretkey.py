@@ -42,10 +42,10 @@ def _convert_raw(path: Path) -> None:
     # Shim: these keys used to be the 32 raw bytes alone. Such a file is rewritten as a key file
     # once, under the key file's lock (replicas starting together convert it once, and none
     # reads it half-written); drop this when no data directory holds a raw key any more.
-    if not path.exists() or not _is_raw(read_private(path)):
+    if not path.exists() or not _is_raw(path.read_bytes()):
         return
     with locked(path):
-        raw = read_private(path)
+        raw = read_private(path, seal=False)
         if _is_raw(raw):
             doc = {"format": CODEC.format, **CODEC.dump(raw)}
             write_private(path, json.dumps(doc, indent=2).encode())

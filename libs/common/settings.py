@@ -40,6 +40,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     public_url: str = ""
+    # Key material at rest (docs/sealing.md): the seal file, by default `<data_dir>/seal.json`.
+    # Without one the key files are plain, unless `require_seal`: then the service refuses to
+    # start (the deploy files set it, so a production node never runs with plain keys).
+    seal_file: Path | None = None
+    require_seal: bool = False
     # After a handler's 1st, 2nd … transient failure NATS redelivers the event this many seconds
     # later (the last delay repeats). The wait runs inside nats-server, in real time.
     consumer_retry_delays_s: tuple[Annotated[float, Field(ge=0)], ...] = Field(
@@ -64,6 +69,10 @@ class ServiceSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+    def resolved_seal_file(self) -> Path:
+        """Where the seal file is (it says how the root key is wrapped; not secret)."""
+        return self.seal_file or self.data_dir / "seal.json"
 
     def resolved_public_url(self) -> str:
         """The URL other parts use to reach this service."""

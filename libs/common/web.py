@@ -177,7 +177,9 @@ def health_router() -> APIRouter:
         failing = {k: v for k, v in results.items() if v != "ok"}
         if failing:
             detail = "; ".join(f"{k}: {v}" for k, v in failing.items())
-            body = {"error": "not_ready", "detail": detail, "fields": [], "checks": results}
+            # A sealed service waits for an operator, not for a dependency: say so first.
+            error = "sealed" if failing.get("seal") == "sealed" else "not_ready"
+            body = {"error": error, "detail": detail, "fields": [], "checks": results}
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "checks": results})
 

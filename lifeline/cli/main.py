@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         login,
         profile,
         report,
+        seal,
         up,
         watchlist,
     )
@@ -31,7 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (up, bus, keygen, login, admin, profile, report, identity, watchlist, alerts):
+    for module in (
+        up,
+        seal,
+        bus,
+        keygen,
+        login,
+        admin,
+        profile,
+        report,
+        identity,
+        watchlist,
+        alerts,
+    ):
         module.register(sub)
     return parser
 

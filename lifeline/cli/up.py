@@ -39,6 +39,14 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--ready-timeout", type=float, default=30.0, help="seconds to wait for readiness"
     )
+    p.add_argument(
+        "--sealed",
+        action="store_true",
+        help="keep the root key off the disk: the services wait for `lifeline unseal` "
+        "(first start: asks for a passphrase and prints the trustees' shares once)",
+    )
+    p.add_argument("--shares", type=int, default=5, help="trustee shares to make (default: 5)")
+    p.add_argument("--threshold", type=int, default=3, help="shares needed to unseal (default: 3)")
     p.set_defaults(func=run)
 
 
@@ -56,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         json_logs=args.json_logs,
         log_level=args.log_level,
         ready_timeout=args.ready_timeout,
+        sealed=args.sealed,
+        share_threshold=args.threshold,
+        share_count=args.shares,
     )
     return asyncio.run(_supervise(config, json_summary=args.json_logs))
 
@@ -75,7 +86,7 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
     except asyncio.CancelledError:
         await network.stop(grace=3.0)
         return 130
-    _announce(config, time.monotonic() - started, json_summary)
+    _announce(config, time.monotonic() - started, json_summary, sealed=not network.dev)
     died = await network.wait_for_exit(stop)
     while died == "nats" and await network.restart_nats():
         died = await network.wait_for_exit(stop)
@@ -87,7 +98,7 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
     return 0
 
 
-def _announce(config: NetworkConfig, seconds: float, as_json: bool) -> None:
+def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: bool) -> None:
     urls = {name: config.url(name) for name in SERVICES} | {"nats": config.nats_url}
     if as_json:
         print(
@@ -97,6 +108,7 @@ def _announce(config: NetworkConfig, seconds: float, as_json: bool) -> None:
                     "seconds": round(seconds, 2),
                     "urls": urls,
                     "data_dir": str(config.data_dir),
+                    "sealed": sealed,
                 }
             ),
             flush=True,
@@ -104,5 +116,7 @@ def _announce(config: NetworkConfig, seconds: float, as_json: bool) -> None:
         return
     lines = [f"Lifeline is up in {seconds:.1f} s (data: {config.data_dir})"]
     lines += [f"  {name:<8} {url}" for name, url in urls.items()]
+    if sealed:
+        lines.append(f"Sealed: unseal with `lifeline unseal --data-dir {config.data_dir}`.")
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)

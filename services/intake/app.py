@@ -13,6 +13,7 @@ from libs.common.auth.scopes import Audience
 from libs.common.auth.wiring import install_auth, jwks_over_http
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.runtime import Runtime
+from libs.common.seal.api import install_seal
 from libs.common.web import (
     BodyLimitMiddleware,
     health_router,
@@ -34,17 +35,27 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        seal.open()
         runtime = await Runtime.open(settings, MIGRATIONS)
-        app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
-        auth.start(runtime)
-        container = build_container(settings, runtime, clock)
-        app.state.container = container
-        start(container)
+        app.state.readiness = {
+            **seal.readiness_checks(),
+            **runtime.readiness_checks(),
+            **auth.readiness_checks(),
+        }
+
+        async def begin() -> None:
+            auth.start(runtime)
+            app.state.container = build_container(settings, runtime, clock)
+            start(app.state.container)
+
+        await seal.run(runtime, begin)
         try:
             yield
         finally:
             await runtime.close()
-            await container.aclose()
+            if getattr(app.state, "container", None) is not None:
+                await app.state.container.aclose()
+            seal.close()
 
     app = FastAPI(
         title="Lifeline intake",
@@ -56,6 +67,7 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     install_error_handlers(app)
     install_access_log(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    seal = install_seal(app, settings)
     auth = install_auth(
         app,
         audience=Audience.INTAKE,

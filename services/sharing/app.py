@@ -17,6 +17,7 @@ from libs.common.auth.wiring import install_auth
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.runtime import Runtime
+from libs.common.seal.api import install_seal
 from libs.common.system import system_router
 from libs.common.web import (
     BodyLimitMiddleware,
@@ -74,18 +75,28 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        seal.open()
         runtime = await Runtime.open(settings, MIGRATIONS)
         app.state.runtime = runtime
-        app.state.readiness = {**runtime.readiness_checks(), **auth.readiness_checks()}
-        container = await build_container(
-            settings, runtime, on_revoked=_revoked_here(app), clock=clock, catalogue=catalogue
-        )
-        app.state.container = container
-        start(container, auth)
+        app.state.readiness = {
+            **seal.readiness_checks(),
+            **runtime.readiness_checks(),
+            **auth.readiness_checks(),
+        }
+
+        async def begin() -> None:
+            container = await build_container(
+                settings, runtime, on_revoked=_revoked_here(app), clock=clock, catalogue=catalogue
+            )
+            app.state.container = container
+            start(container, auth)
+
+        await seal.run(runtime, begin)
         try:
             yield
         finally:
             await runtime.close()
+            seal.close()
 
     app = FastAPI(
         title="Lifeline sharing",
@@ -100,6 +111,7 @@ def create_app(
     install_error_handlers(app)
     install_access_log(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    seal = install_seal(app, settings)
     auth = install_auth(
         app,
         audience=Audience.SHARING,

@@ -54,18 +54,27 @@ def up_command(data_dir: Path, ports: dict[str, int]) -> list[str]:
 
 @contextmanager
 def lifeline_up(
-    tmp: Path, timeout: float = 30.0, env: dict[str, str] | None = None
+    tmp: Path,
+    timeout: float = 30.0,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    stdin: str | None = None,
 ) -> Iterator[RunningNetwork]:
-    """Run `lifeline up` (with extra `env` settings) until its JSON ready line; SIGTERM it after."""
+    """Run `lifeline up` (with extra `env` settings, `args` and `stdin`) until its JSON ready
+    line; SIGTERM it after."""
     ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
     data_dir, log = tmp / "data", tmp / "network.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            up_command(data_dir, ports),
+            [*up_command(data_dir, ports), *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if stdin is not None else None,
             env={**os.environ, **(env or {})},
         )
+    if proc.stdin is not None:
+        proc.stdin.write((stdin or "").encode())
+        proc.stdin.close()
     net = RunningNetwork(proc, {}, data_dir, log, ports)
     try:
         deadline = time.monotonic() + timeout

@@ -44,12 +44,15 @@ class BootstrapSecret:
     def ensure(self) -> bool:
         """Write a fresh secret unless one is already waiting; True if this call wrote it."""
         # link()-based: replicas starting together offer one secret, never two different ones.
-        return create_private(self.path, (secrets.token_urlsafe(32) + "\n").encode())
+        # Never sealed: the operator's `lifeline admin init --data-dir` reads it, it opens
+        # nothing but the first bootstrap, and it is deleted once an administrator exists.
+        secret = (secrets.token_urlsafe(32) + "\n").encode()
+        return create_private(self.path, secret, seal=False)
 
     def matches(self, candidate: str) -> bool:
         """True when `candidate` is the waiting secret (constant-time comparison)."""
         try:
-            expected = read_private(self.path).decode().strip()
+            expected = read_private(self.path, seal=False).decode().strip()
         except (SecretFileError, OSError, UnicodeDecodeError):
             return False
         return bool(expected) and hmac.compare_digest(expected.encode(), candidate.strip().encode())

@@ -29,16 +29,25 @@ APPS: dict[str, tuple[Callable[[Any], FastAPI], type[Any]]] = {
     "sharing": (sharing_app, SharingSettings),
     "alerts": (alerts_app, AlertsSettings),
 }
-# Excepted by name: health; on sharing the token endpoint, its JWKS, the public key documents
+# The seal's status and unseal routes: a sealed service cannot check a token (docs/sealing.md).
+SEAL_ROUTES = {"GET /v1/sys/seal-status", "POST /v1/sys/unseal"}
+# Excepted by name: health, the seal; on sharing the token endpoint, its JWKS, the public key documents
 # and the bootstrap (which needs the one-time secret instead of a token); on alerts the
 # acknowledgement links (authorised by the single-use token in the link itself). A new public
 # route must be added here on purpose.
 PUBLIC_ROUTES = {
-    "intake": {"GET /healthz", "GET /readyz"},
-    "alerts": {"GET /healthz", "GET /readyz", "GET /v1/ack/{token}", "POST /v1/ack/{token}"},
+    "intake": {"GET /healthz", "GET /readyz", *SEAL_ROUTES},
+    "alerts": {
+        "GET /healthz",
+        "GET /readyz",
+        *SEAL_ROUTES,
+        "GET /v1/ack/{token}",
+        "POST /v1/ack/{token}",
+    },
     "sharing": {
         "GET /healthz",
         "GET /readyz",
+        *SEAL_ROUTES,
         "POST /v1/auth/token",
         "GET /.well-known/jwks.json",
         "GET /.well-known/lifeline/hpke-keys",

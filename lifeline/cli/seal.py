@@ -1,0 +1,82 @@
+"""`lifeline seal init` makes a data directory's root key; `lifeline unseal` gives a running
+sealed network its passphrase or its trustees' shares."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+from libs.common.seal import sealfile
+from lifeline.cli.base import CliError, Subparsers
+from lifeline.sealing import load_urls, open_or_create, read_passphrase, unseal_all
+
+
+def register(sub: Subparsers) -> None:
+    """Add the `seal init` and `unseal` commands."""
+    seal = sub.add_parser("seal", help="the root key that seals every key at rest")
+    seal_sub = seal.add_subparsers(dest="seal_command", required=True, metavar="COMMAND")
+    init = seal_sub.add_parser(
+        "init",
+        help="make the root key of a data directory (deployments; `lifeline up --sealed` does "
+        "it on first start)",
+        description="Ask for a passphrase (or read it from stdin), make the root key, write "
+        "seal.json, and print the trustees' shares once.",
+    )
+    init.add_argument("--data-dir", type=Path, required=True, help="the service's data directory")
+    init.add_argument("--shares", type=int, default=5, help="trustee shares (default: 5)")
+    init.add_argument("--threshold", type=int, default=3, help="shares to unseal (default: 3)")
+    init.set_defaults(func=run_init)
+    p = sub.add_parser(
+        "unseal",
+        help="unseal every service of a running sealed network",
+        description=(
+            "Send the passphrase, or shares one at a time, to each sealed service. From a "
+            "terminal it asks for them; otherwise it reads them from stdin (the passphrase on "
+            "the first line, or one share per line with --shares)."
+        ),
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=Path("data"), help="the network's data directory"
+    )
+    p.add_argument("--shares", action="store_true", help="unseal with trustees' shares")
+    p.add_argument(
+        "--url", action="append", default=[], help="a service's base URL (default: all of them)"
+    )
+    p.set_defaults(func=run)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """Create the seal of a data directory."""
+    data_dir = args.data_dir.resolve()
+    if (data_dir / sealfile.SEAL_FILE).exists():
+        raise CliError(f"{data_dir} has a root key already")
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    open_or_create(
+        data_dir, sealed=True, threshold=args.threshold, count=args.shares, out=sys.stdout
+    )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Unseal each service; print its progress."""
+    urls = {url: url for url in args.url} if args.url else load_urls(args.data_dir.resolve())
+    requests: list[dict[str, Any]]
+    if args.shares:
+        requests = [{"share": share} for share in _read_shares()]
+    else:
+        requests = [{"passphrase": read_passphrase(confirm=False)}]
+    unseal_all(urls, requests, lambda line: print(line, flush=True))
+    return 0
+
+
+def _read_shares() -> list[str]:
+    if not sys.stdin.isatty():
+        return [line.strip() for line in sys.stdin if line.strip()]
+    shares: list[str] = []
+    print("Enter one share per prompt; an empty line ends.", file=sys.stderr)
+    while share := getpass.getpass(f"Share {len(shares) + 1}: ").strip():
+        shares.append(share)
+    return shares
