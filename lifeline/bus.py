@@ -226,7 +226,7 @@ def issue_services(files: BusFiles, authority: Authority, renew: Collection[str]
         if (
             party in renew
             or not files.key(party).exists()
-            or not all(_current(c, authority[0]) for c in certs)
+            or not all(is_current(c, authority[0]) for c in certs)
         ):
             issue_service(files, party, authority)
 
@@ -289,7 +289,7 @@ def ensure_bus(root: Path, *, host: str, port: int, store_dir: Path, server_name
     return files
 
 
-def _current(cert_file: Path, ca: x509.Certificate) -> bool:
+def is_current(cert_file: Path, ca: x509.Certificate) -> bool:
     """Whether the certificate exists, the current CA signed it, and it has a month left."""
     try:
         cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
