@@ -151,6 +151,11 @@ def _keep(files: BusFiles, party: str, names: list[x509.GeneralName], ca: Author
     return _names(files.cert(party)) == {str(name.value) for name in names}
 
 
+def _same_ca(bundle: BusFiles, authority: BusFiles) -> bool:
+    """Whether the bundle's CA certificate is the one in the CA's directory."""
+    return authority.ca.exists() and authority.ca.read_bytes() == bundle.ca.read_bytes()
+
+
 def _issue_nodes(files: BusFiles, nodes: Sequence[Node], ca: Authority, renew: bool) -> None:
     server = [ExtendedKeyUsageOID.SERVER_AUTH]
     for node in nodes:
@@ -171,11 +176,13 @@ def write_bundle(
     *,
     mount: str = MOUNT,
     renew: Collection[str] = (),
+    new_ca: bool = False,
 ) -> BusFiles:
     """Make or refresh the bundle in `out`, signed by the CA in `ca_dir` (made if missing).
 
     A certificate is kept while it is current, of this CA and (for nodes) names the same hosts;
-    `renew` names services, or "nodes", to issue anew regardless (rotation).
+    `renew` names services, or "nodes", to issue anew regardless (rotation). A bundle of
+    another CA is refused unless `new_ca`: an empty or mistyped `ca_dir` must not replace it.
     """
     out, ca_dir = out.resolve(), ca_dir.resolve()
     if out == ca_dir or out in ca_dir.parents or ca_dir in out.parents:
@@ -188,12 +195,16 @@ def write_bundle(
         raise BundleError(
             f"cannot renew {', '.join(sorted(unknown))} (one of {', '.join(ROLES)}, nodes)"
         )
+    authority_files, files = BusFiles(ca_dir), BusFiles(out)
+    if files.ca.exists() and not new_ca and not _same_ca(files, authority_files):
+        raise BundleError(
+            f"{out} was issued by a CA that is not in {ca_dir}: give that CA's directory, or "
+            "--new-ca to replace the CA (every certificate is then issued anew)"
+        )
     for directory in (out, ca_dir):
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         directory.chmod(0o700)
-    authority_files = BusFiles(ca_dir)
     ca = open_authority(authority_files)
-    files = BusFiles(out)
     files.ca.write_bytes(authority_files.ca.read_bytes())
     _issue_nodes(files, nodes, ca, NODES in renew)
     issue_services(files, ca, set(renew) & set(ROLES))

@@ -54,6 +54,11 @@ def register(sub: Subparsers) -> None:
         choices=[*ROLES, NODES],
         help="issue this service's (or the nodes') certificate anew: rotation",
     )
+    d.add_argument(
+        "--new-ca",
+        action="store_true",
+        help="replace the bundle's CA with the one in --ca-dir (made if missing): all anew",
+    )
     d.set_defaults(func=run_deploy_bundle)
 
 
@@ -74,7 +79,7 @@ def run_deploy_bundle(args: argparse.Namespace) -> int:
     """Write the bundle and say where the CA key is and what to do with it."""
     try:
         nodes = cluster_nodes(args.nodes, args.namespace, args.host)
-        files = write_bundle(args.out, args.ca_dir, nodes, renew=args.renew)
+        files = write_bundle(args.out, args.ca_dir, nodes, renew=args.renew, new_ca=args.new_ca)
     except BundleError as exc:
         raise CliError(str(exc)) from None
     print(f"bus bundle in {files.root}: {', '.join(n.name for n in nodes)}, {', '.join(ROLES)}")

@@ -102,3 +102,18 @@ def test_bad_input_is_one_clear_line(
     err = capsys.readouterr().err
     assert err.startswith("lifeline: error: ") and message in err and "Traceback" not in err
     assert not (tmp_path / "bus" / "nats-0.conf").exists()
+
+
+def test_a_bundle_is_not_reissued_by_another_ca_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _bundle(tmp_path)
+    key = files.key("intake").read_bytes()
+    argv = ["bus", "deploy-bundle", "--out", str(files.root), "--ca-dir", str(tmp_path / "typo")]
+    assert main(argv) == 1
+    assert "was issued by a CA that is not in" in capsys.readouterr().err
+    assert files.key("intake").read_bytes() == key and not (tmp_path / "typo").exists()
+    assert main([*argv, "--new-ca"]) == 0
+    assert files.ca.read_bytes() == (tmp_path / "typo" / "ca.pem").read_bytes()
+    _cert(files.cert("intake")).verify_directly_issued_by(_cert(files.ca))
+    _cert(files.cert("nats-0")).verify_directly_issued_by(_cert(files.ca))
