@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -128,27 +130,27 @@ def _make_ca(files: BusFiles) -> None:
     files.ca.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def issue(
-    files: BusFiles, party: str, hosts: tuple[str, ...] = (), authority: Authority | None = None
-) -> None:
-    """A fresh key and certificate for `party`: the server (for `hosts`) or a service.
+def host_names(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
+    """Subject alternative names for host names and IP addresses."""
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
 
-    Issuing again is how a service's bus credentials are rotated: the old certificate still
-    verifies until it expires, so rotate the CA as well to cut off a stolen one at once.
-    """
-    ca_cert, ca_key = authority or _load_ca(files)
+
+def write_leaf(
+    files: BusFiles,
+    party: str,
+    names: list[x509.GeneralName],
+    usages: list[x509.ObjectIdentifier],
+    authority: Authority,
+) -> None:
+    """A fresh key (0600) and a certificate for `party`, naming `names`, signed by the CA."""
+    ca_cert, ca_key = authority
     key = ec.generate_private_key(ec.SECP256R1())
-    if party == "server":
-        names: list[x509.GeneralName] = []
-        for host in hosts:
-            try:
-                names.append(x509.IPAddress(ipaddress.ip_address(host)))
-            except ValueError:
-                names.append(x509.DNSName(host))
-        usage = ExtendedKeyUsageOID.SERVER_AUTH
-    else:
-        names = [x509.RFC822Name(bus_user(party))]
-        usage = ExtendedKeyUsageOID.CLIENT_AUTH
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(party))
@@ -159,12 +161,28 @@ def issue(
         .not_valid_after(_now() + dt.timedelta(days=CERT_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     # nats-server reads its key from the file: it cannot be sealed (docs/sealing.md).
     write_private(files.key(party), _pem_key(key), seal=party != "server")
     files.cert(party).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def issue(
+    files: BusFiles, party: str, hosts: tuple[str, ...] = (), authority: Authority | None = None
+) -> None:
+    """A fresh key and certificate for `party`: the server (for `hosts`) or a service.
+
+    Issuing again is how a service's bus credentials are rotated: the old certificate still
+    verifies until it expires, so rotate the CA as well to cut off a stolen one at once.
+    """
+    authority = authority or _load_ca(files)
+    if party == "server":
+        write_leaf(files, party, host_names(hosts), [ExtendedKeyUsageOID.SERVER_AUTH], authority)
+    else:
+        names: list[x509.GeneralName] = [x509.RFC822Name(bus_user(party))]
+        write_leaf(files, party, names, [ExtendedKeyUsageOID.CLIENT_AUTH], authority)
 
 
 def issue_producer(files: BusFiles, service: str, authority: Authority | None = None) -> None:
@@ -202,30 +220,68 @@ def issue_service(files: BusFiles, service: str, authority: Authority | None = N
         issue_producer(files, service, authority)
 
 
+def stale_services(files: BusFiles, ca: x509.Certificate, renew: Collection[str] = ()) -> list[str]:
+    """Services whose credentials are asked to be renewed, missing, near their end or of
+    another CA."""
+    stale = []
+    for party, role in ROLES.items():
+        certs = [files.cert(party), *([files.event_cert(party)] if role.publishes else [])]
+        if (
+            party in renew
+            or not files.key(party).exists()
+            or not all(is_current(c, ca) for c in certs)
+        ):
+            stale.append(party)
+    return stale
+
+
+def issue_services(files: BusFiles, authority: Authority, renew: Collection[str] = ()) -> None:
+    """Each stale service's credentials issued anew (see `stale_services`); the others kept."""
+    for party in stale_services(files, authority[0], renew):
+        issue_service(files, party, authority)
+
+
+def authorization() -> dict[str, Any]:
+    """One user per service, named by its certificate, with its role's permissions."""
+    return {
+        "users": [
+            {"user": bus_user(name), "permissions": permissions(role)}
+            for name, role in ROLES.items()
+        ]
+    }
+
+
+def tls_block(cert: str, key: str, ca: str) -> dict[str, Any]:
+    """A `tls` block: this certificate, and peers must show one of this CA, mapped to a user."""
+    return {"cert_file": cert, "key_file": key, "ca_file": ca, "verify_and_map": True, "timeout": 5}
+
+
+def config_text(entries: dict[str, Any]) -> str:
+    """nats-server configuration text; the format reads JSON, so every value is written as JSON."""
+    return "".join(f"{name}: {json.dumps(value, indent=2)}\n" for name, value in entries.items())
+
+
 def server_config(
     files: BusFiles, *, host: str, port: int, store_dir: Path, server_name: str
 ) -> str:
     """nats-server's configuration: JetStream, mutual TLS, and one user per service."""
-    users = [
-        {"user": bus_user(name), "permissions": permissions(role)} for name, role in ROLES.items()
-    ]
-    tls = {
-        "cert_file": str(files.cert("server")),
-        "key_file": str(files.key("server")),
-        "ca_file": str(files.ca),
-        "verify_and_map": True,
-        "timeout": 5,
-    }
-    # The configuration format reads JSON; every value is written as JSON.
-    lines = [
-        f"server_name: {json.dumps(server_name)}",
-        f"host: {json.dumps(host)}",
-        f"port: {port}",
-        f"jetstream: {json.dumps({'store_dir': str(store_dir)})}",
-        f"tls: {json.dumps(tls)}",
-        f"authorization: {json.dumps({'users': users}, indent=2)}",
-    ]
-    return "\n".join(lines) + "\n"
+    return config_text(
+        {
+            "server_name": server_name,
+            "host": host,
+            "port": port,
+            "jetstream": {"store_dir": str(store_dir)},
+            "tls": tls_block(str(files.cert("server")), str(files.key("server")), str(files.ca)),
+            "authorization": authorization(),
+        }
+    )
+
+
+def open_authority(files: BusFiles) -> Authority:
+    """The CA whose certificate and key live in `files`, made on first use."""
+    if not files.ca_key.exists():
+        _make_ca(files)
+    return _load_ca(files)
 
 
 def ensure_bus(
@@ -257,12 +313,12 @@ def ensure_bus(
         _needs_issuing(can_issue, f"the server certificate does not name {host}")
         authority = _load_ca(files)
         issue(files, "server", hosts, authority)
-    for party, role in ROLES.items():
-        certs = [files.cert(party), *([files.event_cert(party)] if role.publishes else [])]
-        if not files.key(party).exists() or not all(_current(c, ca_cert) for c in certs):
-            _needs_issuing(can_issue, f"{party}'s certificates are missing or near their end")
-            authority = authority or _load_ca(files)
-            issue_service(files, party, authority)
+    stale = stale_services(files, ca_cert)
+    if stale:
+        _needs_issuing(
+            can_issue, f"certificates of {', '.join(stale)} are missing or near their end"
+        )
+        issue_services(files, authority or _load_ca(files))
     text = server_config(files, host=host, port=port, store_dir=store_dir, server_name=server_name)
     files.config.write_text(text)
     return files
@@ -282,7 +338,7 @@ class BusSealedError(CliError):
 
 def _serves(files: BusFiles, ca: x509.Certificate, hosts: tuple[str, ...]) -> bool:
     """Whether the server certificate on disk is current and names every one of `hosts`."""
-    if not _current(files.cert("server"), ca):
+    if not is_current(files.cert("server"), ca):
         return False
     cert = x509.load_pem_x509_certificate(files.cert("server").read_bytes())
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -291,7 +347,7 @@ def _serves(files: BusFiles, ca: x509.Certificate, hosts: tuple[str, ...]) -> bo
     return set(hosts) <= named
 
 
-def _current(cert_file: Path, ca: x509.Certificate) -> bool:
+def is_current(cert_file: Path, ca: x509.Certificate) -> bool:
     """Whether the certificate exists, the current CA signed it, and it has a month left."""
     try:
         cert = x509.load_pem_x509_certificate(cert_file.read_bytes())

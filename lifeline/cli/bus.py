@@ -1,11 +1,14 @@
-"""`lifeline bus rotate`: new bus credentials for one service, or a new CA for all of them."""
+"""`lifeline bus rotate`: new bus credentials for one service, or a new CA for all of them;
+`lifeline bus deploy-bundle`: the bus's CA, certificates and configurations for production."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from libs.common.bus import ROLES
 from lifeline.bus import rotate
+from lifeline.bus_deploy import NODES, BundleError, cluster_nodes, write_bundle
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.network import NetworkConfig
 
@@ -26,6 +29,37 @@ def register(sub: Subparsers) -> None:
     r.add_argument("--data-dir", type=Path, default=Path("data"), help="default: ./data")
     r.add_argument("--service", default=None, help="only this service (sharing, intake, alerts)")
     r.set_defaults(func=run_rotate)
+    d = group.add_parser(
+        "deploy-bundle",
+        help="make or refresh the production bus: CA, node, route and service certificates",
+        description=(
+            "Write, for deploy/compose.yaml and deploy/k8s, one nats-server configuration and "
+            "certificate per node, the cluster's route certificate and each service's "
+            "certificate, signed by the CA in --ca-dir (made there if missing: keep that "
+            "directory offline). Run again to refresh: current certificates are kept unless "
+            "--renew names them."
+        ),
+    )
+    d.add_argument("--out", type=Path, default=Path("deploy/bus"), help="default: deploy/bus")
+    d.add_argument("--ca-dir", type=Path, required=True, help="the CA (offline; not in --out)")
+    d.add_argument("--nodes", type=int, default=3, help="NATS nodes (3, 5 or 7; default 3)")
+    d.add_argument(
+        "--namespace", default="lifeline", help="Kubernetes namespace (default lifeline)"
+    )
+    d.add_argument("--host", action="append", default=[], help="another name every node answers to")
+    d.add_argument(
+        "--renew",
+        action="append",
+        default=[],
+        choices=[*ROLES, NODES],
+        help="issue this service's (or the nodes') certificate anew: rotation",
+    )
+    d.add_argument(
+        "--new-ca",
+        action="store_true",
+        help="replace the bundle's CA with the one in --ca-dir (made if missing): all anew",
+    )
+    d.set_defaults(func=run_deploy_bundle)
 
 
 def run_rotate(args: argparse.Namespace) -> int:
@@ -38,4 +72,18 @@ def run_rotate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print(f"retired: {', '.join(retired)}; `lifeline up` issues new ones when it next starts")
+    return 0
+
+
+def run_deploy_bundle(args: argparse.Namespace) -> int:
+    """Write the bundle and say where the CA key is and what to do with it."""
+    try:
+        nodes = cluster_nodes(args.nodes, args.namespace, args.host)
+        files = write_bundle(args.out, args.ca_dir, nodes, renew=args.renew, new_ca=args.new_ca)
+    except BundleError as exc:
+        raise CliError(str(exc)) from None
+    print(f"bus bundle in {files.root}: {', '.join(n.name for n in nodes)}, {', '.join(ROLES)}")
+    if args.renew:
+        print(f"issued anew: {', '.join(args.renew)}; restart what uses them (deploy/README.md)")
+    print(f"the CA key is {args.ca_dir.resolve() / 'ca-key.pem'}: keep it offline")
     return 0

@@ -1,4 +1,5 @@
-"""A nats-server configured as `lifeline up` configures it: mutual TLS, one user per service."""
+"""nats-server configured as `lifeline up` configures it (mutual TLS, one user per service), and
+a 3-node cluster from the production bundle."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
@@ -16,6 +18,7 @@ from nats.errors import Error as NatsError
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
 from lifeline.bus import BusFiles, bus_user, ensure_bus, issue
+from lifeline.bus_deploy import Node, write_bundle
 from tests.support.natsd import NatsServer, free_port
 
 # What a refused client or request raises: a failed handshake, an error from the server, or no
@@ -97,3 +100,57 @@ def start_secured_bus(root: Path, *, intruder: bool = False) -> SecuredBus:
     server = NatsServer(store, port, config=files.config)
     server.start()
     return SecuredBus(files, server)
+
+
+@dataclass
+class DeployCluster:
+    """A 3-node cluster from a production bundle made for this machine (localhost, own ports)."""
+
+    files: BusFiles
+    ca_dir: Path
+    nodes: list[Node]
+    servers: list[NatsServer]
+
+    def on(self, index: int) -> SecuredBus:
+        """The bus as seen by a client of node `index`."""
+        return SecuredBus(self.files, self.servers[index])
+
+    def routes(self, index: int) -> int:
+        """How many route connections node `index` holds now (its monitoring port)."""
+        url = f"http://127.0.0.1:{self.nodes[index].http_port}/routez"
+        return int(httpx.get(url, timeout=2).json()["num_routes"])
+
+    def ready(self, index: int) -> bool:
+        """Whether node `index` has JetStream up and current with the cluster (its /healthz)."""
+        url = f"http://127.0.0.1:{self.nodes[index].http_port}/healthz"
+        return httpx.get(url, timeout=2).status_code == 200
+
+    def stop(self) -> None:
+        """Stop every node still running."""
+        for server in self.servers:
+            server.stop()
+
+
+def local_node(root: Path, name: str) -> Node:
+    """A node of a bundle on this machine: loopback, ports of its own, a store under `root`."""
+    return Node(name, ("localhost", "127.0.0.1"), route_host="localhost", bind="127.0.0.1",
+                client_port=free_port(), cluster_port=free_port(), http_port=free_port(),
+                store_dir=str(root / name))  # fmt: skip
+
+
+def start_deploy_cluster(root: Path, count: int = 3) -> DeployCluster:
+    """Write the bundle as `lifeline bus deploy-bundle` does, for local nodes, and start them."""
+    nodes = [local_node(root / "js", f"nats-{i}") for i in range(count)]
+    bundle = root / "bus"
+    files = write_bundle(bundle, root / "ca", nodes, mount=str(bundle))
+    servers = [
+        NatsServer(Path(n.store_dir), n.client_port, bundle / f"{n.name}.conf") for n in nodes
+    ]
+    cluster = DeployCluster(files, root / "ca", nodes, servers)
+    try:
+        for server in servers:
+            server.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster

