@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,9 @@ async def mark_processed(
     return await insert_ignore(session, table, inbox_row(event, now))
 
 
+WITHHELD = "(withheld: sharing keeps the report)"
+
+
 def dead_letter_row(letter: DeadLetter, now: datetime) -> dict[str, Any]:
     """Column values for one dead letter (recorded at `now`)."""
     return {
@@ -57,3 +61,17 @@ def dead_letter_row(letter: DeadLetter, now: datetime) -> dict[str, Any]:
         "payload": letter.payload,
         "recorded_at": now,
     }
+
+
+def without_sealed_report(payload: bytes) -> bytes:
+    """The payload with a `report.received`'s sealed report withheld (for a reader that has no
+    use for it: an erasure could not reach that copy)."""
+    try:
+        event = json.loads(payload)
+        data = event["data"]
+    except (ValueError, KeyError, TypeError):
+        return payload
+    if not isinstance(data, dict) or "sealed" not in data:
+        return payload
+    data["sealed"] = WITHHELD
+    return json.dumps(event, separators=(",", ":")).encode()

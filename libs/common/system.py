@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: FastAPI reads the route's annotations at runtime.
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -43,11 +44,17 @@ def ping_handler(runtime: Runtime, inbox: Table, *, clock: Clock = SYSTEM_CLOCK)
 
 
 def dead_letter_sink(
-    runtime: Runtime, table: Table, *, clock: Clock = SYSTEM_CLOCK
+    runtime: Runtime,
+    table: Table,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    keep: Callable[[bytes], bytes] | None = None,
 ) -> Callable[[DeadLetter], Any]:
-    """A sink that stores dead letters in the service's own table."""
+    """A sink that stores dead letters in the service's own table (`keep`: what of the payload)."""
 
     async def sink(letter: DeadLetter) -> None:
+        if keep is not None:
+            letter = replace(letter, payload=keep(letter.payload))
         async with transaction(runtime.sessions) as session:
             await session.execute(table.insert().values(**dead_letter_row(letter, clock.now())))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from libs.common.clock import Clock
+from libs.common.inbox import without_sealed_report
 from libs.common.nats import ConsumerSpec
 from libs.common.runtime import Runtime
 from libs.common.secretkey import load_or_create_secret_key
@@ -132,7 +133,11 @@ def start(container: Container) -> None:
 
 async def wire_consumers(container: Container, runtime: Runtime) -> None:
     """The durable consumers: the wiring ping and the report events (once NATS is connected)."""
-    sink = dead_letter_sink(runtime, DEAD_LETTERS, clock=container.clock)
+    # Alerts reads a report's tokens and routing fields, never the sealed report: a dead letter
+    # keeps no copy of it that sharing's erasure could not reach.
+    sink = dead_letter_sink(
+        runtime, DEAD_LETTERS, clock=container.clock, keep=without_sealed_report
+    )
     await runtime.consume(
         ConsumerSpec.granted("alerts", "alerts-system"),
         ping_handler(runtime, INBOX, clock=container.clock),

@@ -126,13 +126,18 @@ async def test_duplicate_events_and_a_republished_report_make_one_alert(stack: A
     assert (await stack.db(select(func.count()).select_from(MATCHES)))[0][0] == 1
 
 
+SEALED = "sealed-report-canary-3c9d"
+
+
 async def test_schema_invalid_events_are_dead_lettered_and_later_reports_still_alert(
     stack: AlertsStack,
 ) -> None:
     await _entry(stack)
     js = stack.nc.jetstream()
     await js.publish(REPORT_RECEIVED, b"{not json")
-    broken = new_event(REPORT_RECEIVED, "intake", {"report_id": "r1", "tokens": "nope"})
+    broken = new_event(
+        REPORT_RECEIVED, "intake", {"report_id": "r1", "tokens": "nope", "sealed": SEALED}
+    )
     await stack.publish(broken)
     good = report_event(tokens_for("SKORIAKIN LEV", "14.03.1999"))
     await stack.publish(good)
@@ -146,6 +151,10 @@ async def test_schema_invalid_events_are_dead_lettered_and_later_reports_still_a
     assert reasons[None] == "invalid_envelope"
     assert reasons[broken.id].startswith("permanent:invalid report.received")
     assert [a.report_id for a in await _alerts(stack)] == [good.data["report_id"]]
+    # Alerts has no use for the sealed report: no copy of it stays where erasure cannot reach.
+    kept = [row.payload for row in await stack.db(select(DEAD_LETTERS.c.payload))]
+    assert any(b'"tokens":"nope"' in payload for payload in kept), kept
+    assert not any(SEALED.encode() in payload for payload in kept), kept
 
 
 async def _count_async(fetch: Any, n: int) -> bool:
