@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +21,9 @@ import pytest
 from libs.common.crypto.kek_file import LocalFileKekProvider
 from libs.common.errors import LifelineError
 from libs.common.keyfile import KeyFileError
-from libs.common.seal.domain import split_shares
+from libs.common.seal import root as seal_root
+from libs.common.seal import sealfile
+from libs.common.seal.domain import split_shares, unwrap_with_passphrase
 from libs.common.secretfile import read_private
 from libs.common.secretkey import load_or_create_secret_key
 from services.sharing.access.tokens.keystore import SigningKeystore
@@ -28,9 +32,11 @@ from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.access import bootstrap_admin, register_client
 from tests.support.network import LIFELINE, RunningNetwork, lifeline_up
 from tests.support.reports import report_body
+from tests.support.seizure import opened, store_bytes
 
 PASSPHRASE = "a long passphrase for the seal"
 CANARY = "Narrative canary 7f3c: detained at gate B12"
+ERASED = "Erased canary 51d0: held in the transit zone"
 SERVICES = ("intake", "sharing", "alerts")
 
 
@@ -50,13 +56,15 @@ def test_sealed_network_unseals_restarts_sealed_and_its_disk_opens_nothing(tmp_p
         right = _unseal(net, PASSPHRASE + "\n")
         assert right.returncode == 0, right.stderr
         _wait_ready(net)
-        report_ids = asyncio.run(_submit_reports(net))
+        report_ids, erased = asyncio.run(_submit_reports(net))
         _wait_stored(net.data_dir / "sharing.db", report_ids)
+        _wait_bus_copies_erased(net.data_dir / "sharing.db")
         net.proc.send_signal(signal.SIGTERM)
         assert net.proc.wait(timeout=20) == 0
     seized = tmp_path / "seized"
     shutil.copytree(net.data_dir, seized)
     _attack_offline(seized, report_ids)
+    _attack_with_the_passphrase(seized, erased)
 
     # Restarted, it comes back sealed; 3 of the 5 shares unseal it, a stranger's share does not.
     with lifeline_up(tmp_path, args=("--sealed",)) as net:
@@ -103,20 +111,27 @@ def _wait_ready(net: RunningNetwork) -> None:
             time.sleep(0.1)
 
 
-async def _submit_reports(net: RunningNetwork) -> list[str]:
+async def _submit_reports(net: RunningNetwork) -> tuple[list[str], tuple[str, str]]:
+    """Two reports kept and one erased through the API: their ids, and (id, partner) of the
+    erased one."""
     async with httpx.AsyncClient(timeout=10) as http:
         admin = await bootstrap_admin(http, net.urls["sharing"], net.data_dir)
         submitter = await register_client(http, admin, ["reports:submit"])
         ids = []
-        for tlp in ("RED", "AMBER"):
+        for tlp, narrative in (("RED", CANARY), ("AMBER", CANARY), ("RED", ERASED)):
             resp = await http.post(
                 f"{net.urls['intake']}/v1/reports",
-                json=report_body(narrative=CANARY, tlp=tlp),
+                json=report_body(narrative=narrative, tlp=tlp),
                 headers=await submitter.headers(http),
             )
             assert resp.status_code in (201, 202), resp.text
             ids.append(resp.json()["report_id"])
-        return ids
+        _wait_stored(net.data_dir / "sharing.db", ids)
+        gone = await http.delete(
+            f"{net.urls['sharing']}/v1/reports/{ids[-1]}", headers=await admin.headers(http)
+        )
+        assert gone.status_code == 200, gone.text
+        return ids[:-1], (ids[-1], submitter.partner_id)
 
 
 def _wait_stored(db: Path, report_ids: list[str]) -> None:
@@ -126,6 +141,18 @@ def _wait_stored(db: Path, report_ids: list[str]) -> None:
         if all(i.encode() in stored for i in report_ids):
             return
         assert time.monotonic() < deadline, "sharing never stored the reports"
+        time.sleep(0.2)
+
+
+def _wait_bus_copies_erased(db: Path) -> None:
+    """Until sharing's janitor has erased every report's copy from the stream (docs/bus.md)."""
+    deadline = time.monotonic() + 15
+    while True:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            left = conn.execute("SELECT count(*) FROM vault_bus_copies").fetchone()[0]
+        if left == 0:
+            return
+        assert time.monotonic() < deadline, f"{left} copies still on the bus"
         time.sleep(0.2)
 
 
@@ -160,3 +187,18 @@ def _attack_offline(seized: Path, report_ids: list[str]) -> None:
     ]
     assert plain == ["server-key.pem"]
     assert os.stat(seized / "seal.json").st_size > 0
+
+
+def _attack_with_the_passphrase(seized: Path, erased: tuple[str, str]) -> None:
+    """Even with the passphrase (every key opens), the erased report is in no file of the copy:
+    not in the NATS store, not in intake's or sharing's files, not in any log."""
+    document = sealfile.load(seized / "seal.json")
+    assert document is not None and document.passphrase is not None
+    seal_root.activate(unwrap_with_passphrase(document.passphrase, PASSPHRASE))
+    try:
+        keys = HpkeKeyStore.open(seized / "keys" / "sharing-hpke.json")
+        everything = store_bytes(seized)
+        assert ERASED.encode() not in everything
+        assert opened(everything, keys, *erased) == []
+    finally:
+        seal_root.forget()

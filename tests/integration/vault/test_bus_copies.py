@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -18,9 +17,6 @@ from typing import Any
 import httpx
 import pytest
 
-from libs.common.crypto import hpke
-from libs.common.crypto.encoding import b64u_decode
-from libs.common.crypto.errors import DecryptionFailed, InvalidKey
 from libs.common.events import REPORT_RECEIVED, stream_for
 from libs.common.logging import JsonFormatter
 from services.alerts.app import create_app as alerts_app
@@ -34,29 +30,10 @@ from services.sharing.vault.keys.keystore import HpkeKeyStore
 from tests.support.access import Client, bootstrap_admin, register_client
 from tests.support.bus import SecuredBus, start_secured_bus
 from tests.support.reports import report_body
+from tests.support.seizure import opened, store_bytes
 from tests.support.servers import serve_app, service_settings
 
 STREAM = stream_for(REPORT_RECEIVED).name
-SEALED = re.compile(rb'"sealed":"([A-Za-z0-9_-]{40,})"')
-# Base64url runs long enough to be a sealed report, wherever and however one was written.
-B64 = re.compile(rb"[A-Za-z0-9_-]{200,}")
-
-
-def store_bytes(root: Path) -> bytes:
-    """Every file under `root`, as an attacker copying the directory gets it."""
-    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
-
-
-def opened(blob: bytes, keys: HpkeKeyStore, report_id: str, partner_id: str) -> list[bytes]:
-    """Every base64url run in `blob` that sharing's HPKE keys open as this report's copy."""
-    info = hpke.report_seal_info(report_id=report_id, partner_id=partner_id)
-    found = []
-    for run in set(B64.findall(blob)) | set(SEALED.findall(blob)):
-        try:
-            found.append(keys.unseal(b64u_decode(run.decode()), info)[0])
-        except (DecryptionFailed, InvalidKey, ValueError):
-            continue
-    return found
 
 
 async def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
