@@ -1,12 +1,13 @@
 """The production bus bundle: a CA meant to be kept offline, a certificate per NATS node, one for
 the cluster's routes, one per service, and each node's nats-server configuration.
 
-It uses `lifeline up`'s issuing and configuration code (lifeline/bus.py), so the services' users
-and permissions are those of `libs/common/bus.py`. Routes are mutual TLS as well: every node
-shows the route certificate, whose e-mail SAN `route@bus.lifeline` is the cluster's only user
-(`verify_and_map`), so a service's certificate cannot join the cluster and the route certificate
-maps to no client user. Nodes tell clients of no other node (`no_advertise`): a client uses the
-node names it was given, which the node certificates carry (a gossiped address would not be).
+It uses `lifeline up`'s issuing and configuration code (`lifeline/bus_pki.py`, `lifeline/bus.py`),
+so the services' users and permissions are those of `libs/common/bus.py`. Routes are mutual TLS
+as well: every node shows the route certificate, whose e-mail SAN `route@bus.lifeline` is the
+cluster's only user (`verify_and_map`), so a service's certificate cannot join the cluster and
+the route certificate maps to no client user. Nodes tell clients of no other node
+(`no_advertise`): a client uses the node names it was given, which the node certificates carry
+(a gossiped address would not be).
 """
 
 from __future__ import annotations
@@ -20,16 +21,14 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from libs.common.bus import ROLES
-from lifeline.bus import (
+from lifeline.bus import authorization, config_text, tls_block
+from lifeline.bus_pki import (
     Authority,
     BusFiles,
-    authorization,
-    config_text,
     host_names,
     is_current,
     issue_services,
     open_authority,
-    tls_block,
     write_leaf,
 )
 

@@ -19,7 +19,8 @@ import httpx
 from libs.common.bus import ROLES
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
-from lifeline.bus import BusFiles, ensure_bus
+from lifeline.bus import ensure_bus
+from lifeline.bus_pki import BusFiles
 from lifeline.cli.base import CliError
 from lifeline.sealing import development_keys, holding, open_or_create, save_urls
 
@@ -91,7 +92,7 @@ def service_env(
         "PORT": str(config.ports[service]),
         "DATA_DIR": str(config.data_dir),
         "NATS_URL": config.nats_url,
-        # The service's identity on the bus (see lifeline/bus.py), made by `Network.start`.
+        # The service's identity on the bus (see lifeline/bus_pki.py), made by `Network.start`.
         "NATS_CA_FILE": str(bus.ca),
         "NATS_CERT_FILE": str(bus.cert(service)),
         "NATS_KEY_FILE": str(bus.key(service)),

@@ -18,7 +18,6 @@ from cryptography import x509
 
 from libs.common.bus import ROLES
 from libs.common.settings import ServiceSettings
-from lifeline.bus import bus_user
 from lifeline.bus_deploy import (
     HEADLESS,
     MOUNT,
@@ -28,6 +27,7 @@ from lifeline.bus_deploy import (
     service_files,
     write_bundle,
 )
+from lifeline.bus_pki import bus_user
 from lifeline.cli.main import build_parser
 from tests.support.deploy import (
     BUNDLE,

@@ -17,8 +17,9 @@ from nats.errors import Error as NatsError
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
-from lifeline.bus import BusFiles, bus_user, ensure_bus, issue
+from lifeline.bus import ensure_bus
 from lifeline.bus_deploy import Node, write_bundle
+from lifeline.bus_pki import BusFiles, bus_user, issue
 from tests.support.natsd import NatsServer, free_port
 
 # What a refused client or request raises: a failed handshake, an error from the server, or no

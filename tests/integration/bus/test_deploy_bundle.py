@@ -9,8 +9,8 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from libs.common.bus import ROLES
-from lifeline.bus import BusFiles, bus_user
 from lifeline.bus_deploy import ROUTE_USER, ROUTES
+from lifeline.bus_pki import BusFiles, bus_user
 from lifeline.cli.main import main
 
 

@@ -20,8 +20,9 @@ import pytest
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
 from libs.common.events import REPORT_RECEIVED, REPORT_STORED, new_event
-from lifeline.bus import BusFiles, config_text, tls_block
+from lifeline.bus import config_text, tls_block
 from lifeline.bus_deploy import CLUSTER, ROUTES, write_bundle
+from lifeline.bus_pki import BusFiles
 from tests.support.bus import REFUSED, DeployCluster, local_node, start_deploy_cluster
 from tests.support.natsd import NatsServer
 

@@ -17,7 +17,8 @@ from libs.common.provenance import (
     EventSigner,
     EventVerifier,
 )
-from lifeline.bus import BusFiles, ensure_bus
+from lifeline.bus import ensure_bus
+from lifeline.bus_pki import BusFiles
 
 
 def _bus(root: Path) -> BusFiles:

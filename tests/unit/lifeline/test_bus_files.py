@@ -9,8 +9,9 @@ import pytest
 from cryptography import x509
 
 from libs.common.bus import ROLES
-from lifeline import bus as bus_files
-from lifeline.bus import BusFiles, bus_user, ensure_bus
+from lifeline import bus_pki as bus_files
+from lifeline.bus import ensure_bus
+from lifeline.bus_pki import BusFiles, bus_user
 
 
 def _make(root: Path, host: str = "127.0.0.1") -> BusFiles:
