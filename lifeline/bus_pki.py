@@ -73,6 +73,20 @@ class BusFiles:
         """The Ed25519 key `service` signs its events with."""
         return self.root / f"{service}-events-key.pem"
 
+    def settings(self, service: str) -> dict[str, Path]:
+        """A service's bus settings: its TLS identity and, for a producer, its signing key."""
+        values = {
+            "nats_ca_file": self.ca,
+            "nats_cert_file": self.cert(service),
+            "nats_key_file": self.key(service),
+        }
+        if ROLES[service].publishes:
+            values |= {
+                "event_key_file": self.event_key(service),
+                "event_cert_file": self.event_cert(service),
+            }
+        return values
+
 
 def _name(common: str) -> x509.Name:
     return x509.Name(

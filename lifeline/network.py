@@ -16,7 +16,6 @@ from typing import TextIO
 
 import httpx
 
-from libs.common.bus import ROLES
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
 from lifeline.bus import ensure_bus
@@ -93,17 +92,7 @@ def service_env(
         "DATA_DIR": str(config.data_dir),
         "NATS_URL": config.nats_url,
         # The service's identity on the bus (see lifeline/bus_pki.py), made by `Network.start`.
-        "NATS_CA_FILE": str(bus.ca),
-        "NATS_CERT_FILE": str(bus.cert(service)),
-        "NATS_KEY_FILE": str(bus.key(service)),
-        **(
-            {
-                "EVENT_KEY_FILE": str(bus.event_key(service)),
-                "EVENT_CERT_FILE": str(bus.event_cert(service)),
-            }
-            if ROLES[service].publishes
-            else {}
-        ),
+        **{name.upper(): str(path) for name, path in bus.settings(service).items()},
         "JSON_LOGS": "true" if config.json_logs else "false",
         "LOG_LEVEL": config.log_level,
         "SHARING_URL": config.url("sharing"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -19,6 +18,7 @@ from libs.common.clock import SYSTEM_CLOCK
 from libs.common.db import is_sqlite, transaction
 from libs.common.events import Envelope
 from libs.common.runtime import Runtime
+from libs.common.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -77,23 +77,15 @@ class OutboxRelay:
         self.table = table
         self.batch = batch
         self.interval = interval
-        self._wake = asyncio.Event()
+        self._ticker = Ticker(interval)
 
     def wake(self) -> None:
         """Publish now rather than at the next tick (call after a commit that enqueued)."""
-        self._wake.set()
+        self._ticker.wake()
 
     async def run(self) -> None:
         """Drain on every wake-up and every `interval`; never dies on NATS or database errors."""
-        while not self.runtime.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception as exc:
-                log.warning("outbox relay paused", extra={"reason": type(exc).__name__})
-                await asyncio.sleep(min(self.interval, 0.5))
+        await self._ticker.run(self.runtime.stop, self.drain, "outbox-relay")
 
     async def drain(self) -> int:
         """Publish everything pending; returns how many events were published."""

@@ -173,7 +173,7 @@ class EventVerifier:
         self.rejected[code] += 1
         log.warning(
             "security: event refused",
-            extra={"security": True, "reason": code, "subject": subject, "consumer": consumer},
+            extra={"reason": code, "subject": subject, "consumer": consumer},
         )
 
     def _producer(self, signer: str) -> _Producer:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -12,6 +11,7 @@ from libs.common.auth.fastapi import PUBLIC
 from libs.common.auth.scopes import Audience
 from libs.common.auth.wiring import install_auth, jwks_over_http
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.lifespan import service_lifespan
 from libs.common.runtime import Runtime
 from libs.common.seal.api import install_seal
 from libs.common.web import (
@@ -21,7 +21,7 @@ from libs.common.web import (
     install_error_handlers,
 )
 from services.intake.api import router
-from services.intake.container import build_container, start
+from services.intake.container import Container, build_container, start
 from services.intake.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -33,29 +33,14 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     Receipt times, the sealing key's cache and the rate limit read `clock`.
     """
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        seal.open()
-        runtime = await Runtime.open(settings, MIGRATIONS)
-        app.state.readiness = {
-            **seal.readiness_checks(),
-            **runtime.readiness_checks(),
-            **auth.readiness_checks(),
-        }
+    async def begin(app: FastAPI, runtime: Runtime) -> Container:
+        auth.start(runtime)
+        container = build_container(settings, runtime, clock)
+        start(container)
+        return container
 
-        async def begin() -> None:
-            auth.start(runtime)
-            app.state.container = build_container(settings, runtime, clock)
-            start(app.state.container)
-
-        await seal.run(runtime, begin)
-        try:
-            yield
-        finally:
-            await runtime.close()
-            if getattr(app.state, "container", None) is not None:
-                await app.state.container.aclose()
-            seal.close()
+    def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
+        return service_lifespan(settings, MIGRATIONS, seal, auth, begin)(app)
 
     app = FastAPI(
         title="Lifeline intake",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.verifier import TokenVerifier
 from libs.common.auth.wiring import install_auth
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.lifespan import service_lifespan
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.runtime import Runtime
 from libs.common.seal.api import install_seal
@@ -29,7 +30,7 @@ from services.sharing import deps
 from services.sharing.access import api as access_api
 from services.sharing.access.tokens import api as tokens_api
 from services.sharing.audit import api as audit_api
-from services.sharing.container import build_container, start
+from services.sharing.container import Container, build_container, start
 from services.sharing.identity import api as identity_api
 from services.sharing.models import INBOX
 from services.sharing.settings import SharingSettings
@@ -73,30 +74,15 @@ def create_app(
     of the code would); `clock` is where every use case reads the time (tests move a fake one).
     """
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        seal.open()
-        runtime = await Runtime.open(settings, MIGRATIONS)
-        app.state.runtime = runtime
-        app.state.readiness = {
-            **seal.readiness_checks(),
-            **runtime.readiness_checks(),
-            **auth.readiness_checks(),
-        }
+    async def begin(app: FastAPI, runtime: Runtime) -> Container:
+        container = await build_container(
+            settings, runtime, on_revoked=_revoked_here(app), clock=clock, catalogue=catalogue
+        )
+        start(container, auth)
+        return container
 
-        async def begin() -> None:
-            container = await build_container(
-                settings, runtime, on_revoked=_revoked_here(app), clock=clock, catalogue=catalogue
-            )
-            app.state.container = container
-            start(container, auth)
-
-        await seal.run(runtime, begin)
-        try:
-            yield
-        finally:
-            await runtime.close()
-            seal.close()
+    def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
+        return service_lifespan(settings, MIGRATIONS, seal, auth, begin)(app)
 
     app = FastAPI(
         title="Lifeline sharing",

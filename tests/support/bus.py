@@ -62,18 +62,7 @@ class SecuredBus:
 
     def settings(self, service: str) -> dict[str, Any]:
         """A service's bus settings, as `lifeline up` passes them: TLS identity, signing key."""
-        files = self.files
-        values: dict[str, Any] = {
-            "nats_ca_file": files.ca,
-            "nats_cert_file": files.cert(service),
-            "nats_key_file": files.key(service),
-        }
-        if ROLES[service].publishes:
-            values |= {
-                "event_key_file": files.event_key(service),
-                "event_cert_file": files.event_cert(service),
-            }
-        return values
+        return dict(self.files.settings(service))
 
     def violations(self, kind: str = "") -> list[str]:
         """The permission violations the server reported so far (of `kind`: publish or

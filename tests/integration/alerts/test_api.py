@@ -12,7 +12,7 @@ from tests.support.reports import token_value
 LEV = tokens_for("Лев Скорякин", "1999-03-14")
 
 
-async def test_every_route_declares_its_scopes_and_only_health_and_ack_links_are_public(
+async def test_every_route_declares_its_scopes_and_only_health_seal_and_ack_links_are_public(
     stack: AlertsStack,
 ) -> None:
     assert undeclared_routes(stack.app) == []
@@ -20,7 +20,9 @@ async def test_every_route_declares_its_scopes_and_only_health_and_ack_links_are
         "GET /healthz",
         "GET /readyz",
         "GET /v1/ack/{token}",
+        "GET /v1/sys/seal-status",
         "POST /v1/ack/{token}",
+        "POST /v1/sys/unseal",
     ]
 
 

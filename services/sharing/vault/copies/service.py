@@ -12,8 +12,6 @@ is no error, and the rows are forgotten only after the deletion.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from nats.js import JetStreamContext
@@ -23,6 +21,7 @@ from libs.common import bus
 from libs.common.db import transaction
 from libs.common.events import REPORT_RECEIVED, stream_for
 from libs.common.runtime import Runtime
+from libs.common.ticker import Ticker
 from services.sharing.vault.copies import repository as repo
 
 log = logging.getLogger(__name__)
@@ -44,22 +43,15 @@ class BusJanitor:
         self.interval = interval
         self.batch = batch
         self.readers = bus.readers(SUBJECT)
-        self._wake = asyncio.Event()
+        self._ticker = Ticker(interval)
 
     def wake(self) -> None:
         """Sweep now rather than at the next tick."""
-        self._wake.set()
+        self._ticker.wake()
 
     async def run(self) -> None:
         """Sweep until the runtime stops; NATS or the database away only delays a sweep."""
-        while not self.runtime.stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            self._wake.clear()
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("bus janitor paused", extra={"reason": type(exc).__name__})
+        await self._ticker.run(self.runtime.stop, self.sweep, "bus-janitor")
 
     async def sweep(self) -> int:
         """Erase every copy that is due; how many were erased (0 while NATS is away)."""
