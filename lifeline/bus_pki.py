@@ -149,6 +149,22 @@ def host_names(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
     return names
 
 
+def _leaf(
+    common: str, key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey, ca: x509.Certificate
+) -> x509.CertificateBuilder:
+    """What every certificate the CA issues has: subject, issuer, key, validity, not a CA."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(common))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=CERT_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    )
+
+
 def write_leaf(
     files: BusFiles,
     party: str,
@@ -160,14 +176,7 @@ def write_leaf(
     ca_cert, ca_key = authority
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(party))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - dt.timedelta(minutes=5))
-        .not_valid_after(_now() + dt.timedelta(days=CERT_DAYS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        _leaf(party, key, ca_cert)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -198,14 +207,7 @@ def issue_producer(files: BusFiles, service: str, authority: Authority | None = 
     ca_cert, ca_key = authority or load_ca(files)
     key = ed25519.Ed25519PrivateKey.generate()
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(f"{service} events"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - dt.timedelta(minutes=5))
-        .not_valid_after(_now() + dt.timedelta(days=CERT_DAYS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        _leaf(f"{service} events", key, ca_cert)
         .add_extension(
             x509.KeyUsage(True, True, False, False, False, False, False, False, False),
             critical=True,
