@@ -51,6 +51,8 @@ class KmsOptions:
     def __post_init__(self) -> None:
         if bool(self.url) != bool(self.key) or (self.url and self.token_file is None):
             raise CliError("--kms-url, --kms-key and --kms-token-file go together")
+        if self.url:
+            self.provider().close()  # a bad URL or key name fails now, before any question
 
     def provider(self) -> VaultTransitKekProvider:
         """The KMS, with the operator's token (it needs `read` and `encrypt` on the key)."""
