@@ -21,7 +21,7 @@ from libs.common.seal import sealfile
 from lifeline.bus import ensure_bus
 from lifeline.bus_pki import BusFiles
 from lifeline.cli.base import CliError
-from lifeline.sealing import development_keys, holding, open_or_create, save_urls
+from lifeline.sealing import KmsOptions, development_keys, holding, open_or_create, save_urls
 
 SERVICES = ("sharing", "intake", "alerts")
 
@@ -43,6 +43,7 @@ class NetworkConfig:
     sealed: bool = False
     share_threshold: int = 3
     share_count: int = 5
+    kms: KmsOptions = field(default_factory=KmsOptions)  # wraps a new seal; unseals services
 
     def url(self, service: str) -> str:
         """Base URL of a service."""
@@ -174,11 +175,12 @@ class Network:
             threshold=cfg.share_threshold,
             count=cfg.share_count,
             out=self.out,
+            kms=cfg.kms,
         )
         self.dev = not cfg.sealed and root is not None
         with holding(root):
             await self._start_nats()
-            shared = development_keys(cfg.data_dir)
+            shared = development_keys(cfg.data_dir) | cfg.kms.service_env(SERVICES)
         save_urls(cfg.data_dir, {name: cfg.url(name) for name in SERVICES})
         for name in SERVICES:
             env = service_env(cfg, name, shared)

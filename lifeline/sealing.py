@@ -8,14 +8,17 @@ import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
+from libs.common.crypto.kek_vault import VaultTransitKekProvider
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
 from libs.common.seal.api import STATUS_PATH, UNSEAL_PATH
+from libs.common.seal.kms import wrapper
 from libs.common.secretfile import read_private, write_private
 from lifeline.cli.base import CliError
 
@@ -37,17 +40,65 @@ def read_passphrase(confirm: bool, stdin: TextIO | None = None) -> str:
     return passphrase
 
 
+@dataclass(frozen=True)
+class KmsOptions:
+    """`--kms-url`, `--kms-key`, `--kms-token-file`: the KMS that wraps a new seal's root key."""
+
+    url: str = ""
+    key: str = ""
+    token_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.url) != bool(self.key) or (self.url and self.token_file is None):
+            raise CliError("--kms-url, --kms-key and --kms-token-file go together")
+        if self.url:
+            self.provider().close()  # a bad URL or key name fails now, before any question
+
+    def provider(self) -> VaultTransitKekProvider:
+        """The KMS, with the operator's token (it needs `read` and `encrypt` on the key)."""
+        assert self.token_file is not None
+        try:
+            return VaultTransitKekProvider(self.url, self.key, self.token_file)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+
+    def service_env(self, services: tuple[str, ...]) -> dict[str, str]:
+        """Each service's `SEAL_KMS_TOKEN_FILE`, for `service_env`'s shared values."""
+        if self.token_file is None:
+            return {}
+        path = str(self.token_file.resolve())
+        return {f"{name.upper()}_SEAL_KMS_TOKEN_FILE": path for name in services}
+
+    def check_against(self, document: sealfile.SealDocument) -> None:
+        """A seal exists: the URL and key, if given, must be the ones it was made with."""
+        named = document.kms or {}
+        url = self.url.rstrip("/")
+        if self.url and (named.get("url"), named.get("key")) != (url, self.key):
+            raise CliError("--kms-url and --kms-key apply when the seal is made; this seal differs")
+
+
 def open_or_create(
-    data_dir: Path, *, sealed: bool, threshold: int, count: int, out: TextIO
+    data_dir: Path,
+    *,
+    sealed: bool,
+    threshold: int,
+    count: int,
+    out: TextIO,
+    kms: KmsOptions | None = None,
 ) -> bytes | None:
     """The root key for setting up this start, or None (sealed and not created now).
 
     First start: development mode (root key beside the data, said loudly) unless `sealed`,
-    where the operator chooses a passphrase and the trustees' shares are printed once.
+    where the operator chooses a passphrase and the trustees' shares are printed once; with
+    `kms`, the root key is also wrapped by that KMS so that the services unseal themselves.
     """
+    kms = kms or KmsOptions()
+    if kms.url and not sealed:
+        raise CliError("a KMS seals a network started with --sealed")
     path = data_dir / sealfile.SEAL_FILE
     document = sealfile.load(path)
     if document is not None:
+        kms.check_against(document)
         if document.dev and sealed:
             raise CliError(
                 f"{data_dir} is in development mode (its root key is beside the data): "
@@ -64,12 +115,24 @@ def open_or_create(
             flush=True,
         )
         return created.root
-    created = sealfile.create(
-        path, passphrase=read_passphrase(True), threshold=threshold, count=count
-    )
+    passphrase = read_passphrase(True)
+    provider = kms.provider() if kms.url else None
+    try:
+        created = sealfile.create(
+            path,
+            passphrase=passphrase,
+            threshold=threshold,
+            count=count,
+            kms=wrapper(provider) if provider else None,
+        )
+    finally:
+        if provider:
+            provider.close()
+    by_kms = f"; the services unseal themselves with the KMS {kms.url}" if kms.url else ""
     lines = [
-        f"lifeline: sealed: a new root key; unseal with the passphrase or {threshold} of these "
-        f"{count} shares. Give one to each trustee now: they are shown once and stored nowhere.",
+        f"lifeline: sealed: a new root key{by_kms}; unseal with the passphrase or {threshold} of "
+        f"these {count} shares. Give one to each trustee now: they are shown once and stored "
+        "nowhere.",
         *(f"share {n}: {share}" for n, share in enumerate(created.shares, 1)),
     ]
     print("\n".join(lines), file=out, flush=True)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
+
+_HEADERS = {"User-Agent": "lifeline/0.1"}
+
+
+def _timeout(connect: float, read: float, write: float, pool: float) -> httpx.Timeout:
+    return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
 
 
 def make_client(
@@ -18,8 +26,27 @@ def make_client(
     """An `httpx.AsyncClient` with explicit timeouts; redirects are never followed silently."""
     return httpx.AsyncClient(
         base_url=base_url,
-        timeout=httpx.Timeout(connect=connect, read=read, write=write, pool=pool),
+        timeout=_timeout(connect, read, write, pool),
         follow_redirects=False,
-        headers={"User-Agent": "lifeline/0.1", **(headers or {})},
+        headers={**_HEADERS, **(headers or {})},
         transport=transport,
+    )
+
+
+def make_sync_client(
+    base_url: str = "",
+    *,
+    verify: ssl.SSLContext | bool = True,
+    connect: float = 2.0,
+    read: float = 5.0,
+    write: float = 5.0,
+    pool: float = 2.0,
+) -> httpx.Client:
+    """The blocking twin of `make_client`, for code behind a synchronous interface."""
+    return httpx.Client(
+        base_url=base_url,
+        timeout=_timeout(connect, read, write, pool),
+        follow_redirects=False,
+        headers=dict(_HEADERS),
+        verify=verify,
     )

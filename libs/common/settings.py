@@ -45,6 +45,12 @@ class ServiceSettings(BaseSettings):
     # start (the deploy files set it, so a production node never runs with plain keys).
     seal_file: Path | None = None
     require_seal: bool = False
+    # The KMS unseal method: with a token file, a seal that has a KMS-wrapped root key unseals
+    # itself at start (the KMS's URL and key name are in the seal file). `seal_kms_url`, if
+    # set, must be the seal's: a seal file planted on the disk cannot send the token elsewhere.
+    seal_kms_token_file: Path | None = None
+    seal_kms_ca_file: Path | None = None
+    seal_kms_url: str = ""
     # After a handler's 1st, 2nd … transient failure NATS redelivers the event this many seconds
     # later (the last delay repeats). The wait runs inside nats-server, in real time.
     consumer_retry_delays_s: tuple[Annotated[float, Field(ge=0)], ...] = Field(

@@ -11,7 +11,7 @@ from typing import Any
 
 from libs.common.seal import sealfile
 from lifeline.cli.base import CliError, Subparsers
-from lifeline.sealing import load_urls, open_or_create, read_passphrase, unseal_all
+from lifeline.sealing import KmsOptions, load_urls, open_or_create, read_passphrase, unseal_all
 
 
 def register(sub: Subparsers) -> None:
@@ -28,6 +28,7 @@ def register(sub: Subparsers) -> None:
     init.add_argument("--data-dir", type=Path, required=True, help="the service's data directory")
     init.add_argument("--shares", type=int, default=5, help="trustee shares (default: 5)")
     init.add_argument("--threshold", type=int, default=3, help="shares to unseal (default: 3)")
+    add_kms_arguments(init)
     init.set_defaults(func=run_init)
     p = sub.add_parser(
         "unseal",
@@ -48,14 +49,39 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def add_kms_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--kms-url`, `--kms-key`, `--kms-token-file` (docs/sealing.md, the KMS method)."""
+    parser.add_argument(
+        "--kms-url",
+        default="",
+        help="a Vault (or OpenBao) address: its transit key also wraps "
+        "the root key, and the services unseal themselves with it",
+    )
+    parser.add_argument("--kms-key", default="", help="the transit key's name")
+    parser.add_argument(
+        "--kms-token-file", type=Path, help="a file holding a Vault token for that key"
+    )
+
+
+def kms_options(args: argparse.Namespace) -> KmsOptions:
+    """The KMS options given."""
+    return KmsOptions(args.kms_url, args.kms_key, args.kms_token_file)
+
+
 def run_init(args: argparse.Namespace) -> int:
     """Create the seal of a data directory."""
     data_dir = args.data_dir.resolve()
     if (data_dir / sealfile.SEAL_FILE).exists():
         raise CliError(f"{data_dir} has a root key already")
+    kms = kms_options(args)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     open_or_create(
-        data_dir, sealed=True, threshold=args.threshold, count=args.shares, out=sys.stdout
+        data_dir,
+        sealed=True,
+        threshold=args.threshold,
+        count=args.shares,
+        out=sys.stdout,
+        kms=kms,
     )
     return 0
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.seal import add_kms_arguments, kms_options
 from lifeline.network import SERVICES, Network, NetworkConfig
 
 
@@ -47,6 +48,7 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--shares", type=int, default=5, help="trustee shares to make (default: 5)")
     p.add_argument("--threshold", type=int, default=3, help="shares needed to unseal (default: 3)")
+    add_kms_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -67,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         sealed=args.sealed,
         share_threshold=args.threshold,
         share_count=args.shares,
+        kms=kms_options(args),
     )
     return asyncio.run(_supervise(config, json_summary=args.json_logs))
 

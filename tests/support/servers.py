@@ -24,15 +24,37 @@ def reserve_port() -> int:
     `free_port` only picks a port nobody listens on *now*; between that and uvicorn's bind
     another process may take it. A reserved port is handed to uvicorn as the bound socket.
     """
-    # proto=IPPROTO_TCP as asyncio's own server sockets have it: only then does asyncio set
-    # TCP_NODELAY on accepted connections (without it every response waits ~40 ms for an ACK).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = _bind(0)
     port = int(sock.getsockname()[1])
     remember_port(port)
     _RESERVED[port] = sock
     return port
+
+
+def take_reserved(port: int) -> socket.socket | None:
+    """The bound socket of a reserved port, for a server to listen on (None if not reserved)."""
+    return _RESERVED.pop(port, None)
+
+
+def reserve_again(port: int) -> None:
+    """Hold `port` again once its server stopped: connections are refused, nobody takes it."""
+    _RESERVED[port] = _bind(port)
+
+
+def release(port: int) -> None:
+    """Give a reserved port back."""
+    sock = _RESERVED.pop(port, None)
+    if sock is not None:
+        sock.close()
+
+
+def _bind(port: int) -> socket.socket:
+    # proto=IPPROTO_TCP as asyncio's own server sockets have it: only then does asyncio set
+    # TCP_NODELAY on accepted connections (without it every response waits ~40 ms for an ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
 
 
 @asynccontextmanager
@@ -45,7 +67,7 @@ async def serve_app(
         uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_config=None, lifespan="on")
     )
     # A reserved port comes as its bound socket; a restart on the same port binds it again.
-    sock = _RESERVED.pop(settings.port, None)
+    sock = take_reserved(settings.port)
     task = asyncio.create_task(server.serve(sockets=[sock] if sock else None))
     base = f"http://127.0.0.1:{settings.port}"
     try:

@@ -50,3 +50,17 @@ class KeyStoreError(CryptoError):
 
     status = 500
     code = "key_store_error"
+
+
+class KmsUnreachable(CryptoError):
+    """The external KMS cannot be reached or is not serving (sealed, standby): try again (503)."""
+
+    status = 503
+    code = "kms_unreachable"
+
+
+class KmsRefused(CryptoError):
+    """The external KMS answered but refused: a wrong or revoked token, a missing key (502)."""
+
+    status = 502
+    code = "kms_refused"

@@ -1,7 +1,9 @@
 """A service's seal on the HTTP side: the gate in front of every route, status and unseal routes.
 
 While sealed only `/healthz`, `/readyz` (503, `sealed`) and the two routes here answer; every
-other request gets 503 `{"error": "sealed"}` and nothing that needs a key has started.
+other request gets 503 `{"error": "sealed"}` and nothing that needs a key has started. A seal
+with a KMS-wrapped root key, in a service given a KMS token, unseals itself at start
+(`kms.unseal_with_kms`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from libs.common.auth.fastapi import PUBLIC
 from libs.common.runtime import Runtime
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
+from libs.common.seal.kms import unseal_with_kms
 from libs.common.seal.service import Sealed, SealStatus, Unsealer, UnsealRefused
 from libs.common.settings import ServiceSettings
 from libs.common.web import ReadinessCheck, error_response
@@ -85,6 +88,10 @@ class SealGate:
 
         log.info("sealed: waiting to be unsealed")
         runtime.spawn(later(), "unseal-wait")
+        if self.unsealer.document.kms and self.settings.seal_kms_token_file:
+            runtime.spawn(unseal_with_kms(self.unsealer, self.settings), "kms-unseal")
+        elif self.unsealer.document.kms:
+            log.info("the seal offers the KMS method, but no KMS token file is configured")
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """`seal: sealed` while sealed."""

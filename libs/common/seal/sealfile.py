@@ -1,14 +1,16 @@
 """The seal file: how this data directory's root key is wrapped (not secret in itself).
 
 `<data>/seal.json` records the Argon2id parameters, salt and the passphrase-wrapped root key,
-the SLIP-39 share set (threshold, count, identifier), a check value, and whether the root key
-is kept in the clear beside the data (development mode, `dev-root-key`).
+the SLIP-39 share set (threshold, count, identifier), the KMS-wrapped root key and where that KMS
+is, a check value, and whether the root key is kept in the clear beside the data (development
+mode, `dev-root-key`).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,17 +48,20 @@ class SealDocument:
     passphrase: dict[str, Any] | None = None
     shares: dict[str, int] | None = None
     dev: bool = False
+    kms: dict[str, str] | None = None  # {url, key, wrapped}: the root key wrapped by a KMS key
 
     @property
     def methods(self) -> list[str]:
         """The unseal methods this seal offers."""
-        named = {"passphrase": self.passphrase, "shares": self.shares, "dev": self.dev}
-        return [name for name, on in named.items() if on]
+        named = {"passphrase": self.passphrase, "shares": self.shares, "kms": self.kms}
+        return [name for name, on in (named | {"dev": self.dev}).items() if on]
 
     def dump(self) -> bytes:
         """The file's bytes."""
         doc: dict[str, Any] = {"format": SEAL_FORMAT, "methods": self.methods}
         doc |= {"check": self.check, "passphrase": self.passphrase, "shares": self.shares}
+        if self.kms:
+            doc["kms"] = self.kms
         return (json.dumps(doc, indent=2) + "\n").encode()
 
 
@@ -66,7 +71,7 @@ def load(path: Path) -> SealDocument | None:
         return None
     try:
         doc = json.loads(read_private(path, seal=False))
-        shares = doc.get("shares")
+        shares, kms = doc.get("shares"), doc.get("kms")
         document = SealDocument(
             check=str(doc["check"]),
             passphrase=doc.get("passphrase"),
@@ -74,12 +79,19 @@ def load(path: Path) -> SealDocument | None:
             if shares
             else None,
             dev="dev" in doc.get("methods", []),
+            kms={k: _text(kms[k]) for k in ("url", "key", "wrapped")} if kms else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         document = None
     if document is None or doc.get("format") != SEAL_FORMAT:
         raise SealFileError(f"{path} is not a Lifeline seal file")
     return document
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("not a string")
+    return value
 
 
 def read_dev_root(seal_path: Path) -> bytes:
@@ -108,11 +120,17 @@ def create(
     count: int = 5,
     dev: bool = False,
     params: Argon2Params | None = None,
+    kms: Callable[[bytes], dict[str, str]] | None = None,
 ) -> Created:
-    """Make a root key and the seal file; the shares are returned, never stored."""
+    """Make a root key and the seal file; the shares are returned, never stored.
+
+    `kms` wraps the new root key for the seal's `kms` entry (`seal.kms.wrapper`); it runs
+    first, so a KMS that refuses leaves nothing behind.
+    """
     if seal_path.exists():
         raise SealFileError(f"{seal_path} exists: this data directory has a root key already")
     root = secrets.token_bytes(ROOT_KEY_BYTES)
+    kms_entry = kms(root) if kms else None
     wrapped = (
         wrap_with_passphrase(root, passphrase, params or Argon2Params()) if passphrase else None
     )
@@ -123,7 +141,7 @@ def create(
         share_set = {"threshold": threshold, "count": count, "identifier": identifier}
     if dev:
         write_private(seal_path.parent / DEV_ROOT_KEY_FILE, b64u_encode(root).encode(), seal=False)
-    document = SealDocument(check_value(root), wrapped, share_set, dev)
+    document = SealDocument(check_value(root), wrapped, share_set, dev, kms_entry)
     seal_plain_files(seal_path.parent, root)
     write_private(seal_path, document.dump(), seal=False)
     return Created(document, root, shares)
