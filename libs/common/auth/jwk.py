@@ -97,7 +97,9 @@ def _jwk_x(jwk: Mapping[str, Any]) -> bytes:
 
 
 def _ed25519_public(raw: bytes) -> Ed25519PublicKey:
-    # WeakPublicKey is a ValueError: the 32-byte length, canonical encoding, and not small order.
+    if len(raw) != 32:
+        raise ValueError("Ed25519 public keys are 32 bytes")
+    # WeakPublicKey (a ValueError): non-canonical, off the curve, or of small order.
     return Ed25519PublicKey.from_public_bytes(check_ed25519_public(raw))
 
 

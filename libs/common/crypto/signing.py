@@ -92,11 +92,11 @@ class SigningKey:
 
 def verify_key_from_raw(raw: bytes) -> VerifyKey:
     """An Ed25519 public key from its 32 raw bytes; WeakPublicKey if it is of small order."""
-    check_ed25519_public(raw)
     try:
         obj = ed25519.Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
         raise InvalidKey("not an Ed25519 public key") from None
+    check_ed25519_public(raw)
     text = _PUB_PREFIX + b64u_encode(raw)
     return VerifyKey(raw, text, key_id_of(text), obj)
 

@@ -138,3 +138,16 @@ def test_a_blob_whose_encapsulated_key_is_of_low_order_fails_cleanly(suite: Hpke
     blob[start : start + 32] = bytes(32)
     with pytest.raises(DecryptionFailed):
         hpke.open(key, bytes(blob), INFO)
+
+
+def test_a_key_of_the_wrong_length_is_invalid_not_weak() -> None:
+    for raw in (bytes(31), bytes(33)):
+        with pytest.raises(InvalidKey) as caught:
+            verify_key_from_raw(raw)
+        assert not isinstance(caught.value, WeakPublicKey)
+        with pytest.raises(ValueError, match="32 bytes") as wrong:
+            parse_public_key_text("ed25519:" + b64url_encode(raw))
+        assert not isinstance(wrong.value, WeakPublicKey)
+        with pytest.raises(InvalidKey) as hpke_caught:
+            load_public_key("hpke-v1:pub:x25519:" + b64u_encode(raw))
+        assert not isinstance(hpke_caught.value, WeakPublicKey)
