@@ -11,6 +11,8 @@ from typing import Any, TypeGuard
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from libs.common.crypto.public_keys import check_ed25519_public
+
 # A kid is looked up in dictionaries and may later reach a database query or a log line, so
 # only short base64url-alphabet strings are accepted; an RFC 7638 SHA-256 thumbprint is 43.
 _SAFE_KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -74,13 +76,31 @@ def public_key_from_jwk(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
     key_ops = jwk.get("key_ops")
     if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
         raise ValueError("key is not for verification")
+    return _ed25519_public(_jwk_x(jwk))
+
+
+def stored_public_key(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
+    """A registered key's JWK, loaded only to be shown, never to verify with.
+
+    Skips the small-order check, so a weak key registered before that check existed can still
+    be listed (and revoked) by an administrator; every verification loads keys through
+    `public_key_from_jwk`, which refuses it.
+    """
+    return Ed25519PublicKey.from_public_bytes(_jwk_x(jwk))
+
+
+def _jwk_x(jwk: Mapping[str, Any]) -> bytes:
     x = jwk.get("x")
     if not isinstance(x, str):
         raise TypeError("missing x")
-    raw = b64url_decode(x)
+    return b64url_decode(x)
+
+
+def _ed25519_public(raw: bytes) -> Ed25519PublicKey:
     if len(raw) != 32:
         raise ValueError("Ed25519 public keys are 32 bytes")
-    return Ed25519PublicKey.from_public_bytes(raw)
+    # WeakPublicKey (a ValueError): non-canonical, off the curve, or of small order.
+    return Ed25519PublicKey.from_public_bytes(check_ed25519_public(raw))
 
 
 def _x(public_key: Ed25519PublicKey) -> str:
@@ -109,10 +129,7 @@ def parse_public_key_text(text: str) -> Ed25519PublicKey:
     if not text or len(text) > MAX_PUBLIC_KEY_TEXT:
         raise ValueError("empty or oversized public key")
     if text.startswith(PUBLIC_KEY_LINE_PREFIX):
-        raw = b64url_decode(text.removeprefix(PUBLIC_KEY_LINE_PREFIX))
-        if len(raw) != 32:
-            raise ValueError("Ed25519 public keys are 32 bytes")
-        return Ed25519PublicKey.from_public_bytes(raw)
+        return _ed25519_public(b64url_decode(text.removeprefix(PUBLIC_KEY_LINE_PREFIX)))
     try:
         jwk = json.loads(text)
     except ValueError:

@@ -35,6 +35,15 @@ class InvalidKey(CryptoError):
     code = "invalid_key"
 
 
+class WeakPublicKey(InvalidKey, ValueError):
+    """A public key that is no key: non-canonical, off the curve, or of small order (422).
+
+    Also a ValueError, so every parser that turns a bad key into its own error does so here too.
+    """
+
+    code = "weak_key"
+
+
 class SignatureInvalid(CryptoError):
     """A signature does not verify under any trusted key for this purpose (422)."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 
 from libs.common.crypto.encoding import b64u_encode, encode_context
-from libs.common.crypto.errors import DecryptionFailed
+from libs.common.crypto.errors import DecryptionFailed, WeakPublicKey
 from libs.common.crypto.hpke_keys import (
     DEFAULT_SUITE,
     HpkePrivateKey,
@@ -122,9 +122,14 @@ def _bound_info(header: bytes, info: bytes, aad: bytes) -> bytes:
 def seal(public_key: HpkePublicKey, plaintext: bytes, info: bytes, aad: bytes = b"") -> bytes:
     """Encrypt `plaintext` to `public_key`; only the holder of the private key can open it."""
     header = bytes((FORMAT_VERSION, public_key.suite.value)) + public_key.key_id
-    sealed = public_key.suite.hpke_suite.encrypt(
-        plaintext, public_key.obj, info=_bound_info(header, info, aad)
-    )
+    try:
+        sealed = public_key.suite.hpke_suite.encrypt(
+            plaintext, public_key.obj, info=_bound_info(header, info, aad)
+        )
+    except ValueError:
+        # OpenSSL refuses an all-zero X25519 shared secret, i.e. a low-order key that got past
+        # `load_public_key` (built by hand): the caller's key is at fault, not the server.
+        raise WeakPublicKey("low-order X25519 public key") from None
     return header + sealed
 
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 from libs.common.crypto.encoding import b64u_decode, b64u_encode, fingerprint_of, key_id_of
 from libs.common.crypto.errors import InvalidKey
+from libs.common.crypto.public_keys import check_x25519_public
 
 _TEXT_VERSION = "hpke-v1"
 _X25519_LEN = 32
@@ -127,6 +128,9 @@ def _public_from_raw(suite: HpkeSuite, raw: bytes) -> HpkePublicKey:
             )
     except ValueError:
         raise InvalidKey("not a valid public key for this suite") from None
+    # The X25519 part (the whole key, or the hybrid's last 32 bytes) must not be of low order:
+    # every shared secret with such a key is zero, so sealing to it fails.
+    check_x25519_public(raw[-_X25519_LEN:])
     text = f"{_TEXT_VERSION}:pub:{suite.label}:{b64u_encode(raw)}"
     return HpkePublicKey(suite, raw, text, key_id_of(text), obj)
 

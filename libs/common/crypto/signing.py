@@ -22,6 +22,7 @@ from libs.common.crypto.encoding import (
     key_id_of,
 )
 from libs.common.crypto.errors import InvalidKey, SignatureInvalid
+from libs.common.crypto.public_keys import check_ed25519_public
 
 __all__ = [
     "DELIVERY_PURPOSE",
@@ -90,11 +91,12 @@ class SigningKey:
 
 
 def verify_key_from_raw(raw: bytes) -> VerifyKey:
-    """An Ed25519 public key from its 32 raw bytes."""
+    """An Ed25519 public key from its 32 raw bytes; WeakPublicKey if it is of small order."""
     try:
         obj = ed25519.Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
         raise InvalidKey("not an Ed25519 public key") from None
+    check_ed25519_public(raw)
     text = _PUB_PREFIX + b64u_encode(raw)
     return VerifyKey(raw, text, key_id_of(text), obj)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from libs.common.auth.jwk import ed25519_fingerprint, public_key_from_jwk, public_key_line
+from libs.common.auth.jwk import ed25519_fingerprint, public_key_line, stored_public_key
 from libs.common.auth.scopes import Scope
 from services.sharing.access.domain import DEFAULT_KEY_VALIDITY_DAYS, MAX_KEY_VALIDITY_DAYS
 from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
@@ -123,7 +123,7 @@ class KeyOut(BaseModel):
     @classmethod
     def of(cls, row: KeyRow, now: datetime) -> KeyOut:
         """From a stored key, with whether it can sign assertions at `now`."""
-        public_key = public_key_from_jwk(row.public_jwk)
+        public_key = stored_public_key(row.public_jwk)
         return cls(
             kid=row.kid,
             client_id=row.client_id,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.jwk import ed25519_public_jwk, ed25519_thumbprint, parse_public_key_text
 from libs.common.auth.revocation import RevocationKind
+from libs.common.crypto.errors import WeakPublicKey
 from libs.common.errors import Conflict, InvalidInput, NotFound
 from services.sharing.access import repository as repo
 from services.sharing.access.changes import Change, Changes
@@ -147,6 +148,9 @@ def parse_public_key(value: str | dict[str, Any]) -> Ed25519PublicKey:
     text = json.dumps(value) if isinstance(value, dict) else value
     try:
         return parse_public_key_text(text)
+    except WeakPublicKey as exc:
+        # Its own code: the key parses, but it is no key (small order, non-canonical).
+        raise WeakPublicKey(str(exc), fields=[{"path": "public_key", "reason": str(exc)}]) from None
     except ValueError as exc:
         reason = f"not an Ed25519 public key ({exc})"
         raise InvalidInput(reason, fields=[{"path": "public_key", "reason": reason}]) from None

@@ -15,6 +15,7 @@ from libs.common.auth.scopes import format_scope
 from libs.common.auth.tokens import averify_client_assertion, mint_access_token
 from libs.common.auth.wiring import RevocationsUnconfirmed
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.crypto.errors import WeakPublicKey
 from libs.common.db import transaction
 from libs.common.errors import Unauthenticated
 from services.sharing.access.tokens import repository as tokens_repo
@@ -73,7 +74,12 @@ class TokenIssuer:
 
             async def lookup(client_id: str, kid: str) -> Ed25519PublicKey | None:
                 # Reached only after every key-free check passed: junk never queries the registry.
-                context = await tokens_repo.signing_context(session, client_id, kid, when)
+                try:
+                    context = await tokens_repo.signing_context(session, client_id, kid, when)
+                except WeakPublicKey:
+                    # Stored before keys were checked (or planted): it signs nothing, ever.
+                    log.warning("weak client key refused", extra={"client_id": client_id})
+                    return None
                 if context is not None:
                     found.append(context)
                 return None if context is None else context.public_key
