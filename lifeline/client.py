@@ -24,7 +24,8 @@ from libs.sdk import (
     load_private_key,
     save_private_key,
 )
-from lifeline.cli.base import CliError
+from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.profile import add_profile_option, load_profile, profile_path
 
 PASSPHRASE_ENV = "LIFELINE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 T = TypeVar("T")
@@ -196,3 +197,37 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def command(
+    actions: Subparsers, name: str, text: str, func: Any, aliases: list[str] | None = None
+) -> argparse.ArgumentParser:
+    """A command that signs in with the profile's client: profile, passphrase and --json options."""
+    p = actions.add_parser(
+        name, help=text, description=text[0].upper() + text[1:] + ".", aliases=aliases or []
+    )
+    add_profile_option(p)
+    add_passphrase_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=func)
+    return p
+
+
+def as_profile_client(
+    args: argparse.Namespace,
+    work: Callable[[Api], Coroutine[Any, Any, T]],
+    *,
+    scopes: Iterable[str] = (),
+) -> T:
+    """Run `work` against sharing as the profile's client (asking for `scopes`, or all it has)."""
+    profile = load_profile(profile_path(args))
+    client_id, key_path = profile.require_client()
+    key = load_key(key_path, args)
+
+    async def signed() -> T:
+        async with signed_in(
+            profile.sharing_url, client_id, key, scopes=scopes, audiences=["lifeline-sharing"]
+        ) as (http, _):
+            return await work(Api(http, profile.sharing_url))
+
+    return run(signed(), profile.sharing_url)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,6 +18,11 @@ from libs.common.errors import LifelineError, PayloadTooLarge
 log = logging.getLogger("lifeline.http")
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]
+
+# A page cursor (`after=`) is a row id, which the databases keep as a signed 64-bit integer: a
+# larger value would overflow the driver (a 500), so it is refused as input instead (422).
+MAX_CURSOR = 2**63 - 1
+Cursor = Annotated[int, Query(ge=0, le=MAX_CURSOR, description="rows after this id")]
 
 _STATUS_CODES = {
     400: "bad_request",

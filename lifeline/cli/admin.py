@@ -1,39 +1,24 @@
-"""`lifeline admin`: manage partners, clients, keys and the audit log (and `init`)."""
+"""`lifeline admin`: manage partners, clients and keys (and `init`, the vault, the audit log)."""
 
 from __future__ import annotations
 
 import argparse
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from libs.common.auth.audit import verify_chain
 from libs.common.auth.jwk import ed25519_fingerprint, parse_public_key_text
 from libs.common.auth.scopes import ALL_SCOPES
 from libs.sdk import public_key_text
-from lifeline.cli import admin_init, admin_vault
+from lifeline.cli import admin_audit, admin_init, admin_vault
 from lifeline.cli.base import CliError, Subparsers
-from lifeline.cli.profile import (
-    add_profile_option,
-    load_profile,
-    profile_path,
-)
-from lifeline.client import (
-    Api,
-    add_passphrase_options,
-    emit,
-    load_key,
-    run,
-    signed_in,
-    table,
-)
+from lifeline.client import Api, as_profile_client, command, emit, table
 
 T = TypeVar("T")
 PARTNER_COLUMNS = ["id", "status", "name", "created_at"]
 CLIENT_COLUMNS = ["id", "partner_id", "status", "scopes", "name"]
 KEY_COLUMNS = ["kid", "client_id", "status", "usable", "not_after", "fingerprint"]
-AUDIT_COLUMNS = ["seq", "at", "actor", "action", "target"]
 
 
 # Commands that are one call and a table: (group, action, help, method, path, argument).
@@ -60,14 +45,16 @@ def register(sub: Subparsers) -> None:
     groups = admin.add_subparsers(dest="group", required=True, metavar="GROUP")
     admin_init.register(groups)
     admin_vault.register(groups)
+    admin_audit.register(groups)
     actions = {
         "partner": _group(groups, "partner", "partner organisations"),
         "client": _group(groups, "client", "API clients of partners"),
         "key": _group(groups, "key", "client public keys"),
-        "audit": _group(groups, "audit", "the hash-chained audit log"),
     }
-    _leaf(actions["partner"], "create", "register a partner", _partner_create).add_argument("name")
-    p = _leaf(actions["client"], "create", "register a client of a partner", _client_create)
+    command(actions["partner"], "create", "register a partner", _partner_create).add_argument(
+        "name"
+    )
+    p = command(actions["client"], "create", "register a client of a partner", _client_create)
     p.add_argument("--partner", required=True, help="partner id")
     p.add_argument("--name", required=True, help="what the client is (e.g. 'case tool')")
     p.add_argument(
@@ -77,42 +64,25 @@ def register(sub: Subparsers) -> None:
         choices=sorted(ALL_SCOPES),
         help="a scope it may request (repeat for several)",
     )
-    p = _leaf(actions["client"], "list", "list clients", _client_list)
+    p = command(actions["client"], "list", "list clients", _client_list)
     p.add_argument("--partner", help="only this partner's clients")
-    p = _leaf(actions["key"], "create", "register a client's public key", _key_create, ["add"])
+    p = command(actions["key"], "create", "register a client's public key", _key_create, ["add"])
     p.add_argument("client_id")
     _public_key_options(p)
-    p = _leaf(actions["key"], "rotate", "register a replacement and retire this key", _key_rotate)
+    p = command(actions["key"], "rotate", "register a replacement and retire this key", _key_rotate)
     p.add_argument("kid")
     _public_key_options(p)
     p.add_argument("--grace-seconds", type=int, default=0, help="keep the old key this long")
     for group, action, text, method, path, argument in _SIMPLE:
         handler = functools.partial(_simple, method, path, _COLUMNS[group])
-        p = _leaf(actions[group], action, text, handler)
+        p = command(actions[group], action, text, handler)
         if argument:
             p.add_argument(argument)
-    p = _leaf(actions["audit"], "list", "print audit entries", _audit_list)
-    p.add_argument("--after", type=int, default=0, help="entries after this seq")
-    p.add_argument("--limit", type=int, default=50, help="at most this many")
-    _leaf(actions["audit"], "verify", "recompute the hash chain; exit 1 if broken", _audit_verify)
 
 
 def _group(groups: Subparsers, name: str, what: str) -> Subparsers:
     parser = groups.add_parser(name, help=f"manage {what}", description=f"Manage {what}.")
     return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-
-def _leaf(
-    actions: Subparsers, name: str, text: str, func: Any, aliases: list[str] | None = None
-) -> argparse.ArgumentParser:
-    p = actions.add_parser(
-        name, help=text, description=text[0].upper() + text[1:] + ".", aliases=aliases or []
-    )
-    add_profile_option(p)
-    add_passphrase_options(p)
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=func)
-    return p
 
 
 def _public_key_options(p: argparse.ArgumentParser) -> None:
@@ -126,19 +96,9 @@ def _public_key_options(p: argparse.ArgumentParser) -> None:
 # --- the calls -----------------------------------------------------------------------------
 
 
-def _admin(args: argparse.Namespace, work: Callable[[Api], Awaitable[T]]) -> T:
+def _admin(args: argparse.Namespace, work: Callable[[Api], Coroutine[Any, Any, T]]) -> T:
     """Run `work` against sharing's admin API as the profile's admin client."""
-    profile = load_profile(profile_path(args))
-    client_id, key_path = profile.require_client()
-    key = load_key(key_path, args)
-
-    async def signed() -> T:
-        async with signed_in(
-            profile.sharing_url, client_id, key, scopes=["admin"], audiences=["lifeline-sharing"]
-        ) as (http, _):
-            return await work(Api(http, profile.sharing_url))
-
-    return run(signed(), profile.sharing_url)
+    return as_profile_client(args, work, scopes=["admin"])
 
 
 def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> Any:
@@ -208,38 +168,4 @@ def _key_rotate(args: argparse.Namespace) -> int:
     }
     data = _call(args, "POST", f"/v1/admin/keys/{args.kid}/rotate", json=body)
     emit(args, data, lambda: table([data["new"], data["old"]], KEY_COLUMNS))
-    return 0
-
-
-def _audit_list(args: argparse.Namespace) -> int:
-    params = {"after": args.after, "limit": args.limit}
-    data = _call(args, "GET", "/v1/admin/audit", params=params)
-    return _show(args, data["entries"], AUDIT_COLUMNS)
-
-
-def _audit_verify(args: argparse.Namespace) -> int:
-    """Fetch every entry and recompute the chain here: the server's own verdict is not trusted."""
-
-    async def every_entry(api: Api) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
-        after: int | None = 0
-        while after is not None:
-            page = await api.call("GET", "/v1/admin/audit", params={"after": after, "limit": 1000})
-            entries += page["entries"]
-            after = page["next_after"]
-        return entries
-
-    result = verify_chain(_admin(args, every_entry))
-    broken = result.broken
-    data = {
-        "ok": result.ok,
-        "checked": result.checked,
-        "head": result.head,
-        "broken_seq": None if broken is None else broken.seq,
-        "reason": None if broken is None else broken.reason,
-    }
-    if broken is not None:
-        emit(args, data, broken.describe)
-        return 1
-    emit(args, data, lambda: f"audit chain intact: {result.checked} entries, head {result.head}")
     return 0

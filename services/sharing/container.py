@@ -11,6 +11,7 @@ from libs.common.auth.wiring import ServiceAuth
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.kek import KekProvider
 from libs.common.crypto.kek_file import LocalFileKekProvider
+from libs.common.crypto.signing_file import SigningKeyFile
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
@@ -23,7 +24,7 @@ from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.access.tokens.service import TokenIssuer, confirm_registered
-from services.sharing.audit.service import AuditLog
+from services.sharing.audit.service import CHECKPOINT_KEY_FORMAT, AuditLog
 from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
@@ -59,7 +60,8 @@ class Container:
     client_keys: ClientKeyAdmin
     bootstrapper: Bootstrapper
     maintenance: Maintenance
-    # audit: the hash-chained log every context appends to, as the admin API reads it
+    # audit: the hash-chained log every context appends to, as the admin API reads it and
+    # witnesses fetch its signed checkpoints
     audit: AuditLog
     # identity: the OPRF key, its per-client limit and the evaluation use case
     prf_keys: PrfKeyStore
@@ -149,7 +151,14 @@ async def build_container(
         maintenance=Maintenance(
             runtime.sessions, keystore, interval=settings.maintenance_interval_s, clock=clock
         ),
-        audit=AuditLog(runtime.sessions),
+        audit=AuditLog(
+            runtime.sessions,
+            SigningKeyFile(
+                settings.audit_signing_key_file(), format=CHECKPOINT_KEY_FORMAT, clock=clock
+            ),
+            origin=settings.token_issuer,
+            clock=clock,
+        ),
         prf_keys=prf_keys,
         prf_limiter=prf_limiter,
         prf=PrfEvaluator(runtime.sessions, prf_keys, prf_limiter, clock=clock),

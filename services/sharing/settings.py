@@ -68,6 +68,10 @@ class SharingSettings(ServiceSettings):
         """The Ed25519 key that signs sealed deliveries (mode 0600, created on first start)."""
         return self.data_dir / "keys" / "sharing-delivery-signing.json"
 
+    def audit_signing_key_file(self) -> Path:
+        """The Ed25519 key that signs audit checkpoints (mode 0600, created on first start)."""
+        return self.data_dir / "keys" / "sharing-audit-signing.json"
+
     def resolved_hpke_key_file(self) -> Path:
         """The sealing-key file, by default under the data directory."""
         return self.hpke_key_file or self.data_dir / "keys" / "sharing-hpke.json"

@@ -1,22 +1,38 @@
-"""Admin routes of the audit log: read it page by page, and recompute its hash chain."""
+"""Routes of the audit log: admins read and verify it; every client can witness its checkpoints."""
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from services.sharing.audit.schemas import AuditEntryOut, AuditPage, AuditVerification
+from libs.common.auth.fastapi import require_any_scope
+from libs.common.auth.scopes import ALL_SCOPES
+from libs.common.web import MAX_CURSOR, Cursor
+from services.sharing.audit.schemas import (
+    AuditEntryOut,
+    AuditPage,
+    AuditVerification,
+    Consistency,
+    SignedCheckpoint,
+)
 from services.sharing.deps import AdminCaller, Audit
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(tags=["audit"])
+
+# Any registered client may witness (a partner's submitter as much as its reader): the
+# checkpoint says how many entries the log has and their tree head, nothing about any entry.
+Witness = Depends(require_any_scope(*ALL_SCOPES))
+TreeSize = Annotated[int, Query(ge=0, le=MAX_CURSOR)]
 
 
-@router.get("/audit", response_model=AuditPage, summary="Read the audit log, oldest first.")
+@router.get(
+    "/v1/admin/audit", response_model=AuditPage, summary="Read the audit log, oldest first."
+)
 async def audit(
     _: AdminCaller,
     audit_log: Audit,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> AuditPage:
     """Entries with seq > `after`; `next_after` is set while more may follow."""
@@ -26,7 +42,7 @@ async def audit(
 
 
 @router.get(
-    "/audit/verify",
+    "/v1/admin/audit/verify",
     response_model=AuditVerification,
     summary="Recompute the audit hash chain and report the first broken entry.",
 )
@@ -41,3 +57,26 @@ async def verify_audit(_: AdminCaller, audit_log: Audit) -> AuditVerification:
         broken_seq=None if broken is None else broken.seq,
         detail=f"{result.checked} entries verified" if broken is None else broken.describe(),
     )
+
+
+@router.get(
+    "/v1/audit/checkpoint",
+    response_model=SignedCheckpoint,
+    dependencies=[Witness],
+    summary="The audit log's signed tree head now: keep it to detect a later rewrite.",
+)
+async def checkpoint(audit_log: Audit) -> dict[str, Any]:
+    """`{origin, size, root_hash, time}` signed with sharing's audit key, and that key."""
+    return await audit_log.checkpoint()
+
+
+@router.get(
+    "/v1/audit/consistency",
+    response_model=Consistency,
+    dependencies=[Witness],
+    summary="Proof that the log of size `first` is a prefix of the log of size `second`.",
+)
+async def consistency(first: TreeSize, second: TreeSize, audit_log: Audit) -> Consistency:
+    """RFC 9162 consistency proof (hex hashes); 409 if the log holds fewer than `second`."""
+    proof = await audit_log.consistency(first, second)
+    return Consistency(first=first, second=second, proof=proof)

@@ -95,3 +95,9 @@ async def entries(
             }
         )
     return result
+
+
+async def chain_hashes(session: AsyncSession) -> list[str]:
+    """Every entry's stored chain hash in log order: the leaves of the checkpoint tree."""
+    rows = await session.execute(select(AUDIT_LOG.c.hash).order_by(AUDIT_LOG.c.seq))
+    return [str(h) for h in rows.scalars()]

@@ -35,3 +35,37 @@ class AuditVerification(BaseModel):
     head: str
     broken_seq: int | None
     detail: str
+
+
+class CheckpointBody(BaseModel):
+    """What is signed: which log, how many entries, the tree head (hex) and when."""
+
+    origin: str
+    size: int
+    root_hash: str
+    time: str
+
+
+class SigningKeyOut(BaseModel):
+    """The audit key's public half: pin its fingerprint the first time you keep a checkpoint."""
+
+    kid: str
+    public_key: str
+    fingerprint: str
+    jwk: dict[str, str]
+
+
+class SignedCheckpoint(BaseModel):
+    """A checkpoint, its signature (base64url) and the key that made it."""
+
+    checkpoint: CheckpointBody
+    signature: str
+    key: SigningKeyOut
+
+
+class Consistency(BaseModel):
+    """An RFC 9162 consistency proof between two sizes of the log (hex hashes)."""
+
+    first: int
+    second: int
+    proof: list[str]

@@ -11,6 +11,7 @@ from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.reports import IncidentType, LegalBasis
+from libs.common.web import Cursor
 from services.sharing.deps import Actions, Grants, Reads, Sealed
 from services.sharing.vault.domain import Search, validate_dates
 from services.sharing.vault.schemas import (
@@ -96,7 +97,7 @@ async def report_reads(
     report_id: ReportId,
     principal: OwnerReader,
     reads: Reads,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """The read log of one report, oldest first; 404 for a report of another partner."""

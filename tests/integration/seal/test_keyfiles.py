@@ -9,12 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from libs.common.crypto.signing import dump_signing_key
+from libs.common.crypto.signing_file import SigningKeyFile
 from libs.common.keyfile import KeyFileError
 from libs.common.seal import root as seal_root
 from libs.common.seal.domain import is_sealed
 from libs.common.secretfile import SecretFileError, read_private, write_private
 from libs.common.secretkey import load_or_create_secret_key
+from services.sharing.audit.service import CHECKPOINT_KEY_FORMAT
 from services.sharing.identity.keystore import PrfKeyStore
+from services.sharing.settings import SharingSettings
 
 
 @pytest.fixture
@@ -72,3 +76,13 @@ def test_secret_files_written_directly_are_sealed_too(tmp_path: Path, root: byte
     assert read_private(plain, seal=False) == b"one-time\n"
     with pytest.raises(SecretFileError):
         read_private(plain)
+
+
+def test_the_audit_checkpoint_key_is_sealed(tmp_path: Path, root: bytes) -> None:
+    path = SharingSettings(data_dir=tmp_path).audit_signing_key_file()
+    signer = SigningKeyFile(path, format=CHECKPOINT_KEY_FORMAT)
+    raw = path.read_bytes()
+    assert is_sealed(raw) and dump_signing_key(signer.active()).encode() not in raw
+    seal_root.forget()  # a seized disk: no checkpoint can be forged with it
+    with pytest.raises(KeyFileError, match="sealed"):
+        SigningKeyFile(path, format=CHECKPOINT_KEY_FORMAT)
