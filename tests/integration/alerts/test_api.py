@@ -210,9 +210,20 @@ async def test_private_webhook_targets_are_refused_unless_allowed(
             "https://localhost/h",
             "https://[::1]/h",
             "https://169.254.169.254/latest",
+            "https://[64:ff9b::a9fe:a9fe]/latest",  # NAT64 of the metadata address
+            "https://[2002:a00:1::1]/h",  # 6to4 of 10.0.0.1
+            "https://[::ffff:127.0.0.1]/h",
+            "https://[::7f00:1]/h",
+            "https://[fec0::1]/h",
+            "https://127.1/h",
+            "https://0x7f000001/h",
+            "https://2130706433/h",
+            "https://0177.0.0.1/h",
+            "https://0/h",
         ):
             resp = await strict.call("PUT", "/v1/lawyer/profile", json={"webhook": {"url": url}})
             assert resp.status_code == 422, url
+            assert resp.json()["fields"] == [{"path": "webhook.url"}], url
         ok = await strict.call(
             "PUT",
             "/v1/lawyer/profile",

@@ -27,6 +27,7 @@ from services.alerts.delivery.domain import (
     SendResult,
     parse_retry_after,
 )
+from services.alerts.delivery.targets import host_problem, is_public
 from services.alerts.settings import AlertsSettings
 
 KIND: Final = "webhook"
@@ -107,17 +108,9 @@ def check_url(url: str, allow_private: bool) -> None:
         return
     if parts.scheme != "https":
         raise InvalidInput("webhook URLs must use https", fields=[{"path": "webhook.url"}])
-    host = parts.hostname or ""
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise InvalidInput("webhook URL points at a private host", fields=[{"path": "webhook.url"}])
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return  # a name: checked again when it is resolved at delivery time
-    if not address.is_global:
-        raise InvalidInput(
-            "webhook URL points at a private address", fields=[{"path": "webhook.url"}]
-        )
+    problem = host_problem(parts.hostname or "")
+    if problem is not None:
+        raise InvalidInput(problem, fields=[{"path": "webhook.url"}])
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -170,7 +163,7 @@ class WebhookSender:
             )
             if not addresses:
                 return SendResult("retry", error="dns_failure")
-            if not all(ipaddress.ip_address(a).is_global for a in addresses):
+            if not all(is_public(ipaddress.ip_address(a)) for a in addresses):
                 return SendResult("retry", error="private_target")
             # Connect to the addresses just checked: a second lookup by the HTTP client could be
             # answered by a rebinding DNS server with an inside address.
