@@ -158,6 +158,25 @@ BAD_PROFILES = [
         "webhook.secret",
     ),
     ("bad email", {"email": {"address": "not-an-address"}}, "email.address"),
+    # Control characters: CR/LF would end the To: header and start one of the sender's choosing.
+    *[
+        (f"control {c!r} in email", {"email": {"address": f"a{c}@example.org"}}, "email.address")
+        for c in ("\r\nBcc: x@example.net\r\n", "\x00", "\x1b", "\x7f", "\u200b", "\x0b")
+    ],
+    (
+        "control in backup address",
+        {"backup_contacts": [{"channel": "email", "address": "b\x01@example.org"}]},
+        "backup_contacts.0.address",
+    ),
+    (
+        "control in contact name",
+        {
+            "backup_contacts": [
+                {"channel": "email", "address": "b@example.org", "name": "Anna\r\nBcc: x"}
+            ]
+        },
+        "backup_contacts.0.name",
+    ),
     (
         "not a pgp key",
         {"email": {"address": "a@example.org", "pgp_public_key": "hello"}},

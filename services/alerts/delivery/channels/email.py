@@ -12,6 +12,7 @@ import asyncio
 import re
 import smtplib
 import ssl
+import unicodedata
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +38,19 @@ _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+
 
 
 def valid_email(value: str) -> str:
-    """A plausible email address (the mail server has the final word)."""
+    """A plausible email address (the mail server has the final word); no control characters."""
+    if has_control_characters(value):
+        # CR/LF would end the To: header and start one of the sender's choosing; NUL, ESC, DEL
+        # and invisible format characters have no place in an address either.
+        raise ValueError("control characters are not allowed in an email address")
     if not _EMAIL.fullmatch(value):
         raise ValueError("not an email address")
     return value
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether `value` holds a control, format or other non-printing character (category C)."""
+    return any(unicodedata.category(char).startswith("C") for char in value)
 
 
 def email_subject(view: AlertView) -> str:

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from libs.common.schemas import Strict
 from services.alerts.delivery import channels
-from services.alerts.delivery.channels.email import valid_email
+from services.alerts.delivery.channels.email import has_control_characters, valid_email
 from services.alerts.delivery.channels.webhook import valid_url
 
 _ARMOR = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
@@ -39,6 +39,12 @@ def _armored(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
 def _registered_kinds(schema: dict[str, Any]) -> None:
     # The OpenAPI document lists the kinds registered when it is generated.
     schema["enum"] = list(channels.kinds())
@@ -48,7 +54,11 @@ Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(valid_ur
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(valid_email)]
 Secret = Annotated[str, StringConstraints(max_length=128), AfterValidator(_secret)]
 PgpKey = Annotated[str, StringConstraints(max_length=64_000), AfterValidator(_armored)]
-ContactName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ContactName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
 ChannelKind = Annotated[
     str,
     StringConstraints(max_length=16),
