@@ -305,6 +305,23 @@ async def test_organisation_escalation_settings_are_per_organisation(stack: Aler
     assert bad.status_code == 422
 
 
+async def test_duty_contacts_cannot_be_due_before_the_backups(stack: AlertsStack) -> None:
+    body = {"escalate_after_minutes": 20, "repeat_every_minutes": 10, "max_repeats": 3}
+    early = await stack.call(
+        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 19}
+    )
+    assert early.status_code == 422, early.text
+    assert early.json()["error"] == "invalid_input"
+    assert [f["path"] for f in early.json()["fields"]] == ["duty_after_minutes"]
+    assert "escalate_after_minutes" in early.json()["fields"][0]["reason"]
+    kept = (await stack.call("GET", "/v1/organisation/escalation")).json()
+    assert kept["duty_after_minutes"] == 30  # nothing was written
+    same = await stack.call(
+        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 20}
+    )
+    assert same.status_code == 200, same.text
+
+
 async def test_contacts_in_any_role_on_any_channel_are_stored_like_the_shorthand(
     stack: AlertsStack,
 ) -> None:

@@ -11,7 +11,14 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from libs.common.schemas import Strict
 from services.alerts.delivery import channels
@@ -142,6 +149,15 @@ class EscalationIn(Strict):
     repeat_every_minutes: int = Field(ge=1, le=1440)
     max_repeats: int = Field(ge=0, le=50)
     duty_contacts: list[ContactIn] = Field(default_factory=list, max_length=10)
+
+    @field_validator("duty_after_minutes")
+    @classmethod
+    def _duty_not_before_backups(cls, value: int, info: ValidationInfo) -> int:
+        # The duty contact is the last resort: joining before the backups would skip a step.
+        escalate = info.data.get("escalate_after_minutes")
+        if escalate is not None and value < escalate:
+            raise ValueError("must be at least escalate_after_minutes")
+        return value
 
 
 class EscalationOut(BaseModel):
