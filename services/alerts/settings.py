@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -28,9 +29,12 @@ class AlertsSettings(ServiceSettings):
     # Where a lawyer opens the report: `{sharing_public_url}/v1/reports/{id}` (default sharing_url).
     sharing_public_url: str = ""
     smtp_host: str = ""  # empty: email channel disabled (deliveries fail and are recorded)
-    smtp_port: int = Field(default=25, ge=1, le=65535)
+    # TLS to the SMTP server: `starttls` (port 587 unless set) or `tls` (implicit, 465); `none`
+    # hands mail over in the clear (port 25): tests and a relay on this host only.
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_ca_file: Path | None = None  # the CA (PEM) of a private relay, instead of the system's
     smtp_from: str = "lifeline-alerts@localhost"
-    smtp_starttls: bool = False
     smtp_username: str = ""
     smtp_password_file: Path | None = None
     smtp_timeout_s: float = Field(default=10.0, gt=0)

@@ -65,6 +65,7 @@ async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(
         settings = {
             "LIFELINE_ALERTS_SMTP_HOST": "127.0.0.1",
             "LIFELINE_ALERTS_SMTP_PORT": str(smtp_port),
+            "LIFELINE_ALERTS_SMTP_TLS": "none",  # the test server speaks plaintext
             "LIFELINE_ALERTS_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on loopback
             "LIFELINE_ALERTS_ESCALATION_MINUTE_S": str(MINUTE),
             "LIFELINE_ALERTS_ESCALATION_POLL_S": "0.1",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -111,6 +112,14 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.rcpt_answer = "250 OK"  # e.g. "550 5.1.1 no such user" to refuse every recipient
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.rcpt_answer.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return self.rcpt_answer
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(
@@ -124,10 +133,18 @@ class Mailbox:
 
 
 @asynccontextmanager
-async def smtp_server() -> AsyncIterator[tuple[Mailbox, int]]:
-    """A real SMTP server on a random port."""
+async def smtp_server(
+    *, starttls: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[Mailbox, int]]:
+    """A real SMTP server on a random port: plaintext, STARTTLS (then required before MAIL) or
+    implicit TLS."""
     box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
+    tls: dict[str, Any] = {}
+    if starttls is not None:
+        tls = {"tls_context": starttls, "require_starttls": True}
+    if implicit_tls is not None:
+        tls = {"ssl_context": implicit_tls}
+    controller = Controller(box, hostname="127.0.0.1", port=port, **tls)
     controller.start()
     try:
         yield box, port

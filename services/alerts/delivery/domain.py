@@ -65,7 +65,8 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-Outcome = Literal["delivered", "retry", "gone"]
+# `failed`: refused for good (an SMTP 5xx to the message); `gone`: the endpoint is gone too.
+Outcome = Literal["delivered", "retry", "failed", "gone"]
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,8 @@ class DeliveryWorker:
             # 410: the receiver says this endpoint is gone for good; stop using it.
             await profiles.disable_contact(session, ctx.contact_id, "gone", now)
             final = "gone"
+        elif result.outcome == "failed":
+            final = "refused"  # retrying cannot help (a 5xx answer to this message)
         elif attempt >= self.config.max_attempts:
             final = "attempts_exhausted"
         await self._finish(session, ctx, attempt, result, final=final, started=started)

@@ -95,6 +95,7 @@ async def alerts_stack_on(
             db_url,
             smtp_host="127.0.0.1",
             smtp_port=smtp_port,
+            smtp_tls="none",  # the test server speaks plaintext (TLS: test_smtp.py)
             **{**FAST, **overrides},
         )
         nc = await natsx.connect(nats_url, "test-publisher")

@@ -158,6 +158,25 @@ BAD_PROFILES = [
         "webhook.secret",
     ),
     ("bad email", {"email": {"address": "not-an-address"}}, "email.address"),
+    # Control characters: CR/LF would end the To: header and start one of the sender's choosing.
+    *[
+        (f"control {c!r} in email", {"email": {"address": f"a{c}@example.org"}}, "email.address")
+        for c in ("\r\nBcc: x@example.net\r\n", "\x00", "\x1b", "\x7f", "\u200b", "\x0b")
+    ],
+    (
+        "control in backup address",
+        {"backup_contacts": [{"channel": "email", "address": "b\x01@example.org"}]},
+        "backup_contacts.0.address",
+    ),
+    (
+        "control in contact name",
+        {
+            "backup_contacts": [
+                {"channel": "email", "address": "b@example.org", "name": "Anna\r\nBcc: x"}
+            ]
+        },
+        "backup_contacts.0.name",
+    ),
     (
         "not a pgp key",
         {"email": {"address": "a@example.org", "pgp_public_key": "hello"}},
@@ -210,9 +229,20 @@ async def test_private_webhook_targets_are_refused_unless_allowed(
             "https://localhost/h",
             "https://[::1]/h",
             "https://169.254.169.254/latest",
+            "https://[64:ff9b::a9fe:a9fe]/latest",  # NAT64 of the metadata address
+            "https://[2002:a00:1::1]/h",  # 6to4 of 10.0.0.1
+            "https://[::ffff:127.0.0.1]/h",
+            "https://[::7f00:1]/h",
+            "https://[fec0::1]/h",
+            "https://127.1/h",
+            "https://0x7f000001/h",
+            "https://2130706433/h",
+            "https://0177.0.0.1/h",
+            "https://0/h",
         ):
             resp = await strict.call("PUT", "/v1/lawyer/profile", json={"webhook": {"url": url}})
             assert resp.status_code == 422, url
+            assert resp.json()["fields"] == [{"path": "webhook.url"}], url
         ok = await strict.call(
             "PUT",
             "/v1/lawyer/profile",
@@ -273,6 +303,23 @@ async def test_organisation_escalation_settings_are_per_organisation(stack: Aler
     )
     bad = await stack.call("PUT", "/v1/organisation/escalation", json={**body, "max_repeats": -1})
     assert bad.status_code == 422
+
+
+async def test_duty_contacts_cannot_be_due_before_the_backups(stack: AlertsStack) -> None:
+    body = {"escalate_after_minutes": 20, "repeat_every_minutes": 10, "max_repeats": 3}
+    early = await stack.call(
+        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 19}
+    )
+    assert early.status_code == 422, early.text
+    assert early.json()["error"] == "invalid_input"
+    assert [f["path"] for f in early.json()["fields"]] == ["duty_after_minutes"]
+    assert "escalate_after_minutes" in early.json()["fields"][0]["reason"]
+    kept = (await stack.call("GET", "/v1/organisation/escalation")).json()
+    assert kept["duty_after_minutes"] == 30  # nothing was written
+    same = await stack.call(
+        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 20}
+    )
+    assert same.status_code == 200, same.text
 
 
 async def test_contacts_in_any_role_on_any_channel_are_stored_like_the_shorthand(

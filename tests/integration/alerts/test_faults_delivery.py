@@ -145,3 +145,27 @@ async def test_worker_killed_after_a_2xx_before_recording_is_redelivered_with_th
                 proc.kill()
                 proc.wait(timeout=10)
         await hook.stop()
+
+
+async def test_a_webhook_target_refused_at_send_time_shows_the_lawyer_one_reason(
+    nats_server: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> None:
+    # `.invalid` never resolves (RFC 6761): a real lookup that fails, with no network needed.
+    # Told apart from "resolves to an inside address", it would be an oracle of internal DNS.
+    db_url = db_url_factory("strict")
+    async with alerts_stack_on(
+        nats_server.url, db_url, tmp_path, webhook_allow_private=False
+    ) as stack:
+        await setup_lawyer(stack)
+        body = {
+            "webhook": {"url": "https://hooks.invalid/lifeline"},
+            "email": {"address": "lawyer@example.org"},
+        }
+        assert (await stack.call("PUT", "/v1/lawyer/profile", json=body)).status_code == 200
+        await page_lev(stack, legal_basis="administrative")
+        assert await until(lambda: _count(stack, "target_unreachable", 1), timeout=10)
+        (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
+        detail = (await stack.call("GET", f"/v1/alerts/{alert['id']}")).json()
+        webhook = next(d for d in detail["deliveries"] if d["channel"] == "webhook")
+        errors = {a["error"] for a in webhook["attempts"]}
+        assert errors == {"target_unreachable"}

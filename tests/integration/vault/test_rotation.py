@@ -100,6 +100,19 @@ async def test_kek_commands_of_the_cli(vault: Vault, tmp_path: Path) -> None:
     await _all_readable(vault, a, ids)
 
 
+async def test_promoting_an_unknown_or_retired_kek_version_is_a_clear_client_error(
+    vault: Vault,
+) -> None:
+    unknown = await vault.admin_call("POST", "/v1/admin/vault/kek/9/promote")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found")
+    await vault.admin_call("POST", "/v1/admin/vault/kek/rotate", json={})
+    assert (await vault.admin_call("POST", "/v1/admin/vault/kek/1/retire")).status_code == 200
+    retired = await vault.admin_call("POST", "/v1/admin/vault/kek/1/promote")
+    assert (retired.status_code, retired.json()["error"]) == (409, "conflict")
+    status = (await vault.admin_call("GET", "/v1/admin/vault/keys")).json()
+    assert [(k["version"], k["primary"]) for k in status["kek"]] == [(1, False), (2, True)]
+
+
 def _job(vault: Vault, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from datetime import UTC, datetime
 
@@ -133,7 +134,27 @@ def test_webhook_secrets_at_rest_are_bound_to_their_contact() -> None:
         "https://[fd00::1]/x",
         "https://169.254.169.254/latest/meta-data",
         "https://localhost/x",
+        "https://localhost./x",
         "https://db.internal/x",
+        # IPv4 inside IPv6: judged as the IPv4 address a gateway turns them into.
+        "https://[64:ff9b::7f00:1]/x",  # NAT64 of 127.0.0.1
+        "https://[64:ff9b::a00:1]/x",  # NAT64 of 10.0.0.1
+        "https://[64:ff9b:1::a00:1]/x",  # local-use NAT64
+        "https://[2002:a9fe:a9fe::1]/x",  # 6to4 of 169.254.169.254
+        "https://[::ffff:127.0.0.1]/x",  # IPv4-mapped
+        "https://[::ffff:a00:1]/x",
+        "https://[::127.0.0.1]/x",  # IPv4-compatible
+        "https://[::c0a8:101]/x",
+        "https://[fec0::1]/x",  # site-local
+        "https://[::]/x",
+        # Numeric forms getaddrinfo reads as 127.0.0.1 or 0.0.0.0.
+        "https://127.1/x",
+        "https://0x7f000001/x",
+        "https://2130706433/x",
+        "https://0177.0.0.1/x",
+        "https://127.0.0.1./x",
+        "https://0/x",
+        "https://hooks.example.0x1/x",
     ],
 )
 def test_private_webhook_targets_are_refused(url: str) -> None:
@@ -145,6 +166,12 @@ def test_private_webhook_targets_are_refused(url: str) -> None:
 def test_public_https_webhooks_are_accepted() -> None:
     check_url("https://hooks.example.org/lifeline", allow_private=False)
     check_url("https://8.8.8.8/hook", allow_private=False)
+    check_url("https://[2606:4700::1]/hook", allow_private=False)
+    # A transition form of a public IPv4 address is that address.
+    check_url("https://[64:ff9b::808:808]/hook", allow_private=False)
+    check_url("https://[2002:808:808::1]/hook", allow_private=False)
+    check_url("https://hooks.example.org./hook", allow_private=False)
+    check_url("https://1password.example/hook", allow_private=False)
 
 
 class _Rebinding:
@@ -188,14 +215,27 @@ async def test_a_webhook_goes_to_the_address_that_was_checked() -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "error"),
-    [(["93.184.215.14", "10.0.0.7"], "private_target"), ([], "dns_failure")],
+    ("answer", "reason"),
+    [
+        (["93.184.215.14", "10.0.0.7"], "private_target"),
+        (["64:ff9b::a00:7"], "private_target"),  # NAT64 of 10.0.0.7
+        (["2002:7f00:1::1"], "private_target"),  # 6to4 of 127.0.0.1
+        (["::ffff:169.254.169.254"], "private_target"),
+        (["::a00:7"], "private_target"),  # IPv4-compatible
+        (["fec0::7"], "private_target"),
+        ([], "dns_failure"),
+    ],
 )
 async def test_a_webhook_name_with_an_inside_or_no_address_is_not_called(
-    answer: list[str], error: str
+    answer: list[str], reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    result, seen = await _send(_Rebinding(answer), "https://hooks.example.org/lifeline")
-    assert (result.outcome, result.error, seen) == ("retry", error, [])
+    with caplog.at_level(logging.WARNING):
+        result, seen = await _send(_Rebinding(answer), "https://hooks.example.org/lifeline")
+    # One answer for the lawyer whatever the cause: no oracle of this network's DNS.
+    assert (result.outcome, result.error, seen) == ("retry", "target_unreachable", [])
+    # The operator's log keeps the cause, never the host.
+    assert [r.__dict__.get("reason") for r in caplog.records] == [reason]
+    assert "hooks.example.org" not in caplog.text
 
 
 async def test_an_address_that_cannot_be_reached_gives_way_to_the_next() -> None:

@@ -1,4 +1,4 @@
-"""Email delivery over SMTP (optionally STARTTLS), PGP/MIME-encrypted when a key is registered.
+"""Email delivery over SMTP (TLS: `delivery/smtp.py`), PGP/MIME-encrypted when a key is registered.
 
 Encryption is OpenPGP with Sequoia-PGP (`pysequoia`): a maintained, memory-safe implementation
 shipped as a wheel with no system dependency (like rbcl for the OPRF). Encrypting to a v4 key,
@@ -8,13 +8,10 @@ gpg when it is installed, and always by decrypting with Sequoia itself).
 
 from __future__ import annotations
 
-import asyncio
 import re
-import smtplib
-import ssl
+import unicodedata
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
@@ -26,6 +23,7 @@ import pysequoia
 
 from libs.common.errors import InvalidInput
 from services.alerts.delivery.domain import PGP_KEY, AlertView, ContactSpec, Outgoing, SendResult
+from services.alerts.delivery.smtp import DEFAULT_PORTS, SmtpConfig, SmtpTransport
 from services.alerts.settings import AlertsSettings
 
 KIND: Final = "email"
@@ -37,10 +35,19 @@ _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+
 
 
 def valid_email(value: str) -> str:
-    """A plausible email address (the mail server has the final word)."""
+    """A plausible email address (the mail server has the final word); no control characters."""
+    if has_control_characters(value):
+        # CR/LF would end the To: header and start one of the sender's choosing; NUL, ESC, DEL
+        # and invisible format characters have no place in an address either.
+        raise ValueError("control characters are not allowed in an email address")
     if not _EMAIL.fullmatch(value):
         raise ValueError("not an email address")
     return value
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether `value` holds a control, format or other non-printing character (category C)."""
+    return any(unicodedata.category(char).startswith("C") for char in value)
 
 
 def email_subject(view: AlertView) -> str:
@@ -124,20 +131,7 @@ def encrypt(armored: str, data: bytes) -> bytes:
         raise ValueError("encryption to this key failed") from exc
 
 
-# --- SMTP --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """Where and how to hand mail over."""
-
-    host: str
-    port: int
-    sender: str
-    starttls: bool = False
-    username: str = ""
-    password: str = ""
-    timeout_s: float = 10.0
+# --- the message --------------------------------------------------------------------------
 
 
 def build_message(
@@ -179,11 +173,12 @@ def _noop(_: Message) -> None:
 
 
 class Mailer:
-    """Sends one message per call in a worker thread (smtplib is blocking)."""
+    """Builds each message (PGP/MIME when it can) and hands it to the SMTP transport."""
 
     def __init__(self, config: SmtpConfig, encrypt: Encrypt | None) -> None:
         self.config = config
         self.encrypt = encrypt
+        self.transport = SmtpTransport(config)
 
     async def send(
         self,
@@ -195,7 +190,7 @@ class Mailer:
         *,
         now: datetime,
     ) -> SendResult:
-        """One attempt; any SMTP or network failure is a retry."""
+        """One attempt; a 5xx refusal of the message is final, other failures are retried."""
         if not self.config.host:
             return SendResult("retry", error="smtp_not_configured")
         if pgp_key and self.encrypt is None:
@@ -213,22 +208,7 @@ class Mailer:
             )
         except ValueError:
             return SendResult("retry", error="openpgp_key_unusable")
-        try:
-            await asyncio.to_thread(self._send_blocking, message)
-        except smtplib.SMTPResponseException as exc:
-            return SendResult("retry", error=f"smtp_{exc.smtp_code}")
-        except (smtplib.SMTPException, OSError) as exc:
-            return SendResult("retry", error=type(exc).__name__[:64])
-        return SendResult("delivered")
-
-    def _send_blocking(self, message: Message) -> None:
-        cfg = self.config
-        with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s) as smtp:
-            if cfg.starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if cfg.username:
-                smtp.login(cfg.username, cfg.password)
-            smtp.send_message(message)
+        return await self.transport.submit(message)
 
 
 class EmailChannel:
@@ -281,9 +261,10 @@ def from_settings(settings: AlertsSettings) -> EmailChannel:
         password = settings.smtp_password_file.read_text().strip()
     config = SmtpConfig(
         host=settings.smtp_host,
-        port=settings.smtp_port,
+        port=settings.smtp_port or DEFAULT_PORTS[settings.smtp_tls],
         sender=settings.smtp_from,
-        starttls=settings.smtp_starttls,
+        tls=settings.smtp_tls,
+        ca_file=settings.smtp_ca_file,
         username=settings.smtp_username,
         password=password,
         timeout_s=settings.smtp_timeout_s,

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
@@ -27,10 +28,13 @@ from services.alerts.delivery.domain import (
     SendResult,
     parse_retry_after,
 )
+from services.alerts.delivery.targets import host_problem, is_public
 from services.alerts.settings import AlertsSettings
 
+log = logging.getLogger(__name__)
 KIND: Final = "webhook"
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+UNREACHABLE: Final = "target_unreachable"
 MAX_ADDRESSES = 4  # a name's addresses tried in one attempt, so that a dead one costs little
 
 _TYPES = {
@@ -107,17 +111,9 @@ def check_url(url: str, allow_private: bool) -> None:
         return
     if parts.scheme != "https":
         raise InvalidInput("webhook URLs must use https", fields=[{"path": "webhook.url"}])
-    host = parts.hostname or ""
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise InvalidInput("webhook URL points at a private host", fields=[{"path": "webhook.url"}])
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return  # a name: checked again when it is resolved at delivery time
-    if not address.is_global:
-        raise InvalidInput(
-            "webhook URL points at a private address", fields=[{"path": "webhook.url"}]
-        )
+    problem = host_problem(parts.hostname or "")
+    if problem is not None:
+        raise InvalidInput(problem, fields=[{"path": "webhook.url"}])
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -163,15 +159,15 @@ class WebhookSender:
         requests = [(url, dict[str, str](), dict[str, Any]())]
         if not self.allow_private:
             if parts.scheme != "https":
-                return SendResult("retry", error="private_target")
+                return _unreachable(msg_id, "not_https")
             # getaddrinfo repeats an address once per protocol; the order is its preference.
             addresses = list(
                 dict.fromkeys(await self.resolve(parts.hostname or "", parts.port or 443))
             )
             if not addresses:
-                return SendResult("retry", error="dns_failure")
-            if not all(ipaddress.ip_address(a).is_global for a in addresses):
-                return SendResult("retry", error="private_target")
+                return _unreachable(msg_id, "dns_failure")
+            if not all(is_public(ipaddress.ip_address(a)) for a in addresses):
+                return _unreachable(msg_id, "private_target")
             # Connect to the addresses just checked: a second lookup by the HTTP client could be
             # answered by a rebinding DNS server with an inside address.
             requests = [pinned(url, a) for a in addresses[:MAX_ADDRESSES]]
@@ -197,6 +193,17 @@ class WebhookSender:
                 return SendResult("retry", error=type(exc).__name__[:64])
             return _outcome(resp, now)
         return SendResult("retry", error=error)
+
+
+def _unreachable(msg_id: str, reason: str) -> SendResult:
+    """One answer for every target refused before connecting, whatever the reason.
+
+    The lawyer sees the attempt's error: telling a name with no address from one with an inside
+    address would let them probe this network's DNS. The operator's log keeps the reason (never
+    the host).
+    """
+    log.warning("webhook target unreachable", extra={"delivery_id": msg_id, "reason": reason})
+    return SendResult("retry", error=UNREACHABLE)
 
 
 def _outcome(resp: httpx.Response, now: datetime) -> SendResult:

@@ -11,11 +11,18 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from libs.common.schemas import Strict
 from services.alerts.delivery import channels
-from services.alerts.delivery.channels.email import valid_email
+from services.alerts.delivery.channels.email import has_control_characters, valid_email
 from services.alerts.delivery.channels.webhook import valid_url
 
 _ARMOR = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
@@ -39,6 +46,12 @@ def _armored(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
 def _registered_kinds(schema: dict[str, Any]) -> None:
     # The OpenAPI document lists the kinds registered when it is generated.
     schema["enum"] = list(channels.kinds())
@@ -48,7 +61,11 @@ Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(valid_ur
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(valid_email)]
 Secret = Annotated[str, StringConstraints(max_length=128), AfterValidator(_secret)]
 PgpKey = Annotated[str, StringConstraints(max_length=64_000), AfterValidator(_armored)]
-ContactName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ContactName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_printable),
+]
 ChannelKind = Annotated[
     str,
     StringConstraints(max_length=16),
@@ -132,6 +149,15 @@ class EscalationIn(Strict):
     repeat_every_minutes: int = Field(ge=1, le=1440)
     max_repeats: int = Field(ge=0, le=50)
     duty_contacts: list[ContactIn] = Field(default_factory=list, max_length=10)
+
+    @field_validator("duty_after_minutes")
+    @classmethod
+    def _duty_not_before_backups(cls, value: int, info: ValidationInfo) -> int:
+        # The duty contact is the last resort: joining before the backups would skip a step.
+        escalate = info.data.get("escalate_after_minutes")
+        if escalate is not None and value < escalate:
+            raise ValueError("must be at least escalate_after_minutes")
+        return value
 
 
 class EscalationOut(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.hpke_keys import HpkeSuite
-from libs.common.crypto.kek import KekProvider
+from libs.common.crypto.kek import KekProvider, KekState
 from libs.common.db import transaction
 from libs.common.errors import Conflict, NotFound, Unavailable
 from services.sharing.audit import repository as audit_log
@@ -95,7 +95,12 @@ class VaultKeyAdmin:
         return {"version": version, "promoted": promote}
 
     async def promote_kek(self, actor: str, version: int) -> dict[str, Any]:
-        """Make a staged version the primary."""
+        """Make a staged version the primary; 404 for an unknown one, 409 for a retired one."""
+        info = {v.version: v for v in self.provider.versions()}
+        if version not in info:
+            raise NotFound("no such KEK version")
+        if info[version].state is KekState.RETIRED:
+            raise Conflict("a retired KEK version cannot be promoted: its material is gone")
         await asyncio.to_thread(self.provider.promote, version)
         await self._audit(actor, "kek.promote", f"kek:v{version}")
         return {"version": version, "promoted": True}
