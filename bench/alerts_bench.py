@@ -160,7 +160,12 @@ async def register(http: httpx.AsyncClient, sharing: str, data_dir: Path) -> dic
         client = (
             await http.post(
                 f"{sharing}/v1/admin/clients",
-                json={"partner_id": partner["id"], "name": who, "scopes": scopes},
+                json={
+                    "partner_id": partner["id"],
+                    "name": who,
+                    "role": "submitter" if scopes == ["reports:submit"] else "lawyer",
+                    "scopes": scopes,
+                },
                 headers=auth,
             )
         ).json()

@@ -69,6 +69,7 @@ async def main() -> None:
             lifetime=600,
             now=now,
             org="org-a",
+            role="submitter",
             client_kid="ck1",
         )
 

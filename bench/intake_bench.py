@@ -133,7 +133,12 @@ async def submitter_token(sharing: str, data_dir: Path) -> str:
         client = (
             await http.post(
                 f"{sharing}/v1/admin/clients",
-                json={"partner_id": partner["id"], "name": "bench", "scopes": ["reports:submit"]},
+                json={
+                    "partner_id": partner["id"],
+                    "name": "bench",
+                    "role": "submitter",
+                    "scopes": ["reports:submit"],
+                },
                 headers=auth,
             )
         ).json()

@@ -120,7 +120,12 @@ async def measure(urls: dict[str, str], data_dir: Path) -> None:
         client = (
             await http.post(
                 f"{sharing}/v1/admin/clients",
-                json={"partner_id": partner["id"], "name": "bench", "scopes": ["reports:submit"]},
+                json={
+                    "partner_id": partner["id"],
+                    "name": "bench",
+                    "role": "submitter",
+                    "scopes": ["reports:submit"],
+                },
                 headers=headers,
             )
         ).json()

@@ -81,7 +81,7 @@ def report_body() -> dict[str, Any]:
 
 def _principal(org: str) -> Principal:
     return Principal(
-        f"cli-{org}", org, frozenset({"reports:read"}), "j", 0, 0, "i", ("a",), "k", "s"
+        f"cli-{org}", org, frozenset({"reports:read"}), "j", 0, 0, "i", ("a",), "k", "s", "reader"
     )
 
 

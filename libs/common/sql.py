@@ -88,3 +88,8 @@ async def insert_many_ignore(
         if (await session.execute(stmt, dict(row))).first() is not None:
             inserted += 1
     return inserted
+
+
+def changed_one(result: object) -> bool:
+    """Whether an UPDATE's result says it changed exactly one row."""
+    return bool(getattr(result, "rowcount", 0) == 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from libs.common.auth.jwk import ed25519_fingerprint, parse_public_key_text
+from libs.common.auth.roles import Role
 from libs.common.auth.scopes import ALL_SCOPES
 from libs.sdk import public_key_text
 from lifeline.cli import admin_audit, admin_init, admin_vault
@@ -17,7 +18,7 @@ from lifeline.client import Api, as_profile_client, command, emit, table
 
 T = TypeVar("T")
 PARTNER_COLUMNS = ["id", "status", "name", "created_at"]
-CLIENT_COLUMNS = ["id", "partner_id", "status", "scopes", "name"]
+CLIENT_COLUMNS = ["id", "partner_id", "status", "role", "scopes", "name"]
 KEY_COLUMNS = ["kid", "client_id", "status", "usable", "not_after", "fingerprint"]
 
 
@@ -58,11 +59,17 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--partner", required=True, help="partner id")
     p.add_argument("--name", required=True, help="what the client is (e.g. 'case tool')")
     p.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="what kind of client it is; the role bounds the scopes it may be given",
+    )
+    p.add_argument(
         "--scope",
         action="append",
         required=True,
         choices=sorted(ALL_SCOPES),
-        help="a scope it may request (repeat for several)",
+        help="a scope it may request, within its role (repeat for several)",
     )
     p = command(actions["client"], "list", "list clients", _client_list)
     p.add_argument("--partner", help="only this partner's clients")
@@ -98,7 +105,9 @@ def _public_key_options(p: argparse.ArgumentParser) -> None:
 
 def _admin(args: argparse.Namespace, work: Callable[[Api], Coroutine[Any, Any, T]]) -> T:
     """Run `work` against sharing's admin API as the profile's admin client."""
-    return as_profile_client(args, work, scopes=["admin"])
+    # Every scope the client holds: `admin` for the operator, `clients:manage` for a partner
+    # administrator (who may run the client and key commands for its own partner).
+    return as_profile_client(args, work)
 
 
 def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> Any:
@@ -123,7 +132,7 @@ def _partner_create(args: argparse.Namespace) -> int:
 
 
 def _client_create(args: argparse.Namespace) -> int:
-    body = {"partner_id": args.partner, "name": args.name, "scopes": args.scope}
+    body = {"partner_id": args.partner, "name": args.name, "role": args.role, "scopes": args.scope}
     return _show(args, _call(args, "POST", "/v1/admin/clients", json=body), CLIENT_COLUMNS)
 
 

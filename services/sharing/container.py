@@ -20,7 +20,8 @@ from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink, ping_handler
 from services.sharing.access.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
 from services.sharing.access.changes import Changes, RevocationSink
-from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
+from services.sharing.access.keys import ClientKeyAdmin
+from services.sharing.access.service import RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.access.tokens.service import TokenIssuer, confirm_registered

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
-from libs.common.auth.fastapi import require_scopes
+from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Unauthenticated, Unavailable
 from services.sharing.access.bootstrap import Bootstrapper
-from services.sharing.access.service import ClientKeyAdmin, RegistryAdmin
+from services.sharing.access.keys import ClientKeyAdmin
+from services.sharing.access.service import RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.service import TokenIssuer
 from services.sharing.audit.service import AuditLog
@@ -136,3 +137,18 @@ async def admin_caller(
 
 
 AdminCaller = Annotated[Principal, Depends(admin_caller)]
+
+
+async def manager_caller(
+    principal: Annotated[Principal, Depends(require_any_scope(Scope.ADMIN, Scope.CLIENTS_MANAGE))],
+    registry: Registry,
+) -> Principal:
+    """The operator (`admin`) or a partner administrator (`clients:manage`), still active."""
+    if not await registry.is_active_client(principal.client_id):
+        raise Unauthenticated()
+    return principal
+
+
+# Routes on clients and keys: the operator manages every partner's, a partner administrator
+# its own partner's (`access.domain.managed_partner`).
+ManagerCaller = Annotated[Principal, Depends(manager_caller)]

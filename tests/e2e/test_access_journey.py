@@ -84,6 +84,8 @@ def test_the_access_journey_with_the_cli_only(tmp_path: Path) -> None:
             partner["id"],
             "--name",
             "case tool",
+            "--role",
+            "submitter",
             "--scope",
             "reports:submit",
             *admin_profile,

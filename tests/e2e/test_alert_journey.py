@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.auth import role_for
 from tests.support.network import LIFELINE, lifeline_up
 from tests.support.receivers import receiver, smtp_server, until
 
@@ -45,7 +46,7 @@ async def _client(
     """The admin creates a client; it makes its own key; the admin registers it."""
     flags = [arg for scope in scopes for arg in ("--scope", scope)]
     client = await _cli(env, "admin", "client", "create", "--partner", partner, "--name", name,
-                        *flags, *admin)  # fmt: skip
+                        "--role", role_for(scopes), *flags, *admin)  # fmt: skip
     key_file = Path(env["XDG_CONFIG_HOME"]) / f"{client['id']}.pem"
     keygen = await _cli(env, "keygen", "--out", str(key_file), "--no-passphrase")
     await _cli(env, "admin", "key", "create", client["id"], "--public-key", keygen["public_key"],

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from libs.common.auth.scopes import TOKEN_PATH
 from libs.sdk import TokenSource, generate_private_key, key_id, make_client_assertion, public_jwk
 from services.sharing.settings import BOOTSTRAP_SECRET_FILE
+from tests.support.auth import role_for
 
 BOOTSTRAP_FILE = BOOTSTRAP_SECRET_FILE
 
@@ -91,8 +92,13 @@ async def register_client(
     partner_id: str | None = None,
     partner_name: str = "Partner",
     key: Ed25519PrivateKey | None = None,
+    role: str | None = None,
 ) -> Client:
-    """A new client (of a new partner unless given) with a fresh registered key."""
+    """A new client (of a new partner unless given) with a fresh registered key.
+
+    Without `role`, the narrowest role whose bound holds `scopes` (tests name a role when the
+    role itself is what they test).
+    """
     if partner_id is None:
         resp = await admin_call(
             http, admin, "POST", "/v1/admin/partners", json={"name": partner_name}
@@ -104,7 +110,12 @@ async def register_client(
         admin,
         "POST",
         "/v1/admin/clients",
-        json={"partner_id": partner_id, "name": "client", "scopes": list(scopes)},
+        json={
+            "partner_id": partner_id,
+            "name": "client",
+            "role": role or role_for(scopes),
+            "scopes": list(scopes),
+        },
     )
     assert resp.status_code == 201, resp.text
     client_id = resp.json()["id"]

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
 
 from libs.common.auth.jwks import JwksCache
 from libs.common.auth.keyring import SigningKeyring
+from libs.common.auth.roles import ROLE_SCOPES, Role
 from libs.common.auth.tokens import mint_access_token
 from libs.common.auth.verifier import TokenVerifier
 
 ISSUER = "http://sharing.test"
+
+
+def role_for(scopes: Iterable[str]) -> Role:
+    """The narrowest registered role whose bound holds `scopes` (operator when none does)."""
+    wanted = frozenset(scopes)
+    return next((r for r in Role if wanted <= ROLE_SCOPES[r]), Role.OPERATOR)
 
 
 class TestIssuer:
@@ -45,6 +52,7 @@ class TestIssuer:
         org: str = "partner-a",
         client_id: str | None = None,
         lifetime: int = 300,
+        role: str | None = None,
     ) -> str:
         """An access token for a client of `org`."""
         key = self.keyring.active()
@@ -58,5 +66,6 @@ class TestIssuer:
             lifetime=lifetime,
             now=time.time(),
             org=org,
+            role=role or role_for(scopes),
             client_kid="k" * 43,
         )

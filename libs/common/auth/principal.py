@@ -21,6 +21,9 @@ class Principal:
     # both are revocation targets, so they travel with the principal.
     client_kid: str
     signing_kid: str
+    # The client's registered role (`libs.common.auth.roles.Role`): services read it, never
+    # guess it from the scopes.
+    role: str
 
     def has_scopes(self, *required: str) -> bool:
         """True when every scope in `required` was granted."""

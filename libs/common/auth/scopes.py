@@ -10,6 +10,10 @@ class Scope(StrEnum):
 
     REPORTS_SUBMIT = "reports:submit"
     REPORTS_READ = "reports:read"
+    # Grant a report of one's own partner to another partner, or erase it.
+    REPORTS_MANAGE = "reports:manage"
+    # Register and revoke one's own partner's clients and their keys (never another partner's).
+    CLIENTS_MANAGE = "clients:manage"
     WATCHLIST_MANAGE = "watchlist:manage"
     ALERTS_READ = "alerts:read"
     ALERTS_ACK = "alerts:ack"
@@ -53,6 +57,8 @@ DEFAULT_ISSUER = "urn:lifeline:sharing"
 _SCOPE_AUDIENCES: dict[str, frozenset[str]] = {
     Scope.REPORTS_SUBMIT: frozenset({Audience.INTAKE, Audience.SHARING}),
     Scope.REPORTS_READ: frozenset({Audience.SHARING}),
+    Scope.REPORTS_MANAGE: frozenset({Audience.SHARING}),
+    Scope.CLIENTS_MANAGE: frozenset({Audience.SHARING}),
     Scope.WATCHLIST_MANAGE: frozenset({Audience.ALERTS, Audience.SHARING}),
     Scope.ALERTS_READ: frozenset({Audience.ALERTS, Audience.SHARING}),
     Scope.ALERTS_ACK: frozenset({Audience.ALERTS, Audience.SHARING}),

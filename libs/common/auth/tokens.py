@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from libs.common.auth import compact
 from libs.common.auth.compact import CompactJws, Rejected, reject
 from libs.common.auth.jwk import is_safe_kid
+from libs.common.auth.roles import ALL_ROLES
 from libs.common.auth.scopes import ALL_SCOPES, format_scope
 from libs.common.auth.verifier import ACCESS_TOKEN_TYP, MAX_ACCESS_TOKEN_LIFETIME
 
@@ -36,6 +37,7 @@ def mint_access_token(
     lifetime: int,
     now: float,
     org: str,
+    role: str,
     client_kid: str,
     jti: str | None = None,
 ) -> str:
@@ -51,12 +53,15 @@ def mint_access_token(
     unknown = set(scopes) - ALL_SCOPES
     if unknown:
         raise ValueError("unknown scopes requested")
+    if role not in ALL_ROLES:
+        raise ValueError("unknown role")
     iat = int(now)
     claims = {
         "iss": issuer,
         "sub": subject,
         "client_id": subject,
         "org": org,
+        "role": role,
         "aud": list(dict.fromkeys(audiences)),
         "iat": iat,
         "nbf": iat,

@@ -14,6 +14,7 @@ from libs.common.auth.jwk import is_safe_kid
 from libs.common.auth.jwks import JwksCache
 from libs.common.auth.principal import Principal
 from libs.common.auth.revocation import RevocationList
+from libs.common.auth.roles import ALL_ROLES
 from libs.common.errors import Unauthenticated
 
 log = logging.getLogger("libs.common.auth")
@@ -136,6 +137,9 @@ class TokenVerifier:
         client_kid = claims.get("client_kid")
         if not is_safe_kid(client_kid):
             reject("client_kid")
+        role = claims.get("role")
+        if not isinstance(role, str) or role not in ALL_ROLES:
+            reject("role")
         return Principal(
             client_id=client_id,
             partner_id=compact.safe_id(claims, "org"),
@@ -147,6 +151,7 @@ class TokenVerifier:
             audiences=auds,
             client_kid=client_kid,
             signing_kid=kid,
+            role=role,
         )
 
     def _remember(self, digest: bytes, principal: Principal) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from libs.common.auth.fastapi import PUBLIC
+from services.sharing.access.domain import managed_partner
 from services.sharing.access.schemas import (
     Bootstrapped,
     BootstrapRequest,
@@ -19,7 +20,7 @@ from services.sharing.access.schemas import (
     PartnerCreate,
     PartnerOut,
 )
-from services.sharing.deps import AdminCaller, Bootstrap, ClientKeys, Registry
+from services.sharing.deps import AdminCaller, Bootstrap, ClientKeys, ManagerCaller, Registry
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -78,28 +79,35 @@ async def disable_partner(
 
 @router.get("/clients", response_model=list[ClientOut], summary="List API clients.")
 async def list_clients(
-    _: AdminCaller,
+    caller: ManagerCaller,
     registry: Registry,
     partner_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")] = None,
 ) -> list[ClientOut]:
-    """Every client, or those of one partner."""
-    return [ClientOut.of(c) for c in await registry.list_clients(partner_id)]
+    """Every client, or those of one partner (a partner administrator: its own)."""
+    within = managed_partner(caller)
+    return [ClientOut.of(c) for c in await registry.list_clients(partner_id, within=within)]
 
 
 @router.post(
     "/clients", status_code=201, response_model=ClientOut, summary="Register an API client."
 )
-async def create_client(body: ClientCreate, caller: AdminCaller, registry: Registry) -> ClientOut:
-    """A new client of an active partner, allowed the given scopes."""
-    scopes = [s.value for s in body.scopes]
-    client = await registry.create_client(caller.client_id, body.partner_id, body.name, scopes)
+async def create_client(body: ClientCreate, caller: ManagerCaller, registry: Registry) -> ClientOut:
+    """A client of an active partner; its role bounds its scopes (422 outside the bound)."""
+    client = await registry.create_client(
+        caller.client_id,
+        body.partner_id,
+        body.name,
+        body.role,
+        [s.value for s in body.scopes],
+        within=managed_partner(caller),
+    )
     return ClientOut.of(client)
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut, summary="Show one API client.")
-async def get_client(client_id: IdPath, _: AdminCaller, registry: Registry) -> ClientOut:
+async def get_client(client_id: IdPath, caller: ManagerCaller, registry: Registry) -> ClientOut:
     """The client, or 404."""
-    return ClientOut.of(await registry.get_client(client_id))
+    return ClientOut.of(await registry.get_client(client_id, within=managed_partner(caller)))
 
 
 @router.post(
@@ -107,9 +115,10 @@ async def get_client(client_id: IdPath, _: AdminCaller, registry: Registry) -> C
     response_model=ClientOut,
     summary="Revoke an API client: no more tokens, outstanding tokens stop.",
 )
-async def revoke_client(client_id: IdPath, caller: AdminCaller, registry: Registry) -> ClientOut:
+async def revoke_client(client_id: IdPath, caller: ManagerCaller, registry: Registry) -> ClientOut:
     """Revoke now and announce the revocation to every service."""
-    return ClientOut.of(await registry.revoke_client(caller.client_id, client_id))
+    within = managed_partner(caller)
+    return ClientOut.of(await registry.revoke_client(caller.client_id, client_id, within=within))
 
 
 # --- client keys ---------------------------------------------------------------------------
@@ -118,10 +127,11 @@ async def revoke_client(client_id: IdPath, caller: AdminCaller, registry: Regist
 @router.get(
     "/clients/{client_id}/keys", response_model=list[KeyOut], summary="List a client's keys."
 )
-async def list_keys(client_id: IdPath, _: AdminCaller, keys: ClientKeys) -> list[KeyOut]:
+async def list_keys(client_id: IdPath, caller: ManagerCaller, keys: ClientKeys) -> list[KeyOut]:
     """Every key registered for the client, oldest first."""
     now = keys.now()
-    return [KeyOut.of(k, now) for k in await keys.list_keys(client_id)]
+    found = await keys.list_keys(client_id, within=managed_partner(caller))
+    return [KeyOut.of(k, now) for k in found]
 
 
 @router.post(
@@ -131,17 +141,23 @@ async def list_keys(client_id: IdPath, _: AdminCaller, keys: ClientKeys) -> list
     summary="Register a client's Ed25519 public key.",
 )
 async def add_key(
-    client_id: IdPath, body: KeyCreate, caller: AdminCaller, keys: ClientKeys
+    client_id: IdPath, body: KeyCreate, caller: ManagerCaller, keys: ClientKeys
 ) -> KeyOut:
     """The key, its kid (RFC 7638 thumbprint) and fingerprint to compare with the client's."""
-    key = await keys.add_key(caller.client_id, client_id, body.public_key, body.valid_days)
+    key = await keys.add_key(
+        caller.client_id,
+        client_id,
+        body.public_key,
+        body.valid_days,
+        within=managed_partner(caller),
+    )
     return KeyOut.of(key, keys.now())
 
 
 @router.get("/keys/{kid}", response_model=KeyOut, summary="Show one client key.")
-async def get_key(kid: Kid, _: AdminCaller, keys: ClientKeys) -> KeyOut:
+async def get_key(kid: Kid, caller: ManagerCaller, keys: ClientKeys) -> KeyOut:
     """The key, or 404."""
-    return KeyOut.of(await keys.get_key(kid), keys.now())
+    return KeyOut.of(await keys.get_key(kid, within=managed_partner(caller)), keys.now())
 
 
 @router.post(
@@ -149,9 +165,10 @@ async def get_key(kid: Kid, _: AdminCaller, keys: ClientKeys) -> KeyOut:
     response_model=KeyOut,
     summary="Revoke a client key: tokens obtained with it stop at once.",
 )
-async def revoke_key(kid: Kid, caller: AdminCaller, keys: ClientKeys) -> KeyOut:
+async def revoke_key(kid: Kid, caller: ManagerCaller, keys: ClientKeys) -> KeyOut:
     """Revoke now and announce the revocation to every service."""
-    return KeyOut.of(await keys.revoke_key(caller.client_id, kid), keys.now())
+    key = await keys.revoke_key(caller.client_id, kid, within=managed_partner(caller))
+    return KeyOut.of(key, keys.now())
 
 
 @router.post(
@@ -161,11 +178,16 @@ async def revoke_key(kid: Kid, caller: AdminCaller, keys: ClientKeys) -> KeyOut:
     summary="Register a replacement key and retire this one (now, or after a grace period).",
 )
 async def rotate_key(
-    kid: Kid, body: KeyRotate, caller: AdminCaller, keys: ClientKeys
+    kid: Kid, body: KeyRotate, caller: ManagerCaller, keys: ClientKeys
 ) -> KeyRotated:
     """The new key and the old one as it now stands."""
     new, old = await keys.rotate_key(
-        caller.client_id, kid, body.public_key, body.valid_days, body.old_key_grace_seconds
+        caller.client_id,
+        kid,
+        body.public_key,
+        body.valid_days,
+        body.old_key_grace_seconds,
+        within=managed_partner(caller),
     )
     now = keys.now()
     return KeyRotated(new=KeyOut.of(new, now), old=KeyOut.of(old, now))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common.auth.roles import Role
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Conflict, LifelineError
 from libs.common.secretfile import SecretFileError, create_private, read_private
@@ -17,9 +18,9 @@ from libs.common.sql import advisory_lock
 from services.sharing.access import repository as repo
 from services.sharing.access.changes import Changes
 from services.sharing.access.domain import new_client_id, new_partner_id
+from services.sharing.access.keys import parse_public_key, register_key
 from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
 from services.sharing.access.schemas import BootstrapRequest
-from services.sharing.access.service import parse_public_key, register_key
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class Bootstrapper:
                 id=client_id,
                 partner_id=partner_id,
                 name=request.client_name,
+                role=Role.OPERATOR,
                 scopes=frozenset({Scope.ADMIN.value}),
                 now=change.now,
             )
@@ -117,6 +119,7 @@ class Bootstrapper:
                 client_id,
                 partner_id=partner_id,
                 name=request.client_name,
+                role=Role.OPERATOR,
                 scopes=[Scope.ADMIN.value],
             )
             key = await register_key(change, client_id, public_key, request.valid_days)

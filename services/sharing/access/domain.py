@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from enum import StrEnum
 
-from libs.common.auth.scopes import ALL_SCOPES, Scope, parse_scope
+from libs.common.auth.principal import Principal
+from libs.common.auth.roles import OPERATOR_ONLY, Role, scopes_outside
+from libs.common.auth.scopes import ALL_SCOPES, Scope
 
 DEFAULT_KEY_VALIDITY_DAYS = 365
 MAX_KEY_VALIDITY_DAYS = 2 * 365
@@ -50,6 +52,20 @@ def check_scopes(scopes: list[str]) -> frozenset[str]:
     return names
 
 
-def is_admin_scopes(scopes: str) -> bool:
-    """True when a stored scope string includes `admin`."""
-    return Scope.ADMIN.value in parse_scope(scopes)
+def check_role(role: Role, scopes: frozenset[str], *, operator_org: bool) -> list[dict[str, str]]:
+    """What is wrong with giving a client of this partner this role and scopes (422 fields)."""
+    problems = []
+    if role in OPERATOR_ONLY and not operator_org:
+        problems.append(
+            {"path": "role", "reason": "only the operator's organisation has this role"}
+        )
+    outside = scopes_outside(role, scopes)
+    if outside:
+        reason = f"a {role} client may not hold {', '.join(sorted(outside))}"
+        problems.append({"path": "scopes", "reason": reason})
+    return problems
+
+
+def managed_partner(principal: Principal) -> str | None:
+    """The one partner a caller may manage clients of; None for the operator (every partner)."""
+    return None if Scope.ADMIN in principal.scopes else principal.partner_id

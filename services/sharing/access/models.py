@@ -30,6 +30,7 @@ class ApiClient(SharingTable, table=True):
     id: str = Field(primary_key=True, max_length=64)
     partner_id: str = Field(foreign_key="partners.id", index=True, max_length=64)
     name: str = Field(max_length=200)
+    role: str = Field(max_length=32)  # libs.common.auth.roles.Role; bounds `scopes`
     scopes: str = Field(max_length=256)  # space-separated, sorted
     status: str = Field(max_length=16)  # active | revoked
     created_at: datetime

@@ -11,10 +11,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.auth.roles import Role
 from libs.common.auth.scopes import format_scope, parse_scope
 from libs.common.clock import as_utc
-from libs.common.sql import insert_ignore
-from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus, is_admin_scopes
+from libs.common.sql import changed_one, insert_ignore
+from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus
 from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
 
 
@@ -53,6 +54,7 @@ class ClientRow:
     id: str
     partner_id: str
     name: str
+    role: str
     scopes: frozenset[str]
     status: str
     created_at: datetime
@@ -65,6 +67,7 @@ class ClientRow:
             row.id,
             row.partner_id,
             row.name,
+            row.role,
             parse_scope(row.scopes),
             row.status,
             as_utc(row.created_at),
@@ -137,7 +140,7 @@ async def disable_partner(session: AsyncSession, partner_id: str, now: datetime)
         .where(PARTNERS.c.id == partner_id, PARTNERS.c.status == PartnerStatus.ACTIVE)
         .values(status=PartnerStatus.DISABLED, disabled_at=now)
     )
-    return _changed(result)
+    return changed_one(result)
 
 
 # --- clients -----------------------------------------------------------------------------
@@ -149,6 +152,7 @@ async def insert_client(
     id: str,
     partner_id: str,
     name: str,
+    role: str,
     scopes: frozenset[str],
     now: datetime,
 ) -> None:
@@ -158,6 +162,7 @@ async def insert_client(
             id=id,
             partner_id=partner_id,
             name=name,
+            role=role,
             scopes=format_scope(scopes),
             status=ClientStatus.ACTIVE,
             created_at=now,
@@ -186,7 +191,7 @@ async def revoke_client(session: AsyncSession, client_id: str, now: datetime) ->
         .where(CLIENTS.c.id == client_id, CLIENTS.c.status == ClientStatus.ACTIVE)
         .values(status=ClientStatus.REVOKED, revoked_at=now)
     )
-    return _changed(result)
+    return changed_one(result)
 
 
 async def is_active_client(session: AsyncSession, client_id: str) -> bool:
@@ -255,7 +260,7 @@ async def revoke_key(session: AsyncSession, kid: str, now: datetime) -> bool:
         .where(CLIENT_KEYS.c.kid == kid, CLIENT_KEYS.c.status == KeyStatus.ACTIVE)
         .values(status=KeyStatus.REVOKED, revoked_at=now)
     )
-    return _changed(result)
+    return changed_one(result)
 
 
 async def shorten_key(session: AsyncSession, kid: str, not_after: datetime) -> bool:
@@ -269,14 +274,13 @@ async def shorten_key(session: AsyncSession, kid: str, not_after: datetime) -> b
         )
         .values(not_after=not_after)
     )
-    return _changed(result)
+    return changed_one(result)
 
 
 async def usable_admin_count(session: AsyncSession, now: datetime) -> int:
-    """Admin clients that could sign in now (active client, partner and at least one key)."""
+    """Operator clients that could sign in now (active client, partner and at least one key)."""
     query = (
-        select(CLIENTS.c.id, CLIENTS.c.scopes)
-        .distinct()
+        select(func.count(CLIENTS.c.id.distinct()))
         .select_from(
             CLIENTS.join(PARTNERS, PARTNERS.c.id == CLIENTS.c.partner_id).join(
                 CLIENT_KEYS, CLIENT_KEYS.c.client_id == CLIENTS.c.id
@@ -284,15 +288,11 @@ async def usable_admin_count(session: AsyncSession, now: datetime) -> int:
         )
         .where(
             CLIENTS.c.status == ClientStatus.ACTIVE,
+            CLIENTS.c.role == Role.OPERATOR,
             PARTNERS.c.status == PartnerStatus.ACTIVE,
             CLIENT_KEYS.c.status == KeyStatus.ACTIVE,
             CLIENT_KEYS.c.not_before <= now,
             CLIENT_KEYS.c.not_after > now,
-            CLIENTS.c.scopes.contains("admin"),
         )
     )
-    return sum(1 for row in await session.execute(query) if is_admin_scopes(row.scopes))
-
-
-def _changed(result: object) -> bool:
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return int((await session.execute(query)).scalar_one())

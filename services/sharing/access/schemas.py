@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from libs.common.auth.jwk import ed25519_fingerprint, public_key_line, stored_public_key
+from libs.common.auth.roles import Role
 from libs.common.auth.scopes import Scope
 from services.sharing.access.domain import DEFAULT_KEY_VALIDITY_DAYS, MAX_KEY_VALIDITY_DAYS
 from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
@@ -61,10 +62,11 @@ class PartnerOut(BaseModel):
 
 
 class ClientCreate(Strict):
-    """A new API client of a partner, with the scopes it may request."""
+    """A new API client of a partner: its role, and the scopes (within the role) it may request."""
 
     partner_id: Id
     name: Name
+    role: Role
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
 
 
@@ -74,6 +76,7 @@ class ClientOut(BaseModel):
     id: str
     partner_id: str
     name: str
+    role: str
     scopes: list[str]
     status: str
     created_at: datetime
@@ -86,6 +89,7 @@ class ClientOut(BaseModel):
             id=row.id,
             partner_id=row.partner_id,
             name=row.name,
+            role=row.role,
             scopes=sorted(row.scopes),
             status=row.status,
             created_at=row.created_at,

@@ -29,11 +29,10 @@ from services.sharing.vault.schemas import (
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
-# The submitting partner's write-only clients may erase and grant (writes); so may admins.
-Owner = Annotated[
-    Principal,
-    Depends(require_any_scope(Scope.REPORTS_SUBMIT, Scope.REPORTS_READ, Scope.ADMIN)),
-]
+# Granting and erasing need `reports:manage` (a reader or partner administrator of the
+# submitting partner) or `admin`: a write-only `reports:submit` key must never exfiltrate or
+# destroy what it submitted.
+Owner = Annotated[Principal, Depends(require_any_scope(Scope.REPORTS_MANAGE, Scope.ADMIN))]
 # What reads back about a report (who read it, its grants) needs reading rights: a
 # `reports:submit` client is write-only and sees nothing but its receipts.
 OwnerReader = Annotated[Principal, Depends(require_any_scope(Scope.REPORTS_READ, Scope.ADMIN))]

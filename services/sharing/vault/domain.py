@@ -1,4 +1,4 @@
-"""Pure rules of the read side: who reads (role), searches, what a response shows, the cursor."""
+"""Pure rules of the read side: who reads, searches, what a response shows, the cursor."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from libs.common.auth.principal import Principal
-from libs.common.auth.scopes import Scope
 from libs.common.clock import as_utc
 from libs.common.contracts import ReportErased, new_event
 from libs.common.crypto.encoding import JSONValue, b64u_decode, b64u_encode
@@ -29,9 +28,6 @@ from services.sharing.vault.policy.domain import (
     decide,
 )
 
-# Clients that act for lawyers (watchlists, alerts) read under the `lawyer` role; the registry
-# has no role of its own yet, so the scopes an administrator gave the client decide.
-_LAWYER_SCOPES = frozenset({Scope.WATCHLIST_MANAGE, Scope.ALERTS_READ, Scope.ALERTS_ACK})
 # A filter on a field the reader may not see would reveal that field's value by which reports
 # come back, so each filter only matches reports where its field is visible.
 _SEARCH_FIELDS = (
@@ -78,14 +74,9 @@ class Release:
     decision: Decision
 
 
-def role_of(principal: Principal) -> str:
-    """The policy role a client reads under: `lawyer` for lawyers' apps, else `analyst`."""
-    return "lawyer" if principal.scopes & _LAWYER_SCOPES else "analyst"
-
-
 def reader_of(principal: Principal) -> Reader:
-    """The policy engine's reader for a verified token."""
-    return Reader(partner=principal.partner_id, role=role_of(principal))
+    """The policy engine's reader for a verified token: its partner and its registered role."""
+    return Reader(partner=principal.partner_id, role=principal.role)
 
 
 def meta_of(row: Any) -> ReportMeta:
@@ -146,7 +137,7 @@ def read_log_rows(
     catalogue: Catalogue = CATALOGUE,
 ) -> list[dict[str, Any]]:
     """One read-log row per released report: who, with which role, which fields, when, how."""
-    role = role_of(principal)
+    role = principal.role
     rows: list[dict[str, Any]] = []
     for release in releases:
         fields = [f for f in catalogue.grantable if f in release.decision.fields]

@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from libs.common.auth.roles import READING_ROLES
 
 # Which names are fields is the running catalogue's to say (the service checks, 422).
 FieldName = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*)?$", max_length=32)
 ]
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
-Role = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+def _reading_role(value: str) -> str:
+    if value not in READING_ROLES:
+        raise ValueError(f"must be one of {', '.join(sorted(READING_ROLES))}")
+    return value
+
+
+# A per-report grant may name one of the roles whose clients read reports (reader, lawyer, …).
+Role = Annotated[str, AfterValidator(_reading_role)]
 REPORT_ID = r"^[A-Za-z0-9-]{1,36}$"
 KID = r"^[A-Za-z0-9_-]{22}$"  # base64url of a 16-byte key id
 

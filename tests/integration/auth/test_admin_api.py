@@ -74,7 +74,12 @@ async def test_partner_client_and_key_lifecycle_is_audited(sharing: Sharing) -> 
     resp = await sharing.admin_call(
         "POST",
         "/v1/admin/clients",
-        json={"partner_id": partner["id"], "name": "case tool", "scopes": ["reports:submit"]},
+        json={
+            "partner_id": partner["id"],
+            "name": "case tool",
+            "role": "submitter",
+            "scopes": ["reports:submit"],
+        },
     )
     client = resp.json()
     assert resp.status_code == 201 and client["scopes"] == ["reports:submit"]
@@ -105,7 +110,12 @@ async def test_partner_client_and_key_lifecycle_is_audited(sharing: Sharing) -> 
     refused = await sharing.admin_call(
         "POST",
         "/v1/admin/clients",
-        json={"partner_id": partner["id"], "name": "another", "scopes": ["reports:read"]},
+        json={
+            "partner_id": partner["id"],
+            "name": "another",
+            "role": "reader",
+            "scopes": ["reports:read"],
+        },
     )
     assert refused.status_code == 409
     actor = sharing.admin.client_id
@@ -132,7 +142,7 @@ async def test_partner_client_and_key_lifecycle_is_audited(sharing: Sharing) -> 
         (
             "POST",
             "/v1/admin/clients",
-            {"partner_id": "ptn_nope", "name": "x", "scopes": ["admin"]},
+            {"partner_id": "ptn_nope", "name": "x", "role": "operator", "scopes": ["admin"]},
             404,
         ),
         ("POST", "/v1/admin/clients", {"partner_id": "p", "name": "x", "scopes": ["root"]}, 422),

@@ -262,6 +262,7 @@ def _access(
         "exp": now + 300,
         "jti": "forged-" + str(time.time_ns()),
         "scope": "admin",
+        "role": "operator",
         "client_kid": client.kid,
     }
     payload.update(claims)

@@ -150,8 +150,8 @@ TAMPERS: dict[str, Tamper] = {f.__name__: f for f in (
 
 @pytest.mark.parametrize("attack", sorted(TAMPERS))
 async def test_tampered_storage_fails_closed(vault: Vault, attack: str) -> None:
-    a = await vault.client("reports:read")
-    c = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    c = await vault.client("reports:read", "reports:manage")
     victim = await vault.submit(a.partner_id, narrative=NARRATIVE)
     same = await vault.submit(a.partner_id, narrative="Another case, another data key.")
     other = await vault.submit(c.partner_id, narrative="A case of another partner.")
@@ -183,8 +183,8 @@ async def test_tampered_storage_fails_closed(vault: Vault, attack: str) -> None:
 
 
 async def test_relabelled_routing_columns_never_widen_access(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(
         b.partner_id, grant(fields=["incident_type", "narrative"], max_tlp="GREEN")
     )
@@ -203,8 +203,8 @@ async def test_relabelled_routing_columns_never_widen_access(vault: Vault) -> No
 
 
 async def test_partner_b_never_reaches_partner_a_report(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(
         b.partner_id, grant(countries=["DE"])
     )  # some policy, not for A's KG report

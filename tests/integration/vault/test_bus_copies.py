@@ -121,7 +121,7 @@ async def network(tmp_path: Path, db_url_factory: Any) -> AsyncIterator[Network]
             net.url, net.app = url, app
             admin = await bootstrap_admin(net.http, url, net.sharing.data_dir)
             net.submitter = await register_client(
-                net.http, admin, ("reports:submit", "reports:read")
+                net.http, admin, ("reports:submit", "reports:read", "reports:manage")
             )
             yield net
     finally:

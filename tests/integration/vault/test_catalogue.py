@@ -36,7 +36,7 @@ async def test_a_field_added_later_reads_as_null_in_older_reports(
     settings = vault_settings(tmp_path, nats_server.url, db_url_factory("sharing"))
     async with httpx.AsyncClient(timeout=15) as http:
         async with running_vault(settings, http) as vault:
-            a = await vault.client("reports:read")
+            a = await vault.client("reports:read", "reports:manage")
             b = await vault.client("reports:read", "watchlist:manage")
             old = [await vault.submit(a.partner_id) for _ in range(2)]
             before = {r: await _view(vault, a, r) for r in old}
@@ -98,7 +98,7 @@ async def test_a_field_added_later_reads_as_null_in_older_reports(
             )
             assert why.status_code == 200 and "later_field" in why.json()["fields"]
             # A per-report grant may name it too.
-            c = await vault.client("reports:read")
+            c = await vault.client("reports:read", "reports:manage")
             granted = await vault.call(
                 a,
                 "POST",

@@ -27,9 +27,9 @@ async def _signers(vault: Vault) -> list:  # type: ignore[type-arg]
 
 
 async def test_sealed_reads_open_only_for_the_recipient_and_delivery(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
-    c = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
+    c = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(b.partner_id, grant(**POLICY))
     await vault.set_policy(c.partner_id, grant(**POLICY))
     report_id = await vault.submit(a.partner_id)
@@ -104,7 +104,7 @@ async def test_sealed_reads_open_only_for_the_recipient_and_delivery(vault: Vaul
     assert (
         await vault.call(b, "GET", f"/v1/reports/{report_id}", params={"sealed_to": c_kid})
     ).status_code == 404
-    d = await vault.client("reports:read")
+    d = await vault.client("reports:read", "reports:manage")
     d_key = generate_private_key(HpkeSuite.X25519)
     await vault.call(
         d, "POST", "/v1/partners/me/hpke-keys", json={"public_key": d_key.public_key.text}
@@ -125,8 +125,8 @@ async def test_sealed_reads_open_only_for_the_recipient_and_delivery(vault: Vaul
 
 
 async def test_delivery_keys_are_checked_listed_and_revoked(vault: Vault) -> None:
-    b = await vault.client("reports:read")
-    c = await vault.client("reports:read")
+    b = await vault.client("reports:read", "reports:manage")
+    c = await vault.client("reports:read", "reports:manage")
     key = generate_private_key(HpkeSuite.X25519)
     for bad in (
         dump_private_key(key),
@@ -158,8 +158,8 @@ async def test_delivery_keys_are_checked_listed_and_revoked(vault: Vault) -> Non
 
 
 async def test_report_keygen_fetch_and_reads_cli(vault: Vault, tmp_path: Path) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(b.partner_id, grant(**POLICY))
     report_id = await vault.submit(a.partner_id)
     home = tmp_path / "b"

@@ -47,10 +47,10 @@ def contains(dump: bytes, secret: bytes, backend: str) -> bool:
 
 
 async def test_erasure_crypto_shreds_the_report(vault: Vault) -> None:
-    a = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
     a_submitter = await vault.client("reports:submit", partner_id=a.partner_id)
-    b = await vault.client("reports:read")
-    c = await vault.client("reports:read")
+    b = await vault.client("reports:read", "reports:manage")
+    c = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(b.partner_id, grant(fields=["incident_type", "narrative"]))
     sub = await vault.nc.jetstream().subscribe(
         REPORT_ERASED, ordered_consumer=True, config=NEW_ONLY
@@ -78,7 +78,9 @@ async def test_erasure_crypto_shreds_the_report(vault: Vault) -> None:
     # Only the submitter or an administrator erases: a reader of it gets 403, a stranger 404.
     assert (await vault.call(b, "DELETE", f"/v1/reports/{report_id}")).status_code == 403
     assert (await vault.call(c, "DELETE", f"/v1/reports/{report_id}")).status_code == 404
-    resp = await vault.call(a_submitter, "DELETE", f"/v1/reports/{report_id}")
+    # The submitting partner's write-only key may not (docs/auth.md, roles); its manager may.
+    assert (await vault.call(a_submitter, "DELETE", f"/v1/reports/{report_id}")).status_code == 403
+    resp = await vault.call(a, "DELETE", f"/v1/reports/{report_id}")
     assert resp.status_code == 200, resp.text
     assert resp.json()["report_id"] == report_id
 
@@ -113,7 +115,7 @@ async def test_erasure_crypto_shreds_the_report(vault: Vault) -> None:
 
 
 async def test_an_administrator_may_erase_any_report(vault: Vault) -> None:
-    a = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
     report_id = await vault.submit(a.partner_id, **{"narrative": report_body()["narrative"]})
     resp = await vault.admin_call("DELETE", f"/v1/reports/{report_id}")
     assert resp.status_code == 200, resp.text

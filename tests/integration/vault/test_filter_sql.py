@@ -31,7 +31,7 @@ from services.sharing.vault.repository import visible_clause
 
 PARTNERS = ["ptn_a", "ptn_b", "ptn_c", "ptn_d"]
 COUNTRIES = ["KG", "KZ", "RU", "GE", "DE", "TR"]
-ROLES = [None, "lawyer", "analyst"]
+ROLES = [None, "lawyer", "reader"]
 
 
 def _some(rng: random.Random, values: list[object]) -> frozenset[object] | None:

@@ -34,8 +34,8 @@ async def test_submit_read_by_policy_read_log_and_erasure(
             sharing_hpke_fingerprints=fingerprint,
         )
         async with serve_app(intake_app, intake_settings) as (intake, _):
-            a = await vault.client("reports:submit", "reports:read")
-            b = await vault.client("reports:read")
+            a = await vault.client("reports:submit", "reports:read", "reports:manage")
+            b = await vault.client("reports:read", "reports:manage")
             await vault.set_policy(
                 b.partner_id,
                 grant(fields=["incident_type", "place.country"], countries=["KG"]),

@@ -15,9 +15,9 @@ TYPE_AND_COUNTRY = {
 
 
 async def test_a_reader_sees_only_permitted_fields_and_others_see_nothing(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
-    c = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
+    c = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(b.partner_id, grant(**TYPE_AND_COUNTRY))
     report_id = await vault.submit(a.partner_id)
 
@@ -47,8 +47,8 @@ async def test_a_reader_sees_only_permitted_fields_and_others_see_nothing(vault:
 
 
 async def test_every_read_is_audited_and_the_submitter_sees_who_read(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(b.partner_id, grant(**TYPE_AND_COUNTRY))
     report_id = await vault.submit(a.partner_id)
     assert (await vault.call(b, "GET", f"/v1/reports/{report_id}")).status_code == 200
@@ -62,7 +62,7 @@ async def test_every_read_is_audited_and_the_submitter_sees_who_read(vault: Vaul
         (b.partner_id, b.client_id, "list"),
     ]
     assert all(r["fields"] == ["incident_type", "place.country"] for r in log)
-    assert all(r["role"] == "analyst" for r in log)
+    assert all(r["role"] == "reader" for r in log)
     # Only the submitter may see the read log.
     assert (await vault.call(b, "GET", f"/v1/reports/{report_id}/reads")).status_code == 404
 
@@ -76,8 +76,8 @@ async def test_every_read_is_audited_and_the_submitter_sees_who_read(vault: Vaul
 
 
 async def test_listing_and_search_only_reveal_what_policy_allows(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(b.partner_id, grant(**TYPE_AND_COUNTRY))
     kg = await vault.submit(a.partner_id)
     kz_red = await vault.submit(a.partner_id, tlp="RED", place={"country": "KZ"})
@@ -132,8 +132,8 @@ async def test_listing_and_search_only_reveal_what_policy_allows(vault: Vault) -
 
 
 async def test_the_cursor_pages_and_syncs_without_widening_anything(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b = await vault.client("reports:read", "reports:manage")
     await vault.set_policy(b.partner_id, grant(**TYPE_AND_COUNTRY))
     visible = [await vault.submit(a.partner_id) for _ in range(3)]
     await vault.submit(a.partner_id, place={"country": "RU"})
@@ -165,8 +165,8 @@ async def test_the_cursor_pages_and_syncs_without_widening_anything(vault: Vault
 
 
 async def test_roles_and_red_reports_with_per_report_grants(vault: Vault) -> None:
-    a = await vault.client("reports:read")
-    b_analyst = await vault.client("reports:read")
+    a = await vault.client("reports:read", "reports:manage")
+    b_analyst = await vault.client("reports:read", "reports:manage")
     b_lawyer = await vault.client(
         "reports:read", "watchlist:manage", partner_id=b_analyst.partner_id
     )
@@ -205,7 +205,7 @@ async def test_roles_and_red_reports_with_per_report_grants(vault: Vault) -> Non
     }
     assert (await vault.call(b_analyst, "GET", f"/v1/reports/{red}")).status_code == 404
     # Only the submitter (or an administrator) grants; a reader of the report gets 403, others 404.
-    c = await vault.client("reports:read")
+    c = await vault.client("reports:read", "reports:manage")
     body = {"partner_id": c.partner_id, "fields": ["narrative"]}
     assert (
         await vault.call(b_lawyer, "POST", f"/v1/reports/{red}/grants", json=body)

@@ -98,6 +98,7 @@ class Env:
             "exp": now + 300,
             "jti": "jti-0001",
             "scope": "reports:submit",
+            "role": "submitter",
             "client_kid": "clientkey1",
         }
         claims.update(changes)

@@ -30,6 +30,7 @@ from libs.common.auth.fastapi import require_scopes
 from libs.common.auth.scopes import Audience, Scope, parse_scope
 from libs.common.errors import LifelineError, Unauthenticated
 from libs.sdk import BearerAuth, TokenRequestError, TokenSource, generate_private_key, key_id
+from tests.support.auth import role_for
 from tests.unit.auth.helpers import Clock
 
 ISSUER = "https://sharing.lifeline.test"
@@ -73,6 +74,7 @@ class Sharing:
             lifetime=600,
             now=self.clock(),
             org="org-a",
+            role=role_for(parse_scope(form.get("scope", ""))),
             client_kid=claims.kid,
         )
         return httpx.Response(

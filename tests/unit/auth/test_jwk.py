@@ -69,6 +69,8 @@ def test_scope_and_audience_names() -> None:
     assert set(ALL_SCOPES) == {
         "reports:submit",
         "reports:read",
+        "reports:manage",
+        "clients:manage",
         "watchlist:manage",
         "alerts:read",
         "alerts:ack",

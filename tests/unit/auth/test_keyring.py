@@ -29,6 +29,7 @@ def _mint(keyring: SigningKeyring, now: float) -> str:
         lifetime=600,
         now=now,
         org="org-a",
+        role="submitter",
         client_kid="ck1",
     )
 

@@ -22,6 +22,7 @@ def _principal(iat: int = NOW) -> Principal:
         audiences=("lifeline-intake",),
         client_kid="ck1",
         signing_kid="sk1",
+        role="submitter",
     )
 
 

@@ -35,6 +35,7 @@ def _mint(key: SigningKey, **changes: object) -> str:
         "lifetime": 600,
         "now": NOW + 0.9,
         "org": "org-a",
+        "role": "lawyer",
         "client_kid": "ckid1",
     }
     args.update(changes)
@@ -52,6 +53,7 @@ def test_minted_token_has_the_rfc9068_shape() -> None:
         "sub": "client-1",
         "client_id": "client-1",
         "org": "org-a",
+        "role": "lawyer",
         "aud": ["lifeline-intake", "lifeline-alerts"],
         "iat": NOW,
         "nbf": NOW,

@@ -26,7 +26,7 @@ from services.sharing.vault.policy.explain import explain
 FIELDS = REPORT_FIELDS.grantable
 CATALOGUE = readable(REPORT_FIELDS)
 PARTNERS = ["ngo-a", "ngo-b", "ngo-c"]
-ROLES = [None, "lawyer", "analyst"]
+ROLES = [None, "lawyer", "reader"]
 COUNTRIES = ["KG", "KZ", "RU", "GE", "DE"]
 REPORT_IDS = ["r1", "r2", "r3"]
 

@@ -8,7 +8,9 @@ from libs.common.auth.fastapi import public_routes, route_scopes
 from services.sharing.app import create_app
 from services.sharing.settings import SharingSettings
 
-OWNER = {"reports:submit", "reports:read", "admin"}  # any one of them; the service checks whose
+# Any one of them; the service checks whose. A write-only reports:submit key never grants or
+# erases.
+OWNER = {"reports:manage", "admin"}
 # Reading back about a report needs reading rights: a reports:submit client is write-only.
 OWNER_READER = {"reports:read", "admin"}
 EXPECTED = {

@@ -108,6 +108,7 @@ class TokenIssuer:
             lifetime=self._lifetime,
             now=now,
             org=context.partner_id,
+            role=context.role,
             client_kid=claims.kid,
         )
         log.debug("token issued", extra={"client_id": claims.client_id, "key_id": key.kid})

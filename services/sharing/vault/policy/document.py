@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, NamedTuple
 
+from libs.common.auth.roles import READING_ROLES
 from libs.common.countries import ISO_3166_ALPHA2
 from libs.common.errors import InvalidInput
 from libs.common.reports import IncidentType, LegalBasis, Tlp
@@ -20,7 +21,6 @@ from services.sharing.vault.policy.domain import (
 
 _PARTNER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _GRANT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # no ':' or '/': audit ids embed it
-_ROLE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _MAX_GRANTS = 100
 _MAX_VALUES = 500
 
@@ -148,8 +148,10 @@ def parse_policy(doc: object, catalogue: Catalogue = CATALOGUE) -> Policy:
     _keys(doc, _TOP_KEYS, "", errors)
     partner = _ident(doc.get("partner"), _PARTNER_ID, "partner", errors)
     role = doc.get("role")
-    if role is not None:
-        role = _ident(role, _ROLE, "role", errors)
+    if role is not None and role not in READING_ROLES:
+        # A policy for a role no client holds would silently never apply.
+        errors.add("role", f"must be null or one of {', '.join(sorted(READING_ROLES))}")
+        role = None
     raw = doc.get("grants", [])
     if not isinstance(raw, list) or len(raw) > _MAX_GRANTS:
         errors.add("grants", f"must be a list of at most {_MAX_GRANTS} grants")
