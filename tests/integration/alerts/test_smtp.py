@@ -162,5 +162,11 @@ async def test_a_deferred_recipient_is_retried_until_it_is_taken(stack: AlertsSt
     stack.mailbox.rcpt_answer = "250 OK"
     assert await until(lambda: stack.mailbox.to("lawyer@example.org"), timeout=10)
     (delivery,) = await _email_deliveries(stack)
+
+    async def recorded() -> bool:
+        # The server has the mail a moment before the worker records the attempt's outcome.
+        return (await _attempts(stack, delivery.id))[-1] == ("delivered", None)
+
+    assert await until(recorded, timeout=10)
     attempts = await _attempts(stack, delivery.id)
-    assert attempts[0] == ("retry", "smtp_451") and attempts[-1] == ("delivered", None)
+    assert attempts[0] == ("retry", "smtp_451")
