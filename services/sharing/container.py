@@ -14,6 +14,7 @@ from libs.common.crypto.kek_file import LocalFileKekProvider
 from libs.common.crypto.signing_file import SigningKeyFile
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
+from libs.common.ratelimit import RateLimiter
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink, ping_handler
@@ -22,6 +23,7 @@ from services.sharing.access.changes import Changes, RevocationSink
 from services.sharing.access.keys import ClientKeyAdmin
 from services.sharing.access.service import RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
+from services.sharing.access.tokens.limits import TokenLimits
 from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.access.tokens.service import TokenIssuer, confirm_registered
 from services.sharing.audit.service import CHECKPOINT_KEY_FORMAT, AuditLog
@@ -144,6 +146,12 @@ async def build_container(
             issuer=settings.token_issuer,
             token_endpoint=settings.token_endpoint(),
             lifetime=settings.access_token_lifetime,
+            limits=TokenLimits(
+                source=RateLimiter(settings.token_source_burst, settings.token_source_per_second),
+                client=RateLimiter(settings.token_client_burst, settings.token_client_per_second),
+                trusted_proxies=settings.trusted_proxies,
+                clock=clock,
+            ),
             clock=clock,
         ),
         registry=registry,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.auth.scopes import DEFAULT_ISSUER, TOKEN_PATH
@@ -38,6 +39,13 @@ class SharingSettings(ServiceSettings):
     # Access tokens: who signs them (`iss`) and for how long they live (RFC 9068, <= 600 s).
     token_issuer: str = DEFAULT_ISSUER
     access_token_lifetime: int = Field(default=300, ge=30, le=600)
+    # Token endpoint limits, in memory per replica (docs/auth.md): requests per source address,
+    # tokens per client; X-Forwarded-For is believed only from these proxies (IPs or CIDRs).
+    token_source_burst: int = Field(default=600, ge=1)
+    token_source_per_second: float = Field(default=10.0, gt=0)
+    token_client_burst: int = Field(default=120, ge=1)
+    token_client_per_second: float = Field(default=2.0, gt=0)
+    trusted_proxies: tuple[str, ...] = ()
     signing_key_rotate_days: float = Field(default=7.0, gt=0)
     maintenance_interval_s: float = Field(default=30.0, gt=0)
     # How often the bus janitor erases delivered `report.received` copies from the stream.
@@ -48,6 +56,13 @@ class SharingSettings(ServiceSettings):
     # before it may be retired (intake caches the public key for 300 s).
     kek_file: Path | None = None
     sealing_key_retire_grace_s: float = Field(default=900.0, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            ipaddress.ip_network(proxy, strict=False)  # ValueError: refused at start
+        return value
 
     def prf_quota(self) -> QuotaLimits:
         """The OPRF quota limits by (scope, span), in the order they are charged."""
