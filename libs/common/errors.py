@@ -86,8 +86,9 @@ class RateLimited(LifelineError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many requests", headers={"Retry-After": str(max(1, retry_after))})
+    def __init__(self, retry_after: int, *, headers: dict[str, str] | None = None) -> None:
+        wait = {"Retry-After": str(max(1, retry_after))}
+        super().__init__("too many requests", headers={**(headers or {}), **wait})
 
 
 class Unavailable(LifelineError):

@@ -56,10 +56,15 @@ def for_update(
     return query.with_for_update(skip_locked=skip_locked, read=read)
 
 
+def upserting(session: AsyncSession, table: Table) -> Insert:
+    """`INSERT` into `table` in this session's dialect, to add an `on_conflict_do_…` clause to."""
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    return insert(table)  # type: ignore[return-value]
+
+
 def ignoring(session: AsyncSession, table: Table) -> Insert:
     """`INSERT … ON CONFLICT DO NOTHING` into `table` for this session's dialect."""
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    return insert(table).on_conflict_do_nothing()  # type: ignore[return-value]
+    return upserting(session, table).on_conflict_do_nothing()
 
 
 def ignoring_returning(session: AsyncSession, table: Table) -> Any:

@@ -23,10 +23,12 @@ from services.sharing.access.changes import Changes, RevocationSink
 from services.sharing.access.keys import ClientKeyAdmin
 from services.sharing.access.service import RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
+from services.sharing.access.tokens.limits import TokenLimits
 from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.access.tokens.service import TokenIssuer, confirm_registered
 from services.sharing.audit.service import CHECKPOINT_KEY_FORMAT, AuditLog
 from services.sharing.identity.keystore import PrfKeyStore
+from services.sharing.identity.quota import PrfQuota
 from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.settings import SharingSettings
@@ -64,9 +66,9 @@ class Container:
     # audit: the hash-chained log every context appends to, as the admin API reads it and
     # witnesses fetch its signed checkpoints
     audit: AuditLog
-    # identity: the OPRF key, its per-client limit and the evaluation use case
+    # identity: the OPRF key, its durable per-client and per-partner quota, the evaluation
     prf_keys: PrfKeyStore
-    prf_limiter: RateLimiter
+    prf_quota: PrfQuota
     prf: PrfEvaluator
     # the vault: keys, the received-report store, reads, grants, erasure, policies, delivery
     kek: KekProvider
@@ -109,7 +111,7 @@ async def build_container(
     registry = RegistryAdmin(changes)
     hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file(), clock=clock)
     prf_keys = PrfKeyStore.open(settings.prf_key_file(), clock=clock)
-    prf_limiter = RateLimiter(settings.prf_rate_burst, settings.prf_rate_per_second)
+    prf_quota = PrfQuota(runtime.sessions, settings.prf_quota(), clock=clock)
     kek = kek_provider(settings)
     signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)
     reads = ReadService(runtime.sessions, kek, catalogue=catalogue, clock=clock)
@@ -144,6 +146,12 @@ async def build_container(
             issuer=settings.token_issuer,
             token_endpoint=settings.token_endpoint(),
             lifetime=settings.access_token_lifetime,
+            limits=TokenLimits(
+                source=RateLimiter(settings.token_source_burst, settings.token_source_per_second),
+                client=RateLimiter(settings.token_client_burst, settings.token_client_per_second),
+                trusted_proxies=settings.trusted_proxies,
+                clock=clock,
+            ),
             clock=clock,
         ),
         registry=registry,
@@ -161,8 +169,8 @@ async def build_container(
             clock=clock,
         ),
         prf_keys=prf_keys,
-        prf_limiter=prf_limiter,
-        prf=PrfEvaluator(runtime.sessions, prf_keys, prf_limiter, clock=clock),
+        prf_quota=prf_quota,
+        prf=PrfEvaluator(runtime.sessions, prf_keys, prf_quota, clock=clock),
         kek=kek,
         hpke_keys=hpke_keys,
         signer=signer,

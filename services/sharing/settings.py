@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.auth.scopes import DEFAULT_ISSUER, TOKEN_PATH
 from libs.common.settings import ServiceSettings
+from services.sharing.identity.quota import QuotaLimits
 
 ENV_PREFIX = "LIFELINE_SHARING_"
 # In the data dir while no administrator exists; `lifeline admin init --data-dir` reads it.
@@ -25,14 +27,25 @@ class SharingSettings(ServiceSettings):
     # Where the intake-sealing HPKE keys live (created with mode 0600 on first start).
     hpke_key_file: Path | None = None
 
-    # OPRF evaluation per client, in elements (~7 per identity): bulk imports fit in the
-    # burst; the sustained rate bounds how fast a compromised partner can probe a name list.
-    prf_rate_burst: int = Field(default=20_000, ge=4096)
-    prf_rate_per_second: float = Field(default=50.0, gt=0)
+    # OPRF quotas in elements (~7 per identity), per client and per partner, per clock hour
+    # and UTC day, kept in the database (docs/identity.md says why these numbers). A client
+    # or partner past `prf_alarm_fraction` of a daily quota raises the bulk-use alarm.
+    prf_client_per_hour: int = Field(default=5_000, ge=1)
+    prf_client_per_day: int = Field(default=10_000, ge=1)
+    prf_partner_per_hour: int = Field(default=10_000, ge=1)
+    prf_partner_per_day: int = Field(default=30_000, ge=1)
+    prf_alarm_fraction: float = Field(default=0.8, gt=0, le=1)
 
     # Access tokens: who signs them (`iss`) and for how long they live (RFC 9068, <= 600 s).
     token_issuer: str = DEFAULT_ISSUER
     access_token_lifetime: int = Field(default=300, ge=30, le=600)
+    # Token endpoint limits, in memory per replica (docs/auth.md): requests per source address,
+    # tokens per client; X-Forwarded-For is believed only from these proxies (IPs or CIDRs).
+    token_source_burst: int = Field(default=600, ge=1)
+    token_source_per_second: float = Field(default=10.0, gt=0)
+    token_client_burst: int = Field(default=120, ge=1)
+    token_client_per_second: float = Field(default=2.0, gt=0)
+    trusted_proxies: tuple[str, ...] = ()
     signing_key_rotate_days: float = Field(default=7.0, gt=0)
     maintenance_interval_s: float = Field(default=30.0, gt=0)
     # How often the bus janitor erases delivered `report.received` copies from the stream.
@@ -43,6 +56,25 @@ class SharingSettings(ServiceSettings):
     # before it may be retired (intake caches the public key for 300 s).
     kek_file: Path | None = None
     sealing_key_retire_grace_s: float = Field(default=900.0, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            ipaddress.ip_network(proxy, strict=False)  # ValueError: refused at start
+        return value
+
+    def prf_quota(self) -> QuotaLimits:
+        """The OPRF quota limits by (scope, span), in the order they are charged."""
+        return QuotaLimits(
+            {
+                ("client", "hour"): self.prf_client_per_hour,
+                ("client", "day"): self.prf_client_per_day,
+                ("partner", "hour"): self.prf_partner_per_hour,
+                ("partner", "day"): self.prf_partner_per_day,
+            },
+            self.prf_alarm_fraction,
+        )
 
     def signing_key_file(self) -> Path:
         """Sharing's token-signing keyring (mode 0600, created on first start)."""

@@ -4,12 +4,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from services.sharing.deps import Prf
+from services.sharing.identity.quota import ratelimit_headers
 from services.sharing.identity.schemas import EvaluateRequest, EvaluateResponse, PrfInfo
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
@@ -28,9 +29,13 @@ async def prf_info(_: Caller, prf: Prf) -> PrfInfo:
 @router.post(
     "/evaluate",
     response_model=EvaluateResponse,
-    summary="Evaluate blinded identity keys with the PRF key; rate-limited and audited by count.",
+    summary="Evaluate blinded identity keys with the PRF key; under quota and audited by count.",
+    responses={429: {"description": "A client or partner quota is spent (see RateLimit)."}},
 )
-async def evaluate(body: EvaluateRequest, principal: Caller, prf: Prf) -> EvaluateResponse:
+async def evaluate(
+    body: EvaluateRequest, principal: Caller, prf: Prf, response: Response
+) -> EvaluateResponse:
     """Blind evaluation: the server never sees the keys, the client never holds the PRF key."""
     evaluated = await prf.evaluate(principal, body.elements, body.version)
+    response.headers.update(ratelimit_headers(evaluated.windows))
     return EvaluateResponse(version=evaluated.version, elements=evaluated.elements)

@@ -1,4 +1,4 @@
-"""OPRF evaluation: the per-client rate limit, the blind evaluation and its audit entry."""
+"""OPRF evaluation: the durable quota, the blind evaluation and its audit entry."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common.auth.principal import Principal
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
-from libs.common.errors import RateLimited
 from libs.common.identity import oprf
-from libs.common.ratelimit import RateLimiter
 from services.sharing.audit import repository as audit_log
 from services.sharing.identity.keystore import PrfKeyStore
+from services.sharing.identity.quota import PrfQuota, Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,22 +22,24 @@ class Evaluated:
 
     version: int
     elements: list[str]
+    # The caller's quota windows after this call (for the RateLimit headers).
+    windows: list[Window]
 
 
 class PrfEvaluator:
-    """Evaluates blinded identity keys with sharing's PRF key: rate-limited, audited by count."""
+    """Evaluates blinded identity keys with sharing's PRF key: under quota, audited by count."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         keys: PrfKeyStore,
-        limiter: RateLimiter,
+        quota: PrfQuota,
         *,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
-        self.limiter = limiter
+        self.quota = quota
         self.clock = clock
 
     def current_version(self) -> int:
@@ -51,16 +52,15 @@ class PrfEvaluator:
         self, principal: Principal, elements: list[str], version: int | None
     ) -> Evaluated:
         """Blind evaluation: the server never sees the keys, the client never holds the PRF key."""
-        wait = self.limiter.take(principal.client_id, self.clock.monotonic(), cost=len(elements))
-        if wait:
-            raise RateLimited(wait)
+        # Validated before charging: a malformed batch costs the caller nothing.
         decoded = oprf.decode_elements(elements)
+        windows = await self.quota.charge(principal, len(decoded))
         ring = self.keys.ring()
         used = version or ring.current
         # Scalar multiplications release the GIL: a large batch runs off the event loop.
         evaluated = await asyncio.to_thread(ring.evaluate, decoded, used)
         await self._audit(principal, len(decoded), used)
-        return Evaluated(version=used or 0, elements=oprf.encode_elements(evaluated))
+        return Evaluated(used or 0, oprf.encode_elements(evaluated), windows)
 
     async def _audit(self, principal: Principal, count: int, version: int | None) -> None:
         # The count only: the blinded elements are never stored or logged.

@@ -3,6 +3,7 @@
 from libs.common.db import run_alembic_env
 from services.sharing.access import models as access_models
 from services.sharing.audit import models as audit_models
+from services.sharing.identity import models as identity_models
 from services.sharing.models import metadata
 from services.sharing.vault import models as vault_models
 from services.sharing.vault.copies import models as copies_models
@@ -13,6 +14,7 @@ from services.sharing.vault.policy import models as policy_models
 CONTEXTS = (
     access_models,
     audit_models,
+    identity_models,
     vault_models,
     copies_models,
     policy_models,

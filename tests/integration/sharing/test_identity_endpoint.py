@@ -36,8 +36,7 @@ async def sharing(
         tmp_path,
         nats_server.url,
         db_url,
-        prf_rate_burst=5000,
-        prf_rate_per_second=1,
+        prf_client_per_hour=5000,
     )
     issuer = TestIssuer()
     async with serve_app(sharing_app, settings) as (url, app):

@@ -48,6 +48,9 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 )
 async def token(request: Request, issuer: Tokens) -> JSONResponse:
     """RFC 6749 client_credentials with an RFC 7523 assertion; errors per RFC 6749 §5.2."""
+    limits = issuer.limits
+    peer = request.client.host if request.client else None
+    limits.check_source(limits.source_of(peer, request.headers.get("x-forwarded-for")))
     form = parse_token_form(await request.body(), request.headers.get("content-type", ""))
     issued = await issuer.issue(form)
     body = TokenResponse(

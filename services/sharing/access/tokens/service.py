@@ -26,6 +26,7 @@ from services.sharing.access.tokens.domain import (
     invalid_client,
 )
 from services.sharing.access.tokens.keystore import SigningKeystore
+from services.sharing.access.tokens.limits import TokenLimits
 from services.sharing.access.tokens.repository import SigningContext
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ class TokenIssuer:
         issuer: str,
         token_endpoint: str,
         lifetime: int,
+        limits: TokenLimits,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self.limits = limits
         self._sessions = sessions
         self._keystore = keystore
         self._issuer = issuer
@@ -90,6 +93,9 @@ class TokenIssuer:
                 )
             except Unauthenticated:
                 raise invalid_client() from None
+            # Counted only once the assertion verified: whoever merely names a client id must
+            # not be able to spend its budget and lock it out.
+            self.limits.check_client(claims.client_id)
             context = found[0]
             scopes = grant_scopes(request.scope, context.scopes)
             audiences = grant_audiences(request.audience, scopes)

@@ -1,0 +1,69 @@
+"""Token endpoint limits: per source address and per client, in memory on each replica."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.ratelimit import RateLimiter
+from services.sharing.access.tokens.domain import OAuthError
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def slow_down(wait: int) -> OAuthError:
+    """429 in the token endpoint's RFC 6749 error form, with Retry-After."""
+    error = OAuthError("slow_down", "too many token requests", 429)
+    error.headers["Retry-After"] = str(max(1, wait))
+    return error
+
+
+class TokenLimits:
+    """Token buckets per source address (every request) and per client (verified requests)."""
+
+    def __init__(
+        self,
+        *,
+        source: RateLimiter,
+        client: RateLimiter,
+        trusted_proxies: Sequence[str] = (),
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.sources = source
+        self.clients = client
+        self.proxies: tuple[Network, ...] = tuple(
+            ipaddress.ip_network(p, strict=False) for p in trusted_proxies
+        )
+        self.clock = clock
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in net for net in self.proxies)
+
+    def source_of(self, peer: str | None, forwarded_for: str | None) -> str:
+        """The caller's address: the peer, or behind configured proxies the last hop they saw."""
+        source = peer or "unknown"
+        if not forwarded_for or not self._trusted(source):
+            # X-Forwarded-For from anyone else is whatever the caller wants it to be.
+            return source
+        for hop in reversed(forwarded_for.split(",")):
+            source = hop.strip()
+            if not self._trusted(source):
+                break
+        return source
+
+    def check_source(self, source: str) -> None:
+        """Raise slow_down when this address has sent too many token requests."""
+        wait = self.sources.take(source, self.clock.monotonic())
+        if wait:
+            raise slow_down(wait)
+
+    def check_client(self, client_id: str) -> None:
+        """Raise slow_down when this client has been issued too many tokens."""
+        wait = self.clients.take(client_id, self.clock.monotonic())
+        if wait:
+            raise slow_down(wait)
