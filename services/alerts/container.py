@@ -16,6 +16,7 @@ from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink, ping_handler
 from services.alerts.alerts.consumer import Eraser, erased_handler
 from services.alerts.alerts.escalation import EscalationScheduler
+from services.alerts.alerts.link_keys import LinkKeys
 from services.alerts.alerts.links import AckLinks
 from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
@@ -66,10 +67,12 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
     box = SecretBox(
         load_or_create_secret_key(settings.secrets_key_file or keys_dir / "alerts-secrets.key")
     )
-    links = AckLinks(
-        load_or_create_secret_key(settings.ack_link_key_file or keys_dir / "alerts-ack-links.key"),
-        settings.ack_link_ttl_s,
+    link_keys = LinkKeys(
+        settings.ack_link_key_file or keys_dir / "alerts-ack-link-keys.key",
+        rotate_s=settings.ack_link_key_rotate_s,
+        now=clock.time(),
     )
+    links = AckLinks(link_keys, settings.ack_link_ttl_s)
     sending = channels.build(settings)
     in_flight = in_flight_s(sending)
     delivery = DeliveryWorker(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.auth.scopes import DEFAULT_ISSUER
@@ -54,10 +54,21 @@ class AlertsSettings(ServiceSettings):
     # injected into `create_app`, so in-process tests move a fake one instead; only a network
     # of real processes, which cannot be handed a clock (the end-to-end journey), shrinks this.
     escalation_minute_s: float = Field(default=60.0, gt=0)
-    ack_link_ttl_s: int = Field(default=7 * 86400, ge=60)
+    # An ack link acts once and only this long (escalation goes on meanwhile).
+    ack_link_ttl_s: int = Field(default=3600, ge=60)
+    # The link key is replaced this often; the previous one verifies until its links expire,
+    # so this is at least `ack_link_ttl_s`.
+    ack_link_key_rotate_s: int = Field(default=86400, ge=60)
     # Shared by every replica (they must verify each other's ack links); default in data_dir.
     ack_link_key_file: Path | None = None
     secrets_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _rotation_outlives_links(self) -> AlertsSettings:
+        if self.ack_link_key_rotate_s < self.ack_link_ttl_s:
+            # A key retired before its links expire would cut their lifetime short.
+            raise ValueError("ack_link_key_rotate_s must be at least ack_link_ttl_s")
+        return self
 
     def retry_schedule(self) -> tuple[float, ...]:
         """The retry delays in seconds."""

@@ -2,7 +2,7 @@
 
 The link's routes are PUBLIC in the token sense: the link's HMAC signature and expiry are the
 credential, checked on every request. GET only shows a form (mail scanners prefetch links);
-POST acknowledges.
+POST acknowledges, once per link.
 """
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
@@ -98,7 +98,7 @@ def _failure(request: Request, exc: LifelineError) -> Response:
 async def ack_page(token: str, request: Request, links: LinksDep, clock: ClockDep) -> Response:
     """Show a button that POSTs back here; opening the link (or a mail scanner) acks nothing."""
     try:
-        alert_id, _ = links.verify(token[:1024], clock.time())
+        alert_id = links.verify(token[:1024], clock.time()).alert_id
     except LifelineError as exc:
         return _failure(request, exc)
     body = (
@@ -117,10 +117,9 @@ async def ack_page(token: str, request: Request, links: LinksDep, clock: ClockDe
 async def ack_by_link(
     token: str, request: Request, links: LinksDep, alerts: AlertsDep, clock: ClockDep
 ) -> Response:
-    """Acknowledge; a second POST says who acknowledged first."""
+    """Acknowledge; a second POST of the same link is refused (409 `link_used`)."""
     try:
-        alert_id, contact_id = links.verify(token[:1024], clock.time())
-        result = await alerts.ack_by_link(alert_id, contact_id)
+        result = await alerts.ack_by_link(links.verify(token[:1024], clock.time()))
     except LifelineError as exc:
         return _failure(request, exc)
     ack = result.alert.acknowledged

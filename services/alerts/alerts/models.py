@@ -1,4 +1,5 @@
-"""Tables of alerts: the alert rows, the (report, entry) matches behind them, erased reports."""
+"""Tables of alerts: the alert rows, the (report, entry) matches behind them, erased reports,
+used ack links."""
 
 from __future__ import annotations
 
@@ -76,6 +77,18 @@ class ErasedReport(AlertsTable, table=True):
     erased_at: datetime
 
 
+class UsedAckLink(AlertsTable, table=True):
+    """An ack link that acted: a second use is refused; kept until the link expires."""
+
+    __tablename__ = "used_ack_links"
+
+    link_id: str = Field(primary_key=True, max_length=32)
+    alert_id: str = Field(max_length=36)
+    used_at: datetime
+    expires_at: datetime = Field(index=True)
+
+
 ALERTS = Alert.__table__  # type: ignore[attr-defined]
 MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
 ERASED = ErasedReport.__table__  # type: ignore[attr-defined]
+USED_LINKS = UsedAckLink.__table__  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.sql import for_update, insert_ignore
 from services.alerts.alerts.domain import AlertStatus
-from services.alerts.alerts.models import ALERTS, ERASED, MATCHES
+from services.alerts.alerts.models import ALERTS, ERASED, MATCHES, USED_LINKS
 from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
 from services.alerts.watchlists.models import ENTRIES
 
@@ -80,6 +80,16 @@ async def acknowledge(
         ).returning(a.id)
     )
     return result.first() is not None
+
+
+async def use_link(
+    session: AsyncSession, link_id: str, alert_id: str, expires_at: datetime, now: datetime
+) -> bool:
+    """Record an ack link's one use; False if it was used before."""
+    # A link past its expiry is refused before it gets here: its row is no longer needed.
+    await session.execute(delete(USED_LINKS).where(USED_LINKS.c.expires_at < now))
+    values = {"link_id": link_id, "alert_id": alert_id, "used_at": now, "expires_at": expires_at}
+    return await insert_ignore(session, USED_LINKS, values)
 
 
 async def deliveries_of(session: AsyncSession, alert_id: str) -> list[RowMapping]:

@@ -16,6 +16,7 @@ from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import InvalidInput, NotFound
 from services.alerts.alerts import repository as repo
+from services.alerts.alerts.links import AckLink, LinkUsed
 from services.alerts.alerts.schemas import (
     AckOut,
     AckResult,
@@ -141,8 +142,9 @@ class Alerts:
         """Acknowledge one of the caller's alerts."""
         return await self._ack(alert_id, principal.client_id, principal.client_id, "api", set())
 
-    async def ack_by_link(self, alert_id: str, contact_id: str) -> AckResult:
-        """Acknowledge through a signed link sent to one contact."""
+    async def ack_by_link(self, link: AckLink) -> AckResult:
+        """Acknowledge through a signed link sent to one contact; a link acts once (LinkUsed)."""
+        alert_id, contact_id = link.alert_id, link.contact_id
         async with self.sessions() as session:
             contact = await profiles.contact(session, contact_id)
         if contact is None:
@@ -151,13 +153,25 @@ class Alerts:
             who = f"{contact['lawyer_id']} (link)"
         else:
             who = f"{contact['name'] or contact['role'] + ' contact'} (link)"
-        return await self._ack(alert_id, None, who, "link", {contact_id})
+        return await self._ack(alert_id, None, who, "link", {contact_id}, link=link)
 
     async def _ack(
-        self, alert_id: str, lawyer_id: str | None, by: str, via: str, acker_contacts: set[str]
+        self,
+        alert_id: str,
+        lawyer_id: str | None,
+        by: str,
+        via: str,
+        acker_contacts: set[str],
+        *,
+        link: AckLink | None = None,
     ) -> AckResult:
         now = self.clock.now()
         async with transaction(self.sessions) as session:
+            if link is not None:
+                # In the ack's transaction: a use that acknowledged nothing is not recorded.
+                expires = datetime.fromtimestamp(link.expires, UTC)
+                if not await repo.use_link(session, link.link_id, alert_id, expires, now):
+                    raise LinkUsed("this link was used already: sign in to see the alert")
             # Serialised with `delivery.repository.claim_due`: no page is claimed after this.
             done = await repo.acknowledge(session, alert_id, lawyer_id, by=by, via=via, now=now)
             row = await repo.get_alert(session, alert_id, lawyer_id)

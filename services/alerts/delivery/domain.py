@@ -113,7 +113,8 @@ class AlertView:
     report_id: str
     report_count: int
     report_url: str
-    ack_url: str
+    ack_url: str  # "" where no acting link may travel
+    alert_url: str  # the alert in the API: sign in, then acknowledge
     kind: str  # alert | escalation | ack_notice | withdrawal
     step: int
     role: str  # the recipient's role: primary/secondary (the lawyer), backup, duty
@@ -213,7 +214,7 @@ def context_fields() -> frozenset[str]:
     return frozenset(f.name for f in fields(SendContext))
 
 
-def alert_view(ctx: SendContext, *, report_url: str, ack_url: str) -> AlertView:
+def alert_view(ctx: SendContext, *, report_url: str, ack_url: str, alert_url: str) -> AlertView:
     """The alert as this delivery presents it (before any channel-specific trimming)."""
     return AlertView(
         alert_id=ctx.alert_id,
@@ -231,6 +232,7 @@ def alert_view(ctx: SendContext, *, report_url: str, ack_url: str) -> AlertView:
         report_count=ctx.report_count,
         report_url=report_url,
         ack_url=ack_url,
+        alert_url=alert_url,
         kind=ctx.kind,
         step=ctx.step,
         role=ctx.role or "",

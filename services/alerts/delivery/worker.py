@@ -17,9 +17,10 @@ from libs.common.db import transaction
 from services.alerts.alerts.links import AckLinks
 from services.alerts.delivery import jobs
 from services.alerts.delivery import repository as repo
-from services.alerts.delivery.channels import Channels
+from services.alerts.delivery.channels import Channels, may_carry_action_links, may_carry_details
 from services.alerts.delivery.domain import (
     NOTICE_KINDS,
+    PAGE_KINDS,
     Outgoing,
     SendContext,
     SendResult,
@@ -182,13 +183,17 @@ class DeliveryWorker:
         if ctx.address is None:
             return SendResult("retry", error="skip:contact_removed")
         secret = None if ctx.secret is None else self.box.open(ctx.contact_id, ctx.secret)
-        ack_url = ""
-        if channel.carries_ack_link:
+        base, ack_url = self.config.public_url.rstrip("/"), ""
+        if may_carry_action_links(channel, ctx.pgp_key) and ctx.kind in PAGE_KINDS:
             token = self.links.make(ctx.alert_id, ctx.contact_id, now.timestamp())
-            ack_url = f"{self.config.public_url.rstrip('/')}/v1/ack/{token}"
-        view = alert_view(ctx, report_url=self.config.report_link(ctx.report_id), ack_url=ack_url)
-        sealed = channel.encrypts_with_pgp_key and bool(ctx.pgp_key)
-        if not (channel.carries_details or sealed):
+            ack_url = f"{base}/v1/ack/{token}"
+        view = alert_view(
+            ctx,
+            report_url=self.config.report_link(ctx.report_id),
+            ack_url=ack_url,
+            alert_url=f"{base}/v1/alerts/{ctx.alert_id}",
+        )
+        if not may_carry_details(channel, ctx.pgp_key):
             view = without_details(view)
         message = Outgoing(ctx.delivery_id, ctx.address, secret, ctx.pgp_key, view)
         return await channel.send(message, now)

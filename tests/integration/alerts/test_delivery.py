@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
-import time
+from email import message_from_bytes
 from email.message import EmailMessage, Message
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pysequoia
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from libs.common.clock import FakeClock
-from services.alerts.alerts.links import AckLinks
+from libs.common.db import transaction
+from services.alerts.alerts.models import ALERTS, USED_LINKS
 from services.alerts.delivery.models import DeliveryAttempt
 from services.alerts.delivery.profiles.models import Contact
 from services.alerts.delivery.secrets import SecretBox
@@ -83,8 +86,33 @@ async def test_plain_email_is_generic_and_minimal(stack: AlertsStack) -> None:
     # The links carry random signed tokens, which may spell "KG": look at the words only.
     words = re.sub(r"https?://\S+", "", body)
     assert "client 12" not in words and "KG" not in words and "cis_interstate" not in words
-    assert f"/v1/reports/{report_id}" in body and "/v1/ack/" in body
+    assert f"/v1/reports/{report_id}" in body and "/v1/ack/" not in body
     assert "Priority: highest" in body
+
+
+async def test_no_link_in_a_plaintext_mail_acknowledges(stack: AlertsStack) -> None:
+    """Whoever reads the mail on the way (a relay, a seized mailbox) cannot silence the alert."""
+    await setup_lawyer(stack)
+    await page_lev(stack)
+    assert await until(lambda: stack.mailbox.to("lawyer@example.org"))
+    (mail,) = stack.mailbox.to("lawyer@example.org")
+    raw = mail.as_string()
+    assert "/v1/ack/" not in raw
+    (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
+    body = _body(mail)
+    # Sign-in only: the alert's address in the API and how to acknowledge once signed in.
+    assert f"{stack.url}/v1/alerts/{alert['id']}" in body
+    assert f"lifeline alerts ack {alert['id']}" in body
+    urls = re.findall(r"https?://[^\s<>\"]+", raw)
+    assert urls
+    async with httpx.AsyncClient() as anyone:
+        for url in urls:
+            for method in ("GET", "POST"):
+                # The report link names sharing, which this test does not run.
+                with contextlib.suppress(httpx.ConnectError):
+                    await anyone.request(method, url)
+    (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
+    assert alert["status"] == "open" and alert["acknowledged"] is None
 
 
 async def test_email_is_openpgp_encrypted_to_the_registered_key(stack: AlertsStack) -> None:
@@ -205,11 +233,23 @@ async def test_retry_after_is_honoured(clocked_stack: AlertsStack) -> None:
         ]
 
 
-async def test_ack_link_page_needs_a_post_and_links_are_signed(stack: AlertsStack) -> None:
-    await setup_lawyer(stack)
+def _decrypted(mail: Message) -> str:
+    """The body of a PGP/MIME mail, decrypted with the lawyer's secret key."""
+    _, armored = mail.get_payload()  # type: ignore[misc]
+    secret = pysequoia.Tsk.from_bytes((DATA / "lawyer-secret.asc").read_bytes())
+    inner = pysequoia.decrypt(armored.get_payload().encode(), decryptor=secret.decryptor())
+    message = message_from_bytes(inner.bytes, policy=default)
+    assert isinstance(message, EmailMessage)
+    return str(message.get_content())
+
+
+async def test_an_encrypted_mail_carries_an_ack_link_that_acts_once(stack: AlertsStack) -> None:
+    await setup_lawyer(stack, pgp=(DATA / "lawyer-public.asc").read_text())
     await page_lev(stack)
     assert await until(lambda: stack.mailbox.to("lawyer@example.org"))
-    link = re.search(r"(http://\S+/v1/ack/\S+)", _body(stack.mailbox.messages[0]))
+    (mail,) = stack.mailbox.to("lawyer@example.org")
+    assert "/v1/ack/" not in mail.as_string()  # only inside the encrypted part
+    link = re.search(r"(http://\S+/v1/ack/\S+)", _decrypted(mail))
     assert link is not None
     url = link.group(1)
     async with httpx.AsyncClient() as browser:
@@ -223,10 +263,58 @@ async def test_ack_link_page_needs_a_post_and_links_are_signed(stack: AlertsStac
         assert bad.status_code == 422 and bad.json()["error"] == "invalid_input"
         done = await browser.post(url, headers={"Accept": "text/html"})
         assert done.status_code == 200 and "Acknowledged" in done.text
-        again = await browser.post(url, headers={"Accept": "text/html"})
-        assert "Already acknowledged" in again.text
+        again = await browser.post(url)
+        assert again.status_code == 409 and again.json()["error"] == "link_used"
     (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
     assert alert["status"] == "acknowledged" and alert["acknowledged"]["via"] == "link"
+    used = await stack.db(select(USED_LINKS.c.link_id))
+    assert len(used) == 1
+
+
+async def test_a_used_link_acts_no_more_even_on_an_alert_still_open(
+    clocked_stack: AlertsStack,
+) -> None:
+    """A second use is refused before anything happens, not answered by the alert's state."""
+    stack = clocked_stack
+    profile = await setup_lawyer(stack, pgp=(DATA / "lawyer-public.asc").read_text())
+    await page_lev(stack)
+    assert await until(lambda: stack.mailbox.to("lawyer@example.org"))
+    (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
+    contact = profile["contacts"][0]["id"]
+    links = stack.app.state.container.links
+    token = links.make(alert["id"], contact, stack.clock.time())
+    assert (await stack.http.post(f"/v1/ack/{token}")).status_code == 200
+    # Reopen it behind the service's back: the link still must not act a second time.
+    async with transaction(stack.app.state.container.runtime.sessions) as session:
+        await session.execute(
+            update(ALERTS).where(ALERTS.c.id == alert["id"]).values(status="open")
+        )
+    again = await stack.http.post(f"/v1/ack/{token}")
+    assert again.status_code == 409 and again.json()["error"] == "link_used"
+
+
+async def test_links_of_the_previous_key_work_during_rotation_and_retired_keys_fail(
+    clocked_stack: AlertsStack,
+) -> None:
+    stack = clocked_stack
+    assert isinstance(stack.clock, FakeClock)
+    profile = await setup_lawyer(stack, pgp=(DATA / "lawyer-public.asc").read_text())
+    await page_lev(stack)
+    assert await until(lambda: stack.mailbox.to("lawyer@example.org"))
+    (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
+    contact = profile["contacts"][0]["id"]
+    links = stack.app.state.container.links
+    retiring = links.make(alert["id"], contact, stack.clock.time())  # key 1
+    links.keys.rotate(stack.clock.time())
+    previous = links.make(alert["id"], contact, stack.clock.time())  # key 2
+    links.keys.rotate(stack.clock.time())  # key 3 signs, key 2 verifies, key 1 is retired
+    assert [k.id for k in links.keys.ring()] == [2, 3]
+    retired = await stack.http.post(f"/v1/ack/{retiring}")
+    assert retired.status_code == 422 and retired.json()["error"] == "invalid_input"
+    assert (await stack.call("GET", "/v1/alerts?status=open")).json()["alerts"]
+    assert (await stack.http.post(f"/v1/ack/{previous}")).status_code == 200
+    (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
+    assert alert["status"] == "acknowledged"
 
 
 async def test_expired_ack_links_are_refused(clocked_stack: AlertsStack) -> None:
@@ -265,16 +353,13 @@ async def test_keys_kept_as_raw_bytes_by_an_earlier_version_still_sign_and_decry
     """A data directory from before versioned key files: its keys are converted, not replaced."""
     keys = tmp_path / "alerts" / "keys"
     keys.mkdir(parents=True)
-    raw = {name: os.urandom(32) for name in ("alerts-secrets.key", "alerts-ack-links.key")}
+    raw = {"alerts-secrets.key": os.urandom(32)}
     for name, key in raw.items():
         (keys / name).write_bytes(key)
         (keys / name).chmod(0o600)
-    # What the earlier version stored and sent: a sealed webhook secret, an ack link.
+    # What the earlier version stored: a sealed webhook secret.
     sealed = SecretBox(raw["alerts-secrets.key"]).seal("contact-1", "whsec_old")
-    link = AckLinks(raw["alerts-ack-links.key"], 3600).make("alert-1", "contact-1", time.time())
     async with alerts_stack_on(nats_server.url, db_url_factory("alerts"), tmp_path) as stack:
         assert stack.app.state.container.profiles.box.open("contact-1", sealed) == "whsec_old"
-        page = await stack.http.get(f"/v1/ack/{link}", headers={"Accept": "text/html"})
-        assert page.status_code == 200 and '<form method="post">' in page.text
     for name in raw:
         assert json.loads((keys / name).read_text())["format"] == "lifeline-secret-key/1"

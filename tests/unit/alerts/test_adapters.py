@@ -7,12 +7,14 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from libs.common.errors import InvalidInput, LifelineError
+from services.alerts.alerts.link_keys import LinkKeys
 from services.alerts.alerts.links import AckLinks, LinkExpired
 from services.alerts.delivery.channels.email import email_subject, email_text
 from services.alerts.delivery.channels.webhook import (
@@ -42,6 +44,7 @@ VIEW = AlertView(
     report_count=1,
     report_url="https://sharing.example/v1/reports/r-1",
     ack_url="https://alerts.example/v1/ack/t",
+    alert_url="https://alerts.example/v1/alerts/a-1",
     kind="alert",
     step=0,
     role="primary",
@@ -71,7 +74,7 @@ def test_payload_carries_what_the_lawyer_needs_and_no_name() -> None:
     assert data["type"] == "alert.created"
     assert set(data["data"]) >= {
         "alert_id", "label", "priority", "match", "incident_type", "legal_basis", "country",
-        "facility_kind", "occurred_at", "report_url", "ack_url",
+        "facility_kind", "occurred_at", "report_url", "ack_url", "alert_url",
     }  # fmt: skip
     assert data["data"]["match"] == {
         "strength": "strong",
@@ -83,9 +86,12 @@ def test_payload_carries_what_the_lawyer_needs_and_no_name() -> None:
 def test_plain_email_is_minimal_and_encrypted_email_says_more() -> None:
     assert email_subject(VIEW) == "Lifeline alert — action needed"
     plain = email_text(VIEW, encrypted=False)
-    assert "client 12" not in plain and "KG" not in plain and VIEW.ack_url in plain
+    assert "client 12" not in plain and "KG" not in plain
+    # In the clear: never the link that acts, even if one was handed in; sign-in instead.
+    assert VIEW.ack_url not in plain and "/v1/ack/" not in plain and VIEW.alert_url in plain
+    assert "lifeline alerts ack a-1" in plain
     secret = email_text(VIEW, encrypted=True)
-    assert "client 12" in secret and "cis_interstate_search" in secret
+    assert "client 12" in secret and "cis_interstate_search" in secret and VIEW.ack_url in secret
 
 
 def test_a_withdrawal_says_so_with_nothing_to_open_or_acknowledge() -> None:
@@ -100,19 +106,40 @@ def test_a_withdrawal_says_so_with_nothing_to_open_or_acknowledge() -> None:
         assert VIEW.ack_url not in text and VIEW.report_url not in text and "KG" not in text
 
 
-def test_ack_links_are_signed_bound_and_expire() -> None:
-    links = AckLinks(os.urandom(32), ttl_s=60)
+def test_ack_links_are_signed_bound_and_expire(tmp_path: Path) -> None:
+    links = AckLinks(LinkKeys(tmp_path / "k", rotate_s=3600, now=1000), ttl_s=60)
     token = links.make("alert-1", "contact-1", now=1000)
-    assert links.verify(token, now=1059) == ("alert-1", "contact-1")
+    link = links.verify(token, now=1059)
+    assert (link.alert_id, link.contact_id, link.expires) == ("alert-1", "contact-1", 1060)
+    assert links.verify(links.make("alert-1", "contact-1", now=1000), 1000).link_id != link.link_id
     with pytest.raises(LinkExpired):
         links.verify(token, now=1061)
     head, _, mac = token.partition(".")
     forged = links.make("alert-2", "contact-1", now=1000).partition(".")[0] + "." + mac
-    for bad in (forged, token + "x", "garbage", "", head):
+    for bad in (forged, token + "x", "garbage", "", head, "a.b.c", "|||||.x"):
         with pytest.raises(InvalidInput):
             links.verify(bad, now=1000)
+    other = AckLinks(LinkKeys(tmp_path / "other", rotate_s=3600, now=1000), ttl_s=60)
     with pytest.raises(InvalidInput):
-        AckLinks(os.urandom(32), ttl_s=60).verify(token, now=1000)
+        other.verify(token, now=1000)
+
+
+def test_link_keys_rotate_by_id_and_the_previous_key_verifies_until_retired(
+    tmp_path: Path,
+) -> None:
+    keys = LinkKeys(tmp_path / "k", rotate_s=100, now=0)
+    links = AckLinks(keys, ttl_s=60)
+    first = links.make("a", "c", now=50)  # key 1
+    second = links.make("a", "c", now=100)  # key 1 is 100 s old: key 2 signs from now
+    assert [k.id for k in keys.rotate(100, due_only=True)] == [1, 2]  # due once, not twice
+    assert links.verify(first, now=105).alert_id == "a"  # previous key, link not expired
+    assert links.verify(second, now=150).alert_id == "a"
+    links.make("a", "c", now=200)  # key 3: key 1 is retired
+    with pytest.raises(InvalidInput):
+        links.verify(first, now=105)
+    assert links.verify(second, now=150).alert_id == "a"
+    # Another replica reading the same file sees the same ring.
+    assert [k.id for k in LinkKeys(tmp_path / "k", rotate_s=100, now=0).ring()] == [2, 3]
 
 
 def test_webhook_secrets_at_rest_are_bound_to_their_contact() -> None:

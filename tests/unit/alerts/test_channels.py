@@ -49,7 +49,7 @@ class Pager:
     accepts = frozenset({"secret"})
     carries_details = False
     encrypts_with_pgp_key = False
-    carries_ack_link = False
+    carries_action_links = False
     timeout_s = 42.0
 
     def __init__(self) -> None:

@@ -34,7 +34,7 @@ class Channel(Protocol):
 
     @property
     def carries_details(self) -> bool:
-        """Whether label, match, incident, legal basis and place may travel in the clear."""
+        """Whether label, match, incident, legal basis and place may travel without OpenPGP."""
 
     @property
     def encrypts_with_pgp_key(self) -> bool:
@@ -42,8 +42,9 @@ class Channel(Protocol):
         the details may travel)."""
 
     @property
-    def carries_ack_link(self) -> bool:
-        """Whether the signed acknowledgement link may be included."""
+    def carries_action_links(self) -> bool:
+        """Whether a link that acts (the ack link) may travel without OpenPGP: only where what
+        it carries is readable by its recipient alone."""
 
     @property
     def timeout_s(self) -> float:
@@ -66,6 +67,21 @@ class Channel(Protocol):
 
 
 ChannelFactory = Callable[[AlertsSettings], Channel]
+
+
+def sealed(channel: Channel, pgp_key: str | None) -> bool:
+    """Whether this send is end-to-end encrypted to its recipient (their OpenPGP key)."""
+    return channel.encrypts_with_pgp_key and bool(pgp_key)
+
+
+def may_carry_details(channel: Channel, pgp_key: str | None) -> bool:
+    """Whether this send may carry the alert's details."""
+    return channel.carries_details or sealed(channel, pgp_key)
+
+
+def may_carry_action_links(channel: Channel, pgp_key: str | None) -> bool:
+    """Whether this send may carry a link that acknowledges (anyone holding it acts as them)."""
+    return channel.carries_action_links or sealed(channel, pgp_key)
 
 
 def _discover() -> dict[str, ChannelFactory]:

@@ -58,7 +58,7 @@ def email_subject(view: AlertView) -> str:
 
 
 def email_text(view: AlertView, *, encrypted: bool) -> str:
-    """The body: the minimum plus links; details (label, place, basis) only when encrypted."""
+    """The body: the minimum plus links; details and the ack link only when encrypted."""
     if view.kind == "ack_notice":
         lines = [
             f"Alert {view.alert_id} has been acknowledged by {view.acked_by or 'a colleague'}"
@@ -84,11 +84,16 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
             f"Incident: {view.incident_type}, legal basis {view.legal_basis}",
             f"Where:    {view.country}, {view.facility_kind}; occurred {view.occurred_at}",
         ]
-    lines += [
-        "",
-        f"Acknowledge (stops the escalation): {view.ack_url}",
-        f"Report (sign-in required): {view.report_url}",
-    ]
+    lines.append("")
+    if view.ack_url and encrypted:
+        lines.append(f"Acknowledge (stops the escalation; the link works once): {view.ack_url}")
+    else:
+        # In the clear anyone on the way could read a link that acts: this one needs sign-in.
+        lines += [
+            f"Sign in to see the alert: {view.alert_url}",
+            f"Then acknowledge it (stops the escalation): lifeline alerts ack {view.alert_id}",
+        ]
+    lines.append(f"Report (sign-in required): {view.report_url}")
     return "\n".join(lines) + "\n"
 
 
@@ -212,13 +217,14 @@ class Mailer:
 
 
 class EmailChannel:
-    """Email: in the clear only the alert id, priority and links; details when PGP-encrypted."""
+    """Email: in the clear the alert id, priority and sign-in links; details and the ack link
+    when PGP-encrypted."""
 
     kind = KIND
     accepts = frozenset({PGP_KEY})
     carries_details = False
     encrypts_with_pgp_key = True
-    carries_ack_link = True
+    carries_action_links = False
 
     def __init__(self, mailer: Mailer, *, check_pgp_key: Callable[[str], None]) -> None:
         self.mailer = mailer

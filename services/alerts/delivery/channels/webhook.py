@@ -86,7 +86,8 @@ def payload(view: AlertView, now: datetime) -> dict[str, Any]:
         "report_id": view.report_id,
         "report_url": view.report_url,
         "report_count": view.report_count,
-        "ack_url": view.ack_url,
+        "ack_url": view.ack_url or None,
+        "alert_url": view.alert_url,
         "step": view.step,
         "recipient_role": "lawyer" if view.role in {"primary", "secondary"} else view.role,
         "acknowledged": None,
@@ -95,7 +96,7 @@ def payload(view: AlertView, now: datetime) -> dict[str, Any]:
         data["acknowledged"] = {"by": view.acked_by, "at": view.acked_at.isoformat()}
     if view.kind == "withdrawal":
         # The report is gone: nothing to open, nothing to acknowledge.
-        data["report_url"] = data["ack_url"] = None
+        data["report_url"] = data["ack_url"] = data["alert_url"] = None
     return {"type": _TYPES[view.kind], "timestamp": now.isoformat(), "data": data}
 
 
@@ -219,13 +220,14 @@ def _outcome(resp: httpx.Response, now: datetime) -> SendResult:
 
 
 class WebhookChannel:
-    """The lawyer's own HTTPS endpoint: every detail, signed with the contact's secret."""
+    """The lawyer's own HTTPS endpoint: every detail, signed with the contact's secret; no link
+    that acts (TLS ends at whatever server answers the URL, not at the lawyer)."""
 
     kind = KIND
     accepts = frozenset({SECRET})
     carries_details = True
     encrypts_with_pgp_key = False
-    carries_ack_link = True
+    carries_action_links = False
 
     def __init__(self, sender: WebhookSender, *, timeout_s: float) -> None:
         self.sender = sender
