@@ -26,6 +26,7 @@ from libs.common.seal import sealfile
 from libs.common.seal.domain import split_shares, unwrap_with_passphrase
 from libs.common.secretfile import read_private
 from libs.common.secretkey import load_or_create_secret_key
+from services.alerts.alerts.link_keys import LinkKeys
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.vault.keys.keystore import HpkeKeyStore
@@ -166,7 +167,7 @@ def _attack_offline(seized: Path, report_ids: list[str]) -> None:
         "sharing-hpke.json": HpkeKeyStore.open,
         "sharing-signing.json": lambda p: SigningKeystore(p, rotate_every=86400).jwks(),
         "alerts-secrets.key": load_or_create_secret_key,
-        "alerts-ack-links.key": load_or_create_secret_key,
+        "alerts-ack-link-keys.key": lambda p: LinkKeys(p, rotate_s=86400, now=time.time()).ring(),
         "intake-content-mac.key": load_or_create_secret_key,
     }
     for name, open_store in opens.items():
