@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from libs.common.events import AUTH_REVOKED, REPORT_ERASED, REPORT_RECEIVED, new_event
@@ -43,6 +44,7 @@ class Attack:
     sharing: Sharing
     urls: dict[str, str]
     js: JetStreamContext
+    nc: NatsClient
 
     async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
         """Publish as the intruder (its permissions allow any subject)."""
@@ -73,7 +75,7 @@ async def attack(tmp_path: Path, db_url_factory: Callable[[str], str]) -> AsyncI
                 _,
             ),
         ):
-            yield Attack(bus, sharing, urls, nc.jetstream())
+            yield Attack(bus, sharing, urls, nc.jetstream(), nc)
     finally:
         await nc.close()
         bus.server.stop()
@@ -104,6 +106,8 @@ async def test_forged_revocations_reports_and_erasures_are_refused(
     entry = {"label": "watched", "tokens": tokens}
     resp = await http.post(urls["alerts"] + "/v1/watchlist/entries", json=entry, headers=as_lawyer)
     assert resp.status_code == 201, resp.text
+    # The intruder listens on the subject: the stream's copy is erased once both readers have it.
+    published = await attack.nc.subscribe(REPORT_RECEIVED)
     body = report_body(subject={"tokens": tokens, "sex": "male"})
     resp = await http.post(urls["intake"] + "/v1/reports", json=body, headers=as_ngo)
     assert resp.status_code in (201, 202), resp.text
@@ -140,7 +144,7 @@ async def test_forged_revocations_reports_and_erasures_are_refused(
 
     # 2. The genuine report, relabelled as another partner's: its signature no longer matches,
     #    re-signed with sharing's key (sharing does not publish reports), or unsigned.
-    genuine = await attack.js.get_msg("LIFELINE_REPORTS", subject=REPORT_RECEIVED)
+    genuine = await published.next_msg(timeout=10)
     event = json.loads(genuine.data or b"")
     event["id"] = str(uuid.uuid4())
     event["data"] |= {"partner_id": other.partner_id, "report_id": str(uuid.uuid4())}
