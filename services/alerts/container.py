@@ -97,7 +97,12 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         runtime=runtime,
         clock=clock,
         channels=sending,
-        watchlist=Watchlist(runtime.sessions, clock),
+        watchlist=Watchlist(
+            runtime.sessions,
+            clock,
+            max_per_lawyer=settings.watchlist_max_per_lawyer,
+            max_per_partner=settings.watchlist_max_per_partner,
+        ),
         profiles=Profiles(runtime.sessions, box, sending, clock),
         alerts=Alerts(
             runtime.sessions,

@@ -25,6 +25,11 @@ class AlertsSettings(ServiceSettings):
     sharing_url: str = "http://127.0.0.1:8102"
     token_issuer: str = DEFAULT_ISSUER
 
+    # Live watchlist entries a lawyer, and a partner's lawyers together, may hold: a caseload
+    # is tens to hundreds of people; a list of thousands is a bulk import of a leak, not work.
+    watchlist_max_per_lawyer: int = Field(default=1_000, ge=1)
+    watchlist_max_per_partner: int = Field(default=10_000, ge=1)
+
     # --- alert delivery (see docs/alerts.md) ---
     # Where a lawyer opens the report: `{sharing_public_url}/v1/reports/{id}` (default sharing_url).
     sharing_public_url: str = ""

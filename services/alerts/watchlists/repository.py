@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import RowMapping, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.reports import IdentityToken
@@ -116,3 +116,14 @@ async def remove_entry(session: AsyncSession, lawyer_id: str, entry_id: str, now
         return False
     await session.execute(delete(TOKENS).where(TOKENS.c.entry_id == entry_id))
     return True
+
+
+async def live_counts(session: AsyncSession, lawyer_id: str, org_id: str) -> tuple[int, int]:
+    """How many live entries the lawyer holds, and the lawyer's partner altogether."""
+    live = ENTRIES.c.removed_at.is_(None)
+    mine = select(func.count()).where(live, ENTRIES.c.lawyer_id == lawyer_id)
+    theirs = select(func.count()).where(live, ENTRIES.c.org_id == org_id)
+    return (
+        int((await session.execute(mine)).scalar_one()),
+        int((await session.execute(theirs)).scalar_one()),
+    )

@@ -52,12 +52,20 @@ def entry_out(row: RowMapping, status: Any = None) -> EntryOut:
     )
 
 
+class WatchlistFull(Conflict):
+    """A new entry would pass the lawyer's or the partner's limit (409)."""
+
+    code = "watchlist_full"
+
+
 @dataclass
 class Watchlist:
     """A lawyer's watchlist; every query is scoped to the calling client."""
 
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    max_per_lawyer: int = 1_000
+    max_per_partner: int = 10_000
 
     async def add(self, principal: Principal, body: EntryIn) -> EntryOut:
         """Create an entry; the same label with the same content is a no-op (import re-runs)."""
@@ -107,6 +115,7 @@ class Watchlist:
             row = await repo.live_entry(session, lawyer, existing["id"])
             assert row is not None
             return entry_out(row, "replaced")
+        await self._room_for_one(session, principal)
         entry_id = str(uuid.uuid4())
         await repo.insert_entry(
             session,
@@ -126,6 +135,17 @@ class Watchlist:
         row = await repo.live_entry(session, lawyer, entry_id)
         assert row is not None
         return entry_out(row, "created")
+
+    async def _room_for_one(self, session: AsyncSession, principal: Principal) -> None:
+        # Two concurrent adds may each see room for the last entry: a limit against bulk use,
+        # not an exact count, so one over is acceptable.
+        mine, theirs = await repo.live_counts(session, principal.client_id, principal.partner_id)
+        if mine >= self.max_per_lawyer:
+            raise WatchlistFull(f"this watchlist holds its limit of {self.max_per_lawyer} entries")
+        if theirs >= self.max_per_partner:
+            raise WatchlistFull(
+                f"your organisation's watchlists hold their limit of {self.max_per_partner} entries"
+            )
 
     async def list(self, principal: Principal, after: str | None, limit: int) -> EntryPage:
         """One page of the caller's entries."""
