@@ -17,7 +17,6 @@ from typing import TextIO
 import httpx
 
 from libs.common.seal import root as seal_root
-from libs.common.seal import sealfile
 from lifeline.bus import ensure_bus
 from lifeline.bus_pki import BusFiles
 from lifeline.cli.base import CliError
@@ -133,7 +132,9 @@ class Network:
         self.out = out
         self.children: list[Child] = []
         self._nats_exits: list[float] = []
-        self.dev = False  # development mode: the root key is read from beside the data
+        # Development mode: the root key kept beside the data (it issues bus certificates at
+        # every nats start); None when sealed, where the supervisor keeps no root key.
+        self.dev_root: bytes | None = None
 
     async def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
         proc = await asyncio.create_subprocess_exec(
@@ -177,7 +178,7 @@ class Network:
             out=self.out,
             kms=cfg.kms,
         )
-        self.dev = not cfg.sealed and root is not None
+        self.dev_root = None if cfg.sealed else root
         with holding(root):
             await self._start_nats()
             shared = development_keys(cfg.data_dir) | cfg.kms.service_env(SERVICES)
@@ -189,8 +190,7 @@ class Network:
 
     async def _start_nats(self) -> None:
         cfg = self.config
-        dev_root = sealfile.read_dev_root(cfg.data_dir / sealfile.SEAL_FILE) if self.dev else None
-        with holding(dev_root):
+        with holding(self.dev_root):
             files = ensure_bus(
                 cfg.bus_files.root,
                 host=cfg.host,

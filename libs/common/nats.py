@@ -21,8 +21,7 @@ from nats.js.errors import NotFoundError
 from libs.common import bus
 from libs.common.events import STREAMS, Envelope, StreamSpec, stream_for
 from libs.common.provenance import EventSigner
-from libs.common.seal.domain import is_sealed
-from libs.common.secretfile import read_private
+from libs.common.secretfile import read_key_file
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +30,10 @@ def tls_context(ca_file: Path, cert_file: Path, key_file: Path) -> ssl.SSLContex
     """A client context that trusts only the bus's CA and presents this service's certificate."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file))
     context.minimum_version = ssl.TLSVersion.TLSv1_3
-    if not is_sealed(key_file.read_bytes()):
-        context.load_cert_chain(str(cert_file), str(key_file))
-        return context
-    # A sealed key is opened in memory; `ssl` loads keys only from files, so it goes through a
-    # temporary file encrypted under a password that exists only in this process.
+    # The key is opened in memory (it may be sealed); `ssl` loads keys only from files, so it
+    # goes through a temporary file encrypted under a password that exists only in this process.
     password = secrets.token_bytes(32)
-    key = serialization.load_pem_private_key(read_private(key_file), password=None)
+    key = serialization.load_pem_private_key(read_key_file(key_file), password=None)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -41,8 +41,7 @@ from libs.common.crypto.signing import (
     verify_key_from_raw,
 )
 from libs.common.events import Envelope
-from libs.common.seal.domain import is_sealed
-from libs.common.secretfile import read_private
+from libs.common.secretfile import read_key_file
 
 log = logging.getLogger("libs.common.security")
 
@@ -95,11 +94,7 @@ class EventSigner:
     @classmethod
     def load(cls, key_file: Path, cert_file: Path) -> EventSigner:
         """Read the PKCS#8 Ed25519 key (a private file) and its PEM certificate."""
-        raw = key_file.read_bytes()
-        # As with the bus's TLS key (`nats.tls_context`): a sealed key is opened with the root
-        # key; a plain one is as the deploy bundle's Secret mounts it.
-        pem = read_private(key_file) if is_sealed(raw) else raw
-        key = serialization.load_pem_private_key(pem, password=None)
+        key = serialization.load_pem_private_key(read_key_file(key_file), password=None)
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             raise InvalidKey(f"{key_file} is not an Ed25519 key")
         cert = x509.load_pem_x509_certificate(cert_file.read_bytes())

@@ -104,6 +104,13 @@ def read_private(path: Path, *, seal: bool = True) -> bytes:
     return raw
 
 
+def read_key_file(path: Path) -> bytes:
+    """A private key a service is handed: opened with the root key if sealed; a plain one is
+    taken as a deploy bundle's Secret mounts it (owner and mode are the mount's)."""
+    raw = path.read_bytes()
+    return read_private(path) if is_sealed(raw) else raw
+
+
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on a sidecar `.lock` file (the secret file itself gets replaced)."""

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 from lifeline.cli.base import CliError, Subparsers
-from lifeline.cli.profile import add_profile_option, load_profile, profile_path
-from lifeline.client import Api, add_passphrase_options, emit, load_key, run, signed_in, table
+from lifeline.client import Api, as_profile_client, command, emit, table
 
 T = TypeVar("T")
 KEK_COLUMNS = ["version", "state", "primary", "data_keys", "created_at"]
@@ -21,22 +20,24 @@ SEALING_COLUMNS = ["kid", "state", "created_at", "last_report_at", "fingerprint"
 def register(groups: Subparsers) -> None:
     """Add `admin policy` and `admin keys` to the `admin` command."""
     policy = _group(groups, "policy", "sharing policies: who reads which fields")
-    p = _leaf(policy, "show", "print a partner's policies", _policy_show)
+    p = command(policy, "show", "print a partner's policies", _policy_show)
     p.add_argument("partner_id")
     p.add_argument("--role", help="only this role's policy (`*` = the partner-wide one)")
-    p = _leaf(policy, "set", "replace a policy with a JSON or YAML document", _policy_set)
+    p = command(policy, "set", "replace a policy with a JSON or YAML document", _policy_set)
     p.add_argument("file", type=Path, help="the policy document (its `partner` and `role`)")
-    p = _leaf(policy, "diff", "show what setting a document would change", _policy_diff)
+    p = command(policy, "diff", "show what setting a document would change", _policy_diff)
     p.add_argument("file", type=Path)
-    p = _leaf(policy, "explain", "why a partner can or cannot see a field", _policy_explain)
+    p = command(policy, "explain", "why a partner can or cannot see a field", _policy_explain)
     p.add_argument("--partner", required=True, help="the reading partner")
     p.add_argument("--report", required=True, help="the report id")
     p.add_argument("--field", required=True, help="e.g. narrative or place.country")
     p.add_argument("--role", help="the reader's role (e.g. lawyer, analyst)")
 
     keys = _group(groups, "keys", "the vault's keys: KEK versions and intake-sealing keys")
-    _leaf(keys, "list", "KEK versions (with data-key counts) and sealing keys", _keys_list)
-    p = _leaf(keys, "rotate", "stage and promote a new KEK version (or sealing key)", _keys_rotate)
+    command(keys, "list", "KEK versions (with data-key counts) and sealing keys", _keys_list)
+    p = command(
+        keys, "rotate", "stage and promote a new KEK version (or sealing key)", _keys_rotate
+    )
     p.add_argument("--stage-only", action="store_true", help="stage the KEK, do not promote")
     p.add_argument("--sealing", action="store_true", help="rotate the intake-sealing key instead")
     p.add_argument(
@@ -45,11 +46,11 @@ def register(groups: Subparsers) -> None:
         default="mlkem768x25519",
         help="suite of a new sealing key (default: the post-quantum hybrid)",
     )
-    p = _leaf(keys, "promote", "make a staged KEK version the primary", _keys_promote)
+    p = command(keys, "promote", "make a staged KEK version the primary", _keys_promote)
     p.add_argument("version", type=int, help="the staged KEK version")
-    p = _leaf(keys, "rewrap", "rewrap every data key under the primary KEK", _keys_rewrap)
+    p = command(keys, "rewrap", "rewrap every data key under the primary KEK", _keys_rewrap)
     p.add_argument("--batch", type=int, default=500, help="data keys per transaction")
-    p = _leaf(keys, "retire", "destroy an old KEK version (refused while in use)", _keys_retire)
+    p = command(keys, "retire", "destroy an old KEK version (refused while in use)", _keys_retire)
     p.add_argument("target", help="the KEK version (or, with --sealing, the sealing key id)")
     p.add_argument("--sealing", action="store_true", help="retire an old sealing key")
 
@@ -59,28 +60,9 @@ def _group(groups: Subparsers, name: str, what: str) -> Subparsers:
     return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
 
-def _leaf(actions: Subparsers, name: str, text: str, func: Any) -> argparse.ArgumentParser:
-    p = actions.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-    add_profile_option(p)
-    add_passphrase_options(p)
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=func)
-    return p
-
-
-def _admin(args: argparse.Namespace, work: Callable[[Api], Awaitable[T]]) -> T:
+def _admin(args: argparse.Namespace, work: Callable[[Api], Coroutine[Any, Any, T]]) -> T:
     """Run `work` against sharing's admin API as the profile's admin client."""
-    profile = load_profile(profile_path(args))
-    client_id, key_path = profile.require_client()
-    key = load_key(key_path, args)
-
-    async def signed() -> T:
-        async with signed_in(
-            profile.sharing_url, client_id, key, scopes=["admin"], audiences=["lifeline-sharing"]
-        ) as (http, _):
-            return await work(Api(http, profile.sharing_url))
-
-    return run(signed(), profile.sharing_url)
+    return as_profile_client(args, work, scopes=["admin"])
 
 
 def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> Any:

@@ -89,7 +89,7 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
     except asyncio.CancelledError:
         await network.stop(grace=3.0)
         return 130
-    _announce(config, time.monotonic() - started, json_summary, sealed=not network.dev)
+    _announce(config, time.monotonic() - started, json_summary, sealed=network.dev_root is None)
     died = await network.wait_for_exit(stop)
     while died == "nats" and await network.restart_nats():
         died = await network.wait_for_exit(stop)
