@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from libs.common.clock import Clock
 from libs.common.inbox import without_sealed_report
 from libs.common.nats import ConsumerSpec
+from libs.common.outbox import OutboxRelay
 from libs.common.runtime import Runtime
 from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink, ping_handler
@@ -18,6 +19,7 @@ from services.alerts.alerts.consumer import Eraser, erased_handler
 from services.alerts.alerts.escalation import EscalationScheduler
 from services.alerts.alerts.link_keys import LinkKeys
 from services.alerts.alerts.links import AckLinks
+from services.alerts.alerts.release import Releaser, released_handler
 from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
@@ -26,8 +28,9 @@ from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
 from services.alerts.matching.consumer import received_batch_handler, received_handler
+from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.service import Matcher
-from services.alerts.models import DEAD_LETTERS, INBOX
+from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.alerts.settings import AlertsSettings
 from services.alerts.watchlists.service import Watchlist
 
@@ -47,6 +50,9 @@ class Container:
     links: AckLinks
     matcher: Matcher
     eraser: Eraser
+    releaser: Releaser
+    # Relays release requests to sharing (written with the alert that asks).
+    relay: OutboxRelay
     delivery: DeliveryWorker
     scheduler: EscalationScheduler
 
@@ -73,6 +79,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         now=clock.time(),
     )
     links = AckLinks(link_keys, settings.ack_link_ttl_s)
+    relay = OutboxRelay(runtime, OUTBOX)
     sending = channels.build(settings)
     in_flight = in_flight_s(sending)
     delivery = DeliveryWorker(
@@ -118,8 +125,12 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             settings.escalation_minute_s,
             Claim(settings.delivery_lease_s, in_flight),
             delivery.submit,
+            Disclosure(runtime, settings.disclosure_timeout_s).disclosed,
+            relay.wake,
         ),
         eraser=Eraser(runtime.sessions, clock),
+        releaser=Releaser(runtime.sessions, clock, delivery.wake),
+        relay=relay,
         delivery=delivery,
         scheduler=EscalationScheduler(
             runtime.sessions,
@@ -136,6 +147,7 @@ def start(container: Container) -> None:
     runtime = container.runtime
     runtime.spawn(container.delivery.run(runtime.stop), "alert-delivery")
     runtime.spawn(container.scheduler.run(runtime.stop), "alert-escalation")
+    runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.start_nats(lambda connected: wire_consumers(container, connected))
 
 
@@ -160,5 +172,10 @@ async def wire_consumers(container: Container, runtime: Runtime) -> None:
     await runtime.consume(
         ConsumerSpec.granted("alerts", "alerts-erasures"),
         erased_handler(container.eraser),
+        sink,
+    )
+    await runtime.consume(
+        ConsumerSpec.granted("alerts", "alerts-releases"),
+        released_handler(container.releaser),
         sink,
     )

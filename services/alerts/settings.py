@@ -30,6 +30,10 @@ class AlertsSettings(ServiceSettings):
     watchlist_max_per_lawyer: int = Field(default=1_000, ge=1)
     watchlist_max_per_partner: int = Field(default=10_000, ge=1)
 
+    # How long matching waits for sharing to say which details a lawyer's organisation may see;
+    # without an answer the alert goes out at once without them (docs/alerts.md, disclosure).
+    disclosure_timeout_s: float = Field(default=1.0, gt=0, le=10)
+
     # --- alert delivery (see docs/alerts.md) ---
     # Where a lawyer opens the report: `{sharing_public_url}/v1/reports/{id}` (default sharing_url).
     sharing_public_url: str = ""
