@@ -21,6 +21,7 @@ from libs.common.events import (
     REPORT_RELEASED,
     REPORT_STORED,
     STREAMS,
+    SYSTEM_ALARM,
     SYSTEM_PING,
     StreamSpec,
     stream_for,
@@ -93,7 +94,7 @@ ROLES: dict[str, BusRole] = {
         ),
         BusRole(
             "sharing",
-            publishes=(REPORT_STORED, REPORT_ERASED, REPORT_RELEASED, AUTH_REVOKED),
+            publishes=(REPORT_STORED, REPORT_ERASED, REPORT_RELEASED, AUTH_REVOKED, SYSTEM_ALARM),
             durables=(
                 Durable("sharing-vault", REPORT_RECEIVED),
                 Durable("sharing-releases", RELEASE_REQUESTED),
@@ -112,6 +113,7 @@ ROLES: dict[str, BusRole] = {
                 Durable("alerts-erasures", REPORT_ERASED),
                 Durable("alerts-releases", REPORT_RELEASED),
                 Durable("alerts-system", SYSTEM_PING),
+                Durable("alerts-alarms", SYSTEM_ALARM),
             ),
             manages=(),
             asks=(DISCLOSURE_RPC,),

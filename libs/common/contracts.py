@@ -21,6 +21,7 @@ from libs.common.events import (
     REPORT_RECEIVED,
     REPORT_RELEASED,
     REPORT_STORED,
+    SYSTEM_ALARM,
     SYSTEM_PING,
     Envelope,
     PermanentError,
@@ -180,6 +181,20 @@ class AuthRevoked(Contract):
     not_before: str = Field(min_length=1, max_length=64)
 
 
+class SystemAlarm(Contract):
+    """`lifeline.system.alarm.v1`: operators must look now (ids and counts, never content)."""
+
+    SUBJECT: ClassVar[str] = SYSTEM_ALARM
+
+    kind: str = Field(pattern="^[a-z_]{1,32}$")  # e.g. oprf_bulk_use
+    scope: str = Field(min_length=1, max_length=16)  # what `subject` is: client, partner
+    subject: Id = Field(min_length=1, max_length=128)
+    partner_id: Id = Field(min_length=1, max_length=64)
+    used: int = Field(ge=0)
+    limit: int = Field(ge=0)
+    raised_at: datetime
+
+
 class SystemPing(Contract):
     """`lifeline.system.ping.v1`: the wiring check (every consumer records it)."""
 
@@ -197,6 +212,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
         ReleaseRequested,
         ReportReleased,
         AuthRevoked,
+        SystemAlarm,
         SystemPing,
     )
 }

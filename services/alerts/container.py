@@ -23,7 +23,9 @@ from services.alerts.alerts.release import Releaser, released_handler
 from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
+from services.alerts.delivery.channels.email import EmailChannel
 from services.alerts.delivery.jobs import Claim
+from services.alerts.delivery.operators import OperatorNotices, alarm_handler
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
@@ -51,6 +53,7 @@ class Container:
     matcher: Matcher
     eraser: Eraser
     releaser: Releaser
+    operators: OperatorNotices
     # Relays release requests to sharing (written with the alert that asks).
     relay: OutboxRelay
     delivery: DeliveryWorker
@@ -130,6 +133,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         ),
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),
+        operators=operator_notices(settings, sending, clock),
         relay=relay,
         delivery=delivery,
         scheduler=EscalationScheduler(
@@ -139,6 +143,18 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             poll_s=settings.escalation_poll_s,
             wake_delivery=delivery.wake,
         ),
+    )
+
+
+def operator_notices(settings: AlertsSettings, sending: Channels, clock: Clock) -> OperatorNotices:
+    """Alarms mailed to the operators through the email channel's SMTP settings."""
+    email = sending.get("email")
+    key = settings.operator_pgp_key_file
+    return OperatorNotices(
+        email.mailer if isinstance(email, EmailChannel) else None,
+        settings.operator_addresses(),
+        key.read_text() if key is not None else None,
+        clock,
     )
 
 
@@ -177,5 +193,10 @@ async def wire_consumers(container: Container, runtime: Runtime) -> None:
     await runtime.consume(
         ConsumerSpec.granted("alerts", "alerts-releases"),
         released_handler(container.releaser),
+        sink,
+    )
+    await runtime.consume(
+        ConsumerSpec.granted("alerts", "alerts-alarms"),
+        alarm_handler(container.operators),
         sink,
     )

@@ -115,7 +115,7 @@ async def build_container(
     registry = RegistryAdmin(changes)
     hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file(), clock=clock)
     prf_keys = PrfKeyStore.open(settings.prf_key_file(), clock=clock)
-    prf_quota = PrfQuota(runtime.sessions, settings.prf_quota(), clock=clock)
+    prf_quota = PrfQuota(runtime.sessions, settings.prf_quota(), wake_relay=relay.wake, clock=clock)
     kek = kek_provider(settings)
     signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)
     reads = ReadService(runtime.sessions, kek, catalogue=catalogue, clock=clock)

@@ -15,7 +15,7 @@ from libs.common.db import transaction
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
 from services.alerts.alerts import repository as repo
-from services.alerts.alerts.domain import AlertStatus, disclosed_of, widened
+from services.alerts.alerts.domain import EVERY_DETAIL, AlertStatus, disclosed_of, widened
 from services.alerts.delivery import jobs
 from services.alerts.models import INBOX
 
@@ -54,8 +54,11 @@ class Releaser:
             return False
         now = self.clock.now()
         grew = shown != alert["disclosed"]
+        # A policy may release part at once while the submitter decides the rest.
+        still_asked = data.decision == "policy" and shown != EVERY_DETAIL
+        release = "requested" if still_asked else data.decision
         await repo.update_alert(
-            session, alert_id, {"disclosed": shown, "release": data.decision, "updated_at": now}
+            session, alert_id, {"disclosed": shown, "release": release, "updated_at": now}
         )
         if not grew or alert["status"] == AlertStatus.WITHDRAWN.value:
             return False
