@@ -14,10 +14,14 @@ from typing import Any
 
 from libs.common.events import (
     AUTH_REVOKED,
+    DISCLOSURE_RPC,
+    RELEASE_REQUESTED,
     REPORT_ERASED,
     REPORT_RECEIVED,
+    REPORT_RELEASED,
     REPORT_STORED,
     STREAMS,
+    SYSTEM_ALARM,
     SYSTEM_PING,
     StreamSpec,
     stream_for,
@@ -55,6 +59,9 @@ class BusRole:
     # Subjects whose messages it erases from their stream once every reader has acknowledged
     # them (`readers`): it may delete messages there and see those readers' ack floors.
     erases: tuple[str, ...] = ()
+    # Core NATS requests it serves (it may answer each request once, nothing else) and asks.
+    answers: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
 
     @property
     def inbox_prefix(self) -> str:
@@ -87,24 +94,29 @@ ROLES: dict[str, BusRole] = {
         ),
         BusRole(
             "sharing",
-            publishes=(REPORT_STORED, REPORT_ERASED, AUTH_REVOKED),
+            publishes=(REPORT_STORED, REPORT_ERASED, REPORT_RELEASED, AUTH_REVOKED, SYSTEM_ALARM),
             durables=(
                 Durable("sharing-vault", REPORT_RECEIVED),
+                Durable("sharing-releases", RELEASE_REQUESTED),
                 Durable("sharing-system", SYSTEM_PING),
             ),
             manages=("LIFELINE_REPORTS", "LIFELINE_AUTH"),
             # The sealed report must not outlive its delivery (`docs/bus.md`, erasure).
             erases=(REPORT_RECEIVED,),
+            answers=(DISCLOSURE_RPC,),
         ),
         BusRole(
             "alerts",
-            publishes=(),
+            publishes=(RELEASE_REQUESTED,),
             durables=(
                 Durable("alerts-reports", REPORT_RECEIVED),
                 Durable("alerts-erasures", REPORT_ERASED),
+                Durable("alerts-releases", REPORT_RELEASED),
                 Durable("alerts-system", SYSTEM_PING),
+                Durable("alerts-alarms", SYSTEM_ALARM),
             ),
             manages=(),
+            asks=(DISCLOSURE_RPC,),
         ),
     )
 }
@@ -131,7 +143,7 @@ def _erase_allow(role: BusRole) -> list[str]:
 
 
 def _publish_allow(role: BusRole) -> list[str]:
-    allow = [*role.publishes, f"{JS_API}.INFO"]
+    allow = [*role.publishes, *role.asks, f"{JS_API}.INFO"]
     for spec in role.uses():
         allow += [f"{JS_API}.STREAM.{op}.{spec.name}" for op in ("INFO", "CREATE")]
     allow += [f"{JS_API}.STREAM.UPDATE.{stream}" for stream in role.manages]
@@ -157,10 +169,14 @@ def _publish_allow(role: BusRole) -> list[str]:
 
 def permissions(role: BusRole) -> dict[str, Any]:
     """The role's nats-server `permissions` block (allow lists; all else is denied)."""
-    return {
+    granted: dict[str, Any] = {
         "publish": {"allow": _publish_allow(role)},
-        "subscribe": {"allow": [f"{role.inbox_prefix}.>"]},
+        "subscribe": {"allow": [f"{role.inbox_prefix}.>", *role.answers]},
     }
+    if role.answers:
+        # One reply to the inbox of each request it received, for as long as a request lives.
+        granted["allow_responses"] = {"max": 1, "expires": "5s"}
+    return granted
 
 
 def role_of(service: str) -> BusRole | None:

@@ -15,7 +15,7 @@ from nats.js.errors import APIError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from libs.common.events import Envelope, PermanentError
+from libs.common.events import Envelope, NotYet, PermanentError
 from libs.common.provenance import EventRejected, EventVerifier, open_event
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class DeadLetter:
 
 def is_transient(exc: BaseException) -> bool:
     """Failures that heal by themselves (database or network down) never dead-letter an event."""
-    if isinstance(exc, OperationalError | ConnectionError | TimeoutError | OSError):
+    if isinstance(exc, OperationalError | ConnectionError | TimeoutError | OSError | NotYet):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 

@@ -16,9 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from libs.common import events
 from libs.common.events import (
     AUTH_REVOKED,
+    RELEASE_REQUESTED,
     REPORT_ERASED,
     REPORT_RECEIVED,
+    REPORT_RELEASED,
     REPORT_STORED,
+    SYSTEM_ALARM,
     SYSTEM_PING,
     Envelope,
     PermanentError,
@@ -116,6 +119,58 @@ class ReportErased(Contract):
     partner_id: Id = Field(min_length=1, max_length=64)
 
 
+Fields = list[str]  # report field names of the catalogue (`place.country`, …)
+
+
+class ReleaseRequested(Contract):
+    """`lifeline.report.release_requested.v1`: a lawyer's organisation asks for an alert's
+    details of a report it may not read (the submitter decides)."""
+
+    SUBJECT: ClassVar[str] = RELEASE_REQUESTED
+
+    report_id: Id = Field(min_length=1, max_length=64)
+    partner_id: Id = Field(min_length=1, max_length=64)  # the asking organisation
+    client_id: Id = Field(min_length=1, max_length=128)  # the lawyer whose alert it is
+    alert_id: Id = Field(min_length=1, max_length=64)
+    fields: Fields = Field(min_length=1, max_length=16)
+    requested_at: datetime
+
+
+class ReportReleased(Contract):
+    """`lifeline.report.released.v1`: what an organisation's lawyers may now see of a report,
+    by a standing policy or the submitter's decision (`denied`: nothing more)."""
+
+    SUBJECT: ClassVar[str] = REPORT_RELEASED
+
+    report_id: Id = Field(min_length=1, max_length=64)
+    partner_id: Id = Field(min_length=1, max_length=64)  # the organisation it was released to
+    fields: Fields = Field(max_length=64)
+    decision: str = Field(pattern="^(policy|approved|denied)$")
+
+
+class DisclosureQuery(Contract):
+    """The request on `lifeline.rpc.disclosure.v1`: which fields of this report may each of
+    these organisations' lawyers see? (Routing metadata only; the answer has no side effect.)"""
+
+    SUBJECT: ClassVar[str] = events.DISCLOSURE_RPC
+
+    report_id: Id = Field(min_length=1, max_length=64)
+    partner_id: Id = Field(min_length=1, max_length=64)
+    incident_type: IncidentType
+    legal_basis: LegalBasis
+    country: Country
+    tlp: Tlp
+    readers: list[Id] = Field(min_length=1, max_length=64)
+
+
+class DisclosureAnswer(Contract):
+    """The reply: for each asked organisation, the report fields its lawyers may see."""
+
+    SUBJECT: ClassVar[str] = events.DISCLOSURE_RPC
+
+    visible: dict[Id, Fields]
+
+
 class AuthRevoked(Contract):
     """`lifeline.auth.revoked.v1`: tokens of a client, key, partner or signing key stop."""
 
@@ -124,6 +179,20 @@ class AuthRevoked(Contract):
     kind: str = Field(min_length=1, max_length=32)
     id: Id = Field(min_length=1, max_length=256)
     not_before: str = Field(min_length=1, max_length=64)
+
+
+class SystemAlarm(Contract):
+    """`lifeline.system.alarm.v1`: operators must look now (ids and counts, never content)."""
+
+    SUBJECT: ClassVar[str] = SYSTEM_ALARM
+
+    kind: str = Field(pattern="^[a-z_]{1,32}$")  # e.g. oprf_bulk_use
+    scope: str = Field(min_length=1, max_length=16)  # what `subject` is: client, partner
+    subject: Id = Field(min_length=1, max_length=128)
+    partner_id: Id = Field(min_length=1, max_length=64)
+    used: int = Field(ge=0)
+    limit: int = Field(ge=0)
+    raised_at: datetime
 
 
 class SystemPing(Contract):
@@ -136,7 +205,16 @@ class SystemPing(Contract):
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     model.SUBJECT: model
-    for model in (ReportReceived, ReportStored, ReportErased, AuthRevoked, SystemPing)
+    for model in (
+        ReportReceived,
+        ReportStored,
+        ReportErased,
+        ReleaseRequested,
+        ReportReleased,
+        AuthRevoked,
+        SystemAlarm,
+        SystemPing,
+    )
 }
 
 C = TypeVar("C", bound=BaseModel)

@@ -14,6 +14,14 @@ REPORT_ERASED = "lifeline.report.erased.v1"
 REPORT_STORED = "lifeline.report.stored.v1"
 AUTH_REVOKED = "lifeline.auth.revoked.v1"
 SYSTEM_PING = "lifeline.system.ping.v1"
+# Something operators must hear about now (bulk OPRF use): alerts mails them.
+SYSTEM_ALARM = "lifeline.system.alarm.v1"
+# A lawyer's organisation asks the submitter to release an alert's details (alerts → sharing),
+# and the answer: fields released by a policy or the submitter, or a refusal (sharing → alerts).
+RELEASE_REQUESTED = "lifeline.report.release_requested.v1"
+REPORT_RELEASED = "lifeline.report.released.v1"
+# Core NATS request/reply, on no stream: which alert fields may these organisations see?
+DISCLOSURE_RPC = "lifeline.rpc.disclosure.v1"
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,10 @@ def stream_for(subject: str) -> StreamSpec:
 
 class PermanentError(Exception):
     """The event can never be processed (e.g. its data breaks the contract): dead-letter it."""
+
+
+class NotYet(Exception):
+    """The event depends on another this service has not handled yet: retry, never dead-letter."""
 
 
 class Envelope(BaseModel):

@@ -130,8 +130,16 @@ class EventVerifier:
         """A verifier trusting the CA certificate in `ca_file`."""
         return cls(x509.load_pem_x509_certificate(ca_file.read_bytes()))
 
-    def verify(self, subject: str, payload: bytes, headers: Mapping[str, str] | None) -> str:
-        """The producing service of a genuine event; EventRejected otherwise."""
+    def verify(
+        self,
+        subject: str,
+        payload: bytes,
+        headers: Mapping[str, str] | None,
+        *,
+        answer: bool = False,
+    ) -> str:
+        """The producing service of a genuine event (or, with `answer`, of a genuine reply to
+        a request on `subject`); EventRejected otherwise."""
         headers = headers or {}
         signer, signature = headers.get(SIGNER_HEADER), headers.get(SIGNATURE_HEADER)
         if not signer or not signature:
@@ -141,7 +149,7 @@ class EventVerifier:
         if not producer.not_before <= now <= producer.not_after:
             raise EventRejected("certificate_expired")
         role = bus.role_of(producer.service)
-        if role is None or subject not in role.publishes:
+        if role is None or subject not in (role.answers if answer else role.publishes):
             raise EventRejected("not_the_producer_of_this_subject")
         try:
             verify(producer.key, _signed(subject, payload), b64u_decode(signature), purpose=PURPOSE)

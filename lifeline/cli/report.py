@@ -11,7 +11,7 @@ from typing import Any
 from libs.common.reports.fields import CATALOGUE
 from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse
 from libs.sdk.submit import Outcome, StateFile, submit_drafts
-from lifeline.cli import report_read
+from lifeline.cli import report_read, report_release
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
 from lifeline.cli.profile import Profile, add_profile_option, load_profile, profile_path
 from lifeline.client import add_passphrase_options, emit, load_key, run, signed_in
@@ -28,6 +28,7 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("report", help="write, submit and follow incident reports")
     group = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     report_read.register(group)
+    report_release.register(group)
 
     t = group.add_parser(
         "template",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from libs.common.clock import Clock
 from libs.common.inbox import without_sealed_report
 from libs.common.nats import ConsumerSpec
+from libs.common.outbox import OutboxRelay
 from libs.common.runtime import Runtime
 from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink, ping_handler
@@ -18,16 +19,20 @@ from services.alerts.alerts.consumer import Eraser, erased_handler
 from services.alerts.alerts.escalation import EscalationScheduler
 from services.alerts.alerts.link_keys import LinkKeys
 from services.alerts.alerts.links import AckLinks
+from services.alerts.alerts.release import Releaser, released_handler
 from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
+from services.alerts.delivery.channels.email import EmailChannel
 from services.alerts.delivery.jobs import Claim
+from services.alerts.delivery.operators import OperatorNotices, alarm_handler
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
 from services.alerts.matching.consumer import received_batch_handler, received_handler
+from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.service import Matcher
-from services.alerts.models import DEAD_LETTERS, INBOX
+from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.alerts.settings import AlertsSettings
 from services.alerts.watchlists.service import Watchlist
 
@@ -47,6 +52,10 @@ class Container:
     links: AckLinks
     matcher: Matcher
     eraser: Eraser
+    releaser: Releaser
+    operators: OperatorNotices
+    # Relays release requests to sharing (written with the alert that asks).
+    relay: OutboxRelay
     delivery: DeliveryWorker
     scheduler: EscalationScheduler
 
@@ -73,6 +82,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         now=clock.time(),
     )
     links = AckLinks(link_keys, settings.ack_link_ttl_s)
+    relay = OutboxRelay(runtime, OUTBOX)
     sending = channels.build(settings)
     in_flight = in_flight_s(sending)
     delivery = DeliveryWorker(
@@ -118,8 +128,13 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             settings.escalation_minute_s,
             Claim(settings.delivery_lease_s, in_flight),
             delivery.submit,
+            Disclosure(runtime, settings.disclosure_timeout_s).disclosed,
+            relay.wake,
         ),
         eraser=Eraser(runtime.sessions, clock),
+        releaser=Releaser(runtime.sessions, clock, delivery.wake),
+        operators=operator_notices(settings, sending, clock),
+        relay=relay,
         delivery=delivery,
         scheduler=EscalationScheduler(
             runtime.sessions,
@@ -131,11 +146,24 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
     )
 
 
+def operator_notices(settings: AlertsSettings, sending: Channels, clock: Clock) -> OperatorNotices:
+    """Alarms mailed to the operators through the email channel's SMTP settings."""
+    email = sending.get("email")
+    key = settings.operator_pgp_key_file
+    return OperatorNotices(
+        email.mailer if isinstance(email, EmailChannel) else None,
+        settings.operator_addresses(),
+        key.read_text() if key is not None else None,
+        clock,
+    )
+
+
 def start(container: Container) -> None:
     """Run delivery and escalation for the life of the runtime; consumers start with NATS."""
     runtime = container.runtime
     runtime.spawn(container.delivery.run(runtime.stop), "alert-delivery")
     runtime.spawn(container.scheduler.run(runtime.stop), "alert-escalation")
+    runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.start_nats(lambda connected: wire_consumers(container, connected))
 
 
@@ -160,5 +188,15 @@ async def wire_consumers(container: Container, runtime: Runtime) -> None:
     await runtime.consume(
         ConsumerSpec.granted("alerts", "alerts-erasures"),
         erased_handler(container.eraser),
+        sink,
+    )
+    await runtime.consume(
+        ConsumerSpec.granted("alerts", "alerts-releases"),
+        released_handler(container.releaser),
+        sink,
+    )
+    await runtime.consume(
+        ConsumerSpec.granted("alerts", "alerts-alarms"),
+        alarm_handler(container.operators),
         sink,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
 from libs.common.inbox import DeadLetterBase, ProcessedEventBase
+from libs.common.outbox import OutboxBase
 
 
 class AlertsTable(SQLModel, registry=registry()):
@@ -33,6 +34,13 @@ class DeadLetter(DeadLetterBase, AlertsTable, table=True):
     __tablename__ = "dead_letters"
 
 
+class Outbox(OutboxBase, AlertsTable, table=True):
+    """Events (release requests) written with the alert that asks, relayed to JetStream."""
+
+    __tablename__ = "outbox"
+
+
 INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 metadata = AlertsTable.metadata

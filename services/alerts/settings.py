@@ -30,6 +30,15 @@ class AlertsSettings(ServiceSettings):
     watchlist_max_per_lawyer: int = Field(default=1_000, ge=1)
     watchlist_max_per_partner: int = Field(default=10_000, ge=1)
 
+    # How long matching waits for sharing to say which details a lawyer's organisation may see;
+    # without an answer the alert goes out at once without them (docs/alerts.md, disclosure).
+    disclosure_timeout_s: float = Field(default=1.0, gt=0, le=10)
+
+    # Operators' addresses (comma-separated) for alarms such as bulk OPRF use, and their
+    # OpenPGP key (armoured, a file) to encrypt them to; empty: alarms are only logged.
+    operator_emails: str = ""
+    operator_pgp_key_file: Path | None = None
+
     # --- alert delivery (see docs/alerts.md) ---
     # Where a lawyer opens the report: `{sharing_public_url}/v1/reports/{id}` (default sharing_url).
     sharing_public_url: str = ""
@@ -74,6 +83,10 @@ class AlertsSettings(ServiceSettings):
             # A key retired before its links expire would cut their lifetime short.
             raise ValueError("ack_link_key_rotate_s must be at least ack_link_ttl_s")
         return self
+
+    def operator_addresses(self) -> tuple[str, ...]:
+        """The operators' addresses alarms are mailed to."""
+        return tuple(a.strip() for a in self.operator_emails.split(",") if a.strip())
 
     def retry_schedule(self) -> tuple[float, ...]:
         """The retry delays in seconds."""

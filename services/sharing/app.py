@@ -38,6 +38,7 @@ from services.sharing.vault import api as vault_api
 from services.sharing.vault.delivery import api as delivery_api
 from services.sharing.vault.keys import api as keys_api
 from services.sharing.vault.policy import api as policy_api
+from services.sharing.vault.releases import api as releases_api
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -119,6 +120,7 @@ def create_app(
         vault_api.router,
         delivery_api.router,
         policy_api.router,
+        releases_api.router,
         keys_api.router,
     ):
         app.include_router(router)

@@ -39,6 +39,8 @@ from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
 from services.sharing.vault.policy.service import PolicyAdmin, ReportGrants
+from services.sharing.vault.releases.consumer import serve_releases
+from services.sharing.vault.releases.service import Releases
 from services.sharing.vault.service import ReadService, ReportActions
 
 
@@ -79,6 +81,8 @@ class Container:
     actions: ReportActions
     report_grants: ReportGrants
     policies: PolicyAdmin
+    # what lawyers' organisations may see of a report for their alerts, and requests for more
+    releases: Releases
     delivery_keys: DeliveryKeys
     sealed_reads: SealedReads
     vault_keys: VaultKeyAdmin
@@ -111,7 +115,7 @@ async def build_container(
     registry = RegistryAdmin(changes)
     hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file(), clock=clock)
     prf_keys = PrfKeyStore.open(settings.prf_key_file(), clock=clock)
-    prf_quota = PrfQuota(runtime.sessions, settings.prf_quota(), clock=clock)
+    prf_quota = PrfQuota(runtime.sessions, settings.prf_quota(), wake_relay=relay.wake, clock=clock)
     kek = kek_provider(settings)
     signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)
     reads = ReadService(runtime.sessions, kek, catalogue=catalogue, clock=clock)
@@ -186,6 +190,9 @@ async def build_container(
         actions=actions,
         report_grants=ReportGrants(runtime.sessions, actions, catalogue=catalogue, clock=clock),
         policies=PolicyAdmin(runtime.sessions, catalogue=catalogue, clock=clock),
+        releases=Releases(
+            runtime.sessions, actions, wake_relay=relay.wake, catalogue=catalogue, clock=clock
+        ),
         delivery_keys=delivery_keys,
         sealed_reads=SealedReads(reads, delivery_keys, signer),
         vault_keys=VaultKeyAdmin(
@@ -218,3 +225,4 @@ async def _wire_nats(runtime: Runtime, container: Container) -> None:
         dead_letter_sink(runtime, DEAD_LETTERS),
     )
     await consume_received(runtime, container.store)
+    await serve_releases(runtime, container.releases)

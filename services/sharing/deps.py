@@ -23,6 +23,7 @@ from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
 from services.sharing.vault.policy.service import PolicyAdmin, ReportGrants
+from services.sharing.vault.releases.service import Releases
 from services.sharing.vault.service import ReadService, ReportActions
 
 
@@ -89,6 +90,10 @@ async def _report_grants(container: ContainerDep) -> ReportGrants:
     return container.report_grants
 
 
+async def _releases(container: ContainerDep) -> Releases:
+    return container.releases
+
+
 async def _delivery_keys(container: ContainerDep) -> DeliveryKeys:
     return container.delivery_keys
 
@@ -117,6 +122,7 @@ Reads = Annotated[ReadService, Depends(_reads)]
 Actions = Annotated[ReportActions, Depends(_actions)]
 Policies = Annotated[PolicyAdmin, Depends(_policies)]
 Grants = Annotated[ReportGrants, Depends(_report_grants)]
+ReleasesDep = Annotated[Releases, Depends(_releases)]
 DeliveryKeysDep = Annotated[DeliveryKeys, Depends(_delivery_keys)]
 Sealed = Annotated[SealedReads, Depends(_sealed_reads)]
 Signer = Annotated[DeliverySigner, Depends(_signer)]

@@ -86,6 +86,16 @@ async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(
                            urls["intake"], "--alerts-url", urls["alerts"], "--client-id",
                            client_id, "--key", str(key), *profile)  # fmt: skip
 
+            # The bar's lawyers may see the alert details of detention reports from partners
+            # (without a policy an alert only says that a partner holds a report: test_releases).
+            policy = tmp_path / "bar-lawyers.json"
+            policy.write_text(json.dumps({"partner": bar["id"], "role": "lawyer", "grants": [{
+                "id": "alerts", "from": ["*"], "incident_types": ["detention"],
+                "countries": ["*"], "legal_bases": ["*"], "max_tlp": "AMBER",
+                "fields": ["incident_type", "legal_basis", "occurred_at", "place.country",
+                           "place.facility_kind"]}]}))  # fmt: skip
+            await _cli(env, "admin", "policy", "set", str(policy), *admin)
+
             # The lawyer: a webhook and an email, escalation timing, and the client to watch.
             contacts = await _cli(env, "alerts", "contacts", "set", "--webhook-url", hook.url,
                                   "--email", "lawyer@example.org", *lawyer)  # fmt: skip

@@ -22,7 +22,7 @@ from services.alerts.models import INBOX
 
 log = logging.getLogger(__name__)
 _SUMMARY = ("decision", "reason", "agreed", "priority", "incident_type", "legal_basis", "country",
-            "facility_kind", "occurred_at", "report_id")  # fmt: skip
+            "facility_kind", "occurred_at", "report_id", "disclosed")  # fmt: skip
 
 
 @dataclass

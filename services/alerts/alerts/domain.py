@@ -5,10 +5,13 @@ No I/O here: the scheduler, the matcher and the alert use cases call these with 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+
+from services.alerts.matching.domain import priority
 
 
 class AlertStatus(StrEnum):
@@ -70,3 +73,48 @@ def step_due(
     if step > len(plan):
         return None
     return created_at + timedelta(seconds=plan[step - 1].offset_min * minute_s)
+
+
+# --- what the recipient may see ------------------------------------------------------------
+
+# The report-derived fields of an alert, by the report field that governs each: an alert shows
+# one only where the lawyer's organisation may read that field of the report (docs/alerts.md).
+DETAILS: dict[str, str] = {
+    "incident_type": "incident_type",
+    "legal_basis": "legal_basis",
+    "country": "place.country",
+    "facility_kind": "place.facility_kind",
+    "occurred_at": "occurred_at",
+}
+EVERY_DETAIL = " ".join(DETAILS)
+
+
+def disclosed_of(report_fields: Iterable[str]) -> str:
+    """The alert fields (space-separated) that these readable report fields allow."""
+    readable = set(report_fields)
+    return " ".join(name for name, governs in DETAILS.items() if governs in readable)
+
+
+def widened(disclosed: str, more: str) -> str:
+    """Both sets of alert fields, in their order (a release never hides what was shown)."""
+    shown = set(disclosed.split()) | set(more.split())
+    return " ".join(name for name in DETAILS if name in shown)
+
+
+def asked_for(disclosed: str) -> list[str]:
+    """The report fields a release request asks for: those behind the hidden alert fields."""
+    shown = set(disclosed.split())
+    return [governs for name, governs in DETAILS.items() if name not in shown]
+
+
+def redacted(values: Mapping[str, Any], disclosed: str) -> dict[str, Any]:
+    """The alert's values with every undisclosed detail blanked; the priority shown does not
+    betray a hidden legal basis (escalation still follows the real one)."""
+    shown = set(disclosed.split())
+    out = dict(values)
+    for name in DETAILS:
+        if name not in shown:
+            out[name] = ""
+    if "legal_basis" not in shown and "priority" in out and "decision" in out:
+        out["priority"] = priority(out["decision"], "").value
+    return out

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, Text
 from sqlmodel import Field
 
+from services.alerts.alerts.domain import EVERY_DETAIL
 from services.alerts.models import AlertsTable
 
 
@@ -36,6 +37,12 @@ class Alert(AlertsTable, table=True):
     facility_kind: str = Field(max_length=32)
     occurred_at: str = Field(max_length=40)
     report_id: str = Field(max_length=64)
+    # The report-derived fields (above) its lawyer's organisation may read, space-separated;
+    # the rest are kept for a release but never shown (`domain.redacted`).
+    disclosed: str = Field(default=EVERY_DETAIL, sa_type=Text)
+    release: str | None = Field(
+        default=None, max_length=16
+    )  # requested | policy | approved | denied
     report_count: int = 1
     created_at: datetime
     updated_at: datetime
@@ -64,6 +71,7 @@ class AlertMatch(AlertsTable, table=True):
     country: str = Field(max_length=2)
     facility_kind: str = Field(max_length=32)
     occurred_at: str = Field(max_length=40)
+    disclosed: str = Field(default=EVERY_DETAIL, sa_type=Text)
     received_at: datetime
     created_at: datetime
 

@@ -186,3 +186,29 @@ async def match_count(session: AsyncSession, alert_id: str) -> int:
 async def update_alert(session: AsyncSession, alert_id: str, values: Mapping[str, Any]) -> None:
     """Change an alert's columns."""
     await session.execute(update(ALERTS).where(ALERTS.c.id == alert_id).values(**values))
+
+
+async def matches_for_org(session: AsyncSession, report_id: str, org_id: str) -> list[RowMapping]:
+    """The (report, entry) matches of one report whose entries belong to one organisation."""
+    m = MATCHES.c
+    query = (
+        select(m.report_id, m.entry_id, m.alert_id, m.disclosed)
+        .select_from(MATCHES.join(ENTRIES, ENTRIES.c.id == m.entry_id))
+        .where(m.report_id == report_id, ENTRIES.c.org_id == org_id)
+    )
+    return list((await session.execute(query)).mappings())
+
+
+async def disclose_match(session: AsyncSession, report_id: str, entry_id: str, shown: str) -> None:
+    """Widen what one match may show."""
+    m = MATCHES.c
+    await session.execute(
+        update(MATCHES)
+        .where(m.report_id == report_id, m.entry_id == entry_id)
+        .values(disclosed=shown)
+    )
+
+
+async def alert_row(session: AsyncSession, alert_id: str) -> RowMapping | None:
+    """An alert's own columns (no join)."""
+    return (await session.execute(select(ALERTS).where(ALERTS.c.id == alert_id))).mappings().first()

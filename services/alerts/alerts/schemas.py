@@ -32,14 +32,18 @@ class AlertOut(BaseModel):
     label: str
     entry_id: str
     match: MatchOut
-    incident_type: str
-    legal_basis: str
-    country: str
-    facility_kind: str
-    occurred_at: str
+    # Null when the reporting partner has not released it to the lawyer's organisation.
+    incident_type: str | None
+    legal_basis: str | None
+    country: str | None
+    facility_kind: str | None
+    occurred_at: str | None
     report_id: str
     report_url: str
     report_count: int
+    # A partner holds a report about the person that the organisation may not read (yet).
+    restricted: bool = False
+    release: str | None = None  # requested | policy | approved | denied
     created_at: datetime
     updated_at: datetime
     acknowledged: AckOut | None = None

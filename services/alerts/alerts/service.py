@@ -16,6 +16,7 @@ from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import InvalidInput, NotFound
 from services.alerts.alerts import repository as repo
+from services.alerts.alerts.domain import DETAILS, EVERY_DETAIL, redacted
 from services.alerts.alerts.links import AckLink, LinkUsed
 from services.alerts.alerts.schemas import (
     AckOut,
@@ -42,16 +43,18 @@ def aware(value: datetime) -> datetime:
 
 
 def alert_out(row: RowMapping, report_link: Callable[[str], str]) -> AlertOut:
-    """The API view of an alert row."""
+    """The API view of an alert row: never a detail the lawyer's organisation may not read."""
     acked = None
     if row["acked_at"] is not None:
         acked = AckOut(
             at=aware(row["acked_at"]), by=row["acked_by"] or "", via=row["ack_via"] or ""
         )
+    restricted = row["disclosed"] != EVERY_DETAIL
+    shown = redacted(row, row["disclosed"])
     return AlertOut(
         id=row["id"],
         status=row["status"],
-        priority=row["priority"],
+        priority=shown["priority"],
         label=row["label"],
         entry_id=row["entry_id"],
         match=MatchOut(
@@ -59,14 +62,12 @@ def alert_out(row: RowMapping, report_link: Callable[[str], str]) -> AlertOut:
             reason=row["reason"],
             agreed=[k for k in row["agreed"].split(",") if k],
         ),
-        incident_type=row["incident_type"],
-        legal_basis=row["legal_basis"],
-        country=row["country"],
-        facility_kind=row["facility_kind"],
-        occurred_at=row["occurred_at"],
+        **{name: shown[name] or None for name in DETAILS},
         report_id=row["report_id"],
-        report_url=report_link(row["report_id"]) if row["report_id"] else "",
+        report_url=report_link(row["report_id"]) if row["report_id"] and not restricted else "",
         report_count=row["report_count"],
+        restricted=restricted,
+        release=row["release"],
         created_at=aware(row["created_at"]),
         updated_at=aware(row["updated_at"]),
         acknowledged=acked,

@@ -13,11 +13,14 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, Literal
 
+from services.alerts.alerts.domain import DETAILS, EVERY_DETAIL, redacted
+
 _DELIVERY_NAMESPACE: Final = uuid.UUID("6f1c2d0e-8a4b-5c3d-9e7f-1a2b3c4d5e6f")
 ACK_NOTICE_STEP: Final = 1_000  # ack notices get their own key space, one per contact
 WITHDRAWAL_STEP: Final = 1_001  # so do withdrawal notices
+UPDATE_STEP: Final = 1_002  # and the notice that released details reached the alert
 # Notices tell what became of an alert; unlike pages they go out whatever its status.
-NOTICE_KINDS: Final = ("ack_notice", "withdrawal")
+NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update")
 PAGE_KINDS: Final = ("alert", "escalation")
 LAWYER_ROLES: Final = ("primary", "secondary")  # the lawyer's own channels (not backups)
 # The optional contact fields a channel may accept (`Channel.accepts`), as the API names them.
@@ -120,6 +123,10 @@ class AlertView:
     role: str  # the recipient's role: primary/secondary (the lawyer), backup, duty
     acked_by: str | None = None
     acked_at: datetime | None = None
+    # Details the recipient's organisation may not read are blank and `restricted` is set:
+    # a partner holds a report about the person, and `release` says where asking for it stands.
+    restricted: bool = False
+    release: str | None = None
 
 
 def without_details(view: AlertView) -> AlertView:
@@ -171,6 +178,8 @@ class SendContext:
     report_count: int
     acked_by: str | None
     acked_at: datetime | None
+    disclosed: str
+    release: str | None
     label: str
 
 
@@ -192,7 +201,7 @@ FROM_ALERT: Final = {
     "alert_status": "status",
     **{f: f for f in ("lawyer_id", "priority", "decision", "reason", "agreed", "incident_type",
                       "legal_basis", "country", "facility_kind", "occurred_at", "report_id",
-                      "report_count", "acked_by", "acked_at")},
+                      "report_count", "acked_by", "acked_at", "disclosed", "release")},
 }  # fmt: skip
 
 
@@ -215,19 +224,23 @@ def context_fields() -> frozenset[str]:
 
 
 def alert_view(ctx: SendContext, *, report_url: str, ack_url: str, alert_url: str) -> AlertView:
-    """The alert as this delivery presents it (before any channel-specific trimming)."""
+    """The alert as this delivery presents it (before any channel-specific trimming): never a
+    detail the recipient's organisation may not read."""
+    shown = redacted(
+        {f: getattr(ctx, f) for f in ("priority", "decision", *DETAILS)}, ctx.disclosed
+    )
     return AlertView(
         alert_id=ctx.alert_id,
         label=ctx.label,
-        priority=ctx.priority,
+        priority=shown["priority"],
         decision=ctx.decision,
         reason=ctx.reason,
         agreed=ctx.agreed,
-        incident_type=ctx.incident_type,
-        legal_basis=ctx.legal_basis,
-        country=ctx.country,
-        facility_kind=ctx.facility_kind,
-        occurred_at=ctx.occurred_at,
+        incident_type=shown["incident_type"],
+        legal_basis=shown["legal_basis"],
+        country=shown["country"],
+        facility_kind=shown["facility_kind"],
+        occurred_at=shown["occurred_at"],
         report_id=ctx.report_id,
         report_count=ctx.report_count,
         report_url=report_url,
@@ -238,6 +251,8 @@ def alert_view(ctx: SendContext, *, report_url: str, ack_url: str, alert_url: st
         role=ctx.role or "",
         acked_by=ctx.acked_by,
         acked_at=ctx.acked_at,
+        restricted=ctx.disclosed != EVERY_DETAIL,
+        release=ctx.release,
     )
 
 

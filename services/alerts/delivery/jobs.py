@@ -16,6 +16,7 @@ from services.alerts.delivery import repository as repo
 from services.alerts.delivery.domain import (
     ACK_NOTICE_STEP,
     LAWYER_ROLES,
+    UPDATE_STEP,
     WITHDRAWAL_STEP,
     delivery_id,
 )
@@ -154,6 +155,11 @@ async def ack_notices(
 async def withdrawal_notices(session: AsyncSession, alert_id: str, now: datetime) -> int:
     """Tell everyone the alert reached, whoever acked it included, that it was withdrawn."""
     return await _notices(session, alert_id, "withdrawal", WITHDRAWAL_STEP, exclude=(), now=now)
+
+
+async def update_notices(session: AsyncSession, alert_id: str, now: datetime) -> int:
+    """Tell everyone the alert reached that its details were released to them."""
+    return await _notices(session, alert_id, "update", UPDATE_STEP, exclude=(), now=now)
 
 
 async def _notices(

@@ -45,6 +45,20 @@ async def hit_values(session: AsyncSession, values: Collection[str]) -> set[str]
     return set(result.scalars())
 
 
+_ORGS = (
+    select(ENTRIES.c.org_id)
+    .where(ENTRIES.c.id.in_(_HITS), ENTRIES.c.removed_at.is_(None))
+    .distinct()
+)
+
+
+async def orgs_holding(session: AsyncSession, values: Collection[str]) -> set[str]:
+    """The organisations of live entries holding any of these token values."""
+    if not values:
+        return set()
+    return set((await session.execute(_ORGS, {"values": sorted(set(values))})).scalars())
+
+
 _CANDIDATES = (
     select(
         TOKENS.c.entry_id,

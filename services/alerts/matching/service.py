@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,15 +21,18 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import Clock
-from libs.common.contracts import ReportReceived
+from libs.common.contracts import ReleaseRequested, ReportReceived, new_event
 from libs.common.db import transaction
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
+from libs.common.outbox import enqueue
 from libs.common.sql import is_postgres
 from services.alerts.alerts.domain import (
+    EVERY_DETAIL,
     AlertStatus,
     Audience,
     EscalationPolicy,
+    asked_for,
     escalation_plan,
     step_due,
 )
@@ -38,16 +41,33 @@ from services.alerts.delivery.domain import SendContext, send_context
 from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.matching import repository as repo
 from services.alerts.matching.domain import Priority, Verdict, judge, same_incident_since, stronger
-from services.alerts.models import INBOX
+from services.alerts.models import INBOX, OUTBOX
 from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
 log = logging.getLogger(__name__)
 # Send contexts of first pages created here already claimed (see `DeliveryWorker.submit`).
 Handoff = Callable[[Sequence[SendContext]], None]
+# Organisation → the alert fields its lawyers may see of a report (`disclosure.Disclosure`).
+Disclose = Callable[[ReportReceived, Collection[str]], Awaitable[dict[str, str]]]
 
 
 def _occurred(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def release_request(
+    report: ReportReceived, entry: dict[str, Any], *, alert_id: str, disclosed: str, at: datetime
+) -> Envelope:
+    """The release request of an alert whose organisation may not see every detail."""
+    data = ReleaseRequested(
+        report_id=report.report_id,
+        partner_id=entry["org_id"],
+        client_id=entry["lawyer_id"],
+        alert_id=alert_id,
+        fields=asked_for(disclosed),
+        requested_at=at,
+    )
+    return new_event(data, "alerts", report.report_id, at=at)
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,9 @@ class Matcher:
     minute_s: float
     claim: jobs.Claim
     handoff: Handoff
+    disclose: Disclose
+    # Wakes the outbox relay once a release request is committed.
+    wake_relay: Callable[[], None]
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
@@ -82,6 +105,11 @@ class Matcher:
     async def match(self, event: Envelope, report: ReportReceived) -> int:
         """Match a report whose tokens hit the index (see `hits`): alerts and first pages."""
         created: list[SendContext] = []
+        # Asked before the write transaction, which must not wait on another service.
+        async with self.sessions() as session:
+            orgs = await repo.orgs_holding(session, [t.value for t in report.tokens])
+        disclosed = await self.disclose(report, orgs)
+        requested = False
         now = self.clock.now()
         async with transaction(self.sessions) as session:
             if not await mark_processed(session, INBOX, event, now):
@@ -93,7 +121,13 @@ class Matcher:
             if is_postgres(session):
                 live = await repo.lock_live(session, found)
             for entry_id in sorted(live):
-                created += await self._record(session, report, found[entry_id], now)
+                candidate = found[entry_id]
+                shown = disclosed.get(candidate.entry["org_id"], "")
+                pages, asked = await self._record(session, report, candidate, shown, now)
+                created += pages
+                requested |= asked
+        if requested:
+            self.wake_relay()
         if created:
             self.handoff(created)
         return len({c.alert_id for c in created})
@@ -137,10 +171,17 @@ class Matcher:
         return out
 
     async def _record(
-        self, session: AsyncSession, report: ReportReceived, found: Candidate, now: datetime
-    ) -> list[SendContext]:
-        """Create or join the alert of (report, entry); send contexts of a new one's pages."""
+        self,
+        session: AsyncSession,
+        report: ReportReceived,
+        found: Candidate,
+        disclosed: str,
+        now: datetime,
+    ) -> tuple[list[SendContext], bool]:
+        """Create or join the alert of (report, entry): send contexts of a new one's pages, and
+        whether a release request was queued."""
         entry, verdict = found.entry, found.verdict
+        hidden = disclosed != EVERY_DETAIL
         summary = {
             "decision": verdict.match.strength.value,
             "reason": verdict.match.reason[:200],
@@ -151,6 +192,7 @@ class Matcher:
             "country": report.country,
             "facility_kind": report.facility_kind.value,
             "occurred_at": _occurred(report.occurred_at),
+            "disclosed": disclosed,
         }
         group = await repo.open_group(
             session,
@@ -170,16 +212,21 @@ class Matcher:
             **summary,
         }
         if not await repo.insert_match(session, match_row):
-            return []
+            return [], False
+        if hidden:
+            # Ask the submitter for what the organisation may not see (same transaction).
+            request = release_request(report, entry, alert_id=alert_id, disclosed=disclosed, at=now)
+            await enqueue(session, OUTBOX, request)
+        release = {"release": "requested" if hidden else None}
         if group is not None:
             # The same detention reported again: update the alert, do not page again.
             summary["priority"] = stronger(group["priority"], summary["priority"])
             if group["decision"] == "strong":
                 summary.update(decision="strong")
             await repo.attach_report(
-                session, alert_id, {**summary, "report_id": report.report_id}, now
+                session, alert_id, {**summary, **release, "report_id": report.report_id}, now
             )
-            return []
+            return [], hidden
         plan = escalation_plan(found.policy)
         alert = {
             "id": alert_id,
@@ -196,6 +243,7 @@ class Matcher:
             "acked_by": None,
             "acked_at": None,
             **summary,
+            **release,
         }
         await repo.insert_alert(session, alert)
         # A detention on an interstate search or Interpol request (and a strong match) is the
@@ -204,4 +252,7 @@ class Matcher:
         first = jobs.targets(found.contacts, [], 0, {Audience.LAWYER}, every_channel=urgent)
         pages = await jobs.insert_pages(session, alert_id, first, step=0, now=now, claim=self.claim)
         log.info("alert created", extra={"alert_id": alert_id, "report_id": report.report_id})
-        return [send_context(row, alert, dict(contact), entry["label"]) for row, contact in pages]
+        contexts = [
+            send_context(row, alert, dict(contact), entry["label"]) for row, contact in pages
+        ]
+        return contexts, hidden

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.contracts import SystemAlarm, new_event
 from libs.common.db import transaction
 from libs.common.errors import RateLimited
+from libs.common.outbox import enqueue
 from libs.common.sql import upserting
 from services.sharing.audit import repository as audit_log
 from services.sharing.identity.models import PRF_USAGE
+from services.sharing.models import OUTBOX
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +72,13 @@ class PrfQuota:
         sessions: async_sessionmaker[AsyncSession],
         limits: QuotaLimits,
         *,
+        wake_relay: Callable[[], None] = lambda: None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.sessions = sessions
         self.limits = limits
+        # Alarms go to operators through the outbox (`lifeline.system.alarm.v1`): wake it.
+        self.wake_relay = wake_relay
         self.clock = clock
         # Bulk-use alarms this process raised, by scope (`client`, `partner`): the service's
         # counter of them until sharing exposes metrics.
@@ -115,10 +122,13 @@ class PrfQuota:
                 before = self._windows(counted, {k: v + count for k, v in left.items()}, now)
                 wait = max(w.reset for w in before if left[(w.scope, w.span)] < 0)
                 raise RateLimited(wait, headers=ratelimit_headers(before))
+            raised = False
             for key, row in counted.items():
                 if key[1] == "day" and not row.alarmed:
-                    await self._alarm(session, principal, subjects[key[0]], key, row)
+                    raised |= await self._alarm(session, principal, subjects[key[0]], key, row)
             await self._prune(session, now)
+        if raised:
+            self.wake_relay()
         return self._windows(counted, left, now)
 
     def _windows(
@@ -137,11 +147,11 @@ class PrfQuota:
 
     async def _alarm(
         self, session: AsyncSession, principal: Principal, subject: str, key: _Key, row: Row[Any]
-    ) -> None:
+    ) -> bool:
         limit = self.limits.limits[key]
         used = int(row.used)
         if used < self.limits.alarm_fraction * limit:
-            return
+            return False
         window_start = int(row.window_start)
         # Conditional, so that of two replicas crossing the line together only one reports it.
         flipped = await session.execute(
@@ -159,7 +169,7 @@ class PrfQuota:
             .returning(_C.used)
         )
         if flipped.first() is None:
-            return
+            return False
         details = {"scope": key[0], "span": key[1], "used": used, "limit": limit}
         await audit_log.append(
             session,
@@ -169,9 +179,20 @@ class PrfQuota:
             details=details,
             now=self.clock.now(),
         )
+        alarm = SystemAlarm(
+            kind="oprf_bulk_use",
+            scope=key[0],
+            subject=subject,
+            partner_id=principal.partner_id,
+            used=used,
+            limit=limit,
+            raised_at=self.clock.now(),
+        )
+        await enqueue(session, OUTBOX, new_event(alarm, "sharing", at=alarm.raised_at))
         self.alarms[key[0]] += 1
         # Ids and counts only: what was evaluated is never known to sharing anyway.
         log.warning("OPRF bulk use: %s %s at %d of %d per day", key[0], subject, used, limit)
+        return True
 
     async def _prune(self, session: AsyncSession, now: int) -> None:
         if now - self._pruned_at < _PRUNE_EVERY_SECONDS:

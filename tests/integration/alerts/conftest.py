@@ -16,7 +16,9 @@ from nats.aio.client import Client
 
 from libs.common import nats as natsx
 from libs.common.clock import SYSTEM_CLOCK, Clock, FakeClock
-from libs.common.events import Envelope
+from libs.common.contracts import DisclosureAnswer, DisclosureQuery
+from libs.common.events import DISCLOSURE_RPC, Envelope
+from libs.common.reports.fields import CATALOGUE
 from services.alerts.app import create_app
 from services.alerts.settings import AlertsSettings
 from tests.integration.alerts.support import Mailbox, smtp_server
@@ -49,6 +51,9 @@ class AlertsStack:
     settings: AlertsSettings
     # What the service reads the time from: the system clock, or a test's `FakeClock`.
     clock: Clock
+    # Sharing's answer to "which fields may these organisations see" (the stack answers for
+    # it): organisation → fields; None: every field to everyone (sharing's tests cover policy).
+    visible: dict[str, list[str]] | None = None
 
     def headers(
         self,
@@ -82,10 +87,16 @@ class AlertsStack:
 
 @asynccontextmanager
 async def alerts_stack_on(
-    nats_url: str, db_url: str, tmp_path: Path, *, clock: Clock = SYSTEM_CLOCK, **overrides: Any
+    nats_url: str,
+    db_url: str,
+    tmp_path: Path,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    stand_in_for_sharing: bool = True,
+    **overrides: Any,
 ) -> AsyncIterator[AlertsStack]:
     """An alerts app on `clock` with fast schedules, an SMTP server and a NATS client for
-    publishing."""
+    publishing; it answers disclosure questions for sharing unless a real one runs."""
     issuer = TestIssuer()
     async with smtp_server() as (mailbox, smtp_port):
         settings = service_settings(
@@ -106,10 +117,23 @@ async def alerts_stack_on(
                 issuer.install(app, "lifeline-alerts")
                 async with httpx.AsyncClient(base_url=url, timeout=10) as http:
                     stack = AlertsStack(url, app, http, issuer, nc, mailbox, settings, clock)
+                    if stand_in_for_sharing:
+                        await nc.subscribe(DISCLOSURE_RPC, cb=functools.partial(_answer, stack))
                     await _until_consuming(app)
                     yield stack
         finally:
             await nc.close()
+
+
+async def _answer(stack: AlertsStack, msg: Any) -> None:
+    """Answer a disclosure question as sharing would, from `stack.visible`."""
+    query = DisclosureQuery.model_validate_json(msg.data)
+    every = list(CATALOGUE.grantable)
+    visible = {
+        org: every if stack.visible is None else stack.visible.get(org, [])
+        for org in query.readers
+    }
+    await msg.respond(DisclosureAnswer(visible=visible).model_dump_json().encode())
 
 
 async def _until_consuming(app: FastAPI) -> None:

@@ -179,7 +179,15 @@ async def test_an_event_that_crashes_the_handler_every_time_is_dead_lettered_and
     container = stack.app.state.container
     runtime = container.runtime
     minute_s = stack.settings.escalation_minute_s
-    matcher = CrashOn(runtime.sessions, container.clock, minute_s, Claim(5.0, 5.0), lambda _: None)
+    matcher = CrashOn(
+        runtime.sessions,
+        container.clock,
+        minute_s,
+        Claim(5.0, 5.0),
+        lambda _: None,
+        container.matcher.disclose,
+        lambda: None,
+    )
     subject = f"lifeline.report.crashtest{uuid.uuid4().hex[:6]}.v1"
     tokens = tokens_for("SKORIAKIN LEV", "14.03.1999")
     poison = new_event(REPORT_RECEIVED, "intake", report_event(tokens, country="KZ").data)

@@ -19,6 +19,8 @@ from libs.common.identity import oprf
 from services.sharing.app import create_app as sharing_app
 from services.sharing.audit.models import AUDIT_LOG
 from services.sharing.settings import SharingSettings
+from tests.integration.alerts.conftest import alerts_stack_on
+from tests.integration.alerts.support import until
 from tests.support.auth import TestIssuer
 from tests.support.natsd import NatsServer
 from tests.support.servers import in_process_settings, serve
@@ -166,3 +168,33 @@ async def test_a_malformed_batch_costs_nothing(replica: Sharing, issuer: TestIss
         )
         assert bad.status_code == 422
         assert (await _evaluate(url, token, 30)).status_code == 200
+
+
+async def test_bulk_use_reaches_the_operators_by_mail(
+    replica: Sharing,
+    issuer: TestIssuer,
+    nats_server: NatsServer,
+    db_url_factory: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    ops = "Ops <ops@example.org>, duty-ops@example.org"
+    async with (
+        alerts_stack_on(
+            nats_server.url, db_url_factory("alerts"), tmp_path / "a", operator_emails=ops
+        ) as alerts,
+        replica() as (url, _),
+    ):
+        elements = _elements(21)
+        async with httpx.AsyncClient(base_url=url) as http:
+            resp = await http.post(
+                "/v1/identity/evaluate",
+                json={"elements": elements},
+                headers={"Authorization": f"Bearer {_token(issuer, 'compromised')}"},
+            )
+        assert resp.status_code == 200
+        assert await until(lambda: len(alerts.mailbox.messages) >= 2, timeout=15)
+        (mail,) = alerts.mailbox.to("Ops <ops@example.org>")
+        assert alerts.mailbox.to("duty-ops@example.org")
+        text = mail.get_body().get_content()  # type: ignore[union-attr]
+        assert "client: compromised" in text and "21 of its 40" in text
+        assert not any(element[:16] in mail.as_string() for element in elements)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from libs.common.clock import FakeClock
 from libs.common.errors import InvalidInput
 from libs.common.web import install_error_handlers
+from services.alerts.alerts.domain import EVERY_DETAIL
 from services.alerts.alerts.links import AckLinks
 from services.alerts.container import IN_FLIGHT_MARGIN_S, in_flight_s
 from services.alerts.delivery import channels
@@ -232,6 +233,8 @@ def _context(channel: str, **overrides: Any) -> SendContext:
         "report_count": 1,
         "acked_by": None,
         "acked_at": None,
+        "disclosed": EVERY_DETAIL,
+        "release": None,
     }
     contact = {
         "role": "primary",

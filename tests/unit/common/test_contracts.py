@@ -9,8 +9,10 @@ import pytest
 from libs.common.contracts import (
     CONTRACTS,
     AuthRevoked,
+    ReleaseRequested,
     ReportErased,
     ReportReceived,
+    ReportReleased,
     ReportStored,
     SystemPing,
     new_event,
@@ -63,6 +65,17 @@ def _sample(model: type) -> object:
             report_id="r", partner_id="p", stored_at=datetime.now(UTC)
         ),
         ReportErased: lambda: ReportErased(report_id="r", partner_id="p"),
+        ReleaseRequested: lambda: ReleaseRequested(
+            report_id="r",
+            partner_id="p",
+            client_id="c",
+            alert_id="a",
+            fields=["incident_type"],
+            requested_at=datetime.now(UTC),
+        ),
+        ReportReleased: lambda: ReportReleased(
+            report_id="r", partner_id="p", fields=[], decision="denied"
+        ),
         AuthRevoked: lambda: AuthRevoked(kind="client", id="cli_x", not_before="2026-01-01Z"),
         SystemPing: SystemPing,
     }

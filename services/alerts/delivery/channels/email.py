@@ -66,6 +66,13 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
             "Nobody else needs to act on it.",
         ]
         return "\n".join(lines) + "\n"
+    if view.kind == "update":
+        lines = [f"Alert {view.alert_id}: the reporting partner released its details to you."]
+        if encrypted:
+            lines += _details(view)
+        else:
+            lines.append(f"Sign in to see them: {view.alert_url}")
+        return "\n".join(lines) + "\n"
     if view.kind == "withdrawal":
         return (
             f"Alert {view.alert_id} has been withdrawn: the report it came from was erased.\n"
@@ -78,12 +85,7 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
     )
     lines = [opener, "", f"Alert:    {view.alert_id}", f"Priority: {view.priority}"]
     if encrypted:
-        lines += [
-            f"Entry:    {view.label}",
-            f"Match:    {view.decision} ({view.reason})",
-            f"Incident: {view.incident_type}, legal basis {view.legal_basis}",
-            f"Where:    {view.country}, {view.facility_kind}; occurred {view.occurred_at}",
-        ]
+        lines += _details(view)
     lines.append("")
     if view.ack_url and encrypted:
         lines.append(f"Acknowledge (stops the escalation; the link works once): {view.ack_url}")
@@ -93,8 +95,26 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
             f"Sign in to see the alert: {view.alert_url}",
             f"Then acknowledge it (stops the escalation): lifeline alerts ack {view.alert_id}",
         ]
-    lines.append(f"Report (sign-in required): {view.report_url}")
+    if not view.restricted:
+        lines.append(f"Report (sign-in required): {view.report_url}")
     return "\n".join(lines) + "\n"
+
+
+def _details(view: AlertView) -> list[str]:
+    lines = [f"Entry:    {view.label}", f"Match:    {view.decision} ({view.reason})"]
+    if view.restricted:
+        # The report is another partner's, not (yet) released to this organisation.
+        return [
+            *lines,
+            "Report:   a partner holds a report about this person; its details are not",
+            "          released to your organisation"
+            + (" (you will hear if they are)." if view.release != "denied" else " (refused)."),
+        ]
+    return [
+        *lines,
+        f"Incident: {view.incident_type}, legal basis {view.legal_basis}",
+        f"Where:    {view.country}, {view.facility_kind}; occurred {view.occurred_at}",
+    ]
 
 
 # --- OpenPGP -----------------------------------------------------------------------------

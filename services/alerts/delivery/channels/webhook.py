@@ -42,7 +42,9 @@ _TYPES = {
     "escalation": "alert.escalated",
     "ack_notice": "alert.acknowledged",
     "withdrawal": "alert.withdrawn",
+    "update": "alert.updated",
 }
+_DETAILS = ("incident_type", "legal_basis", "country", "facility_kind", "occurred_at")
 
 
 def valid_url(value: str) -> str:
@@ -91,7 +93,14 @@ def payload(view: AlertView, now: datetime) -> dict[str, Any]:
         "step": view.step,
         "recipient_role": "lawyer" if view.role in {"primary", "secondary"} else view.role,
         "acknowledged": None,
+        "restricted": view.restricted,
+        "release": view.release,
     }
+    if view.restricted:
+        # A partner holds a report about the person that this organisation may not read (yet):
+        # what it withholds is absent, not empty.
+        data |= {name: data[name] or None for name in _DETAILS}
+        data["report_url"] = None
     if view.acked_at is not None:
         data["acknowledged"] = {"by": view.acked_by, "at": view.acked_at.isoformat()}
     if view.kind == "withdrawal":

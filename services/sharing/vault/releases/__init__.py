@@ -1,0 +1,1 @@
+"""Release requests: a lawyer's organisation asks a report's submitter for an alert's details."""

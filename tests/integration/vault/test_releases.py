@@ -1,0 +1,188 @@
+"""TLP and policy on the alert path: an alert never shows what its lawyer may not read.
+
+A real sharing and a real alerts on one nats-server: sharing answers which details a lawyer's
+organisation may see, a RED report of another partner pages the lawyer at once without them,
+and the submitter's approval of the release request brings them (audited, who asked and when).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
+from tests.integration.alerts.support import Receiver, receiver, tokens_for, until
+from tests.integration.vault.conftest import Vault, cli_json
+from tests.support.access import Client
+from tests.support.natsd import NatsServer
+from tests.support.reports import report_body
+
+DETAILS = ("incident_type", "legal_basis", "country", "facility_kind", "occurred_at")
+LAWYER = ("reports:read", "watchlist:manage", "alerts:read", "alerts:ack")
+
+
+@pytest.fixture
+async def alerts(
+    vault: Vault, nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
+) -> AsyncIterator[AlertsStack]:
+    """Alerts beside the vault, asking the real sharing (no stand-in answers for it)."""
+    async with alerts_stack_on(
+        nats_server.url, db_url_factory("alerts"), tmp_path, stand_in_for_sharing=False
+    ) as stack:
+        yield stack
+
+
+async def _watching(alerts: AlertsStack, lawyer: Client, hook: Receiver) -> None:
+    """The lawyer (of the lawyer's partner) registers a webhook and watches one client."""
+    who = {"client_id": lawyer.client_id, "org": lawyer.partner_id}
+    resp = await alerts.call(
+        "PUT", "/v1/lawyer/profile", json={"webhook": {"url": hook.url}}, **who
+    )
+    hook.secret = next(iter(resp.json()["new_secrets"].values()))
+    entry = {"label": "client 12", "tokens": tokens_for("Лев Скорякин", "1999-03-14")}
+    assert (
+        await alerts.call("POST", "/v1/watchlist/entries", json=entry, **who)
+    ).status_code == 201
+
+
+def _report(tlp: str) -> dict[str, Any]:
+    subject = {"tokens": tokens_for("SKORIAKIN LEV", "14.03.1999"), "sex": "male"}
+    return report_body(tlp=tlp, subject=subject)
+
+
+async def _submit(vault: Vault, partner_id: str, body: dict[str, Any]) -> str:
+    report_id, event = vault.event(partner_id, body)
+    await vault.publish(event)
+    await vault.stored(report_id)
+    return report_id
+
+
+async def test_a_red_report_pages_without_details_until_the_submitter_releases_them(
+    vault: Vault, alerts: AlertsStack
+) -> None:
+    ngo = await vault.client("reports:read", "reports:manage")  # the submitter's reader
+    lawyer = await vault.client(*LAWYER)  # another partner's lawyer
+    who = {"client_id": lawyer.client_id, "org": lawyer.partner_id}
+    async with receiver() as hook:
+        await _watching(alerts, lawyer, hook)
+        report_id = await _submit(vault, ngo.partner_id, _report("RED"))
+
+        # Paged at once: a partner holds a report about the client, and nothing of it.
+        assert await until(lambda: hook.hits), "no webhook arrived"
+        data = hook.hits[0].payload["data"]
+        assert hook.hits[0].payload["type"] == "alert.created"
+        assert data["restricted"] is True and data["release"] == "requested"
+        assert [data[f] for f in DETAILS] == [None] * 5
+        assert data["report_url"] is None
+        # A strong match on an interstate search is "highest": shown, it would betray the basis.
+        assert data["priority"] == "high" and data["label"] == "client 12"
+        shown = (await alerts.call("GET", f"/v1/alerts/{data['alert_id']}", **who)).json()
+        assert [shown[f] for f in DETAILS] == [None] * 5 and shown["restricted"] is True
+        read = await vault.call(lawyer, "GET", f"/v1/reports/{report_id}")
+        assert read.status_code == 404
+
+        # The submitter sees who asked, when, for what; a lawyer cannot decide anything.
+        async def pending() -> list[dict[str, Any]]:
+            resp = await vault.call(ngo, "GET", "/v1/release-requests?status=pending")
+            assert resp.status_code == 200, resp.text
+            return list(resp.json()["requests"])
+
+        assert await until(pending), "no release request reached the submitter"
+        (request,) = await pending()
+        assert (request["report_id"], request["partner_id"], request["asked_by"]) == (
+            report_id,
+            lawyer.partner_id,
+            lawyer.client_id,
+        )
+        assert set(request["fields"]) == {
+            "incident_type", "legal_basis", "occurred_at", "place.country", "place.facility_kind"
+        }  # fmt: skip
+        path = f"/v1/release-requests/{request['id']}"
+        assert (await vault.call(lawyer, "GET", "/v1/release-requests")).status_code == 403
+        other = await vault.client("reports:read", "reports:manage")  # a third partner
+        assert (await vault.call(other, "POST", path + "/approve")).status_code == 404
+
+        approved = await vault.call(ngo, "POST", path + "/approve")
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "approved"
+        assert (await vault.call(ngo, "POST", path + "/deny")).status_code == 409
+
+        # The details reach the alert, and the lawyer reads them in the vault too.
+        assert await until(lambda: len(hook.hits) > 1), "no alert.updated arrived"
+        update = hook.hits[1].payload
+        assert update["type"] == "alert.updated" and update["data"]["restricted"] is False
+        assert update["data"]["legal_basis"] == "cis_interstate_search"
+        assert update["data"]["priority"] == "highest"
+        shown = (await alerts.call("GET", f"/v1/alerts/{data['alert_id']}", **who)).json()
+        assert (shown["country"], shown["release"]) == ("KG", "approved")
+        read = await vault.call(lawyer, "GET", f"/v1/reports/{report_id}")
+        assert read.status_code == 200, read.text
+        body = read.json()  # only what was asked for and released
+        assert body["report"]["legal_basis"] == "cis_interstate_search"
+        assert "narrative" in body["withheld"] and "narrative" not in body["report"]
+
+    audit = (await vault.admin_call("GET", "/v1/admin/audit?limit=200")).json()
+    actions = [(e["action"], e["actor"]) for e in audit["entries"] if e["target"] == report_id]
+    assert ("report.release_request", lawyer.client_id) in actions
+    assert ("report.release_approve", ngo.client_id) in actions
+
+
+async def test_a_policy_that_grants_the_details_puts_them_in_the_first_page(
+    vault: Vault, alerts: AlertsStack
+) -> None:
+    ngo = await vault.client("reports:read", "reports:manage")
+    lawyer = await vault.client(*LAWYER)
+    fields = ["incident_type", "legal_basis", "place.country", "place.facility_kind", "occurred_at"]
+    await vault.set_policy(lawyer.partner_id, {"fields": fields}, role="lawyer")
+    async with receiver() as hook:
+        await _watching(alerts, lawyer, hook)
+        await _submit(vault, ngo.partner_id, _report("AMBER"))
+        assert await until(lambda: hook.hits), "no webhook arrived"
+        data = hook.hits[0].payload["data"]
+        assert data["restricted"] is False and data["release"] is None
+        assert (data["legal_basis"], data["country"], data["priority"]) == (
+            "cis_interstate_search",
+            "KG",
+            "highest",
+        )
+    resp = await vault.call(ngo, "GET", "/v1/release-requests")
+    assert resp.json()["requests"] == []
+
+
+async def test_a_partial_policy_shows_what_it_grants_and_asks_for_the_rest(
+    vault: Vault, alerts: AlertsStack, tmp_path: Path
+) -> None:
+    ngo = await vault.client("reports:read", "reports:manage")
+    lawyer = await vault.client(*LAWYER)
+    await vault.set_policy(lawyer.partner_id, {"fields": ["incident_type", "place.country"]})
+    async with receiver() as hook:
+        await _watching(alerts, lawyer, hook)
+        await _submit(vault, ngo.partner_id, _report("GREEN"))
+        assert await until(lambda: hook.hits), "no webhook arrived"
+        data = hook.hits[0].payload["data"]
+        assert (data["incident_type"], data["country"]) == ("detention", "KG")
+        assert (data["legal_basis"], data["facility_kind"], data["occurred_at"]) == (None,) * 3
+        assert data["restricted"] is True
+
+        async def pending() -> list[Any]:
+            resp = await vault.call(ngo, "GET", "/v1/release-requests?status=pending")
+            return list(resp.json()["requests"])
+
+        assert await until(pending)
+        # The NGO answers with the CLI: what was asked, then a refusal.
+        home = tmp_path / "ngo"
+        listed = await cli_json(vault, ngo, home, "report", "releases", "--status", "pending")
+        (request,) = listed["requests"]
+        assert set(request["fields"]) == {"legal_basis", "occurred_at", "place.facility_kind"}
+        denied = await cli_json(vault, ngo, home, "report", "refuse", request["id"])
+        assert denied["status"] == "denied"
+    who = {"client_id": lawyer.client_id, "org": lawyer.partner_id}
+
+    async def refused() -> bool:
+        shown = (await alerts.call("GET", f"/v1/alerts/{data['alert_id']}", **who)).json()
+        return bool(shown["release"] == "denied" and shown["legal_basis"] is None)
+
+    assert await until(refused), "the refusal never reached the alert"
