@@ -90,7 +90,7 @@ EXPECTED: dict[str, str] = {
     "alerts POST /v1/sys/unseal": ANYONE,
     "alerts GET /v1/ack/{token}": ANYONE,  # the signed single-use link is the credential
     "alerts POST /v1/ack/{token}": ANYONE,
-    "alerts GET /v1/auth/whoami": "lawyer operator",  # alerts' token holders
+    "alerts GET /v1/auth/whoami": "lawyer partner_admin operator",  # alerts' token holders
     # A lawyer's own entries, profile and alerts (another lawyer's are 404).
     "alerts GET /v1/watchlist/entries": "lawyer",
     "alerts POST /v1/watchlist/entries": "lawyer",
@@ -98,8 +98,9 @@ EXPECTED: dict[str, str] = {
     "alerts DELETE /v1/watchlist/entries/{entry_id}": "lawyer",
     "alerts GET /v1/lawyer/profile": "lawyer",
     "alerts PUT /v1/lawyer/profile": "lawyer",
-    "alerts GET /v1/organisation/escalation": "lawyer",  # the lawyer's own organisation
-    "alerts PUT /v1/organisation/escalation": "lawyer",
+    # The caller's own organisation; setting it redirects every colleague's unanswered alerts.
+    "alerts GET /v1/organisation/escalation": "lawyer partner_admin",
+    "alerts PUT /v1/organisation/escalation": "partner_admin",
     "alerts GET /v1/alerts": "lawyer",
     "alerts GET /v1/alerts/{alert_id}": "lawyer",
     "alerts POST /v1/alerts/{alert_id}/ack": "lawyer",
