@@ -131,15 +131,30 @@ def api_routes(app: FastAPI) -> Iterator[ApiRoute]:
     FastAPI >= 0.16x keeps an included router as one lazy entry in `app.routes`; its routes
     (with the dependencies given to `include_router`) are only visible as route contexts.
     """
-    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
-    routes: Iterable[Any] = contexts(app.routes) if contexts is not None else app.routes
-    for route in routes:
+    for route in _all_routes(app):
         original = getattr(route, "original_route", route)
         if not isinstance(original, APIRoute):
             continue
         methods = tuple(sorted(getattr(route, "methods", None) or ()))
         path_format = getattr(route, "path_format", None) or route.path
         yield ApiRoute(methods, route.path, path_format, route.dependant)
+
+
+def other_routes(app: FastAPI) -> list[str]:
+    """Routes no dependency guards (FastAPI's own /openapi.json and /docs pages, mounts)."""
+    found = []
+    for route in _all_routes(app):
+        if isinstance(getattr(route, "original_route", route), APIRoute):
+            continue
+        methods = ",".join(sorted(getattr(route, "methods", None) or ())) or "*"
+        found.append(f"{methods} {getattr(route, 'path', '?')}")
+    return sorted(found)
+
+
+def _all_routes(app: FastAPI) -> Iterable[Any]:
+    # FastAPI >= 0.16x keeps an included router as one lazy entry in `app.routes`.
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    return contexts(app.routes) if contexts is not None else app.routes
 
 
 def requirements(dependant: object) -> list[object]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import PlainTextResponse
+from starlette.requests import Request
 
 from libs.common.auth.fastapi import (
     AUTHENTICATED,
     PUBLIC,
+    other_routes,
     require_any_scope,
     require_scopes,
 )
@@ -92,3 +95,15 @@ def test_a_role_without_a_token_for_the_service_is_401_not_403() -> None:
     assert access(security, "lifeline-intake", "partner_admin") is Access.UNAUTHENTICATED
     assert access(security, "lifeline-intake", "operator") is Access.FORBIDDEN
     assert access(security, None, "operator") is Access.UNAUTHENTICATED
+
+
+def test_routes_outside_the_document_are_listed() -> None:
+    app = _app()
+
+    async def plain(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("unguarded")
+
+    app.add_route("/plain", plain)
+    assert "GET,HEAD /plain" in other_routes(app)
+    assert "GET,HEAD /openapi.json" in other_routes(app)
+    assert not any(r.endswith(" /open") for r in other_routes(app))  # an API route

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from libs.common.auth.fastapi import other_routes
 from libs.common.auth.matrix import Row, matrix, render
-from lifeline.routes import openapi_documents, with_matrix
-from tests.support.role_matrix import EXPECTED, expected_roles, line_for
+from lifeline.routes import openapi_documents, service_apps, with_matrix
+from tests.support.role_matrix import EXPECTED, OUTSIDE_THE_MATRIX, expected_roles, line_for
 
 TABLE = "tests/support/role_matrix.py"
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "auth.md"
@@ -70,3 +71,9 @@ def test_the_published_documents_carry_the_scopes(tmp_path: Path) -> None:
 def test_the_docs_show_the_matrix(rows: list[Row]) -> None:
     text = DOCS.read_text()
     assert with_matrix(text, render(rows)) == text, "run `make docs` to regenerate the matrix"
+
+
+def test_no_route_is_outside_the_matrix(tmp_path: Path) -> None:
+    # A plain route or a mount has no dependencies, so neither scopes nor the matrix see it.
+    for name, app in service_apps(tmp_path).items():
+        assert other_routes(app) == OUTSIDE_THE_MATRIX, name
