@@ -15,11 +15,9 @@ AUDIENCE_KEY = "x-lifeline-audience"
 
 
 def security_of(dependant: object) -> list[dict[str, list[str]]] | None:
-    """A route's OpenAPI `security`: alternatives (any one suffices) of scopes all required.
-
-    `[]` for a PUBLIC route (no token), `[{SCHEME: []}]` for any valid token, None when the
-    route declares nothing (it is then open, which the route-declaration test forbids).
-    """
+    """A route's OpenAPI `security`: alternatives (any one suffices) of scopes all required."""
+    # `[]` for PUBLIC (no token), `[{SCHEME: []}]` for any valid token, None when the route
+    # declares nothing (it is then open, which the route-declaration test forbids).
     declared = requirements(dependant)
     scoped = [d for d in declared if not getattr(d, "lifeline_public", False)]
     if not declared:

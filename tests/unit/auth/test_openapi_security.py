@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 from starlette.requests import Request
@@ -71,6 +72,14 @@ def test_each_operation_names_the_scopes_it_requires() -> None:
         {SCHEME: ["reports:manage", "reports:read"]},
     ]
     assert _security(app, "get", "/forgotten") is None
+
+
+async def test_the_served_document_says_it_too() -> None:
+    transport = httpx.ASGITransport(app=_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        served = (await client.get("/openapi.json")).json()
+    assert served[AUDIENCE_KEY] == "lifeline-sharing"
+    assert served["paths"]["/both"]["post"]["security"] == [{SCHEME: ["admin", "alerts:ack"]}]
 
 
 def test_the_matrix_follows_scopes_role_bounds_and_audiences() -> None:
