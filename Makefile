@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up test lint format typecheck pytest bench docs clean
+.PHONY: install up test lint format typecheck pytest bench docs routes clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -44,8 +44,12 @@ pytest: install
 bench: install ## micro-benchmarks (see bench/)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
 
-docs: install ## regenerate the generated parts of the docs (the report field table)
+docs: install ## regenerate the generated parts of the docs (report fields, route × role matrix)
 	$(BIN)/python -m libs.common.reports.docs docs/intake.md
+	$(BIN)/python -m lifeline.routes --write docs/auth.md
+
+routes: install ## print who reaches which route (ARGS=--json for route -> roles)
+	$(BIN)/python -m lifeline.routes $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -121,7 +121,7 @@ def register(sub: Subparsers) -> None:
     es = leaf(
         e_actions,
         "set",
-        "set N, M, repeats and duty contacts for your organisation",
+        "set N, M, repeats and duty contacts for your organisation (a partner administrator)",
         _escalation_set,
     )
     es.add_argument("--after", type=int, required=True, help="N: minutes until re-notify + backups")
@@ -241,7 +241,8 @@ def _with_secrets(data: dict[str, Any]) -> str:
 
 
 def _escalation_show(args: argparse.Namespace) -> int:
-    data = call(args, ["watchlist:manage"], "GET", "/v1/organisation/escalation")
+    # A lawyer's profile or the partner administrator's: whatever scope the client holds.
+    data = call(args, [], "GET", "/v1/organisation/escalation")
     emit(args, data, lambda: _escalation_human(data))
     return 0
 
@@ -255,7 +256,7 @@ def _escalation_set(args: argparse.Namespace) -> int:
         "duty_contacts": [_contact("email", s) for s in args.duty_email]
         + [_contact("webhook", s) for s in args.duty_webhook],
     }
-    data = call(args, ["watchlist:manage"], "PUT", "/v1/organisation/escalation", json=body)
+    data = call(args, ["escalation:manage"], "PUT", "/v1/organisation/escalation", json=body)
     emit(args, data, lambda: _escalation_human(data))
     return 0
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common.auth.fastapi import require_scopes
+from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.clock import Clock
@@ -24,6 +24,11 @@ from services.alerts.watchlists.service import Watchlist
 Manager = Annotated[Principal, Depends(require_scopes(Scope.WATCHLIST_MANAGE))]
 Reader = Annotated[Principal, Depends(require_scopes(Scope.ALERTS_READ))]
 Acker = Annotated[Principal, Depends(require_scopes(Scope.ALERTS_ACK))]
+# The organisation's escalation: its lawyers see it, its partner administrator sets it.
+OrgViewer = Annotated[
+    Principal, Depends(require_any_scope(Scope.WATCHLIST_MANAGE, Scope.ESCALATION_MANAGE))
+]
+OrgManager = Annotated[Principal, Depends(require_scopes(Scope.ESCALATION_MANAGE))]
 
 
 async def container(request: Request) -> Container:

@@ -1,6 +1,7 @@
 """The rapid-response journey on the network as `lifeline up` starts it, with the CLI only.
 
-A lawyer registers a webhook and an email and watches "Лев Скорякин, 1999-03-14"; an NGO
+A lawyer registers a webhook and an email and watches "Лев Скорякин, 1999-03-14" (the bar's
+administrator has set its escalation timing and duty desk); an NGO
 reports a detention in Bishkek on a CIS interstate-search request for "SKORIAKIN LEV,
 14.03.1999" (and one about someone else); the lawyer's receiver gets a webhook verified with
 `standardwebhooks`, a real SMTP server an email; the lawyer acks and no escalation follows.
@@ -22,6 +23,7 @@ from tests.support.receivers import receiver, smtp_server, until
 MINUTE = 3.0  # seconds: the escalation settings below are in minutes
 AFTER, DUTY_AFTER = 2, 3  # N and M of the lawyer's organisation
 LAWYER_SCOPES = ("watchlist:manage", "alerts:read", "alerts:ack")
+BAR_ADMIN_SCOPES = ("escalation:manage",)  # a partner administrator: the escalation
 
 
 async def _cli(env: dict[str, str], *args: str, json_flag: bool = True) -> Any:
@@ -61,6 +63,7 @@ async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     admin = ["--profile", str(tmp_path / "admin.json")]
     lawyer = ["--profile", str(tmp_path / "lawyer.json")]
+    bar_admin = ["--profile", str(tmp_path / "bar-admin.json")]
     ngo = ["--profile", str(tmp_path / "ngo.json")]
     async with receiver() as hook, smtp_server() as (mailbox, smtp_port):
         settings = {
@@ -79,6 +82,7 @@ async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(
             kg = await _cli(env, "admin", "partner", "create", "Bishkek Legal Aid", *admin)
             for profile, client_id in (
                 (lawyer, await _client(env, admin, bar["id"], "lawyer app", LAWYER_SCOPES)),
+                (bar_admin, await _client(env, admin, bar["id"], "bar admin", BAR_ADMIN_SCOPES)),
                 (ngo, await _client(env, admin, kg["id"], "case tool", ("reports:submit",))),
             ):
                 key = Path(env["XDG_CONFIG_HOME"]) / f"{client_id}.pem"
@@ -96,13 +100,14 @@ async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(
                            "place.facility_kind"]}]}))  # fmt: skip
             await _cli(env, "admin", "policy", "set", str(policy), *admin)
 
-            # The lawyer: a webhook and an email, escalation timing, and the client to watch.
+            # The bar's administrator sets the escalation; the lawyer a webhook and an email,
+            # and the client to watch.
             contacts = await _cli(env, "alerts", "contacts", "set", "--webhook-url", hook.url,
                                   "--email", "lawyer@example.org", *lawyer)  # fmt: skip
             primary = next(c for c in contacts["contacts"] if c["role"] == "primary")
             hook.secret = contacts["new_secrets"][primary["id"]]
             await _cli(env, "alerts", "escalation", "set", "--after", str(AFTER), "--duty-after",
-                       str(DUTY_AFTER), "--duty-email", "Duty <duty@bar.example>", *lawyer)  # fmt: skip
+                       str(DUTY_AFTER), "--duty-email", "Duty <duty@bar.example>", *bar_admin)  # fmt: skip
             await _cli(env, "watchlist", "add", "--name", "Лев Скорякин", "--dob", "1999-03-14",
                        "--label", "client 12", *lawyer)  # fmt: skip
 

@@ -5,7 +5,7 @@
 
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import fastapi.routing
 from fastapi import Depends, FastAPI, Request
@@ -22,6 +22,8 @@ log = logging.getLogger("libs.common.auth")
 # auto_error=False: FastAPI's own error would be a 403 with its own body; we answer 401 ourselves.
 _bearer = HTTPBearer(auto_error=False, description="Access token from sharing's token endpoint")
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# The security scheme every protected route uses, as the OpenAPI document names it.
+BEARER = _bearer
 
 
 class ScopeRequirement:
@@ -114,20 +116,58 @@ def public_routes(app: FastAPI) -> list[str]:
     )
 
 
-def _api_routes(app: FastAPI) -> Iterator[tuple[str, object]]:
-    """(name, dependant) of every API route, including those inside included routers.
+class ApiRoute(NamedTuple):
+    """One API route as the auth code sees it."""
+
+    methods: tuple[str, ...]  # sorted
+    path: str  # as routed (`/v1/x/{id}`)
+    openapi_path: str  # as the OpenAPI document writes it (convertors removed)
+    dependant: object
+
+
+def api_routes(app: FastAPI) -> Iterator[ApiRoute]:
+    """Every API route, including those inside included routers.
 
     FastAPI >= 0.16x keeps an included router as one lazy entry in `app.routes`; its routes
     (with the dependencies given to `include_router`) are only visible as route contexts.
     """
-    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
-    routes: Iterable[Any] = contexts(app.routes) if contexts is not None else app.routes
-    for route in routes:
+    for route in _all_routes(app):
         original = getattr(route, "original_route", route)
         if not isinstance(original, APIRoute):
             continue
-        methods = getattr(route, "methods", None) or ()
-        yield f"{','.join(sorted(methods))} {route.path}", route.dependant
+        methods = tuple(sorted(getattr(route, "methods", None) or ()))
+        path_format = getattr(route, "path_format", None) or route.path
+        yield ApiRoute(methods, route.path, path_format, route.dependant)
+
+
+def other_routes(app: FastAPI) -> list[str]:
+    """Routes no dependency guards (FastAPI's own /openapi.json and /docs pages, mounts)."""
+    found = []
+    for route in _all_routes(app):
+        if isinstance(getattr(route, "original_route", route), APIRoute):
+            continue
+        methods = ",".join(sorted(getattr(route, "methods", None) or ())) or "*"
+        found.append(f"{methods} {getattr(route, 'path', '?')}")
+    return sorted(found)
+
+
+def _all_routes(app: FastAPI) -> Iterable[Any]:
+    # FastAPI >= 0.16x keeps an included router as one lazy entry in `app.routes`.
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    return contexts(app.routes) if contexts is not None else app.routes
+
+
+def requirements(dependant: object) -> list[object]:
+    """The auth declarations (`ScopeRequirement`, `PUBLIC`) among a route's dependencies."""
+    return [
+        c for c in _calls(dependant) if isinstance(getattr(c, "lifeline_scopes", None), frozenset)
+    ]
+
+
+def _api_routes(app: FastAPI) -> Iterator[tuple[str, object]]:
+    """("METHOD,… /path", dependant) of every API route."""
+    for route in api_routes(app):
+        yield f"{','.join(route.methods)} {route.path}", route.dependant
 
 
 def _calls(dependant: object) -> Iterator[object]:

@@ -19,7 +19,8 @@ class Role(StrEnum):
 
 # The most a client of each role may be given. A lawyer may submit too: the lawyer is often the
 # first to learn that a client was detained. Only an operator holds `admin`, and only clients of
-# the operator's organisation may be operators.
+# the operator's organisation may be operators. The organisation's escalation (whom every
+# colleague's unacknowledged alert reaches) is the partner administrator's, not each lawyer's.
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.SUBMITTER: frozenset({Scope.REPORTS_SUBMIT}),
     Role.READER: frozenset({Scope.REPORTS_SUBMIT, Scope.REPORTS_READ, Scope.REPORTS_MANAGE}),
@@ -32,7 +33,9 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             Scope.ALERTS_ACK,
         }
     ),
-    Role.PARTNER_ADMIN: frozenset({Scope.CLIENTS_MANAGE, Scope.REPORTS_READ, Scope.REPORTS_MANAGE}),
+    Role.PARTNER_ADMIN: frozenset(
+        {Scope.CLIENTS_MANAGE, Scope.REPORTS_READ, Scope.REPORTS_MANAGE, Scope.ESCALATION_MANAGE}
+    ),
     Role.OPERATOR: frozenset({Scope.ADMIN}),
 }
 ALL_ROLES: frozenset[str] = frozenset(r.value for r in Role)

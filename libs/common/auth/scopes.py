@@ -15,6 +15,9 @@ class Scope(StrEnum):
     # Register and revoke one's own partner's clients and their keys (never another partner's).
     CLIENTS_MANAGE = "clients:manage"
     WATCHLIST_MANAGE = "watchlist:manage"
+    # Set one's own organisation's alert escalation: timing and the duty contacts every
+    # colleague's unacknowledged alerts reach (a partner administrator's, not each lawyer's).
+    ESCALATION_MANAGE = "escalation:manage"
     ALERTS_READ = "alerts:read"
     ALERTS_ACK = "alerts:ack"
     ADMIN = "admin"
@@ -60,6 +63,7 @@ _SCOPE_AUDIENCES: dict[str, frozenset[str]] = {
     Scope.REPORTS_MANAGE: frozenset({Audience.SHARING}),
     Scope.CLIENTS_MANAGE: frozenset({Audience.SHARING}),
     Scope.WATCHLIST_MANAGE: frozenset({Audience.ALERTS, Audience.SHARING}),
+    Scope.ESCALATION_MANAGE: frozenset({Audience.ALERTS, Audience.SHARING}),
     Scope.ALERTS_READ: frozenset({Audience.ALERTS, Audience.SHARING}),
     Scope.ALERTS_ACK: frozenset({Audience.ALERTS, Audience.SHARING}),
     Scope.ADMIN: frozenset(ALL_AUDIENCES),

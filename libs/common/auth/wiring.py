@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from libs.common.auth.fastapi import AUTHENTICATED
 from libs.common.auth.feed import RevocationFeed
 from libs.common.auth.jwks import JwksCache, JwksFetch
+from libs.common.auth.openapi import publish_security
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import JWKS_PATH, WHOAMI_PATH
 from libs.common.auth.verifier import TokenVerifier
@@ -185,6 +186,8 @@ def install_auth(
 ) -> ServiceAuth:
     """Put the service's `TokenVerifier` on `app.state.verifier` and add `/v1/auth/whoami`.
 
+    The app's OpenAPI document then names each route's scopes (`security`) and the audience.
+
     Call `.start(runtime)` in the lifespan and merge `.readiness_checks()` into readiness.
     `min_refresh_interval` bounds fetches caused by unknown kids (a remote JWKS: keep it long).
     """
@@ -192,4 +195,5 @@ def install_auth(
     verifier = TokenVerifier(audience=audience, jwks=jwks)
     app.state.verifier = verifier
     app.include_router(whoami_router())
+    publish_security(app, audience)
     return ServiceAuth(verifier, issuer, refresh_every=refresh_every, max_staleness=max_staleness)

@@ -27,6 +27,8 @@ from tests.support.natsd import NatsServer
 from tests.support.servers import serve_app, service_settings
 
 LAWYER_SCOPES = ("watchlist:manage", "alerts:read", "alerts:ack")
+# A partner administrator of org bar-1: sets the organisation's escalation (`stack.call(**ORG_ADMIN)`).
+ORG_ADMIN: dict[str, Any] = {"client_id": "admin-1", "scopes": ("escalation:manage",)}
 FAST = {
     "retry_schedule_s": "0.2,0.3,0.5",
     "retry_jitter": 0.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from libs.common.auth.fastapi import public_routes, undeclared_routes
-from tests.integration.alerts.conftest import AlertsStack
+from tests.integration.alerts.conftest import ORG_ADMIN, AlertsStack
 from tests.integration.alerts.support import tokens_for
 from tests.support.reports import token_value
 
@@ -293,7 +293,7 @@ async def test_organisation_escalation_settings_are_per_organisation(stack: Aler
         "max_repeats": 3,
         "duty_contacts": [{"channel": "email", "address": "duty@bar.example", "name": "Duty desk"}],
     }
-    put = await stack.call("PUT", "/v1/organisation/escalation", json=body)
+    put = await stack.call("PUT", "/v1/organisation/escalation", json=body, **ORG_ADMIN)
     assert put.status_code == 200 and put.json()["duty_contacts"][0]["name"] == "Duty desk"
     colleague = await stack.call("GET", "/v1/organisation/escalation", client_id="lawyer-3")
     assert colleague.json()["escalate_after_minutes"] == 5
@@ -301,14 +301,43 @@ async def test_organisation_escalation_settings_are_per_organisation(stack: Aler
     assert (
         elsewhere.json()["escalate_after_minutes"] == 10 and elsewhere.json()["duty_contacts"] == []
     )
-    bad = await stack.call("PUT", "/v1/organisation/escalation", json={**body, "max_repeats": -1})
+    bad = await stack.call(
+        "PUT", "/v1/organisation/escalation", json={**body, "max_repeats": -1}, **ORG_ADMIN
+    )
     assert bad.status_code == 422
+
+
+async def test_only_the_partner_administrator_sets_the_organisations_escalation(
+    stack: AlertsStack,
+) -> None:
+    # Duty contacts receive every colleague's unanswered alerts, and the timing decides when
+    # anyone else hears of them: one lawyer's key must not redirect or silence them.
+    body = {
+        "escalate_after_minutes": 60,
+        "duty_after_minutes": 600,
+        "repeat_every_minutes": 600,
+        "max_repeats": 0,
+        "duty_contacts": [{"channel": "email", "address": "elsewhere@example.org"}],
+    }
+    lawyer = await stack.call("PUT", "/v1/organisation/escalation", json=body)
+    assert lawyer.status_code == 403, lawyer.text
+    assert lawyer.json()["error"] == "forbidden"
+    kept = (await stack.call("GET", "/v1/organisation/escalation")).json()
+    assert (kept["escalate_after_minutes"], kept["duty_contacts"]) == (10, [])  # nothing written
+    admin = await stack.call("PUT", "/v1/organisation/escalation", json=body, **ORG_ADMIN)
+    assert admin.status_code == 200, admin.text
+    seen = (await stack.call("GET", "/v1/organisation/escalation")).json()  # the lawyers see it
+    assert seen["max_repeats"] == 0 and len(seen["duty_contacts"]) == 1
+    # The partner administrator reaches nothing else of alerts: no watchlist, profile or alert.
+    for method, path in [("GET", "/v1/watchlist/entries"), ("GET", "/v1/lawyer/profile")]:
+        assert (await stack.call(method, path, **ORG_ADMIN)).status_code == 403
+    assert (await stack.call("GET", "/v1/alerts", **ORG_ADMIN)).status_code == 403
 
 
 async def test_duty_contacts_cannot_be_due_before_the_backups(stack: AlertsStack) -> None:
     body = {"escalate_after_minutes": 20, "repeat_every_minutes": 10, "max_repeats": 3}
     early = await stack.call(
-        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 19}
+        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 19}, **ORG_ADMIN
     )
     assert early.status_code == 422, early.text
     assert early.json()["error"] == "invalid_input"
@@ -317,7 +346,7 @@ async def test_duty_contacts_cannot_be_due_before_the_backups(stack: AlertsStack
     kept = (await stack.call("GET", "/v1/organisation/escalation")).json()
     assert kept["duty_after_minutes"] == 30  # nothing was written
     same = await stack.call(
-        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 20}
+        "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 20}, **ORG_ADMIN
     )
     assert same.status_code == 200, same.text
 
@@ -376,6 +405,7 @@ async def test_an_unknown_channel_kind_is_refused_naming_the_field(stack: Alerts
             "max_repeats": 3,
             "duty_contacts": [{"channel": "pager", "address": "+49 170 1234567"}],
         },
+        **ORG_ADMIN,
     )
     for resp, path in ((profile, "backup_contacts.0.channel"), (duty, "duty_contacts.0.channel")):
         assert resp.status_code == 422, resp.text

@@ -23,7 +23,7 @@ from libs.common.clock import FakeClock
 from libs.common.events import Envelope
 from services.alerts.delivery.models import Delivery
 from services.alerts.delivery.profiles.models import Contact
-from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
+from tests.integration.alerts.conftest import ORG_ADMIN, AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import (
     Receiver,
     erased_event,
@@ -103,6 +103,7 @@ async def escalating(
                         {"channel": "webhook", "address": hooks["duty"].url, "name": "Duty desk"}
                     ],
                 },
+                **ORG_ADMIN,
             )
         ).json()
         hooks["duty"].secret = next(iter(org["new_secrets"].values()))

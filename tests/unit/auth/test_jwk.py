@@ -72,6 +72,7 @@ def test_scope_and_audience_names() -> None:
         "reports:manage",
         "clients:manage",
         "watchlist:manage",
+        "escalation:manage",
         "alerts:read",
         "alerts:ack",
         "admin",

@@ -11,7 +11,7 @@ from services.alerts.delivery.profiles.schemas import (
     ProfileIn,
     ProfileOut,
 )
-from services.alerts.deps import Manager, ProfilesDep
+from services.alerts.deps import Manager, OrgManager, OrgViewer, ProfilesDep
 
 router = APIRouter(prefix="/v1", tags=["profile"])
 
@@ -41,7 +41,7 @@ async def put_profile(body: ProfileIn, principal: Manager, profiles: ProfilesDep
     response_model=EscalationOut,
     summary="The caller's organisation's escalation timing and duty contacts.",
 )
-async def get_escalation(principal: Manager, profiles: ProfilesDep) -> EscalationOut:
+async def get_escalation(principal: OrgViewer, profiles: ProfilesDep) -> EscalationOut:
     """N, M, repeats and duty contacts (defaults until set)."""
     return await profiles.get_escalation(principal)
 
@@ -52,7 +52,7 @@ async def get_escalation(principal: Manager, profiles: ProfilesDep) -> Escalatio
     summary="Set the caller's organisation's escalation timing and duty contacts.",
 )
 async def put_escalation(
-    body: EscalationIn, principal: Manager, profiles: ProfilesDep
+    body: EscalationIn, principal: OrgManager, profiles: ProfilesDep
 ) -> EscalationOut:
-    """Replace N, M, repeats and the duty contacts of the caller's organisation."""
+    """Replace N, M, repeats and the duty contacts of the caller's organisation (its admin)."""
     return await profiles.put_escalation(principal, body)

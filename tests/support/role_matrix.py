@@ -1,0 +1,141 @@
+"""Which roles SHOULD reach each route: what the generated route-by-role matrix must show.
+
+One line per route: `"service METHOD /path": "the roles that reach it"`. `ANYONE` is every role
+and `anonymous` (no token): PUBLIC routes only. A role here reaches the route's handler; many
+handlers then narrow further (their own partner's, their own lawyer's), noted after `#`.
+`tests/unit/auth/test_role_matrix.py` compares this with `python -m lifeline.routes` (from the
+services' OpenAPI documents), `tests/integration/auth/test_role_matrix_http.py` with real tokens.
+
+Adding a route: add its line in its service's block; list only the roles that need it.
+"""
+
+from __future__ import annotations
+
+ANYONE = "anyone"
+# Every registered role, i.e. any valid token of the service (whoami, audit witness).
+ANY_ROLE = "submitter reader lawyer partner_admin operator"
+
+EXPECTED: dict[str, str] = {
+    # --- intake ---------------------------------------------------------------------------
+    "intake GET /healthz": ANYONE,
+    "intake GET /readyz": ANYONE,
+    "intake GET /v1/sys/seal-status": ANYONE,
+    "intake POST /v1/sys/unseal": ANYONE,  # the unseal share is the credential
+    "intake GET /v1/auth/whoami": "submitter reader lawyer operator",  # intake's token holders
+    "intake POST /v1/reports": "submitter reader lawyer",
+    "intake GET /v1/reports/{report_id}/receipt": "submitter reader lawyer",  # own partner's
+    "intake POST /v1/system/ping": "operator",
+    # --- sharing: public -------------------------------------------------------------------
+    "sharing GET /healthz": ANYONE,
+    "sharing GET /readyz": ANYONE,
+    "sharing GET /v1/sys/seal-status": ANYONE,
+    "sharing POST /v1/sys/unseal": ANYONE,
+    "sharing POST /v1/auth/token": ANYONE,  # the client assertion is the credential
+    "sharing GET /.well-known/jwks.json": ANYONE,
+    "sharing GET /.well-known/lifeline/hpke-keys": ANYONE,
+    "sharing GET /.well-known/lifeline/delivery-signing-keys": ANYONE,
+    "sharing POST /v1/admin/bootstrap": ANYONE,  # the one-time secret; 409 once done
+    # --- sharing: any client ---------------------------------------------------------------
+    "sharing GET /v1/auth/whoami": ANY_ROLE,
+    "sharing GET /v1/audit/checkpoint": ANY_ROLE,  # shows a size and a hash, no entry
+    "sharing GET /v1/audit/consistency": ANY_ROLE,
+    # --- sharing: tokenising names (OPRF), for those who submit or keep watchlists ---------
+    "sharing GET /v1/identity/prf": "submitter reader lawyer",
+    "sharing POST /v1/identity/evaluate": "submitter reader lawyer",
+    # --- sharing: reading reports (what is visible is the policies' and grants' decision) --
+    "sharing GET /v1/reports": "reader lawyer partner_admin",
+    "sharing GET /v1/reports/{report_id}": "reader lawyer partner_admin",
+    "sharing GET /v1/reports/{report_id}/reads": "reader lawyer partner_admin operator",
+    "sharing GET /v1/reports/{report_id}/grants": "reader lawyer partner_admin operator",
+    # Granting and erasing: `reports:manage` (own partner's reports) or `admin`.
+    "sharing POST /v1/reports/{report_id}/grants": "reader partner_admin operator",
+    "sharing DELETE /v1/reports/{report_id}": "reader partner_admin operator",
+    # The partner's keys for sealed reads (a read is sealed only to the caller's partner's key).
+    "sharing GET /v1/partners/me/hpke-keys": "reader lawyer partner_admin",
+    "sharing POST /v1/partners/me/hpke-keys": "reader lawyer partner_admin",
+    "sharing DELETE /v1/partners/me/hpke-keys/{kid}": "reader lawyer partner_admin",
+    # --- sharing: clients and keys (a partner admin: its own partner's only, else 403/404) --
+    "sharing GET /v1/admin/clients": "partner_admin operator",
+    "sharing POST /v1/admin/clients": "partner_admin operator",
+    "sharing GET /v1/admin/clients/{client_id}": "partner_admin operator",
+    "sharing POST /v1/admin/clients/{client_id}/revoke": "partner_admin operator",
+    "sharing GET /v1/admin/clients/{client_id}/keys": "partner_admin operator",
+    "sharing POST /v1/admin/clients/{client_id}/keys": "partner_admin operator",
+    "sharing GET /v1/admin/keys/{kid}": "partner_admin operator",
+    "sharing POST /v1/admin/keys/{kid}/revoke": "partner_admin operator",
+    "sharing POST /v1/admin/keys/{kid}/rotate": "partner_admin operator",
+    # --- sharing: the operator alone --------------------------------------------------------
+    "sharing GET /v1/admin/partners": "operator",
+    "sharing POST /v1/admin/partners": "operator",
+    "sharing GET /v1/admin/partners/{partner_id}": "operator",
+    "sharing POST /v1/admin/partners/{partner_id}/disable": "operator",
+    "sharing GET /v1/admin/policies/{partner_id}": "operator",
+    "sharing PUT /v1/admin/policies/{partner_id}": "operator",
+    "sharing POST /v1/admin/policies/{partner_id}/diff": "operator",
+    "sharing GET /v1/admin/explain": "operator",
+    "sharing GET /v1/admin/audit": "operator",
+    "sharing GET /v1/admin/audit/verify": "operator",
+    "sharing GET /v1/admin/vault/keys": "operator",
+    "sharing POST /v1/admin/vault/kek/rotate": "operator",
+    "sharing POST /v1/admin/vault/kek/rewrap": "operator",
+    "sharing POST /v1/admin/vault/kek/{version}/promote": "operator",
+    "sharing POST /v1/admin/vault/kek/{version}/retire": "operator",
+    "sharing POST /v1/admin/vault/sealing-keys/rotate": "operator",
+    "sharing POST /v1/admin/vault/sealing-keys/{kid}/retire": "operator",
+    "sharing GET /v1/system/events/{event_id}": "operator",
+    # --- alerts ---------------------------------------------------------------------------
+    "alerts GET /healthz": ANYONE,
+    "alerts GET /readyz": ANYONE,
+    "alerts GET /v1/sys/seal-status": ANYONE,
+    "alerts POST /v1/sys/unseal": ANYONE,
+    "alerts GET /v1/ack/{token}": ANYONE,  # the signed single-use link is the credential
+    "alerts POST /v1/ack/{token}": ANYONE,
+    "alerts GET /v1/auth/whoami": "lawyer partner_admin operator",  # alerts' token holders
+    # A lawyer's own entries, profile and alerts (another lawyer's are 404).
+    "alerts GET /v1/watchlist/entries": "lawyer",
+    "alerts POST /v1/watchlist/entries": "lawyer",
+    "alerts GET /v1/watchlist/entries/{entry_id}": "lawyer",
+    "alerts DELETE /v1/watchlist/entries/{entry_id}": "lawyer",
+    "alerts GET /v1/lawyer/profile": "lawyer",
+    "alerts PUT /v1/lawyer/profile": "lawyer",
+    # The caller's own organisation; setting it redirects every colleague's unanswered alerts.
+    "alerts GET /v1/organisation/escalation": "lawyer partner_admin",
+    "alerts PUT /v1/organisation/escalation": "partner_admin",
+    "alerts GET /v1/alerts": "lawyer",
+    "alerts GET /v1/alerts/{alert_id}": "lawyer",
+    "alerts POST /v1/alerts/{alert_id}/ack": "lawyer",
+    "alerts GET /v1/system/events/{event_id}": "operator",
+}
+
+# Outside the OpenAPI documents, on every service: FastAPI's pages describing the API (public,
+# like the code they describe). No scope can guard a route that is not an API route: a mount or
+# a plain route added anywhere else fails `test_no_route_is_outside_the_matrix`.
+OUTSIDE_THE_MATRIX = [
+    "GET,HEAD /docs",
+    "GET,HEAD /docs/oauth2-redirect",
+    "GET,HEAD /openapi.json",
+    "GET,HEAD /redoc",
+]
+
+WHO = ("submitter", "reader", "lawyer", "partner_admin", "operator", "anonymous")
+
+
+def expected_roles(route: str) -> frozenset[str] | None:
+    """The columns that should reach `route` (None when the table does not classify it)."""
+    line = EXPECTED.get(route)
+    if line is None:
+        return None
+    names = frozenset(WHO) if line == ANYONE else frozenset(line.split())
+    unknown = names - set(WHO)
+    if unknown:
+        raise ValueError(f"{route}: unknown role {sorted(unknown)} in tests/support/role_matrix.py")
+    return names
+
+
+def line_for(route: str, roles: frozenset[str]) -> str:
+    """The table line that says `roles` reach `route`, as a developer would paste it."""
+    if roles == frozenset(WHO):
+        value = "ANYONE"
+    else:
+        value = '"' + " ".join(w for w in WHO if w in roles) + '"' if roles else '""'
+    return f'    "{route}": {value},'
