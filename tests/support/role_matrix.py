@@ -50,6 +50,10 @@ EXPECTED: dict[str, str] = {
     # Granting and erasing: `reports:manage` (own partner's reports) or `admin`.
     "sharing POST /v1/reports/{report_id}/grants": "reader partner_admin operator",
     "sharing DELETE /v1/reports/{report_id}": "reader partner_admin operator",
+    # Release requests are decided like grants (submitter's own reports, 404 for others').
+    "sharing GET /v1/release-requests": "reader partner_admin operator",
+    "sharing POST /v1/release-requests/{request_id}/approve": "reader partner_admin operator",
+    "sharing POST /v1/release-requests/{request_id}/deny": "reader partner_admin operator",
     # The partner's keys for sealed reads (a read is sealed only to the caller's partner's key).
     "sharing GET /v1/partners/me/hpke-keys": "reader lawyer partner_admin",
     "sharing POST /v1/partners/me/hpke-keys": "reader lawyer partner_admin",
