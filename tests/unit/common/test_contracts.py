@@ -14,6 +14,7 @@ from libs.common.contracts import (
     ReportReceived,
     ReportReleased,
     ReportStored,
+    SystemAlarm,
     SystemPing,
     new_event,
     read_event,
@@ -77,6 +78,15 @@ def _sample(model: type) -> object:
             report_id="r", partner_id="p", fields=[], decision="denied"
         ),
         AuthRevoked: lambda: AuthRevoked(kind="client", id="cli_x", not_before="2026-01-01Z"),
+        SystemAlarm: lambda: SystemAlarm(
+            kind="oprf_bulk_use",
+            scope="client",
+            subject="c",
+            partner_id="p",
+            used=8,
+            limit=10,
+            raised_at=datetime.now(UTC),
+        ),
         SystemPing: SystemPing,
     }
     return samples[model]()
