@@ -12,7 +12,7 @@ from libs.common.auth.jwk import ed25519_fingerprint, parse_public_key_text
 from libs.common.auth.roles import Role
 from libs.common.auth.scopes import ALL_SCOPES
 from libs.sdk import public_key_text
-from lifeline.cli import admin_audit, admin_init, admin_vault
+from lifeline.cli import admin_audit, admin_init, admin_seize, admin_vault
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.client import Api, as_profile_client, command, emit, table
 
@@ -47,6 +47,7 @@ def register(sub: Subparsers) -> None:
     admin_init.register(groups)
     admin_vault.register(groups)
     admin_audit.register(groups)
+    admin_seize.register(groups)
     actions = {
         "partner": _group(groups, "partner", "partner organisations"),
         "client": _group(groups, "client", "API clients of partners"),

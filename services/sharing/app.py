@@ -33,6 +33,7 @@ from services.sharing.audit import api as audit_api
 from services.sharing.container import Container, build_container, start
 from services.sharing.identity import api as identity_api
 from services.sharing.models import INBOX
+from services.sharing.seizure import api as seizure_api
 from services.sharing.settings import SharingSettings
 from services.sharing.vault import api as vault_api
 from services.sharing.vault.delivery import api as delivery_api
@@ -120,6 +121,7 @@ def create_app(
         delivery_api.router,
         policy_api.router,
         keys_api.router,
+        seizure_api.router,
     ):
         app.include_router(router)
     return app

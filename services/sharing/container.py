@@ -31,6 +31,7 @@ from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.identity.quota import PrfQuota
 from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
 from services.sharing.vault.copies.service import BusJanitor
@@ -82,6 +83,8 @@ class Container:
     delivery_keys: DeliveryKeys
     sealed_reads: SealedReads
     vault_keys: VaultKeyAdmin
+    # seizure response: cut a client or a partner off at once
+    seizures: SeizureAdmin
 
 
 def kek_provider(settings: SharingSettings) -> KekProvider:
@@ -196,6 +199,7 @@ async def build_container(
             sealing_retire_grace_s=settings.sealing_key_retire_grace_s,
             clock=clock,
         ),
+        seizures=SeizureAdmin(changes),
     )
 
 

@@ -18,6 +18,7 @@ from services.sharing.access.tokens.service import TokenIssuer
 from services.sharing.audit.service import AuditLog
 from services.sharing.container import Container
 from services.sharing.identity.service import PrfEvaluator
+from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
@@ -105,6 +106,10 @@ async def _vault_keys(container: ContainerDep) -> VaultKeyAdmin:
     return container.vault_keys
 
 
+async def _seizures(container: ContainerDep) -> SeizureAdmin:
+    return container.seizures
+
+
 Registry = Annotated[RegistryAdmin, Depends(_registry)]
 ClientKeys = Annotated[ClientKeyAdmin, Depends(_client_keys)]
 Bootstrap = Annotated[Bootstrapper, Depends(_bootstrapper)]
@@ -121,6 +126,7 @@ DeliveryKeysDep = Annotated[DeliveryKeys, Depends(_delivery_keys)]
 Sealed = Annotated[SealedReads, Depends(_sealed_reads)]
 Signer = Annotated[DeliverySigner, Depends(_signer)]
 VaultKeys = Annotated[VaultKeyAdmin, Depends(_vault_keys)]
+Seizures = Annotated[SeizureAdmin, Depends(_seizures)]
 
 
 async def admin_caller(
