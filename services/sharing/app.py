@@ -29,6 +29,7 @@ from libs.common.web import (
 from services.sharing import deps
 from services.sharing.access import api as access_api
 from services.sharing.access.tokens import api as tokens_api
+from services.sharing.approvals import api as approvals_api
 from services.sharing.audit import api as audit_api
 from services.sharing.container import Container, build_container, start
 from services.sharing.identity import api as identity_api
@@ -122,6 +123,7 @@ def create_app(
         policy_api.router,
         keys_api.router,
         seizure_api.router,
+        approvals_api.router,
     ):
         app.include_router(router)
     return app

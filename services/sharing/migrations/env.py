@@ -2,6 +2,7 @@
 
 from libs.common.db import run_alembic_env
 from services.sharing.access import models as access_models
+from services.sharing.approvals import models as approval_models
 from services.sharing.audit import models as audit_models
 from services.sharing.identity import models as identity_models
 from services.sharing.models import metadata
@@ -21,6 +22,7 @@ CONTEXTS = (
     policy_models,
     delivery_models,
     seizure_models,
+    approval_models,
 )
 
 run_alembic_env(metadata)

@@ -5,8 +5,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 
-from services.sharing.deps import AdminCaller, Seizures
+from services.sharing.approvals.domain import ApprovalAction
+from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
+from services.sharing.deps import AdminCaller, Gated, Seizures
 from services.sharing.seizure.domain import SeizureStatus
 from services.sharing.seizure.schemas import SeizureCreate, SeizureOut
 
@@ -44,8 +47,13 @@ async def get_seizure(seizure_id: SeizureId, _: AdminCaller, seizures: Seizures)
 @router.post(
     "/{seizure_id}/lift",
     response_model=SeizureOut,
+    responses=PENDING_RESPONSE,
     summary="Lift a seizure; revoked keys stay revoked (the target enrols new ones).",
 )
-async def lift(seizure_id: SeizureId, caller: AdminCaller, seizures: Seizures) -> SeizureOut:
-    """The seizure as lifted (409 if it already is)."""
+async def lift(
+    seizure_id: SeizureId, caller: AdminCaller, seizures: Seizures, gated: Gated
+) -> SeizureOut | JSONResponse:
+    """The seizure as lifted (409 if it already is); 202 while it awaits a second operator."""
+    if await gated.required(ApprovalAction.SEIZURE_LIFT):
+        return pending(await gated.ask_lift(caller, seizure_id))
     return SeizureOut.of(await seizures.lift(caller.client_id, seizure_id))
