@@ -21,6 +21,7 @@ from lifeline.bus import ensure_bus
 from lifeline.bus_pki import BusFiles
 from lifeline.cli.base import CliError
 from lifeline.sealing import KmsOptions, development_keys, holding, open_or_create, save_urls
+from services.sharing.settings import APPROVAL_SETTINGS
 
 SERVICES = ("sharing", "intake", "alerts")
 
@@ -106,6 +107,11 @@ def service_env(
     for key, value in (shared or {}).items():
         if key.startswith(service.upper() + "_"):
             env["LIFELINE_" + key] = value
+    if config.sealed and service == "sharing":
+        # The production configuration puts every gated action behind a second operator
+        # (docs/auth.md); an operator's own LIFELINE_SHARING_APPROVAL_* still decides.
+        for name in APPROVAL_SETTINGS:
+            env.setdefault(prefix + name, "true")
     return env
 
 
