@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from services.sharing.approvals.domain import ApprovalAction
+from services.sharing.settings import SharingSettings
 from tests.support.deploy import (
     HEALTHZ,
     K8S,
@@ -127,6 +128,7 @@ def test_every_production_config_gates_actions_behind_a_second_operator(
         ("k8s", k8s_env(k8s, deployment)),
     ):
         settings = settings_from_env(monkeypatch, "sharing", env)
+        assert isinstance(settings, SharingSettings)
         assert settings.approval_required() == frozenset(ApprovalAction), where
 
 

@@ -23,7 +23,7 @@ async def list_approvals(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ApprovalOut]:
     """Every approval (or those in one status); pending ones past their time show as expired."""
-    return [ApprovalOut.of(r) for r in await approvals.list(status, limit)]
+    return [ApprovalOut.of(r) for r in await approvals.listing(status, limit)]
 
 
 @router.get("/{approval_id}", response_model=ApprovalOut, summary="Show one approval.")

@@ -89,7 +89,7 @@ class Approvals:
             await change.audit("approval.request", approval_id, gated=action.value, about=target)
             return await _approval(change, approval_id)
 
-    async def list(self, status: ApprovalStatus | None, limit: int = 200) -> list[ApprovalRow]:
+    async def listing(self, status: ApprovalStatus | None, limit: int = 200) -> list[ApprovalRow]:
         """Approvals, newest first (expired ones marked so first)."""
         await self._expire()
         async with self.sessions() as session:

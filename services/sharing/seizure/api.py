@@ -35,7 +35,7 @@ async def list_seizures(
     _: AdminCaller, seizures: Seizures, status: Annotated[SeizureStatus | None, Query()] = None
 ) -> list[SeizureOut]:
     """Every seizure, or only the active (lifted) ones."""
-    return [SeizureOut.of(r) for r in await seizures.list(status)]
+    return [SeizureOut.of(r) for r in await seizures.listing(status)]
 
 
 @router.get("/{seizure_id}", response_model=SeizureOut, summary="Show one seizure.")

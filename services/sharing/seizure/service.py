@@ -146,7 +146,7 @@ class SeizureAdmin:
             )
             return await _seizure(change, seizure_id)
 
-    async def list(self, status: SeizureStatus | None = None) -> list[SeizureRow]:
+    async def listing(self, status: SeizureStatus | None = None) -> list[SeizureRow]:
         """Seizures, newest first (only active or lifted ones, if asked)."""
         async with self.sessions() as session:
             return await repo.listing(session, status)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline.network import NetworkConfig, service_env
+from lifeline.environment import NetworkConfig, service_env
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.settings import SharingSettings
 
