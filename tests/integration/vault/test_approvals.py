@@ -111,6 +111,24 @@ async def test_a_key_waits_for_a_second_operator_and_is_registered_once(gated: V
     assert len(registered) == 1
 
 
+async def test_a_rotation_registers_its_new_key_only_once_approved(gated: Vault) -> None:
+    vault, second = gated, _second(gated)
+    target = await _enrolled(vault, "reports:read")
+    key = generate_private_key()
+    renewed = Client(target.sharing_url, target.client_id, target.partner_id, key, target.scopes)
+
+    asked = await vault.admin_call(
+        "POST", f"/v1/admin/keys/{target.kid}/rotate", json={"public_key": public_jwk(key)}
+    )
+
+    assert asked.status_code == 202, asked.text
+    assert await _can_sign_in(vault, target) and not await _can_sign_in(vault, renewed)
+    done = await _decide(vault, second, asked.json()["approval"]["id"], "approve")
+    assert done.json()["status"] == "done", done.text
+    assert done.json()["outcome"]["result"]["old"]["status"] == "revoked"
+    assert await _can_sign_in(vault, renewed) and not await _can_sign_in(vault, target)
+
+
 async def test_concurrent_approvals_run_the_action_once(gated: Vault) -> None:
     vault, second = gated, _second(gated)
     third = await _enrolled(vault, "admin", partner_id=vault.admin.partner_id)
