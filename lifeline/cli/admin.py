@@ -12,7 +12,8 @@ from libs.common.auth.jwk import ed25519_fingerprint, parse_public_key_text
 from libs.common.auth.roles import Role
 from libs.common.auth.scopes import ALL_SCOPES
 from libs.sdk import public_key_text
-from lifeline.cli import admin_audit, admin_init, admin_vault
+from lifeline.cli import admin_approvals, admin_audit, admin_init, admin_seize, admin_vault
+from lifeline.cli.admin_seize import pending_note
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.client import Api, as_profile_client, command, emit, table
 
@@ -47,6 +48,8 @@ def register(sub: Subparsers) -> None:
     admin_init.register(groups)
     admin_vault.register(groups)
     admin_audit.register(groups)
+    admin_seize.register(groups)
+    admin_approvals.register(groups)
     actions = {
         "partner": _group(groups, "partner", "partner organisations"),
         "client": _group(groups, "client", "API clients of partners"),
@@ -161,6 +164,9 @@ def _public_key(args: argparse.Namespace) -> str:
 def _key_create(args: argparse.Namespace) -> int:
     body = {"public_key": _public_key(args), "valid_days": args.valid_days}
     data = _call(args, "POST", f"/v1/admin/clients/{args.client_id}/keys", json=body)
+    if "approval" in data:
+        emit(args, data, lambda: pending_note(data["approval"]))
+        return 0
     emit(args, data, lambda: table([data], KEY_COLUMNS) + _compare_note(data))
     return 0
 
@@ -176,5 +182,8 @@ def _key_rotate(args: argparse.Namespace) -> int:
         "old_key_grace_seconds": args.grace_seconds,
     }
     data = _call(args, "POST", f"/v1/admin/keys/{args.kid}/rotate", json=body)
+    if "approval" in data:
+        emit(args, data, lambda: pending_note(data["approval"]))
+        return 0
     emit(args, data, lambda: table([data["new"], data["old"]], KEY_COLUMNS))
     return 0

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lifeline.cli.admin_seize import pending_note
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.client import Api, as_profile_client, command, emit, table
 
@@ -124,6 +125,9 @@ def _policy_set(args: argparse.Namespace) -> int:
     doc = read_document(args.file)
     path = f"/v1/admin/policies/{_partner_of(doc, args.file)}"
     data = _call(args, "PUT", path, json=doc)
+    if "approval" in data:
+        emit(args, data, lambda: pending_note(data["approval"]))
+        return 0
     emit(
         args,
         data,

@@ -10,7 +10,7 @@ from libs.common.bus import ROLES
 from lifeline.bus import rotate
 from lifeline.bus_deploy import NODES, BundleError, cluster_nodes, write_bundle
 from lifeline.cli.base import CliError, Subparsers
-from lifeline.network import NetworkConfig
+from lifeline.environment import NetworkConfig
 
 
 def register(sub: Subparsers) -> None:

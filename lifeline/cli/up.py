@@ -12,7 +12,8 @@ from pathlib import Path
 
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.seal import add_kms_arguments, kms_options
-from lifeline.network import SERVICES, Network, NetworkConfig
+from lifeline.environment import NetworkConfig
+from lifeline.network import SERVICES, Network
 
 
 def register(sub: Subparsers) -> None:

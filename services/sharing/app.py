@@ -29,10 +29,12 @@ from libs.common.web import (
 from services.sharing import deps
 from services.sharing.access import api as access_api
 from services.sharing.access.tokens import api as tokens_api
+from services.sharing.approvals import api as approvals_api
 from services.sharing.audit import api as audit_api
 from services.sharing.container import Container, build_container, start
 from services.sharing.identity import api as identity_api
 from services.sharing.models import INBOX
+from services.sharing.seizure import api as seizure_api
 from services.sharing.settings import SharingSettings
 from services.sharing.vault import api as vault_api
 from services.sharing.vault.delivery import api as delivery_api
@@ -122,6 +124,8 @@ def create_app(
         policy_api.router,
         releases_api.router,
         keys_api.router,
+        seizure_api.router,
+        approvals_api.router,
     ):
         app.include_router(router)
     return app

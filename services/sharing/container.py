@@ -26,11 +26,14 @@ from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.limits import TokenLimits
 from services.sharing.access.tokens.maintenance import Maintenance
 from services.sharing.access.tokens.service import TokenIssuer, confirm_registered
+from services.sharing.approvals.actions import GatedActions
+from services.sharing.approvals.service import Approvals
 from services.sharing.audit.service import CHECKPOINT_KEY_FORMAT, AuditLog
 from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.identity.quota import PrfQuota
 from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
 from services.sharing.vault.copies.service import BusJanitor
@@ -86,6 +89,11 @@ class Container:
     delivery_keys: DeliveryKeys
     sealed_reads: SealedReads
     vault_keys: VaultKeyAdmin
+    # seizure response: cut a client or a partner off at once
+    seizures: SeizureAdmin
+    # two-person approval: pending requests, decisions, and the gated actions they run
+    approvals: Approvals
+    gated: GatedActions
 
 
 def kek_provider(settings: SharingSettings) -> KekProvider:
@@ -126,6 +134,15 @@ async def build_container(
             return False
         return bool(await registry.is_active_client(principal.client_id))
 
+    approvals = Approvals(
+        changes,
+        required=settings.approval_required(),
+        ttl_s=settings.approval_ttl_s,
+        is_active=registry.is_active_client,
+    )
+    seizures = SeizureAdmin(changes, cancel_requests=approvals.cancel_for_seizure)
+    client_keys = ClientKeyAdmin(changes)
+    policies = PolicyAdmin(runtime.sessions, catalogue=catalogue, clock=clock)
     actions = ReportActions(
         runtime.sessions,
         runtime.engine,
@@ -159,7 +176,7 @@ async def build_container(
             clock=clock,
         ),
         registry=registry,
-        client_keys=ClientKeyAdmin(changes),
+        client_keys=client_keys,
         bootstrapper=Bootstrapper(changes, secret),
         maintenance=Maintenance(
             runtime.sessions, keystore, interval=settings.maintenance_interval_s, clock=clock
@@ -189,7 +206,7 @@ async def build_container(
         reads=reads,
         actions=actions,
         report_grants=ReportGrants(runtime.sessions, actions, catalogue=catalogue, clock=clock),
-        policies=PolicyAdmin(runtime.sessions, catalogue=catalogue, clock=clock),
+        policies=policies,
         releases=Releases(
             runtime.sessions, actions, wake_relay=relay.wake, catalogue=catalogue, clock=clock
         ),
@@ -202,6 +219,16 @@ async def build_container(
             pending=received_backlog(runtime),
             sealing_retire_grace_s=settings.sealing_key_retire_grace_s,
             clock=clock,
+        ),
+        seizures=seizures,
+        approvals=approvals,
+        gated=GatedActions(
+            approvals,
+            registry=registry,
+            client_keys=client_keys,
+            policies=policies,
+            reports=actions,
+            seizures=seizures,
         ),
     )
 

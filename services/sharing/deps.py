@@ -15,9 +15,12 @@ from services.sharing.access.keys import ClientKeyAdmin
 from services.sharing.access.service import RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.access.tokens.service import TokenIssuer
+from services.sharing.approvals.actions import GatedActions
+from services.sharing.approvals.service import Approvals
 from services.sharing.audit.service import AuditLog
 from services.sharing.container import Container
 from services.sharing.identity.service import PrfEvaluator
+from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
 from services.sharing.vault.keys.keystore import HpkeKeyStore
@@ -110,6 +113,18 @@ async def _vault_keys(container: ContainerDep) -> VaultKeyAdmin:
     return container.vault_keys
 
 
+async def _seizures(container: ContainerDep) -> SeizureAdmin:
+    return container.seizures
+
+
+async def _approvals(container: ContainerDep) -> Approvals:
+    return container.approvals
+
+
+async def _gated(container: ContainerDep) -> GatedActions:
+    return container.gated
+
+
 Registry = Annotated[RegistryAdmin, Depends(_registry)]
 ClientKeys = Annotated[ClientKeyAdmin, Depends(_client_keys)]
 Bootstrap = Annotated[Bootstrapper, Depends(_bootstrapper)]
@@ -127,6 +142,9 @@ DeliveryKeysDep = Annotated[DeliveryKeys, Depends(_delivery_keys)]
 Sealed = Annotated[SealedReads, Depends(_sealed_reads)]
 Signer = Annotated[DeliverySigner, Depends(_signer)]
 VaultKeys = Annotated[VaultKeyAdmin, Depends(_vault_keys)]
+Seizures = Annotated[SeizureAdmin, Depends(_seizures)]
+ApprovalsDep = Annotated[Approvals, Depends(_approvals)]
+Gated = Annotated[GatedActions, Depends(_gated)]
 
 
 async def admin_caller(

@@ -10,11 +10,19 @@ from pydantic_settings import SettingsConfigDict
 
 from libs.common.auth.scopes import DEFAULT_ISSUER, TOKEN_PATH
 from libs.common.settings import ServiceSettings
+from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.identity.quota import QuotaLimits
 
 ENV_PREFIX = "LIFELINE_SHARING_"
 # In the data dir while no administrator exists; `lifeline admin init --data-dir` reads it.
 BOOTSTRAP_SECRET_FILE = "admin-bootstrap-secret"  # noqa: S105 - a file name
+# The two-person approval switches, as `lifeline up --sealed` and deploy/ turn them all on.
+APPROVAL_SETTINGS = (
+    "APPROVAL_KEY_REGISTRATION",
+    "APPROVAL_POLICY_CHANGE",
+    "APPROVAL_ERASURE",
+    "APPROVAL_SEIZURE_LIFT",
+)
 
 
 class SharingSettings(ServiceSettings):
@@ -57,6 +65,16 @@ class SharingSettings(ServiceSettings):
     kek_file: Path | None = None
     sealing_key_retire_grace_s: float = Field(default=900.0, ge=0)
 
+    # Two-person approval (docs/auth.md, "Two-person approval"): each of these actions waits
+    # until an operator other than the requester approves it. Off for the one-command demo
+    # (one operator); `lifeline up --sealed` and deploy/ turn every one on.
+    approval_key_registration: bool = False
+    approval_policy_change: bool = False
+    approval_erasure: bool = False
+    approval_seizure_lift: bool = False
+    # A pending approval nobody decided within this time expires (the request must be made anew).
+    approval_ttl_s: float = Field(default=86_400.0, gt=0)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -75,6 +93,16 @@ class SharingSettings(ServiceSettings):
             },
             self.prf_alarm_fraction,
         )
+
+    def approval_required(self) -> frozenset[ApprovalAction]:
+        """The actions this deployment puts behind a second operator."""
+        switches = {
+            ApprovalAction.KEY_REGISTRATION: self.approval_key_registration,
+            ApprovalAction.POLICY_CHANGE: self.approval_policy_change,
+            ApprovalAction.ERASURE: self.approval_erasure,
+            ApprovalAction.SEIZURE_LIFT: self.approval_seizure_lift,
+        }
+        return frozenset(action for action, on in switches.items() if on)
 
     def signing_key_file(self) -> Path:
         """Sharing's token-signing keyring (mode 0600, created on first start)."""

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from services.sharing.approvals.domain import ApprovalAction
+from services.sharing.settings import SharingSettings
 from tests.support.deploy import (
     HEALTHZ,
     K8S,
@@ -115,6 +117,19 @@ def test_k8s_env_builds_production_settings(
         sharing = urlsplit(env[f"{prefix_of(service)}SHARING_URL"])
         assert sharing.port == default_port("sharing")
         assert sharing.hostname is not None and sharing.hostname.split(".")[0] == "sharing"
+
+
+def test_every_production_config_gates_actions_behind_a_second_operator(
+    compose: dict[str, Any], k8s: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = k8s_kind(k8s, "Deployment")["sharing"]
+    for where, env in (
+        ("compose", compose_env(compose["services"]["sharing"])),
+        ("k8s", k8s_env(k8s, deployment)),
+    ):
+        settings = settings_from_env(monkeypatch, "sharing", env)
+        assert isinstance(settings, SharingSettings)
+        assert settings.approval_required() == frozenset(ApprovalAction), where
 
 
 def test_stream_replicas_are_three_in_every_production_config(

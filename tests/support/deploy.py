@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from libs.common.settings import ServiceSettings
 from lifeline.bus_deploy import cluster_nodes
-from lifeline.network import NetworkConfig, service_env
+from lifeline.environment import NetworkConfig, service_env
 from services.alerts.app import create_app as create_alerts_app
 from services.alerts.settings import AlertsSettings
 from services.intake.app import create_app as create_intake_app

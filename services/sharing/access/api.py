@@ -5,6 +5,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
 from services.sharing.access.domain import managed_partner
@@ -20,7 +21,16 @@ from services.sharing.access.schemas import (
     PartnerCreate,
     PartnerOut,
 )
-from services.sharing.deps import AdminCaller, Bootstrap, ClientKeys, ManagerCaller, Registry
+from services.sharing.approvals.domain import ApprovalAction
+from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
+from services.sharing.deps import (
+    AdminCaller,
+    Bootstrap,
+    ClientKeys,
+    Gated,
+    ManagerCaller,
+    Registry,
+)
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -138,18 +148,23 @@ async def list_keys(client_id: IdPath, caller: ManagerCaller, keys: ClientKeys) 
     "/clients/{client_id}/keys",
     status_code=201,
     response_model=KeyOut,
+    responses=PENDING_RESPONSE,
     summary="Register a client's Ed25519 public key.",
 )
 async def add_key(
-    client_id: IdPath, body: KeyCreate, caller: ManagerCaller, keys: ClientKeys
-) -> KeyOut:
-    """The key, its kid (RFC 7638 thumbprint) and fingerprint to compare with the client's."""
+    client_id: IdPath, body: KeyCreate, caller: ManagerCaller, keys: ClientKeys, gated: Gated
+) -> KeyOut | JSONResponse:
+    """The key, its kid (RFC 7638 thumbprint) and fingerprint; 202 while it awaits approval."""
+    within = managed_partner(caller)
+    if await gated.required(ApprovalAction.KEY_REGISTRATION):
+        asked = await gated.ask_key(caller, client_id, body.public_key, body.valid_days, within)
+        return pending(asked)
     key = await keys.add_key(
         caller.client_id,
         client_id,
         body.public_key,
         body.valid_days,
-        within=managed_partner(caller),
+        within=within,
     )
     return KeyOut.of(key, keys.now())
 
@@ -175,19 +190,27 @@ async def revoke_key(kid: Kid, caller: ManagerCaller, keys: ClientKeys) -> KeyOu
     "/keys/{kid}/rotate",
     status_code=201,
     response_model=KeyRotated,
+    responses=PENDING_RESPONSE,
     summary="Register a replacement key and retire this one (now, or after a grace period).",
 )
 async def rotate_key(
-    kid: Kid, body: KeyRotate, caller: ManagerCaller, keys: ClientKeys
-) -> KeyRotated:
-    """The new key and the old one as it now stands."""
+    kid: Kid, body: KeyRotate, caller: ManagerCaller, keys: ClientKeys, gated: Gated
+) -> KeyRotated | JSONResponse:
+    """The new key and the old one as it now stands; 202 while it awaits approval."""
+    within, grace = managed_partner(caller), body.old_key_grace_seconds
+    if await gated.required(ApprovalAction.KEY_REGISTRATION):
+        return pending(
+            await gated.ask_rotation(
+                caller,
+                kid,
+                public_key=body.public_key,
+                valid_days=body.valid_days,
+                grace_seconds=grace,
+                within=within,
+            )
+        )
     new, old = await keys.rotate_key(
-        caller.client_id,
-        kid,
-        body.public_key,
-        body.valid_days,
-        body.old_key_grace_seconds,
-        within=managed_partner(caller),
+        caller.client_id, kid, body.public_key, body.valid_days, grace, within=within
     )
     now = keys.now()
     return KeyRotated(new=KeyOut.of(new, now), old=KeyOut.of(old, now))

@@ -18,6 +18,8 @@ class PartnerStatus(StrEnum):
 
     ACTIVE = "active"
     DISABLED = "disabled"
+    # Seized (docs/auth.md, "Seizure response"): like disabled, until a seizure is lifted.
+    SEIZED = "seized"
 
 
 class ClientStatus(StrEnum):
@@ -25,6 +27,7 @@ class ClientStatus(StrEnum):
 
     ACTIVE = "active"
     REVOKED = "revoked"
+    SEIZED = "seized"  # no tokens, no new keys, until the seizure is lifted
 
 
 class KeyStatus(StrEnum):

@@ -134,10 +134,10 @@ async def list_partners(session: AsyncSession) -> list[PartnerRow]:
 
 
 async def disable_partner(session: AsyncSession, partner_id: str, now: datetime) -> bool:
-    """Disable an active partner; False if it is not active (or unknown)."""
+    """Disable an active (or seized) partner; False if it is neither (or unknown)."""
     result = await session.execute(
         update(PARTNERS)
-        .where(PARTNERS.c.id == partner_id, PARTNERS.c.status == PartnerStatus.ACTIVE)
+        .where(PARTNERS.c.id == partner_id, PARTNERS.c.status != PartnerStatus.DISABLED)
         .values(status=PartnerStatus.DISABLED, disabled_at=now)
     )
     return changed_one(result)
@@ -185,10 +185,10 @@ async def list_clients(session: AsyncSession, partner_id: str | None) -> list[Cl
 
 
 async def revoke_client(session: AsyncSession, client_id: str, now: datetime) -> bool:
-    """Revoke an active client; False if it is not active (or unknown)."""
+    """Revoke an active (or seized) client; False if it is neither (or unknown)."""
     result = await session.execute(
         update(CLIENTS)
-        .where(CLIENTS.c.id == client_id, CLIENTS.c.status == ClientStatus.ACTIVE)
+        .where(CLIENTS.c.id == client_id, CLIENTS.c.status != ClientStatus.REVOKED)
         .values(status=ClientStatus.REVOKED, revoked_at=now)
     )
     return changed_one(result)

@@ -2,9 +2,11 @@
 
 from libs.common.db import run_alembic_env
 from services.sharing.access import models as access_models
+from services.sharing.approvals import models as approval_models
 from services.sharing.audit import models as audit_models
 from services.sharing.identity import models as identity_models
 from services.sharing.models import metadata
+from services.sharing.seizure import models as seizure_models
 from services.sharing.vault import models as vault_models
 from services.sharing.vault.copies import models as copies_models
 from services.sharing.vault.delivery import models as delivery_models
@@ -19,6 +21,8 @@ CONTEXTS = (
     copies_models,
     policy_models,
     delivery_models,
+    seizure_models,
+    approval_models,
 )
 
 run_alembic_env(metadata)

@@ -6,13 +6,16 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.reports import IncidentType, LegalBasis
 from libs.common.web import Cursor
-from services.sharing.deps import Actions, Grants, Reads, Sealed
+from services.sharing.approvals.domain import ApprovalAction
+from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
+from services.sharing.deps import Actions, Gated, Grants, Reads, Sealed
 from services.sharing.vault.domain import Search, validate_dates
 from services.sharing.vault.schemas import (
     KID,
@@ -135,8 +138,13 @@ async def report_grants(report_id: ReportId, principal: OwnerReader, grants: Gra
 @router.delete(
     "/{report_id}",
     response_model=Erased,
+    responses=PENDING_RESPONSE,
     summary="Erase a report by crypto-shredding its data key; later reads answer 410.",
 )
-async def erase_report(report_id: ReportId, principal: Owner, actions: Actions) -> dict[str, Any]:
-    """Submitting partner or administrator; publishes lifeline.report.erased.v1; audited."""
+async def erase_report(
+    report_id: ReportId, principal: Owner, actions: Actions, gated: Gated
+) -> dict[str, Any] | JSONResponse:
+    """Submitting partner or administrator; audited; 202 while it awaits an operator's approval."""
+    if await gated.required(ApprovalAction.ERASURE):
+        return pending(await gated.ask_erasure(principal, report_id))
     return await actions.erase(principal, report_id)

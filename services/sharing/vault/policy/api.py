@@ -5,8 +5,11 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
+from fastapi.responses import JSONResponse
 
-from services.sharing.deps import AdminCaller, Policies
+from services.sharing.approvals.domain import ApprovalAction
+from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
+from services.sharing.deps import AdminCaller, Gated, Policies
 from services.sharing.vault.policy.schemas import Explanation, PolicyList, PolicySet
 from services.sharing.vault.schemas import REPORT_ID
 
@@ -33,12 +36,19 @@ async def show_policies(
 @router.put(
     "/policies/{partner_id}",
     response_model=PolicySet,
+    responses=PENDING_RESPONSE,
     summary="Replace the policy of a partner (and the document's role); audited with its diff.",
 )
 async def set_policy(
-    partner_id: PartnerPath, document: Document, caller: AdminCaller, policies: Policies
-) -> dict[str, Any]:
-    """Strictly parsed: every key required, no wildcard fields, RED never grantable."""
+    partner_id: PartnerPath,
+    document: Document,
+    caller: AdminCaller,
+    policies: Policies,
+    gated: Gated,
+) -> dict[str, Any] | JSONResponse:
+    """Strictly parsed: no wildcard fields, RED never grantable; 202 while awaiting approval."""
+    if await gated.required(ApprovalAction.POLICY_CHANGE):
+        return pending(await gated.ask_policy(caller, partner_id, document))
     return await policies.put(caller.client_id, partner_id, document)
 
 

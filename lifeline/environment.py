@@ -1,0 +1,79 @@
+"""What `lifeline up` runs with: the network's configuration and each service's environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lifeline.bus_pki import BusFiles
+from lifeline.sealing import KmsOptions
+from services.sharing.settings import APPROVAL_SETTINGS
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Where everything listens and lives."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    nats_port: int = 4322
+    ports: dict[str, int] = field(
+        default_factory=lambda: {"intake": 8101, "sharing": 8102, "alerts": 8103}
+    )
+    json_logs: bool = False
+    log_level: str = "INFO"
+    ready_timeout: float = 30.0
+    # Sealed: services wait for `lifeline unseal`; else development mode (root key beside data).
+    sealed: bool = False
+    share_threshold: int = 3
+    share_count: int = 5
+    kms: KmsOptions = field(default_factory=KmsOptions)  # wraps a new seal; unseals services
+
+    def url(self, service: str) -> str:
+        """Base URL of a service."""
+        return f"http://{self.host}:{self.ports[service]}"
+
+    @property
+    def nats_url(self) -> str:
+        """URL of the embedded nats-server."""
+        return f"nats://{self.host}:{self.nats_port}"
+
+    @property
+    def bus_files(self) -> BusFiles:
+        """The bus's CA, certificates and nats-server configuration."""
+        return BusFiles(self.data_dir / "bus")
+
+
+def service_env(
+    config: NetworkConfig, service: str, shared: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Environment of one service process: its settings under its own prefix."""
+    prefix = f"LIFELINE_{service.upper()}_"
+    bus = config.bus_files
+    values = {
+        "HOST": config.host,
+        "PORT": str(config.ports[service]),
+        "DATA_DIR": str(config.data_dir),
+        "NATS_URL": config.nats_url,
+        # The service's identity on the bus (see lifeline/bus_pki.py), made by `Network.start`.
+        **{name.upper(): str(path) for name, path in bus.settings(service).items()},
+        "JSON_LOGS": "true" if config.json_logs else "false",
+        "LOG_LEVEL": config.log_level,
+        "SHARING_URL": config.url("sharing"),
+        "INTAKE_URL": config.url("intake"),
+        "ALERTS_URL": config.url("alerts"),
+    }
+    # The caller's own LIFELINE_* settings (e.g. SMTP for alerts) pass through; ours win.
+    env = dict(os.environ)
+    env.update({prefix + k: v for k, v in values.items()})
+    # Shared values are keyed "<SERVICE>_<SETTING>" and given to that service only.
+    for key, value in (shared or {}).items():
+        if key.startswith(service.upper() + "_"):
+            env["LIFELINE_" + key] = value
+    if config.sealed and service == "sharing":
+        # The production configuration puts every gated action behind a second operator
+        # (docs/auth.md); an operator's own LIFELINE_SHARING_APPROVAL_* still decides.
+        for name in APPROVAL_SETTINGS:
+            env.setdefault(prefix + name, "true")
+    return env
