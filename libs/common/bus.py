@@ -114,6 +114,8 @@ ROLES: dict[str, BusRole] = {
                 Durable("alerts-releases", REPORT_RELEASED),
                 Durable("alerts-system", SYSTEM_PING),
                 Durable("alerts-alarms", SYSTEM_ALARM),
+                # Revoked or seized lawyers are paged no more (besides refusing their tokens).
+                Durable("alerts-revocations", AUTH_REVOKED),
             ),
             manages=(),
             asks=(DISCLOSURE_RPC,),

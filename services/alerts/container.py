@@ -26,6 +26,7 @@ from services.alerts.delivery.channels import Channels
 from services.alerts.delivery.channels.email import EmailChannel
 from services.alerts.delivery.jobs import Claim
 from services.alerts.delivery.operators import OperatorNotices, alarm_handler
+from services.alerts.delivery.profiles.revocations import Suspender, revoked_handler
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
@@ -54,6 +55,7 @@ class Container:
     eraser: Eraser
     releaser: Releaser
     operators: OperatorNotices
+    suspender: Suspender
     # Relays release requests to sharing (written with the alert that asks).
     relay: OutboxRelay
     delivery: DeliveryWorker
@@ -134,6 +136,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),
         operators=operator_notices(settings, sending, clock),
+        suspender=Suspender(runtime.sessions, clock),
         relay=relay,
         delivery=delivery,
         scheduler=EscalationScheduler(
@@ -198,5 +201,10 @@ async def wire_consumers(container: Container, runtime: Runtime) -> None:
     await runtime.consume(
         ConsumerSpec.granted("alerts", "alerts-alarms"),
         alarm_handler(container.operators),
+        sink,
+    )
+    await runtime.consume(
+        ConsumerSpec.granted("alerts", "alerts-revocations"),
+        revoked_handler(container.suspender),
         sink,
     )

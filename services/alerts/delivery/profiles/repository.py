@@ -130,3 +130,17 @@ async def put_policy(
     )
     if result.first() is None:
         await session.execute(ORGS.insert().values(org_id=org_id, **values))
+
+
+async def disable_contacts_of(
+    session: AsyncSession, *, lawyer_id: str | None, org_id: str | None, reason: str, now: datetime
+) -> int:
+    """Stop every endpoint of a lawyer, or of a whole organisation (its duty desk included)."""
+    c = CONTACTS.c
+    owner = c.lawyer_id == lawyer_id if lawyer_id is not None else c.org_id == org_id
+    result = await session.execute(
+        update(CONTACTS)
+        .where(owner, c.disabled_at.is_(None))
+        .values(disabled_at=now, disabled_reason=reason)
+    )
+    return int(result.rowcount or 0)
