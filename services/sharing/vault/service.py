@@ -42,6 +42,7 @@ from services.sharing.vault.policy.domain import (
     candidate_filter,
     decide,
 )
+from services.sharing.vault.releases import repository as release_requests
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,7 @@ class ReportActions:
         async with transaction(self.sessions) as session:
             if not await vrepo.erase(session, report_id, principal.client_id, now):
                 raise Gone("the report was erased")
+            await release_requests.withdraw_report(session, report_id, now)
             await enqueue(session, OUTBOX, event)
             await audit_log.append(
                 session,

@@ -186,3 +186,24 @@ async def test_a_partial_policy_shows_what_it_grants_and_asks_for_the_rest(
         return bool(shown["release"] == "denied" and shown["legal_basis"] is None)
 
     assert await until(refused), "the refusal never reached the alert"
+
+
+async def test_erasing_the_report_withdraws_its_open_requests(
+    vault: Vault, alerts: AlertsStack
+) -> None:
+    ngo = await vault.client("reports:read", "reports:manage")
+    lawyer = await vault.client(*LAWYER)
+    async with receiver() as hook:
+        await _watching(alerts, lawyer, hook)
+        report_id = await _submit(vault, ngo.partner_id, _report("RED"))
+
+        async def requests() -> list[Any]:
+            resp = await vault.call(ngo, "GET", "/v1/release-requests")
+            return list(resp.json()["requests"])
+
+        assert await until(requests)
+        assert (await vault.call(ngo, "DELETE", f"/v1/reports/{report_id}")).status_code == 200
+        (request,) = await requests()
+        assert request["status"] == "withdrawn"
+        approve = await vault.call(ngo, "POST", f"/v1/release-requests/{request['id']}/approve")
+        assert approve.status_code == 410

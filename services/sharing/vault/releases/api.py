@@ -28,7 +28,7 @@ RequestId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 async def list_requests(
     principal: Decider,
     releases: ReleasesDep,
-    status: Literal["pending", "released", "approved", "denied"] | None = None,
+    status: Literal["pending", "released", "approved", "denied", "withdrawn"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Who asked (organisation and lawyer), when, for which fields, and what was decided."""

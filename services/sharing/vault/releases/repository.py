@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -53,3 +54,12 @@ async def settle(
         update(REQ).where(REQ.c.id == request_id, REQ.c.status == was).values(**values)
     )
     return result.rowcount == 1
+
+
+async def withdraw_report(session: AsyncSession, report_id: str, now: datetime) -> None:
+    """An erased report's open requests have nothing left to release."""
+    await session.execute(
+        update(REQ)
+        .where(REQ.c.report_id == report_id, REQ.c.status == "pending")
+        .values(status="withdrawn", decided_at=now)
+    )

@@ -25,7 +25,7 @@ class ReleaseRequestOut(BaseModel):
     alert_id: str
     fields: list[str]
     released: list[str]  # released so far (by policy or approval)
-    status: str  # pending | released (by policy) | approved | denied
+    status: str  # pending | released (by policy) | approved | denied | withdrawn (erased)
     requested_at: datetime
     decided_at: datetime | None
     decided_by: str | None
