@@ -171,7 +171,7 @@ def start(container: Container) -> None:
 
 
 async def wire_consumers(container: Container, runtime: Runtime) -> None:
-    """The durable consumers: the wiring ping and the report events (once NATS is connected)."""
+    """The durable consumers, one per subject alerts reads (once NATS is connected)."""
     # Alerts reads a report's tokens and routing fields, never the sealed report: a dead letter
     # keeps no copy of it that sharing's erasure could not reach.
     sink = dead_letter_sink(
@@ -188,23 +188,11 @@ async def wire_consumers(container: Container, runtime: Runtime) -> None:
         sink,
         batch_handler=received_batch_handler(container.matcher),
     )
-    await runtime.consume(
-        ConsumerSpec.granted("alerts", "alerts-erasures"),
-        erased_handler(container.eraser),
-        sink,
-    )
-    await runtime.consume(
-        ConsumerSpec.granted("alerts", "alerts-releases"),
-        released_handler(container.releaser),
-        sink,
-    )
-    await runtime.consume(
-        ConsumerSpec.granted("alerts", "alerts-alarms"),
-        alarm_handler(container.operators),
-        sink,
-    )
-    await runtime.consume(
-        ConsumerSpec.granted("alerts", "alerts-revocations"),
-        revoked_handler(container.suspender),
-        sink,
-    )
+    handlers = {
+        "alerts-erasures": erased_handler(container.eraser),
+        "alerts-releases": released_handler(container.releaser),
+        "alerts-alarms": alarm_handler(container.operators),
+        "alerts-revocations": revoked_handler(container.suspender),
+    }
+    for durable, handler in handlers.items():
+        await runtime.consume(ConsumerSpec.granted("alerts", durable), handler, sink)
