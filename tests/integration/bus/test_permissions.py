@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Awaitable, Callable
 
 import nats
 import pytest
+from nats.aio.msg import Msg
+from nats.errors import NoRespondersError
 from nats.js import api as js_api
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES, Durable, readers
 from libs.common.events import (
     AUTH_REVOKED,
+    DISCLOSURE_RPC,
     REPORT_ERASED,
     REPORT_RECEIVED,
     REPORT_STORED,
@@ -163,3 +167,39 @@ async def test_only_sharing_erases_received_reports_and_sees_only_their_readers(
     assert all(
         f"info.{stream}.{o}".lower() in refused for o in ("intake-receipts", "alerts-erasures")
     )
+
+
+async def test_only_alerts_asks_what_it_may_disclose_and_only_sharing_answers(
+    bus: SecuredBus,
+) -> None:
+    sharing = await bus.connect_as("sharing")
+    alerts = await bus.connect_as("alerts")
+    intake = await bus.connect_as("intake")
+
+    def answering(text: bytes) -> Callable[[Msg], Awaitable[None]]:
+        async def answer(msg: Msg) -> None:
+            await msg.respond(text)
+
+        return answer
+
+    try:
+        await sharing.subscribe(DISCLOSURE_RPC, cb=answering(b"sharing"))
+        # A stolen intake certificate can neither overhear the question nor answer it.
+        await intake.subscribe(DISCLOSURE_RPC, cb=answering(b"impostor"))
+        await intake.flush()
+        for _ in range(5):
+            reply = await alerts.request(DISCLOSURE_RPC, b"{}", timeout=2)
+            assert reply.data == b"sharing"
+        with pytest.raises((*REFUSED, NoRespondersError)):
+            await intake.request(DISCLOSURE_RPC, b"{}", timeout=0.5)
+        # Nor may sharing write into alerts' inbox except to answer a request it received.
+        await sharing.publish(f"{ROLES['alerts'].inbox_prefix}.forged", b"lie")
+        await sharing.flush()
+        await asyncio.sleep(0.2)
+    finally:
+        for nc in (sharing, alerts, intake):
+            await nc.close()
+    assert any(DISCLOSURE_RPC in v for v in bus.violations("subscription")), bus.errors
+    published = bus.violations("publish")
+    assert any(DISCLOSURE_RPC in v for v in published), bus.errors
+    assert any("_inbox_alerts.forged" in v for v in published), bus.errors
