@@ -101,8 +101,20 @@ class DeliveryWorker:
                     log.warning("delivery worker paused", extra={"reason": type(exc).__name__})
                     await asyncio.sleep(min(self.config.poll_s, 0.5))
         finally:
-            for task in list(self._inflight):
-                task.cancel()
+            await self._settle()
+
+    async def _settle(self) -> None:
+        """Let the sends on the wire finish and record their outcome before the process goes.
+
+        A rollout stops replicas with SIGTERM: a send cut off here would be sent again by
+        another replica once its lease runs out, a minute later (the lawyer's phone rings
+        twice). One send takes at most `in_flight_s`; only what is still running then is cut.
+        """
+        if self._inflight:
+            log.info("waiting for deliveries in flight", extra={"count": len(self._inflight)})
+            await asyncio.wait(list(self._inflight), timeout=self.config.in_flight_s)
+        for task in list(self._inflight):
+            task.cancel()
 
     async def drain(self) -> int:
         """Claim and start every delivery due now (at most `concurrency` in flight)."""

@@ -169,3 +169,56 @@ async def test_a_webhook_target_refused_at_send_time_shows_the_lawyer_one_reason
         webhook = next(d for d in detail["deliveries"] if d["channel"] == "webhook")
         errors = {a["error"] for a in webhook["attempts"]}
         assert errors == {"target_unreachable"}
+
+
+async def test_a_replica_stopped_mid_send_lets_the_page_land_and_records_it(
+    own_nats: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> None:
+    """A rollout (SIGTERM) while a page is on the wire: it lands once, and nobody resends it."""
+    db_url = db_url_factory("alerts")
+    hook = Receiver()
+    async with alerts_stack_on(own_nats.url, db_url, tmp_path) as stack:
+        await setup_lawyer(stack, hook, email=None)
+        settings = stack.settings
+    victim = _spawn(settings)
+
+    async def stop_while_answering(_: Hit) -> int:
+        if victim.poll() is None:
+            victim.send_signal(signal.SIGTERM)  # what Kubernetes sends on a rollout
+        await asyncio.sleep(1.0)  # a slow receiver: the page is still on the wire meanwhile
+        return 200
+
+    hook.answer = stop_while_answering
+    await hook.start()
+    survivor = None
+    try:
+        await asyncio.sleep(1.5)  # the service connects and binds its consumers
+        nc = await natsx.connect(own_nats.url, "test-publisher")
+        try:
+            await natsx.publish(
+                nc.jetstream(), report_event(tokens_for("SKORIAKIN LEV", "14.03.1999"))
+            )
+        finally:
+            await nc.close()
+        assert await until(lambda: hook.hits, timeout=20), "the page never arrived"
+        # uvicorn shuts down gracefully, then re-raises the signal: the exit status is -15.
+        assert await asyncio.to_thread(victim.wait, 20) == -signal.SIGTERM
+        hook.answer = 200
+        survivor = _spawn(settings)
+        # Past the lease (FAST: 5 s) a send the victim did not record would go out again.
+        await asyncio.sleep(FAST["delivery_lease_s"] + 3)
+        assert len(hook.seen) == 1
+        engine = db.create_engine(db_url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(select(ATTEMPTS.c.attempt, ATTEMPTS.c.outcome))
+                attempts = [(r.attempt, r.outcome) for r in rows]
+        finally:
+            await engine.dispose()
+        assert attempts == [(1, "delivered")]
+    finally:
+        for proc in (victim, survivor):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+        await hook.stop()
