@@ -132,8 +132,7 @@ async def _answer(stack: AlertsStack, msg: Any) -> None:
     query = DisclosureQuery.model_validate_json(msg.data)
     every = list(CATALOGUE.grantable)
     visible = {
-        org: every if stack.visible is None else stack.visible.get(org, [])
-        for org in query.readers
+        org: every if stack.visible is None else stack.visible.get(org, []) for org in query.readers
     }
     await msg.respond(DisclosureAnswer(visible=visible).model_dump_json().encode())
 
