@@ -50,7 +50,7 @@ def alert_out(row: RowMapping, report_link: Callable[[str], str]) -> AlertOut:
             at=aware(row["acked_at"]), by=row["acked_by"] or "", via=row["ack_via"] or ""
         )
     restricted = row["disclosed"] != EVERY_DETAIL
-    shown = redacted(row, row["disclosed"])
+    shown = redacted(dict(row), row["disclosed"])
     return AlertOut(
         id=row["id"],
         status=row["status"],

@@ -143,4 +143,4 @@ async def disable_contacts_of(
         .where(owner, c.disabled_at.is_(None))
         .values(disabled_at=now, disabled_reason=reason)
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -53,7 +53,7 @@ async def settle(
     result = await session.execute(
         update(REQ).where(REQ.c.id == request_id, REQ.c.status == was).values(**values)
     )
-    return result.rowcount == 1
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 async def withdraw_report(session: AsyncSession, report_id: str, now: datetime) -> None:
