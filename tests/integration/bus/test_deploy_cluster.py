@@ -16,10 +16,11 @@ from typing import Any
 
 import nats
 import pytest
+from nats.js import JetStreamContext
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
-from libs.common.events import REPORT_RECEIVED, REPORT_STORED, new_event
+from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event
 from lifeline.bus import config_text, tls_block
 from lifeline.bus_deploy import CLUSTER, ROUTES, write_bundle
 from lifeline.bus_pki import BusFiles
@@ -131,7 +132,7 @@ async def test_raising_the_replicas_setting_scales_the_streams_a_service_manages
         await nc.close()
 
 
-async def _published(js: Any, event: Any) -> bool:
+async def _published(js: JetStreamContext, event: Envelope) -> bool:
     try:
         await natsx.publish(js, event, timeout=1)
     except REFUSED:
