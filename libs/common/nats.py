@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js import api as js_api
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
 from libs.common import bus
 from libs.common.events import STREAMS, Envelope, StreamSpec, stream_for
+from libs.common.nats_health import cut_stuck_closes
 from libs.common.provenance import EventSigner
 from libs.common.secretfile import read_key_file
 
@@ -53,8 +54,16 @@ async def connect(
     connect_timeout: float = 2.0,
     tls: ssl.SSLContext | None = None,
     inbox_prefix: str | None = None,
+    ping_interval: float = 5.0,
+    max_outstanding_pings: int = 2,
 ) -> NatsClient:
-    """Connect and keep reconnecting forever: a service must outlive a NATS restart."""
+    """Connect and keep reconnecting forever: a service must outlive a NATS restart.
+
+    A server that stops answering (frozen, partitioned) keeps the socket open, so only unanswered
+    pings reveal it: after `max_outstanding_pings` of them, one every `ping_interval` seconds, the
+    client drops it and reconnects to another server of the list (nats-py's defaults: 120 s, 2).
+    """
+    cut_stuck_closes()
     nc = NatsClient()
 
     async def on_disconnect() -> None:
@@ -63,13 +72,17 @@ async def connect(
             log.warning("nats disconnected", extra={"service": name})
 
     async def on_reconnect() -> None:
-        log.info("nats reconnected", extra={"service": name})
+        log.info("nats reconnected", extra={"service": name, "url": _server_of(nc)})
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra={"service": name, "reason": type(exc).__name__})
 
     # nats-py annotates these seconds as int, but takes floats (they go to asyncio timeouts).
-    seconds: dict[str, Any] = {"connect_timeout": connect_timeout, "reconnect_time_wait": 0.5}
+    seconds: dict[str, Any] = {
+        "connect_timeout": connect_timeout,
+        "reconnect_time_wait": 0.5,
+        "ping_interval": ping_interval,
+    }
     options: dict[str, Any] = {"inbox_prefix": inbox_prefix} if inbox_prefix else {}
     if tls is not None:
         options["tls"] = tls
@@ -79,6 +92,7 @@ async def connect(
         name=name,
         max_reconnect_attempts=-1,
         allow_reconnect=True,
+        max_outstanding_pings=max_outstanding_pings,
         **seconds,
         **options,
         disconnected_cb=on_disconnect,
@@ -86,6 +100,12 @@ async def connect(
         error_cb=on_error,
     )
     return nc
+
+
+def _server_of(nc: NatsClient) -> str | None:
+    """host:port of the server in use (never the URL: it may carry credentials)."""
+    url = nc.connected_url
+    return f"{url.hostname}:{url.port}" if url is not None else None
 
 
 def _stream_config(spec: StreamSpec, replicas: int) -> js_api.StreamConfig:
@@ -98,6 +118,24 @@ def _stream_config(spec: StreamSpec, replicas: int) -> js_api.StreamConfig:
         max_age=float(spec.max_age_s),
         duplicate_window=float(spec.duplicate_window_s),
     )
+
+
+# The parts of a stream's config a service keeps as configured.
+_MANAGED = ("subjects", "num_replicas", "max_age", "duplicate_window")
+
+
+def _drift(current: js_api.StreamConfig, wanted: js_api.StreamConfig) -> list[str]:
+    """`field old->new` for each managed field that differs."""
+    changes = []
+    for name in _MANAGED:
+        old, new = getattr(current, name), getattr(wanted, name)
+        if name == "subjects":
+            old = list(old or [])
+        elif name == "num_replicas":
+            old = old or 1  # the server's default
+        if old != new:
+            changes.append(f"{name} {old}->{new}")
+    return changes
 
 
 async def ensure_streams(
@@ -115,13 +153,31 @@ async def ensure_streams(
         except NotFoundError:
             await js.add_stream(config)
             continue
-        current = info.config
-        if (manages is None or spec.name in manages) and (
-            list(current.subjects or []) != config.subjects
-            or current.max_age != config.max_age
-            or current.duplicate_window != config.duplicate_window
-        ):
-            await js.update_stream(config)
+        changes = _drift(info.config, config)
+        if not changes or (manages is not None and spec.name not in manages):
+            continue
+        changed = ", ".join(changes)
+        refused = await _update(js, config)
+        if refused is None:
+            log.info("stream config updated", extra={"stream": spec.name, "changed": changed})
+        else:
+            # Too few nodes for the replicas asked (or a change the server refuses): the stream
+            # keeps working as it is, and so does the service; an operator has to act.
+            log.error(
+                "stream config not applied, the stream keeps its old one",
+                extra={"stream": spec.name, "changed": changed, "reason": refused},
+            )
+
+
+async def _update(js: JetStreamContext, config: js_api.StreamConfig) -> str | None:
+    """Apply `config` to its stream; the server's reason if it refuses."""
+    try:
+        await js.update_stream(config)
+    except ServiceUnavailableError:
+        raise  # JetStream between leaders: the caller's set-up tries again
+    except APIError as exc:
+        return exc.description or type(exc).__name__
+    return None
 
 
 @dataclass(frozen=True)

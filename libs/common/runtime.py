@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from libs.common import bus, db
+from libs.common import bus, db, nats_health
 from libs.common import nats as natsx
 from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
 from libs.common.events import STREAMS
@@ -25,6 +25,10 @@ from libs.common.settings import ServiceSettings
 from libs.common.web import ReadinessCheck
 
 log = logging.getLogger(__name__)
+
+# How long readiness waits for the NATS server's PONG (a round trip takes milliseconds; the
+# database and NATS checks both fit in the orchestrators' 3 s probe timeout).
+NATS_ROUND_TRIP_S = 1.0
 
 NatsSetup = Callable[["Runtime"], Awaitable[None]]
 T = TypeVar("T")
@@ -114,6 +118,8 @@ class Runtime:
                     self.settings.service_name,
                     tls=bus_tls(self.settings),
                     inbox_prefix=role.inbox_prefix if role else None,
+                    ping_interval=self.settings.nats_ping_interval_s,
+                    max_outstanding_pings=self.settings.nats_max_outstanding_pings,
                 )
             except Exception as exc:
                 log.warning("nats not reachable, retrying", extra={"reason": type(exc).__name__})
@@ -156,7 +162,7 @@ class Runtime:
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
-        """The database answers, and NATS is connected with streams and consumers set up."""
+        """The database answers, and NATS answers with streams and consumers set up."""
 
         async def database() -> str | None:
             try:
@@ -170,6 +176,9 @@ class Runtime:
                 return "connecting"
             if not self.nc.is_connected:
                 return "disconnected"
+            # Connected is not enough: a frozen server keeps the socket open and answers nothing.
+            if not await nats_health.answers(self.nc, timeout=NATS_ROUND_TRIP_S):
+                return "not answering"
             return None
 
         return {"database": database, "nats": nats}

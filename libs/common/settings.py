@@ -34,7 +34,13 @@ class ServiceSettings(BaseSettings):
     # Revocation fails closed: a replica whose revocation feed has not been confirmed current
     # for this long trusts no token (intake, alerts: 503; sharing asks its registry).
     revocation_max_staleness_s: float = Field(default=10.0, gt=0, le=300)
-    # One replica locally; production streams are replicated three times (R3).
+    # A NATS server that goes silent (frozen, cut off) keeps its socket open: the service pings
+    # it every `nats_ping_interval_s` and after `nats_max_outstanding_pings` unanswered pings
+    # reconnects to another node, so a silent node stalls it for 10-15 s, not minutes.
+    nats_ping_interval_s: float = Field(default=5.0, gt=0, le=120)
+    nats_max_outstanding_pings: int = Field(default=2, ge=1, le=10)
+    # One replica locally; production streams are replicated three times (R3). A change is
+    # applied to existing streams too, by the services that manage them (`libs/common/bus.py`).
     stream_replicas: int = Field(default=1, ge=1, le=5)
     json_logs: bool = False
     log_level: str = "INFO"

@@ -20,6 +20,7 @@ from services.sharing.settings import SharingSettings
 from tests.support.access import bootstrap_admin
 from tests.support.inproc import serve_in_process
 from tests.support.natsd import NatsServer
+from tests.support.receivers import until
 from tests.support.servers import in_process_settings, serve_app, service_settings
 
 
@@ -116,6 +117,33 @@ async def test_readyz_follows_nats_down_and_back(own_nats: NatsServer, tmp_path:
             return (await http.get("/readyz")).status_code == 200
 
         assert await _until(ready, timeout=10), "service did not recover without a restart"
+
+
+async def test_readyz_turns_red_while_nats_is_frozen(own_nats: NatsServer, tmp_path: Path) -> None:
+    # A frozen server (SIGSTOP) keeps the socket open: connected, yet nothing gets through.
+    settings = service_settings(
+        SharingSettings, tmp_path, own_nats.url, f"sqlite+aiosqlite:///{tmp_path / 's.db'}"
+    )
+    async with (
+        serve_app(sharing_app, settings) as (base, _),
+        httpx.AsyncClient(base_url=base, timeout=10) as http,
+    ):
+
+        async def ready() -> bool:
+            return (await http.get("/readyz")).status_code == 200
+
+        async def not_ready() -> bool:
+            return (await http.get("/readyz")).status_code == 503
+
+        assert await ready()
+        own_nats.pause()
+        try:
+            assert await until(not_ready, timeout=5)
+            body = (await http.get("/readyz")).json()
+            assert body["error"] == "not_ready" and "nats" in body["detail"]
+        finally:
+            own_nats.resume()
+        assert await until(ready, timeout=15)
 
 
 async def test_errors_share_one_json_shape(nats_server: NatsServer, tmp_path: Path) -> None:

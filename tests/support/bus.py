@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,3 +146,11 @@ def start_deploy_cluster(root: Path, count: int = 3) -> DeployCluster:
         cluster.stop()
         raise
     return cluster
+
+
+def wait_for(check: Callable[[], bool], what: str, seconds: float = 10) -> None:
+    """Poll `check` until it holds; fail with `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)

@@ -127,8 +127,22 @@ class NatsServer:
         """Freeze the server (SIGSTOP): connections stay open and nothing answers, a partition."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGSTOP)
+        # The signal reaches each thread when it is next scheduled: one may answer meanwhile.
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        deadline = time.monotonic() + 5
+        while not all(_stopped(t / "stat") for t in tasks.iterdir()):
+            assert time.monotonic() < deadline, "nats-server did not stop"
+            time.sleep(0.005)
 
     def resume(self) -> None:
         """Let a paused server run again."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGCONT)
+
+
+def _stopped(stat: Path) -> bool:
+    try:
+        # "pid (comm) state ...": the state follows the last parenthesis.
+        return stat.read_text().rsplit(")", 1)[1].split()[0] in "Tt"
+    except (OSError, IndexError):
+        return True  # a thread that exited answers nothing either

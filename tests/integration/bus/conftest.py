@@ -1,4 +1,5 @@
-"""A secured bus per test (its own CA and nats-server; cheap: one EC key per party)."""
+"""A secured bus per test (its own CA and nats-server; cheap: one EC key per party), and a
+3-node cluster from a production bundle."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.bus import SecuredBus, start_secured_bus
+from tests.support.bus import (
+    DeployCluster,
+    SecuredBus,
+    start_deploy_cluster,
+    start_secured_bus,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -18,3 +25,14 @@ def bus(tmp_path: Path) -> Iterator[SecuredBus]:
         yield secured
     finally:
         secured.server.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[DeployCluster]:
+    """Three nodes from a fresh bundle, JetStream ready on each."""
+    started = start_deploy_cluster(tmp_path)
+    try:
+        wait_for(lambda: all(started.ready(i) for i in range(3)), "the cluster never formed")
+        yield started
+    finally:
+        started.stop()

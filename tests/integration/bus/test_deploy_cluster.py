@@ -8,41 +8,25 @@ to join the cluster as a node (and so read every stream), and the loss of one no
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
+from nats.js import JetStreamContext
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
-from libs.common.events import REPORT_RECEIVED, REPORT_STORED, new_event
+from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event
 from lifeline.bus import config_text, tls_block
 from lifeline.bus_deploy import CLUSTER, ROUTES, write_bundle
 from lifeline.bus_pki import BusFiles
-from tests.support.bus import REFUSED, DeployCluster, local_node, start_deploy_cluster
+from tests.support.bus import REFUSED, DeployCluster, local_node, wait_for
 from tests.support.natsd import NatsServer
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[DeployCluster]:
-    """Three nodes from a fresh bundle, JetStream ready on each."""
-    started = start_deploy_cluster(tmp_path)
-    try:
-        _wait(lambda: all(started.ready(i) for i in range(3)), "the cluster never formed")
-        yield started
-    finally:
-        started.stop()
-
-
-def _wait(check: Callable[[], bool], what: str, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
+from tests.support.receivers import until
 
 
 async def test_no_anonymous_client_on_any_node(cluster: DeployCluster) -> None:
@@ -106,6 +90,56 @@ async def test_an_r3_stream_survives_its_leader_stopped(cluster: DeployCluster) 
         await nc.close()
 
 
+async def test_raising_the_replicas_setting_scales_the_streams_a_service_manages(
+    cluster: DeployCluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    intake = ROLES["intake"]
+    nc = await cluster.on(0).connect_as("intake")
+    js = nc.jetstream()
+
+    async def replicas() -> dict[str, int]:
+        return {
+            s.name: (await js.stream_info(s.name)).config.num_replicas or 1 for s in intake.uses()
+        }
+
+    try:
+        await natsx.ensure_streams(js, 1, intake.uses(), intake.manages)
+        assert set((await replicas()).values()) == {1}
+        caplog.set_level(logging.INFO, logger=natsx.__name__)
+        await natsx.ensure_streams(js, 3, intake.uses(), intake.manages)
+        # LIFELINE_AUTH is sharing's to manage: intake only reads it.
+        assert await replicas() == {"LIFELINE_REPORTS": 3, "LIFELINE_SYSTEM": 3,
+                                    "LIFELINE_AUTH": 1}  # fmt: skip
+        updated = [r for r in caplog.records if r.getMessage() == "stream config updated"]
+        assert {(getattr(r, "stream", ""), getattr(r, "changed", "")) for r in updated} == {
+            ("LIFELINE_REPORTS", "num_replicas 1->3"),
+            ("LIFELINE_SYSTEM", "num_replicas 1->3"),
+        }
+        # More replicas than nodes: said in the log; the streams and the caller carry on.
+        await natsx.ensure_streams(js, 5, intake.uses(), intake.manages)
+        refused = [r for r in caplog.records if r.getMessage().startswith("stream config not")]
+        assert {(getattr(r, "stream", ""), getattr(r, "changed", "")) for r in refused} == {
+            ("LIFELINE_REPORTS", "num_replicas 3->5"),
+            ("LIFELINE_SYSTEM", "num_replicas 3->5"),
+        }
+        assert all(r.levelno == logging.ERROR and getattr(r, "reason", "") for r in refused)
+        assert (await replicas())["LIFELINE_REPORTS"] == 3
+        # and publishing goes on (the first publish after a resize may time out while the new
+        # peers join; publishers retry, and `Nats-Msg-Id` stores a retried event once)
+        event = new_event(REPORT_RECEIVED, "intake", {})
+        assert await until(lambda: _published(js, event), timeout=10)
+    finally:
+        await nc.close()
+
+
+async def _published(js: JetStreamContext, event: Envelope) -> bool:
+    try:
+        await natsx.publish(js, event, timeout=1)
+    except REFUSED:
+        return False
+    return True
+
+
 def _rogue(cluster: DeployCluster, root: Path, name: str, identity: BusFiles | None) -> NatsServer:
     """A node dialling the cluster's routes with `identity`'s route certificate (None: no TLS)."""
     node = local_node(root / "js", name)
@@ -150,7 +184,7 @@ def test_only_a_node_with_the_route_certificate_joins(
     # and the same node with the real route certificate does join: the refusals were the TLS
     (tmp_path / "node").mkdir()
     _rogue(cluster, tmp_path / "node", "nats-3", cluster.files).start()
-    _wait(lambda: cluster.routes(6) > 0, "a node with the route certificate did not join")
+    wait_for(lambda: cluster.routes(6) > 0, "a node with the route certificate did not join")
 
 
 async def test_renewing_one_service_leaves_the_others_working(cluster: DeployCluster) -> None:
