@@ -91,6 +91,11 @@ class ServiceSettings(BaseSettings):
         """Where the seal file is (it says how the root key is wrapped; not secret)."""
         return self.seal_file or self.data_dir / "seal.json"
 
+    def shared_key_files(self) -> tuple[Path, ...]:
+        """Key files every replica of this service must read the same copy of (the deploy
+        files put them on storage all replicas share; `tests/deploy` checks it)."""
+        return ()
+
     def resolved_public_url(self) -> str:
         """The URL other parts use to reach this service."""
         return self.public_url or f"http://{self.host}:{self.port}"

@@ -40,6 +40,10 @@ class IntakeSettings(ServiceSettings):
         """Where the content-MAC key is."""
         return self.content_mac_key_file or self.data_dir / "keys" / "intake-content-mac.key"
 
+    def shared_key_files(self) -> tuple[Path, ...]:
+        """The content-MAC key, and the seal that opens it."""
+        return (self.resolved_content_mac_key_file(), self.resolved_seal_file())
+
     def pinned_fingerprints(self) -> frozenset[str]:
         """The pinned sealing-key fingerprints, normalised."""
         return frozenset(
