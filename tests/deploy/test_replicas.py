@@ -5,6 +5,9 @@ fit, and compose can `--scale`."""
 from __future__ import annotations
 
 import inspect
+import json
+import os
+import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -12,6 +15,7 @@ import pytest
 
 from libs.common import db
 from tests.support.deploy import (
+    K8S,
     SERVICES,
     compose_env,
     compose_mounts,
@@ -106,3 +110,43 @@ def test_k8s_database_connections_fit_postgresql_through_a_rollout(
     defaults = inspect.signature(db.create_engine).parameters
     total += defaults["pool_size"].default + defaults["max_overflow"].default
     assert total <= PG_USABLE, f"{total} connections at most, against {PG_USABLE}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_seal_init_runs_a_pod_on_the_service_claim(
+    k8s: list[dict[str, Any]], service: str, tmp_path: Path
+) -> None:
+    # A stand-in kubectl that prints what it was asked (there is no cluster here).
+    fake = tmp_path / "kubectl"
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\0" "$a"; done\n')
+    fake.chmod(0o755)
+    result = subprocess.run(
+        ["sh", str(K8S / "seal-init.sh"), service, "lifeline:0.1.0", "--threshold", "2"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        check=True,
+    )
+    argv = result.stdout.split("\0")
+    assert argv[:5] == ["-n", "lifeline", "run", f"seal-init-{service}", "--rm"]
+    pod = json.loads(next(a for a in argv if a.startswith("--overrides=")).split("=", 1)[1])
+    (container,) = pod["spec"]["containers"]
+    assert container["command"] == [
+        "lifeline",
+        "seal",
+        "init",
+        "--data-dir",
+        "/var/lib/lifeline",
+        "--threshold",
+        "2",
+    ]
+    dep = k8s_kind(k8s, "Deployment")[service]
+    data_dir = k8s_env(k8s, dep)[f"{prefix_of(service)}DATA_DIR"]
+    mounts = pod_mounts(pod["spec"], container)
+    assert (
+        mounts[data_dir]["persistentVolumeClaim"]
+        == pod_mounts(dep["spec"]["template"]["spec"], deployment_container(dep))[data_dir][
+            "persistentVolumeClaim"
+        ]
+    ), "the claim the service's replicas mount"
+    assert pod["spec"]["securityContext"] == dep["spec"]["template"]["spec"]["securityContext"]
