@@ -20,8 +20,8 @@ from libs.common.seal import root as seal_root
 from lifeline.bus import ensure_bus
 from lifeline.bus_pki import BusFiles
 from lifeline.cli.base import CliError
+from lifeline.datadir import lock_data_dir
 from lifeline.sealing import KmsOptions, development_keys, holding, open_or_create, save_urls
-from lifeline.supervisor import lock_data_dir
 
 SERVICES = ("sharing", "intake", "alerts")
 
@@ -128,8 +128,7 @@ class Child:
 
 
 class Network:
-    """Starts, watches and stops the children; `lifeline.supervisor` starts again whichever
-    dies (the services reconnect to a new nats-server by themselves)."""
+    """Starts, watches and stops the children (`lifeline.supervisor` restarts whichever dies)."""
 
     def __init__(self, config: NetworkConfig, out: TextIO = sys.stdout) -> None:
         self.config = config
@@ -290,7 +289,7 @@ class Network:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(child.relay, timeout=1.0)
         if self.lock_fd is not None:
-            os.close(self.lock_fd)
+            os.close(self.lock_fd)  # the children, which inherited it, are gone
             self.lock_fd = None
 
 
