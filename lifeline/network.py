@@ -10,7 +10,7 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +19,7 @@ import httpx
 from libs.common.seal import root as seal_root
 from lifeline.bus import ensure_bus
 from lifeline.cli.base import CliError
+from lifeline.datadir import lock_data_dir
 from lifeline.environment import NetworkConfig, service_env
 from lifeline.sealing import development_keys, holding, open_or_create, save_urls
 
@@ -48,30 +49,32 @@ def check_port_free(host: str, port: int, what: str) -> None:
 
 @dataclass
 class Child:
-    """One supervised process and the task that relays its output."""
+    """One supervised process, how it was started, and the task that relays its output."""
 
     name: str
     proc: asyncio.subprocess.Process
     relay: asyncio.Task[None]
+    argv: list[str]
+    env: dict[str, str] | None
+    started: float = field(default_factory=time.monotonic)
     last_line: str = ""
+
+    def ran_for(self) -> float:
+        """Seconds since it was started."""
+        return time.monotonic() - self.started
 
 
 class Network:
-    """Starts, watches and stops the children. A service dying stops the whole network; a
-    nats-server dying is started again (the services reconnect by themselves)."""
-
-    # More nats-server exits than this within the window: something is wrong, give up.
-    NATS_RESTARTS = 3
-    NATS_RESTART_WINDOW_S = 60.0
+    """Starts, watches and stops the children (`lifeline.supervisor` restarts whichever dies)."""
 
     def __init__(self, config: NetworkConfig, out: TextIO = sys.stdout) -> None:
         self.config = config
         self.out = out
         self.children: list[Child] = []
-        self._nats_exits: list[float] = []
         # Development mode: the root key kept beside the data (it issues bus certificates at
         # every nats start); None when sealed, where the supervisor keeps no root key.
         self.dev_root: bytes | None = None
+        self.lock_fd: int | None = None  # held on the data directory from `start` on
 
     async def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
         proc = await asyncio.create_subprocess_exec(
@@ -82,8 +85,9 @@ class Network:
             env=env,
             # Own process group: Ctrl-C reaches only us, and we stop children in order.
             start_new_session=True,
+            pass_fds=() if self.lock_fd is None else (self.lock_fd,),
         )
-        child = Child(name, proc, asyncio.create_task(asyncio.sleep(0)))
+        child = Child(name, proc, asyncio.create_task(asyncio.sleep(0)), argv, env)
         child.relay = asyncio.create_task(self._relay(child))
         self.children.append(child)
         return child
@@ -99,14 +103,16 @@ class Network:
     async def start(self) -> None:
         """Check ports, start nats-server, then the services; return when all are ready."""
         cfg = self.config
-        check_port_free(cfg.host, cfg.nats_port, "nats")
-        for name in SERVICES:
-            check_port_free(cfg.host, cfg.ports[name], name)
         # The data directory holds every database, key and the NATS store: the owner's alone,
         # and so is everything this process and its children create in it.
         os.umask(0o077)
         cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         cfg.data_dir.chmod(0o700)
+        # First: a second `lifeline up` here is told so, whatever ports it was given.
+        self.lock_fd = lock_data_dir(cfg.data_dir)
+        check_port_free(cfg.host, cfg.nats_port, "nats")
+        for name in SERVICES:
+            check_port_free(cfg.host, cfg.ports[name], name)
         root = open_or_create(
             cfg.data_dir,
             sealed=cfg.sealed,
@@ -140,26 +146,18 @@ class Network:
         argv = [find_nats_server(), "-c", str(files.config)]
         await self._wait_nats(await self._spawn("nats", argv))
 
-    async def restart_nats(self) -> bool:
-        """Start nats-server again after it died (same store and port); False if it keeps dying."""
-        now = time.monotonic()
-        self._nats_exits = [t for t in self._nats_exits if now - t < self.NATS_RESTART_WINDOW_S]
-        self._nats_exits.append(now)
-        if len(self._nats_exits) > self.NATS_RESTARTS:
-            return False
-        dead = next(c for c in self.children if c.name == "nats" and c.proc.returncode is not None)
+    def exited(self, name: str) -> Child:
+        """The child `name` that has exited."""
+        return next(c for c in self.children if c.name == name and c.proc.returncode is not None)
+
+    async def respawn(self, dead: Child) -> None:
+        """Start an exited child again: a service as it was started, nats-server on the same
+        store and port (its certificates checked again)."""
         self.children.remove(dead)
-        print(
-            f"lifeline: nats-server exited with status {dead.proc.returncode}; starting it "
-            "again (the services answer 503 on /readyz until they have reconnected)",
-            file=self.out,
-            flush=True,
-        )
-        try:
+        if dead.name == "nats":
             await self._start_nats()
-        except CliError:
-            return False
-        return True
+        else:
+            await self._spawn(dead.name, dead.argv, dead.env)
 
     async def _wait_nats(self, nats: Child) -> None:
         deadline = time.monotonic() + 10
@@ -227,6 +225,9 @@ class Network:
         for child in self.children:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(child.relay, timeout=1.0)
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)  # the children, which inherited it, are gone
+            self.lock_fd = None
 
 
 def _up(readyz: httpx.Response) -> bool:

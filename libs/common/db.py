@@ -63,7 +63,7 @@ def _sqlite_events(engine: Engine) -> None:
     event.listen(engine, "begin", _sqlite_begin)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 4, max_overflow: int = 2) -> AsyncEngine:
     """An async engine with sane defaults for the given backend.
 
     Every engine hides statement parameters from its exceptions (`hide_parameters`): they hold
@@ -79,7 +79,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 3},
@@ -87,7 +87,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def create_sync_engine(url: str) -> Engine:
+def create_sync_engine(url: str, *, pool_size: int = 2) -> Engine:
     """A blocking engine on the same database, for whole transactions run in a worker thread.
 
     A transaction run this way needs one event-loop turn instead of one per statement, so on
@@ -102,8 +102,16 @@ def create_sync_engine(url: str) -> Engine:
         )
         _sqlite_events(engine)
         return engine
+    # No overflow: the worker threads wait their turn (`pool_timeout`) rather than open more
+    # connections than the replica's share of the server's limit.
     return sa_create_engine(
-        sync_url, pool_pre_ping=True, connect_args={"connect_timeout": 3}, hide_parameters=True
+        sync_url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"connect_timeout": 3},
+        hide_parameters=True,
     )
 
 

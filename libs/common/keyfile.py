@@ -57,7 +57,7 @@ class KeyFile(Generic[T]):
     def current(self) -> T:
         """The keys as the file holds them now (re-read only if the file changed)."""
         try:
-            st = os.stat(self.path, follow_symlinks=False)
+            st = os.stat(self.path)
         except OSError as exc:
             # Carrying on with keys that exist only in memory could write data that is
             # unreadable after the next restart: stop instead.
@@ -71,7 +71,7 @@ class KeyFile(Generic[T]):
         """Read and check the file now."""
         try:
             raw = read_private(self.path)
-            st = os.stat(self.path, follow_symlinks=False)
+            st = os.stat(self.path)
         except (LifelineError, OSError) as exc:
             raise KeyFileError(str(exc)) from None
         value = self._decode(raw)

@@ -72,7 +72,9 @@ class Runtime:
         """Run `work` as one transaction in a worker thread (see `db.create_sync_engine`)."""
         if self._sync_engine is None:
             url = self.engine.url.render_as_string(hide_password=False)
-            self._sync_engine = db.create_sync_engine(url)
+            self._sync_engine = db.create_sync_engine(
+                url, pool_size=self.settings.db_write_pool_size
+            )
         engine = self._sync_engine
 
         def run() -> T:
@@ -85,7 +87,11 @@ class Runtime:
     @classmethod
     async def open(cls, settings: ServiceSettings, migrations: Path) -> Runtime:
         """Create the engine and bring the schema to head."""
-        engine = db.create_engine(settings.resolved_database_url())
+        engine = db.create_engine(
+            settings.resolved_database_url(),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         await db.migrate(engine, migrations)
         return cls(
             settings=settings,

@@ -21,6 +21,13 @@ class ServiceSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     data_dir: Path = Path("./data")
     database_url: str = ""
+    # PostgreSQL connections one replica may hold: the pool, its overflow, and the pool of
+    # whole blocking transactions (`Runtime.write`). 4 + 2 + 2 = 8, so every replica of the
+    # deploy files, and one more of each during a rolling update, fit the server's default
+    # `max_connections` of 100 (the arithmetic: deploy/README.md). SQLite ignores them.
+    db_pool_size: int = Field(default=4, ge=1, le=100)
+    db_max_overflow: int = Field(default=2, ge=0, le=100)
+    db_write_pool_size: int = Field(default=2, ge=1, le=100)
     nats_url: str = "nats://127.0.0.1:4322"
     # Mutual TLS to NATS: the bus's CA, and this service's certificate and key (its identity on
     # the bus, mapped to its user and permissions). Unset: plain TCP, for a bus without auth.
@@ -82,9 +89,18 @@ class ServiceSettings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
 
+    def db_max_connections(self) -> int:
+        """The most PostgreSQL connections this replica opens."""
+        return self.db_pool_size + self.db_max_overflow + self.db_write_pool_size
+
     def resolved_seal_file(self) -> Path:
         """Where the seal file is (it says how the root key is wrapped; not secret)."""
         return self.seal_file or self.data_dir / "seal.json"
+
+    def shared_key_files(self) -> tuple[Path, ...]:
+        """Key files every replica of this service must read the same copy of (the deploy
+        files put them on storage all replicas share; `tests/deploy` checks it)."""
+        return ()
 
     def resolved_public_url(self) -> str:
         """The URL other parts use to reach this service."""

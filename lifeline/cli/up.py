@@ -14,6 +14,7 @@ from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.seal import add_kms_arguments, kms_options
 from lifeline.environment import NetworkConfig
 from lifeline.network import SERVICES, Network
+from lifeline.supervisor import supervise
 
 
 def register(sub: Subparsers) -> None:
@@ -91,12 +92,10 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
         await network.stop(grace=3.0)
         return 130
     _announce(config, time.monotonic() - started, json_summary, sealed=network.dev_root is None)
-    died = await network.wait_for_exit(stop)
-    while died == "nats" and await network.restart_nats():
-        died = await network.wait_for_exit(stop)
+    stopped = await supervise(network, stop)
     await network.stop()
-    if died:
-        print(f"lifeline: error: {died} stopped unexpectedly; network shut down", file=sys.stderr)
+    if not stopped:
+        print("lifeline: error: nats-server keeps stopping; network shut down", file=sys.stderr)
         return 1
     print("lifeline: stopped", file=sys.stderr)
     return 0

@@ -73,13 +73,10 @@ def in_flight_s(sending: Channels) -> float:
 
 def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) -> Container:
     """Wire the parts, every one on `clock`; nothing runs until `start`."""
-    keys_dir = settings.data_dir / "keys"
     # Versioned key files (libs.common.secretkey), shared by every replica.
-    box = SecretBox(
-        load_or_create_secret_key(settings.secrets_key_file or keys_dir / "alerts-secrets.key")
-    )
+    box = SecretBox(load_or_create_secret_key(settings.resolved_secrets_key_file()))
     link_keys = LinkKeys(
-        settings.ack_link_key_file or keys_dir / "alerts-ack-link-keys.key",
+        settings.resolved_ack_link_key_file(),
         rotate_s=settings.ack_link_key_rotate_s,
         now=clock.time(),
     )

@@ -84,6 +84,22 @@ class AlertsSettings(ServiceSettings):
             raise ValueError("ack_link_key_rotate_s must be at least ack_link_ttl_s")
         return self
 
+    def resolved_secrets_key_file(self) -> Path:
+        """The key that encrypts lawyers' webhook secrets at rest."""
+        return self.secrets_key_file or self.data_dir / "keys" / "alerts-secrets.key"
+
+    def resolved_ack_link_key_file(self) -> Path:
+        """The ring of keys that sign ack links."""
+        return self.ack_link_key_file or self.data_dir / "keys" / "alerts-ack-link-keys.key"
+
+    def shared_key_files(self) -> tuple[Path, ...]:
+        """What one replica saved or signed, another opens or verifies: both keys, the seal."""
+        return (
+            self.resolved_secrets_key_file(),
+            self.resolved_ack_link_key_file(),
+            self.resolved_seal_file(),
+        )
+
     def operator_addresses(self) -> tuple[str, ...]:
         """The operators' addresses alarms are mailed to."""
         return tuple(a.strip() for a in self.operator_emails.split(",") if a.strip())

@@ -52,7 +52,7 @@ class Container:
 
 def _mac_key(settings: IntakeSettings) -> bytes:
     # Keys the content digest used to tell a retry from a conflict; never leaves this service.
-    return load_or_create_secret_key(settings.data_dir / "keys" / "intake-content-mac.key")
+    return load_or_create_secret_key(settings.resolved_content_mac_key_file())
 
 
 def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) -> Container:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -29,6 +31,18 @@ class IntakeSettings(ServiceSettings):
     rate_per_second: float = Field(default=100.0, gt=0)
     relay_interval_s: float = Field(default=1.0, gt=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # The key of the content digest that tells a client's retry (200 `duplicate`) from a changed
+    # report (409). Every replica must hold the same one, or a retry that reaches another
+    # replica is a conflict: a versioned key file (libs.common.secretkey); default in data_dir.
+    content_mac_key_file: Path | None = None
+
+    def resolved_content_mac_key_file(self) -> Path:
+        """Where the content-MAC key is."""
+        return self.content_mac_key_file or self.data_dir / "keys" / "intake-content-mac.key"
+
+    def shared_key_files(self) -> tuple[Path, ...]:
+        """The content-MAC key, and the seal that opens it."""
+        return (self.resolved_content_mac_key_file(), self.resolved_seal_file())
 
     def pinned_fingerprints(self) -> frozenset[str]:
         """The pinned sealing-key fingerprints, normalised."""

@@ -132,6 +132,18 @@ class SharingSettings(ServiceSettings):
         """The Ed25519 key that signs audit checkpoints (mode 0600, created on first start)."""
         return self.data_dir / "keys" / "sharing-audit-signing.json"
 
+    def shared_key_files(self) -> tuple[Path, ...]:
+        """Every key of the vault, the tokens and the audit log, and the seal that opens them."""
+        return (
+            self.signing_key_file(),
+            self.prf_key_file(),
+            self.resolved_kek_file(),
+            self.delivery_signing_key_file(),
+            self.audit_signing_key_file(),
+            self.resolved_hpke_key_file(),
+            self.resolved_seal_file(),
+        )
+
     def resolved_hpke_key_file(self) -> Path:
         """The sealing-key file, by default under the data directory."""
         return self.hpke_key_file or self.data_dir / "keys" / "sharing-hpke.json"

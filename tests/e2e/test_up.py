@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -127,4 +128,39 @@ def test_a_nats_server_that_dies_is_started_again_and_the_services_reconnect(
             time.sleep(0.05)
         assert services <= set(_children(net.proc.pid))  # the same processes: none restarted
         assert "nats-server exited with status -9; starting it again" in net.output()
+        assert net.proc.poll() is None
+
+
+def test_a_crashed_service_is_started_again_and_a_second_up_is_refused(tmp_path: Path) -> None:
+    with lifeline_up(tmp_path) as net:
+        # Another `lifeline up` on the same data directory (free ports of its own): refused.
+        ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+        second = subprocess.run(
+            [*up_command(net.data_dir, ports), "--ready-timeout", "5"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode != 0
+        assert second.stderr.strip().splitlines() == [
+            f"lifeline: error: {net.data_dir} is in use by another `lifeline up` "
+            f"(pid {net.proc.pid}) or the services it started: two on one data directory would "
+            "run two nats-servers on one store and two sets of services on the same databases; "
+            "stop it first"
+        ]
+        # A service that crashes is started again; the others and the network carry on.
+        before = _children(net.proc.pid)
+        alerts = next(pid for pid, cmd in before.items() if "services.alerts" in cmd)
+        os.kill(alerts, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while True:
+            now = _children(net.proc.pid)
+            back = [pid for pid, cmd in now.items() if "services.alerts" in cmd and pid != alerts]
+            with contextlib.suppress(httpx.HTTPError):
+                if back and httpx.get(f"{net.urls['alerts']}/readyz", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "alerts did not come back"
+            time.sleep(0.1)
+        assert "alerts exited with status -9; starting it again in 0.5 s" in net.output()
+        assert set(before) - {alerts} <= set(now)  # nothing else was restarted
         assert net.proc.poll() is None
