@@ -37,6 +37,7 @@ SAFE_FIELDS = frozenset(
         "url",
         "port",
         "version",
+        "dependency",
     }
 )
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
