@@ -38,6 +38,7 @@ SAFE_FIELDS = frozenset(
         "port",
         "version",
         "changed",
+        "dependency",
     }
 )
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}

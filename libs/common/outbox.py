@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from nats.js import JetStreamContext
 from sqlalchemy import BigInteger, Integer, Table, delete, select
@@ -25,9 +25,16 @@ log = logging.getLogger(__name__)
 # Runs in the transaction that deletes published rows, with their event ids.
 PublishedHook = Callable[[AsyncSession, list[str]], Awaitable[None]]
 
+# How long one publish ack may take before the row counts as not published (and is retried).
+PUBLISH_TIMEOUT_S = 5.0
+
 
 class OutboxBase(SQLModel):
-    """Columns of a service's outbox; `seq` orders publication."""
+    """Columns of a service's outbox; `seq` orders publication and is never reused."""
+
+    # AUTOINCREMENT: a plain SQLite rowid key hands the highest seq out again once that row is
+    # deleted, and the emptied table starts over at 1.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
 
     # sa_type, not sa_column: one Column object cannot belong to two services' outbox tables.
     seq: int | None = Field(
@@ -58,7 +65,11 @@ async def enqueue(session: AsyncSession, table: Table, event: Envelope) -> None:
 
 
 class OutboxRelay:
-    """Publishes outbox rows in order with `Nats-Msg-Id`, deleting each after its publish ack."""
+    """Publishes outbox rows in order with `Nats-Msg-Id`, deleting each after its publish ack.
+
+    Several relays may share one outbox (replicas on PostgreSQL, processes on one SQLite
+    file); each deletes exactly the event ids it saw acknowledged, never rows by position.
+    """
 
     def __init__(
         self,
@@ -91,15 +102,16 @@ class OutboxRelay:
         """Publish everything pending; returns how many events were published."""
         total = 0
         while True:
-            published = await self._publish_batch()
+            read, published = await self._publish_batch()
             total += published
-            if published < self.batch:
+            if read < self.batch or published < read:
                 return total
 
-    async def _publish_batch(self) -> int:
+    async def _publish_batch(self) -> tuple[int, int]:
+        """(rows read, rows published) of one batch."""
         js, nc = self.runtime.js, self.runtime.nc
         if js is None or nc is None or not nc.is_connected:
-            return 0
+            return 0, 0
         t = self.table
         query = (
             select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload)
@@ -107,55 +119,67 @@ class OutboxRelay:
             .limit(self.batch)
         )
         if is_sqlite(str(self.runtime.engine.url)):
-            # One process relays a SQLite outbox: read without holding the single write lock
-            # while waiting for NATS, so submissions keep committing meanwhile.
+            # Read without SQLite's single write lock, so submissions keep committing while the
+            # relay waits for NATS. A second relay on the same file may read and publish the
+            # same rows: JetStream stores a repeated `Nats-Msg-Id` once (the stream's duplicate
+            # window is hours), and each relay deletes only the event ids it saw acked.
             async with self.runtime.sessions() as session:
                 rows = (await session.execute(query)).all()
-            done = await self._publish(js, rows)
+            done = await self._publish(js, rows) if rows else []
             if done:
                 await self.runtime.write(lambda conn: self._forget_blocking(conn, done))
-            return len(done)
+            return len(rows), len(done)
         async with transaction(self.runtime.sessions) as session:
             # SKIP LOCKED lets several replicas relay side by side without publishing a row twice.
             rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
             done = await self._publish(js, rows)
             if done:
                 await self._forget(session, done)
-        return len(done)
+        return len(rows), len(done)
 
     async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> list[Any]:
-        """Publish pipelined (all sends before the first ack wait); the acked prefix."""
+        """Publish pipelined (all sends before the first ack wait); the acked prefix.
+
+        Every ack is awaited, failed or not: a future left behind would fail later as "Future
+        exception was never retrieved". Rows after the first failure stay and are published
+        again, in order, with the same `Nats-Msg-Id`: JetStream stores an acked one only once.
+        """
         signer = self.runtime.signer
-        futures = [
-            await js.publish_async(
-                r.subject,
-                r.payload,
-                headers={
-                    "Nats-Msg-Id": r.event_id,
-                    **(signer.headers(r.subject, r.payload) if signer else {}),
-                },
-            )
-            for r in rows
-        ]
+        futures: list[asyncio.Future[Any]] = []
+        try:
+            for r in rows:
+                headers = {"Nats-Msg-Id": r.event_id}
+                if signer is not None:
+                    headers |= signer.headers(r.subject, r.payload)
+                futures.append(await js.publish_async(r.subject, r.payload, headers=headers))
+        except Exception as exc:
+            # The connection went mid-batch: what was sent still gets awaited below.
+            log.warning("publish failed", extra={"reason": type(exc).__name__})
+        acks = await asyncio.gather(
+            *(asyncio.wait_for(f, PUBLISH_TIMEOUT_S) for f in futures), return_exceptions=True
+        )
         done: list[Any] = []
-        for row, future in zip(rows, futures, strict=True):
-            try:
-                await asyncio.wait_for(future, timeout=5.0)
-            except Exception as exc:
-                # Keep order: stop at the first failure; the rest is retried next round.
+        for row, ack in zip(rows, acks, strict=False):
+            if isinstance(ack, BaseException):
                 log.warning(
-                    "publish failed", extra={"event_id": row.event_id, "reason": type(exc).__name__}
+                    "publish failed", extra={"event_id": row.event_id, "reason": type(ack).__name__}
                 )
                 break
             done.append(row)
         return done
 
     def _forget_blocking(self, conn: Connection, done: list[Any]) -> None:
-        conn.execute(delete(self.table).where(self.table.c.seq.in_([r.seq for r in done])))
-        if self.on_published_blocking is not None:
-            self.on_published_blocking(conn, [r.event_id for r in done])
+        ids = conn.execute(self._delete(done)).scalars().all()
+        if ids and self.on_published_blocking is not None:
+            self.on_published_blocking(conn, list(ids))
 
     async def _forget(self, session: AsyncSession, done: list[Any]) -> None:
-        await session.execute(delete(self.table).where(self.table.c.seq.in_([r.seq for r in done])))
-        if self.on_published is not None:
-            await self.on_published(session, [r.event_id for r in done])
+        ids = (await session.execute(self._delete(done))).scalars().all()
+        if ids and self.on_published is not None:
+            await self.on_published(session, list(ids))
+
+    def _delete(self, done: list[Any]) -> Any:
+        """Delete by event id, never by `seq`: exactly the acked events go, and the hook hears
+        only of those this relay deleted (another relay may have deleted the same ones)."""
+        t = self.table
+        return delete(t).where(t.c.event_id.in_([r.event_id for r in done])).returning(t.c.event_id)

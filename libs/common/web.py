@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from libs.common.errors import LifelineError, PayloadTooLarge
+from libs.common.errors import LifelineError, PayloadTooLarge, Unavailable
+from libs.common.outages import OUTAGE_TYPES, RETRY_AFTER_S, unreachable
 
 log = logging.getLogger("lifeline.http")
 
@@ -75,8 +76,35 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"error": code, "detail": str(exc.detail), "fields": []}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
+    async def _outage(request: Request, exc: Exception) -> JSONResponse:
+        """503 + Retry-After while a dependency is away; anything else of these types is a 500."""
+        dependency = unreachable(exc)
+        if dependency is None:
+            return await _unexpected(request, exc)
+        # One line, no traceback: an outage is not a bug, and a driver's message may quote data.
+        log.warning(
+            "dependency unavailable",
+            extra={
+                "route": _route_of(request.scope),
+                "dependency": dependency,
+                "reason": type(exc).__name__,
+            },
+        )
+        answer = Unavailable(
+            f"{dependency} unavailable, try again later",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+        return error_response(answer)
+
+    # On these types, not on Exception: Starlette re-raises what reaches the catch-all (a
+    # traceback in the server's log) even after its handler answered.
+    for exc_type in OUTAGE_TYPES:
+        app.add_exception_handler(exc_type, _outage)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if unreachable(exc) is not None:  # raised outside the routes (a middleware)
+            return await _outage(request, exc)
         log.error(
             "unhandled error",
             exc_info=exc,

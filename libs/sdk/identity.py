@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 import httpx
 
@@ -11,34 +12,37 @@ from libs.common.errors import Unavailable
 from libs.common.identity import oprf
 from libs.common.identity.tokens import prepare
 from libs.common.reports import IdentityToken
+from libs.sdk.retry import Backoff
 
 
-async def current_prf_version(sharing: httpx.AsyncClient) -> int:
+async def current_prf_version(sharing: httpx.AsyncClient, backoff: Backoff | None = None) -> int:
     """The PRF key version sharing wants tokens made with now."""
-    resp = await sharing.get("/v1/identity/prf")
+    resp = await _send(lambda: sharing.get("/v1/identity/prf"), backoff)
     _raise_for(resp)
     return int(resp.json()["current_version"])
 
 
 async def tokenise_identities(
-    sharing: httpx.AsyncClient, identities: Sequence[tuple[str, str | None]]
+    sharing: httpx.AsyncClient,
+    identities: Sequence[tuple[str, str | None]],
+    *,
+    backoff: Backoff | None = None,
 ) -> list[list[IdentityToken]]:
     """Token lists of (name, dob) identities via sharing's blind evaluation.
 
     `sharing` is an authenticated client for the sharing service (scope reports:submit or
     watchlist:manage). Only blinded group elements are sent; the server answers evaluated
-    elements that only this process can unblind.
+    elements that only this process can unblind. With `backoff`, outages and rate limits are
+    waited out (`GaveUp` at the end of its budget); without, the first refusal raises.
     """
     if not identities:
         return []
-    version = await current_prf_version(sharing)
+    version = await current_prf_version(sharing, backoff)
     prepared = prepare(identities)
     evaluated: list[bytes] = []
     for batch in prepared.batches():
-        resp = await sharing.post(
-            "/v1/identity/evaluate",
-            json={"version": version, "elements": oprf.encode_elements(batch)},
-        )
+        body = {"version": version, "elements": oprf.encode_elements(batch)}
+        resp = await _send(partial(sharing.post, "/v1/identity/evaluate", json=body), backoff)
         _raise_for(resp)
         evaluated += oprf.decode_elements(resp.json()["elements"])
     token_sets = prepared.finish(evaluated, version)
@@ -49,6 +53,12 @@ async def tokenise_identities(
         ]
         for tokens in token_sets
     ]
+
+
+async def _send(
+    send: Callable[[], Awaitable[httpx.Response]], backoff: Backoff | None
+) -> httpx.Response:
+    return await (backoff.request(send) if backoff is not None else send())
 
 
 def _raise_for(resp: httpx.Response) -> None:

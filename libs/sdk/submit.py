@@ -13,9 +13,12 @@ import httpx
 from libs.common.reports import IdentityToken
 from libs.sdk.identity import tokenise_identities
 from libs.sdk.report_files import Draft, Rejection
+from libs.sdk.retry import Backoff, GaveUp
 
 TOKENISE_CHUNK = 100
-MAX_ATTEMPTS = 5
+# Rows not sent once another row ran out of time: the service is away, waiting again for each
+# row would only make the batch take its budget once per row.
+NOT_SENT = "not sent: the service did not answer in time for another row"
 
 
 @dataclass
@@ -25,11 +28,17 @@ class Outcome:
     accepted: list[tuple[str, str]] = field(default_factory=list)  # (client id, report id)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # done in an earlier run
-    rejected: list[Rejection] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)  # refused: fix the row
+    failed: list[Rejection] = field(default_factory=list)  # not delivered in time: run again
 
     def done(self) -> int:
         """Rows finished so far, whatever became of them."""
-        return len(self.accepted) + len(self.duplicates) + len(self.skipped) + len(self.rejected)
+        delivered = len(self.accepted) + len(self.duplicates) + len(self.skipped)
+        return delivered + len(self.rejected) + len(self.failed)
+
+    def ok(self) -> bool:
+        """True when every row is delivered (now or by an earlier run)."""
+        return not self.rejected and not self.failed
 
 
 class StateFile:
@@ -60,59 +69,77 @@ async def submit_drafts(
     state: StateFile,
     *,
     concurrency: int = 8,
+    backoff: Backoff | None = None,
     progress: Callable[[Outcome, int], None] = lambda _o, _n: None,
 ) -> Outcome:
-    """Submit every draft not already in `state`; `http.base_url` must be sharing's URL."""
-    outcome = Outcome(
-        skipped=[d.client_report_id for d in drafts if d.client_report_id in state.done]
-    )
+    """Submit every draft not already in `state`; `http.base_url` must be sharing's URL.
+
+    Every draft ends in exactly one list of the outcome: what could not be delivered within
+    the retry budget is `failed`, never dropped.
+    """
+    batch = _Batch(http, intake_url.rstrip("/") + "/v1/reports", state, backoff or Backoff())
+    outcome = batch.outcome
+    outcome.skipped = [d.client_report_id for d in drafts if d.client_report_id in state.done]
     todo = [d for d in drafts if d.client_report_id not in state.done]
     gate = asyncio.Semaphore(concurrency)
     total = len(drafts)
 
     async def one(draft: Draft, tokens: list[IdentityToken]) -> None:
         async with gate:
-            body = draft.with_tokens(tokens).model_dump(mode="json")
-            await _post(http, intake_url, draft, body, state=state, outcome=outcome)
+            await batch.post(draft, draft.with_tokens(tokens).model_dump(mode="json"))
             progress(outcome, total)
 
     progress(outcome, total)  # show where a resumed batch starts before the first answer
     for start in range(0, len(todo), TOKENISE_CHUNK):
         chunk = todo[start : start + TOKENISE_CHUNK]
-        token_lists = await tokenise_identities(http, [d.person for d in chunk])
+        try:
+            people = [d.person for d in chunk]
+            token_lists = await tokenise_identities(http, people, backoff=batch.backoff)
+        except GaveUp as exc:
+            reason = f"identity tokens not made: {exc.reason}; run the command again"
+            outcome.failed += [
+                Rejection(d.row, d.client_report_id, (reason,)) for d in todo[start:]
+            ]
+            progress(outcome, total)
+            break
         await asyncio.gather(*(one(d, t) for d, t in zip(chunk, token_lists, strict=True)))
     return outcome
 
 
-async def _post(
-    http: httpx.AsyncClient,
-    intake_url: str,
-    draft: Draft,
-    body: dict[str, object],
-    *,
-    state: StateFile,
-    outcome: Outcome,
-) -> None:
-    url = intake_url.rstrip("/") + "/v1/reports"
-    for attempt in range(MAX_ATTEMPTS):
+@dataclass
+class _Batch:
+    """One run's submissions: where they go, how they are retried, what became of each."""
+
+    http: httpx.AsyncClient
+    url: str
+    state: StateFile
+    backoff: Backoff
+    outcome: Outcome = field(default_factory=Outcome)
+    given_up: bool = False
+
+    async def post(self, draft: Draft, body: dict[str, object]) -> None:
+        """Deliver one report, or record why it was refused or not delivered."""
+        if self.given_up:
+            self._fail(draft, NOT_SENT)
+            return
         try:
-            resp = await http.post(url, json=body)
-        except httpx.TransportError:
-            await asyncio.sleep(min(2**attempt, 10))
-            continue
+            # Safe to repeat: intake answers a repeated client_report_id with the first report id.
+            resp = await self.backoff.request(lambda: self.http.post(self.url, json=body))
+        except GaveUp as exc:
+            self.given_up = True
+            self._fail(draft, f"not delivered: {exc.reason} until the retry budget ran out")
+            return
         if resp.status_code in (200, 202):
             report_id = resp.json()["report_id"]
-            state.record(draft.client_report_id, report_id)
-            target = outcome.accepted if resp.status_code == 202 else outcome.duplicates
+            self.state.record(draft.client_report_id, report_id)
+            target = self.outcome.accepted if resp.status_code == 202 else self.outcome.duplicates
             target.append((draft.client_report_id, report_id))
             return
-        if resp.status_code == 429 or resp.status_code >= 500:
-            await asyncio.sleep(float(resp.headers.get("Retry-After", min(2**attempt, 10))))
-            continue
-        outcome.rejected.append(Rejection(draft.row, draft.client_report_id, _reasons(resp)))
-        return
-    reason = ("the server did not accept it after several tries; run the command again",)
-    outcome.rejected.append(Rejection(draft.row, draft.client_report_id, reason))
+        self.outcome.rejected.append(Rejection(draft.row, draft.client_report_id, _reasons(resp)))
+
+    def _fail(self, draft: Draft, reason: str) -> None:
+        reasons = (f"{reason}; run the command again",)
+        self.outcome.failed.append(Rejection(draft.row, draft.client_report_id, reasons))
 
 
 def _reasons(resp: httpx.Response) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from libs.common.reports.fields import CATALOGUE
 from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse
+from libs.sdk.retry import Backoff
 from libs.sdk.submit import Outcome, StateFile, submit_drafts
 from lifeline.cli import report_read, report_release
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
@@ -52,6 +53,14 @@ def register(sub: Subparsers) -> None:
     s.add_argument("--dry-run", action="store_true", help="validate only; send nothing")
     s.add_argument("--state-file", type=Path, help="default: FILE.lifeline-state.jsonl")
     s.add_argument("--concurrency", type=int, default=8, help="parallel submissions (default 8)")
+    s.add_argument(
+        "--retry-for",
+        type=float,
+        default=Backoff.budget_s,
+        metavar="SECONDS",
+        help="keep retrying a report the service cannot take yet for this long (default 120); "
+        "what is still not delivered is listed as failed",
+    )
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_profile_option(s)
     add_passphrase_options(s)
@@ -101,13 +110,21 @@ def run_submit(args: argparse.Namespace) -> int:
         args.state_file or args.file.with_name(args.file.name + ".lifeline-state.jsonl")
     )
     outcome = run(
-        _submit(profile, client_id, key, drafts, state, concurrency=args.concurrency),
+        _submit(
+            profile,
+            client_id,
+            key,
+            drafts,
+            state,
+            concurrency=args.concurrency,
+            backoff=Backoff(budget_s=args.retry_for),
+        ),
         profile.sharing_url,
     )
     outcome.rejected[:0] = rejected
     summary = _summary(outcome, drafts, dry_run=False)
     emit(args, summary, lambda: _human(summary))
-    return 1 if outcome.rejected else 0
+    return 0 if outcome.ok() else 1
 
 
 async def _submit(
@@ -118,6 +135,7 @@ async def _submit(
     state: StateFile,
     *,
     concurrency: int,
+    backoff: Backoff | None = None,
 ) -> Outcome:
     async with signed_in(profile.sharing_url, client_id, key, scopes=["reports:submit"]) as (
         http,
@@ -132,6 +150,7 @@ async def _submit(
                 drafts,
                 state,
                 concurrency=concurrency,
+                backoff=backoff,
                 progress=lambda outcome, _total: bar.update(outcome.done()),
             )
         finally:
@@ -181,6 +200,7 @@ def _summary(outcome: Outcome, drafts: list[Draft], *, dry_run: bool) -> dict[st
         "duplicates": len(outcome.duplicates),
         "skipped": len(outcome.skipped),
         "rejected": rows(outcome.rejected),
+        "failed": rows(outcome.failed),
         "reports": [
             {"client_report_id": c, "report_id": r}
             for c, r in outcome.accepted + outcome.duplicates
@@ -194,10 +214,11 @@ def _human(summary: dict[str, Any]) -> str:
         " (dry run: nothing sent)"
         if summary["dry_run"]
         else f"accepted {summary['accepted']}, already there {summary['duplicates']}, "
-        f"skipped (earlier run) {summary['skipped']}, rejected {len(summary['rejected'])}"
+        f"skipped (earlier run) {summary['skipped']}, rejected {len(summary['rejected'])}, "
+        f"not delivered {len(summary['failed'])}"
     )
     lines = [head]
-    for r in summary["rejected"]:
+    for r in summary["rejected"] + summary["failed"]:
         lines.append(
             f"  row {r['row']} ({r['client_report_id'] or 'no id'}): {'; '.join(r['reasons'])}"
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -145,3 +147,126 @@ async def test_two_replicas_relaying_one_outbox_publish_each_event_once(
     finally:
         for rt in replicas:
             await rt.close()
+
+
+class _HeldPublisher:
+    """A JetStream context whose publishes wait until the test lets them through."""
+
+    def __init__(self, js: Any) -> None:
+        self.js = js
+        self.reached = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def publish_async(self, *args: Any, **kwargs: Any) -> Any:
+        self.reached.set()
+        await self.go.wait()
+        return await self.js.publish_async(*args, **kwargs)
+
+
+async def _on_stream(rt: Runtime, subject: str) -> list[str]:
+    """Every `Nats-Msg-Id` stored on the stream under `subject`, in stream order."""
+    sub = await rt.js.subscribe(subject, ordered_consumer=True)  # type: ignore[union-attr]
+    ids: list[str] = []
+    try:
+        while True:
+            ids.append((await sub.next_msg(timeout=1.0)).headers["Nats-Msg-Id"])  # type: ignore[index]
+    except nats_errors.TimeoutError:
+        return ids
+    finally:
+        await sub.unsubscribe()
+
+
+async def test_two_relays_on_one_outbox_that_empties_lose_no_event(
+    nats_server: NatsServer, db_url: str, tmp_path: Path
+) -> None:
+    # Two processes' worth of engines and NATS connections on one outbox (a SQLite file too).
+    a, b = [await _runtime(db_url, nats_server, tmp_path) for _ in range(2)]
+    subject = f"lifeline.system.outbox{uuid.uuid4().hex[:8]}.v1"
+    events = [new_event(subject, "test", {"n": i}) for i in range(6)]
+    held = _HeldPublisher(b.js)
+    b.js = held  # type: ignore[assignment]
+    try:
+        async with db.transaction(a.sessions) as s:
+            for e in events[:3]:
+                await enqueue(s, TABLE, e)
+        # B has read the first three rows and waits for NATS; A publishes and deletes them,
+        # the table is empty, and three new events are written.
+        slow = asyncio.create_task(OutboxRelay(b, TABLE).drain())
+        await asyncio.wait_for(held.reached.wait(), 5)
+        await OutboxRelay(a, TABLE).drain()
+        async with db.transaction(a.sessions) as s:
+            for e in events[3:]:
+                await enqueue(s, TABLE, e)
+        held.go.set()
+        await slow  # B deletes what it published, not whatever now holds those positions
+        await OutboxRelay(a, TABLE).drain()
+        assert await _pending(a) == 0
+        assert sorted(await _on_stream(a, subject)) == sorted(e.id for e in events)
+    finally:
+        for rt in (a, b):
+            await rt.close()
+
+
+async def test_two_relays_draining_while_events_arrive_publish_each_once(
+    nats_server: NatsServer, db_url: str, tmp_path: Path
+) -> None:
+    relays = [OutboxRelay(await _runtime(db_url, nats_server, tmp_path), TABLE) for _ in range(2)]
+    writer = relays[0].runtime
+    subject = f"lifeline.system.outbox{uuid.uuid4().hex[:8]}.v1"
+    events = [new_event(subject, "test", {"n": i}) for i in range(400)]
+    stop = asyncio.Event()
+
+    async def relay_loop(relay: OutboxRelay) -> None:
+        while not stop.is_set():
+            await relay.drain()
+            await asyncio.sleep(0.001)
+
+    loops = [asyncio.create_task(relay_loop(r)) for r in relays]
+    try:
+        # Small commits with pauses: the relays keep catching up, so the table keeps emptying.
+        for start in range(0, len(events), 4):
+            async with db.transaction(writer.sessions) as s:
+                for e in events[start : start + 4]:
+                    await enqueue(s, TABLE, e)
+            await asyncio.sleep(0.002)
+
+        async def drained() -> bool:
+            return await _pending(writer) == 0
+
+        assert await until(drained, timeout=20)
+        stop.set()
+        await asyncio.gather(*loops)
+        on_stream = await _on_stream(writer, subject)
+        assert len(on_stream) == len(events)
+        assert set(on_stream) == {e.id for e in events}
+    finally:
+        stop.set()
+        for relay in relays:
+            await relay.runtime.close()
+
+
+async def test_failed_publishes_are_all_awaited_and_published_once_the_stream_is_back(
+    own_nats: NatsServer, db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rt = await _runtime(db_url, own_nats, tmp_path)
+    subject = f"lifeline.system.outbox{uuid.uuid4().hex[:8]}.v1"
+    events = [new_event(subject, "test", {"n": i}) for i in range(50)]
+    relay = OutboxRelay(rt, TABLE)
+    try:
+        async with db.transaction(rt.sessions) as s:
+            for e in events:
+                await enqueue(s, TABLE, e)
+        # No stream answers (as while a stream has no leader): every publish of the batch fails.
+        await rt.js.delete_stream("LIFELINE_SYSTEM")  # type: ignore[union-attr]
+        with caplog.at_level(logging.WARNING):
+            assert await relay.drain() == 0
+            await asyncio.sleep(0.1)
+            gc.collect()  # an unawaited failed future reports itself when it is collected
+        assert "never retrieved" not in caplog.text
+        assert await _pending(rt) == len(events)
+
+        await natsx.ensure_streams(rt.js)  # type: ignore[arg-type]
+        assert await relay.drain() == len(events)
+        assert await _on_stream(rt, subject) == [e.id for e in events]
+    finally:
+        await rt.close()

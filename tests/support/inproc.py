@@ -112,3 +112,23 @@ async def serve_in_process(
             yield url, app
         finally:
             del _APPS[host]
+
+
+@asynccontextmanager
+async def mounted(name: str, app: ASGIApp) -> AsyncIterator[str]:
+    """A bare ASGI app (no lifespan: a test's front before a service) at a fresh URL."""
+    url = inproc_url(name)
+    _install_routing()
+    _APPS[_host(url)] = app
+    try:
+        yield url
+    finally:
+        _APPS.pop(_host(url), None)
+
+
+def set_reachable(url: str, app: ASGIApp | None) -> None:
+    """Put `app` at `url`, or with None take it away: requests are refused as by a closed port."""
+    if app is None:
+        _APPS.pop(_host(url), None)
+    else:
+        _APPS[_host(url)] = app

@@ -1,0 +1,66 @@
+"""Which exceptions mean a dependency is unreachable (answered 503), as opposed to a bug (500)."""
+
+from __future__ import annotations
+
+import errno
+
+import httpx
+import nats.errors
+from sqlalchemy import exc as sa_exc
+
+# How long a client is asked to wait while a dependency is away: a database or NATS restart
+# or failover takes seconds; the SDK backs off from here with jitter.
+RETRY_AFTER_S = 5
+
+# Exception classes a route can meet while a dependency is away (each is checked further in
+# `unreachable`); the web layer installs its 503 handler on exactly these.
+OUTAGE_TYPES: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    OSError,
+    httpx.TransportError,
+    nats.errors.Error,
+)
+
+_NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+    }
+)
+_NATS_DOWN = (
+    nats.errors.ConnectionClosedError,
+    nats.errors.NoServersError,
+    nats.errors.NoRespondersError,
+    nats.errors.StaleConnectionError,
+    nats.errors.ConnectionDrainingError,
+    nats.errors.ConnectionReconnectingError,
+)
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """The dependency `exc` says is unreachable ("database", "nats", "network"), else None."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        # OperationalError: refused, reset, locked, shutting down. An IntegrityError or a
+        # ProgrammingError is a bug or bad data, not an outage: those stay 500.
+        lost = exc.connection_invalidated
+        if lost or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return "database"
+        return None
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came back in time
+        return "database"
+    if isinstance(exc, _NATS_DOWN):
+        return "nats"
+    if isinstance(exc, httpx.TransportError):  # another service, refused or timed out
+        return "network"
+    if isinstance(exc, ConnectionError | TimeoutError):  # asyncio's and nats' timeouts too
+        return "network"
+    if isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS:
+        return "network"
+    return None
