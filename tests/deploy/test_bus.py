@@ -208,6 +208,8 @@ def test_k8s_gives_each_service_its_own_identity(
     mount = pod_mounts(spec, spec["containers"][0])[directory]
     assert mount["readOnly"] is True
     assert bundle_secrets(bundle)[mount["secret"]["secretName"]] == service_files(service)
-    for url in settings.nats_url.split(","):
-        host = urlsplit(url.strip()).hostname
-        assert all(host in _node_names(bundle, n) for n in NATS_NODES), url
+    hosts = [urlsplit(url.strip()).hostname for url in settings.nats_url.split(",")]
+    # Every node listed, each by a name its own certificate holds (TLS checks it).
+    assert len(hosts) == len(NATS_NODES)
+    for host, node in zip(hosts, NATS_NODES, strict=True):
+        assert host in _node_names(bundle, node), host

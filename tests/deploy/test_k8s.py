@@ -105,7 +105,9 @@ def test_k8s_env_builds_production_settings(
     for url in settings.nats_url.split(","):
         parts = urlsplit(url.strip())
         assert parts.hostname is not None
-        nats_svc = services[parts.hostname.split(".")[0]]
+        # A node by its pod name (`nats-0.nats-headless`) or the client Service (`nats`).
+        labels = parts.hostname.split(".")
+        nats_svc = services[labels[1] if labels[0] not in services else labels[0]]
         assert parts.port in {p["port"] for p in nats_svc["spec"]["ports"]}
         sts_labels = k8s_kind(k8s, "StatefulSet")["nats"]["spec"]["template"]["metadata"]
         assert nats_svc["spec"]["selector"].items() <= sts_labels["labels"].items()

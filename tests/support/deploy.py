@@ -136,7 +136,9 @@ def assert_in_cluster_url(url: str, known_hosts: set[str]) -> None:
     parts = urlsplit(url)
     assert parts.scheme in ("http", "nats"), url
     assert parts.hostname is not None, url
-    assert parts.hostname.split(".")[0] in known_hosts, f"{url} is not a host of this deployment"
+    # A Service's name, or a pod of a headless Service (`nats-0.nats-headless`).
+    labels = parts.hostname.split(".")
+    assert known_hosts & set(labels[:2]), f"{url} is not a host of this deployment"
 
 
 def load_compose() -> dict[str, Any]:
