@@ -33,6 +33,7 @@ class PartnerRow:
     is_operator: bool
     created_at: datetime
     disabled_at: datetime | None
+    lawyer_contact: str | None = None
 
     @classmethod
     def of(cls, row: Row[Any]) -> PartnerRow:
@@ -44,6 +45,7 @@ class PartnerRow:
             bool(row.is_operator),
             as_utc(row.created_at),
             _opt_utc(row.disabled_at),
+            row.lawyer_contact,
         )
 
 
@@ -87,6 +89,7 @@ class KeyRow:
     not_after: datetime
     created_at: datetime
     revoked_at: datetime | None
+    device_name: str | None = None
 
     @classmethod
     def of(cls, row: Row[Any]) -> KeyRow:
@@ -100,6 +103,7 @@ class KeyRow:
             as_utc(row.not_after),
             as_utc(row.created_at),
             _opt_utc(row.revoked_at),
+            row.device_name,
         )
 
     def usable_at(self, now: datetime) -> bool:
@@ -139,6 +143,14 @@ async def disable_partner(session: AsyncSession, partner_id: str, now: datetime)
         update(PARTNERS)
         .where(PARTNERS.c.id == partner_id, PARTNERS.c.status != PartnerStatus.DISABLED)
         .values(status=PartnerStatus.DISABLED, disabled_at=now)
+    )
+    return changed_one(result)
+
+
+async def set_lawyer_contact(session: AsyncSession, partner_id: str, contact: str | None) -> bool:
+    """Set (or clear) a partner's contact line for lawyers; False if the partner is unknown."""
+    result = await session.execute(
+        update(PARTNERS).where(PARTNERS.c.id == partner_id).values(lawyer_contact=contact)
     )
     return changed_one(result)
 
@@ -220,6 +232,8 @@ async def insert_key(
     not_before: datetime,
     not_after: datetime,
     now: datetime,
+    status: KeyStatus = KeyStatus.ACTIVE,
+    device_name: str | None = None,
 ) -> bool:
     """Register a key; False if this kid is already registered (to anyone)."""
     return await insert_ignore(
@@ -229,7 +243,8 @@ async def insert_key(
             "kid": kid,
             "client_id": client_id,
             "public_jwk": json.dumps(public_jwk, sort_keys=True),
-            "status": KeyStatus.ACTIVE,
+            "status": status,
+            "device_name": device_name,
             "not_before": not_before,
             "not_after": not_after,
             "created_at": now,
@@ -254,10 +269,13 @@ async def list_keys(session: AsyncSession, client_id: str) -> list[KeyRow]:
 
 
 async def revoke_key(session: AsyncSession, kid: str, now: datetime) -> bool:
-    """Revoke an active key; False if it is not active (or unknown)."""
+    """Revoke an active or pending key; False if it is neither (or unknown)."""
     result = await session.execute(
         update(CLIENT_KEYS)
-        .where(CLIENT_KEYS.c.kid == kid, CLIENT_KEYS.c.status == KeyStatus.ACTIVE)
+        .where(
+            CLIENT_KEYS.c.kid == kid,
+            CLIENT_KEYS.c.status.in_([KeyStatus.ACTIVE, KeyStatus.PENDING]),
+        )
         .values(status=KeyStatus.REVOKED, revoked_at=now)
     )
     return changed_one(result)
