@@ -84,7 +84,7 @@ async def test_a_device_enrols_from_the_command_line(vault: Vault, tmp_path: Pat
             "--wait",
             "30",
             "--json",
-        )  # fmt: skip
+        )
     )
     kid = None
     while kid is None:
