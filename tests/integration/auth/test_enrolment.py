@@ -4,6 +4,7 @@ until an administrator confirms the fingerprint the device shows."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,23 @@ async def test_a_wrong_fingerprint_kills_the_pending_key(sharing: Sharing) -> No
     assert not await _signs_in(sharing, client.client_id, key)
 
 
+async def test_a_key_left_pending_too_long_is_not_confirmed_late(sharing: Sharing) -> None:
+    client = await sharing.client("reports:read")
+    key = generate_private_key()
+    kid = (await _enrol(sharing, (await _code(sharing, client.client_id))["code"], key)).json()
+    # Two days ago, past the default day within which an enrolled key must be confirmed.
+    await sharing.sql(
+        "UPDATE client_keys SET created_at = :t WHERE kid = :k",
+        t=datetime.now(UTC) - timedelta(days=2),
+        k=kid["kid"],
+    )
+    late = await _confirm(sharing, kid["kid"], fingerprint(key))
+    assert late.status_code == 409 and "too long" in late.json()["detail"], late.text
+    shown = await sharing.admin_call("GET", f"/v1/admin/keys/{kid['kid']}")
+    assert shown.json()["status"] == "revoked"
+    assert not await _signs_in(sharing, client.client_id, key)
+
+
 async def test_every_unusable_code_gets_the_same_answer(sharing: Sharing) -> None:
     client = await sharing.client("reports:read")
     cid = client.client_id
@@ -140,8 +158,13 @@ async def test_every_unusable_code_gets_the_same_answer(sharing: Sharing) -> Non
     )
     assert [e["status"] for e in listed.json()] == ["cancelled"]
 
+    revoked_client = await sharing.client("reports:read")
+    revoked = (await _code(sharing, revoked_client.client_id))["code"]
+    path = f"/v1/admin/clients/{revoked_client.client_id}/revoke"
+    assert (await sharing.admin_call("POST", path)).status_code == 200
+
     answers = set()
-    for code in (used, expired["code"], cancelled["code"], seized, "A" * 43):
+    for code in (used, expired["code"], cancelled["code"], seized, revoked, "A" * 43):
         resp = await _enrol(sharing, code, generate_private_key())
         answers.add((resp.status_code, resp.text))
     assert answers == {

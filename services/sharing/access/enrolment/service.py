@@ -60,6 +60,7 @@ class Enrolments:
         *,
         public_url: str,
         ttl_s: float,
+        confirm_within_s: float,
         source_limits: RateLimiter,
         clock: Clock,
     ) -> None:
@@ -67,6 +68,7 @@ class Enrolments:
         self.sessions = changes.sessions
         self.public_url = public_url
         self.ttl = timedelta(seconds=ttl_s)
+        self.confirm_within = timedelta(seconds=confirm_within_s)
         self.sources = source_limits
         self.clock = clock
 
@@ -167,11 +169,15 @@ class Enrolments:
         """The pending key if `fingerprint` is its own; on a mismatch it is revoked, then 409."""
         async with self.changes.begin(actor) as change:
             key = await _pending(change.session, kid, within)
-            matches = same_fingerprint(fingerprint, _fingerprint(key))
+            stale = change.now - key.created_at > self.confirm_within
+            matches = not stale and same_fingerprint(fingerprint, _fingerprint(key))
             if not matches:
                 # Someone else's key came in with the code (or the wrong device): it dies now.
                 await revoke_in(change, kid)
-                await change.audit("key.confirm_refused", kid, client_id=key.client_id)
+                await change.audit("key.confirm_refused", kid, client_id=key.client_id, stale=stale)
+        if stale:
+            # A key left pending for long is nobody's device any more: it is not confirmed late.
+            raise Conflict("the key waited too long for confirmation; it was revoked, enrol again")
         if not matches:
             raise Conflict("the fingerprint does not match; the key was revoked, enrol again")
         return key
