@@ -72,19 +72,21 @@ async def cancel_enrolment(
     return EnrolmentOut.of(row, enrolments.now())
 
 
+async def _per_source(request: Request, enrolments: EnrolmentsDep, tokens: Tokens) -> None:
+    # A dependency runs before the body is validated: malformed requests count as well.
+    peer = request.client.host if request.client else None
+    enrolments.check_source(tokens.limits.source_of(peer, request.headers.get("x-forwarded-for")))
+
+
 @router.post(
     "/v1/enrol",
     status_code=201,
     response_model=Enrolled,
-    dependencies=[Depends(PUBLIC)],
+    dependencies=[Depends(PUBLIC), Depends(_per_source)],
     summary="Register this device's public key with an enrolment code (it stays pending).",
 )
-async def enrol(
-    body: EnrolRequest, request: Request, enrolments: EnrolmentsDep, tokens: Tokens
-) -> JSONResponse:
+async def enrol(body: EnrolRequest, enrolments: EnrolmentsDep) -> JSONResponse:
     """Public: the code is the credential; any code that cannot enrol gets one same 401."""
-    peer = request.client.host if request.client else None
-    enrolments.check_source(tokens.limits.source_of(peer, request.headers.get("x-forwarded-for")))
     key = await enrolments.enrol(body.code, body.public_key, body.device_name)
     out = KeyOut.of(key, enrolments.now())
     body_out = Enrolled(
