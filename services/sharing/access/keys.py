@@ -16,7 +16,7 @@ from libs.common.errors import Conflict, InvalidInput, NotFound
 from services.sharing.access import repository as repo
 from services.sharing.access.changes import Change, Changes
 from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus
-from services.sharing.access.repository import KeyRow
+from services.sharing.access.rows import KeyRow
 from services.sharing.access.service import client_of, keep_an_admin, manages
 
 

@@ -12,7 +12,7 @@ from libs.common.auth.jwk import ed25519_fingerprint, public_key_line, stored_pu
 from libs.common.auth.roles import Role
 from libs.common.auth.scopes import Scope
 from services.sharing.access.domain import DEFAULT_KEY_VALIDITY_DAYS, MAX_KEY_VALIDITY_DAYS
-from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
+from services.sharing.access.rows import ClientRow, KeyRow, PartnerRow
 
 # Display names: printable, one line. They are stored, never logged.
 Name = Annotated[

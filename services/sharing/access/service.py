@@ -16,7 +16,7 @@ from services.sharing.access.domain import (
     new_client_id,
     new_partner_id,
 )
-from services.sharing.access.repository import ClientRow, PartnerRow
+from services.sharing.access.rows import ClientRow, PartnerRow
 
 
 async def keep_an_admin(change: Change) -> None:

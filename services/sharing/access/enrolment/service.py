@@ -31,7 +31,7 @@ from services.sharing.access.enrolment.domain import (
 )
 from services.sharing.access.enrolment.repository import EnrolmentRow
 from services.sharing.access.keys import key_in, parse_public_key, register_key, revoke_in
-from services.sharing.access.repository import KeyRow
+from services.sharing.access.rows import KeyRow
 from services.sharing.access.service import client_of
 
 
