@@ -12,7 +12,14 @@ from libs.common.auth.jwk import ed25519_fingerprint, parse_public_key_text
 from libs.common.auth.roles import Role
 from libs.common.auth.scopes import ALL_SCOPES
 from libs.sdk import public_key_text
-from lifeline.cli import admin_approvals, admin_audit, admin_init, admin_seize, admin_vault
+from lifeline.cli import (
+    admin_approvals,
+    admin_audit,
+    admin_enrol,
+    admin_init,
+    admin_seize,
+    admin_vault,
+)
 from lifeline.cli.admin_seize import pending_note
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.client import Api, as_profile_client, command, emit, table
@@ -20,7 +27,7 @@ from lifeline.client import Api, as_profile_client, command, emit, table
 T = TypeVar("T")
 PARTNER_COLUMNS = ["id", "status", "name", "created_at"]
 CLIENT_COLUMNS = ["id", "partner_id", "status", "role", "scopes", "name"]
-KEY_COLUMNS = ["kid", "client_id", "status", "usable", "not_after", "fingerprint"]
+KEY_COLUMNS = ["kid", "client_id", "status", "usable", "device_name", "not_after", "fingerprint"]
 
 
 # Commands that are one call and a table: (group, action, help, method, path, argument).
@@ -55,6 +62,7 @@ def register(sub: Subparsers) -> None:
         "client": _group(groups, "client", "API clients of partners"),
         "key": _group(groups, "key", "client public keys"),
     }
+    admin_enrol.register(groups, actions)
     command(actions["partner"], "create", "register a partner", _partner_create).add_argument(
         "name"
     )

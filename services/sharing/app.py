@@ -28,6 +28,7 @@ from libs.common.web import (
 )
 from services.sharing import deps
 from services.sharing.access import api as access_api
+from services.sharing.access.enrolment import api as enrolment_api
 from services.sharing.access.tokens import api as tokens_api
 from services.sharing.approvals import api as approvals_api
 from services.sharing.audit import api as audit_api
@@ -116,6 +117,7 @@ def create_app(
     for router in (
         tokens_api.router,
         access_api.router,
+        enrolment_api.router,
         audit_api.router,
         keys_api.well_known,
         identity_api.router,

@@ -20,6 +20,7 @@ from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink, ping_handler
 from services.sharing.access.bootstrap import Bootstrapper, BootstrapSecret, prepare_secret
 from services.sharing.access.changes import Changes, RevocationSink
+from services.sharing.access.enrolment.service import Enrolments
 from services.sharing.access.keys import ClientKeyAdmin
 from services.sharing.access.service import RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
@@ -66,6 +67,8 @@ class Container:
     token_issuer: TokenIssuer
     registry: RegistryAdmin
     client_keys: ClientKeyAdmin
+    # one-time codes with which a device registers its own key, pending an admin's confirmation
+    enrolments: Enrolments
     bootstrapper: Bootstrapper
     maintenance: Maintenance
     # audit: the hash-chained log every context appends to, as the admin API reads it and
@@ -142,6 +145,14 @@ async def build_container(
     )
     seizures = SeizureAdmin(changes, cancel_requests=approvals.cancel_for_seizure)
     client_keys = ClientKeyAdmin(changes)
+    enrolments = Enrolments(
+        changes,
+        public_url=settings.resolved_public_url(),
+        ttl_s=settings.enrolment_ttl_s,
+        confirm_within_s=settings.enrolment_confirm_within_s,
+        source_limits=RateLimiter(settings.enrol_source_burst, settings.enrol_source_per_second),
+        clock=clock,
+    )
     policies = PolicyAdmin(runtime.sessions, catalogue=catalogue, clock=clock)
     actions = ReportActions(
         runtime.sessions,
@@ -177,6 +188,7 @@ async def build_container(
         ),
         registry=registry,
         client_keys=client_keys,
+        enrolments=enrolments,
         bootstrapper=Bootstrapper(changes, secret),
         maintenance=Maintenance(
             runtime.sessions, keystore, interval=settings.maintenance_interval_s, clock=clock
@@ -226,6 +238,7 @@ async def build_container(
             approvals,
             registry=registry,
             client_keys=client_keys,
+            enrolments=enrolments,
             policies=policies,
             reports=actions,
             seizures=seizures,

@@ -11,6 +11,7 @@ from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Unauthenticated, Unavailable
 from services.sharing.access.bootstrap import Bootstrapper
+from services.sharing.access.enrolment.service import Enrolments
 from services.sharing.access.keys import ClientKeyAdmin
 from services.sharing.access.service import RegistryAdmin
 from services.sharing.access.tokens.keystore import SigningKeystore
@@ -51,6 +52,10 @@ async def _registry(container: ContainerDep) -> RegistryAdmin:
 
 async def _client_keys(container: ContainerDep) -> ClientKeyAdmin:
     return container.client_keys
+
+
+async def _enrolments(container: ContainerDep) -> Enrolments:
+    return container.enrolments
 
 
 async def _bootstrapper(container: ContainerDep) -> Bootstrapper:
@@ -127,6 +132,7 @@ async def _gated(container: ContainerDep) -> GatedActions:
 
 Registry = Annotated[RegistryAdmin, Depends(_registry)]
 ClientKeys = Annotated[ClientKeyAdmin, Depends(_client_keys)]
+EnrolmentsDep = Annotated[Enrolments, Depends(_enrolments)]
 Bootstrap = Annotated[Bootstrapper, Depends(_bootstrapper)]
 Tokens = Annotated[TokenIssuer, Depends(_token_issuer)]
 Keystore = Annotated[SigningKeystore, Depends(_keystore)]

@@ -53,6 +53,13 @@ class SharingSettings(ServiceSettings):
     token_source_per_second: float = Field(default=10.0, gt=0)
     token_client_burst: int = Field(default=120, ge=1)
     token_client_per_second: float = Field(default=2.0, gt=0)
+    # Enrolment codes (docs/auth.md, "Enrolling a device"): how long one stays usable, and how
+    # many codes one source address may try (floods only: a code cannot be guessed).
+    enrolment_ttl_s: float = Field(default=900.0, ge=60, le=7 * 86_400)
+    # An enrolled key not confirmed within this time is revoked when someone tries to.
+    enrolment_confirm_within_s: float = Field(default=86_400.0, ge=60, le=30 * 86_400)
+    enrol_source_burst: int = Field(default=30, ge=1)
+    enrol_source_per_second: float = Field(default=0.2, gt=0)
     trusted_proxies: tuple[str, ...] = ()
     signing_key_rotate_days: float = Field(default=7.0, gt=0)
     maintenance_interval_s: float = Field(default=30.0, gt=0)

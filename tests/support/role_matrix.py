@@ -31,6 +31,7 @@ EXPECTED: dict[str, str] = {
     "sharing GET /v1/sys/seal-status": ANYONE,
     "sharing POST /v1/sys/unseal": ANYONE,
     "sharing POST /v1/auth/token": ANYONE,  # the client assertion is the credential
+    "sharing POST /v1/enrol": ANYONE,  # the one-time enrolment code is the credential
     "sharing GET /.well-known/jwks.json": ANYONE,
     "sharing GET /.well-known/lifeline/hpke-keys": ANYONE,
     "sharing GET /.well-known/lifeline/delivery-signing-keys": ANYONE,
@@ -67,11 +68,18 @@ EXPECTED: dict[str, str] = {
     "sharing POST /v1/admin/clients/{client_id}/keys": "partner_admin operator",
     "sharing GET /v1/admin/keys/{kid}": "partner_admin operator",
     "sharing POST /v1/admin/keys/{kid}/revoke": "partner_admin operator",
+    "sharing POST /v1/admin/keys/{kid}/confirm": "partner_admin operator",
+    "sharing GET /v1/admin/clients/{client_id}/enrolments": "partner_admin operator",
+    "sharing POST /v1/admin/clients/{client_id}/enrolments": "partner_admin operator",
+    "sharing DELETE /v1/admin/clients/{client_id}/enrolments/{enrolment_id}": (
+        "partner_admin operator"
+    ),
     "sharing POST /v1/admin/keys/{kid}/rotate": "partner_admin operator",
     # --- sharing: the operator alone --------------------------------------------------------
     "sharing GET /v1/admin/partners": "operator",
     "sharing POST /v1/admin/partners": "operator",
     "sharing GET /v1/admin/partners/{partner_id}": "operator",
+    "sharing PUT /v1/admin/partners/{partner_id}/contact": "partner_admin operator",
     "sharing POST /v1/admin/partners/{partner_id}/disable": "operator",
     "sharing GET /v1/admin/policies/{partner_id}": "operator",
     "sharing PUT /v1/admin/policies/{partner_id}": "operator",

@@ -18,6 +18,7 @@ from services.sharing.access.schemas import (
     KeyOut,
     KeyRotate,
     KeyRotated,
+    PartnerContact,
     PartnerCreate,
     PartnerOut,
 )
@@ -73,6 +74,22 @@ async def create_partner(
 async def get_partner(partner_id: IdPath, _: AdminCaller, registry: Registry) -> PartnerOut:
     """The partner, or 404."""
     return PartnerOut.of(await registry.get_partner(partner_id))
+
+
+@router.put(
+    "/partners/{partner_id}/contact",
+    response_model=PartnerOut,
+    summary="Set the partner's contact line for lawyers, shown with its reports.",
+)
+async def set_partner_contact(
+    partner_id: IdPath, body: PartnerContact, caller: ManagerCaller, registry: Registry
+) -> PartnerOut:
+    """The operator for any partner, a partner administrator for its own (others: 404)."""
+    within = managed_partner(caller)
+    contact = body.lawyer_contact
+    return PartnerOut.of(
+        await registry.set_contact(caller.client_id, partner_id, contact, within=within)
+    )
 
 
 @router.post(

@@ -19,7 +19,7 @@ from services.sharing.access import repository as repo
 from services.sharing.access.changes import Changes
 from services.sharing.access.domain import new_client_id, new_partner_id
 from services.sharing.access.keys import parse_public_key, register_key
-from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
+from services.sharing.access.rows import ClientRow, KeyRow, PartnerRow
 from services.sharing.access.schemas import BootstrapRequest
 
 log = logging.getLogger(__name__)

@@ -35,6 +35,8 @@ class KeyStatus(StrEnum):
 
     ACTIVE = "active"
     REVOKED = "revoked"
+    # Enrolled by a device with a code; signs nothing until an admin confirms its fingerprint.
+    PENDING = "pending"
 
 
 def new_partner_id() -> str:

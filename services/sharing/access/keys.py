@@ -15,8 +15,8 @@ from libs.common.crypto.errors import WeakPublicKey
 from libs.common.errors import Conflict, InvalidInput, NotFound
 from services.sharing.access import repository as repo
 from services.sharing.access.changes import Change, Changes
-from services.sharing.access.domain import ClientStatus, PartnerStatus
-from services.sharing.access.repository import KeyRow
+from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus
+from services.sharing.access.rows import KeyRow
 from services.sharing.access.service import client_of, keep_an_admin, manages
 
 
@@ -34,9 +34,18 @@ def parse_public_key(value: str | dict[str, Any]) -> Ed25519PublicKey:
 
 
 async def register_key(
-    change: Change, client_id: str, public_key: Ed25519PublicKey, valid_days: int
+    change: Change,
+    client_id: str,
+    public_key: Ed25519PublicKey,
+    valid_days: int,
+    *,
+    pending: bool = False,
+    device_name: str | None = None,
 ) -> KeyRow:
-    """Register `public_key` for an active client of an active partner, valid from now."""
+    """Register `public_key` for an active client of an active partner, valid from now.
+
+    A `pending` key (enrolled by a device) signs nothing until an admin confirms it.
+    """
     client = await repo.get_client(change.session, client_id)
     if client is None:
         raise NotFound("no such client")
@@ -57,11 +66,14 @@ async def register_key(
         not_before=change.now,
         not_after=not_after,
         now=change.now,
+        status=KeyStatus.PENDING if pending else KeyStatus.ACTIVE,
+        device_name=device_name,
     )
     if not inserted:
         # One key, one client: a key shared by two clients would blur who signed what.
         raise Conflict("this public key is already registered")
-    await change.audit("key.register", kid, client_id=client_id, not_after=_iso(not_after))
+    action = "key.enrol" if pending else "key.register"
+    await change.audit(action, kid, client_id=client_id, not_after=_iso(not_after))
     return await _key(change.session, kid)
 
 
@@ -136,6 +148,16 @@ class ClientKeyAdmin:
                 await change.audit("key.rotate", kid, new_kid=new.kid)
                 await _revoke(change, kid)
             return new, await _key(change.session, kid)
+
+
+async def revoke_in(change: Change, kid: str) -> None:
+    """Revoke `kid` inside an open change (audited and announced if it was live)."""
+    await _revoke(change, kid)
+
+
+async def key_in(session: AsyncSession, kid: str, within: str | None = None) -> KeyRow:
+    """The key (404 if unknown, or not the caller's to manage)."""
+    return await _key(session, kid, within)
 
 
 async def _revoke(change: Change, kid: str) -> None:

@@ -20,6 +20,8 @@ class Partner(SharingTable, table=True):
     is_operator: bool = False
     created_at: datetime
     disabled_at: datetime | None = None
+    # How a lawyer reaches this partner about its reports; plain text, shown to readers.
+    lawyer_contact: str | None = Field(default=None, max_length=200)
 
 
 class ApiClient(SharingTable, table=True):
@@ -45,7 +47,8 @@ class ClientKey(SharingTable, table=True):
     kid: str = Field(primary_key=True, max_length=64)
     client_id: str = Field(foreign_key="api_clients.id", index=True, max_length=64)
     public_jwk: str = Field(max_length=512)
-    status: str = Field(max_length=16)  # active | revoked
+    status: str = Field(max_length=16)  # pending (enrolled, unconfirmed) | active | revoked
+    device_name: str | None = Field(default=None, max_length=200)
     not_before: datetime
     not_after: datetime
     created_at: datetime

@@ -3,109 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.roles import Role
-from libs.common.auth.scopes import format_scope, parse_scope
-from libs.common.clock import as_utc
+from libs.common.auth.scopes import format_scope
 from libs.common.sql import changed_one, insert_ignore
 from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus
 from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
-
-
-def _opt_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else as_utc(value)
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerRow:
-    """A partner as stored."""
-
-    id: str
-    name: str
-    status: str
-    is_operator: bool
-    created_at: datetime
-    disabled_at: datetime | None
-
-    @classmethod
-    def of(cls, row: Row[Any]) -> PartnerRow:
-        """From a `partners` row."""
-        return cls(
-            row.id,
-            row.name,
-            row.status,
-            bool(row.is_operator),
-            as_utc(row.created_at),
-            _opt_utc(row.disabled_at),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ClientRow:
-    """An API client as stored."""
-
-    id: str
-    partner_id: str
-    name: str
-    role: str
-    scopes: frozenset[str]
-    status: str
-    created_at: datetime
-    revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, row: Row[Any]) -> ClientRow:
-        """From an `api_clients` row."""
-        return cls(
-            row.id,
-            row.partner_id,
-            row.name,
-            row.role,
-            parse_scope(row.scopes),
-            row.status,
-            as_utc(row.created_at),
-            _opt_utc(row.revoked_at),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRow:
-    """A registered client key as stored."""
-
-    kid: str
-    client_id: str
-    public_jwk: dict[str, Any]
-    status: str
-    not_before: datetime
-    not_after: datetime
-    created_at: datetime
-    revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, row: Row[Any]) -> KeyRow:
-        """From a `client_keys` row."""
-        return cls(
-            row.kid,
-            row.client_id,
-            json.loads(row.public_jwk),
-            row.status,
-            as_utc(row.not_before),
-            as_utc(row.not_after),
-            as_utc(row.created_at),
-            _opt_utc(row.revoked_at),
-        )
-
-    def usable_at(self, now: datetime) -> bool:
-        """Active and inside its validity window."""
-        return self.status == KeyStatus.ACTIVE and self.not_before <= now < self.not_after
-
+from services.sharing.access.rows import ClientRow, KeyRow, PartnerRow
 
 # --- partners ----------------------------------------------------------------------------
 
@@ -139,6 +48,14 @@ async def disable_partner(session: AsyncSession, partner_id: str, now: datetime)
         update(PARTNERS)
         .where(PARTNERS.c.id == partner_id, PARTNERS.c.status != PartnerStatus.DISABLED)
         .values(status=PartnerStatus.DISABLED, disabled_at=now)
+    )
+    return changed_one(result)
+
+
+async def set_lawyer_contact(session: AsyncSession, partner_id: str, contact: str | None) -> bool:
+    """Set (or clear) a partner's contact line for lawyers; False if the partner is unknown."""
+    result = await session.execute(
+        update(PARTNERS).where(PARTNERS.c.id == partner_id).values(lawyer_contact=contact)
     )
     return changed_one(result)
 
@@ -220,6 +137,8 @@ async def insert_key(
     not_before: datetime,
     not_after: datetime,
     now: datetime,
+    status: KeyStatus = KeyStatus.ACTIVE,
+    device_name: str | None = None,
 ) -> bool:
     """Register a key; False if this kid is already registered (to anyone)."""
     return await insert_ignore(
@@ -229,7 +148,8 @@ async def insert_key(
             "kid": kid,
             "client_id": client_id,
             "public_jwk": json.dumps(public_jwk, sort_keys=True),
-            "status": KeyStatus.ACTIVE,
+            "status": status,
+            "device_name": device_name,
             "not_before": not_before,
             "not_after": not_after,
             "created_at": now,
@@ -254,10 +174,13 @@ async def list_keys(session: AsyncSession, client_id: str) -> list[KeyRow]:
 
 
 async def revoke_key(session: AsyncSession, kid: str, now: datetime) -> bool:
-    """Revoke an active key; False if it is not active (or unknown)."""
+    """Revoke an active or pending key; False if it is neither (or unknown)."""
     result = await session.execute(
         update(CLIENT_KEYS)
-        .where(CLIENT_KEYS.c.kid == kid, CLIENT_KEYS.c.status == KeyStatus.ACTIVE)
+        .where(
+            CLIENT_KEYS.c.kid == kid,
+            CLIENT_KEYS.c.status.in_([KeyStatus.ACTIVE, KeyStatus.PENDING]),
+        )
         .values(status=KeyStatus.REVOKED, revoked_at=now)
     )
     return changed_one(result)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from libs.common.auth.jwk import ed25519_fingerprint, public_key_line, stored_public_key
 from libs.common.auth.roles import Role
 from libs.common.auth.scopes import Scope
 from services.sharing.access.domain import DEFAULT_KEY_VALIDITY_DAYS, MAX_KEY_VALIDITY_DAYS
-from services.sharing.access.repository import ClientRow, KeyRow, PartnerRow
+from services.sharing.access.rows import ClientRow, KeyRow, PartnerRow
 
 # Display names: printable, one line. They are stored, never logged.
 Name = Annotated[
@@ -21,6 +22,8 @@ Name = Annotated[
     ),
 ]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._~:-]+$")]
+# Unicode categories refused in the contact line: control, format, separators other than space.
+_NOT_TEXT = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 # A public key as `ed25519:<x>` or a public JWK (object, or JSON text).
 PublicKeyInput = str | dict[str, Any]
 ValidDays = Annotated[int, Field(ge=1, le=MAX_KEY_VALIDITY_DAYS)]
@@ -47,6 +50,7 @@ class PartnerOut(BaseModel):
     is_operator: bool
     created_at: datetime
     disabled_at: datetime | None
+    lawyer_contact: str | None
 
     @classmethod
     def of(cls, row: PartnerRow) -> PartnerOut:
@@ -58,7 +62,26 @@ class PartnerOut(BaseModel):
             is_operator=row.is_operator,
             created_at=row.created_at,
             disabled_at=row.disabled_at,
+            lawyer_contact=row.lawyer_contact,
         )
+
+
+class PartnerContact(Strict):
+    """The partner's contact line for lawyers: one line of plain text; null or "" clears it."""
+
+    lawyer_contact: str | None = Field(max_length=200)
+
+    @field_validator("lawyer_contact")
+    @classmethod
+    def _plain_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if any(unicodedata.category(ch) in _NOT_TEXT for ch in value):
+            # Control and format characters (newlines, ESC, bidi overrides) could forge what
+            # a console or a terminal shows around the line.
+            raise ValueError("only printable text, on one line")
+        return value or None
 
 
 class ClientCreate(Strict):
@@ -117,8 +140,9 @@ class KeyOut(BaseModel):
     client_id: str
     public_key: str
     fingerprint: str
-    status: str
+    status: str  # pending (enrolled, awaiting confirmation) | active | revoked
     usable: bool
+    device_name: str | None
     not_before: datetime
     not_after: datetime
     created_at: datetime
@@ -135,6 +159,7 @@ class KeyOut(BaseModel):
             fingerprint=ed25519_fingerprint(public_key),
             status=row.status,
             usable=row.usable_at(now),
+            device_name=row.device_name,
             not_before=row.not_before,
             not_after=row.not_after,
             created_at=row.created_at,

@@ -16,7 +16,7 @@ from services.sharing.access.domain import (
     new_client_id,
     new_partner_id,
 )
-from services.sharing.access.repository import ClientRow, PartnerRow
+from services.sharing.access.rows import ClientRow, PartnerRow
 
 
 async def keep_an_admin(change: Change) -> None:
@@ -67,6 +67,19 @@ class RegistryAdmin:
                 await change.audit("partner.disable", partner_id)
                 await change.revoke(RevocationKind.ORG, partner_id)
             # Disabling twice is not an error; the answer is the partner as it now is.
+            return await _partner(change.session, partner_id)
+
+    async def set_contact(
+        self, actor: str, partner_id: str, contact: str | None, *, within: str | None = None
+    ) -> PartnerRow:
+        """Set the partner's contact line for lawyers (its own partner administrator, or ours)."""
+        if within is not None and partner_id != within:
+            raise NotFound("no such partner")
+        async with self.changes.begin(actor) as change:
+            if not await repo.set_lawyer_contact(change.session, partner_id, contact):
+                raise NotFound("no such partner")
+            # The line may hold a person's name or number: the audit log says only that it changed.
+            await change.audit("partner.contact", partner_id, cleared=contact is None)
             return await _partner(change.session, partner_id)
 
     # --- clients ---------------------------------------------------------------------------

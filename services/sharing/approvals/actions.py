@@ -12,6 +12,7 @@ from typing import Any
 from libs.common.auth.jwk import ed25519_fingerprint, ed25519_public_jwk, ed25519_thumbprint
 from libs.common.auth.principal import Principal
 from libs.common.errors import Gone
+from services.sharing.access.enrolment.service import Enrolments
 from services.sharing.access.keys import ClientKeyAdmin, parse_public_key
 from services.sharing.access.schemas import KeyOut, KeyRotated
 from services.sharing.access.service import RegistryAdmin
@@ -33,6 +34,7 @@ class GatedActions:
         *,
         registry: RegistryAdmin,
         client_keys: ClientKeyAdmin,
+        enrolments: Enrolments,
         policies: PolicyAdmin,
         reports: ReportActions,
         seizures: SeizureAdmin,
@@ -40,6 +42,7 @@ class GatedActions:
         self.approvals = approvals
         self.registry = registry
         self.client_keys = client_keys
+        self.enrolments = enrolments
         self.policies = policies
         self.reports = reports
         self.seizures = seizures
@@ -94,6 +97,18 @@ class GatedActions:
             ApprovalAction.KEY_REGISTRATION, principal, old.client_id, request | _key_fields(key)
         )
 
+    async def ask_confirm(
+        self, principal: Principal, kid: str, fingerprint: str, within: str | None
+    ) -> ApprovalRow:
+        """Ask to confirm an enrolled key; a wrong fingerprint revokes it here already (409)."""
+        key = await self.enrolments.check_confirmable(
+            principal.client_id, kid, fingerprint, within=within
+        )
+        request = {"op": "confirm", "kid": kid, "fingerprint": fingerprint, "within": within}
+        return await self.approvals.request(
+            ApprovalAction.KEY_REGISTRATION, principal, key.client_id, request
+        )
+
     async def ask_policy(
         self, principal: Principal, partner_id: str, document: object
     ) -> ApprovalRow:
@@ -125,6 +140,11 @@ class GatedActions:
 
     async def _register_key(self, row: ApprovalRow) -> dict[str, Any]:
         req, actor = row.request, row.requester.client_id
+        if req["op"] == "confirm":
+            key = await self.enrolments.confirm(
+                actor, req["kid"], req["fingerprint"], within=req["within"]
+            )
+            return KeyOut.of(key, self.client_keys.now()).model_dump(mode="json")
         if req["op"] == "add":
             key = await self.client_keys.add_key(
                 actor, req["client_id"], req["public_key"], req["valid_days"], within=req["within"]

@@ -2,6 +2,7 @@
 
 from libs.common.db import run_alembic_env
 from services.sharing.access import models as access_models
+from services.sharing.access.enrolment import models as enrolment_models
 from services.sharing.approvals import models as approval_models
 from services.sharing.audit import models as audit_models
 from services.sharing.identity import models as identity_models
@@ -15,6 +16,7 @@ from services.sharing.vault.policy import models as policy_models
 # Every context's tables derive from SharingTable: importing them completes `metadata`.
 CONTEXTS = (
     access_models,
+    enrolment_models,
     audit_models,
     identity_models,
     vault_models,

@@ -51,6 +51,7 @@ class Taken:
     delivery_keys: list[str] = field(default_factory=list)
     report_grants: list[str] = field(default_factory=list)
     approvals: list[str] = field(default_factory=list)
+    enrolments: list[str] = field(default_factory=list)  # open enrolment codes, cancelled
 
     def counts(self) -> dict[str, int]:
         """How many of each, as the audit entry and the answer show them."""

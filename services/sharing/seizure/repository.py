@@ -138,10 +138,11 @@ async def set_partner_status(
 
 
 async def revoke_client_keys(session: AsyncSession, clients: list[str], now: datetime) -> list[str]:
-    """Revoke every active key of these clients; the kids revoked."""
+    """Revoke every active or pending key of these clients; the kids revoked."""
     if not clients:
         return []
-    active = (CLIENT_KEYS.c.client_id.in_(clients), CLIENT_KEYS.c.status == KeyStatus.ACTIVE)
+    live = [KeyStatus.ACTIVE, KeyStatus.PENDING]  # a pending key could still be confirmed
+    active = (CLIENT_KEYS.c.client_id.in_(clients), CLIENT_KEYS.c.status.in_(live))
     kids = [r.kid for r in await session.execute(select(CLIENT_KEYS.c.kid).where(*active))]
     if kids:
         await session.execute(

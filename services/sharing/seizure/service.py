@@ -10,6 +10,7 @@ from libs.common.errors import Conflict, NotFound
 from services.sharing.access import repository as access_repo
 from services.sharing.access.changes import Change, Changes
 from services.sharing.access.domain import ClientStatus, PartnerStatus
+from services.sharing.access.enrolment import repository as enrol_repo
 from services.sharing.access.service import keep_an_admin
 from services.sharing.seizure import repository as repo
 from services.sharing.seizure.domain import (
@@ -77,6 +78,8 @@ class SeizureAdmin:
                     await repo.withdraw_grants(session, owner) if kind == TargetKind.PARTNER else []
                 ),
                 approvals=await self.cancel_requests(change, kind, target),
+                # A code handed out before the seizure must not enrol a key afterwards.
+                enrolments=await enrol_repo.cancel_for_clients(session, clients, now),
             )
             await keep_an_admin(change)
             seizure_id = new_seizure_id()

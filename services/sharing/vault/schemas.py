@@ -66,6 +66,8 @@ class ReportView(BaseModel):
     client_report_id: str | None = None
     report: dict[str, Any]
     withheld: list[str]
+    # The reporting partner's contact line for lawyers (plain text; render it as text).
+    partner_contact: str | None = None
 
 
 class SealedDelivery(BaseModel):

@@ -16,6 +16,7 @@ from libs.common.db import checkpoint_wal, transaction
 from libs.common.errors import Forbidden, Gone, NotFound
 from libs.common.outbox import enqueue
 from libs.common.reports.fields import CATALOGUE, Catalogue
+from services.sharing.access import repository as registry
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import OUTBOX
 from services.sharing.vault import repository as vrepo
@@ -87,8 +88,12 @@ class ReadService:
             if row.erased_at is not None:
                 raise Gone("the report was erased")
             blobs = await vrepo.field_blobs(session, [report_id], decision.fields | cat.routing)
+            partner = await registry.get_partner(session, row.partner_id)
         values = self._open(row, wrapped_key(row), blobs[report_id], decision)
-        return report_view(row, decision, values, catalogue=cat), Release(report_id, decision)
+        view = report_view(row, decision, values, catalogue=cat)
+        # Whom a lawyer calls about this report: the reporting partner's own contact line.
+        view["partner_contact"] = None if partner is None else partner.lawyer_contact
+        return view, Release(report_id, decision)
 
     def _open(
         self, row: Any, wrapped: bytes | None, blobs: dict[str, bytes], decision: Decision

@@ -53,6 +53,8 @@ PUBLIC_ROUTES = {
         "GET /.well-known/lifeline/hpke-keys",
         "GET /.well-known/lifeline/delivery-signing-keys",
         "POST /v1/admin/bootstrap",
+        # The one-time enrolment code in the body is the credential; the key stays pending.
+        "POST /v1/enrol",
     },
 }
 

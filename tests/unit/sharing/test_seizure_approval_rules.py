@@ -29,6 +29,7 @@ def test_what_was_taken_is_counted_and_kept_by_id() -> None:
         "delivery_keys": 0,
         "report_grants": 1,
         "approvals": 0,
+        "enrolments": 0,
     }
     assert Taken(**taken.record()) == taken
 

@@ -1,0 +1,1 @@
+"""Enrolment codes: a device registers its own key with a one-time code, an admin confirms."""
