@@ -8,6 +8,8 @@ import signal
 import time
 from dataclasses import dataclass
 
+import httpx
+
 from tests.cluster.support.stack import SERVICES, Stack, node_ready, until_ready
 
 
@@ -29,20 +31,38 @@ async def _nats_back(stack: Stack, index: int, timeout: float = 30) -> None:
         await asyncio.sleep(0.2)
 
 
+def _clients(stack: Stack, index: int) -> int:
+    url = f"http://127.0.0.1:{stack.nats.nodes[index].http_port}/connz"
+    try:
+        return int(httpx.get(url, timeout=2).json()["num_connections"])
+    except httpx.HTTPError:
+        return -1
+
+
+async def busiest_node(stack: Stack) -> int:
+    """The node most service replicas are connected to now: the fault hits them, not nobody
+    (clients pick a node of the URL list at random)."""
+    counts = [await asyncio.to_thread(_clients, stack, i) for i in range(len(stack.nats.nodes))]
+    return counts.index(max(counts))
+
+
 async def kill_nats_node(stack: Stack, hold: float) -> None:
-    """kill -9 a node, restart it on its store after `hold` seconds."""
-    await asyncio.to_thread(stack.nats.servers[0].stop, signal.SIGKILL)
+    """kill -9 the busiest node, restart it on its store after `hold` seconds."""
+    node = await busiest_node(stack)
+    await asyncio.to_thread(stack.nats.servers[node].stop, signal.SIGKILL)
     await asyncio.sleep(hold)
-    await asyncio.to_thread(stack.nats.servers[0].start)
-    await _nats_back(stack, 0)
+    await asyncio.to_thread(stack.nats.servers[node].start)
+    await _nats_back(stack, node)
 
 
 async def freeze_nats_node(stack: Stack, hold: float) -> None:
-    """SIGSTOP a node (its sockets stay open, nothing answers), SIGCONT after `hold`."""
-    await asyncio.to_thread(stack.nats.servers[1].pause)
+    """SIGSTOP the busiest node (its sockets stay open, nothing answers), SIGCONT after
+    `hold`."""
+    node = await busiest_node(stack)
+    await asyncio.to_thread(stack.nats.servers[node].pause)
     await asyncio.sleep(hold)
-    stack.nats.servers[1].resume()
-    await _nats_back(stack, 1)
+    stack.nats.servers[node].resume()
+    await _nats_back(stack, node)
 
 
 async def kill_replicas(stack: Stack, hold: float) -> None:

@@ -136,11 +136,12 @@ async def start_stack(root: Path, pg: PgScratch, smtp_port: int) -> Stack:
             Replica(service, i, port, env, log_dir / f"{service}-{i}.log")
             for i, port in enumerate(ports[service])
         ]
-        # The first replica makes the schema and the keys; the second finds them.
+        # Together, as a Deployment starts its pods: they agree on one schema and one set of
+        # keys. Sharing first: the others call it at start.
         for replica in stack.replicas[service]:
             replica.start()
-            # In a thread: the proxy and balancers it goes through run on this loop.
-            await asyncio.to_thread(replica.wait_ready)
+        # In a thread: the proxy and balancers it goes through run on this loop.
+        await asyncio.to_thread(until_ready, stack.replicas[service])
     return stack
 
 
