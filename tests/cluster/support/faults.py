@@ -94,7 +94,8 @@ async def rolling_restart(stack: Stack, hold: float) -> None:
 
 FAULTS = (
     ("nats node killed", kill_nats_node, 5.0),
-    ("nats node frozen", freeze_nats_node, 12.0),
+    # Longer than the silent-node detection (2 pings 5 s apart, 10-15 s): a real partition.
+    ("nats node frozen", freeze_nats_node, 20.0),
     ("replicas killed", kill_replicas, 3.0),
     ("postgres cut", cut_postgres, 10.0),
     ("rolling restart", rolling_restart, 0.0),
