@@ -38,7 +38,7 @@ typecheck: install
 # taking whole files, overlap that waiting on two cores. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
-# The cluster tier (tests/cluster) has a target of its own: it takes both cores for ~4 min.
+# The cluster tier (tests/cluster) has a target of its own: it takes both cores for ~2.5 min.
 pytest: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not cluster" $(PYTEST_ARGS)
 

@@ -13,7 +13,7 @@ from tests.cluster.support.stack import SERVICES, Stack
 
 def _direct(stack: Stack, service: str) -> str:
     """The service's database, not through the proxy the faults cut."""
-    url = stack.databases[service].replace(f":{stack.pg_proxy.port}/", ":5432/")
+    url = stack.databases[service].replace(f"127.0.0.1:{stack.pg_proxy.port}", stack.pg_server)
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 

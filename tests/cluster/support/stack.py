@@ -9,6 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +29,7 @@ REPLICAS = 2
 _PREPARE = """
 import json, sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from lifeline.sealing import development_keys, holding, open_or_create
@@ -46,6 +48,7 @@ class Stack:
     root: Path
     nats: DeployCluster
     pg_proxy: TcpProxy
+    pg_server: str  # host:port of the PostgreSQL server behind the proxy
     databases: dict[str, str]
     balancers: dict[str, Balancer]
     replicas: dict[str, list[Replica]] = field(default_factory=dict)
@@ -56,7 +59,7 @@ class Stack:
 
     def all_replicas(self) -> list[Replica]:
         """Every replica, sharing's first (the others call it)."""
-        return [r for s in SERVICES for r in self.replicas[s]]
+        return [r for s in SERVICES for r in self.replicas.get(s, [])]
 
     def data_dir(self, service: str) -> Path:
         """The service's volume, which all its replicas mount."""
@@ -115,38 +118,42 @@ def _env(stack: Stack, service: str, shared: dict[str, str], smtp_port: int) -> 
 async def start_stack(root: Path, pg: PgScratch, smtp_port: int) -> Stack:
     """Start the whole topology; return once every replica is ready."""
     nats = start_deploy_cluster(root / "nats")
-    wait_for(lambda: all(node_ready(nats, i) for i in range(3)), "no NATS cluster", seconds=30)
-    pg_proxy = TcpProxy("127.0.0.1", 5432)
+    server = urlsplit(pg.server_url).netloc.rpartition("@")[2]  # host:port
+    host, _, port = server.partition(":")
+    pg_proxy = TcpProxy(host, int(port or 5432))
     await pg_proxy.start()
-    databases = {}
-    for service in SERVICES:
-        url = pg.take()
-        databases[service] = url.replace("127.0.0.1:5432", f"127.0.0.1:{pg_proxy.port}")
+    via_proxy = f"127.0.0.1:{pg_proxy.port}"
+    databases = {s: pg.take().replace(server, via_proxy) for s in SERVICES}
     ports = {s: [free_port() for _ in range(REPLICAS)] for s in SERVICES}
-    balancers = {s: Balancer(ports[s]) for s in SERVICES}
-    for balancer in balancers.values():
-        await balancer.start()
-    stack = Stack(root, nats, pg_proxy, databases, balancers)
-    shared = _prepare_volumes(root)
-    for service in SERVICES:
-        env = _env(stack, service, shared, smtp_port)
-        log_dir = root / "logs"
-        log_dir.mkdir(exist_ok=True)
-        stack.replicas[service] = [
-            Replica(service, i, port, env, log_dir / f"{service}-{i}.log")
-            for i, port in enumerate(ports[service])
-        ]
-        # Together, as a Deployment starts its pods: they agree on one schema and one set of
-        # keys. Sharing first: the others call it at start.
-        for replica in stack.replicas[service]:
-            replica.start()
-        # In a thread: the proxy and balancers it goes through run on this loop.
-        await asyncio.to_thread(until_ready, stack.replicas[service])
+    stack = Stack(
+        root, nats, pg_proxy, server, databases, {s: Balancer(ports[s]) for s in SERVICES}
+    )
+    try:
+        wait_for(lambda: all(node_ready(nats, i) for i in range(3)), "no NATS cluster", 30)
+        for balancer in stack.balancers.values():
+            await balancer.start()
+        shared = _prepare_volumes(root)
+        (root / "logs").mkdir()
+        for service in SERVICES:
+            env = _env(stack, service, shared, smtp_port)
+            stack.replicas[service] = [
+                Replica(service, i, port, env, root / "logs" / f"{service}-{i}.log")
+                for i, port in enumerate(ports[service])
+            ]
+            # Together, as a Deployment starts its pods: they agree on one schema and one set
+            # of keys. Sharing first: the others call it at start.
+            for replica in stack.replicas[service]:
+                replica.start()
+            # In a thread: the proxy and balancers it goes through run on this loop.
+            await asyncio.to_thread(until_ready, stack.replicas[service])
+    except BaseException:
+        await stop_stack(stack, pg)
+        raise
     return stack
 
 
 async def stop_stack(stack: Stack, pg: PgScratch) -> None:
-    """Stop everything; drop the databases."""
+    """Stop everything started; drop the databases."""
     for replica in reversed(stack.all_replicas()):
         await asyncio.to_thread(replica.terminate, 15)
     for balancer in stack.balancers.values():
@@ -154,7 +161,7 @@ async def stop_stack(stack: Stack, pg: PgScratch) -> None:
     stack.nats.stop()
     await stack.pg_proxy.stop()
     for url in stack.databases.values():
-        pg.give_back(url.replace(f"127.0.0.1:{stack.pg_proxy.port}", "127.0.0.1:5432"))
+        pg.give_back(url.replace(f"127.0.0.1:{stack.pg_proxy.port}", stack.pg_server))
 
 
 def until_ready(replicas: list[Replica], timeout: float = 60) -> float:
