@@ -67,7 +67,7 @@ class Load:
     _ngo: httpx.AsyncClient | None = None
 
     async def lawyer_http(self) -> httpx.AsyncClient:
-        """A client signed in as the lawyer (a new one: it outlives no stack)."""
+        """A new client signed in as the lawyer (closed with the load's other clients)."""
         http, _ = await self._stack.enter_async_context(
             signed_in(
                 self.sharing_url, self.lawyer.client_id, self.lawyer.key(), scopes=LAWYER_SCOPES
@@ -112,16 +112,17 @@ class Load:
 
     async def submit(self, n: int, label: str | None, who: tuple[str, str]) -> None:
         """Tokenise and submit one report, retrying as the SDK does; record the outcome."""
-        assert self._ngo is not None
+        ngo = self._ngo
+        assert ngo is not None
         sent = Sent(n, label, time.monotonic(), n % len(self.intake_urls))
         self.sent.append(sent)
         backoff = Backoff(budget_s=RETRY_BUDGET_S)
         try:
-            (tokens,) = await tokenise_identities(self._ngo, [who], backoff=backoff)
+            (tokens,) = await tokenise_identities(ngo, [who], backoff=backoff)
             subject: dict[str, Any] = {"tokens": [t.model_dump() for t in tokens], "sex": "male"}
             body = report_body(client_report_id=f"load-{n:05d}", subject=subject)
             url = f"{self.intake_urls[sent.intake]}/v1/reports"
-            resp = await backoff.request(lambda: self._ngo.post(url, json=body))  # type: ignore[union-attr]
+            resp = await backoff.request(lambda: ngo.post(url, json=body))
         except (GaveUp, httpx.HTTPError) as exc:
             sent.status = f"failed: {type(exc).__name__}"
             return
