@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up test lint format typecheck pytest bench docs routes clean
+.PHONY: install up test lint format typecheck pytest test-cluster bench docs routes clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -38,8 +38,16 @@ typecheck: install
 # taking whole files, overlap that waiting on two cores. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
+# The cluster tier (tests/cluster) has a target of its own: it takes both cores for ~2.5 min.
 pytest: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not cluster" $(PYTEST_ARGS)
+
+# Two replicas of each service on PostgreSQL, a 3-node NATS cluster, faults under load
+# (docs/architecture.md, "Testing tiers"). Needs LIFELINE_TEST_POSTGRES_URL; the table of the
+# run is printed and written to CLUSTER_REPORT.
+CLUSTER_REPORT ?= .cluster-report.json
+test-cluster: install ## the cluster fault tier (needs PostgreSQL)
+	LIFELINE_CLUSTER_REPORT=$(CLUSTER_REPORT) $(BIN)/pytest -p no:xdist -m cluster tests/cluster $(PYTEST_ARGS)
 
 bench: install ## micro-benchmarks (see bench/)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
