@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up test lint format typecheck pytest test-cluster bench docs routes clean
+.PHONY: install up test lint format typecheck pytest test-cluster cluster-when-configured bench docs routes clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -21,7 +21,7 @@ install: $(STAMP) ## create .venv and install the pinned dependencies and the pr
 up: install ## start the whole network on this machine (ARGS="--data-dir ..." to pass options)
 	$(BIN)/lifeline up $(ARGS)
 
-test: lint typecheck pytest ## everything CI runs
+test: lint typecheck pytest cluster-when-configured ## everything CI runs
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -48,6 +48,14 @@ pytest: install
 CLUSTER_REPORT ?= .cluster-report.json
 test-cluster: install ## the cluster fault tier (needs PostgreSQL)
 	LIFELINE_CLUSTER_REPORT=$(CLUSTER_REPORT) $(BIN)/pytest -p no:xdist -m cluster tests/cluster $(PYTEST_ARGS)
+
+# Part of `make test` whenever the PostgreSQL tests run (the tier cannot run without it).
+cluster-when-configured: install
+	@if [ -n "$${LIFELINE_TEST_POSTGRES_URL:-}" ]; then \
+		$(MAKE) --no-print-directory test-cluster; \
+	else \
+		echo "No LIFELINE_TEST_POSTGRES_URL: the cluster fault tier (make test-cluster) did not run"; \
+	fi
 
 bench: install ## micro-benchmarks (see bench/)
 	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
