@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from typing import TextIO, TypeAlias
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
+
+
+# Key ids are base64url (RFC 7638 thumbprints, 43 characters; vault key ids, 22): one in four
+# begins with "-", which argparse would take for an option and refuse.
+_KID_LIKE = re.compile(r"-[A-Za-z0-9_-]{42}|-[A-Za-z0-9_-]{21}")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that an argument shaped like a key id is a value even if it starts with
+    "-" (unless it is one of the command's options)."""
+
+    def _parse_optional(self, arg_string: str) -> tuple[object, ...] | None:  # type: ignore[override]
+        if _KID_LIKE.fullmatch(arg_string) and arg_string not in self._option_string_actions:
+            return None
+        return super()._parse_optional(arg_string)
 
 
 class CliError(Exception):

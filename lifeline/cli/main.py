@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from libs.common.errors import LifelineError
-from lifeline.cli.base import CliError
+from lifeline.cli.base import CliError, Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         watchlist,
     )
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="lifeline", description="Lifeline: secure incident sharing and rapid-response alerts."
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")

@@ -64,3 +64,16 @@ def test_progress_bar_frames_and_silence_off_a_terminal() -> None:
         bar.update(1)
         bar.close()
         assert (stream.getvalue() == "\r" + render_bar(1, 2) + "\n") is drawn
+
+
+def test_a_key_id_that_begins_with_a_dash_is_read_as_the_key_id() -> None:
+    # Base64url thumbprints begin with "-" one time in 64: argparse alone refuses them.
+    kid = "-4SUf44fCRtjJaXjM" + "a" * 26
+    args = build_parser().parse_args(["admin", "key", "confirm", kid, "--fingerprint", "ab cd"])
+    assert (args.kid, args.fingerprint) == (kid, "ab cd")
+    assert build_parser().parse_args(["admin", "key", "revoke", kid]).kid == kid
+    vault_kid = "-" + "b" * 21  # a vault key id (16 bytes)
+    assert build_parser().parse_args(["admin", "key", "revoke", vault_kid]).kid == vault_kid
+    # Anything else that starts with "-" is still an option, and an unknown one is refused.
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["admin", "key", "revoke", "--no-such-option"])
