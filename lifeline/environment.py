@@ -19,7 +19,7 @@ class NetworkConfig:
     host: str = "127.0.0.1"
     nats_port: int = 4322
     ports: dict[str, int] = field(
-        default_factory=lambda: {"intake": 8101, "sharing": 8102, "alerts": 8103}
+        default_factory=lambda: {"console": 8100, "intake": 8101, "sharing": 8102, "alerts": 8103}
     )
     json_logs: bool = False
     log_level: str = "INFO"
@@ -63,6 +63,8 @@ def service_env(
         "SHARING_URL": config.url("sharing"),
         "INTAKE_URL": config.url("intake"),
         "ALERTS_URL": config.url("alerts"),
+        # Links for people (enrolment, alerts) open the console.
+        "CONSOLE_URL": config.url("console"),
     }
     # The caller's own LIFELINE_* settings (e.g. SMTP for alerts) pass through; ours win.
     env = dict(os.environ)
@@ -76,4 +78,21 @@ def service_env(
         # (docs/auth.md); an operator's own LIFELINE_SHARING_APPROVAL_* still decides.
         for name in APPROVAL_SETTINGS:
             env.setdefault(prefix + name, "true")
+    return env
+
+
+def console_env(config: NetworkConfig) -> dict[str, str]:
+    """Environment of the console process: where it listens and where the services are."""
+    values = {
+        "HOST": config.host,
+        "PORT": str(config.ports["console"]),
+        "DATA_DIR": str(config.data_dir),
+        "JSON_LOGS": "true" if config.json_logs else "false",
+        "LOG_LEVEL": config.log_level,
+        "SHARING_URL": config.url("sharing"),
+        "INTAKE_URL": config.url("intake"),
+        "ALERTS_URL": config.url("alerts"),
+    }
+    env = dict(os.environ)
+    env.update({"LIFELINE_CONSOLE_" + k: v for k, v in values.items()})
     return env

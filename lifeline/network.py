@@ -20,10 +20,13 @@ from libs.common.seal import root as seal_root
 from lifeline.bus import ensure_bus
 from lifeline.cli.base import CliError
 from lifeline.datadir import lock_data_dir
-from lifeline.environment import NetworkConfig, service_env
+from lifeline.environment import NetworkConfig, console_env, service_env
 from lifeline.sealing import development_keys, holding, open_or_create, save_urls
 
 SERVICES = ("sharing", "intake", "alerts")
+# The web console is a part of the network, not a service on the bus: no bus identity, no keys.
+CONSOLE = "console"
+PARTS = (*SERVICES, CONSOLE)
 
 
 def find_nats_server() -> str:
@@ -94,7 +97,7 @@ class Network:
 
     async def _relay(self, child: Child) -> None:
         assert child.proc.stdout is not None
-        width = max(len(n) for n in (*SERVICES, "nats"))
+        width = max(len(n) for n in (*PARTS, "nats"))
         async for raw in child.proc.stdout:
             line = raw.decode(errors="replace").rstrip()
             child.last_line = line or child.last_line
@@ -111,7 +114,7 @@ class Network:
         # First: a second `lifeline up` here is told so, whatever ports it was given.
         self.lock_fd = lock_data_dir(cfg.data_dir)
         check_port_free(cfg.host, cfg.nats_port, "nats")
-        for name in SERVICES:
+        for name in PARTS:
             check_port_free(cfg.host, cfg.ports[name], name)
         root = open_or_create(
             cfg.data_dir,
@@ -129,6 +132,7 @@ class Network:
         for name in SERVICES:
             env = service_env(cfg, name, shared)
             await self._spawn(name, [sys.executable, "-m", f"services.{name}"], env)
+        await self._spawn(CONSOLE, [sys.executable, "-m", "services.console"], console_env(cfg))
         await self._wait_ready()
 
     async def _start_nats(self) -> None:
@@ -175,7 +179,7 @@ class Network:
         raise CliError("nats-server did not start listening within 10 s")
 
     async def _wait_ready(self) -> None:
-        pending = set(SERVICES)
+        pending = set(PARTS)
         deadline = time.monotonic() + self.config.ready_timeout
         async with httpx.AsyncClient(timeout=1.0) as client:
             while pending:

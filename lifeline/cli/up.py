@@ -13,7 +13,7 @@ from pathlib import Path
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.seal import add_kms_arguments, kms_options
 from lifeline.environment import NetworkConfig
-from lifeline.network import SERVICES, Network
+from lifeline.network import PARTS, Network
 from lifeline.supervisor import supervise
 
 
@@ -37,6 +37,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--intake-port", type=int, default=8101, help="intake port (default: 8101)")
     p.add_argument("--sharing-port", type=int, default=8102, help="sharing port (default: 8102)")
     p.add_argument("--alerts-port", type=int, default=8103, help="alerts port (default: 8103)")
+    p.add_argument(
+        "--console-port", type=int, default=8100, help="web console port (default: 8100)"
+    )
     p.add_argument("--json-logs", action="store_true", help="services log JSON lines")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument(
@@ -61,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         nats_port=args.nats_port,
         ports={
+            "console": args.console_port,
             "intake": args.intake_port,
             "sharing": args.sharing_port,
             "alerts": args.alerts_port,
@@ -102,7 +106,7 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
 
 
 def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: bool) -> None:
-    urls = {name: config.url(name) for name in SERVICES} | {"nats": config.nats_url}
+    urls = {name: config.url(name) for name in PARTS} | {"nats": config.nats_url}
     if as_json:
         print(
             json.dumps(

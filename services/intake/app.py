@@ -42,7 +42,11 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
         return service_lifespan(settings, MIGRATIONS, seal, auth, begin)(app)
 
+    # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN. The console serves the
+    # documents at /docs/<service> with assets of its own.
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Lifeline intake",
         description="The write-only front door for partner incident reports.",
         version="0.1.0",

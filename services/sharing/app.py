@@ -88,7 +88,11 @@ def create_app(
     def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
         return service_lifespan(settings, MIGRATIONS, seal, auth, begin)(app)
 
+    # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN. The console serves the
+    # documents at /docs/<service> with assets of its own.
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Lifeline sharing",
         description=(
             "The vault: partner registry, access tokens, sharing policies"

@@ -147,7 +147,7 @@ async def build_container(
     client_keys = ClientKeyAdmin(changes)
     enrolments = Enrolments(
         changes,
-        public_url=settings.resolved_public_url(),
+        public_url=settings.console_url or settings.resolved_public_url(),
         ttl_s=settings.enrolment_ttl_s,
         confirm_within_s=settings.enrolment_confirm_within_s,
         source_limits=RateLimiter(settings.enrol_source_burst, settings.enrol_source_per_second),

@@ -55,6 +55,8 @@ class SharingSettings(ServiceSettings):
     token_client_per_second: float = Field(default=2.0, gt=0)
     # Enrolment codes (docs/auth.md, "Enrolling a device"): how long one stays usable, and how
     # many codes one source address may try (floods only: a code cannot be guessed).
+    # The web console (services/console): enrolment links open its page. Unset: `public_url`.
+    console_url: str = ""
     enrolment_ttl_s: float = Field(default=900.0, ge=60, le=7 * 86_400)
     # An enrolled key not confirmed within this time is revoked when someone tries to.
     enrolment_confirm_within_s: float = Field(default=86_400.0, ge=60, le=30 * 86_400)

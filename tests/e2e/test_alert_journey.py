@@ -14,32 +14,16 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from tests.support.auth import role_for
-from tests.support.network import LIFELINE, lifeline_up
+from tests.support.cli import run_cli as _cli
+from tests.support.network import lifeline_up
 from tests.support.receivers import receiver, smtp_server, until
 
 MINUTE = 3.0  # seconds: the escalation settings below are in minutes
 AFTER, DUTY_AFTER = 2, 3  # N and M of the lawyer's organisation
 LAWYER_SCOPES = ("watchlist:manage", "alerts:read", "alerts:ack")
 BAR_ADMIN_SCOPES = ("escalation:manage",)  # a partner administrator: the escalation
-
-
-async def _cli(env: dict[str, str], *args: str, json_flag: bool = True) -> Any:
-    """Run `lifeline … --json` as a user would; its parsed output (exit 0 required)."""
-    proc = await asyncio.create_subprocess_exec(
-        LIFELINE,
-        *args,
-        *(["--json"] if json_flag else []),
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == 0, (args, out.decode(), err.decode())
-    return json.loads(out)
 
 
 async def _client(

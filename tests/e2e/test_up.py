@@ -15,7 +15,7 @@ import httpx
 
 from tests.support.access import bootstrap_admin
 from tests.support.natsd import free_port
-from tests.support.network import lifeline_up, up_command
+from tests.support.network import PORT_NAMES, lifeline_up, up_command
 
 
 def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
@@ -23,9 +23,19 @@ def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
     with lifeline_up(tmp_path) as net:
         ready_after = time.monotonic() - started
         assert ready_after < 10, f"network took {ready_after:.1f} s to be ready"
-        for name in ("intake", "sharing", "alerts"):
+        for name in ("intake", "sharing", "alerts", "console"):
             resp = httpx.get(f"{net.urls[name]}/readyz", timeout=2)
             assert resp.status_code == 200, (name, resp.text)
+        # The console serves its page and reaches sharing's metadata through its proxy.
+        page = httpx.get(f"{net.urls['console']}/", timeout=2)
+        assert (
+            page.status_code == 200
+            and "script-src 'self'" in page.headers["content-security-policy"]
+        )
+        meta = httpx.get(
+            f"{net.urls['console']}/api/sharing/.well-known/oauth-authorization-server", timeout=2
+        ).json()
+        assert meta["token_endpoint"] == f"{net.urls['sharing']}/v1/auth/token"
         # The system routes are admin-only: bootstrap the first admin as `admin init` would.
         headers = asyncio.run(_admin_headers(net.urls["sharing"], net.data_dir))
         ping = httpx.post(f"{net.urls['intake']}/v1/system/ping", timeout=2, headers=headers)
@@ -59,7 +69,7 @@ async def _admin_headers(sharing: str, data_dir: Path) -> dict[str, str]:
 
 
 def test_taken_port_gives_one_clear_line_and_nonzero_exit(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+    ports = {name: free_port() for name in PORT_NAMES}
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", ports["sharing"]))
         blocker.listen()
@@ -75,7 +85,7 @@ def test_taken_port_gives_one_clear_line_and_nonzero_exit(tmp_path: Path) -> Non
 
 
 def test_nats_that_cannot_start_is_reported(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+    ports = {name: free_port() for name in PORT_NAMES}
     store_blocker = tmp_path / "data" / "nats"
     store_blocker.parent.mkdir(parents=True)
     store_blocker.write_text("a file where the JetStream store directory should be")
@@ -107,7 +117,7 @@ def test_a_nats_server_that_dies_is_started_again_and_the_services_reconnect(
     with lifeline_up(tmp_path) as net:
         before = _children(net.proc.pid)
         services = {pid for pid, cmd in before.items() if "services." in cmd}
-        assert len(services) == 3
+        assert len(services) == 4  # the three services and the console
         os.kill(next(pid for pid, cmd in before.items() if "nats-server" in cmd), signal.SIGKILL)
         not_ready: set[str] = set()
         deadline = time.monotonic() + 20
@@ -134,7 +144,7 @@ def test_a_nats_server_that_dies_is_started_again_and_the_services_reconnect(
 def test_a_crashed_service_is_started_again_and_a_second_up_is_refused(tmp_path: Path) -> None:
     with lifeline_up(tmp_path) as net:
         # Another `lifeline up` on the same data directory (free ports of its own): refused.
-        ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+        ports = {name: free_port() for name in PORT_NAMES}
         second = subprocess.run(
             [*up_command(net.data_dir, ports), "--ready-timeout", "5"],
             capture_output=True,

@@ -16,6 +16,8 @@ from pathlib import Path
 from tests.support.natsd import free_port
 
 LIFELINE = str(Path(sys.executable).parent / "lifeline")
+# Every listening part of the network.
+PORT_NAMES = ("nats", "intake", "sharing", "alerts", "console")
 
 
 @dataclass
@@ -49,6 +51,8 @@ def up_command(data_dir: Path, ports: dict[str, int]) -> list[str]:
         str(ports["sharing"]),
         "--alerts-port",
         str(ports["alerts"]),
+        "--console-port",
+        str(ports["console"]),
     ]
 
 
@@ -62,7 +66,7 @@ def lifeline_up(
 ) -> Iterator[RunningNetwork]:
     """Run `lifeline up` (with extra `env` settings, `args` and `stdin`) until its JSON ready
     line; SIGTERM it after."""
-    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+    ports = {name: free_port() for name in PORT_NAMES}
     data_dir, log = tmp / "data", tmp / "network.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(

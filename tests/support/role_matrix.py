@@ -33,6 +33,7 @@ EXPECTED: dict[str, str] = {
     "sharing POST /v1/auth/token": ANYONE,  # the client assertion is the credential
     "sharing POST /v1/enrol": ANYONE,  # the one-time enrolment code is the credential
     "sharing GET /.well-known/jwks.json": ANYONE,
+    "sharing GET /.well-known/oauth-authorization-server": ANYONE,  # RFC 8414 metadata
     "sharing GET /.well-known/lifeline/hpke-keys": ANYONE,
     "sharing GET /.well-known/lifeline/delivery-signing-keys": ANYONE,
     "sharing POST /v1/admin/bootstrap": ANYONE,  # the one-time secret; 409 once done
@@ -128,14 +129,12 @@ EXPECTED: dict[str, str] = {
     "alerts GET /v1/system/events/{event_id}": "operator",
 }
 
-# Outside the OpenAPI documents, on every service: FastAPI's pages describing the API (public,
-# like the code they describe). No scope can guard a route that is not an API route: a mount or
-# a plain route added anywhere else fails `test_no_route_is_outside_the_matrix`.
+# Outside the OpenAPI documents, on every service: the document itself (public, like the code
+# it describes; the console shows it at /docs/<service>). No scope can guard a route that is not
+# an API route: a mount or a plain route added anywhere else fails
+# `test_no_route_is_outside_the_matrix`.
 OUTSIDE_THE_MATRIX = [
-    "GET,HEAD /docs",
-    "GET,HEAD /docs/oauth2-redirect",
     "GET,HEAD /openapi.json",
-    "GET,HEAD /redoc",
 ]
 
 WHO = ("submitter", "reader", "lawyer", "partner_admin", "operator", "anonymous")

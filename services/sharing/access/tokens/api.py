@@ -68,3 +68,25 @@ async def jwks(keystore: Keystore) -> JSONResponse:
     """The keys that sign access tokens now, soon, and until their last tokens expire."""
     # Short caching: verifiers refresh every minute anyway and must see a removed key go.
     return JSONResponse(keystore.jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.get(
+    "/.well-known/oauth-authorization-server",
+    dependencies=[Depends(PUBLIC)],
+    summary="Authorization server metadata (RFC 8414): the token endpoint clients sign for.",
+)
+async def metadata(issuer: Tokens) -> JSONResponse:
+    """Where to get tokens and how to authenticate; the token endpoint is an assertion's `aud`."""
+    # A browser reaches the token endpoint through the console, at another address: it learns
+    # here which address its assertions must name.
+    base = issuer.token_endpoint.removesuffix(TOKEN_PATH)
+    body = {
+        "issuer": issuer.issuer,
+        "token_endpoint": issuer.token_endpoint,
+        "jwks_uri": base + JWKS_PATH,
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["EdDSA"],
+        "response_types_supported": [],
+    }
+    return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})

@@ -61,7 +61,7 @@ class TokenIssuer:
         self.limits = limits
         self._sessions = sessions
         self._keystore = keystore
-        self._issuer = issuer
+        self.issuer = issuer
         self.token_endpoint = token_endpoint
         self._lifetime = lifetime
         self._clock = clock
@@ -107,7 +107,7 @@ class TokenIssuer:
         token = mint_access_token(
             key.private_key,
             key.kid,
-            issuer=self._issuer,
+            issuer=self.issuer,
             subject=claims.client_id,
             audiences=audiences,
             scopes=scopes,

@@ -1,0 +1,48 @@
+// Builds the console into dist/: index.html naming content-hashed assets, nothing inline.
+import { build } from "esbuild";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const out = join(root, "dist");
+
+await rm(out, { recursive: true, force: true });
+const result = await build({
+  entryPoints: {
+    app: join(root, "src/main.tsx"),
+    style: join(root, "src/style.css"),
+    docs: join(root, "src/docs.ts"),
+    "docs-style": join(root, "src/docs.css"),
+  },
+  outdir: join(out, "assets"),
+  entryNames: "[name]-[hash]",
+  bundle: true,
+  format: "esm",
+  target: ["es2022", "chrome120", "firefox128", "safari17"],
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "linked",
+  metafile: true,
+  logLevel: "warning",
+});
+
+const built = Object.keys(result.metafile.outputs).map((p) => basename(p));
+const pick = (prefix, ext) => {
+  const name = built.find((n) => n.startsWith(prefix) && n.endsWith(ext));
+  if (!name) throw new Error(`no ${prefix}*${ext} in the build`);
+  return name;
+};
+const pages = {
+  "index.html": { "%APP_JS%": pick("app-", ".js"), "%APP_CSS%": pick("style-", ".css") },
+  "docs.html": { "%DOCS_JS%": pick("docs-", ".js"), "%DOCS_CSS%": pick("docs-style-", ".css") },
+};
+await mkdir(out, { recursive: true });
+for (const [name, names] of Object.entries(pages)) {
+  let page = await readFile(join(root, name), "utf8");
+  for (const [mark, file] of Object.entries(names)) page = page.replace(mark, file);
+  await writeFile(join(out, name), page);
+}
+console.log(`console built: ${built.filter((n) => !n.endsWith(".map")).join(", ")}`);

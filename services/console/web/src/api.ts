@@ -1,0 +1,71 @@
+/** Calls to the services through the console's same-origin proxy, with the device's token. */
+
+import { DeviceRefused, type Session } from "./auth/session.ts";
+
+export type Service = "alerts" | "sharing" | "intake";
+
+/** An error answer: the server's machine-readable code, its text and the fields it names. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly fields: { path: string; reason: string }[];
+
+  constructor(status: number, code: string, detail: string, fields: ApiError["fields"] = []) {
+    super(code);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.fields = fields;
+  }
+}
+
+let session: Session | undefined;
+
+export function useSession(next: Session | undefined): void {
+  session = next;
+}
+
+export function currentSession(): Session | undefined {
+  return session;
+}
+
+/** The error of a failed answer, from either error shape the services use. */
+export async function errorOf(answer: Response): Promise<ApiError> {
+  const body = await answer.json().catch(() => ({}));
+  const code = typeof body.error === "string" ? body.error : `http_${answer.status}`;
+  const detail = String(body.detail ?? body.error_description ?? "");
+  return new ApiError(answer.status, code, detail, Array.isArray(body.fields) ? body.fields : []);
+}
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** Call `path` on a service as the signed-in device; one retry with a fresh token on 401. */
+export async function call<T>(service: Service, path: string, opts: CallOptions = {}): Promise<T> {
+  if (!session) throw new DeviceRefused("not_enrolled");
+  for (let attempt = 0; ; attempt++) {
+    const token = await session.accessToken();
+    const answer = await fetch(`/api/${service}${path}`, {
+      method: opts.method ?? "GET",
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/json",
+        ...(opts.body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+      cache: "no-store",
+    });
+    if (answer.status === 401 && attempt === 0) {
+      session.drop();
+      continue;
+    }
+    if (!answer.ok) throw await errorOf(answer);
+    if (answer.status === 204) return undefined as T;
+    return (await answer.json()) as T;
+  }
+}

@@ -1,0 +1,159 @@
+/** The console shell: who this device is, which page is open, and the language. */
+
+import { useEffect, useState } from "preact/hooks";
+import { useSession } from "./api.ts";
+import { type Device, forgetDevice, loadDevice, saveDevice } from "./auth/device.ts";
+import { supportsEd25519 } from "./auth/keys.ts";
+import { DeviceRefused, Session } from "./auth/session.ts";
+import {
+  initialLanguage,
+  LANGUAGES,
+  type Language,
+  language,
+  setLanguage,
+  t,
+} from "./i18n/index.ts";
+import { installLinkHandler, parseRoute, type Route } from "./router.ts";
+import { AlertView } from "./views/alert.tsx";
+import { Enrol } from "./views/enrol.tsx";
+import { Inbox } from "./views/inbox.tsx";
+import { Settings } from "./views/settings.tsx";
+import { SignIn } from "./views/signin.tsx";
+
+export type Auth =
+  | { kind: "loading" }
+  | { kind: "unsupported" }
+  | { kind: "none" }
+  | { kind: "waiting"; device: Device }
+  | { kind: "refused"; device: Device; code: string }
+  | { kind: "offline"; device: Device }
+  | { kind: "ready"; session: Session };
+
+/** Refusals that mean "this key may not sign in", as opposed to a network or server fault. */
+const REFUSED = new Set(["invalid_client", "unauthorized_client", "invalid_grant"]);
+const WAIT_POLL_MS = 3000;
+
+/** Try the device's key at the token endpoint; the answer is the sign-in state. */
+export async function connect(device: Device): Promise<Auth> {
+  const session = new Session(device);
+  try {
+    await session.accessToken();
+  } catch (error) {
+    if (error instanceof DeviceRefused && REFUSED.has(error.code)) {
+      // Never signed in yet: the administrator has not confirmed the fingerprint.
+      return device.confirmedAt
+        ? { kind: "refused", device, code: error.code }
+        : { kind: "waiting", device };
+    }
+    return { kind: "offline", device };
+  }
+  if (!device.confirmedAt) await saveDevice({ ...device, confirmedAt: new Date().toISOString() });
+  return { kind: "ready", session };
+}
+
+function currentRoute(): Route {
+  return parseRoute(location.pathname, location.hash);
+}
+
+export function App() {
+  const [lang, setLang] = useState<Language>(() => {
+    const first = initialLanguage();
+    setLanguage(first);
+    return first;
+  });
+  const [route, setRoute] = useState<Route>(currentRoute);
+  const [auth, setAuth] = useState<Auth>({ kind: "loading" });
+
+  useEffect(() => {
+    const onPop = () => setRoute(currentRoute());
+    addEventListener("popstate", onPop);
+    const removeLinks = installLinkHandler();
+    return () => {
+      removeEventListener("popstate", onPop);
+      removeLinks();
+    };
+  }, []);
+
+  useEffect(() => {
+    void (async () => {
+      if (!(await supportsEd25519())) return setAuth({ kind: "unsupported" });
+      const device = await loadDevice();
+      setAuth(device ? await connect(device) : { kind: "none" });
+    })();
+  }, []);
+
+  useEffect(() => {
+    useSession(auth.kind === "ready" ? auth.session : undefined);
+    if (auth.kind !== "waiting" && auth.kind !== "offline") return;
+    // Until the administrator confirms (or the network is back): try again every few seconds.
+    const timer = setTimeout(async () => setAuth(await connect(auth.device)), WAIT_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [auth]);
+
+  const switchLanguage = (next: Language) => {
+    setLanguage(next, true);
+    setLang(next);
+  };
+  const enrolled = async (device: Device) => setAuth(await connect(device));
+  const forget = async () => {
+    await forgetDevice();
+    setAuth({ kind: "none" });
+  };
+
+  return (
+    <div class="shell" lang={lang}>
+      <a class="skip" href="#main">
+        {t("nav.skip")}
+      </a>
+      <header class="top">
+        <a class="brand" href="/">
+          Lifeline
+        </a>
+        {auth.kind === "ready" && (
+          <nav aria-label={t("nav.label")}>
+            <a href="/" aria-current={route.page === "inbox" ? "page" : undefined}>
+              {t("nav.alerts")}
+            </a>
+            <a href="/settings" aria-current={route.page === "settings" ? "page" : undefined}>
+              {t("nav.settings")}
+            </a>
+          </nav>
+        )}
+        <label class="lang">
+          <span class="visually-hidden">{t("nav.language")}</span>
+          <select
+            value={language()}
+            onChange={(e) => switchLanguage((e.target as HTMLSelectElement).value as Language)}
+          >
+            {LANGUAGES.map((l) => (
+              <option value={l} lang={l} key={l}>
+                {t(`language.${l}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </header>
+      <main id="main">{page(route, auth, enrolled, forget)}</main>
+    </div>
+  );
+}
+
+function page(
+  route: Route,
+  auth: Auth,
+  enrolled: (d: Device) => Promise<void>,
+  forget: () => Promise<void>,
+) {
+  if (route.page === "enrol") return <Enrol code={route.code} onEnrolled={enrolled} />;
+  if (auth.kind !== "ready") return <SignIn auth={auth} onForget={forget} />;
+  switch (route.page) {
+    case "inbox":
+      return <Inbox />;
+    case "alert":
+      return <AlertView id={route.id} />;
+    case "settings":
+      return <Settings device={auth.session.device} onForget={forget} />;
+    default:
+      return <h1 tabIndex={-1}>{t("page.missing")}</h1>;
+  }
+}

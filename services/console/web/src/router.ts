@@ -1,0 +1,55 @@
+/** The console's pages by path, and navigation without reloading. */
+
+export type Route =
+  | { page: "inbox" }
+  | { page: "alert"; id: string }
+  | { page: "settings" }
+  | { page: "enrol"; code: string | null }
+  | { page: "missing" };
+
+const CODE = /^[A-Za-z0-9_-]{16,128}$/;
+
+/** The enrolment code in what was pasted: the code itself or the whole enrolment link. */
+export function codeFrom(text: string): string | null {
+  const trimmed = text.trim();
+  const fromLink = /#(?:.*&)?code=([A-Za-z0-9_-]+)/.exec(trimmed);
+  const code = fromLink ? fromLink[1] : trimmed;
+  return CODE.test(code) ? code : null;
+}
+
+/** The route of a path (and, for enrolment, the code in the fragment). */
+export function parseRoute(path: string, hash = ""): Route {
+  const clean = path.replace(/\/+$/, "") || "/";
+  if (clean === "/" || clean === "/alerts") return { page: "inbox" };
+  if (clean === "/settings") return { page: "settings" };
+  if (clean === "/enrol") {
+    // The code rides in the fragment, which never reaches a server or a log.
+    const code = new URLSearchParams(hash.replace(/^#/, "")).get("code");
+    return { page: "enrol", code: code ? codeFrom(code) : null };
+  }
+  const alert = /^\/alerts\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
+  if (alert) return { page: "alert", id: alert[1] };
+  return { page: "missing" };
+}
+
+/** Go to `path` inside the console. */
+export function navigate(path: string): void {
+  history.pushState(null, "", path);
+  dispatchEvent(new PopStateEvent("popstate"));
+}
+
+/** Same-origin link clicks navigate in place; anything else is left to the browser. */
+export function installLinkHandler(): () => void {
+  const onClick = (event: MouseEvent) => {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const anchor = (event.target as Element | null)?.closest?.("a");
+    if (!anchor || anchor.target || anchor.hasAttribute("download")) return;
+    const url = new URL(anchor.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
+    event.preventDefault();
+    navigate(url.pathname + url.search + url.hash);
+  };
+  document.addEventListener("click", onClick);
+  return () => document.removeEventListener("click", onClick);
+}

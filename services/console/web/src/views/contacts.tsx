@@ -1,0 +1,203 @@
+/** The lawyer's contacts: list, test, add, remove; the language alerts are written in. */
+
+import { useEffect, useState } from "preact/hooks";
+import { call } from "../api.ts";
+import { type Language, language, t } from "../i18n/index.ts";
+import type { Contact, Profile } from "../types.ts";
+import { ErrorNote, Text, word } from "./common.tsx";
+
+const ROLES = ["primary", "secondary", "backup"] as const;
+const CHANNELS = ["webhook", "email"] as const;
+
+/** What PUT /v1/lawyer/profile takes for a kept contact (secrets and keys stay on the server). */
+export function kept(c: Contact) {
+  return { role: c.role, channel: c.channel, address: c.address, name: c.name };
+}
+
+interface TestResult {
+  delivered: boolean;
+  error: string | null;
+}
+
+export function Contacts() {
+  const [profile, setProfile] = useState<Profile | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [secrets, setSecrets] = useState<Record<string, string>>({});
+  const [tests, setTests] = useState<Record<string, TestResult | "sending">>({});
+
+  useEffect(() => {
+    call<Profile>("alerts", "/v1/lawyer/profile").then(setProfile).catch(setError);
+  }, []);
+
+  const save = async (contacts: object[], lang: Language = (profile?.language as Language) ?? language()) => {
+    try {
+      const next = await call<Profile>("alerts", "/v1/lawyer/profile", {
+        method: "PUT",
+        body: { contacts, language: lang },
+      });
+      setProfile(next);
+      setSecrets(next.new_secrets);
+      setError(null);
+      return true;
+    } catch (failure) {
+      setError(failure);
+      return false;
+    }
+  };
+
+  const test = async (contact: Contact) => {
+    setTests((prev) => ({ ...prev, [contact.id]: "sending" }));
+    try {
+      const result = await call<TestResult>("alerts", "/v1/lawyer/profile/test", {
+        method: "POST",
+        body: { contact_id: contact.id },
+      });
+      setTests((prev) => ({ ...prev, [contact.id]: result }));
+    } catch (failure) {
+      setTests((prev) => ({ ...prev, [contact.id]: { delivered: false, error: codeOf(failure) } }));
+    }
+  };
+
+  if (!profile) return <ErrorNote error={error} />;
+  const contacts = profile.contacts;
+  return (
+    <section class="contacts">
+      <h2>{t("contacts.title")}</h2>
+      <ErrorNote error={error} />
+      {contacts.length === 0 && <p class="warning">{t("contacts.none")}</p>}
+      <ul class="cards">
+        {contacts.map((c) => {
+          const result = tests[c.id];
+          return (
+            <li key={c.id} data-contact-id={c.id}>
+              <strong>{word("role", c.role)}</strong> · {word("channel", c.channel)}
+              {c.encrypted && <> · {t("contacts.encrypted")}</>}
+              <br />
+              <Text value={c.address} />
+              {c.disabled && <p class="warning">{t("contacts.disabled")}</p>}
+              {secrets[c.id] && (
+                <p class="secret">
+                  {t("contacts.new_secret")} <code>{secrets[c.id]}</code>
+                </p>
+              )}
+              <div class="actions">
+                <button type="button" disabled={result === "sending"} onClick={() => test(c)}>
+                  {t("contacts.test")}
+                </button>
+                <button
+                  type="button"
+                  onClick={() => {
+                    if (confirm(t("contacts.remove_confirm")))
+                      void save(contacts.filter((o) => o.id !== c.id).map(kept));
+                  }}
+                >
+                  {t("common.remove")}
+                </button>
+              </div>
+              {result && result !== "sending" && (
+                <p role="status" class={result.delivered ? "ok" : "error"}>
+                  {result.delivered
+                    ? t("contacts.test_ok")
+                    : t("contacts.test_failed", { error: result.error ?? "?" })}
+                </p>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      <AddContact onAdd={(c) => save([...contacts.map(kept), c])} />
+      <label class="inline">
+        {t("contacts.language")}
+        <select
+          value={profile.language ?? "en"}
+          onChange={(e) =>
+            void save(contacts.map(kept), (e.target as HTMLSelectElement).value as Language)
+          }
+        >
+          <option value="en">{t("language.en")}</option>
+          <option value="ru">{t("language.ru")}</option>
+        </select>
+      </label>
+    </section>
+  );
+}
+
+function codeOf(failure: unknown): string {
+  return (failure as { code?: string }).code ?? "error";
+}
+
+function AddContact({ onAdd }: { onAdd: (c: object) => Promise<boolean> }) {
+  const [channel, setChannel] = useState<(typeof CHANNELS)[number]>("webhook");
+  const [role, setRole] = useState<(typeof ROLES)[number]>("primary");
+  const [address, setAddress] = useState("");
+  const [pgp, setPgp] = useState("");
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const contact = {
+      role,
+      channel,
+      address: address.trim(),
+      ...(channel === "email" && pgp.trim() ? { pgp_public_key: pgp.trim() } : {}),
+    };
+    if (await onAdd(contact)) {
+      setAddress("");
+      setPgp("");
+    }
+  };
+
+  return (
+    <details class="add">
+      <summary>{t("contacts.add")}</summary>
+      <form class="stack" onSubmit={submit}>
+        <label>
+          {t("contacts.channel")}
+          <select
+            value={channel}
+            onChange={(e) => setChannel((e.target as HTMLSelectElement).value as "webhook")}
+          >
+            {CHANNELS.map((c) => (
+              <option value={c} key={c}>
+                {word("channel", c)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("contacts.role")}
+          <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as "primary")}>
+            {ROLES.map((r) => (
+              <option value={r} key={r}>
+                {word("role", r)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {channel === "email" ? t("contacts.email") : t("contacts.url")}
+          <input
+            type="text"
+            inputMode={channel === "email" ? "email" : "url"}
+            autocomplete={channel === "email" ? "email" : "url"}
+            spellcheck={false}
+            value={address}
+            required
+            onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        {channel === "email" && (
+          <label>
+            {t("contacts.pgp")}
+            <textarea
+              rows={4}
+              value={pgp}
+              spellcheck={false}
+              onInput={(e) => setPgp((e.target as HTMLTextAreaElement).value)}
+            />
+          </label>
+        )}
+        <button type="submit">{t("contacts.save")}</button>
+      </form>
+    </details>
+  );
+}

@@ -1,0 +1,71 @@
+/** The lawyer's watchlist: the labels they chose (names never reach the server), and removal. */
+
+import { useEffect, useState } from "preact/hooks";
+import { call } from "../api.ts";
+import { t, when } from "../i18n/index.ts";
+import type { Entry, EntryPage } from "../types.ts";
+import { ErrorNote, Text } from "./common.tsx";
+
+const PAGE = 100;
+
+export function Watchlist() {
+  const [entries, setEntries] = useState<Entry[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = async (after: string | null) => {
+    try {
+      const query = `limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+      const page = await call<EntryPage>("alerts", `/v1/watchlist/entries?${query}`);
+      setEntries((prev) => [...(after && prev ? prev : []), ...page.entries]);
+      setNext(page.next_after);
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  useEffect(() => {
+    void load(null);
+  }, []);
+
+  const remove = async (entry: Entry) => {
+    if (!confirm(t("watchlist.remove_confirm", { label: entry.label }))) return;
+    try {
+      await call<void>("alerts", `/v1/watchlist/entries/${encodeURIComponent(entry.id)}`, {
+        method: "DELETE",
+      });
+      setEntries((prev) => (prev ?? []).filter((e) => e.id !== entry.id));
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  return (
+    <section class="watchlist">
+      <h2>{t("watchlist.title")}</h2>
+      <p class="muted">{t("watchlist.add_later")}</p>
+      <ErrorNote error={error} />
+      {entries?.length === 0 && <p class="muted">{t("watchlist.empty")}</p>}
+      <ul class="cards">
+        {(entries ?? []).map((e) => (
+          <li key={e.id} data-entry-id={e.id}>
+            <strong>
+              <Text value={e.label} />
+            </strong>
+            <span class="muted"> · {when(e.created_at)}</span>
+            <div class="actions">
+              <button type="button" onClick={() => remove(e)}>
+                {t("common.remove")}
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+      {next && (
+        <button type="button" onClick={() => load(next)}>
+          {t("watchlist.more")}
+        </button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,42 @@
+// Paths, enrolment codes, report fields and the inbox's notion of "new".
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { chargesText, valueAt } from "../src/fields.ts";
+import { codeFrom, parseRoute } from "../src/router.ts";
+import { type Alert, newIds } from "../src/types.ts";
+
+const CODE = "A".repeat(43);
+
+test("paths map to pages; an alert id is checked; anything else is missing", () => {
+  assert.deepEqual(parseRoute("/"), { page: "inbox" });
+  assert.deepEqual(parseRoute("/alerts/"), { page: "inbox" });
+  assert.deepEqual(parseRoute("/alerts/alt_123"), { page: "alert", id: "alt_123" });
+  assert.deepEqual(parseRoute("/settings"), { page: "settings" });
+  assert.deepEqual(parseRoute("/alerts/<script>"), { page: "missing" });
+  assert.deepEqual(parseRoute("/api/alerts/v1/alerts"), { page: "missing" });
+});
+
+test("the enrolment code comes from the fragment, a pasted link or the bare code", () => {
+  assert.deepEqual(parseRoute("/enrol", `#code=${CODE}`), { page: "enrol", code: CODE });
+  assert.deepEqual(parseRoute("/enrol", "#code=short"), { page: "enrol", code: null });
+  assert.equal(codeFrom(`https://console.example/enrol#code=${CODE}`), CODE);
+  assert.equal(codeFrom(`  ${CODE}\n`), CODE);
+  assert.equal(codeFrom("javascript:alert(1)"), null);
+});
+
+test("values are read by dotted path; charges read as articles", () => {
+  const report = { place: { country: "KG", locality: null }, charges: [{ state: "RU", code: "CC", article: "207.3" }] };
+  assert.equal(valueAt(report, "place.country"), "KG");
+  assert.equal(valueAt(report, "place.locality"), null);
+  assert.equal(valueAt(report, "narrative"), undefined);
+  assert.equal(chargesText(report.charges), "RU CC 207.3");
+  assert.equal(chargesText("not a list"), "");
+});
+
+test("an alert is new only after the first load and only once", () => {
+  const a = { id: "a" } as Alert;
+  const b = { id: "b" } as Alert;
+  assert.deepEqual(newIds(null, [a]), []);
+  assert.deepEqual(newIds(new Set(["a"]), [b, a]), [b]);
+  assert.deepEqual(newIds(new Set(["a", "b"]), [b, a]), []);
+});

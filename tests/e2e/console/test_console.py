@@ -1,0 +1,215 @@
+"""The lawyer's console in headless Chromium, on the network as `lifeline up` starts it.
+
+In file order, as one lawyer's morning: enrol the phone with a one-time code (the operator
+confirms the fingerprint the page shows), see the alert arrive by itself after an NGO reports,
+read what the bar's policy allows (and see what it withholds), call the reporting partner,
+acknowledge, resolve, test a contact, switch to Russian, use it 360 px wide. Throughout: hostile
+text stays text, and the page asks nothing of any other origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from urllib.parse import urlsplit
+
+from playwright.async_api import expect
+
+from services.alerts.alerts.domain import EscalationPolicy
+from tests.e2e.console.conftest import (
+    CONTACT_LINE,
+    HOSTILE_LABEL,
+    HOSTILE_NARRATIVE,
+    MINUTE,
+    World,
+)
+
+LIVE_WITHIN_S = 5.0  # the issue's bar: a new alert shows within 5 s
+ESCALATE_AFTER_MIN = EscalationPolicy().escalate_after_min
+
+
+async def test_a_device_enrols_with_a_code_and_signs_in_once_its_fingerprint_is_confirmed(
+    world: World,
+) -> None:
+    started = time.monotonic()
+    issued = await world.cli("admin", "enrol", world.lawyer_id, *world.admin)
+    assert issued["link"].startswith(f"{world.console}/enrol#code=")
+    page = world.page
+    await page.goto(issued["link"])
+    # The code leaves the address bar at once (it is a credential until used).
+    await expect(page.get_by_label("Enrolment code or link")).to_have_value(issued["code"])
+    assert "code=" not in page.url
+    await page.get_by_label("Name of this device").fill("Nino's phone")
+    await page.get_by_role("button", name="Enrol this device").click()
+    shown = page.get_by_label("Key fingerprint")
+    await expect(shown).to_have_text(re.compile(r"^([0-9a-f]{4} ){15}[0-9a-f]{4}$"))
+    fingerprint = await shown.inner_text()
+    await world.screenshot(page, "enrol-fingerprint-desktop-en")
+
+    # The operator reads the fingerprint off the phone and confirms it.
+    (enrolment,) = await world.cli("admin", "enrolments", world.lawyer_id, *world.admin)
+    assert enrolment["status"] == "used"
+    confirmed = await world.cli("admin", "key", "confirm", enrolment["kid"], "--fingerprint",
+                                fingerprint, *world.admin)  # fmt: skip
+    assert confirmed["status"] == "active"
+    await page.get_by_role("link", name="Continue").click()
+    await expect(page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
+    world.timings["enrol_and_sign_in_s"] = time.monotonic() - started
+
+    # The private key is in IndexedDB as a non-extractable CryptoKey; no token is stored.
+    stored = await page.evaluate(
+        """() => new Promise((done) => {
+            const open = indexedDB.open("lifeline-console");
+            open.onsuccess = () => {
+                const get = open.result.transaction("device").objectStore("device").get("current");
+                get.onsuccess = () => done({
+                    extractable: get.result.keys.privateKey.extractable,
+                    type: get.result.keys.privateKey.type,
+                    local: JSON.stringify(localStorage),
+                    session: JSON.stringify(sessionStorage),
+                });
+            };
+        })"""
+    )
+    assert stored["extractable"] is False and stored["type"] == "private"
+    assert "ey" not in stored["local"] + stored["session"]  # no JWT (they start with "ey")
+
+
+async def test_an_alert_appears_by_itself_and_shows_what_the_policy_allows(world: World) -> None:
+    page = world.page
+    await expect(page.get_by_text("No open alerts")).to_be_visible()
+    (report,) = await world.cli("report", "template", json_flag=False)
+    report["narrative"] = HOSTILE_NARRATIVE
+    report["place"]["locality"] = "Bishkek"
+    reports = world.tmp / "reports.json"
+    reports.write_text(json.dumps([report]))
+    submitted_at = time.monotonic()
+    submitted = await world.cli("report", "submit", str(reports), *world.ngo)
+    assert submitted["accepted"] == 1, submitted
+
+    item = page.locator("li.alert")
+    await expect(item).to_have_count(1, timeout=LIVE_WITHIN_S * 1000)
+    world.timings["alert_seen_at"] = time.monotonic()
+    world.timings["submit_to_inbox_s"] = time.monotonic() - submitted_at
+    assert world.timings["submit_to_inbox_s"] < LIVE_WITHIN_S
+    await expect(item).to_contain_text(HOSTILE_LABEL)  # the label as text, tags and all
+    await expect(item).to_contain_text("Detention · CIS interstate search · KG")
+    await world.screenshot(page, "inbox-desktop-en")
+
+    await item.get_by_role("link").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(HOSTILE_LABEL)
+    await expect(page.get_by_text(CONTACT_LINE)).to_be_visible()
+    report_section = page.locator("section.report")
+    await expect(report_section).to_contain_text("Bishkek")
+    await expect(report_section).to_contain_text("RU CC")
+    # The narrative is in the report, but not for the bar's lawyers: shown as withheld.
+    withheld = page.locator('[data-withheld="narrative"]')
+    await expect(withheld).to_have_text("Withheld by policy")
+    assert "detained at arrivals" not in await page.content()
+    await world.screenshot(page, "alert-desktop-en")
+
+
+async def test_one_tap_acknowledges_and_escalation_stops(world: World) -> None:
+    page = world.page
+    await page.get_by_role("button", name="I'm on it — acknowledge").click()
+    await expect(page.get_by_role("status").filter(has_text="Acknowledged.")).to_be_visible()
+    await expect(page.locator(".status")).to_have_text("Acknowledged")
+    assert len(world.hook.alerts("alert.created")) == 1
+    # Past the organisation's N (the default 10 "minutes" of MINUTE s each): nobody re-paged.
+    quiet_until = world.timings["alert_seen_at"] + (ESCALATE_AFTER_MIN + 1) * MINUTE
+    assert time.monotonic() < quiet_until - 2 * MINUTE, "acknowledged too late to prove it"
+    await asyncio.sleep(quiet_until - time.monotonic())
+    assert world.hook.alerts("alert.escalated") == []
+
+
+async def test_resolving_records_the_outcome_and_the_note(world: World) -> None:
+    page = world.page
+    await page.get_by_label("Outcome").select_option("released")
+    await page.get_by_label("Note (optional").fill("Released at 14:10 after the hearing")
+    await page.get_by_role("button", name="Resolve").click()
+    await expect(page.get_by_text("Resolved as “Released”")).to_be_visible()
+    await expect(page.locator(".status")).to_have_text("Resolved")
+    (resolved,) = await world.cli("alerts", "list", "--status", "resolved", *world.lawyer)
+    assert resolved["resolution"]["outcome"] == "released"
+
+
+async def test_a_test_alert_reaches_the_contact(world: World) -> None:
+    page = world.page
+    await page.get_by_role("link", name="Settings").click()
+    await expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+    before = len(world.hook.hits)
+    await page.get_by_role("button", name="Send a test alert").click()
+    await expect(page.get_by_text("Test alert delivered.")).to_be_visible()
+    assert len(world.hook.hits) == before + 1
+    assert world.hook.hits[-1].payload["type"].startswith("test")
+    await expect(page.locator("li[data-entry-id]")).to_contain_text(HOSTILE_LABEL)
+    await world.screenshot(page, "settings-desktop-en")
+
+
+async def test_the_console_speaks_russian(world: World) -> None:
+    page = world.page
+    await page.get_by_label("Language").select_option("ru")
+    await expect(page.get_by_role("heading", name="Настройки", level=1)).to_be_visible()
+    await page.get_by_role("link", name="Оповещения").click()
+    await page.get_by_role("button", name="Закрытые").click()
+    await expect(page.locator("li.alert")).to_contain_text("Задержание")
+    await world.screenshot(page, "inbox-desktop-ru")
+    await page.locator("li.alert a").click()
+    await expect(page.locator('[data-withheld="narrative"]')).to_have_text(
+        "Скрыто политикой доступа"
+    )
+    await world.screenshot(page, "alert-desktop-ru")
+    # A browser that prefers Russian starts in Russian.
+    context = await world.browser.new_context(locale="ru-RU")
+    fresh = await context.new_page()
+    await fresh.goto(world.console)
+    await expect(fresh.get_by_role("heading", name="Вход")).to_be_visible()
+    await context.close()
+    await page.get_by_label("Язык").select_option("en")
+
+
+async def test_a_phone_360_px_wide_reads_the_alert_without_scrolling_sideways(
+    world: World,
+) -> None:
+    page = world.page
+    await page.set_viewport_size({"width": 360, "height": 740})
+    for lang, heading in (("en", "Alerts"), ("ru", "Оповещения")):
+        await page.get_by_label("Language" if lang == "en" else "Язык").select_option(lang)
+        await page.get_by_role("link", name=heading).first.click()
+        await page.get_by_role("button", name="Resolved" if lang == "en" else "Закрытые").click()
+        await page.locator("li.alert a").click()
+        await expect(page.locator(".contact-line")).to_be_visible()
+        width = await page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 360, f"{lang}: the page is {width} px wide"
+        await world.screenshot(page, f"alert-phone-{lang}")
+    await page.get_by_label("Язык").select_option("en")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+
+
+async def test_the_api_documents_are_served_by_the_console(world: World) -> None:
+    page = world.page
+    await page.goto(f"{world.console}/docs/alerts")
+    await expect(page.get_by_text("/v1/alerts/{alert_id}/ack").first).to_be_visible()
+    await page.goto(f"{world.console}/docs")
+    await expect(page.get_by_role("link", name="Lifeline sharing API")).to_be_visible()
+
+
+async def test_hostile_text_never_runs_and_nothing_leaves_the_origin(world: World) -> None:
+    assert await world.page.evaluate("window.pwned") is None
+    origin = urlsplit(world.console)
+    urls = [u for u in world.requests if u.startswith("http")]
+    assert len(urls) > 20
+    foreign = [u for u in urls if urlsplit(u)[:2] != origin[:2]]
+    assert not foreign, foreign
+    # No dialog but the console's own confirmations, and nothing the browser refused.
+    assert not [d for d in world.requests if d.startswith("dialog:") and d != "dialog:confirm"]
+    # (A refused answer, such as the 401 while the fingerprint waits for confirmation, is
+    # logged as "Failed to load resource"; that is the API speaking, not the browser refusing.)
+    refused = [
+        m
+        for m in world.requests
+        if m.startswith("console:") and not m.startswith("console:Failed to load resource")
+    ]
+    assert not refused, refused

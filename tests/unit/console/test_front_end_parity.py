@@ -1,0 +1,79 @@
+"""The console speaks for the server: every error code, field and word the services use has a
+message in both of the console's catalogues, and its field list is the catalogue's."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import services
+from libs.common.errors import LifelineError
+from libs.common.identity.canonical import Kind
+from libs.common.identity.match import Strength
+from libs.common.reports.fields import FIELDS
+from libs.common.reports.vocabulary import FacilityKind, IncidentType, LegalBasis, Status
+from libs.common.web import _STATUS_CODES
+from services.alerts.matching.domain import Priority
+
+WEB = Path(__file__).parents[3] / "services" / "console" / "web" / "src"
+LANGUAGES = ("en", "ru")
+# The token endpoint answers in RFC 6749's error form; its codes are fixed by the RFC's list.
+OAUTH_CODES = re.compile(r"OAuthError\(\s*\"([a-z_]+)\"|\"(invalid_target)\"")
+
+
+def _catalogue(lang: str) -> dict[str, object]:
+    return json.loads((WEB / "i18n" / f"{lang}.json").read_text())
+
+
+def _all_error_codes() -> set[str]:
+    for module in pkgutil.walk_packages(services.__path__, "services."):
+        if ".migrations" not in module.name and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    codes: set[str] = set()
+    todo = [LifelineError]
+    while todo:
+        cls = todo.pop()
+        codes.add(cls.code)
+        todo.extend(cls.__subclasses__())
+    sources = Path(services.__path__[0]).rglob("*.py")
+    for source in sources:
+        for match in OAUTH_CODES.finditer(source.read_text()):
+            codes.add(match.group(1) or match.group(2))
+    return codes | set(_STATUS_CODES.values())
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_error_code_has_a_message(lang: str) -> None:
+    codes = _all_error_codes()
+    assert {"invalid_client", "link_used", "invalid_enrolment_code", "not_found"} <= codes
+    missing = sorted(c for c in codes if f"error.{c}" not in _catalogue(lang))
+    assert not missing, f"no {lang} message for error codes: {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_word_of_the_vocabulary_has_a_message(lang: str) -> None:
+    catalogue = _catalogue(lang)
+    words = (
+        [f"incident.{v}" for v in IncidentType]
+        + [f"basis.{v}" for v in LegalBasis]
+        + [f"facility.{v}" for v in FacilityKind]
+        + [f"report_status.{v}" for v in Status]
+        + [f"priority.{v}" for v in Priority]
+        + [f"strength.{v}" for v in Strength if v != Strength.NONE]
+        + [f"token.{v}" for v in Kind]
+        + [f"field.{f.name}" for f in FIELDS]
+    )
+    missing = [w for w in words if w not in catalogue]
+    assert not missing, f"no {lang} message for: {missing}"
+
+
+def test_the_console_lists_the_catalogue_fields_in_order() -> None:
+    source = (WEB / "fields.ts").read_text()
+    block = source.split("export const REPORT_FIELDS = [", 1)[1].split("]", 1)[0]
+    listed = re.findall(r'"([a-z_.]+)"', block)
+    assert listed == [f.name for f in FIELDS]
