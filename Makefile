@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up test lint format typecheck pytest test-web console test-cluster cluster-when-configured bench docs routes clean
+.PHONY: install up test lint format typecheck pytest test-web console chromium test-cluster cluster-when-configured bench docs routes clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -40,7 +40,7 @@ console: $(WEB)/dist/index.html ## build the web console's front end
 up: install ## start the whole network on this machine (ARGS="--data-dir ..." to pass options)
 	$(BIN)/lifeline up $(ARGS)
 
-test: lint typecheck test-web pytest cluster-when-configured ## everything CI runs
+test: lint typecheck test-web chromium pytest cluster-when-configured ## everything CI runs
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -53,6 +53,15 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 	cd $(WEB) && $(NODE) node_modules/typescript/bin/tsc --noEmit -p .
+
+# The console's browser tests (tests/e2e/console) drive Debian's chromium: installed here when
+# missing (as root, or with sudo), since no browser comes from a Python or npm package.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "chromium is missing: installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	}
 
 # The front end's own logic (node:test; Node runs the TypeScript as it is).
 test-web: install
