@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 TEST_EVERY_S = 10.0
 
 
-def test_view(language: str) -> AlertView:
+def probe_view(language: str) -> AlertView:
     """What a test message presents: its kind and language, no alert, no link."""
     return AlertView(
         alert_id="", label="", priority="", decision="", reason="", agreed="", incident_type="",
@@ -88,7 +88,7 @@ class Probe:
         try:
             sealed = contact["secret"]
             secret = None if sealed is None else self.box.open(contact["id"], sealed)
-            view = test_view(language)
+            view = probe_view(language)
             message = Outgoing(message_id, contact["address"], secret, contact["pgp_key"], view)
             return await channel.send(message, self.clock.now())
         except Exception as exc:
