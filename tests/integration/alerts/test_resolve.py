@@ -150,3 +150,18 @@ async def test_another_lawyers_alert_is_not_found(stack: AlertsStack) -> None:
     ).status_code == 403
     (mine,) = await _alerts(stack)
     assert mine["status"] == "open" and mine["resolution"] is None
+
+
+async def test_a_report_after_the_resolution_opens_a_new_alert_and_pages_again(
+    stack: AlertsStack,
+) -> None:
+    alert = await _open_alert(stack)
+    assert await until(lambda: stack.mailbox.to("lawyer@example.org"))
+    resp = await _resolve(stack, alert["id"], json={"outcome": "released"})
+    assert resp.status_code == 200, resp.text
+    # Released, then detained again on the same request: a new case, not a footnote.
+    await page_lev(stack)
+    assert await until(lambda: len(stack.mailbox.to("lawyer@example.org")) == 2)
+    alerts = await _alerts(stack)
+    assert [a["status"] for a in alerts] == ["open", "resolved"]
+    assert alerts[1]["id"] == alert["id"] and alerts[1]["report_count"] == 1
