@@ -97,7 +97,7 @@ button{{font-size:1.2em;padding:.6em 1.2em}}</style></head>
 
 
 def _page(lang: str, title: str, *paragraphs: str, form: str = "", status: int = 200) -> Response:
-    """A page of catalogue texts (keys), each paragraph `(key, values)` escaped."""
+    """A page in `lang`: its title (a catalogue key), paragraphs of text (escaped), a form."""
     t = partial(text, lang)
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) + form
     page = _PAGE.format(

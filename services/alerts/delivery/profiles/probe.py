@@ -12,7 +12,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,10 +62,7 @@ class Probe:
             if not await repo.mark_tested(
                 session, contact_id, now, now - timedelta(seconds=self.every_s)
             ):
-                last = row["tested_at"]
-                last = last if last.tzinfo is not None else last.replace(tzinfo=UTC)
-                wait = self.every_s - (now - last).total_seconds()
-                raise RateLimited(math.ceil(wait))
+                raise RateLimited(math.ceil(self._wait(row["tested_at"], now)))
             language = await watchlists.language(session, principal.client_id) or "en"
         message_id = str(uuid.uuid4())  # the webhook-id / Message-ID of this one message
         result = await self._send(row, message_id, language)
@@ -80,6 +77,13 @@ class Probe:
             error=result.error,
             http_status=result.http_status,
         )
+
+    def _wait(self, last: datetime | None, now: datetime) -> float:
+        """Seconds until the contact's next turn (a whole period if another took it just now)."""
+        if last is None:
+            return self.every_s
+        last = last if last.tzinfo is not None else last.replace(tzinfo=UTC)  # SQLite: naive
+        return self.every_s - (now - last).total_seconds()
 
     async def _send(self, contact: RowMapping, message_id: str, language: str) -> SendResult:
         channel = self.channels.get(contact["channel"])
