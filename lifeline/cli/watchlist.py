@@ -13,8 +13,8 @@ from libs.common.errors import InvalidInput
 from libs.common.identity.canonical import canonical_keys
 from libs.common.reports import IncidentType, LegalBasis
 from libs.sdk.identity import tokenise_identities
-from lifeline.cli.alerts import lawyer_api, leaf, preload_key
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
+from lifeline.cli.lawyer import lawyer_api, leaf, preload_key
 from lifeline.cli.profile import load_profile, profile_path
 from lifeline.client import (
     Api,

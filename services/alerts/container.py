@@ -26,6 +26,7 @@ from services.alerts.delivery.channels import Channels
 from services.alerts.delivery.channels.email import EmailChannel
 from services.alerts.delivery.jobs import Claim
 from services.alerts.delivery.operators import OperatorNotices, alarm_handler
+from services.alerts.delivery.profiles.probe import Probe
 from services.alerts.delivery.profiles.revocations import Suspender, revoked_handler
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.secrets import SecretBox
@@ -49,6 +50,7 @@ class Container:
     channels: Channels
     watchlist: Watchlist
     profiles: Profiles
+    probe: Probe
     alerts: Alerts
     links: AckLinks
     matcher: Matcher
@@ -96,6 +98,8 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             in_flight_s=in_flight,
             public_url=settings.resolved_public_url(),
             report_link=settings.report_link,
+            alert_link=settings.alert_link,
+            console=bool(settings.console_url),
         ),
         channels=sending,
         box=box,
@@ -113,9 +117,11 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             max_per_partner=settings.watchlist_max_per_partner,
         ),
         profiles=Profiles(runtime.sessions, box, sending, clock),
+        probe=Probe(runtime.sessions, box, sending, clock),
         alerts=Alerts(
             runtime.sessions,
             settings.report_link,
+            box,
             delivery.wake,
             in_flight_s=in_flight,
             clock=clock,

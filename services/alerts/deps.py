@@ -18,6 +18,7 @@ from libs.common.errors import Unavailable
 from services.alerts.alerts.links import AckLinks
 from services.alerts.alerts.service import Alerts
 from services.alerts.container import Container
+from services.alerts.delivery.profiles.probe import Probe
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.watchlists.service import Watchlist
 
@@ -55,6 +56,10 @@ async def _profiles(c: ContainerDep) -> Profiles:
     return c.profiles
 
 
+async def _probe(c: ContainerDep) -> Probe:
+    return c.probe
+
+
 async def _alerts(c: ContainerDep) -> Alerts:
     return c.alerts
 
@@ -69,6 +74,7 @@ async def _clock(c: ContainerDep) -> Clock:
 
 WatchlistDep = Annotated[Watchlist, Depends(_watchlist)]
 ProfilesDep = Annotated[Profiles, Depends(_profiles)]
+ProbeDep = Annotated[Probe, Depends(_probe)]
 AlertsDep = Annotated[Alerts, Depends(_alerts)]
 LinksDep = Annotated[AckLinks, Depends(_links)]
 ClockDep = Annotated[Clock, Depends(_clock)]

@@ -42,6 +42,9 @@ class AlertsSettings(ServiceSettings):
     # --- alert delivery (see docs/alerts.md) ---
     # Where a lawyer opens the report: `{sharing_public_url}/v1/reports/{id}` (default sharing_url).
     sharing_public_url: str = ""
+    # The web console (`{console_url}/alerts/{id}` signs the lawyer in and shows that alert);
+    # when set, every link to an alert (email, webhook, the API's `report_url`) opens it there.
+    console_url: str = ""
     smtp_host: str = ""  # empty: email channel disabled (deliveries fail and are recorded)
     # TLS to the SMTP server: `starttls` (port 587 unless set) or `tls` (implicit, 465); `none`
     # hands mail over in the clear (port 25): tests and a relay on this host only.
@@ -84,6 +87,13 @@ class AlertsSettings(ServiceSettings):
             raise ValueError("ack_link_key_rotate_s must be at least ack_link_ttl_s")
         return self
 
+    @model_validator(mode="after")
+    def _console_is_a_url(self) -> AlertsSettings:
+        if self.console_url and not self.console_url.startswith(("https://", "http://")):
+            # Links are built from it: a bare host would make every one of them relative.
+            raise ValueError("console_url must be an http(s) URL")
+        return self
+
     def resolved_secrets_key_file(self) -> Path:
         """The key that encrypts lawyers' webhook secrets at rest."""
         return self.secrets_key_file or self.data_dir / "keys" / "alerts-secrets.key"
@@ -109,7 +119,24 @@ class AlertsSettings(ServiceSettings):
         values = tuple(float(v) for v in self.retry_schedule_s.split(",") if v.strip())
         return values or (1.0,)
 
-    def report_link(self, report_id: str) -> str:
-        """The URL of a report in sharing (the lawyer needs a reports:read grant to open it)."""
+    def report_link(self, alert_id: str, report_id: str) -> str:
+        """Where the lawyer opens what an alert reports: the alert in the console when there is
+        one, else the report in sharing (a reports:read grant is needed to open it)."""
+        console = self.console_link(alert_id)
+        if console is not None:
+            return console
         base = (self.sharing_public_url or self.sharing_url).rstrip("/")
         return f"{base}/v1/reports/{report_id}"
+
+    def alert_link(self, alert_id: str) -> str:
+        """Where the lawyer opens an alert: the console, else the alert in this API."""
+        console = self.console_link(alert_id)
+        if console is not None:
+            return console
+        return f"{self.resolved_public_url().rstrip('/')}/v1/alerts/{alert_id}"
+
+    def console_link(self, alert_id: str) -> str | None:
+        """The alert in the web console, or None when no console is configured."""
+        if not self.console_url:
+            return None
+        return f"{self.console_url.rstrip('/')}/alerts/{alert_id}"

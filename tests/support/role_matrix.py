@@ -120,12 +120,14 @@ EXPECTED: dict[str, str] = {
     "alerts DELETE /v1/watchlist/entries/{entry_id}": "lawyer",
     "alerts GET /v1/lawyer/profile": "lawyer",
     "alerts PUT /v1/lawyer/profile": "lawyer",
+    "alerts POST /v1/lawyer/profile/test": "lawyer",  # to the caller's own contacts only
     # The caller's own organisation; setting it redirects every colleague's unanswered alerts.
     "alerts GET /v1/organisation/escalation": "lawyer partner_admin",
     "alerts PUT /v1/organisation/escalation": "partner_admin",
     "alerts GET /v1/alerts": "lawyer",
     "alerts GET /v1/alerts/{alert_id}": "lawyer",
     "alerts POST /v1/alerts/{alert_id}/ack": "lawyer",
+    "alerts POST /v1/alerts/{alert_id}/resolve": "lawyer",  # the same principal as the ack
     "alerts GET /v1/system/events/{event_id}": "operator",
 }
 

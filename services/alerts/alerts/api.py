@@ -1,13 +1,16 @@
-"""Alert routes: list, show and acknowledge (parse, call, return), and the signed ack link.
+"""Alert routes: list, show, acknowledge and resolve (parse, call, return), and the signed ack
+link.
 
 The link's routes are PUBLIC in the token sense: the link's HMAC signature and expiry are the
 credential, checked on every request. GET only shows a form (mail scanners prefetch links);
-POST acknowledges, once per link.
+POST acknowledges, once per link. Its pages are in the language of the lawyer the link was
+sent to (`Accept-Language` where the link names no alert we can trust).
 """
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
 import html
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,7 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.errors import LifelineError
-from services.alerts.alerts.schemas import AckResult, AlertDetail, AlertPage
+from services.alerts.alerts.schemas import AckResult, AlertDetail, AlertOut, AlertPage, ResolveIn
+from services.alerts.delivery.messages import negotiate, text
 from services.alerts.deps import Acker, AlertsDep, ClockDep, LinksDep, Reader
 
 router = APIRouter(prefix="/v1")
@@ -35,7 +39,7 @@ async def list_alerts(
     before: Annotated[str | None, Query(max_length=120)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AlertPage:
-    """Filter by status (open, acknowledged, withdrawn); page with `next_before`."""
+    """Filter by status (open, acknowledged, resolved, withdrawn); page with `next_before`."""
     return await alerts.list(principal, status, before, limit)
 
 
@@ -61,6 +65,19 @@ async def ack_alert(alert_id: str, principal: Acker, alerts: AlertsDep) -> AckRe
     return await alerts.ack(principal, alert_id[:64])
 
 
+@router.post(
+    "/alerts/{alert_id}/resolve",
+    response_model=AlertOut,
+    tags=["alerts"],
+    summary="Resolve an alert with its outcome and a note (acknowledging it if still open).",
+)
+async def resolve_alert(
+    alert_id: str, body: ResolveIn, principal: Acker, alerts: AlertsDep
+) -> AlertOut:
+    """Again replaces outcome and note; a withdrawn alert is a 409 `alert_withdrawn`."""
+    return await alerts.resolve(principal, alert_id[:64], body)
+
+
 # --- the signed link ---------------------------------------------------------------------
 
 _HEADERS = {
@@ -70,23 +87,32 @@ _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
 _PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Lifeline alert</title>
+<title>{head}</title>
 <style>body{{font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em}}
 button{{font-size:1.2em;padding:.6em 1.2em}}</style></head>
 <body><h1>{title}</h1>{body}</body></html>
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title=title, body=body), status_code=status, headers=_HEADERS)
+def _page(lang: str, title: str, *paragraphs: str, form: str = "", status: int = 200) -> Response:
+    """A page in `lang`: its title (a catalogue key), paragraphs of text (escaped), a form."""
+    t = partial(text, lang)
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) + form
+    page = _PAGE.format(
+        lang=lang, head=html.escape(t("page.title")), title=html.escape(t(title)), body=body
+    )
+    return HTMLResponse(page, status_code=status, headers=_HEADERS)
 
 
-def _failure(request: Request, exc: LifelineError) -> Response:
+def _failure(request: Request, exc: LifelineError, lang: str | None = None) -> Response:
     # Browsers get a page; API clients the usual JSON error body.
     if "text/html" in request.headers.get("accept", ""):
-        return _page("This link cannot be used", f"<p>{html.escape(exc.detail)}.</p>", exc.status)
+        lang = lang or negotiate(request.headers.get("accept-language"))
+        known = {"invalid_input", "link_expired", "link_used", "not_found"}
+        reason = f"ack.failure.{exc.code if exc.code in known else 'other'}"
+        return _page(lang, "ack.failure.title", text(lang, reason), status=exc.status)
     return JSONResponse(exc.body(), status_code=exc.status, headers=_HEADERS)
 
 
@@ -95,18 +121,23 @@ def _failure(request: Request, exc: LifelineError) -> Response:
     response_class=HTMLResponse,
     summary="Acknowledgement page of a signed link: a form only; nothing changes on GET.",
 )
-async def ack_page(token: str, request: Request, links: LinksDep, clock: ClockDep) -> Response:
+async def ack_page(
+    token: str, request: Request, links: LinksDep, alerts: AlertsDep, clock: ClockDep
+) -> Response:
     """Show a button that POSTs back here; opening the link (or a mail scanner) acks nothing."""
     try:
         alert_id = links.verify(token[:1024], clock.time()).alert_id
     except LifelineError as exc:
         return _failure(request, exc)
-    body = (
-        f"<p>Alert <code>{html.escape(alert_id)}</code> needs someone to act on it.</p>"
-        "<p>Acknowledging stops the escalation and tells the others who took it.</p>"
-        '<form method="post"><button type="submit">I\'m on it — acknowledge</button></form>'
+    lang = await _language(alerts, alert_id, request)
+    button = html.escape(text(lang, "ack.form.button"))
+    return _page(
+        lang,
+        "ack.form.title",
+        text(lang, "ack.form.needs", alert_id=alert_id),
+        text(lang, "ack.form.explain"),
+        form=f'<form method="post"><button type="submit">{button}</button></form>',
     )
-    return _page("Acknowledge alert", body)
 
 
 @link_router.post(
@@ -119,13 +150,23 @@ async def ack_by_link(
 ) -> Response:
     """Acknowledge; a second POST of the same link is refused (409 `link_used`)."""
     try:
-        result = await alerts.ack_by_link(links.verify(token[:1024], clock.time()))
+        link = links.verify(token[:1024], clock.time())
     except LifelineError as exc:
         return _failure(request, exc)
+    lang = await _language(alerts, link.alert_id, request)
+    try:
+        result = await alerts.ack_by_link(link)
+    except LifelineError as exc:
+        return _failure(request, exc, lang)
     ack = result.alert.acknowledged
     if result.already and ack is not None:
-        who = html.escape(ack.by)
-        return _page("Already acknowledged", f"<p>{who} acknowledged it at {ack.at:%H:%M} UTC.</p>")
+        at = f"{ack.at:%H:%M}"
+        return _page(lang, "ack.already.title", text(lang, "ack.already.body", who=ack.by, at=at))
     if ack is None:
-        return _page("Nothing to acknowledge", "<p>This alert was withdrawn.</p>")
-    return _page("Acknowledged", "<p>Thank you. The others have been told you are on it.</p>")
+        return _page(lang, "ack.withdrawn.title", text(lang, "ack.withdrawn.body"))
+    return _page(lang, "ack.done.title", text(lang, "ack.done.body"))
+
+
+async def _language(alerts: AlertsDep, alert_id: str, request: Request) -> str:
+    """The language of the lawyer the (genuine) link was sent for, else the browser's."""
+    return await alerts.language_of(alert_id) or negotiate(request.headers.get("accept-language"))

@@ -72,6 +72,8 @@ class Eraser:
                 "occurred_at": "",
                 "report_id": "",
                 "report_count": 0,
+                # The lawyer's note on the case is about what the report said, too.
+                "resolution_note": None,
             },
         )
         await cancel_pages(session, alert_id, now)

@@ -19,7 +19,19 @@ class AlertStatus(StrEnum):
 
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"  # acknowledged, and the lawyer said what became of the case
     WITHDRAWN = "withdrawn"
+
+
+# What became of the person an alert is about (`POST /v1/alerts/{id}/resolve`).
+OUTCOMES = (
+    "released",
+    "held_pending_extradition",
+    "extradited",
+    "deported",
+    "not_my_client",
+    "other",
+)
 
 
 class Audience(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, LargeBinary, Text
 from sqlmodel import Field
 
 from services.alerts.alerts.domain import EVERY_DETAIL
@@ -26,7 +26,7 @@ class Alert(AlertsTable, table=True):
     lawyer_id: str = Field(max_length=128)
     org_id: str = Field(max_length=128)
     entry_id: str = Field(max_length=36)
-    status: str = Field(max_length=16)  # open | acknowledged | withdrawn
+    status: str = Field(max_length=16)  # open | acknowledged | resolved | withdrawn
     decision: str = Field(max_length=16)
     reason: str = Field(max_length=200)
     agreed: str = Field(max_length=200)
@@ -52,6 +52,12 @@ class Alert(AlertsTable, table=True):
     step: int = 0
     next_step_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    # What became of the case (`domain.OUTCOMES`), and the lawyer's note, sealed: it may name
+    # people (`delivery.secrets.SecretBox.seal_note`).
+    resolution: str | None = Field(default=None, max_length=32)
+    resolution_note: bytes | None = Field(default=None, sa_type=LargeBinary)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=200)
 
 
 class AlertMatch(AlertsTable, table=True):

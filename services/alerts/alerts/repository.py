@@ -13,7 +13,7 @@ from libs.common.sql import for_update, insert_ignore
 from services.alerts.alerts.domain import AlertStatus
 from services.alerts.alerts.models import ALERTS, ERASED, MATCHES, USED_LINKS
 from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
-from services.alerts.watchlists.models import ENTRIES
+from services.alerts.watchlists.models import ENTRIES, LAWYERS
 
 _COLUMNS = (*ALERTS.c, ENTRIES.c.label)
 
@@ -80,6 +80,32 @@ async def acknowledge(
         ).returning(a.id)
     )
     return result.first() is not None
+
+
+async def resolve(
+    session: AsyncSession, alert_id: str, lawyer_id: str, values: Mapping[str, Any]
+) -> bool:
+    """Record (or replace) the resolution of an acknowledged or resolved alert; False if it is
+    in neither state (withdrawn meanwhile)."""
+    a = ALERTS.c
+    settled = (AlertStatus.ACKNOWLEDGED.value, AlertStatus.RESOLVED.value)
+    result = await session.execute(
+        update(ALERTS)
+        .where(a.id == alert_id, a.lawyer_id == lawyer_id, a.status.in_(settled))
+        .values(status=AlertStatus.RESOLVED.value, **values)
+        .returning(a.id)
+    )
+    return result.first() is not None
+
+
+async def language_of(session: AsyncSession, alert_id: str) -> str | None:
+    """The language of the lawyer an alert belongs to (None for an unknown alert)."""
+    query = (
+        select(LAWYERS.c.language)
+        .select_from(ALERTS.join(LAWYERS, LAWYERS.c.client_id == ALERTS.c.lawyer_id))
+        .where(ALERTS.c.id == alert_id)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def use_link(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, StringConstraints
+
+from libs.common.schemas import Strict
 
 
 class MatchOut(BaseModel):
@@ -21,6 +25,36 @@ class AckOut(BaseModel):
     at: datetime
     by: str
     via: str
+
+
+class ResolutionOut(BaseModel):
+    """What became of the case, as the lawyer who resolved the alert said."""
+
+    outcome: str
+    note: str | None
+    at: datetime
+    by: str
+
+
+def _note(value: str) -> str | None:
+    # A note is prose: line breaks yes, but no escape sequences, NULs or invisible characters.
+    value = value.replace("\r\n", "\n").strip()
+    if any(c != "\n" and unicodedata.category(c).startswith("C") for c in value):
+        raise ValueError("control characters other than line breaks are not allowed")
+    return value or None
+
+
+Outcome = Literal[
+    "released", "held_pending_extradition", "extradited", "deported", "not_my_client", "other"
+]
+Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_note)]
+
+
+class ResolveIn(Strict):
+    """What became of the case; the note (may name people) is stored encrypted."""
+
+    outcome: Outcome
+    note: Note | None = None
 
 
 class AlertOut(BaseModel):
@@ -47,6 +81,7 @@ class AlertOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     acknowledged: AckOut | None = None
+    resolution: ResolutionOut | None = None
 
 
 class AttemptOut(BaseModel):

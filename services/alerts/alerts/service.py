@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common.auth.principal import Principal
 from libs.common.clock import Clock
 from libs.common.db import transaction
-from libs.common.errors import InvalidInput, NotFound
+from libs.common.errors import InvalidInput, LifelineError, NotFound
 from services.alerts.alerts import repository as repo
-from services.alerts.alerts.domain import DETAILS, EVERY_DETAIL, redacted
+from services.alerts.alerts.domain import DETAILS, EVERY_DETAIL, AlertStatus, redacted
 from services.alerts.alerts.links import AckLink, LinkUsed
 from services.alerts.alerts.schemas import (
     AckOut,
@@ -27,14 +27,25 @@ from services.alerts.alerts.schemas import (
     AttemptOut,
     DeliveryOut,
     MatchOut,
+    ResolutionOut,
+    ResolveIn,
 )
 from services.alerts.delivery import jobs
 from services.alerts.delivery import repository as deliveries
 from services.alerts.delivery.domain import LAWYER_ROLES
 from services.alerts.delivery.profiles import repository as profiles
+from services.alerts.delivery.secrets import SecretBox
 
 log = logging.getLogger(__name__)
-STATUSES = ("open", "acknowledged", "withdrawn")
+STATUSES = tuple(s.value for s in AlertStatus)
+ReportLink = Callable[[str, str], str]  # (alert id, report id) → URL (settings.report_link)
+
+
+class AlertWithdrawn(LifelineError):
+    """The alert was withdrawn (its report erased): there is no case left to resolve (409)."""
+
+    status = 409
+    code = "alert_withdrawn"
 
 
 def aware(value: datetime) -> datetime:
@@ -42,12 +53,20 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def alert_out(row: RowMapping, report_link: Callable[[str], str]) -> AlertOut:
+def alert_out(row: RowMapping, report_link: ReportLink, box: SecretBox) -> AlertOut:
     """The API view of an alert row: never a detail the lawyer's organisation may not read."""
-    acked = None
+    acked = resolution = None
     if row["acked_at"] is not None:
         acked = AckOut(
             at=aware(row["acked_at"]), by=row["acked_by"] or "", via=row["ack_via"] or ""
+        )
+    if row["resolved_at"] is not None and row["resolution"] is not None:
+        note = row["resolution_note"]
+        resolution = ResolutionOut(
+            outcome=row["resolution"],
+            note=box.open_note(row["id"], note) if note is not None else None,
+            at=aware(row["resolved_at"]),
+            by=row["resolved_by"] or "",
         )
     restricted = row["disclosed"] != EVERY_DETAIL
     shown = redacted(dict(row), row["disclosed"])
@@ -64,13 +83,16 @@ def alert_out(row: RowMapping, report_link: Callable[[str], str]) -> AlertOut:
         ),
         **{name: shown[name] or None for name in DETAILS},
         report_id=row["report_id"],
-        report_url=report_link(row["report_id"]) if row["report_id"] and not restricted else "",
+        report_url=(
+            report_link(row["id"], row["report_id"]) if row["report_id"] and not restricted else ""
+        ),
         report_count=row["report_count"],
         restricted=restricted,
         release=row["release"],
         created_at=aware(row["created_at"]),
         updated_at=aware(row["updated_at"]),
         acknowledged=acked,
+        resolution=resolution,
     )
 
 
@@ -79,7 +101,8 @@ class Alerts:
     """The lawyer's side of alerts."""
 
     sessions: async_sessionmaker[AsyncSession]
-    report_link: Callable[[str], str]
+    report_link: ReportLink
+    box: SecretBox  # opens resolution notes
     wake_delivery: Callable[[], None]
     in_flight_s: float
     clock: Clock
@@ -101,7 +124,7 @@ class Alerts:
             f"{aware(rows[-1]['created_at']).isoformat()}|{rows[-1]['id']}" if more else None
         )
         return AlertPage(
-            alerts=[alert_out(r, self.report_link) for r in rows], next_before=next_before
+            alerts=[alert_out(r, self.report_link, self.box) for r in rows], next_before=next_before
         )
 
     async def get(self, principal: Principal, alert_id: str) -> AlertDetail:
@@ -124,7 +147,7 @@ class Alerts:
                 )
             )
         return AlertDetail(
-            **alert_out(row, self.report_link).model_dump(),
+            **alert_out(row, self.report_link, self.box).model_dump(),
             deliveries=[
                 DeliveryOut(
                     id=d["id"],
@@ -142,6 +165,37 @@ class Alerts:
     async def ack(self, principal: Principal, alert_id: str) -> AckResult:
         """Acknowledge one of the caller's alerts."""
         return await self._ack(alert_id, principal.client_id, principal.client_id, "api", set())
+
+    async def resolve(self, principal: Principal, alert_id: str, body: ResolveIn) -> AlertOut:
+        """Say what became of the case; an open alert is acknowledged first (the ack path:
+        escalation stops, the others are told). Resolving again replaces outcome and note."""
+        async with self.sessions() as session:
+            row = await repo.get_alert(session, alert_id, principal.client_id)
+        if row is None:
+            raise NotFound("no such alert")
+        if row["status"] == AlertStatus.OPEN.value:
+            await self.ack(principal, alert_id)
+        now = self.clock.now()
+        values = {
+            "resolution": body.outcome,
+            "resolution_note": self.box.seal_note(alert_id, body.note) if body.note else None,
+            "resolved_at": now,
+            "resolved_by": principal.client_id[:200],
+            "updated_at": now,
+        }
+        async with transaction(self.sessions) as session:
+            done = await repo.resolve(session, alert_id, principal.client_id, values)
+            row = await repo.get_alert(session, alert_id, principal.client_id)
+        if not done or row is None:
+            raise AlertWithdrawn("the alert was withdrawn: its report was erased")
+        # The outcome is a code; the note (it may name people) is never logged.
+        log.info("alert resolved", extra={"alert_id": alert_id, "reason": body.outcome})
+        return alert_out(row, self.report_link, self.box)
+
+    async def language_of(self, alert_id: str) -> str | None:
+        """The language of the lawyer an alert belongs to (what its ack page is shown in)."""
+        async with self.sessions() as session:
+            return await repo.language_of(session, alert_id)
 
     async def ack_by_link(self, link: AckLink) -> AckResult:
         """Acknowledge through a signed link sent to one contact; a link acts once (LinkUsed)."""
@@ -190,7 +244,7 @@ class Alerts:
             log.info("alert acknowledged", extra={"alert_id": alert_id, "reason": via})
             self.wake_delivery()
             await self._pages_landed(alert_id)
-        return AckResult(alert=alert_out(row, self.report_link), already=not done)
+        return AckResult(alert=alert_out(row, self.report_link, self.box), already=not done)
 
     async def _pages_landed(self, alert_id: str) -> None:
         """Return only once no page of the alert is on the wire: none lands after the ack."""

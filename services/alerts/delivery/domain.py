@@ -127,22 +127,14 @@ class AlertView:
     # a partner holds a report about the person, and `release` says where asking for it stands.
     restricted: bool = False
     release: str | None = None
+    language: str = "en"  # of the alert's lawyer: what an email to anyone about it is written in
+    console: bool = False  # `alert_url` opens the web console (which signs the lawyer in)
 
 
 def without_details(view: AlertView) -> AlertView:
     """The view minus what a channel that is not end-to-end protected may not carry."""
-    return replace(
-        view,
-        label="",
-        decision="",
-        reason="",
-        agreed="",
-        incident_type="",
-        legal_basis="",
-        country="",
-        facility_kind="",
-        occurred_at="",
-    )
+    return replace(view, label="", decision="", reason="", agreed="", incident_type="",
+                   legal_basis="", country="", facility_kind="", occurred_at="")  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +173,7 @@ class SendContext:
     disclosed: str
     release: str | None
     label: str
+    language: str  # the alert's lawyer's
 
 
 # Which column of which row each field of a send context comes from. The repository selects
@@ -210,12 +203,14 @@ def send_context(
     alert: Mapping[str, Any],
     contact: Mapping[str, Any] | None,
     label: str,
+    language: str | None,
 ) -> SendContext:
-    """The one way a send context is made: a job row, its alert row, its contact row (or None)."""
+    """The one way a send context is made: a job row, its alert row, its contact row (or None),
+    the entry's label and the lawyer's language."""
     values = {f: delivery[c] for f, c in FROM_DELIVERY.items()}
     values |= {f: alert[c] for f, c in FROM_ALERT.items()}
     values |= {f: None if contact is None else contact[c] for f, c in FROM_CONTACT.items()}
-    return SendContext(label=label, **values)
+    return SendContext(label=label, language=language or "en", **values)
 
 
 def context_fields() -> frozenset[str]:
@@ -223,7 +218,9 @@ def context_fields() -> frozenset[str]:
     return frozenset(f.name for f in fields(SendContext))
 
 
-def alert_view(ctx: SendContext, *, report_url: str, ack_url: str, alert_url: str) -> AlertView:
+def alert_view(
+    ctx: SendContext, *, report_url: str, ack_url: str, alert_url: str, console: bool
+) -> AlertView:
     """The alert as this delivery presents it (before any channel-specific trimming): never a
     detail the recipient's organisation may not read."""
     shown = redacted(
@@ -253,6 +250,8 @@ def alert_view(ctx: SendContext, *, report_url: str, ack_url: str, alert_url: st
         acked_at=ctx.acked_at,
         restricted=ctx.disclosed != EVERY_DETAIL,
         release=ctx.release,
+        language=ctx.language,
+        console=console,
     )
 
 

@@ -22,7 +22,7 @@ from services.alerts.delivery.domain import (
 )
 from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
 from services.alerts.delivery.profiles.models import CONTACTS
-from services.alerts.watchlists.models import ENTRIES
+from services.alerts.watchlists.models import ENTRIES, LAWYERS
 
 
 def _due(now: datetime) -> Any:
@@ -130,10 +130,12 @@ _LOAD = (
         *(ALERTS.c[c].label(f"a_{c}") for c in FROM_ALERT.values()),
         *(CONTACTS.c[c].label(f"c_{c}") for c in FROM_CONTACT.values()),
         ENTRIES.c.label,
+        LAWYERS.c.language,
     )
     .select_from(
         DELIVERIES.join(ALERTS, ALERTS.c.id == DELIVERIES.c.alert_id)
         .join(ENTRIES, ENTRIES.c.id == ALERTS.c.entry_id)
+        .outerjoin(LAWYERS, LAWYERS.c.client_id == ALERTS.c.lawyer_id)
         .outerjoin(CONTACTS, CONTACTS.c.id == DELIVERIES.c.contact_id)
     )
     .where(DELIVERIES.c.id == bindparam("delivery_id"))
@@ -147,7 +149,8 @@ async def load(session: AsyncSession, delivery_id: str) -> SendContext | None:
         return None
     d, a, c = ({k[2:]: v for k, v in row.items() if k.startswith(p)} for p in ("d_", "a_", "c_"))
     # The contact's role is never NULL in its table: NULL here means the contact was removed.
-    return send_context(d, a, c if c["role"] is not None else None, row["label"])
+    contact = c if c["role"] is not None else None
+    return send_context(d, a, contact, row["label"], row["language"])
 
 
 async def in_flight(session: AsyncSession, alert_id: str, now: datetime) -> int:

@@ -49,8 +49,12 @@ class DeliveryConfig:
     # Longest a send can take (the slowest channel's timeout and a margin): an ack waits at
     # most this.
     in_flight_s: float
-    public_url: str
-    report_link: Callable[[str], str]
+    public_url: str  # the base of ack links
+    # (alert id, report id) → where the report is opened; alert id → where the alert is: the
+    # console's page of the alert when `console` (settings.report_link, alert_link).
+    report_link: Callable[[str, str], str]
+    alert_link: Callable[[str], str]
+    console: bool = False
 
 
 class DeliveryWorker:
@@ -201,9 +205,10 @@ class DeliveryWorker:
             ack_url = f"{base}/v1/ack/{token}"
         view = alert_view(
             ctx,
-            report_url=self.config.report_link(ctx.report_id),
+            report_url=self.config.report_link(ctx.alert_id, ctx.report_id),
             ack_url=ack_url,
-            alert_url=f"{base}/v1/alerts/{ctx.alert_id}",
+            alert_url=self.config.alert_link(ctx.alert_id),
+            console=self.config.console,
         )
         if not may_carry_details(channel, ctx.pgp_key):
             view = without_details(view)

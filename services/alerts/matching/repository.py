@@ -122,7 +122,8 @@ _OPEN_GROUP = (
         ALERTS.c.entry_id == bindparam("entry_id"),
         ALERTS.c.incident_type == bindparam("incident_type"),
         ALERTS.c.country == bindparam("country"),
-        ALERTS.c.status != "withdrawn",
+        # A resolved case is closed: a new report (released, then detained again) pages anew.
+        ALERTS.c.status.not_in(("withdrawn", "resolved")),
         ALERTS.c.created_at >= bindparam("since"),
     )
     .order_by(ALERTS.c.created_at.desc())

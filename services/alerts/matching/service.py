@@ -253,6 +253,7 @@ class Matcher:
         pages = await jobs.insert_pages(session, alert_id, first, step=0, now=now, claim=self.claim)
         log.info("alert created", extra={"alert_id": alert_id, "report_id": report.report_id})
         contexts = [
-            send_context(row, alert, dict(contact), entry["label"]) for row, contact in pages
+            send_context(row, alert, dict(contact), entry["label"], contact["language"])
+            for row, contact in pages
         ]
         return contexts, hidden

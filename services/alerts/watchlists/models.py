@@ -17,6 +17,8 @@ class Lawyer(AlertsTable, table=True):
 
     client_id: str = Field(primary_key=True, max_length=128)
     org_id: str = Field(max_length=128, index=True)
+    # What the lawyer's emails and ack pages are written in (`delivery/messages`).
+    language: str = Field(default="en", max_length=8)
     created_at: datetime
     updated_at: datetime
 

@@ -34,6 +34,21 @@ async def ensure_lawyer(session: AsyncSession, client_id: str, org_id: str, now:
     )
 
 
+async def set_language(session: AsyncSession, client_id: str, language: str, now: datetime) -> None:
+    """Set the language the lawyer's emails and ack pages are written in."""
+    await session.execute(
+        update(LAWYERS)
+        .where(LAWYERS.c.client_id == client_id)
+        .values(language=language, updated_at=now)
+    )
+
+
+async def language(session: AsyncSession, client_id: str) -> str | None:
+    """The lawyer's language (None before their first profile or entry)."""
+    query = select(LAWYERS.c.language).where(LAWYERS.c.client_id == client_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def live_entry_by_label(
     session: AsyncSession, lawyer_id: str, label: str
 ) -> RowMapping | None:

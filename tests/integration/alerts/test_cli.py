@@ -136,6 +136,25 @@ async def test_lawyer_cli_journey(
             code, acked, err = await lifeline(profile, "alerts", "ack", alert["id"], "--json")
             assert code == 0 and acked["already"] is False, err
             assert acked["alert"]["acknowledged"]["by"] == lawyer.client_id
+            code, resolved, err = await lifeline(
+                profile, "alerts", "resolve", alert["id"], "--outcome", "released",
+                "--note", "Released at 14:00, no charges", "--json",
+            )  # fmt: skip
+            assert code == 0 and resolved["status"] == "resolved", err
+            assert resolved["resolution"]["outcome"] == "released"
+            code, text, err = await lifeline(profile, "alerts", "show", alert["id"])
+            assert code == 0 and "resolved   released by" in text, err
+            assert "note       Released at 14:00, no charges" in text
+            code, text, err = await lifeline(
+                profile, "alerts", "resolve", alert["id"], "--outcome", "escaped"
+            )
+            assert code == 2 and "invalid choice" in err
+
+            code, tested, err = await lifeline(
+                profile, "alerts", "contacts", "test", primary["id"], "--json"
+            )
+            assert code == 0 and tested["delivered"] is True, err
+            assert hook.alerts("alert.test")
 
             code, _, err = await lifeline(profile, "watchlist", "remove", "client 13")
             assert code == 0, err
@@ -145,6 +164,15 @@ async def test_lawyer_cli_journey(
             assert (
                 code == 1 and err.startswith("lifeline: error: no entry") and err.count("\n") == 1
             )
+
+            # The language is set when asked and kept by a later `contacts set` without it.
+            email = ("--email", "lawyer@example.org", "--json")
+            code, data, err = await lifeline(
+                profile, "alerts", "contacts", "set", *email, "--language", "ru"
+            )
+            assert code == 0 and data["language"] == "ru", err
+            code, data, err = await lifeline(profile, "alerts", "contacts", "set", *email)
+            assert code == 0 and data["language"] == "ru", err
 
     # The names never reached the server: not in alerts' database.
     if alerts_db.startswith("sqlite"):

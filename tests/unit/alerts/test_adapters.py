@@ -16,7 +16,6 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from libs.common.errors import InvalidInput, LifelineError
 from services.alerts.alerts.link_keys import LinkKeys
 from services.alerts.alerts.links import AckLinks, LinkExpired
-from services.alerts.delivery.channels.email import email_subject, email_text
 from services.alerts.delivery.channels.webhook import (
     WebhookSender,
     check_url,
@@ -26,6 +25,7 @@ from services.alerts.delivery.channels.webhook import (
     sign,
 )
 from services.alerts.delivery.domain import AlertView, SendResult
+from services.alerts.delivery.messages.mail import email_subject, email_text
 from services.alerts.delivery.secrets import SecretBox
 
 VIEW = AlertView(

@@ -243,7 +243,7 @@ def _context(channel: str, **overrides: Any) -> SendContext:
         "pgp_key": None,
         "disabled_at": None,
     }
-    return replace(send_context(delivery, alert, contact, "client 12"), **overrides)
+    return replace(send_context(delivery, alert, contact, "client 12", "en"), **overrides)
 
 
 def _worker(sending: Channels, box: SecretBox) -> DeliveryWorker:
@@ -256,7 +256,8 @@ def _worker(sending: Channels, box: SecretBox) -> DeliveryWorker:
         concurrency=1,
         in_flight_s=in_flight_s(sending),
         public_url="https://alerts.example",
-        report_link=lambda report_id: f"https://sharing.example/v1/reports/{report_id}",
+        report_link=lambda _, report_id: f"https://sharing.example/v1/reports/{report_id}",
+        alert_link=lambda alert_id: f"https://alerts.example/v1/alerts/{alert_id}",
     )
     links = AckLinks(os.urandom(32), ttl_s=60)
     clock = FakeClock(NOW)
@@ -309,9 +310,11 @@ async def test_the_ack_waits_for_the_slowest_registered_channel(
 
 
 def test_a_send_context_is_made_from_exactly_the_columns_the_repository_selects() -> None:
-    mapped = {*FROM_DELIVERY, *FROM_ALERT, *FROM_CONTACT, "label"}
+    mapped = {*FROM_DELIVERY, *FROM_ALERT, *FROM_CONTACT, "label", "language"}
     assert mapped == context_fields()
-    removed = send_context(
-        {c: None for c in FROM_DELIVERY.values()}, {c: None for c in FROM_ALERT.values()}, None, ""
+    delivery, alert = (
+        {c: None for c in FROM_DELIVERY.values()},
+        {c: None for c in FROM_ALERT.values()},
     )
+    removed = send_context(delivery, alert, None, "", None)
     assert (removed.address, removed.role, removed.secret) == (None, None, None)

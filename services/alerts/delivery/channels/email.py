@@ -22,14 +22,12 @@ from typing import Final
 import pysequoia
 
 from libs.common.errors import InvalidInput
-from services.alerts.delivery.domain import PGP_KEY, AlertView, ContactSpec, Outgoing, SendResult
+from services.alerts.delivery.domain import PGP_KEY, ContactSpec, Outgoing, SendResult
+from services.alerts.delivery.messages.mail import email_subject, email_text
 from services.alerts.delivery.smtp import DEFAULT_PORTS, SmtpConfig, SmtpTransport
 from services.alerts.settings import AlertsSettings
 
 KIND: Final = "email"
-EMAIL_SUBJECT = "Lifeline alert — action needed"
-EMAIL_SUBJECT_ACK = "Lifeline alert — acknowledged"
-EMAIL_SUBJECT_WITHDRAWN = "Lifeline alert — withdrawn"
 Encrypt = Callable[[str, bytes], bytes]
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 
@@ -48,73 +46,6 @@ def valid_email(value: str) -> str:
 def has_control_characters(value: str) -> bool:
     """Whether `value` holds a control, format or other non-printing character (category C)."""
     return any(unicodedata.category(char).startswith("C") for char in value)
-
-
-def email_subject(view: AlertView) -> str:
-    """Generic on purpose: a subject line is visible to every mail server on the way."""
-    return {"ack_notice": EMAIL_SUBJECT_ACK, "withdrawal": EMAIL_SUBJECT_WITHDRAWN}.get(
-        view.kind, EMAIL_SUBJECT
-    )
-
-
-def email_text(view: AlertView, *, encrypted: bool) -> str:
-    """The body: the minimum plus links; details and the ack link only when encrypted."""
-    if view.kind == "ack_notice":
-        lines = [
-            f"Alert {view.alert_id} has been acknowledged by {view.acked_by or 'a colleague'}"
-            + (f" at {view.acked_at:%Y-%m-%d %H:%M} UTC." if view.acked_at else "."),
-            "Nobody else needs to act on it.",
-        ]
-        return "\n".join(lines) + "\n"
-    if view.kind == "update":
-        lines = [f"Alert {view.alert_id}: the reporting partner released its details to you."]
-        if encrypted:
-            lines += _details(view)
-        else:
-            lines.append(f"Sign in to see them: {view.alert_url}")
-        return "\n".join(lines) + "\n"
-    if view.kind == "withdrawal":
-        return (
-            f"Alert {view.alert_id} has been withdrawn: the report it came from was erased.\n"
-            "No action is needed on it any more; its details are gone.\n"
-        )
-    opener = (
-        "A partner reported an incident that may concern a person you watch."
-        if view.step == 0
-        else "Reminder: this alert is not acknowledged yet."
-    )
-    lines = [opener, "", f"Alert:    {view.alert_id}", f"Priority: {view.priority}"]
-    if encrypted:
-        lines += _details(view)
-    lines.append("")
-    if view.ack_url and encrypted:
-        lines.append(f"Acknowledge (stops the escalation; the link works once): {view.ack_url}")
-    else:
-        # In the clear anyone on the way could read a link that acts: this one needs sign-in.
-        lines += [
-            f"Sign in to see the alert: {view.alert_url}",
-            f"Then acknowledge it (stops the escalation): lifeline alerts ack {view.alert_id}",
-        ]
-    if not view.restricted:
-        lines.append(f"Report (sign-in required): {view.report_url}")
-    return "\n".join(lines) + "\n"
-
-
-def _details(view: AlertView) -> list[str]:
-    lines = [f"Entry:    {view.label}", f"Match:    {view.decision} ({view.reason})"]
-    if view.restricted:
-        # The report is another partner's, not (yet) released to this organisation.
-        return [
-            *lines,
-            "Report:   a partner holds a report about this person; its details are not",
-            "          released to your organisation"
-            + (" (you will hear if they are)." if view.release != "denied" else " (refused)."),
-        ]
-    return [
-        *lines,
-        f"Incident: {view.incident_type}, legal basis {view.legal_basis}",
-        f"Where:    {view.country}, {view.facility_kind}; occurred {view.occurred_at}",
-    ]
 
 
 # --- OpenPGP -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from services.alerts.delivery.domain import (
     SendResult,
     parse_retry_after,
 )
+from services.alerts.delivery.messages import text
 from services.alerts.delivery.targets import host_problem, is_public
 from services.alerts.settings import AlertsSettings
 
@@ -43,6 +44,7 @@ _TYPES = {
     "ack_notice": "alert.acknowledged",
     "withdrawal": "alert.withdrawn",
     "update": "alert.updated",
+    "test": "alert.test",
 }
 _DETAILS = ("incident_type", "legal_basis", "country", "facility_kind", "occurred_at")
 
@@ -71,6 +73,10 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 def payload(view: AlertView, now: datetime) -> dict[str, Any]:
     """The Standard Webhooks body: `{type, timestamp, data}`."""
+    if view.kind == "test":
+        # A test is about no alert and links nowhere: it only proves the channel works.
+        data_ = {"test": True, "message": text(view.language, "test.message")}
+        return {"type": _TYPES["test"], "timestamp": now.isoformat(), "data": data_}
     data: dict[str, Any] = {
         "alert_id": view.alert_id,
         "label": view.label,

@@ -6,12 +6,14 @@ return)."""
 from fastapi import APIRouter
 
 from services.alerts.delivery.profiles.schemas import (
+    ContactTestIn,
+    ContactTestOut,
     EscalationIn,
     EscalationOut,
     ProfileIn,
     ProfileOut,
 )
-from services.alerts.deps import Manager, OrgManager, OrgViewer, ProfilesDep
+from services.alerts.deps import Manager, OrgManager, OrgViewer, ProbeDep, ProfilesDep
 
 router = APIRouter(prefix="/v1", tags=["profile"])
 
@@ -34,6 +36,16 @@ async def get_profile(principal: Manager, profiles: ProfilesDep) -> ProfileOut:
 async def put_profile(body: ProfileIn, principal: Manager, profiles: ProfilesDep) -> ProfileOut:
     """Replace the profile; generated webhook secrets are in `new_secrets`, shown this once."""
     return await profiles.put(principal, body)
+
+
+@router.post(
+    "/lawyer/profile/test",
+    response_model=ContactTestOut,
+    summary="Send a test alert to one of the caller's contacts now and say how it went.",
+)
+async def test_contact(body: ContactTestIn, principal: Manager, probe: ProbeDep) -> ContactTestOut:
+    """One attempt, no retry; one per contact per 10 s (429 otherwise)."""
+    return await probe.send(principal, body.contact)
 
 
 @router.get(

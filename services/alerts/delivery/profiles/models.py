@@ -43,6 +43,8 @@ class Contact(AlertsTable, table=True):
     position: int = 0
     disabled_at: datetime | None = None
     disabled_reason: str | None = Field(default=None, max_length=64)
+    # The last test alert sent to it: one per contact per `TEST_EVERY_S` (across replicas).
+    tested_at: datetime | None = None
     created_at: datetime
 
 

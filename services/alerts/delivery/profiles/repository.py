@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, delete, select, update
+from sqlalchemy import RowMapping, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts.alerts.domain import EscalationPolicy
 from services.alerts.delivery.profiles.models import CONTACTS, ORGS
+from services.alerts.watchlists.models import LAWYERS
 
 OWN_ROLES = ("primary", "secondary", "backup")  # a lawyer's own contacts (not the duty desk)
 
@@ -32,8 +33,13 @@ _PAGING_VIEW = (
         ORGS.c.duty_after_min,
         ORGS.c.repeat_every_min,
         ORGS.c.max_repeats,
+        LAWYERS.c.language,
     )
-    .select_from(CONTACTS.outerjoin(ORGS, ORGS.c.org_id == bindparam("org_id")))
+    .select_from(
+        CONTACTS.outerjoin(ORGS, ORGS.c.org_id == bindparam("org_id")).outerjoin(
+            LAWYERS, LAWYERS.c.client_id == CONTACTS.c.lawyer_id
+        )
+    )
     .where(CONTACTS.c.lawyer_id == bindparam("lawyer_id"), CONTACTS.c.role.in_(OWN_ROLES))
     .order_by(CONTACTS.c.role, CONTACTS.c.position)
 )
@@ -42,7 +48,8 @@ _PAGING_VIEW = (
 async def paging_view(
     session: AsyncSession, lawyer_id: str, org_id: str
 ) -> tuple[list[RowMapping], EscalationPolicy]:
-    """The lawyer's contacts and their organisation's policy, in one query (hot path)."""
+    """The lawyer's contacts (each with the lawyer's `language`) and their organisation's
+    policy, in one query (hot path)."""
     params = {"lawyer_id": lawyer_id, "org_id": org_id}
     rows = list((await session.execute(_PAGING_VIEW, params)).mappings())
     if not rows:  # nobody of the lawyer's own: the duty contacts may still be escalated to
@@ -72,6 +79,30 @@ async def contact(session: AsyncSession, contact_id: str) -> RowMapping | None:
     """One contact by id."""
     rows = await session.execute(select(CONTACTS).where(CONTACTS.c.id == contact_id))
     return rows.mappings().first()
+
+
+async def own_contact(session: AsyncSession, lawyer_id: str, contact_id: str) -> RowMapping | None:
+    """One of the lawyer's own contacts (None for anyone else's, the duty desk's included)."""
+    c = CONTACTS.c
+    query = select(CONTACTS).where(
+        c.id == contact_id, c.lawyer_id == lawyer_id, c.role.in_(OWN_ROLES)
+    )
+    return (await session.execute(query)).mappings().first()
+
+
+async def mark_tested(
+    session: AsyncSession, contact_id: str, now: datetime, since: datetime
+) -> bool:
+    """Take the contact's test turn: False if it had one after `since` (replicas agree: the
+    condition and the write are one statement)."""
+    c = CONTACTS.c
+    result = await session.execute(
+        update(CONTACTS)
+        .where(c.id == contact_id, or_(c.tested_at.is_(None), c.tested_at <= since))
+        .values(tested_at=now)
+        .returning(c.id)
+    )
+    return result.first() is not None
 
 
 async def replace_contacts(

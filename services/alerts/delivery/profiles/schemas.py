@@ -57,6 +57,7 @@ def _registered_kinds(schema: dict[str, Any]) -> None:
     schema["enum"] = list(channels.kinds())
 
 
+Language = Literal["en", "ru"]  # the catalogues of `delivery/messages`
 Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(valid_url)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(valid_email)]
 Secret = Annotated[str, StringConstraints(max_length=128), AfterValidator(_secret)]
@@ -117,6 +118,9 @@ class ProfileIn(Strict):
     email: EmailIn | None = None
     backup_contacts: list[ContactIn] = Field(default_factory=list, max_length=10)
     contacts: list[LawyerContactIn] = Field(default_factory=list, max_length=12)
+    # What alert emails and ack pages are written in; a PUT without it sets the default, "en"
+    # (a PUT replaces the whole profile).
+    language: Language = "en"
 
 
 class ContactOut(BaseModel):
@@ -137,8 +141,25 @@ class ProfileOut(BaseModel):
 
     client_id: str
     org_id: str
+    language: str = "en"
     contacts: list[ContactOut]
     new_secrets: dict[str, str] = Field(default_factory=dict)
+
+
+class ContactTestIn(Strict):
+    """Which of the caller's contacts (its `id` in the profile) gets a test alert."""
+
+    contact: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
+class ContactTestOut(BaseModel):
+    """What the one attempt of a test alert achieved (nothing is retried or recorded)."""
+
+    contact: str
+    channel: str
+    delivered: bool
+    error: str | None  # a code, as in delivery attempts (`http_500`, `target_unreachable` …)
+    http_status: int | None
 
 
 class EscalationIn(Strict):

@@ -65,9 +65,11 @@ class Profiles:
         """The caller's profile (secrets are never shown again)."""
         async with self.sessions() as session:
             rows = await repo.lawyer_contacts(session, principal.client_id)
+            language = await watchlists.language(session, principal.client_id)
         return ProfileOut(
             client_id=principal.client_id,
             org_id=principal.partner_id,
+            language=language or "en",
             contacts=[contact_out(r) for r in rows],
         )
 
@@ -76,6 +78,7 @@ class Profiles:
         wanted, now = self.wanted(body), self.clock.now()
         async with transaction(self.sessions) as session:
             await watchlists.ensure_lawyer(session, principal.client_id, principal.partner_id, now)
+            await watchlists.set_language(session, principal.client_id, body.language, now)
             existing = await repo.lawyer_contacts(session, principal.client_id)
             secrets = await self._reconcile(
                 session,
@@ -88,6 +91,7 @@ class Profiles:
         return ProfileOut(
             client_id=principal.client_id,
             org_id=principal.partner_id,
+            language=body.language,
             contacts=[contact_out(r) for r in rows],
             new_secrets=secrets,
         )
