@@ -93,6 +93,9 @@ class ContactSpec:
     secret: str | None = field(default=None, repr=False)
     rotate: bool = False
     pgp_key: str | None = None
+    # A kept contact saved without a key keeps the one it had (a form that cannot show the key
+    # must not silently downgrade mail to plaintext); this says "drop it" explicitly.
+    drop_pgp_key: bool = False
 
 
 # --- what one send carries ---------------------------------------------------------------

@@ -153,6 +153,24 @@ async def test_email_is_openpgp_encrypted_to_the_registered_key(stack: AlertsSta
         assert b"client 12" in out.stdout
 
 
+async def test_saving_a_contact_without_its_key_keeps_the_key_until_dropped(
+    stack: AlertsStack,
+) -> None:
+    """A form that cannot show the stored key (the console) must not downgrade mail to plain."""
+    public = (DATA / "lawyer-public.asc").read_text()
+    mail = {"channel": "email", "address": "l@example.org", "role": "primary"}
+
+    async def save(contact: dict[str, object]) -> bool:
+        resp = await stack.call("PUT", "/v1/lawyer/profile", json={"contacts": [contact]})
+        assert resp.status_code == 200, resp.text
+        return bool(resp.json()["contacts"][0]["encrypted"])
+
+    assert await save({**mail, "pgp_public_key": public})
+    assert await save(mail)  # saved again without the key: still encrypted
+    assert not await save({**mail, "drop_pgp_key": True})
+    assert not await save(mail)
+
+
 async def test_a_private_key_or_garbage_is_refused_as_pgp_key(stack: AlertsStack) -> None:
     secret = (DATA / "lawyer-secret.asc").read_text()
     public = (DATA / "lawyer-public.asc").read_text()

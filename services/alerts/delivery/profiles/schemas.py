@@ -87,7 +87,9 @@ class EmailIn(Strict):
     """The lawyer's email; with an OpenPGP key the message body is encrypted to it."""
 
     address: Email
+    # Omitted on a contact that exists: its key is kept. `drop_pgp_key` removes it.
     pgp_public_key: PgpKey | None = None
+    drop_pgp_key: bool = False
 
 
 class ContactIn(Strict):
@@ -97,7 +99,9 @@ class ContactIn(Strict):
     address: Annotated[str, StringConstraints(min_length=3, max_length=2048)]
     name: ContactName | None = None
     secret: Secret | None = None
+    # Omitted on a contact that exists: its key is kept. `drop_pgp_key` removes it.
     pgp_public_key: PgpKey | None = None
+    drop_pgp_key: bool = False
 
 
 class LawyerContactIn(ContactIn):

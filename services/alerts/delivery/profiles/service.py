@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -106,7 +106,15 @@ class Profiles:
             )
         if body.email is not None:
             e = body.email
-            wanted.append(ContactSpec("secondary", email.KIND, e.address, pgp_key=e.pgp_public_key))
+            wanted.append(
+                ContactSpec(
+                    "secondary",
+                    email.KIND,
+                    e.address,
+                    pgp_key=e.pgp_public_key,
+                    drop_pgp_key=e.drop_pgp_key,
+                )
+            )
         wanted += [
             self._wanted("backup", c, f"backup_contacts.{i}")
             for i, c in enumerate(body.backup_contacts)
@@ -187,7 +195,9 @@ class Profiles:
                 f"{' and '.join(unfit)} does not fit the {channel.kind} channel",
                 fields=[{"path": path, "reason": "field does not fit the channel"}],
             )
-        return ContactSpec(role, c.channel, address, c.name, c.secret, rotate, c.pgp_public_key)
+        return ContactSpec(
+            role, c.channel, address, c.name, c.secret, rotate, c.pgp_public_key, c.drop_pgp_key
+        )
 
     def _validate(self, wanted: Sequence[ContactSpec]) -> None:
         for w in wanted:
@@ -210,7 +220,7 @@ class Profiles:
             contact_id = row["id"] if row is not None else str(uuid.uuid4())
             values: dict[str, Any] = {
                 "name": w.name,
-                "pgp_key": w.pgp_key,
+                "pgp_key": _pgp_key(w, row),
                 "position": position,
                 # Saving the profile again is how a lawyer says a disabled endpoint works now.
                 "disabled_at": None,
@@ -254,3 +264,10 @@ def _escalation_out(
         duty_contacts=[contact_out(r) for r in duty],
         new_secrets=secrets,
     )
+
+
+def _pgp_key(wanted: ContactSpec, row: RowMapping | None) -> str | None:
+    """The key a saved contact keeps: the one given, else (unless dropped) the one it had."""
+    if wanted.pgp_key is not None or row is None or wanted.drop_pgp_key:
+        return wanted.pgp_key
+    return cast(str | None, row["pgp_key"])

@@ -50,7 +50,7 @@ export function Contacts() {
     try {
       const result = await call<TestResult>("alerts", "/v1/lawyer/profile/test", {
         method: "POST",
-        body: { contact_id: contact.id },
+        body: { contact: contact.id },
       });
       setTests((prev) => ({ ...prev, [contact.id]: result }));
     } catch (failure) {
