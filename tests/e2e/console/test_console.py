@@ -111,6 +111,21 @@ async def test_an_alert_appears_by_itself_and_shows_what_the_policy_allows(world
     await world.screenshot(page, "alert-desktop-en")
 
 
+async def test_the_link_in_an_alert_opens_it_in_the_console(world: World) -> None:
+    (hit,) = world.hook.alerts("alert.created")
+    link = hit.payload["data"]["alert_url"]
+    assert link == f"{world.console}/alerts/{hit.payload['data']['alert_id']}"
+    # A browser that is not enrolled is asked to sign in (never shown JSON) …
+    stranger = await world.browser.new_context(locale="en-GB")
+    page = await stranger.new_page()
+    await page.goto(link)
+    await expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    await stranger.close()
+    # … the lawyer's signs in by itself and shows the alert.
+    await world.page.goto(link)
+    await expect(world.page.get_by_role("heading", level=1)).to_have_text(HOSTILE_LABEL)
+
+
 async def test_one_tap_acknowledges_and_escalation_stops(world: World) -> None:
     page = world.page
     await page.get_by_role("button", name="I'm on it — acknowledge").click()
@@ -150,7 +165,7 @@ async def test_a_test_alert_reaches_the_contact(world: World) -> None:
 
 async def test_the_console_speaks_russian(world: World) -> None:
     page = world.page
-    await page.get_by_label("Language").select_option("ru")
+    await page.get_by_label("Language", exact=True).select_option("ru")
     await expect(page.get_by_role("heading", name="Настройки", level=1)).to_be_visible()
     await page.get_by_role("link", name="Оповещения").click()
     await page.get_by_role("button", name="Закрытые").click()
@@ -167,7 +182,7 @@ async def test_the_console_speaks_russian(world: World) -> None:
     await fresh.goto(world.console)
     await expect(fresh.get_by_role("heading", name="Вход")).to_be_visible()
     await context.close()
-    await page.get_by_label("Язык").select_option("en")
+    await page.get_by_label("Язык", exact=True).select_option("en")
 
 
 async def test_a_phone_360_px_wide_reads_the_alert_without_scrolling_sideways(
@@ -176,7 +191,7 @@ async def test_a_phone_360_px_wide_reads_the_alert_without_scrolling_sideways(
     page = world.page
     await page.set_viewport_size({"width": 360, "height": 740})
     for lang, heading in (("en", "Alerts"), ("ru", "Оповещения")):
-        await page.get_by_label("Language" if lang == "en" else "Язык").select_option(lang)
+        await page.locator("#language").select_option(lang)
         await page.get_by_role("link", name=heading).first.click()
         await page.get_by_role("button", name="Resolved" if lang == "en" else "Закрытые").click()
         await page.locator("li.alert a").click()
@@ -184,7 +199,7 @@ async def test_a_phone_360_px_wide_reads_the_alert_without_scrolling_sideways(
         width = await page.evaluate("document.scrollingElement.scrollWidth")
         assert width <= 360, f"{lang}: the page is {width} px wide"
         await world.screenshot(page, f"alert-phone-{lang}")
-    await page.get_by_label("Язык").select_option("en")
+    await page.locator("#language").select_option("en")
     await page.set_viewport_size({"width": 1280, "height": 900})
 
 

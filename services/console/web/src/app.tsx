@@ -62,7 +62,13 @@ export function App() {
     return first;
   });
   const [route, setRoute] = useState<Route>(currentRoute);
-  const [auth, setAuth] = useState<Auth>({ kind: "loading" });
+  const [auth, setAuthState] = useState<Auth>({ kind: "loading" });
+  // The session is set before the views render: their first calls (children's effects run
+  // before their parent's) must already find it.
+  const setAuth = (next: Auth) => {
+    useSession(next.kind === "ready" ? next.session : undefined);
+    setAuthState(next);
+  };
 
   useEffect(() => {
     const onPop = () => setRoute(currentRoute());
@@ -83,7 +89,6 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    useSession(auth.kind === "ready" ? auth.session : undefined);
     if (auth.kind !== "waiting" && auth.kind !== "offline") return;
     // Until the administrator confirms (or the network is back): try again every few seconds.
     const timer = setTimeout(async () => setAuth(await connect(auth.device)), WAIT_POLL_MS);
@@ -119,19 +124,21 @@ export function App() {
             </a>
           </nav>
         )}
-        <label class="lang">
-          <span class="visually-hidden">{t("nav.language")}</span>
-          <select
-            value={language()}
-            onChange={(e) => switchLanguage((e.target as HTMLSelectElement).value as Language)}
-          >
-            {LANGUAGES.map((l) => (
-              <option value={l} lang={l} key={l}>
-                {t(`language.${l}`)}
-              </option>
-            ))}
-          </select>
+        <label class="lang visually-hidden" for="language">
+          {t("nav.language")}
         </label>
+        <select
+          id="language"
+          class="lang"
+          value={language()}
+          onChange={(e) => switchLanguage((e.target as HTMLSelectElement).value as Language)}
+        >
+          {LANGUAGES.map((l) => (
+            <option value={l} lang={l} key={l}>
+              {t(`language.${l}`)}
+            </option>
+          ))}
+        </select>
       </header>
       <main id="main">{page(route, auth, enrolled, forget)}</main>
     </div>

@@ -1,18 +1,14 @@
 /** The API documents of the services (Swagger UI, served by the console itself, no CDN). */
 
-// The UMD bundle sets `SwaggerUIBundle` on the global object when evaluated.
-import "swagger-ui-dist/swagger-ui-bundle.js";
+// The UMD bundle, taken as the CommonJS module it also is.
+import SwaggerUIBundle from "swagger-ui-dist/swagger-ui-bundle.js";
 
 const SERVICES = ["sharing", "alerts", "intake"] as const;
-
-declare global {
-  var SwaggerUIBundle: (options: Record<string, unknown>) => unknown;
-}
 
 const service = location.pathname.split("/")[2] ?? "";
 const root = document.getElementById("docs");
 if (root && (SERVICES as readonly string[]).includes(service)) {
-  globalThis.SwaggerUIBundle({
+  SwaggerUIBundle({
     url: `/api/${service}/openapi.json`,
     dom_id: "#docs",
     deepLinking: false,

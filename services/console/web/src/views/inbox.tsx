@@ -60,7 +60,7 @@ export function Inbox() {
             aria-pressed={tab === name}
             onClick={() => choose(name)}
           >
-            {t(`status.${name}`)}
+            {t(`tab.${name}`)}
           </button>
         ))}
       </div>
