@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from tests.support.deploy import (
+    CONSOLE,
     HEALTHZ,
+    PROCESSES,
     READYZ,
     SERVICES,
     SETTINGS,
@@ -58,16 +60,16 @@ def test_health_routes_exist_in_every_app(app_paths: dict[str, set[str]]) -> Non
 
 
 def test_healthcheck_finds_the_service_from_its_command(healthcheck: ModuleType) -> None:
-    for service in SERVICES:
+    for service in PROCESSES:
         argv = ["python", "-m", f"services.{service}"]
         assert healthcheck.service_from_cmdline(argv) == service
         assert healthcheck.service_from_cmdline(["/opt/venv/bin/python", *argv[1:]]) == service
     assert healthcheck.service_from_cmdline(["python", "-m", "services.nope"]) is None
     assert healthcheck.service_from_cmdline(["nats-server", "-js"]) is None
-    assert set(healthcheck.SERVICES) == set(SERVICES)
+    assert set(healthcheck.SERVICES) == {*SERVICES, CONSOLE}
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_healthcheck_targets_the_settings_port(
     healthcheck: ModuleType, service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
