@@ -17,15 +17,22 @@ import sys
 import zipfile
 from importlib.metadata import distributions
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from services.console.settings import BUILT_ASSETS, ConsoleSettings
 from tests.support.deploy import (
+    COMPOSE_VAR,
     CONSOLE,
     ROOT,
+    SERVICES,
     assert_importable_service,
+    compose_env,
     default_port,
+    env_example,
+    module_of,
     prefix_of,
     settings_from_env,
 )
@@ -223,3 +230,75 @@ def test_the_wheel_carries_the_built_front_end_and_nothing_else_of_it(tmp_path: 
     assert any(n.startswith(f"{dist.as_posix()}/assets/") for n in web)
     assert web == built, f"only the build: {sorted(web ^ built)[:5]}"
     assert not [n for n in names if "node_modules" in n or n.endswith((".ts", ".tsx", ".mjs"))]
+
+
+# --- compose ----------------------------------------------------------------------------------
+
+
+def test_compose_console_holds_no_key_database_or_bus_identity(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = compose["services"][CONSOLE]
+    assert_importable_service(module_of(svc["command"]), CONSOLE)
+    for key in ("volumes", "secrets", "env_file", "configs", "user"):
+        assert key not in svc, f"the console needs no {key}"
+    assert svc["read_only"] is True and svc["tmpfs"] == ["/tmp"]
+    assert svc["cap_drop"] == ["ALL"]
+    _assert_holds_nothing(_console_settings(monkeypatch, compose_env(svc)))
+
+
+def test_compose_console_is_the_one_fixed_port_for_browsers(compose: dict[str, Any]) -> None:
+    ports = compose["services"][CONSOLE]["ports"]
+    port = default_port(CONSOLE)
+    assert ports == [
+        {"target": port, "published": str(port), "host_ip": "127.0.0.1", "protocol": "tcp"}
+    ], "on loopback, for the TLS proxy in front"
+    fixed = [
+        name
+        for name, svc in compose["services"].items()
+        for entry in svc.get("ports", [])
+        if isinstance(entry, dict) and "published" in entry
+    ]
+    assert fixed == [CONSOLE]
+
+
+def test_compose_console_reaches_the_services_by_name(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = compose["services"][CONSOLE]
+    upstreams = _console_settings(monkeypatch, compose_env(svc)).upstreams()
+    assert set(upstreams) == set(SERVICES)
+    for service, url in upstreams.items():
+        parts = urlsplit(url)
+        assert (parts.scheme, parts.hostname, parts.port) == (
+            "http",
+            service,
+            default_port(service),
+        )
+        assert service in compose["services"]
+    # Open to people only once the APIs behind it answer; it needs neither database nor bus.
+    assert svc["depends_on"] == {s: {"condition": "service_healthy"} for s in SERVICES}
+
+
+def test_compose_links_for_people_lead_to_the_console(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = compose["services"]
+    where = {
+        CONSOLE: "LIFELINE_CONSOLE_PUBLIC_URL",
+        "sharing": "LIFELINE_SHARING_CONSOLE_URL",
+        "alerts": "LIFELINE_ALERTS_CONSOLE_URL",
+    }
+    raw = {services[s]["environment"][key] for s, key in where.items()}
+    assert len(raw) == 1, f"one console address everywhere: {raw}"
+    (value,) = raw
+    variable = COMPOSE_VAR.fullmatch(value)
+    assert variable and ":-" in value, "from deploy/.env, with a default"
+    default = value.split(":-", 1)[1].removesuffix("}")
+    assert env_example()[variable[1]] == default, "the example and the default agree"
+    parts = urlsplit(default)
+    assert (parts.hostname, parts.port) == ("localhost", default_port(CONSOLE))
+    sharing_env = compose_env(services["sharing"])
+    sharing = settings_from_env(monkeypatch, "sharing", sharing_env)
+    assert getattr(sharing, "console_url") == default  # noqa: B009 - SharingSettings' own field
+    assert compose_env(services["alerts"])["LIFELINE_ALERTS_CONSOLE_URL"] == default

@@ -39,9 +39,9 @@ def test_settings_know_the_three_services() -> None:
         )
 
 
-def test_compose_runs_the_three_services(compose: dict[str, Any]) -> None:
+def test_compose_runs_the_three_services_and_the_console(compose: dict[str, Any]) -> None:
     services = lifeline_compose_services(compose)
-    assert set(services) == set(SERVICES)
+    assert set(services) == set(PROCESSES)
     for name, svc in services.items():
         assert_importable_service(module_of(svc["command"]), name)
 
