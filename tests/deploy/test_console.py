@@ -26,12 +26,16 @@ from services.console.settings import BUILT_ASSETS, ConsoleSettings
 from tests.support.deploy import (
     COMPOSE_VAR,
     CONSOLE,
+    NATS_CLIENT_PORT,
     ROOT,
     SERVICES,
     assert_importable_service,
     compose_env,
     default_port,
+    deployment_container,
     env_example,
+    k8s_env,
+    k8s_kind,
     module_of,
     prefix_of,
     settings_from_env,
@@ -302,3 +306,114 @@ def test_compose_links_for_people_lead_to_the_console(
     sharing = settings_from_env(monkeypatch, "sharing", sharing_env)
     assert getattr(sharing, "console_url") == default  # noqa: B009 - SharingSettings' own field
     assert compose_env(services["alerts"])["LIFELINE_ALERTS_CONSOLE_URL"] == default
+
+
+# --- Kubernetes -------------------------------------------------------------------------------
+
+
+def test_k8s_console_holds_no_key_database_or_bus_identity(
+    k8s: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dep = k8s_kind(k8s, "Deployment")[CONSOLE]
+    pod = dep["spec"]["template"]["spec"]
+    container = deployment_container(dep)
+    assert_importable_service(module_of(container["command"]), CONSOLE)
+    assert pod["automountServiceAccountToken"] is False
+    assert [v["name"] for v in pod["volumes"]] == ["tmp"] and "emptyDir" in pod["volumes"][0]
+    assert "env" not in container, "no Secret: everything is in its ConfigMap"
+    assert container["envFrom"] == [{"configMapRef": {"name": "console-config"}}]
+    _assert_holds_nothing(_console_settings(monkeypatch, k8s_env(k8s, dep)))
+
+
+def test_k8s_console_reaches_the_services_by_their_services(
+    k8s: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dep = k8s_kind(k8s, "Deployment")[CONSOLE]
+    upstreams = _console_settings(monkeypatch, k8s_env(k8s, dep)).upstreams()
+    assert set(upstreams) == set(SERVICES)
+    services = k8s_kind(k8s, "Service")
+    deployments = k8s_kind(k8s, "Deployment")
+    for service, url in upstreams.items():
+        parts = urlsplit(url)
+        assert parts.hostname is not None and parts.hostname.split(".")[0] == service
+        assert parts.port in {p["port"] for p in services[service]["spec"]["ports"]}
+        labels = deployments[service]["spec"]["template"]["metadata"]["labels"]
+        assert services[service]["spec"]["selector"].items() <= labels.items()
+
+
+def test_k8s_links_for_people_lead_to_the_console(
+    k8s: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployments = k8s_kind(k8s, "Deployment")
+    public = k8s_env(k8s, deployments[CONSOLE])["LIFELINE_CONSOLE_PUBLIC_URL"]
+    assert urlsplit(public).scheme in ("http", "https") and urlsplit(public).hostname
+    sharing_env = k8s_env(k8s, deployments["sharing"])
+    assert sharing_env["LIFELINE_SHARING_CONSOLE_URL"] == public
+    sharing = settings_from_env(monkeypatch, "sharing", sharing_env)
+    assert getattr(sharing, "console_url") == public  # noqa: B009 - SharingSettings' own field
+    assert k8s_env(k8s, deployments["alerts"])["LIFELINE_ALERTS_CONSOLE_URL"] == public
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert set(selector) <= {"matchLabels"}, "only matchLabels is evaluated here"
+    return selector.get("matchLabels", {}).items() <= labels.items()
+
+
+def _egress_allows(
+    policy: dict[str, Any], pod: dict[str, str], namespace: dict[str, str], port: int, proto: str
+) -> bool:
+    """Whether the policy lets its pods open `port` on a pod with these labels."""
+    own = {"kubernetes.io/metadata.name": policy["metadata"]["namespace"]}
+    for rule in policy["spec"].get("egress", []):
+        ports = rule.get("ports")
+        if ports and not any(
+            p["port"] == port and p.get("protocol", "TCP") == proto for p in ports
+        ):
+            continue
+        if not rule.get("to"):
+            return True  # any destination
+        for peer in rule["to"]:
+            if "ipBlock" in peer:
+                return True  # an address range: taken as anything
+            in_namespace = (
+                _selects(peer["namespaceSelector"], namespace)
+                if "namespaceSelector" in peer
+                else namespace == own
+            )
+            if in_namespace and _selects(peer.get("podSelector", {}), pod):
+                return True
+    return False
+
+
+def test_k8s_console_may_reach_only_the_services_and_dns(k8s: list[dict[str, Any]]) -> None:
+    deployments = k8s_kind(k8s, "Deployment")
+    console_pods = deployments[CONSOLE]["spec"]["template"]["metadata"]["labels"]
+    policies = [
+        p
+        for p in k8s_kind(k8s, "NetworkPolicy").values()
+        if _selects(p["spec"]["podSelector"], console_pods)
+    ]
+    assert len(policies) == 1, "one egress policy for the console's pods"
+    (policy,) = policies
+    assert "Egress" in policy["spec"]["policyTypes"]
+    lifeline = {"kubernetes.io/metadata.name": policy["metadata"]["namespace"]}
+    nats = k8s_kind(k8s, "StatefulSet")["nats"]["spec"]["template"]
+    nats_ports = {p["containerPort"] for p in nats["spec"]["containers"][0]["ports"]}
+    assert NATS_CLIENT_PORT in nats_ports
+    others = {*nats_ports, 5432, 443, 80, 53}
+    for service in SERVICES:
+        pods = deployments[service]["spec"]["template"]["metadata"]["labels"]
+        port = deployment_container(deployments[service])["ports"][0]["containerPort"]
+        assert _egress_allows(policy, pods, lifeline, port, "TCP"), f"{service} on {port}"
+        for other in others - {port}:
+            assert not _egress_allows(policy, pods, lifeline, other, "TCP"), f"{service}:{other}"
+    for port in {*nats_ports, *(default_port(s) for s in SERVICES)}:
+        assert not _egress_allows(policy, nats["metadata"]["labels"], lifeline, port, "TCP")
+    for proto in ("UDP", "TCP"):
+        assert _egress_allows(policy, KUBE_DNS, KUBE_SYSTEM, 53, proto), "names resolve"
+    assert not _egress_allows(policy, KUBE_DNS, KUBE_SYSTEM, 443, "TCP")
+    # Nothing elsewhere: not another namespace's pods, not the Kubernetes API, not the outside.
+    assert not _egress_allows(policy, {}, {"kubernetes.io/metadata.name": "default"}, 443, "TCP")
+    for rule in policy["spec"]["egress"]:
+        assert rule.get("to") and rule.get("ports"), "every rule names its peers and ports"
+        assert not [peer for peer in rule["to"] if "ipBlock" in peer]

@@ -46,10 +46,10 @@ def test_compose_runs_the_three_services_and_the_console(compose: dict[str, Any]
         assert_importable_service(module_of(svc["command"]), name)
 
 
-def test_k8s_runs_the_three_services(k8s: list[dict[str, Any]]) -> None:
+def test_k8s_runs_the_three_services_and_the_console(k8s: list[dict[str, Any]]) -> None:
     deployments = k8s_kind(k8s, "Deployment")
-    assert set(deployments) == set(SERVICES)
-    assert set(SERVICES) <= set(k8s_kind(k8s, "Service"))
+    assert set(deployments) == set(PROCESSES)
+    assert set(PROCESSES) <= set(k8s_kind(k8s, "Service"))
     for name, dep in deployments.items():
         assert_importable_service(module_of(deployment_container(dep)["command"]), name)
 
