@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from services.console.settings import BUILT_ASSETS, ConsoleSettings
+from services.sharing.settings import SharingSettings
 from tests.support.deploy import (
     COMPOSE_VAR,
     CONSOLE,
@@ -304,7 +305,7 @@ def test_compose_links_for_people_lead_to_the_console(
     assert (parts.hostname, parts.port) == ("localhost", default_port(CONSOLE))
     sharing_env = compose_env(services["sharing"])
     sharing = settings_from_env(monkeypatch, "sharing", sharing_env)
-    assert getattr(sharing, "console_url") == default  # noqa: B009 - SharingSettings' own field
+    assert isinstance(sharing, SharingSettings) and sharing.console_url == default
     assert compose_env(services["alerts"])["LIFELINE_ALERTS_CONSOLE_URL"] == default
 
 
@@ -350,7 +351,7 @@ def test_k8s_links_for_people_lead_to_the_console(
     sharing_env = k8s_env(k8s, deployments["sharing"])
     assert sharing_env["LIFELINE_SHARING_CONSOLE_URL"] == public
     sharing = settings_from_env(monkeypatch, "sharing", sharing_env)
-    assert getattr(sharing, "console_url") == public  # noqa: B009 - SharingSettings' own field
+    assert isinstance(sharing, SharingSettings) and sharing.console_url == public
     assert k8s_env(k8s, deployments["alerts"])["LIFELINE_ALERTS_CONSOLE_URL"] == public
 
 
