@@ -1,8 +1,8 @@
 """Container health probe: `python healthcheck.py [PATH] [SERVICE]`, exit 0 on HTTP 200.
 
-The image has no curl, and one image runs all three services, so the probe works out which
-service this container runs (`-m services.<name>` on a process command line, unless SERVICE is
-given), reads that service's settings from the environment exactly as the service does, and asks
+The image has no curl, and one image runs all three services and the web console, so the probe
+works out which one this container runs (`-m services.<name>` on a process command line, unless
+SERVICE is given), reads its settings from the environment exactly as it does, and asks
 `http://<host>:<port><PATH>` (PATH defaults to `/healthz`; compose uses `/readyz`).
 """
 
@@ -15,7 +15,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-SERVICES = ("intake", "sharing", "alerts")
+# The console is no service on the bus, but it runs from this image and answers the same routes.
+SERVICES = ("intake", "sharing", "alerts", "console")
 ALLOWED_PATHS = ("/healthz", "/readyz")
 TIMEOUT_S = 3.0
 

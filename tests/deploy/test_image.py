@@ -7,6 +7,7 @@ import re
 from tests.support.deploy import (
     DOCKERFILE,
     HEALTHZ,
+    PROCESSES,
     PYTHON_BASE,
     ROOT,
     SECRET_WORDS,
@@ -75,7 +76,7 @@ def test_dockerfile_runs_a_service_as_non_root() -> None:
     assert module_of(cmd) in {f"services.{s}" for s in SERVICES}
     assert_importable_service(module_of(cmd), module_of(cmd).removeprefix("services."))
     exposed = {int(p.split("/")[0]) for p in final["EXPOSE"].split()}
-    assert exposed == {default_port(s) for s in SERVICES}
+    assert exposed == {default_port(s) for s in PROCESSES}, "the services' and the console's"
 
 
 def test_dockerfile_healthcheck_hits_healthz(app_paths: dict[str, set[str]]) -> None:
@@ -96,7 +97,7 @@ def test_dockerfile_env_is_settings_and_no_secret() -> None:
     for name in env:
         assert not SECRET_WORDS.search(name), f"{name}: secrets are given at run time"
         if name.startswith("LIFELINE_"):
-            owner = next((s for s in SERVICES if name.startswith(prefix_of(s))), None)
+            owner = next((s for s in PROCESSES if name.startswith(prefix_of(s))), None)
             assert owner, name
             assert_env_names(owner, {name: env[name]}, "Dockerfile")
     for arg in dockerfile_args():

@@ -13,6 +13,7 @@ from tests.support.deploy import (
     HEALTHZ,
     K8S,
     PLACEHOLDER,
+    PROCESSES,
     PRODUCTION_REPLICAS,
     READYZ,
     SECRET_TEMPLATE,
@@ -34,7 +35,7 @@ from tests.support.dockerfile import (
 )
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_k8s_ports_match_settings(k8s: list[dict[str, Any]], service: str) -> None:
     port = default_port(service)
     dep = k8s_kind(k8s, "Deployment")[service]
@@ -53,7 +54,7 @@ def test_k8s_ports_match_settings(k8s: list[dict[str, Any]], service: str) -> No
     assert k8s_env(k8s, dep)[f"{prefix_of(service)}PORT"] == str(port)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_k8s_probes_use_the_health_routes(
     k8s: list[dict[str, Any]], service: str, app_paths: dict[str, set[str]]
 ) -> None:
@@ -69,7 +70,7 @@ def test_k8s_probes_use_the_health_routes(
         assert named_ports.get(get["port"], get["port"]) == default_port(service)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_k8s_env_names_are_settings_fields(k8s: list[dict[str, Any]], service: str) -> None:
     dep = k8s_kind(k8s, "Deployment")[service]
     assert_env_names(service, k8s_env(k8s, dep), f"k8s {service}")
@@ -78,7 +79,7 @@ def test_k8s_env_names_are_settings_fields(k8s: list[dict[str, Any]], service: s
 def test_k8s_configmaps_belong_to_one_service(k8s: list[dict[str, Any]]) -> None:
     for name, cm in k8s_kind(k8s, "ConfigMap").items():
         lifeline = [k for k in cm["data"] if k.startswith("LIFELINE_")]
-        owners = {s for s in SERVICES for k in lifeline if k.startswith(prefix_of(s))}
+        owners = {s for s in PROCESSES for k in lifeline if k.startswith(prefix_of(s))}
         assert len(owners) <= 1, f"ConfigMap {name} mixes services {owners}"
         for owner in owners:
             assert_env_names(owner, cm["data"], f"ConfigMap {name}")
@@ -112,7 +113,9 @@ def test_k8s_env_builds_production_settings(
         sts_labels = k8s_kind(k8s, "StatefulSet")["nats"]["spec"]["template"]["metadata"]
         assert nats_svc["spec"]["selector"].items() <= sts_labels["labels"].items()
     for name, value in env.items():
-        if name.endswith("_URL") and not name.endswith(("DATABASE_URL", "PUBLIC_URL")):
+        # PUBLIC_URL and CONSOLE_URL are external addresses (CONSOLE_URL: test_console.py).
+        public = ("DATABASE_URL", "PUBLIC_URL", "CONSOLE_URL")
+        if name.endswith("_URL") and not name.endswith(public):
             for url in value.split(","):
                 assert_in_cluster_url(url, set(services))
     if service != "sharing":
@@ -144,7 +147,7 @@ def test_stream_replicas_are_three_in_every_production_config(
         assert k8s_env(k8s, deployments[service]).get(key) == "3", f"k8s {service}"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_k8s_deployment_is_replicated_and_hardened(k8s: list[dict[str, Any]], service: str) -> None:
     dep = k8s_kind(k8s, "Deployment")[service]
     assert dep["spec"]["replicas"] == 2

@@ -16,6 +16,7 @@ import pytest
 from libs.common import db
 from tests.support.deploy import (
     K8S,
+    PROCESSES,
     SERVICES,
     compose_env,
     compose_mounts,
@@ -59,7 +60,7 @@ def test_k8s_keys_the_replicas_share_are_on_a_shared_claim_or_a_secret(
         assert "ReadWriteMany" in claim["spec"]["accessModes"], f"{service}: {where}"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_k8s_only_tmp_is_an_empty_dir(k8s: list[dict[str, Any]], service: str) -> None:
     dep = k8s_kind(k8s, "Deployment")[service]
     mounts = pod_mounts(dep["spec"]["template"]["spec"], deployment_container(dep))
@@ -89,7 +90,7 @@ def test_compose_publishes_no_fixed_host_port(compose: dict[str, Any], service: 
 def test_every_replica_has_the_one_public_url(
     compose: dict[str, Any], k8s: list[dict[str, Any]]
 ) -> None:
-    for service in SERVICES:
+    for service in PROCESSES:
         key = f"{prefix_of(service)}PUBLIC_URL"
         assert compose_env(compose["services"][service]).get(key), f"compose {service}"
         dep = k8s_kind(k8s, "Deployment")[service]
@@ -102,7 +103,9 @@ def test_k8s_database_connections_fit_postgresql_through_a_rollout(
     k8s: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     total = 0
-    for service, dep in k8s_kind(k8s, "Deployment").items():
+    # The console opens no database connection (test_console.py: it is given no database).
+    for service in SERVICES:
+        dep = k8s_kind(k8s, "Deployment")[service]
         settings = settings_from_env(monkeypatch, service, k8s_env(k8s, dep))
         surge = dep["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
         total += (dep["spec"]["replicas"] + surge) * settings.db_max_connections()

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from tests.support.deploy import (
+    CONSOLE,
     HEALTHZ,
+    PROCESSES,
     READYZ,
     SERVICES,
     SETTINGS,
@@ -37,17 +39,17 @@ def test_settings_know_the_three_services() -> None:
         )
 
 
-def test_compose_runs_the_three_services(compose: dict[str, Any]) -> None:
+def test_compose_runs_the_three_services_and_the_console(compose: dict[str, Any]) -> None:
     services = lifeline_compose_services(compose)
-    assert set(services) == set(SERVICES)
+    assert set(services) == set(PROCESSES)
     for name, svc in services.items():
         assert_importable_service(module_of(svc["command"]), name)
 
 
-def test_k8s_runs_the_three_services(k8s: list[dict[str, Any]]) -> None:
+def test_k8s_runs_the_three_services_and_the_console(k8s: list[dict[str, Any]]) -> None:
     deployments = k8s_kind(k8s, "Deployment")
-    assert set(deployments) == set(SERVICES)
-    assert set(SERVICES) <= set(k8s_kind(k8s, "Service"))
+    assert set(deployments) == set(PROCESSES)
+    assert set(PROCESSES) <= set(k8s_kind(k8s, "Service"))
     for name, dep in deployments.items():
         assert_importable_service(module_of(deployment_container(dep)["command"]), name)
 
@@ -58,16 +60,16 @@ def test_health_routes_exist_in_every_app(app_paths: dict[str, set[str]]) -> Non
 
 
 def test_healthcheck_finds_the_service_from_its_command(healthcheck: ModuleType) -> None:
-    for service in SERVICES:
+    for service in PROCESSES:
         argv = ["python", "-m", f"services.{service}"]
         assert healthcheck.service_from_cmdline(argv) == service
         assert healthcheck.service_from_cmdline(["/opt/venv/bin/python", *argv[1:]]) == service
     assert healthcheck.service_from_cmdline(["python", "-m", "services.nope"]) is None
     assert healthcheck.service_from_cmdline(["nats-server", "-js"]) is None
-    assert set(healthcheck.SERVICES) == set(SERVICES)
+    assert set(healthcheck.SERVICES) == {*SERVICES, CONSOLE}
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_healthcheck_targets_the_settings_port(
     healthcheck: ModuleType, service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,9 +20,11 @@ from fastapi import FastAPI
 
 from libs.common.settings import ServiceSettings
 from lifeline.bus_deploy import cluster_nodes
-from lifeline.environment import NetworkConfig, service_env
+from lifeline.environment import NetworkConfig, console_env, service_env
 from services.alerts.app import create_app as create_alerts_app
 from services.alerts.settings import AlertsSettings
+from services.console.app import create_app as create_console_app
+from services.console.settings import ConsoleSettings
 from services.intake.app import create_app as create_intake_app
 from services.intake.settings import IntakeSettings
 from services.sharing.app import create_app as create_sharing_app
@@ -35,17 +37,25 @@ DOCKERFILE = DEPLOY / "Dockerfile"
 COMPOSE = DEPLOY / "compose.yaml"
 SECRET_TEMPLATE = K8S / "secret.template.yaml"
 
-SETTINGS: dict[str, type[ServiceSettings]] = {
+# The services on the bus: each has its bus identity, its database and its keys.
+SERVICES_SETTINGS: dict[str, type[ServiceSettings]] = {
     "intake": IntakeSettings,
     "sharing": SharingSettings,
     "alerts": AlertsSettings,
 }
+SERVICES = tuple(SERVICES_SETTINGS)
+# The web console runs from the same image beside them, but is no bus participant: no NATS
+# certificate, no event key, no database, no key volume. Only the services' HTTP APIs.
+CONSOLE = "console"
+# Everything the image runs (`python -m services.<name>`), by name.
+SETTINGS: dict[str, type[ServiceSettings]] = {**SERVICES_SETTINGS, CONSOLE: ConsoleSettings}
+PROCESSES = tuple(SETTINGS)
 APPS: dict[str, Callable[[Any], FastAPI]] = {
     "intake": create_intake_app,
     "sharing": create_sharing_app,
     "alerts": create_alerts_app,
+    CONSOLE: create_console_app,
 }
-SERVICES = tuple(SETTINGS)
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
 PRODUCTION_REPLICAS = 3
@@ -75,13 +85,12 @@ def prefix_of(service: str) -> str:
 
 
 def allowed_names(service: str) -> set[str]:
-    """Settings fields of the service plus the URLs `lifeline up` hands every service."""
+    """Settings fields of the service plus the URLs `lifeline up` hands every service (the
+    console: what `lifeline up` hands the console)."""
     prefix = prefix_of(service)
-    from_network = {
-        name.removeprefix(prefix).lower()
-        for name in service_env(NetworkConfig(data_dir=Path("/nonexistent")), service)
-        if name.startswith(prefix)
-    }
+    config = NetworkConfig(data_dir=Path("/nonexistent"))
+    env = console_env(config) if service == CONSOLE else service_env(config, service)
+    from_network = {name.removeprefix(prefix).lower() for name in env if name.startswith(prefix)}
     return set(SETTINGS[service].model_fields) | from_network
 
 
@@ -189,11 +198,14 @@ def env_example() -> dict[str, str]:
 
 
 def interpolate(value: str) -> str:
-    """Compose `${VAR...}` with a test value for each variable `.env.example` declares."""
+    """Compose `${VAR...}` with a test value for each variable `.env.example` declares: its
+    example value, or for a placeholder (a secret, a pin) a stand-in."""
     declared = env_example()
 
     def one(match: re.Match[str]) -> str:
         assert match[1] in declared, f"${{{match[1]}}} is not in deploy/.env.example"
+        if declared[match[1]] != PLACEHOLDER:
+            return declared[match[1]]
         return f"test-{match[1].lower().replace('_', '-')}"
 
     return COMPOSE_VAR.sub(one, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 
@@ -159,3 +160,47 @@ def dockerignored(path: str) -> bool:
         if any(regex.fullmatch(c) for c in candidates):
             excluded = not negated
     return excluded
+
+
+def stage_named(name: str) -> list[tuple[str, str]]:
+    """The instructions of the stage `FROM … AS <name>`."""
+    for stage in dockerfile_stages():
+        if stage[0][1].split()[-1] == name and " AS " in f" {stage[0][1].upper()} ":
+            return stage
+    raise AssertionError(f"no stage named {name}")
+
+
+def stage_commands(stage: list[tuple[str, str]]) -> list[tuple[int, list[str], str]]:
+    """(instruction index, argv, directory it runs in) of every shell command of a stage's
+    RUNs, split on `&&`, following WORKDIR and `cd`."""
+    out = []
+    workdir = "/"
+    for index, (instruction, rest) in enumerate(stage):
+        if instruction == "WORKDIR":
+            workdir = posixpath.join(workdir, rest)
+        elif instruction == "RUN":
+            cwd = workdir
+            for part in rest.split("&&"):
+                argv = shlex.split(part)
+                if argv[:1] == ["cd"]:
+                    cwd = posixpath.join(cwd, argv[1])
+                out.append((index, argv, cwd))
+    return out
+
+
+def stage_copies(stage: list[tuple[str, str]]) -> list[tuple[int, list[str], str, str]]:
+    """(instruction index, sources, destination, `--from` stage or "") of a stage's COPYs, the
+    destination resolved against WORKDIR."""
+    out = []
+    workdir = "/"
+    for index, (instruction, rest) in enumerate(stage):
+        if instruction == "WORKDIR":
+            workdir = posixpath.join(workdir, rest)
+        elif instruction == "COPY":
+            tokens = shlex.split(rest)
+            source_stage = next(
+                (t.removeprefix("--from=") for t in tokens if t.startswith("--from=")), ""
+            )
+            parts = [t for t in tokens if not t.startswith("--")]
+            out.append((index, parts[:-1], posixpath.join(workdir, parts[-1]), source_stage))
+    return out
