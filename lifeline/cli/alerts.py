@@ -10,6 +10,7 @@ from lifeline.cli import alerts_contacts
 from lifeline.cli.base import Subparsers
 from lifeline.cli.lawyer import call, leaf
 from lifeline.client import emit, table
+from services.alerts.alerts.domain import OUTCOMES
 
 ALERT_COLUMNS = [
     "id",
@@ -22,14 +23,6 @@ ALERT_COLUMNS = [
     "created_at",
 ]
 STATUSES = ["open", "acknowledged", "resolved", "withdrawn"]
-OUTCOMES = [
-    "released",
-    "held_pending_extradition",
-    "extradited",
-    "deported",
-    "not_my_client",
-    "other",
-]
 
 
 def register(sub: Subparsers) -> None:

@@ -50,6 +50,7 @@ PUBLIC_ROUTES = {
         *SEAL_ROUTES,
         "POST /v1/auth/token",
         "GET /.well-known/jwks.json",
+        "GET /.well-known/oauth-authorization-server",
         "GET /.well-known/lifeline/hpke-keys",
         "GET /.well-known/lifeline/delivery-signing-keys",
         "POST /v1/admin/bootstrap",

@@ -18,6 +18,7 @@ from libs.common.identity.match import Strength
 from libs.common.reports.fields import FIELDS
 from libs.common.reports.vocabulary import FacilityKind, IncidentType, LegalBasis, Status
 from libs.common.web import _STATUS_CODES
+from services.alerts.alerts.domain import OUTCOMES
 from services.alerts.matching.domain import Priority
 
 WEB = Path(__file__).parents[3] / "services" / "console" / "web" / "src"
@@ -70,6 +71,14 @@ def test_every_word_of_the_vocabulary_has_a_message(lang: str) -> None:
     )
     missing = [w for w in words if w not in catalogue]
     assert not missing, f"no {lang} message for: {missing}"
+
+
+def test_the_console_offers_the_outcomes_the_service_takes() -> None:
+    source = (WEB / "types.ts").read_text()
+    block = source.split("export const OUTCOMES = [", 1)[1].split("]", 1)[0]
+    assert tuple(re.findall(r'"([a-z_]+)"', block)) == OUTCOMES
+    for lang in LANGUAGES:
+        assert all(f"outcome.{o}" in _catalogue(lang) for o in OUTCOMES)
 
 
 def test_the_console_lists_the_catalogue_fields_in_order() -> None:
