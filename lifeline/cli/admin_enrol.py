@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import io
 from collections.abc import Mapping
 from typing import Any
+
+import segno
 
 from lifeline.cli.admin_seize import pending_note
 from lifeline.cli.base import Subparsers
@@ -18,6 +21,7 @@ def register(groups: Subparsers, actions: Mapping[str, Subparsers]) -> None:
     """Add the enrolment commands to `lifeline admin` and its `key`/`partner` groups."""
     p = command(groups, "enrol", "make a one-time enrolment code for a client's device", _enrol)
     p.add_argument("client_id")
+    p.add_argument("--no-qr", action="store_true", help="print the link without its QR code")
     p = command(groups, "enrolments", "list a client's enrolment codes (or cancel one)", _list)
     p.add_argument("client_id")
     p.add_argument("--cancel", metavar="ENROLMENT_ID", help="cancel this unused code")
@@ -39,18 +43,27 @@ def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> An
 
 def _enrol(args: argparse.Namespace) -> int:
     data = _call(args, "POST", f"/v1/admin/clients/{args.client_id}/enrolments")
-    emit(args, data, lambda: _issued(data))
+    emit(args, data, lambda: _issued(data, qr=not args.no_qr))
     return 0
 
 
-def _issued(data: dict[str, Any]) -> str:
+def qr_text(link: str) -> str:
+    """The link as a QR code drawn with block characters, for a phone's camera."""
+    out = io.StringIO()
+    # Medium error correction: still readable from a photo of a screen at an angle.
+    segno.make(link, error="m").terminal(out=out, compact=True, border=2)
+    return out.getvalue().rstrip("\n")
+
+
+def _issued(data: dict[str, Any], *, qr: bool) -> str:
     return "\n".join(
         [
             f"Enrolment {data['id']} for {data['client_id']}, "
             f"usable once until {data['expires_at']}.",
             "",
-            "Open this link on the device (the code is shown only now):",
+            "Open this link on the device, or scan the code (shown only now):",
             f"  {data['link']}",
+            *([qr_text(data["link"])] if qr else []),
             "or, on a device without a browser:",
             f"  lifeline enrol --code {data['code']} --sharing-url URL",
             "",

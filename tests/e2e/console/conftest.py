@@ -24,7 +24,12 @@ LAWYER_SCOPES = ("reports:read", "watchlist:manage", "alerts:read", "alerts:ack"
 CONTACT_LINE = "Bishkek Legal Aid duty desk: +996 555 010 203 (Signal, 24/7)"
 # Hostile text where a partner or a lawyer may write: it must be shown as text, never run.
 HOSTILE_LABEL = "<img src=x onerror=\"window.pwned='label'\"> client \u202e21 tneilc"
-HOSTILE_NARRATIVE = "<script>window.pwned='narrative'</script> detained at arrivals"
+HOSTILE_NARRATIVE = (
+    "<script>window.pwned='narrative'</script><img src=x onerror=\"window.pwned='img'\">"
+    " detained at arrivals \u202etroprifa"
+)
+# What the partner wrote for its own use and the bar's lawyers may not read.
+WITHHELD_AUTHORITY = "Border service, Manas airport (officer on shift: ask for Erlan)"
 MINUTE = 1.0  # seconds: escalation minutes are this short here
 SHOTS = os.environ.get("LIFELINE_CONSOLE_SCREENSHOTS")  # a directory: save the screenshots
 
@@ -131,14 +136,15 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
                 await run_cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url",
                               urls["intake"], "--alerts-url", urls["alerts"], "--client-id",
                               client_id, "--key", str(keys / f"{client_id}.pem"), *profile)  # fmt: skip
-            # The bar's lawyers may read these fields of detention reports; not the narrative.
+            # The bar's lawyers may read these fields of detention reports; not who holds the
+            # person, nor how to reach the reporter.
             policy = tmp / "bar-lawyers.json"
             policy.write_text(json.dumps({"partner": bar["id"], "role": "lawyer", "grants": [{
                 "id": "alerts", "from": ["*"], "incident_types": ["detention"],
                 "countries": ["*"], "legal_bases": ["*"], "max_tlp": "AMBER",
                 "fields": ["incident_type", "legal_basis", "occurred_at", "place.country",
                            "place.locality", "place.facility_kind", "charges",
-                           "requesting_state", "status"]}]}))  # fmt: skip
+                           "requesting_state", "status", "narrative"]}]}))  # fmt: skip
             await run_cli(env, "admin", "policy", "set", str(policy), *admin)
             contacts = await run_cli(env, "alerts", "contacts", "set", "--webhook-url",
                                      hook.url, *lawyer)  # fmt: skip

@@ -23,7 +23,9 @@ from tests.e2e.console.conftest import (
     HOSTILE_LABEL,
     HOSTILE_NARRATIVE,
     MINUTE,
+    WITHHELD_AUTHORITY,
     World,
+    recorded_page,
 )
 
 LIVE_WITHIN_S = 5.0  # the bar: a new alert shows within 5 s
@@ -82,6 +84,7 @@ async def test_an_alert_appears_by_itself_and_shows_what_the_policy_allows(world
     await expect(page.get_by_text("No open alerts")).to_be_visible()
     (report,) = await world.cli("report", "template", json_flag=False)
     report["narrative"] = HOSTILE_NARRATIVE
+    report["detaining_authority"] = WITHHELD_AUTHORITY
     report["place"]["locality"] = "Bishkek"
     reports = world.tmp / "reports.json"
     reports.write_text(json.dumps([report]))
@@ -104,10 +107,12 @@ async def test_an_alert_appears_by_itself_and_shows_what_the_policy_allows(world
     report_section = page.locator("section.report")
     await expect(report_section).to_contain_text("Bishkek")
     await expect(report_section).to_contain_text("RU CC")
-    # The narrative is in the report, but not for the bar's lawyers: shown as withheld.
-    withheld = page.locator('[data-withheld="narrative"]')
+    # Who holds the person is in the report, but not for the bar's lawyers: shown as withheld.
+    withheld = page.locator('[data-withheld="detaining_authority"]')
     await expect(withheld).to_have_text("Withheld by policy")
-    assert "detained at arrivals" not in await page.content()
+    assert "Erlan" not in await page.content()
+    # The narrative, tags and direction overrides included, is shown as the text it is.
+    await expect(report_section).to_contain_text(HOSTILE_NARRATIVE)
     await world.screenshot(page, "alert-desktop-en")
 
 
@@ -115,15 +120,40 @@ async def test_the_link_in_an_alert_opens_it_in_the_console(world: World) -> Non
     (hit,) = world.hook.alerts("alert.created")
     link = hit.payload["data"]["alert_url"]
     assert link == f"{world.console}/alerts/{hit.payload['data']['alert_id']}"
-    # A browser that is not enrolled is asked to sign in (never shown JSON) …
-    stranger = await world.browser.new_context(locale="en-GB")
-    page = await stranger.new_page()
-    await page.goto(link)
-    await expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
-    await stranger.close()
-    # … the lawyer's signs in by itself and shows the alert.
+    # The lawyer's enrolled browser signs in by itself and shows the alert.
     await world.page.goto(link)
     await expect(world.page.get_by_role("heading", level=1)).to_have_text(HOSTILE_LABEL)
+
+
+async def test_a_second_device_enrols_from_the_link_and_is_revoked_alone(world: World) -> None:
+    (hit,) = world.hook.alerts("alert.created")
+    link = hit.payload["data"]["alert_url"]
+    # A new phone opening the link is asked to sign in (never shown JSON) …
+    laptop = await world.browser.new_context(locale="en-GB")
+    page = await recorded_page(laptop, world.requests)
+    await page.goto(link)
+    await expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    # … enrols with a code of its own, and once confirmed goes on to that alert.
+    issued = await world.cli("admin", "enrol", world.lawyer_id, *world.admin)
+    await page.get_by_role("link", name="I have an enrolment code").click()
+    await page.get_by_label("Enrolment code or link").fill(issued["link"])
+    await page.get_by_label("Name of this device").fill("office laptop")
+    await page.get_by_role("button", name="Enrol this device").click()
+    fingerprint = await page.get_by_label("Key fingerprint").inner_text()
+    enrolments = await world.cli("admin", "enrolments", world.lawyer_id, *world.admin)
+    kid = next(e["kid"] for e in enrolments if e["id"] == issued["id"])
+    await world.cli("admin", "key", "confirm", kid, "--fingerprint", fingerprint, *world.admin)
+    await page.get_by_role("link", name="Continue").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(HOSTILE_LABEL)
+    # Revoking the laptop's key stops the laptop, not the phone.
+    await world.cli("admin", "key", "revoke", kid, *world.admin)
+    await page.reload()
+    await expect(
+        page.get_by_role("heading", name="This device is no longer allowed")
+    ).to_be_visible()
+    await world.page.reload()
+    await expect(world.page.get_by_role("heading", level=1)).to_have_text(HOSTILE_LABEL)
+    await laptop.close()
 
 
 async def test_one_tap_acknowledges_and_escalation_stops(world: World) -> None:
@@ -172,7 +202,7 @@ async def test_the_console_speaks_russian(world: World) -> None:
     await expect(page.locator("li.alert")).to_contain_text("Задержание")
     await world.screenshot(page, "inbox-desktop-ru")
     await page.locator("li.alert a").click()
-    await expect(page.locator('[data-withheld="narrative"]')).to_have_text(
+    await expect(page.locator('[data-withheld="detaining_authority"]')).to_have_text(
         "Скрыто политикой доступа"
     )
     await world.screenshot(page, "alert-desktop-ru")

@@ -53,3 +53,26 @@ export function installLinkHandler(): () => void {
   document.addEventListener("click", onClick);
   return () => document.removeEventListener("click", onClick);
 }
+
+const NEXT = "lifeline.next";
+
+/** Remember the alert a link opened, to show it once the device is enrolled. */
+export function rememberNext(path: string): void {
+  if (parseRoute(path).page !== "alert") return;
+  try {
+    sessionStorage.setItem(NEXT, path);
+  } catch {
+    // Without storage the lawyer lands on the inbox, where the alert is too.
+  }
+}
+
+/** Where to go after enrolling: the remembered alert, else the inbox. */
+export function nextPath(): string {
+  try {
+    const path = sessionStorage.getItem(NEXT);
+    sessionStorage.removeItem(NEXT);
+    return path && parseRoute(path).page === "alert" ? path : "/";
+  } catch {
+    return "/";
+  }
+}

@@ -5,7 +5,7 @@ import { errorOf } from "../api.ts";
 import { type Device, saveDevice } from "../auth/device.ts";
 import { fingerprint, newDeviceKey, publicJwk, rawPublicKey } from "../auth/keys.ts";
 import { t } from "../i18n/index.ts";
-import { codeFrom } from "../router.ts";
+import { codeFrom, nextPath } from "../router.ts";
 import { ErrorNote } from "./common.tsx";
 import { Heading } from "./heading.tsx";
 
@@ -20,6 +20,7 @@ export function Enrol(props: { code: string | null; onEnrolled: (d: Device) => P
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<Device | null>(null);
+  const [next] = useState(nextPath);
 
   useEffect(() => {
     // The code is a credential until used: take it out of the address bar and the history.
@@ -72,7 +73,7 @@ export function Enrol(props: { code: string | null; onEnrolled: (d: Device) => P
         </p>
         <p class="muted">{t("enrol.waiting")}</p>
         <p>
-          <a href="/">{t("enrol.continue")}</a>
+          <a href={next}>{t("enrol.continue")}</a>
         </p>
       </section>
     );

@@ -1,10 +1,14 @@
 /** What a device that cannot sign in (yet) sees, and why. */
 
+import { useEffect } from "preact/hooks";
 import type { Auth } from "../app.tsx";
 import { t } from "../i18n/index.ts";
+import { rememberNext } from "../router.ts";
 import { Heading } from "./heading.tsx";
 
 export function SignIn({ auth, onForget }: { auth: Auth; onForget: () => Promise<void> }) {
+  // An alert link opened on a device that is not signed in: show that alert after enrolment.
+  useEffect(() => rememberNext(location.pathname), []);
   switch (auth.kind) {
     case "loading":
       return <p aria-busy="true">{t("common.loading")}</p>;
