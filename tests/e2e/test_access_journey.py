@@ -140,12 +140,12 @@ def test_the_access_journey_with_the_cli_only(tmp_path: Path) -> None:
         failed = _cli(env, "login", *partner_profile)
         elapsed = time.monotonic() - revoked_at
         assert "invalid_client" in _one_line_error(failed)
-        # The CLI's own start-up (Python imports, ~0.5 s on a busy 2-core machine) is not the
-        # network's reaction time: measure it and leave it out.
+        # The CLI's own start-up and its token request take seconds on a busy 2-core machine:
+        # compare with the same refused login made again right after.
         started = time.monotonic()
-        _cli(env, "--help")
-        startup = time.monotonic() - started
-        assert elapsed - startup < 1.0, f"login refused only {elapsed:.2f} s after the revocation"
+        assert "invalid_client" in _one_line_error(_cli(env, "login", *partner_profile))
+        settled = time.monotonic() - started
+        assert elapsed - settled < 1.0, f"refused {elapsed:.2f} s after the revocation"
 
         audit = _ok(env, "admin", "audit", "verify", *admin_profile)
         assert audit["ok"] is True and audit["checked"] == 7

@@ -124,7 +124,7 @@ export function App() {
             </a>
           </nav>
         )}
-        <label class="lang visually-hidden" for="language">
+        <label class="visually-hidden" for="language">
           {t("nav.language")}
         </label>
         <select
