@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from libs.common.errors import InvalidInput
+from libs.common.identity.ruledata import DATA
 
 # Nobody alive was born before 1890; a year past 2100 is a typo, not a person.
-MIN_YEAR: Final = 1890
-MAX_YEAR: Final = 2100
+MIN_YEAR: Final[int] = DATA["dates"]["min_year"]
+MAX_YEAR: Final[int] = DATA["dates"]["max_year"]
 
 _ISO: Final = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _DOTTED: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")  # 14.03.1999, as in CIS documents
