@@ -41,6 +41,11 @@ _HYPHENS: Final = re.compile(_NAMES["hyphens"])  # hyphen-minus and Unicode dash
 _LETTER: Final = re.compile(r"[^\W\d_]")
 
 
+def _invalid(code: str) -> InvalidInput:
+    """The error of a bad name; its message is the one `rules.json` gives the code."""
+    return InvalidInput(DATA["errors"][code], fields=[{"field": "name"}])
+
+
 @dataclass(frozen=True)
 class Word:
     """One written word of a name: its folded form and, if its spelling is ambiguous, another."""
@@ -116,11 +121,11 @@ def _pick_patronymic(words: list[Word]) -> int | None:
 def parse_name(text: str) -> ParsedName:
     """Split a written name into folded main parts and an optional patronymic."""
     if not isinstance(text, str):
-        raise InvalidInput("name must be a string", fields=[{"field": "name"}])
+        raise _invalid("name_type")
     if len(text) > MAX_NAME_CHARS:
-        raise InvalidInput("name is too long", fields=[{"field": "name"}])
+        raise _invalid("name_too_long")
     if not _LETTER.search(text):
-        raise InvalidInput("name has no letters", fields=[{"field": "name"}])
+        raise _invalid("name_no_letters")
     head, comma, tail = text.partition(",")
     if comma:
         surname, rest = _words(head), _words(tail)
@@ -143,11 +148,8 @@ def parse_name(text: str) -> ParsedName:
     if not words:
         # A lone word that looks like a patronymic is still all we know about the person.
         if patronymic is None:
-            raise InvalidInput(
-                "name has no Latin, Cyrillic, Georgian or Armenian letters",
-                fields=[{"field": "name"}],
-            )
+            raise _invalid("name_no_parts")
         words, patronymic = [patronymic], None
     if len(words) > MAX_WORDS:
-        raise InvalidInput("name has too many words", fields=[{"field": "name"}])
+        raise _invalid("name_too_many_words")
     return ParsedName(tuple(words), patronymic)
