@@ -52,7 +52,7 @@ def test_the_split_whitespace_is_pythons() -> None:
 def test_the_modules_read_the_data() -> None:
     assert canonical.CANONICAL_VERSION == DATA["canonical"]["version"] == 1
     assert translit.RULES[0].pattern == DATA["translit"]["rules"][0]["pattern"]
-    assert names.MAX_NAME_CHARS == DATA["names"]["max_name_chars"]
+    assert DATA["names"]["max_name_chars"] == names.MAX_NAME_CHARS
 
 
 if __name__ == "__main__":

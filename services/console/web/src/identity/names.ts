@@ -10,7 +10,7 @@ const PARTICLES = new Set(N.patronymic_particles);
 const SPLIT = new RegExp(N.split);
 const HYPHENS = new RegExp(N.hyphens, "g");
 // Python's [^\W\d_]: letters and the numerics that are not decimal digits.
-const LETTER = /[\p{L}\p{Nl}\p{No}]/u;
+export const LETTER = /[\p{L}\p{Nl}\p{No}]/u;
 
 /** One written word: its folded form and, if its spelling is ambiguous, another reading. */
 export interface Word {
