@@ -37,8 +37,14 @@ SURNAMES = (
 FATHERS = "Иван Пётр Сергей Михаил Николай Алексей Ильгар Нурлан Аскар Зафар Карим Бакыт".split()
 NATIVE = ("გოცირიძე", "სააკაშვილი", "ᲡᲐᲐᲙᲐᲨᲕᲘᲚᲘ", "ნინო", "Փաշինյան", "ՓԱՇԻՆՅԱՆ", "Տիգրան", "Երևան")
 PARTICLES = ("uly", "uulu", "ogly", "oglu", "o'g'li", "kyzy", "qizi", "gyzy", "улы", "оглы", "кызы")
-ODD = tuple(
-    "ß ſ ﬁ ﬀ ŉ և ﬓ İ ı ǰ ẞ Σ ς Ⅻ ² ½ ٣ ꭰ Ꭰ ǅ Ａ ａ ẖ ﬅ 𝐀 😀 𐐀 ꞵ ɐ Ə ə Ł ł Ø æ œ ñ ç ş ğ ž š č ŝ â û".split()
+# Letters whose case folding, normalisation or script is a trap; lone surrogates; joiners.
+ODD = (
+    *"ß ſ ﬁ ﬀ ŉ և ﬓ İ ı ǰ ẞ Σ ς Ⅻ ² ½ ٣ ꭰ Ꭰ ǅ Ａ ａ ẖ ﬅ 𝐀 😀 𐐀 ꞵ ɐ Ə ə Ł ł Ø æ œ ñ ç ş ğ ž".split(),
+    *"š č ŝ â û ΣΑΣ".split(),
+    "\ud800",
+    "\udfff",
+    "\u0000",
+    "\u200d",
 )
 SPACES = (
     " ",
