@@ -3,9 +3,9 @@
 import { type BirthDate, parseDob } from "./dates.ts";
 import { headSignature, tailSignature } from "./fuzzy.ts";
 import { type ParsedName, parseName } from "./names.ts";
-import { compareCodePoints, RULES } from "./rules.ts";
+import { compareCodePoints, DATA } from "./rules.ts";
 
-const C = RULES.canonical;
+const C = DATA.canonical;
 export const CANONICAL_VERSION: number = C.version;
 
 export const KINDS = ["name_dob", "name_year", "name", "part_dob_head", "part_dob_tail"] as const;

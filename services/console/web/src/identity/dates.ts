@@ -1,13 +1,13 @@
 /** Dates of birth, as libs/common/identity/dates.py: full, year only, or unknown. */
 
-import { IdentityInputError, RULES } from "./rules.ts";
+import { DATA, IdentityInputError } from "./rules.ts";
 
-const { min_year: MIN_YEAR, max_year: MAX_YEAR } = RULES.dates;
+const { min_year: MIN_YEAR, max_year: MAX_YEAR } = DATA.dates;
 // Python's \d is any Unicode decimal digit (٣, ३ …) and int() reads them: so do these.
 const ISO = /^(\p{Nd}{4})(?:-(\p{Nd}{2})(?:-(\p{Nd}{2}))?)?$/u;
 const DOTTED = /^(\p{Nd}{1,2})\.(\p{Nd}{1,2})\.(\p{Nd}{4})$/u;
 const DIGIT = /^\p{Nd}$/u;
-const SPACES = `[${RULES.names.whitespace}]+`;
+const SPACES = `[${DATA.names.whitespace}]+`;
 // str.strip(): Python's whitespace, which String.prototype.trim's is not (\x1c-\x1f, \x85, BOM).
 const STRIP = new RegExp(`^${SPACES}|${SPACES}$`, "g");
 

@@ -1,8 +1,8 @@
 /** Typo tolerance, as libs/common/identity/fuzzy.py: edit distance and partial signatures. */
 
-import { RULES } from "./rules.ts";
+import { DATA } from "./rules.ts";
 
-const { head_chars: HEAD_CHARS, tail_chars: TAIL_CHARS, feminine_ending: FEMININE } = RULES.fuzzy;
+const { head_chars: HEAD_CHARS, tail_chars: TAIL_CHARS, feminine_ending: FEMININE } = DATA.fuzzy;
 
 /** Optimal-string-alignment distance: insertions, deletions, substitutions, transpositions. */
 export function editDistance(left: string, right: string): number {

@@ -1,10 +1,10 @@
 /** Name layout, as libs/common/identity/names.py: folded parts and the patronymic set aside. */
 
 import { editDistance } from "./fuzzy.ts";
-import { codePointLength, IdentityInputError, RULES } from "./rules.ts";
+import { codePointLength, DATA, IdentityInputError } from "./rules.ts";
 import { foldWord, foldWordAlternative } from "./translit.ts";
 
-const N = RULES.names;
+const N = DATA.names;
 const PATRONYMIC_ENDINGS = N.patronymic_endings.map((entry) => entry.ending);
 const PARTICLES = new Set(N.patronymic_particles);
 const SPLIT = new RegExp(N.split);

@@ -2,7 +2,7 @@
 
 import data from "../../../../../libs/common/identity/rules.json" with { type: "json" };
 
-export const RULES = data;
+export const DATA = data;
 
 export type ErrorCode = Exclude<keyof typeof data.errors, "_about">;
 

@@ -1,9 +1,9 @@
 /** Transliteration folding, as libs/common/identity/translit.py: same rules, same results. */
 
 import CASEFOLD from "./casefold.json" with { type: "json" };
-import { RULES } from "./rules.ts";
+import { DATA } from "./rules.ts";
 
-const T = RULES.translit;
+const T = DATA.translit;
 const SCRIPTS = new Map<string, string>(
   Object.entries({ ...T.cyrillic, ...T.georgian, ...T.armenian, ...T.letters }),
 );
