@@ -7,7 +7,9 @@ import { batches, encodeToken, prepare, tokeniseIdentities } from "../src/identi
 
 const KEY = ristretto255_oprf.oprf.deriveKeyPair(new Uint8Array(32), new Uint8Array(0)).secretKey;
 
-function sharing(log: { path: string; body?: unknown }[], answer?: (elements: string[]) => unknown) {
+type Log = { path: string; body?: unknown }[];
+
+function sharing(log: Log, answer?: (elements: string[]) => unknown) {
   return async (path: string, opts?: { method?: string; body?: unknown }) => {
     log.push({ path, body: opts?.body });
     if (path === "/v1/identity/prf") return { current_version: 7 };
@@ -20,7 +22,7 @@ function sharing(log: { path: string; body?: unknown }[], answer?: (elements: st
 }
 
 test("names never travel: only the version and 43-character elements are sent", async () => {
-  const log: { path: string; body?: unknown }[] = [];
+  const log: Log = [];
   const [first, second] = await tokeniseIdentities(sharing(log), [
     ["Мария Соболева", "1984-01-18"],
     ["SOBOLEVA, Mariya", "18.01.1984"],
@@ -40,7 +42,7 @@ test("names never travel: only the version and 43-character elements are sent", 
 });
 
 test("no identities, no call; a malformed answer is refused", async () => {
-  const log: { path: string }[] = [];
+  const log: Log = [];
   assert.deepEqual(await tokeniseIdentities(sharing(log), []), []);
   assert.equal(log.length, 0);
   const short = sharing([], (elements) => ({ elements: elements.slice(1) }));
