@@ -25,23 +25,22 @@ from typing import Final
 from libs.common.identity.dates import BirthDate, parse_dob
 from libs.common.identity.fuzzy import head_signature, tail_signature
 from libs.common.identity.names import ParsedName, parse_name
+from libs.common.identity.ruledata import DATA
 
+_CANONICAL: Final = DATA["canonical"]
 # Bumped whenever a rule change alters any key: tokens of two canonicaliser versions never meet.
-CANONICAL_VERSION: Final = 1
+CANONICAL_VERSION: Final[int] = _CANONICAL["version"]
 # Surnames only ever end like this in their feminine form, so folding them to the masculine form
 # cannot merge a given name (Valentina/Valentin end in -ina/-in: not folded, not safe).
-FEMININE_SURNAME_ENDINGS: Final[tuple[tuple[str, str], ...]] = (
-    ("Skaia", "Ski"),  # -skaya/-skaia/-skaja/-tskaya (Russian, Belarusian)
-    ("Ska", "Ski"),  # -ska/-skyi (Ukrainian, Polish-style Belarusian)
-    ("ova", "ov"),  # -ova (Russian, Central-Asian, Caucasian surnames in Russian form)
-    ("eva", "ev"),  # -eva/-yeva/-ieva
+FEMININE_SURNAME_ENDINGS: Final[tuple[tuple[str, str], ...]] = tuple(
+    (entry["feminine"], entry["masculine"]) for entry in _CANONICAL["feminine_surname_endings"]
 )
 # Endings of surnames that change with sex (the masculine forms of the above, and those).
-GENDERED_SURNAME_ENDINGS: Final[tuple[str, ...]] = ("ov", "ev", "Ski", "ova", "eva", "Ska", "Skaia")
+GENDERED_SURNAME_ENDINGS: Final[tuple[str, ...]] = tuple(_CANONICAL["gendered_surname_endings"])
 # A folded surname stem must keep at least this many letters (so the given name Eva stays).
-_MIN_STEM: Final = 3
+_MIN_STEM: Final[int] = _CANONICAL["min_stem"]
 # Whole names with more parts than this get no part keys: too many tokens for too little.
-_MAX_PARTS_FOR_PART_KEYS: Final = 3
+_MAX_PARTS_FOR_PART_KEYS: Final[int] = _CANONICAL["max_parts_for_part_keys"]
 
 
 class Kind(StrEnum):

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from libs.common.errors import InvalidInput
+from libs.common.identity.ruledata import DATA
 
 # Nobody alive was born before 1890; a year past 2100 is a typo, not a person.
-MIN_YEAR: Final = 1890
-MAX_YEAR: Final = 2100
+MIN_YEAR: Final[int] = DATA["dates"]["min_year"]
+MAX_YEAR: Final[int] = DATA["dates"]["max_year"]
 
 _ISO: Final = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _DOTTED: Final = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")  # 14.03.1999, as in CIS documents
@@ -32,8 +33,9 @@ class BirthDate:
         return "year" if self.year is not None else "unknown"
 
 
-def _invalid(detail: str) -> InvalidInput:
-    return InvalidInput(detail, fields=[{"field": "dob"}])
+def _invalid(code: str) -> InvalidInput:
+    """The error of a bad date; its message is the one `rules.json` gives the code."""
+    return InvalidInput(DATA["errors"][code], fields=[{"field": "dob"}])
 
 
 def parse_dob(text: str | None) -> BirthDate:
@@ -41,7 +43,7 @@ def parse_dob(text: str | None) -> BirthDate:
     if text is None:
         return BirthDate()
     if not isinstance(text, str):
-        raise _invalid("dob must be a string or null")
+        raise _invalid("dob_type")
     text = text.strip()
     if not text:
         return BirthDate()
@@ -52,17 +54,17 @@ def parse_dob(text: str | None) -> BirthDate:
         # A month without a day is no more useful for matching than the year alone.
         if iso.group(3) is None:
             if not MIN_YEAR <= year <= MAX_YEAR:
-                raise _invalid("dob year is out of range")
+                raise _invalid("dob_year_range")
             if iso.group(2) is not None and not 1 <= int(iso.group(2)) <= 12:
-                raise _invalid("dob month is out of range")
+                raise _invalid("dob_month_range")
             return BirthDate(year=year)
         month, day = int(iso.group(2)), int(iso.group(3))
     else:
-        raise _invalid("dob must be YYYY-MM-DD, YYYY or DD.MM.YYYY")
+        raise _invalid("dob_format")
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise _invalid("dob year is out of range")
+        raise _invalid("dob_year_range")
     try:
         full = dt.date(year, month, day)
     except ValueError:
-        raise _invalid("dob is not a calendar date") from None
+        raise _invalid("dob_not_date") from None
     return BirthDate(year=year, full=full)

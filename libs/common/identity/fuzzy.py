@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Final
 
+from libs.common.identity.ruledata import DATA
+
 # A word's head: enough letters to tell most names apart, few enough to stay clear of a typo
 # in the rest of the word.
-HEAD_CHARS: Final = 3
+HEAD_CHARS: Final[int] = DATA["fuzzy"]["head_chars"]
 # A word's tail (with its first letter): what still matches when the typo is in the head.
-TAIL_CHARS: Final = 2
+TAIL_CHARS: Final[int] = DATA["fuzzy"]["tail_chars"]
 # The feminine ending of a given name (Aleksandr/Aleksandra, Evgeni/Evgenia): kept in the head
 # signature so that brother and sister never share it, even under a surname with no gender.
-FEMININE_ENDING: Final = "a"
+FEMININE_ENDING: Final[str] = DATA["fuzzy"]["feminine_ending"]
 
 
 def edit_distance(a: str, b: str) -> int:

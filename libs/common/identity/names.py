@@ -13,38 +13,37 @@ from typing import Final
 
 from libs.common.errors import InvalidInput
 from libs.common.identity.fuzzy import edit_distance
+from libs.common.identity.ruledata import DATA
 from libs.common.identity.translit import fold_word, fold_word_alternative
 
-MAX_NAME_CHARS: Final = 200
-MAX_WORDS: Final = 8
+_NAMES: Final = DATA["names"]
+MAX_NAME_CHARS: Final[int] = _NAMES["max_name_chars"]
+MAX_WORDS: Final[int] = _NAMES["max_words"]
 
 # Folded endings of patronymic words (translit: H is the hushing/velar class, S the sibilant one).
-PATRONYMIC_ENDINGS: Final[tuple[str, ...]] = (
-    "viH",  # -ovich, -evich, -ovič, -owitsch, -ovitch
-    "vna",  # -ovna, -evna
-    "iHna",  # -ichna, -inichna (Ilyinichna, Kuzminichna)
-    "iH",  # -ich (Ilyich, Kuzmich, Lukich); only where the word stands in a patronymic slot
-    "uli",  # Kazakh -uly, -uli written attached (Abishuly)
-    "kiSi",  # Kazakh/Kyrgyz -kyzy, -qizi attached
-    "oHli",  # Azerbaijani/Turkmen -ogly, -oglu attached
-    "oHlu",
+PATRONYMIC_ENDINGS: Final[tuple[str, ...]] = tuple(
+    entry["ending"] for entry in _NAMES["patronymic_endings"]
 )
 # A separate particle word after the father's name: the particle and that name go together.
 # uly, uulu (son: Kazakh, Kyrgyz), ogly/oglu/o'g'li (son: Azerbaijani, Turkmen, Uzbek),
 # kyzy/qizi/gyzy (daughter).
-PATRONYMIC_PARTICLES: Final[frozenset[str]] = frozenset(
-    {"uli", "ulu", "oHli", "oHlu", "uHli", "kiSi", "HiSi"}
-)
+PATRONYMIC_PARTICLES: Final[frozenset[str]] = frozenset(_NAMES["patronymic_particles"])
 # Shortest word that may carry an attached patronymic ending (Ilich counts, Ich not).
-_MIN_PATRONYMIC_CHARS: Final = 4
+_MIN_PATRONYMIC_CHARS: Final[int] = _NAMES["min_patronymic_chars"]
 # When no word ends exactly like a patronymic, one within a typo of these endings is taken
 # (Vladimirona, Ivanonva), unless it ends like a surname (Ivanova is one edit from -ovna too).
-FUZZY_PATRONYMIC_ENDINGS: Final[tuple[str, ...]] = ("ovna", "evna", "oviH", "eviH", "iHna")
-SURNAME_ENDINGS: Final[tuple[str, ...]] = ("ov", "ev", "ova", "eva", "in", "ina", "Ski", "Skaia")
+FUZZY_PATRONYMIC_ENDINGS: Final[tuple[str, ...]] = tuple(_NAMES["fuzzy_patronymic_endings"])
+SURNAME_ENDINGS: Final[tuple[str, ...]] = tuple(_NAMES["surname_endings"])
 
-_SPLIT: Final = re.compile(r"[\s,;/]+")
-_HYPHENS: Final = re.compile(r"[-\u2010-\u2014]+")  # hyphen-minus and Unicode dashes
+# Whitespace as Python's str.isspace() knows it, spelled out so JavaScript reads it alike.
+_SPLIT: Final = re.compile(_NAMES["split"])
+_HYPHENS: Final = re.compile(_NAMES["hyphens"])  # hyphen-minus and Unicode dashes
 _LETTER: Final = re.compile(r"[^\W\d_]")
+
+
+def _invalid(code: str) -> InvalidInput:
+    """The error of a bad name; its message is the one `rules.json` gives the code."""
+    return InvalidInput(DATA["errors"][code], fields=[{"field": "name"}])
 
 
 @dataclass(frozen=True)
@@ -122,11 +121,11 @@ def _pick_patronymic(words: list[Word]) -> int | None:
 def parse_name(text: str) -> ParsedName:
     """Split a written name into folded main parts and an optional patronymic."""
     if not isinstance(text, str):
-        raise InvalidInput("name must be a string", fields=[{"field": "name"}])
+        raise _invalid("name_type")
     if len(text) > MAX_NAME_CHARS:
-        raise InvalidInput("name is too long", fields=[{"field": "name"}])
+        raise _invalid("name_too_long")
     if not _LETTER.search(text):
-        raise InvalidInput("name has no letters", fields=[{"field": "name"}])
+        raise _invalid("name_no_letters")
     head, comma, tail = text.partition(",")
     if comma:
         surname, rest = _words(head), _words(tail)
@@ -149,11 +148,8 @@ def parse_name(text: str) -> ParsedName:
     if not words:
         # A lone word that looks like a patronymic is still all we know about the person.
         if patronymic is None:
-            raise InvalidInput(
-                "name has no Latin, Cyrillic, Georgian or Armenian letters",
-                fields=[{"field": "name"}],
-            )
+            raise _invalid("name_no_parts")
         words, patronymic = [patronymic], None
     if len(words) > MAX_WORDS:
-        raise InvalidInput("name has too many words", fields=[{"field": "name"}])
+        raise _invalid("name_too_many_words")
     return ParsedName(tuple(words), patronymic)

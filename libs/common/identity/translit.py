@@ -1,6 +1,6 @@
 """Transliteration folding: every common spelling of one name word becomes one phonetic form.
 
-The rules are data. A word goes through four stages:
+The rules are data (`rules.json`, shared with the console). A word goes through four stages:
 
 1. `CYRILLIC` (Russian, Ukrainian, Belarusian, Kazakh, Kyrgyz, Uzbek, Tajik, Azerbaijani
    letters), `GEORGIAN` and `ARMENIAN`: letters become a plain English-style Latin spelling, so
@@ -17,7 +17,7 @@ Folding is deliberately lossy: two different names may fold alike (Гуров/Ж
 birth and the other name parts keep such people apart; a missed alert is the worse error here.
 """
 
-# ruff: noqa: RUF001, RUF002, RUF003 (Cyrillic letters are this file's data, not look-alikes)
+# ruff: noqa: RUF002 (Cyrillic letters in the docstring are examples, not look-alikes)
 
 from __future__ import annotations
 
@@ -27,52 +27,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-# Stage 1. Cyrillic → a plain Latin spelling (English press / BGN style without diacritics).
-CYRILLIC: Final[dict[str, str]] = {
-    # Russian
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
-    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
-    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
-    "я": "ya",
-    # Ukrainian and Belarusian (г is h there: g and h fold together below anyway)
-    "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u",
-    # Kazakh, Kyrgyz, Uzbek, Tajik, Azerbaijani
-    "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h",
-    "ҳ": "h", "ӣ": "i", "ӯ": "u", "ҷ": "dzh", "ҹ": "dzh", "ҝ": "g", "ј": "y",
-}  # fmt: skip
+from libs.common.identity.ruledata import DATA
 
+_TRANSLIT: Final = DATA["translit"]
+# Stage 1. Cyrillic → a plain Latin spelling (English press / BGN style without diacritics).
+CYRILLIC: Final[dict[str, str]] = _TRANSLIT["cyrillic"]
 # Georgian (national system 2002) and Eastern Armenian (ISO 9985-style, as in passports): what
 # Caucasian partners may type. ჯ/ջ are дж; aspirated and plain stops meet, as in Russian.
-GEORGIAN: Final[dict[str, str]] = dict(
-    zip(
-        "აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰ",
-        "a b g d e v z t i k l m n o p zh r s t u p k gh k sh ch ts dz ts ch kh dzh h".split(),
-        strict=True,
-    )
-)
-ARMENIAN: Final[dict[str, str]] = dict(
-    zip(
-        "աբգդեզէըթժիլխծկհձղճմյնշոչպջռսվտրցւփքօֆև",
-        (
-            "a b g d e z e y t zh i l kh ts k h dz gh ch m y n sh o "
-            "ch p dzh r s v t r ts u p k o f ev"
-        ).split(),
-        strict=True,
-    )
-)
-
+GEORGIAN: Final[dict[str, str]] = _TRANSLIT["georgian"]
+ARMENIAN: Final[dict[str, str]] = _TRANSLIT["armenian"]
 # Stage 2. Latin letters with diacritics → plain spelling; anything else loses its accents.
-LETTERS: Final[dict[str, str]] = {
-    "č": "ch", "š": "sh", "ž": "zh", "ŝ": "shch",  # ISO 9, GOST 7.79-A, scientific
-    "â": "ya", "û": "yu",  # ISO 9 я ю
-    "ć": "c", "ś": "s", "ź": "z", "ż": "zh",  # Belarusian Łacinka / Polish: ć ś ź are soft ц с з
-    "ş": "sh", "ç": "ch", "ğ": "g", "ı": "i", "ə": "a", "ý": "y", "ñ": "n", "ň": "n",  # Turkic
-    "ł": "l", "ß": "ss", "ø": "o", "æ": "ae", "œ": "oe",
-}  # fmt: skip
+LETTERS: Final[dict[str, str]] = _TRANSLIT["letters"]
 
 _SCRIPTS: Final = {**CYRILLIC, **GEORGIAN, **ARMENIAN, **LETTERS}
-_MARKS: Final = re.compile(r"['’‘ʹʺʼ`´\"·″ʻ]")
+_MARKS: Final = re.compile(_TRANSLIT["marks"])
 
 
 @dataclass(frozen=True)
@@ -85,37 +53,8 @@ class Rule:
 
 
 # Stage 3. Applied in order; longer spellings before the digraphs they contain.
-RULES: Final[tuple[Rule, ...]] = (
-    Rule(r"o(?=['’‘ʻ])", "u", "Uzbek Latin o' is ў, spelled u in Russian-based systems"),
-    Rule(r"['’‘ʹʺʼ`´\"·″ʻ]", "", "soft/hard signs and separators: ʹ ʺ ' ` ’ (BGN, GOST-B, ISO)"),
-    Rule(r"ou", "u", "French у: Oulianov, Iouri, Joukov"),
-    Rule(r"gu(?=[ei])", "g", "French г before e/i: Guennadi, Sergueï, Evgueni"),
-    Rule(r"ph", "f", "Greek-origin ph: Philipp"),
-    Rule(r"th", "t", "Greek-origin th: Theodor"),
-    # One alternation, longest spellings first, so tsch is never read as t + sch.
-    Rule(
-        r"schtsch|shch|chtch|tsch|dsch|dzh|tch|shh|sch|zh|kh|sh|ch|gh",
-        "H",
-        "щ (schtsch shch chtch shh), ч (tsch tch ch), ш (sch sh ch), ж (zh), х (kh ch), "
-        "дж (dsch dzh), ғ (gh): German, English/ICAO/BGN, French, GOST-B, LoC",
-    ),
-    Rule(r"q", "k", "Kazakh/Uzbek Latin q for қ"),
-    Rule(r"ct", "kt", "Victor, Victoria: c before t is k in Western spellings"),
-    Rule(r"^c(?=[lr])", "k", "Claudia, Cristina: initial cl/cr is k (ц never comes before l/r)"),
-    Rule(r"ks|x|g|h", "H", "x is кс (Alexei) or х (GOST-B Zaxar): merge both; г is g or h"),
-    Rule(
-        r"tz|ts|tc|cz|c|z|s", "S", "ц з с: ts, tz, tc (GOST 7.0.34), c (ISO), cz (GOST-B), German z"
-    ),
-    Rule(r"w", "v", "German/Polish w for в: Iwanow, Wladimir"),
-    Rule(r"(?<=[oe])f+$", "v", "old French/English -off/-eff for -ов/-ев: Smirnoff"),
-    # Glides: я ю е ё and й are spelled ya/ia/ja/â, yu/iu/ju/iou/û, ye/ie/je/e, yo/io/jo/ë/e.
-    Rule(r"(?<=H)o(?=va?$)", "e", "ё after ж ч ш щ: German Gorbatschow, English Gorbachev"),
-    Rule(r"[iyj]+(?=e)", "", "glide before e: Yelena/Elena/Jelena, Andreyev/Andreev/Andrejew"),
-    Rule(r"[iyj]+o", "e", "ё after a consonant: Fyodor/Fiodor/Fjodor/Fëdor/Fedor (ICAO e)"),
-    Rule(r"[iyj]+(?=[aiu])", "i", "glide before a/u: Yuliya/Iuliia/Julija/Ioulia, Maya/Maiia"),
-    Rule(r"[yj]+", "i", "й and ы: Sergey/Sergei/Sergej, -skiy/-skii/-sky, Krylov/Krilov"),
-    Rule(r"i+", "i", "-ий/-ии spelled ii, iy, ij, i: Vasilii/Vasiliy/Vasilij/Vasili"),
-    Rule(r"(?<=.{2})ine$", "in", "French -ine for -ин: Poutine, Skoriakine"),
+RULES: Final[tuple[Rule, ...]] = tuple(
+    Rule(rule["pattern"], rule["replacement"], rule["why"]) for rule in _TRANSLIT["rules"]
 )
 
 _COMPILED: Final = tuple((re.compile(rule.pattern), rule.replacement) for rule in RULES)

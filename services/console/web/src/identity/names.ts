@@ -1,0 +1,111 @@
+/** Name layout, as libs/common/identity/names.py: folded parts and the patronymic set aside. */
+
+import { editDistance } from "./fuzzy.ts";
+import { codePointLength, DATA, IdentityInputError } from "./rules.ts";
+import { foldWord, foldWordAlternative } from "./translit.ts";
+
+const N = DATA.names;
+const PATRONYMIC_ENDINGS = N.patronymic_endings.map((entry) => entry.ending);
+const PARTICLES = new Set(N.patronymic_particles);
+const SPLIT = new RegExp(N.split);
+const HYPHENS = new RegExp(N.hyphens, "g");
+// Python's [^\W\d_]: letters and the numerics that are not decimal digits.
+export const LETTER = /[\p{L}\p{Nl}\p{No}]/u;
+
+/** One written word: its folded form and, if its spelling is ambiguous, another reading. */
+export interface Word {
+  folded: string;
+  alternative: string | null;
+}
+
+export interface ParsedName {
+  parts: Word[];
+  patronymic: Word | null;
+}
+
+function words(text: string): Word[] {
+  const out: Word[] = [];
+  for (const raw of text.split(SPLIT)) {
+    const joined = raw.replace(HYPHENS, "");
+    const folded = foldWord(joined);
+    // Initials (V. Putin) carry too little to match on and would only split the key.
+    if (codePointLength(folded) > 1) out.push({ folded, alternative: foldWordAlternative(joined) });
+  }
+  return out;
+}
+
+function isPatronymic(word: Word): boolean {
+  const text = word.folded;
+  return (
+    codePointLength(text) >= N.min_patronymic_chars &&
+    PATRONYMIC_ENDINGS.some((ending) => text.endsWith(ending))
+  );
+}
+
+function isNearPatronymic(word: Word): boolean {
+  const text = word.folded;
+  if (codePointLength(text) < 6 || N.surname_endings.some((e) => text.endsWith(e))) return false;
+  return N.fuzzy_patronymic_endings.some((ending) =>
+    [ending.length - 1, ending.length, ending.length + 1].some(
+      (size) => editDistance(text.slice(-size), ending) <= 1,
+    ),
+  );
+}
+
+function mergeParticles(list: Word[]): [Word[], Word | null] {
+  for (let index = 1; index < list.length; index++) {
+    if (PARTICLES.has(list[index].folded)) {
+      const father = list[index - 1];
+      const rest = [...list.slice(0, index - 1), ...list.slice(index + 1)];
+      return [rest, { folded: father.folded + list[index].folded, alternative: null }];
+    }
+  }
+  return [list, null];
+}
+
+function pickPatronymic(list: Word[]): number | null {
+  if (list.length < 3) return null;
+  for (const test of [isPatronymic, isNearPatronymic]) {
+    for (let index = 1; index < list.length; index++) if (test(list[index])) return index;
+  }
+  return null;
+}
+
+/** Split a written name into folded main parts and an optional patronymic. */
+export function parseName(text: string): ParsedName {
+  if (typeof text !== "string") throw new IdentityInputError("name_type");
+  if (codePointLength(text) > N.max_name_chars) throw new IdentityInputError("name_too_long");
+  if (!LETTER.test(text)) throw new IdentityInputError("name_no_letters");
+  const comma = text.indexOf(",");
+  let list: Word[];
+  let patronymic: Word | null;
+  if (comma >= 0) {
+    const surname = words(text.slice(0, comma));
+    let rest: Word[];
+    [rest, patronymic] = mergeParticles(words(text.slice(comma + 1)));
+    // "Surname, Given Patronymic": the word after the given name is the patronymic by position.
+    if (patronymic === null && rest.length >= 2 && surname.length > 0) {
+      patronymic = rest[1];
+      rest = [rest[0], ...rest.slice(2)];
+    }
+    list = [...surname, ...rest];
+  } else {
+    [list, patronymic] = mergeParticles(words(text));
+    if (patronymic !== null && list.length < 2) {
+      // "Azamat Nurlan uulu": with no surname, the father's name is the family name.
+      list = [...list, patronymic];
+      patronymic = null;
+    } else if (patronymic === null) {
+      const index = pickPatronymic(list);
+      if (index !== null) patronymic = list.splice(index, 1)[0];
+    }
+  }
+  if (list.length === 0) {
+    // A lone word that looks like a patronymic is still all we know about the person.
+    if (patronymic === null) throw new IdentityInputError("name_no_parts");
+    list = [patronymic];
+    patronymic = null;
+  }
+  if (list.length > N.max_words) throw new IdentityInputError("name_too_many_words");
+  return { parts: list, patronymic };
+}
