@@ -73,6 +73,15 @@ def test_every_word_of_the_vocabulary_has_a_message(lang: str) -> None:
     assert not missing, f"no {lang} message for: {missing}"
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_identity_input_error_has_a_message(lang: str) -> None:
+    rules = json.loads((Path(__file__).parents[3] / "libs/common/identity/rules.json").read_text())
+    codes = [c for c in rules["errors"] if not c.startswith("_")]
+    assert "dob_format" in codes
+    missing = [c for c in codes if f"identity.{c}" not in _catalogue(lang)]
+    assert not missing, f"no {lang} message for identity errors: {missing}"
+
+
 def test_the_console_offers_the_outcomes_the_service_takes() -> None:
     source = (WEB / "types.ts").read_text()
     block = source.split("export const OUTCOMES = [", 1)[1].split("]", 1)[0]

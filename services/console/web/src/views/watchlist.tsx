@@ -5,6 +5,7 @@ import { call } from "../api.ts";
 import { t, when } from "../i18n/index.ts";
 import type { Entry, EntryPage } from "../types.ts";
 import { ErrorNote, Text } from "./common.tsx";
+import { AddEntry } from "./watchlist-add.tsx";
 
 const PAGE = 100;
 
@@ -43,7 +44,11 @@ export function Watchlist() {
   return (
     <section class="watchlist">
       <h2>{t("watchlist.title")}</h2>
-      <p class="muted">{t("watchlist.add_later")}</p>
+      <AddEntry
+        onAdded={(entry) =>
+          setEntries((prev) => [entry, ...(prev ?? []).filter((e) => e.id !== entry.id)])
+        }
+      />
       <ErrorNote error={error} />
       {entries?.length === 0 && <p class="muted">{t("watchlist.empty")}</p>}
       <ul class="cards">
