@@ -16,6 +16,16 @@ test("paths map to pages; an alert id is checked; anything else is missing", () 
   assert.deepEqual(parseRoute("/api/alerts/v1/alerts"), { page: "missing" });
 });
 
+test("administration paths carry the partner's or the client's id; bad ids are missing", () => {
+  assert.deepEqual(parseRoute("/admin"), { page: "admin" });
+  assert.deepEqual(parseRoute("/admin/partners/"), { page: "partners" });
+  assert.deepEqual(parseRoute("/admin/partners/ptn_a1"), { page: "partner", id: "ptn_a1" });
+  assert.deepEqual(parseRoute("/admin/clients/cli_b2"), { page: "client", id: "cli_b2" });
+  assert.deepEqual(parseRoute("/admin/clients"), { page: "missing" });
+  assert.deepEqual(parseRoute("/admin/clients/cli%2F..%2F"), { page: "missing" });
+  assert.deepEqual(parseRoute("/admin/partners/a/b"), { page: "missing" });
+});
+
 test("the enrolment code comes from the fragment, a pasted link or the bare code", () => {
   assert.deepEqual(parseRoute("/enrol", `#code=${CODE}`), { page: "enrol", code: CODE });
   assert.deepEqual(parseRoute("/enrol", "#code=short"), { page: "enrol", code: null });
