@@ -123,6 +123,7 @@ async def test_onboarding_a_partner_and_a_lawyer_end_to_end(office: Office) -> N
     client_id = page.url.rsplit("/", 1)[1]
     await page.get_by_role("button", name="Make an enrolment code").click()
     link = await page.locator("[data-enrolment-link]").inner_text()
+    await expect(page.get_by_role("img", name="The link as a QR code")).to_be_visible()
     assert link.startswith(f"{office.console}/enrol#code=")
     await page.get_by_role("button", name="Copy the link").click()
     await expect(page.get_by_text("Copied.")).to_be_visible()

@@ -5,6 +5,7 @@ import { call } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Row, word } from "../common.tsx";
 import { type Enrolment, type Issued, path } from "./model.ts";
+import { qrPath } from "./qr.ts";
 
 export function Enrolments(props: {
   clientId: string;
@@ -93,6 +94,7 @@ function IssuedCode({ issued }: { issued: Issued }) {
       <p>
         <strong>{t("admin.enrolment_once")}</strong>
       </p>
+      <QrCode text={issued.link} />
       <dl>
         <Row label={t("admin.enrolment_link")}>
           <code data-enrolment-link>{issued.link}</code>
@@ -113,5 +115,22 @@ function IssuedCode({ issued }: { issued: Issued }) {
       {copied && <p role="status">{t("admin.copied")}</p>}
       <p class="muted">{t("admin.enrolment_next")}</p>
     </div>
+  );
+}
+
+/** The link for the phone's camera, drawn as SVG elements. */
+function QrCode({ text }: { text: string }) {
+  const { size, d } = qrPath(text);
+  return (
+    <svg
+      class="qr"
+      viewBox={`0 0 ${size} ${size}`}
+      role="img"
+      aria-label={t("admin.enrolment_qr")}
+      shape-rendering="crispEdges"
+    >
+      <rect width={size} height={size} fill="#fff" />
+      <path d={d} fill="#000" />
+    </svg>
   );
 }
