@@ -9,9 +9,11 @@ text; revoking the lawyer's device in the browser refuses the lawyer's page on r
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +37,7 @@ CONTACT = "Duty desk: +995 32 200 00 00 (Signal, 24/7)"
 LAWYER = "Nino Beridze"
 # A partner's name is typed by whoever registers it: it must be shown as text, never run.
 HOSTILE_PARTNER = HOSTILE_LABEL.replace("label", "partner")
+RU = json.loads((Path(__file__).parents[3] / "services/console/web/src/i18n/ru.json").read_text())
 
 
 @dataclass
@@ -180,7 +183,7 @@ async def test_administration_is_usable_360_px_wide_and_accessible(office: Offic
             wide = await page.evaluate("document.documentElement.scrollWidth")
             assert wide <= 360, (lang, name, wide)
             findings[f"{lang} {name}"] = await axe_findings(page)
-    await expect(page.get_by_role("button", name="Отозвать устройство")).to_be_visible()
+    await expect(page.get_by_role("button", name=RU["admin.key_revoke"])).to_be_visible()
     await page.locator("#language").select_option("en")
     await page.set_viewport_size({"width": 1280, "height": 900})
     assert not any(findings.values()), findings
@@ -222,6 +225,44 @@ async def test_revoking_the_lawyers_device_refuses_the_lawyers_page(office: Offi
     # The client itself stays: another device may still be enrolled for it.
     (client,) = await office.cli("admin", "client", "list", "--partner", office.ids["partner"])
     assert client["status"] == "active"
+
+
+async def test_a_partner_administrator_manages_only_their_own_partner(office: Office) -> None:
+    page = office.page
+    await page.goto(f"{office.console}/admin/partners/{office.ids['partner']}")
+    await page.get_by_label("Client's name (a person or a program)").fill("Bar office")
+    await page.get_by_label("Role").select_option("partner_admin")
+    await expect(page.get_by_label("manage the partner's clients")).to_be_checked()
+    await page.get_by_role("button", name="Create the client").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Bar office")
+    await page.get_by_role("button", name="Make an enrolment code").click()
+    link = await page.locator("[data-enrolment-link]").inner_text()
+    desk = await office.browser.new_context(locale="en-GB")
+    theirs = await recorded_page(desk, office.requests)
+    fingerprint = await enrol_device(theirs, link, "office desktop")
+    device = page.locator("li[data-kid]", has_text="office desktop")
+    await device.get_by_label("Fingerprint shown on the device").fill(fingerprint)
+    await device.get_by_role("button", name="Confirm this device").click()
+    await expect(device).to_have_attribute("data-status", "active")
+
+    # Their console opens on their own partner (in Russian, chosen once and remembered), with
+    # its clients; no list of partners, no alerts.
+    await theirs.locator("#language").select_option("ru")
+    await theirs.goto(office.console + "/")
+    await expect(
+        theirs.get_by_role("heading", name=RU["admin.your_organisation"], level=1)
+    ).to_be_visible()
+    await expect(theirs.locator("li[data-client-id]")).to_have_count(2)
+    nav = theirs.get_by_role("navigation")
+    await expect(nav.get_by_role("link")).to_have_text([RU["nav.admin"]])
+    await expect(theirs.get_by_role("link", name=RU["admin.back_partners"])).to_have_count(0)
+    await expect(
+        theirs.get_by_label(RU["admin.role"]).locator('option[value="operator"]')
+    ).to_have_count(0)
+    # The operator's partner list is not theirs: the server refuses, the page says so.
+    await theirs.goto(office.console + "/admin/partners")
+    await expect(theirs.get_by_role("alert")).to_have_text(RU["error.forbidden"])
+    await desk.close()
 
 
 async def test_nothing_leaves_the_origin_and_the_browser_refused_nothing(office: Office) -> None:
