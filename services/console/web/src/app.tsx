@@ -155,7 +155,12 @@ function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
         </a>
       )}
       {administers(scopes) && (
-        <a href={lawyer ? "/admin" : "/"} aria-current={current(ADMIN_PAGES.has(route.page) || (!lawyer && route.page === "inbox"))}>
+        <a
+          href={lawyer ? "/admin" : "/"}
+          aria-current={current(
+            ADMIN_PAGES.has(route.page) || (!lawyer && route.page === "inbox"),
+          )}
+        >
           {t("nav.admin")}
         </a>
       )}

@@ -22,7 +22,8 @@ export function ClientView({ id }: { id: string }) {
   const revoke = async () => {
     if (!client || !confirm(t("admin.client_revoke_confirm", { name: client.name }))) return;
     try {
-      setClient(await call<Client>("sharing", `/v1/admin/clients/${path(id)}/revoke`, { method: "POST" }));
+      const revoked = `/v1/admin/clients/${path(id)}/revoke`;
+      setClient(await call<Client>("sharing", revoked, { method: "POST" }));
       setVersion((v) => v + 1);
     } catch (failure) {
       setError(failure);
@@ -44,7 +45,9 @@ export function ClientView({ id }: { id: string }) {
             <code>{client.id}</code>
           </Row>
           <Row label={t("admin.role")}>{word("client_role", client.role)}</Row>
-          <Row label={t("admin.scopes")}>{client.scopes.map((s) => word("scope", s)).join(", ")}</Row>
+          <Row label={t("admin.scopes")}>
+            {client.scopes.map((s) => word("scope", s)).join(", ")}
+          </Row>
           <Row label={t("admin.status")}>{word("client_status", client.status)}</Row>
           <Row label={t("admin.created")}>{when(client.created_at)}</Row>
         </dl>

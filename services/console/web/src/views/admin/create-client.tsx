@@ -1,4 +1,4 @@
-/** A new client of a partner: its name, its role and the scopes (within the role) it may ask for. */
+/** A new client of a partner: its name, its role, the scopes (within the role) it may ask for. */
 
 import { useState } from "preact/hooks";
 import { call, currentSession } from "../../api.ts";
@@ -60,7 +60,11 @@ export function CreateClient(props: {
       </label>
       <label>
         {t("admin.role")}
-        <select name="role" value={role} onChange={(e) => pickRole((e.target as HTMLSelectElement).value)}>
+        <select
+          name="role"
+          value={role}
+          onChange={(e) => pickRole((e.target as HTMLSelectElement).value)}
+        >
           {roles.map((r) => (
             <option value={r} key={r}>
               {word("client_role", r)}

@@ -14,7 +14,8 @@ export function AdminHome() {
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    if (!operator) call<{ org: string }>("sharing", "/v1/auth/whoami").then((w) => setOrg(w.org), setError);
+    if (operator) return;
+    call<{ org: string }>("sharing", "/v1/auth/whoami").then((w) => setOrg(w.org), setError);
   }, [operator]);
 
   if (operator) return <Partners />;

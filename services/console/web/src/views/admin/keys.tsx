@@ -19,7 +19,8 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
   usePoll(
     async (signal) => {
       try {
-        setKeys(await call<Key[]>("sharing", `/v1/admin/clients/${path(props.clientId)}/keys`, { signal }));
+        const listed = `/v1/admin/clients/${path(props.clientId)}/keys`;
+        setKeys(await call<Key[]>("sharing", listed, { signal }));
       } catch (failure) {
         if (!signal.aborted) setError(failure);
       }
@@ -49,7 +50,9 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
       <ul class="cards">
         {(keys ?? []).map((k) => (
           <li key={k.kid} data-kid={k.kid} data-status={k.status}>
-            <strong>{k.device_name ? <Text value={k.device_name} /> : t("admin.key_no_device")}</strong>
+            <strong>
+              {k.device_name ? <Text value={k.device_name} /> : t("admin.key_no_device")}
+            </strong>
             <span class="muted">
               {" · "}
               {word("key_status", k.status)}
@@ -93,15 +96,19 @@ function Confirm({ keyRow, onDone }: { keyRow: Key; onDone: (note: string) => vo
     event.preventDefault();
     setError(null);
     try {
-      const answer = await call<Key | Pending>("sharing", `/v1/admin/keys/${path(keyRow.kid)}/confirm`, {
+      const confirming = `/v1/admin/keys/${path(keyRow.kid)}/confirm`;
+      const answer = await call<Key | Pending>("sharing", confirming, {
         method: "POST",
         body: { fingerprint: typed },
       });
       onDone("approval" in answer ? t("admin.key_confirm_pending") : t("admin.key_confirmed"));
     } catch (failure) {
       // A different fingerprint: the key that arrived is not the device's; sharing revoked it.
-      if (failure instanceof ApiError && failure.status === 409) onDone(t("admin.key_confirm_refused"));
-      else setError(failure);
+      if (failure instanceof ApiError && failure.status === 409) {
+        onDone(t("admin.key_confirm_refused"));
+      } else {
+        setError(failure);
+      }
     }
   };
 

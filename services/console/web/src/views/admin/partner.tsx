@@ -23,14 +23,17 @@ export function PartnerView({ id }: { id: string }) {
   useEffect(() => {
     // A partner administrator may not read the partner record (operators only): its own
     // clients and contact line are still its to manage.
-    if (operator) call<Partner>("sharing", `/v1/admin/partners/${path(id)}`).then(setPartner, setError);
+    if (operator) {
+      call<Partner>("sharing", `/v1/admin/partners/${path(id)}`).then(setPartner, setError);
+    }
     void loadClients();
   }, [id]);
 
   const disable = async () => {
     if (!partner || !confirm(t("admin.partner_disable_confirm", { name: partner.name }))) return;
     try {
-      setPartner(await call<Partner>("sharing", `/v1/admin/partners/${path(id)}/disable`, { method: "POST" }));
+      const disabling = `/v1/admin/partners/${path(id)}/disable`;
+      setPartner(await call<Partner>("sharing", disabling, { method: "POST" }));
     } catch (failure) {
       setError(failure);
     }
@@ -38,9 +41,11 @@ export function PartnerView({ id }: { id: string }) {
 
   return (
     <section class="admin">
-      <p>
-        {operator ? <a href="/admin/partners">{t("admin.back_partners")}</a> : null}
-      </p>
+      {operator && (
+        <p>
+          <a href="/admin/partners">{t("admin.back_partners")}</a>
+        </p>
+      )}
       <Heading>{partner ? <Text value={partner.name} /> : t("admin.your_organisation")}</Heading>
       <ErrorNote error={error} />
       <dl>
@@ -96,7 +101,8 @@ function ContactLine(props: { id: string; current: string | null; onSaved: (p: P
     setSaved(false);
     setError(null);
     try {
-      const partner = await call<Partner>("sharing", `/v1/admin/partners/${path(props.id)}/contact`, {
+      const contact = `/v1/admin/partners/${path(props.id)}/contact`;
+      const partner = await call<Partner>("sharing", contact, {
         method: "PUT",
         body: { lawyer_contact: line.trim() || null },
       });
