@@ -140,12 +140,20 @@ async def test_onboarding_a_partner_and_a_lawyer_end_to_end(office: Office) -> N
     # The operator sees the device arrive (the list polls) and types what the phone shows.
     device = page.locator("li[data-kid]", has_text="Nino's phone")
     await expect(device).to_have_attribute("data-status", "pending")
-    await expect(device).to_contain_text(fingerprint)
-    await device.get_by_label("Fingerprint shown on the device").fill(fingerprint.upper())
+    # Not shown until confirmed: it is read off the device, never copied from this page.
+    await expect(device).not_to_contain_text(fingerprint)
+    typed = device.get_by_label("Fingerprint shown on the device")
+    # A slip of the finger is caught before it reaches sharing (which would revoke the key).
+    await typed.fill(fingerprint[:-1] + ("0" if fingerprint[-1] != "0" else "1"))
+    await device.get_by_role("button", name="Confirm this device").click()
+    await expect(device.get_by_role("alert")).to_contain_text("not the fingerprint")
+    await expect(device).to_have_attribute("data-status", "pending")
+    await typed.fill(fingerprint.upper())
     await device.get_by_role("button", name="Confirm this device").click()
     confirmed = page.get_by_role("status").filter(has_text="Device confirmed: it can sign in now.")
     await expect(confirmed).to_be_visible()
     await expect(device).to_have_attribute("data-status", "active")
+    await expect(device).to_contain_text(fingerprint)
     await expect(page.locator("li[data-enrolment-id]")).to_contain_text("Used")
 
     await office.lawyer_page.get_by_role("link", name="Continue").click()
@@ -239,11 +247,26 @@ async def test_a_partner_administrator_manages_only_their_own_partner(office: Of
     link = await page.locator("[data-enrolment-link]").inner_text()
     desk = await office.browser.new_context(locale="en-GB")
     theirs = await recorded_page(desk, office.requests)
+    # The first key to arrive is not the one the desk shows (say the code leaked): the
+    # operator refuses it, and sharing revokes it.
+    await enrol_device(theirs, link, "office desktop")
+    device = page.locator("li[data-kid][data-status=pending]", has_text="office desktop")
+    await device.get_by_label("Fingerprint shown on the device").fill("0000 " * 15 + "0000")
+    await device.get_by_role("button", name="Confirm this device").click()
+    await device.get_by_role("button", name="The device shows exactly this: refuse the key").click()
+    refused = page.get_by_role("status").filter(has_text="so that key was revoked")
+    await expect(refused).to_be_visible()
+    await expect(page.locator("li[data-kid][data-status=revoked]")).to_have_count(1)
+    # A new code, a new key, the right fingerprint.
+    await page.get_by_role("button", name="Make an enrolment code").click()
+    await expect(page.locator("[data-enrolment-link]")).not_to_have_text(link)
+    link = await page.locator("[data-enrolment-link]").inner_text()
+    await theirs.close()
+    theirs = await recorded_page(desk, office.requests)
     fingerprint = await enrol_device(theirs, link, "office desktop")
-    device = page.locator("li[data-kid]", has_text="office desktop")
     await device.get_by_label("Fingerprint shown on the device").fill(fingerprint)
     await device.get_by_role("button", name="Confirm this device").click()
-    await expect(device).to_have_attribute("data-status", "active")
+    await expect(page.locator("li[data-kid][data-status=active]")).to_contain_text(fingerprint)
 
     # Their console opens on their own partner (in Russian, chosen once and remembered), with
     # its clients; no list of partners, no alerts.

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chargesText, valueAt } from "../src/fields.ts";
 import { codeFrom, parseRoute } from "../src/router.ts";
+import { sameFingerprint } from "../src/views/admin/model.ts";
 import { type Alert, newIds } from "../src/types.ts";
 
 const CODE = "A".repeat(43);
@@ -49,4 +50,11 @@ test("an alert is new only after the first load and only once", () => {
   assert.deepEqual(newIds(null, [a]), []);
   assert.deepEqual(newIds(new Set(["a"]), [b, a]), [b]);
   assert.deepEqual(newIds(new Set(["a", "b"]), [b, a]), []);
+});
+
+test("a typed fingerprint matches whatever its spaces and case; nothing typed never matches", () => {
+  const shown = "3f2a 9c1e 0000 ffff";
+  assert.ok(sameFingerprint("3F2A9C1E 0000\tFFFF ", shown));
+  assert.ok(!sameFingerprint("3f2a 9c1e 0000 fffe", shown));
+  assert.ok(!sameFingerprint("  ", ""));
 });

@@ -6,7 +6,7 @@ import { ApiError, call } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { usePoll } from "../../hooks.ts";
 import { ErrorNote, Row, Text, word } from "../common.tsx";
-import { type Key, type Pending, path } from "./model.ts";
+import { type Key, type Pending, path, sameFingerprint } from "./model.ts";
 
 const POLL_MS = 3000;
 
@@ -58,9 +58,12 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
               {word("key_status", k.status)}
             </span>
             <dl>
-              <Row label={t("enrol.fingerprint")}>
-                <span class="fingerprint small">{k.fingerprint}</span>
-              </Row>
+              {/* Not shown while pending: it must be read off the device, not copied from here. */}
+              {k.status !== "pending" && (
+                <Row label={t("enrol.fingerprint")}>
+                  <span class="fingerprint small">{k.fingerprint}</span>
+                </Row>
+              )}
               <Row label={t("admin.created")}>{when(k.created_at)}</Row>
               <Row label={t("admin.valid_until")}>{when(k.not_after)}</Row>
               {k.revoked_at && <Row label={t("admin.revoked_at")}>{when(k.revoked_at)}</Row>}
@@ -90,10 +93,18 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
 
 function Confirm({ keyRow, onDone }: { keyRow: Key; onDone: (note: string) => void }) {
   const [typed, setTyped] = useState("");
+  const [mismatch, setMismatch] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
   const submit = async (event: Event) => {
     event.preventDefault();
+    // A typing slip would revoke the device's key: say so first, and send a different
+    // fingerprint only when the administrator says the device really shows it.
+    if (!sameFingerprint(typed, keyRow.fingerprint)) return setMismatch(true);
+    await send();
+  };
+
+  const send = async () => {
     setError(null);
     try {
       const confirming = `/v1/admin/keys/${path(keyRow.kid)}/confirm`;
@@ -122,10 +133,21 @@ function Confirm({ keyRow, onDone }: { keyRow: Key; onDone: (note: string) => vo
           autocomplete="off"
           spellcheck={false}
           required
-          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+          onInput={(e) => {
+            setTyped((e.target as HTMLInputElement).value);
+            setMismatch(false);
+          }}
         />
       </label>
       <ErrorNote error={error} />
+      {mismatch && (
+        <div role="alert">
+          <p class="error">{t("admin.key_mismatch")}</p>
+          <button type="button" class="danger" onClick={() => void send()}>
+            {t("admin.key_mismatch_refuse")}
+          </button>
+        </div>
+      )}
       <button type="submit" class="primary">
         {t("admin.key_confirm")}
       </button>

@@ -92,6 +92,12 @@ export function readsAlerts(scopes: Set<string>): boolean {
   return scopes.has("alerts:read");
 }
 
+/** Whether a typed fingerprint is this one: spaces and case do not matter (nor to sharing). */
+export function sameFingerprint(typed: string, fingerprint: string): boolean {
+  const plain = (text: string) => text.replace(/\s+/g, "").toLowerCase();
+  return plain(typed) !== "" && plain(typed) === plain(fingerprint);
+}
+
 /** Path segments for an API call, each encoded. */
 export function path(...parts: string[]): string {
   return parts.map((p) => encodeURIComponent(p)).join("/");
