@@ -99,9 +99,8 @@ async def test_the_operator_lands_on_administration(office: Office) -> None:
     await expect(page.get_by_role("heading", name="Partners", level=1)).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
     await expect(nav.get_by_role("link", name="Administration")).to_be_visible()
-    # An operator has no alerts inbox, nor a lawyer's settings.
-    await expect(nav.get_by_role("link", name="Alerts")).to_have_count(0)
-    await expect(nav.get_by_role("link", name="Settings")).to_have_count(0)
+    # An operator has no alerts inbox; their settings are this device's.
+    await expect(nav.get_by_role("link")).to_have_text(["Administration", "Settings"])
     await expect(page.locator("li[data-partner-id]")).to_have_count(1)  # the operator's own
 
 
@@ -197,6 +196,16 @@ async def test_administration_is_usable_360_px_wide_and_accessible(office: Offic
     assert not any(findings.values()), findings
 
 
+async def test_an_operators_settings_are_this_device(office: Office) -> None:
+    page = office.page
+    await page.get_by_role("navigation").get_by_role("link", name="Settings").click()
+    await expect(page.get_by_role("heading", name="This device")).to_be_visible()
+    await expect(page.get_by_text("operator's laptop")).to_be_visible()
+    # No lawyer's sections: nothing there is an operator's, so nothing was refused either.
+    await expect(page.get_by_role("heading", level=2)).to_have_count(1)
+    await expect(page.get_by_role("alert")).to_have_count(0)
+
+
 async def test_a_hostile_partner_name_stays_text_and_a_partner_is_disabled(office: Office) -> None:
     page = office.page
     await page.goto(f"{office.console}/admin/partners")
@@ -277,7 +286,7 @@ async def test_a_partner_administrator_manages_only_their_own_partner(office: Of
     ).to_be_visible()
     await expect(theirs.locator("li[data-client-id]")).to_have_count(2)
     nav = theirs.get_by_role("navigation")
-    await expect(nav.get_by_role("link")).to_have_text([RU["nav.admin"]])
+    await expect(nav.get_by_role("link")).to_have_text([RU["nav.admin"], RU["nav.settings"]])
     await expect(theirs.get_by_role("link", name=RU["admin.back_partners"])).to_have_count(0)
     await expect(
         theirs.get_by_label(RU["admin.role"]).locator('option[value="operator"]')

@@ -164,11 +164,9 @@ function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
           {t("nav.admin")}
         </a>
       )}
-      {lawyer && (
-        <a href="/settings" aria-current={current(route.page === "settings")}>
-          {t("nav.settings")}
-        </a>
-      )}
+      <a href="/settings" aria-current={current(route.page === "settings")}>
+        {t("nav.settings")}
+      </a>
     </nav>
   );
 }
