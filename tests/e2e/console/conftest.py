@@ -69,9 +69,14 @@ class World:
 
     async def screenshot(self, page: Page, name: str) -> None:
         """Save a full-page screenshot when asked to (`LIFELINE_CONSOLE_SCREENSHOTS`)."""
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        await screenshot(page, name)
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Save a full-page screenshot when asked to (`LIFELINE_CONSOLE_SCREENSHOTS`)."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 async def recorded_page(context: BrowserContext, seen: list[str]) -> Page:

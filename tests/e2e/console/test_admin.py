@@ -27,6 +27,7 @@ from tests.e2e.console.conftest import (
     cli_env,
     enrol_device,
     recorded_page,
+    screenshot,
 )
 from tests.support.browser import chromium
 from tests.support.cli import run_cli
@@ -141,11 +142,13 @@ async def test_onboarding_a_partner_and_a_lawyer_end_to_end(office: Office) -> N
     await expect(device).to_have_attribute("data-status", "pending")
     # Not shown until confirmed: it is read off the device, never copied from this page.
     await expect(device).not_to_contain_text(fingerprint)
+    await expect(page.locator("li[data-enrolment-id]")).to_contain_text("Used")
     typed = device.get_by_label("Fingerprint shown on the device")
     # A slip of the finger is caught before it reaches sharing (which would revoke the key).
     await typed.fill(fingerprint[:-1] + ("0" if fingerprint[-1] != "0" else "1"))
     await device.get_by_role("button", name="Confirm this device").click()
     await expect(device.get_by_role("alert")).to_contain_text("not the fingerprint")
+    await screenshot(page, "admin-client-desktop-en")
     await expect(device).to_have_attribute("data-status", "pending")
     await typed.fill(fingerprint.upper())
     await device.get_by_role("button", name="Confirm this device").click()
@@ -153,7 +156,6 @@ async def test_onboarding_a_partner_and_a_lawyer_end_to_end(office: Office) -> N
     await expect(confirmed).to_be_visible()
     await expect(device).to_have_attribute("data-status", "active")
     await expect(device).to_contain_text(fingerprint)
-    await expect(page.locator("li[data-enrolment-id]")).to_contain_text("Used")
 
     await office.lawyer_page.get_by_role("link", name="Continue").click()
     await expect(office.lawyer_page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
@@ -190,6 +192,8 @@ async def test_administration_is_usable_360_px_wide_and_accessible(office: Offic
             wide = await page.evaluate("document.documentElement.scrollWidth")
             assert wide <= 360, (lang, name, wide)
             findings[f"{lang} {name}"] = await axe_findings(page)
+            if name == "partner":
+                await screenshot(page, f"admin-partner-phone-{lang}")
     await expect(page.get_by_role("button", name=RU["admin.key_revoke"])).to_be_visible()
     await page.locator("#language").select_option("en")
     await page.set_viewport_size({"width": 1280, "height": 900})

@@ -192,9 +192,10 @@ function page(
     case "partners":
       return <Partners />;
     case "partner":
-      return <PartnerView id={route.id} />;
+      return <PartnerView key={route.id} id={route.id} />;
     case "client":
-      return <ClientView id={route.id} />;
+      // A new id is a new page: nothing (a code shown once) carries over from the last one.
+      return <ClientView key={route.id} id={route.id} />;
     case "alert":
       return <AlertView id={route.id} />;
     case "settings":

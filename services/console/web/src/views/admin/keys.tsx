@@ -1,7 +1,7 @@
 /** A client's keys, one per device: name, fingerprint, status; confirm a pending one with the
 fingerprint the device shows (a mismatch revokes it, as `lifeline admin key confirm`); revoke. */
 
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { ApiError, call } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { usePoll } from "../../hooks.ts";
@@ -14,13 +14,18 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
   const [keys, setKeys] = useState<Key[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
+  const seen = useRef<number | null>(null);
 
   // A device enrols on its own: poll, so its pending key shows without a reload.
   usePoll(
     async (signal) => {
       try {
         const listed = `/v1/admin/clients/${path(props.clientId)}/keys`;
-        setKeys(await call<Key[]>("sharing", listed, { signal }));
+        const found = await call<Key[]>("sharing", listed, { signal });
+        // A device enrolled meanwhile used a code: the codes' list reads it again.
+        if (seen.current !== null && seen.current !== found.length) props.onChange();
+        seen.current = found.length;
+        setKeys(found);
       } catch (failure) {
         if (!signal.aborted) setError(failure);
       }
