@@ -56,7 +56,18 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
 # The console's own pages: each is the same HTML, the front end's router picks the view.
-PAGES = ("/", "/enrol", "/alerts", "/alerts/{alert_id}", "/settings", "/signin")
+PAGES = (
+    "/",
+    "/enrol",
+    "/alerts",
+    "/alerts/{alert_id}",
+    "/settings",
+    "/signin",
+    "/admin",
+    "/admin/partners",
+    "/admin/partners/{partner_id}",
+    "/admin/clients/{client_id}",
+)
 DOCS_PAGES = ("/docs", "/docs/sharing", "/docs/alerts", "/docs/intake")
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css|svg|png|woff2|map)$")
 _NOT_BUILT = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Dialog, Page, Request
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, Request, expect
 
 from tests.support.browser import chromium
 from tests.support.cli import run_cli
@@ -30,6 +31,7 @@ HOSTILE_NARRATIVE = (
 )
 # What the partner wrote for its own use and the bar's lawyers may not read.
 WITHHELD_AUTHORITY = "Border service, Manas airport (officer on shift: ask for Erlan)"
+AXE = Path(__file__).parents[3] / "services/console/web/node_modules/axe-core/axe.min.js"
 MINUTE = 1.0  # seconds: escalation minutes are this short here
 SHOTS = os.environ.get("LIFELINE_CONSOLE_SCREENSHOTS")  # a directory: save the screenshots
 
@@ -67,9 +69,14 @@ class World:
 
     async def screenshot(self, page: Page, name: str) -> None:
         """Save a full-page screenshot when asked to (`LIFELINE_CONSOLE_SCREENSHOTS`)."""
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        await screenshot(page, name)
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Save a full-page screenshot when asked to (`LIFELINE_CONSOLE_SCREENSHOTS`)."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 async def recorded_page(context: BrowserContext, seen: list[str]) -> Page:
@@ -93,6 +100,51 @@ async def recorded_page(context: BrowserContext, seen: list[str]) -> Page:
     return page
 
 
+def cli_env(tmp: Path) -> dict[str, str]:
+    """The environment the CLI runs in: none of the caller's `LIFELINE_` settings, its own
+    configuration directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIFELINE_")}
+    env["XDG_CONFIG_HOME"] = str(tmp / "config")
+    return env
+
+
+async def enrol_device(page: Page, link: str, device_name: str) -> str:
+    """Open an enrolment link, name the device, enrol; the fingerprint the page then shows."""
+    await page.goto(link)
+    await page.get_by_label("Name of this device").fill(device_name)
+    await page.get_by_role("button", name="Enrol this device").click()
+    shown = page.get_by_label("Key fingerprint")
+    await expect(shown).to_have_text(re.compile(r"^([0-9a-f]{4} ){15}[0-9a-f]{4}$"))
+    return await shown.inner_text()
+
+
+async def axe_findings(page: Page) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 AA findings on the page as it stands."""
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        # Evaluated by the test driver, not loaded by the page: the CSP stays as it is.
+        await page.evaluate(AXE.read_text())
+    found = await page.evaluate(
+        """async () => (await axe.run(document, {
+            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        })).violations.filter((v) => ["serious", "critical"].includes(v.impact))
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
+    )
+    return list(found)
+
+
+def browser_faults(seen: list[str]) -> list[str]:
+    """Dialogs the console did not open itself and what the browser refused (CSP, Trusted
+    Types). A refused answer (a 401 while a fingerprint waits) is logged as "Failed to load
+    resource": that is the API speaking, not the browser refusing."""
+    dialogs = [d for d in seen if d.startswith("dialog:") and d != "dialog:confirm"]
+    refused = [
+        m
+        for m in seen
+        if m.startswith("console:") and not m.startswith("console:Failed to load resource")
+    ]
+    return dialogs + refused
+
+
 async def _client(world_env: dict[str, str], admin: list[str], partner: str, name: str,
                   scopes: tuple[str, ...], role: str, key_dir: Path) -> str:  # fmt: skip
     flags = [arg for scope in scopes for arg in ("--scope", scope)]
@@ -110,8 +162,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     """The network with an operator, a bar with a lawyer, an NGO, policies and contact lines;
     the lawyer's browser is enrolled and signed in by the first test."""
     tmp = tmp_path_factory.mktemp("console")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIFELINE_")}
-    env["XDG_CONFIG_HOME"] = str(tmp / "config")
+    env = cli_env(tmp)
     keys = tmp / "keys"
     keys.mkdir()
     admin, lawyer, ngo = (["--profile", str(tmp / f"{who}.json")] for who in ("a", "l", "n"))

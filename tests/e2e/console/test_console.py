@@ -13,10 +13,9 @@ import asyncio
 import json
 import re
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from services.alerts.alerts.domain import EscalationPolicy
 from tests.e2e.console.conftest import (
@@ -26,10 +25,11 @@ from tests.e2e.console.conftest import (
     MINUTE,
     WITHHELD_AUTHORITY,
     World,
+    axe_findings,
+    browser_faults,
     recorded_page,
 )
 
-AXE = Path(__file__).parents[3] / "services/console/web/node_modules/axe-core/axe.min.js"
 LIVE_WITHIN_S = 5.0  # the issue's bar: a new alert shows within 5 s
 ESCALATE_AFTER_MIN = EscalationPolicy().escalate_after_min
 
@@ -237,20 +237,6 @@ async def test_a_phone_360_px_wide_reads_the_alert_without_scrolling_sideways(
     await page.set_viewport_size({"width": 1280, "height": 900})
 
 
-async def _audit(page: Page) -> list[str]:
-    """axe-core's serious and critical WCAG 2.1 AA findings on the page as it stands."""
-    if not await page.evaluate("typeof axe !== 'undefined'"):
-        # Evaluated by the test driver, not loaded by the page: the CSP stays as it is.
-        await page.evaluate(AXE.read_text())
-    found = await page.evaluate(
-        """async () => (await axe.run(document, {
-            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-        })).violations.filter((v) => ["serious", "critical"].includes(v.impact))
-          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
-    )
-    return list(found)
-
-
 async def test_every_view_passes_an_accessibility_audit_at_phone_width(world: World) -> None:
     page = world.page
     await page.set_viewport_size({"width": 360, "height": 740})
@@ -266,11 +252,11 @@ async def test_every_view_passes_an_accessibility_audit_at_phone_width(world: Wo
             await page.goto(url)
             await page.locator("#language").select_option(lang)
             await page.locator(ready).first.wait_for()
-            findings[f"{lang} {name}"] = await _audit(page)
+            findings[f"{lang} {name}"] = await axe_findings(page)
     stranger = await world.browser.new_context(locale="ru-RU")
     enrol = await stranger.new_page()
     await enrol.goto(world.console + "/enrol")
-    findings["ru enrol"] = await _audit(enrol)
+    findings["ru enrol"] = await axe_findings(enrol)
     await stranger.close()
     await page.locator("#language").select_option("en")
     await page.set_viewport_size({"width": 1280, "height": 900})
@@ -293,12 +279,5 @@ async def test_hostile_text_never_runs_and_nothing_leaves_the_origin(world: Worl
     foreign = [u for u in urls if urlsplit(u)[:2] != origin[:2]]
     assert not foreign, foreign
     # No dialog but the console's own confirmations, and nothing the browser refused.
-    assert not [d for d in world.requests if d.startswith("dialog:") and d != "dialog:confirm"]
-    # (A refused answer, such as the 401 while the fingerprint waits for confirmation, is
-    # logged as "Failed to load resource"; that is the API speaking, not the browser refusing.)
-    refused = [
-        m
-        for m in world.requests
-        if m.startswith("console:") and not m.startswith("console:Failed to load resource")
-    ]
-    assert not refused, refused
+    faults = browser_faults(world.requests)
+    assert not faults, faults

@@ -65,7 +65,20 @@ async def console(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         await upstream.aclose()
 
 
-@pytest.mark.parametrize("path", ["/", "/enrol", "/alerts", "/alerts/alt_1", "/settings"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/enrol",
+        "/alerts",
+        "/alerts/alt_1",
+        "/settings",
+        "/admin",
+        "/admin/partners",
+        "/admin/partners/ptn_1",
+        "/admin/clients/cli_1",
+    ],
+)
 async def test_every_page_is_the_app_with_a_strict_policy(
     console: httpx.AsyncClient, path: str
 ) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import services
+from libs.common.auth.roles import ROLE_SCOPES, Role
+from libs.common.auth.scopes import ALL_SCOPES
 from libs.common.errors import LifelineError
 from libs.common.identity.canonical import Kind
 from libs.common.identity.match import Strength
@@ -95,3 +97,20 @@ def test_the_console_lists_the_catalogue_fields_in_order() -> None:
     block = source.split("export const REPORT_FIELDS = [", 1)[1].split("]", 1)[0]
     listed = re.findall(r'"([a-z_.]+)"', block)
     assert listed == [f.name for f in FIELDS]
+
+
+def test_the_console_offers_each_role_the_scopes_the_registry_allows() -> None:
+    source = (WEB / "views" / "admin" / "model.ts").read_text()
+    block = source.split("export const ROLE_SCOPES", 1)[1].split("};", 1)[0]
+    offered = {
+        role: frozenset(re.findall(r'"([a-z:]+)"', scopes))
+        for role, scopes in re.findall(r"(\w+): \[([^\]]*)\]", block)
+    }
+    assert offered == {role.value: scopes for role, scopes in ROLE_SCOPES.items()}
+    defaults = source.split("export const DEFAULT_SCOPES", 1)[1].split("};", 1)[0]
+    for role, scopes in re.findall(r"(\w+): \[([^\]]*)\]", defaults):
+        assert set(re.findall(r'"([a-z:]+)"', scopes)) <= ROLE_SCOPES[Role(role)], role
+    for lang in LANGUAGES:
+        catalogue = _catalogue(lang)
+        assert all(f"client_role.{r.value}" in catalogue for r in Role)
+        assert all(f"scope.{s}" in catalogue for s in ALL_SCOPES)

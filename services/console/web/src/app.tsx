@@ -14,6 +14,11 @@ import {
   t,
 } from "./i18n/index.ts";
 import { installLinkHandler, parseRoute, type Route } from "./router.ts";
+import { AdminHome } from "./views/admin/home.tsx";
+import { ClientView } from "./views/admin/client.tsx";
+import { administers, readsAlerts } from "./views/admin/model.ts";
+import { PartnerView } from "./views/admin/partner.tsx";
+import { Partners } from "./views/admin/partners.tsx";
 import { AlertView } from "./views/alert.tsx";
 import { Enrol } from "./views/enrol.tsx";
 import { Inbox } from "./views/inbox.tsx";
@@ -114,16 +119,7 @@ export function App() {
         <a class="brand" href="/">
           Lifeline
         </a>
-        {auth.kind === "ready" && (
-          <nav aria-label={t("nav.label")}>
-            <a href="/" aria-current={route.page === "inbox" ? "page" : undefined}>
-              {t("nav.alerts")}
-            </a>
-            <a href="/settings" aria-current={route.page === "settings" ? "page" : undefined}>
-              {t("nav.settings")}
-            </a>
-          </nav>
-        )}
+        {auth.kind === "ready" && <Nav route={route} scopes={auth.session.scopes()} />}
         <label class="visually-hidden" for="language">
           {t("nav.language")}
         </label>
@@ -145,6 +141,36 @@ export function App() {
   );
 }
 
+const ADMIN_PAGES = new Set(["admin", "partners", "partner", "client"]);
+
+/** Each role sees its own sections: a lawyer the alerts, an administrator administration. */
+function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
+  const current = (on: boolean) => (on ? "page" : undefined);
+  const lawyer = readsAlerts(scopes);
+  return (
+    <nav aria-label={t("nav.label")}>
+      {lawyer && (
+        <a href="/" aria-current={current(route.page === "inbox")}>
+          {t("nav.alerts")}
+        </a>
+      )}
+      {administers(scopes) && (
+        <a
+          href={lawyer ? "/admin" : "/"}
+          aria-current={current(
+            ADMIN_PAGES.has(route.page) || (!lawyer && route.page === "inbox"),
+          )}
+        >
+          {t("nav.admin")}
+        </a>
+      )}
+      <a href="/settings" aria-current={current(route.page === "settings")}>
+        {t("nav.settings")}
+      </a>
+    </nav>
+  );
+}
+
 function page(
   route: Route,
   auth: Auth,
@@ -155,7 +181,21 @@ function page(
   if (auth.kind !== "ready") return <SignIn auth={auth} onForget={forget} />;
   switch (route.page) {
     case "inbox":
-      return <Inbox />;
+      // An operator has no alerts: their console opens on administration.
+      return readsAlerts(auth.session.scopes()) || !administers(auth.session.scopes()) ? (
+        <Inbox />
+      ) : (
+        <AdminHome />
+      );
+    case "admin":
+      return <AdminHome />;
+    case "partners":
+      return <Partners />;
+    case "partner":
+      return <PartnerView key={route.id} id={route.id} />;
+    case "client":
+      // A new id is a new page: nothing (a code shown once) carries over from the last one.
+      return <ClientView key={route.id} id={route.id} />;
     case "alert":
       return <AlertView id={route.id} />;
     case "settings":

@@ -5,6 +5,10 @@ export type Route =
   | { page: "alert"; id: string }
   | { page: "settings" }
   | { page: "enrol"; code: string | null }
+  | { page: "admin" }
+  | { page: "partners" }
+  | { page: "partner"; id: string }
+  | { page: "client"; id: string }
   | { page: "missing" };
 
 const CODE = /^[A-Za-z0-9_-]{16,128}$/;
@@ -29,6 +33,10 @@ export function parseRoute(path: string, hash = ""): Route {
   }
   const alert = /^\/alerts\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
   if (alert) return { page: "alert", id: alert[1] };
+  if (clean === "/admin") return { page: "admin" };
+  if (clean === "/admin/partners") return { page: "partners" };
+  const admin = /^\/admin\/(partners|clients)\/([A-Za-z0-9._~:-]{1,128})$/.exec(clean);
+  if (admin) return { page: admin[1] === "partners" ? "partner" : "client", id: admin[2] };
   return { page: "missing" };
 }
 

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chargesText, valueAt } from "../src/fields.ts";
 import { codeFrom, parseRoute } from "../src/router.ts";
+import { sameFingerprint } from "../src/views/admin/model.ts";
 import { type Alert, newIds } from "../src/types.ts";
 
 const CODE = "A".repeat(43);
@@ -14,6 +15,16 @@ test("paths map to pages; an alert id is checked; anything else is missing", () 
   assert.deepEqual(parseRoute("/settings"), { page: "settings" });
   assert.deepEqual(parseRoute("/alerts/<script>"), { page: "missing" });
   assert.deepEqual(parseRoute("/api/alerts/v1/alerts"), { page: "missing" });
+});
+
+test("administration paths carry the partner's or the client's id; bad ids are missing", () => {
+  assert.deepEqual(parseRoute("/admin"), { page: "admin" });
+  assert.deepEqual(parseRoute("/admin/partners/"), { page: "partners" });
+  assert.deepEqual(parseRoute("/admin/partners/ptn_a1"), { page: "partner", id: "ptn_a1" });
+  assert.deepEqual(parseRoute("/admin/clients/cli_b2"), { page: "client", id: "cli_b2" });
+  assert.deepEqual(parseRoute("/admin/clients"), { page: "missing" });
+  assert.deepEqual(parseRoute("/admin/clients/cli%2F..%2F"), { page: "missing" });
+  assert.deepEqual(parseRoute("/admin/partners/a/b"), { page: "missing" });
 });
 
 test("the enrolment code comes from the fragment, a pasted link or the bare code", () => {
@@ -39,4 +50,11 @@ test("an alert is new only after the first load and only once", () => {
   assert.deepEqual(newIds(null, [a]), []);
   assert.deepEqual(newIds(new Set(["a"]), [b, a]), [b]);
   assert.deepEqual(newIds(new Set(["a", "b"]), [b, a]), []);
+});
+
+test("a typed fingerprint matches whatever its spaces and case; nothing typed never matches", () => {
+  const shown = "3f2a 9c1e 0000 ffff";
+  assert.ok(sameFingerprint("3F2A9C1E 0000\tFFFF ", shown));
+  assert.ok(!sameFingerprint("3f2a 9c1e 0000 fffe", shown));
+  assert.ok(!sameFingerprint("  ", ""));
 });
