@@ -271,6 +271,44 @@ async def test_the_api_documents_are_served_by_the_console(world: World) -> None
     await expect(page.get_by_role("link", name="Lifeline sharing API")).to_be_visible()
 
 
+async def test_a_client_added_in_the_browser_is_matched_and_its_name_never_leaves(
+    world: World,
+) -> None:
+    page = world.page
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(f"{r.url} {r.post_data or ''}"))
+    await page.goto(world.console + "/settings")
+    await page.get_by_text("Add a client").click()
+    await page.get_by_label("Your label for this client").fill("client 31")
+    await page.get_by_label("Full name, in any script or spelling").fill("Дмитрий Ковальчук")
+    await page.get_by_label("Date of birth (optional)").fill("02.05.1988")
+    await page.get_by_role("button", name="Add to watchlist").click()
+    await expect(page.get_by_text("“client 31” is on your watchlist.")).to_be_visible()
+    await expect(page.locator("li[data-entry-id]").first).to_contain_text("client 31")
+    # Only tokens went out: neither the name (in any spelling) nor the date of birth.
+    posted = " ".join(sent)
+    assert "/api/sharing/v1/identity/evaluate" in posted
+    for secret in ("Ковальчук", "%D0%9A", "Kovalchuk", "1988-05-02", "02.05.1988"):
+        assert secret not in posted, secret
+    # An NGO reports the same man in a Latin passport spelling: the lawyer is alerted.
+    (report,) = await world.cli("report", "template", json_flag=False)
+    report |= {"client_report_id": "kg-2026-0077",
+               "person": {"name": "KOVALCHUK DMITRII", "dob": "1988-05-02"}}  # fmt: skip
+    reports = world.tmp / "second.json"
+    reports.write_text(json.dumps([report]))
+    assert (await world.cli("report", "submit", str(reports), *world.ngo))["accepted"] == 1
+    await page.get_by_role("link", name="Alerts").click()
+    await expect(page.locator("li.alert", has_text="client 31")).to_be_visible(timeout=10_000)
+    # A bad date is refused in the browser, in the lawyer's language, before anything is sent.
+    await page.goto(world.console + "/settings")
+    await page.get_by_text("Add a client").click()
+    await page.get_by_label("Your label for this client").fill("client 32")
+    await page.get_by_label("Full name, in any script or spelling").fill("Olga Ivanova")
+    await page.get_by_label("Date of birth (optional)").fill("31.02.1990")
+    await page.get_by_role("button", name="Add to watchlist").click()
+    await expect(page.get_by_role("alert")).to_have_text("That date does not exist.")
+
+
 async def test_hostile_text_never_runs_and_nothing_leaves_the_origin(world: World) -> None:
     assert await world.page.evaluate("window.pwned") is None
     origin = urlsplit(world.console)
