@@ -474,7 +474,12 @@ export function ReportForm() {
         </fieldset>
         {fieldErrors.size > 0 ? (
           <p class="error" role="alert">
-            {t("report.refused", { n: String(fieldErrors.size) })}
+            {t("report.refused", { n: String(fieldErrors.size) })}{" "}
+            {(fieldErrors.get("report") ?? []).map((f) => (
+              <span key={f.path}>
+                <Text value={f.reason} />{" "}
+              </span>
+            ))}
           </p>
         ) : (
           !identity && <ErrorNote error={error} />
