@@ -1,9 +1,10 @@
 """An NGO writes a report in the console and a lawyer's alert arrives.
 
 On a network of its own: the operator sets up by CLI a bar with a lawyer (a webhook receiver,
-a watchlist entry written in Latin script, a policy) and an NGO with a submitter client whose
-browser is enrolled with a one-time code. The NGO fills the form in the browser with the name in
-Cyrillic; the name and date of birth become tokens there and never leave it.
+a watchlist entry written in Latin script, a policy) and an NGO with a case desk client (it
+submits, and may see who read what it submitted) whose browser is enrolled with a one-time
+code. The NGO fills the form in the browser with the name in Cyrillic; the name and date of
+birth become tokens there and never leave it.
 """
 
 from __future__ import annotations
@@ -78,9 +79,10 @@ async def ngo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ngo]:
             await _cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url",
                        urls["intake"], "--alerts-url", urls["alerts"], "--client-id", law["id"],
                        "--key", str(key), *lawyer)  # fmt: skip
+            # The NGO's case desk submits and may see who read what it submitted.
             submitter = await _cli(env, "admin", "client", "create", "--partner", kg["id"],
-                                   "--name", "case desk", "--role", "submitter", "--scope",
-                                   "reports:submit", *admin)  # fmt: skip
+                                   "--name", "case desk", "--role", "reader", "--scope",
+                                   "reports:submit", "--scope", "reports:read", *admin)  # fmt: skip
             policy = tmp / "bar-lawyers.json"
             policy.write_text(json.dumps({"partner": bar["id"], "role": "lawyer", "grants": [{
                 "id": "alerts", "from": ["*"], "incident_types": ["detention"],
@@ -184,6 +186,8 @@ async def test_the_report_is_submitted_its_receipt_shown_and_the_lawyer_alerted(
     await expect(item).to_have_count(1)
     await expect(item).to_contain_text(report_id)
     await expect(item.locator(".receipt-status")).to_have_attribute("data-status", "stored")
+    await item.get_by_text("Who read it").click()
+    await expect(item.get_by_text("Nobody has read it yet.")).to_be_visible()
 
 
 async def test_the_form_at_360_px_in_russian_passes_axe_and_hostile_text_stays_text(

@@ -170,6 +170,13 @@ export interface Receipt {
   stored_at: string | null;
 }
 
-/** Reports submitted from this page in this session, newest first (memory only: a submitter's
-client may not list its partner's reports, and nothing about them is kept on the device). */
-export const SUBMITTED: { id: string; at: string }[] = [];
+/** One read of a report (sharing's `ReadOut`). */
+export interface Read {
+  id: number;
+  reader_partner: string;
+  reader_client: string;
+  role: string;
+  fields: string[];
+  via: string;
+  read_at: string;
+}

@@ -19,7 +19,6 @@ import {
   reportBody,
   SEXES,
   STATUSES,
-  SUBMITTED,
   TLPS,
 } from "../report.ts";
 import { ErrorNote, Text, word } from "./common.tsx";
@@ -140,9 +139,6 @@ export function ReportForm() {
         "/v1/reports",
         { method: "POST", body: reportBody(draft, tokens) },
       );
-      if (!SUBMITTED.some((r) => r.id === answer.report_id)) {
-        SUBMITTED.unshift({ id: answer.report_id, at: new Date().toISOString() });
-      }
       setAccepted({ id: answer.report_id, duplicate: answer.status === "duplicate" });
       // The name was only ever in this form: forget it once the report is in.
       setName("");
