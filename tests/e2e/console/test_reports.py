@@ -26,6 +26,7 @@ from tests.e2e.console.conftest import (
     cli_env,
     enrol_device,
     recorded_page,
+    screenshot,
 )
 from tests.support.browser import chromium
 from tests.support.cli import run_cli
@@ -146,6 +147,8 @@ async def test_the_ngo_lands_on_the_form_and_a_refused_field_is_shown_beside_it(
     # Nothing typed is lost.
     await expect(page.get_by_label("Full name, in any script or spelling")).to_have_value(NAME)
     await expect(page.get_by_label("Article")).to_have_value("207.3")
+    await refused.scroll_into_view_if_needed()
+    await screenshot(page, "report-refused-desktop-en")
     assert not ngo.hook.alerts("alert.created")
 
 
@@ -160,6 +163,7 @@ async def test_the_report_is_submitted_its_receipt_shown_and_the_lawyer_alerted(
     await expect(page.locator(".issued .receipt-status")).to_have_attribute(
         "data-status", "stored", timeout=15_000
     )
+    await screenshot(page, "report-receipt-desktop-en")
     # The form is empty again: the name is forgotten once the report is in.
     await expect(page.get_by_label("Full name, in any script or spelling")).to_have_value("")
 
@@ -208,6 +212,7 @@ async def test_the_form_at_360_px_in_russian_passes_axe_and_hostile_text_stays_t
     )
     assert not wide, wide
     assert not await axe_findings(page)
+    await screenshot(page, "report-phone-ru")
     await page.locator("#language").select_option("en")
     assert await page.evaluate("window.pwned") is None
     assert not browser_faults(ngo.seen)

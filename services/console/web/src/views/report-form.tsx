@@ -341,7 +341,7 @@ export function ReportForm() {
             )}
           </Field>
           <div class="field">
-            <p id="charges-label">{t("field.charges")}</p>
+            <p id="charges-label" class="label">{t("field.charges")}</p>
             <p class="muted help" id="f-charges-help">
               {t("report.help.charges")}
             </p>
