@@ -80,10 +80,11 @@ async def ngo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ngo]:
             await _cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url",
                        urls["intake"], "--alerts-url", urls["alerts"], "--client-id", law["id"],
                        "--key", str(key), *lawyer)  # fmt: skip
-            # The NGO's case desk submits and may see who read what it submitted.
+            # The NGO's case desk submits, may see who read what it submitted, and erase it.
             submitter = await _cli(env, "admin", "client", "create", "--partner", kg["id"],
                                    "--name", "case desk", "--role", "reader", "--scope",
-                                   "reports:submit", "--scope", "reports:read", *admin)  # fmt: skip
+                                   "reports:submit", "--scope", "reports:read", "--scope",
+                                   "reports:manage", *admin)  # fmt: skip
             policy = tmp / "bar-lawyers.json"
             policy.write_text(json.dumps({"partner": bar["id"], "role": "lawyer", "grants": [{
                 "id": "alerts", "from": ["*"], "incident_types": ["detention"],
@@ -192,6 +193,10 @@ async def test_the_report_is_submitted_its_receipt_shown_and_the_lawyer_alerted(
     await expect(item.locator(".receipt-status")).to_have_attribute("data-status", "stored")
     await item.get_by_text("Who read it").click()
     await expect(item.get_by_text("Nobody has read it yet.")).to_be_visible()
+    # Erasing asks first (the confirmation is accepted here), then the key is gone.
+    await item.get_by_role("button", name="Erase this report…").click()
+    await expect(item.get_by_text("Erased: nobody can read it any more.")).to_be_visible()
+    assert "dialog:confirm" in ngo.seen
 
 
 async def test_the_form_at_360_px_in_russian_passes_axe_and_hostile_text_stays_text(

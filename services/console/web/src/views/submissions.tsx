@@ -11,6 +11,39 @@ import { ErrorNote, Text } from "./common.tsx";
 const POLL_MS = 5000;
 const PAGE = 50;
 
+/** Erasing a report (crypto-shredding its data key in sharing), after a confirmation; where
+the network asks a second operator to approve erasures, it waits for that approval. */
+function Erase({ id }: { id: string }) {
+  const [state, setState] = useState<"idle" | "busy" | "erased" | "pending">("idle");
+  const [error, setError] = useState<unknown>(null);
+  const erase = async () => {
+    if (!confirm(t("submissions.erase_confirm", { id }))) return;
+    setState("busy");
+    setError(null);
+    try {
+      const answer = await call<{ erased_at?: string; approval?: unknown }>(
+        "sharing",
+        `/v1/reports/${encodeURIComponent(id)}`,
+        { method: "DELETE" },
+      );
+      setState(answer.approval ? "pending" : "erased");
+    } catch (failure) {
+      setError(failure);
+      setState("idle");
+    }
+  };
+  if (state === "erased") return <p class="ok">{t("submissions.erased")}</p>;
+  if (state === "pending") return <p role="status">{t("submissions.erase_pending")}</p>;
+  return (
+    <div>
+      <button type="button" disabled={state === "busy"} onClick={erase}>
+        {state === "busy" ? t("common.working") : t("submissions.erase")}
+      </button>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
 function Reads({ id }: { id: string }) {
   const [reads, setReads] = useState<Read[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -51,7 +84,9 @@ export function Submissions() {
   const [older, setOlder] = useState<Receipt[]>([]);
   const [more, setMore] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const readable = currentSession()?.scopes().has("reports:read") ?? false;
+  const scopes = currentSession()?.scopes() ?? new Set<string>();
+  const readable = scopes.has("reports:read");
+  const erasable = scopes.has("reports:manage");
 
   usePoll(
     async (signal) => {
@@ -115,6 +150,7 @@ export function Submissions() {
                 · <time dateTime={r.received_at}>{when(r.received_at)}</time>
               </p>
               {readable && <Reads id={r.report_id} />}
+              {erasable && <Erase id={r.report_id} />}
             </li>
           ))}
         </ul>
