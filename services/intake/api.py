@@ -2,7 +2,9 @@
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from libs.common import nats as natsx
@@ -34,6 +36,23 @@ async def submit_report(
     if not created:
         response.status_code = 200
     return ReportAccepted(report_id=report_id, status="received" if created else "duplicate")
+
+
+@router.get(
+    "/v1/reports",
+    response_model=list[Receipt],
+    tags=["reports"],
+    summary="Receipts of the caller's partner's reports, newest first (ids and progress only).",
+)
+async def report_receipts(
+    principal: Submitter,
+    intake: IntakeDep,
+    before: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[Receipt]:
+    """Page on with `before` = the last report id of a page; never a report's content."""
+    rows = await intake.receipts(principal, before, limit)
+    return [Receipt.model_validate(row) for row in rows]
 
 
 @router.get(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,35 @@ async def receipt(session: AsyncSession, report_id: str, partner_id: str) -> dic
         )
     ).first()
     return dict(row._mapping) if row else None
+
+
+async def receipts(
+    session: AsyncSession, partner_id: str, before: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """This partner's reports, newest first; `before` a report id: those received before it."""
+    columns = (
+        REPORTS.c.report_id,
+        REPORTS.c.client_report_id,
+        REPORTS.c.received_at,
+        REPORTS.c.published_at,
+        REPORTS.c.stored_at,
+    )
+    query = select(*columns).where(REPORTS.c.partner_id == partner_id)
+    if before is not None:
+        mark = (
+            await session.execute(
+                select(REPORTS.c.received_at).where(
+                    REPORTS.c.report_id == before, REPORTS.c.partner_id == partner_id
+                )
+            )
+        ).first()
+        if mark is None:
+            return []
+        query = query.where(
+            tuple_(REPORTS.c.received_at, REPORTS.c.report_id) < (mark.received_at, before)
+        )
+    query = query.order_by(REPORTS.c.received_at.desc(), REPORTS.c.report_id.desc()).limit(limit)
+    return [dict(row._mapping) for row in (await session.execute(query)).all()]
 
 
 async def mark_published(session: AsyncSession, event_ids: Sequence[str], now: datetime) -> None:

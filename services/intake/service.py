@@ -92,12 +92,24 @@ class Intake:
             row = await repo.receipt(session, report_id, principal.partner_id)
         if row is None:
             raise NotFound("no such report")
-        status: ReceiptStatus = "received"
-        if row["stored_at"] is not None:
-            status = "stored"
-        elif row["published_at"] is not None:
-            status = "published"
-        return {**row, "status": status}
+        return _with_status(row)
+
+    async def receipts(
+        self, principal: Principal, before: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The receipts of the caller's partner's reports, newest first."""
+        async with self.sessions() as session:
+            rows = await repo.receipts(session, principal.partner_id, before, limit)
+        return [_with_status(row) for row in rows]
+
+
+def _with_status(row: dict[str, Any]) -> dict[str, Any]:
+    status: ReceiptStatus = "received"
+    if row["stored_at"] is not None:
+        status = "stored"
+    elif row["published_at"] is not None:
+        status = "published"
+    return {**row, "status": status}
 
 
 def _same_or_conflict(earlier: tuple[str, str], mac: str) -> tuple[str, bool]:

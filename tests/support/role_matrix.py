@@ -23,6 +23,7 @@ EXPECTED: dict[str, str] = {
     "intake POST /v1/sys/unseal": ANYONE,  # the unseal share is the credential
     "intake GET /v1/auth/whoami": "submitter reader lawyer operator",  # intake's token holders
     "intake POST /v1/reports": "submitter reader lawyer",
+    "intake GET /v1/reports": "submitter reader lawyer",  # own partner's receipts
     "intake GET /v1/reports/{report_id}/receipt": "submitter reader lawyer",  # own partner's
     "intake POST /v1/system/ping": "operator",
     # --- sharing: public -------------------------------------------------------------------

@@ -77,6 +77,8 @@ async def console(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         "/admin/partners",
         "/admin/partners/ptn_1",
         "/admin/clients/cli_1",
+        "/reports",
+        "/reports/new",
     ],
 )
 async def test_every_page_is_the_app_with_a_strict_policy(

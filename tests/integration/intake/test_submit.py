@@ -121,6 +121,38 @@ async def test_receipts_belong_to_the_submitting_partner(intake_stack: IntakeSta
     assert theirs.status_code == 404 and theirs.json()["error"] == "not_found"
 
 
+async def test_a_partner_lists_its_own_receipts_newest_first_in_pages(
+    intake_stack: IntakeStack,
+) -> None:
+    ids = []
+    for _ in range(3):
+        resp = await intake_stack.http.post(
+            "/v1/reports", json=report_body(), headers=intake_stack.headers(org="partner-c")
+        )
+        ids.append(resp.json()["report_id"])
+    other = await intake_stack.http.post(
+        "/v1/reports", json=report_body(), headers=intake_stack.headers(org="partner-d")
+    )
+    headers = intake_stack.headers(org="partner-c")
+    first = await intake_stack.http.get("/v1/reports?limit=2", headers=headers)
+    assert first.status_code == 200
+    page = first.json()
+    assert [r["report_id"] for r in page] == ids[::-1][:2]
+    assert set(page[0]) == {
+        "report_id", "client_report_id", "status", "received_at", "published_at", "stored_at"
+    }  # fmt: skip
+    rest = await intake_stack.http.get(
+        f"/v1/reports?limit=2&before={page[-1]['report_id']}", headers=headers
+    )
+    assert [r["report_id"] for r in rest.json()] == [ids[0]]
+    # Another partner's report id is no place to page from, and its reports are not listed.
+    theirs = await intake_stack.http.get(
+        f"/v1/reports?before={other.json()['report_id']}", headers=headers
+    )
+    assert theirs.json() == []
+    assert other.json()["report_id"] not in {r["report_id"] for r in first.json()}
+
+
 async def test_rate_limit_answers_429_with_retry_after(intake_stack: IntakeStack) -> None:
     headers = intake_stack.headers()
     codes = []

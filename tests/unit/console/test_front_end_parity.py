@@ -18,7 +18,14 @@ from libs.common.errors import LifelineError
 from libs.common.identity.canonical import Kind
 from libs.common.identity.match import Strength
 from libs.common.reports.fields import FIELDS
-from libs.common.reports.vocabulary import FacilityKind, IncidentType, LegalBasis, Status
+from libs.common.reports.vocabulary import (
+    FacilityKind,
+    IncidentType,
+    LegalBasis,
+    Status,
+    Subject,
+    Tlp,
+)
 from libs.common.web import _STATUS_CODES
 from services.alerts.alerts.domain import OUTCOMES
 from services.alerts.matching.domain import Priority
@@ -114,3 +121,31 @@ def test_the_console_offers_each_role_the_scopes_the_registry_allows() -> None:
         catalogue = _catalogue(lang)
         assert all(f"client_role.{r.value}" in catalogue for r in Role)
         assert all(f"scope.{s}" in catalogue for s in ALL_SCOPES)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_catalogue_field_has_a_label_and_a_help_text_in_the_form(lang: str) -> None:
+    catalogue = _catalogue(lang)
+    missing = [
+        key
+        for f in FIELDS
+        for key in (f"field.{f.name}", f"report.help.{f.name}")
+        if not str(catalogue.get(key, "")).strip()
+    ]
+    assert not missing, f"no {lang} label or help text for: {missing}"
+
+
+def test_the_report_form_offers_the_vocabulary_the_service_takes() -> None:
+    source = (WEB / "report.ts").read_text()
+
+    def listed(name: str) -> list[str]:
+        block = source.split(f"export const {name} = [", 1)[1].split("]", 1)[0]
+        return re.findall(r'"([A-Za-z_+]+)"', block)
+
+    assert listed("INCIDENT_TYPES") == [v.value for v in IncidentType]
+    assert listed("LEGAL_BASES") == [v.value for v in LegalBasis]
+    assert listed("FACILITY_KINDS") == [v.value for v in FacilityKind]
+    assert listed("STATUSES") == [v.value for v in Status]
+    assert listed("TLPS") == [v.value for v in Tlp]
+    sexes = Subject.model_fields["sex"].annotation.__args__  # type: ignore[union-attr]
+    assert sorted(listed("SEXES")) == sorted(sexes)

@@ -22,8 +22,10 @@ import { Partners } from "./views/admin/partners.tsx";
 import { AlertView } from "./views/alert.tsx";
 import { Enrol } from "./views/enrol.tsx";
 import { Inbox } from "./views/inbox.tsx";
+import { ReportForm } from "./views/report-form.tsx";
 import { Settings } from "./views/settings.tsx";
 import { SignIn } from "./views/signin.tsx";
+import { Submissions } from "./views/submissions.tsx";
 
 export type Auth =
   | { kind: "loading" }
@@ -141,6 +143,11 @@ export function App() {
   );
 }
 
+/** An NGO's submitter (or anyone else holding `reports:submit`) may write reports. */
+export function submitsReports(scopes: Set<string>): boolean {
+  return scopes.has("reports:submit");
+}
+
 const ADMIN_PAGES = new Set(["admin", "partners", "partner", "client"]);
 
 /** Each role sees its own sections: a lawyer the alerts, an administrator administration. */
@@ -164,6 +171,16 @@ function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
           {t("nav.admin")}
         </a>
       )}
+      {submitsReports(scopes) && (
+        <a href="/reports/new" aria-current={current(route.page === "report")}>
+          {t("nav.report")}
+        </a>
+      )}
+      {submitsReports(scopes) && (
+        <a href="/reports" aria-current={current(route.page === "reports")}>
+          {t("nav.reports")}
+        </a>
+      )}
       <a href="/settings" aria-current={current(route.page === "settings")}>
         {t("nav.settings")}
       </a>
@@ -182,11 +199,10 @@ function page(
   switch (route.page) {
     case "inbox":
       // An operator has no alerts: their console opens on administration.
-      return readsAlerts(auth.session.scopes()) || !administers(auth.session.scopes()) ? (
-        <Inbox />
-      ) : (
-        <AdminHome />
-      );
+      if (readsAlerts(auth.session.scopes())) return <Inbox />;
+      if (administers(auth.session.scopes())) return <AdminHome />;
+      // An NGO's submitter has neither: their console opens on the report form.
+      return submitsReports(auth.session.scopes()) ? <ReportForm /> : <Inbox />;
     case "admin":
       return <AdminHome />;
     case "partners":
@@ -198,6 +214,10 @@ function page(
       return <ClientView key={route.id} id={route.id} />;
     case "alert":
       return <AlertView id={route.id} />;
+    case "report":
+      return <ReportForm />;
+    case "reports":
+      return <Submissions />;
     case "settings":
       return <Settings device={auth.session.device} onForget={forget} />;
     default:

@@ -9,6 +9,8 @@ export type Route =
   | { page: "partners" }
   | { page: "partner"; id: string }
   | { page: "client"; id: string }
+  | { page: "report" }
+  | { page: "reports" }
   | { page: "missing" };
 
 const CODE = /^[A-Za-z0-9_-]{16,128}$/;
@@ -33,6 +35,8 @@ export function parseRoute(path: string, hash = ""): Route {
   }
   const alert = /^\/alerts\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
   if (alert) return { page: "alert", id: alert[1] };
+  if (clean === "/reports/new") return { page: "report" };
+  if (clean === "/reports") return { page: "reports" };
   if (clean === "/admin") return { page: "admin" };
   if (clean === "/admin/partners") return { page: "partners" };
   const admin = /^\/admin\/(partners|clients)\/([A-Za-z0-9._~:-]{1,128})$/.exec(clean);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chargesText, valueAt } from "../src/fields.ts";
+import { emptyDraft, fieldOf, localTimeWithOffset, reportBody } from "../src/report.ts";
 import { codeFrom, parseRoute } from "../src/router.ts";
 import { sameFingerprint } from "../src/views/admin/model.ts";
 import { type Alert, newIds } from "../src/types.ts";
@@ -57,4 +58,58 @@ test("a typed fingerprint matches whatever its spaces and case; nothing typed ne
   assert.ok(sameFingerprint("3F2A9C1E 0000\tFFFF ", shown));
   assert.ok(!sameFingerprint("3f2a 9c1e 0000 fffe", shown));
   assert.ok(!sameFingerprint("  ", ""));
+});
+
+test("an NGO's report paths: the form and the submissions; anything below is missing", () => {
+  assert.deepEqual(parseRoute("/reports/new"), { page: "report" });
+  assert.deepEqual(parseRoute("/reports/new/"), { page: "report" });
+  assert.deepEqual(parseRoute("/reports"), { page: "reports" });
+  assert.deepEqual(parseRoute("/reports/rpt_1"), { page: "missing" });
+});
+
+test("the report body is the SDK's: empty optional fields left out, the subject only tokens", () => {
+  const draft = {
+    ...emptyDraft(new Date(2026, 10, 20, 6, 40)),
+    client_report_id: " kg-1 ",
+    incident_type: "detention",
+    country: "kg",
+    locality: "  ",
+    requesting_state: "ru",
+    charges: [
+      { state: "ru", code: "cc", article: "207.3" },
+      { state: "RU", code: "", article: "280.3" },
+      { state: "", code: "", article: "" },
+    ],
+    narrative: "<b>held</b>",
+  };
+  const tokens = [{ kind: "name" as const, version: 1, value: "A".repeat(86) }];
+  const body = reportBody(draft, tokens);
+  assert.equal(body.client_report_id, "kg-1");
+  assert.deepEqual(body.place, { country: "KG", facility_kind: "unknown" });
+  assert.equal(body.requesting_state, "RU");
+  assert.deepEqual(body.charges, [
+    { state: "RU", code: "CC", article: "207.3" },
+    { state: "RU", article: "280.3" },
+  ]);
+  assert.equal(body.narrative, "<b>held</b>");
+  assert.equal("detaining_authority" in body, false);
+  assert.equal("contact_instructions" in body, false);
+  assert.deepEqual(body.subject, { tokens, sex: "unknown" });
+  assert.equal(body.tlp, "AMBER");
+  assert.match(String(body.occurred_at), /^2026-11-20T06:40:00[+-]\d\d:\d\d$/);
+});
+
+test("a fresh form has its own reference; a time carries its offset", () => {
+  assert.match(emptyDraft().client_report_id, /^console-[A-Za-z0-9._:-]+$/);
+  assert.notEqual(emptyDraft().client_report_id, emptyDraft().client_report_id);
+  assert.match(localTimeWithOffset(new Date(2026, 0, 2, 3, 4)), /^2026-01-02T03:04:00[+-]\d\d:\d\d$/);
+});
+
+test("intake's error paths land on the field they name", () => {
+  assert.equal(fieldOf("place.country"), "place.country");
+  assert.equal(fieldOf("charges.0.article"), "charges");
+  assert.equal(fieldOf("subject.tokens"), "subject");
+  assert.equal(fieldOf("occurred_at"), "occurred_at");
+  assert.equal(fieldOf("place"), "place.country");
+  assert.equal(fieldOf("body"), "report");
 });

@@ -1,0 +1,165 @@
+/** The partner's submissions with their receipts from intake (`GET /v1/reports`), and, for a
+client that may read reports, who read each (sharing's `GET /v1/reports/{id}/reads`). */
+
+import { useState } from "preact/hooks";
+import { call, currentSession } from "../api.ts";
+import { usePoll } from "../hooks.ts";
+import { t, when } from "../i18n/index.ts";
+import type { Read, Receipt } from "../report.ts";
+import { ErrorNote, Text } from "./common.tsx";
+
+const POLL_MS = 5000;
+const PAGE = 50;
+
+/** Erasing a report (crypto-shredding its data key in sharing), after a confirmation; where
+the network asks a second operator to approve erasures, it waits for that approval. */
+function Erase({ id }: { id: string }) {
+  const [state, setState] = useState<"idle" | "busy" | "erased" | "pending">("idle");
+  const [error, setError] = useState<unknown>(null);
+  const erase = async () => {
+    if (!confirm(t("submissions.erase_confirm", { id }))) return;
+    setState("busy");
+    setError(null);
+    try {
+      const answer = await call<{ erased_at?: string; approval?: unknown }>(
+        "sharing",
+        `/v1/reports/${encodeURIComponent(id)}`,
+        { method: "DELETE" },
+      );
+      setState(answer.approval ? "pending" : "erased");
+    } catch (failure) {
+      setError(failure);
+      setState("idle");
+    }
+  };
+  if (state === "erased") return <p class="ok">{t("submissions.erased")}</p>;
+  if (state === "pending") return <p role="status">{t("submissions.erase_pending")}</p>;
+  return (
+    <div>
+      <button type="button" disabled={state === "busy"} onClick={erase}>
+        {state === "busy" ? t("common.working") : t("submissions.erase")}
+      </button>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
+function Reads({ id }: { id: string }) {
+  const [reads, setReads] = useState<Read[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = async (event: Event) => {
+    if (!(event.currentTarget as HTMLDetailsElement).open || reads) return;
+    try {
+      setReads(await call<Read[]>("sharing", `/v1/reports/${encodeURIComponent(id)}/reads`));
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  return (
+    <details onToggle={load}>
+      <summary>{t("submissions.reads")}</summary>
+      {reads === null && !error && <p>{t("common.loading")}</p>}
+      {reads?.length === 0 && <p class="muted">{t("submissions.no_reads")}</p>}
+      {reads && reads.length > 0 && (
+        <ul class="reads">
+          {reads.map((r) => (
+            <li key={r.id}>
+              <Text value={r.reader_partner} /> · <Text value={r.role} /> ·{" "}
+              <time dateTime={r.read_at}>{when(r.read_at)}</time>
+              <br />
+              <span class="muted">
+                {r.fields.map((f) => t(`field.${f}`) || f).join(", ")}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorNote error={error} />
+    </details>
+  );
+}
+
+export function Submissions() {
+  const [receipts, setReceipts] = useState<Receipt[] | null>(null);
+  const [older, setOlder] = useState<Receipt[]>([]);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const scopes = currentSession()?.scopes() ?? new Set<string>();
+  const readable = scopes.has("reports:read");
+  const erasable = scopes.has("reports:manage");
+
+  usePoll(
+    async (signal) => {
+      try {
+        const page = await call<Receipt[]>("intake", `/v1/reports?limit=${PAGE}`, { signal });
+        setReceipts(page);
+        if (older.length === 0) setMore(page.length === PAGE);
+        setError(null);
+      } catch (failure) {
+        if (!signal.aborted) setError(failure);
+      }
+    },
+    POLL_MS,
+    [],
+  );
+
+  const showMore = async () => {
+    const shown = [...(receipts ?? []), ...older];
+    const last = shown[shown.length - 1];
+    if (!last) return;
+    try {
+      const page = await call<Receipt[]>(
+        "intake",
+        `/v1/reports?limit=${PAGE}&before=${encodeURIComponent(last.report_id)}`,
+      );
+      setOlder([...older, ...page]);
+      setMore(page.length === PAGE);
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+
+  const seen = new Set<string>();
+  const all = [...(receipts ?? []), ...older].filter((r) =>
+    seen.has(r.report_id) ? false : (seen.add(r.report_id), true),
+  );
+  return (
+    <section>
+      <h1 tabIndex={-1}>{t("submissions.title")}</h1>
+      <p>
+        <a href="/reports/new">{t("nav.report")}</a>
+      </p>
+      {!readable && <p class="muted">{t("submissions.reads_hidden")}</p>}
+      <ErrorNote error={error} />
+      {receipts === null && !error && <p>{t("common.loading")}</p>}
+      {receipts !== null && all.length === 0 && <p>{t("submissions.empty")}</p>}
+      {all.length > 0 && (
+        <ul class="cards submissions">
+          {all.map((r) => (
+            <li key={r.report_id} data-report={r.report_id}>
+              <p>
+                <code class="report-id">{r.report_id}</code>
+              </p>
+              <p>
+                {t("submissions.reference")} <Text value={r.client_report_id} />
+              </p>
+              <p>
+                <strong class="receipt-status" data-status={r.status}>
+                  {t(`receipt.${r.status}`)}
+                </strong>{" "}
+                · <time dateTime={r.received_at}>{when(r.received_at)}</time>
+              </p>
+              {readable && <Reads id={r.report_id} />}
+              {erasable && <Erase id={r.report_id} />}
+            </li>
+          ))}
+        </ul>
+      )}
+      {more && (
+        <button type="button" onClick={showMore}>
+          {t("submissions.more")}
+        </button>
+      )}
+    </section>
+  );
+}
