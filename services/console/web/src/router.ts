@@ -9,6 +9,8 @@ export type Route =
   | { page: "partners" }
   | { page: "partner"; id: string }
   | { page: "client"; id: string }
+  | { page: "policies"; partner: string | null }
+  | { page: "audit" }
   | { page: "missing" };
 
 const CODE = /^[A-Za-z0-9_-]{16,128}$/;
@@ -35,6 +37,10 @@ export function parseRoute(path: string, hash = ""): Route {
   if (alert) return { page: "alert", id: alert[1] };
   if (clean === "/admin") return { page: "admin" };
   if (clean === "/admin/partners") return { page: "partners" };
+  if (clean === "/admin/policies") return { page: "policies", partner: null };
+  const policies = /^\/admin\/policies\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
+  if (policies) return { page: "policies", partner: policies[1] };
+  if (clean === "/admin/audit") return { page: "audit" };
   const admin = /^\/admin\/(partners|clients)\/([A-Za-z0-9._~:-]{1,128})$/.exec(clean);
   if (admin) return { page: admin[1] === "partners" ? "partner" : "client", id: admin[2] };
   return { page: "missing" };
