@@ -7,7 +7,6 @@ import {
   effects,
   emptyPolicy,
   type Grant,
-  grantIndexOf,
   type PolicyDocument,
 } from "../src/views/admin/policy-model.ts";
 
@@ -63,12 +62,6 @@ test("added and removed grants; no change is no change", () => {
   assert.deepEqual(changes.map((c) => c.kind), ["grant_added", "grant_removed"]);
   const found = effects(policy(a), policy(b));
   assert.deepEqual(found.map((e) => [e.gains, e.fields]), [[true, ["status"]], [false, a.fields]]);
-});
-
-test("a server error path names its grant", () => {
-  assert.equal(grantIndexOf("grants.3.fields.0"), 3);
-  assert.equal(grantIndexOf("grants.0"), 0);
-  assert.equal(grantIndexOf("role"), null);
 });
 
 test("audit pages count back from the newest entry", () => {

@@ -90,10 +90,14 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const load = async () => {
+  const stored = async (): Promise<StoredPolicy | null> => {
     const url = `/v1/admin/policies/${path(partner)}?role=${encodeURIComponent(role)}`;
     const answer = await call<{ policies: StoredPolicy[] }>("sharing", url);
-    const current = answer.policies[0] ?? null;
+    return answer.policies[0] ?? null;
+  };
+
+  const load = async () => {
+    const current = await stored();
     setSaved(current);
     setText(JSON.stringify(current?.document ?? emptyPolicy(partner, role), null, 2));
   };
@@ -101,8 +105,6 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
   useEffect(() => {
     load().catch(setError);
   }, [partner, role]);
-
-  const base = saved?.document ?? emptyPolicy(partner, role);
 
   const edit = (value: string) => {
     setText(value);
@@ -126,15 +128,21 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
     setBusy(true);
     try {
       const url = `/v1/admin/policies/${path(partner)}/diff`;
-      const answer = await call<{ policy: PolicyDocument }>("sharing", url, {
-        method: "POST",
-        body: document,
-      });
+      const [answer, current] = await Promise.all([
+        call<{ policy: PolicyDocument }>("sharing", url, { method: "POST", body: document }),
+        // Compared with the policy saved now: another operator may have saved one meanwhile.
+        stored(),
+      ]);
+      if ((current?.version ?? 0) !== (saved?.version ?? 0)) {
+        setSaved(current);
+        setNote(t("policy.changed_meanwhile", { version: current?.version ?? 0 }));
+      }
+      const before = current?.document ?? emptyPolicy(partner, role);
       const policy = answer.policy;
       setPreview({
         policy,
-        changes: diffPolicies(base, policy),
-        effects: effects(base, policy),
+        changes: diffPolicies(before, policy),
+        effects: effects(before, policy),
       });
     } catch (failure) {
       setError(failure);

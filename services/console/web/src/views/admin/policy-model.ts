@@ -124,9 +124,3 @@ export function effects(before: PolicyDocument, after: PolicyDocument): Effect[]
   }
   return out;
 }
-
-/** A server's error path (`grants.0.fields.2`) as the grant it is in, for showing it there. */
-export function grantIndexOf(path: string): number | null {
-  const found = /^grants\.(\d+)(\.|$)/.exec(path);
-  return found ? Number(found[1]) : null;
-}
