@@ -1,5 +1,5 @@
-/** The audit log in the browser: which slice of the log a page is (the API pages oldest first
-by `after`; the signed checkpoint's size is the newest seq) and what a filter keeps. Pure. */
+/** The audit log in the browser: the query of a page (newest first, filtered by sharing) and
+the name a downloaded checkpoint is kept under. Pure. */
 
 export interface AuditEntry {
   seq: number;
@@ -18,39 +18,29 @@ export interface SignedCheckpoint {
   key: { kid: string; public_key: string; fingerprint: string };
 }
 
-/** The `after`/`limit` of the `page`-th page counted from the newest (0 = newest), in a log
-of `size` entries numbered 1…size; null past the oldest. */
-export function pageWindow(
-  size: number,
-  page: number,
-  perPage: number,
-): { after: number; limit: number } | null {
-  const last = size - page * perPage; // the newest seq on this page
-  if (last < 1) return null;
-  const after = Math.max(0, last - perPage);
-  return { after, limit: last - after };
-}
-
 export interface AuditFilter {
-  action: string;
-  actor: string;
-  from: string; // datetime-local value, or ""
+  action: string; // by its beginning: `policy.` or `policy.set`
+  actor: string; // a client id, exactly
+  target: string; // by its beginning: a partner id, `ptn_…/lawyer`
+  from: string; // datetime-local values (the operator's local time), or ""
   to: string;
 }
 
-export const NO_FILTER: AuditFilter = { action: "", actor: "", from: "", to: "" };
+export const NO_FILTER: AuditFilter = { action: "", actor: "", target: "", from: "", to: "" };
 
-/** Whether an entry passes the filter: the action by prefix (`policy.` or `policy.set`), the
-actor or target by substring, the time within [from, to] (local times, as typed). */
-export function keeps(entry: AuditEntry, filter: AuditFilter): boolean {
-  const action = filter.action.trim();
-  const actor = filter.actor.trim();
-  if (action && !entry.action.startsWith(action)) return false;
-  if (actor && !entry.actor.includes(actor) && !entry.target.includes(actor)) return false;
-  const at = Date.parse(entry.at);
-  if (filter.from && at < new Date(filter.from).getTime()) return false;
-  if (filter.to && at > new Date(filter.to).getTime() + 59_999) return false;
-  return true;
+/** The query of one page of `GET /v1/admin/audit`: newest first, before `before` (the last
+page's `next_before`), filtered on the server; local times are sent as UTC. */
+export function auditQuery(filter: AuditFilter, before: number | null, limit: number): string {
+  const query = new URLSearchParams({ order: "desc", limit: String(limit) });
+  if (before !== null) query.set("before", String(before));
+  for (const key of ["action", "actor", "target"] as const) {
+    const value = filter[key].trim();
+    if (value) query.set(key, value);
+  }
+  if (filter.from) query.set("since", new Date(filter.from).toISOString());
+  // A minute typed as the end includes that whole minute.
+  if (filter.to) query.set("until", new Date(new Date(filter.to).getTime() + 59_999).toISOString());
+  return query.toString();
 }
 
 /** The file name a checkpoint is saved under: the log's origin host, size and time. */

@@ -1,6 +1,6 @@
-/** The audit log (operators only): newest first, page by page; a filter over what is loaded
-(the API pages by sequence number and filters nothing); sharing's verification of the hash
-chain; the signed checkpoint now, to download and keep. */
+/** The audit log (operators only): newest first, page by page, filtered by sharing (action,
+actor, target, time range); sharing's verification of the hash chain; the signed checkpoint
+now, to download and keep. */
 
 import { useEffect, useState } from "preact/hooks";
 import { call } from "../../api.ts";
@@ -10,14 +10,18 @@ import { Heading } from "../heading.tsx";
 import {
   type AuditEntry,
   type AuditFilter,
+  auditQuery,
   checkpointFileName,
-  keeps,
   NO_FILTER,
-  pageWindow,
   type SignedCheckpoint,
 } from "./audit-model.ts";
 
 const PER_PAGE = 50;
+
+interface AuditPage {
+  entries: AuditEntry[];
+  next_before: number | null;
+}
 
 interface Verification {
   ok: boolean;
@@ -29,35 +33,28 @@ interface Verification {
 
 export function AuditLog() {
   const [checkpoint, setCheckpoint] = useState<SignedCheckpoint | null>(null);
-  const [entries, setEntries] = useState<AuditEntry[]>([]);
-  const [pages, setPages] = useState(0);
-  const [filter, setFilter] = useState<AuditFilter>(NO_FILTER);
+  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
+  const [next, setNext] = useState<number | null>(null);
+  // What is typed, and what the list shows (applied when the form is sent).
+  const [typed, setTyped] = useState<AuditFilter>(NO_FILTER);
+  const [applied, setApplied] = useState<AuditFilter>(NO_FILTER);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
-  /** Start again from the newest entry: the checkpoint's size is the newest seq. */
-  const reload = async () => {
+  const signCheckpoint = () =>
+    call<SignedCheckpoint>("sharing", "/v1/audit/checkpoint").then(setCheckpoint, setError);
+
+  /** A page before `before` (null: the newest), appended to what is shown or replacing it. */
+  const load = async (filter: AuditFilter, before: number | null) => {
     setBusy(true);
     setError(null);
     try {
-      const signed = await call<SignedCheckpoint>("sharing", "/v1/audit/checkpoint");
-      setCheckpoint(signed);
-      setEntries(await page(signed.checkpoint.size, 0));
-      setPages(1);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const older = async () => {
-    if (!checkpoint) return;
-    setBusy(true);
-    try {
-      const more = await page(checkpoint.checkpoint.size, pages);
-      setEntries((loaded) => [...loaded, ...more]);
-      setPages((n) => n + 1);
+      const page = await call<AuditPage>(
+        "sharing",
+        `/v1/admin/audit?${auditQuery(filter, before, PER_PAGE)}`,
+      );
+      setEntries((shown) => (before === null ? page.entries : [...(shown ?? []), ...page.entries]));
+      setNext(page.next_before);
     } catch (failure) {
       setError(failure);
     } finally {
@@ -66,14 +63,18 @@ export function AuditLog() {
   };
 
   useEffect(() => {
-    void reload();
+    void signCheckpoint();
+    void load(NO_FILTER, null);
   }, []);
 
-  const size = checkpoint?.checkpoint.size ?? 0;
-  const shown = entries.filter((e) => keeps(e, filter));
-  const more = pageWindow(size, pages, PER_PAGE) !== null;
+  const apply = (filter: AuditFilter) => {
+    setTyped(filter);
+    setApplied(filter);
+    void load(filter, null);
+  };
   const set = (key: keyof AuditFilter) => (e: Event) =>
-    setFilter({ ...filter, [key]: (e.target as HTMLInputElement).value });
+    setTyped({ ...typed, [key]: (e.target as HTMLInputElement).value });
+  const filtered = Object.values(applied).some((v) => v.trim() !== "");
 
   return (
     <section class="admin">
@@ -81,39 +82,63 @@ export function AuditLog() {
       <p class="muted">{t("audit.hint")}</p>
       <ErrorNote error={error} />
       <Verify />
-      {checkpoint && <Checkpoint signed={checkpoint} onRefresh={reload} busy={busy} />}
+      {checkpoint && (
+        <Checkpoint signed={checkpoint} onRefresh={() => void signCheckpoint()} busy={busy} />
+      )}
       <h2>{t("audit.entries")}</h2>
-      <form class="stack filters" onSubmit={(e) => e.preventDefault()} role="search">
+      <form
+        class="stack filters"
+        role="search"
+        aria-label={t("audit.filter")}
+        onSubmit={(e) => {
+          e.preventDefault();
+          apply(typed);
+        }}
+      >
         <label>
           {t("audit.filter_action")}
-          <input name="action" value={filter.action} onInput={set("action")} list="audit-actions" />
+          <input name="action" value={typed.action} onInput={set("action")} list="audit-actions" />
         </label>
         <datalist id="audit-actions">
-          {[...new Set(entries.map((e) => e.action))].sort().map((a) => (
+          {[...new Set((entries ?? []).map((e) => e.action))].sort().map((a) => (
             <option key={a} value={a} />
           ))}
         </datalist>
         <label>
           {t("audit.filter_actor")}
-          <input name="actor" value={filter.actor} onInput={set("actor")} />
+          <input name="actor" value={typed.actor} onInput={set("actor")} />
+        </label>
+        <label>
+          {t("audit.filter_target")}
+          <input name="target" value={typed.target} onInput={set("target")} />
         </label>
         <label>
           {t("audit.filter_from")}
-          <input name="from" type="datetime-local" value={filter.from} onInput={set("from")} />
+          <input name="from" type="datetime-local" value={typed.from} onInput={set("from")} />
         </label>
         <label>
           {t("audit.filter_to")}
-          <input name="to" type="datetime-local" value={filter.to} onInput={set("to")} />
+          <input name="to" type="datetime-local" value={typed.to} onInput={set("to")} />
         </label>
-        <p class="muted small" role="status">
-          {t("audit.showing", { shown: shown.length, loaded: entries.length, size })}
+        <p class="actions">
+          <button type="submit" class="primary" disabled={busy}>
+            {t("audit.filter_apply")}
+          </button>{" "}
+          <button type="button" onClick={() => apply(NO_FILTER)} disabled={busy}>
+            {t("audit.filter_clear")}
+          </button>
         </p>
-        <button type="button" onClick={() => setFilter(NO_FILTER)}>
-          {t("audit.filter_clear")}
-        </button>
       </form>
+      {entries === null && !error && <p class="muted">{t("common.loading")}</p>}
+      {entries !== null && (
+        <p class="muted small" role="status">
+          {filtered
+            ? t("audit.showing_filtered", { shown: entries.length })
+            : t("audit.showing", { shown: entries.length })}
+        </p>
+      )}
       <ul class="cards audit">
-        {shown.map((e) => (
+        {(entries ?? []).map((e) => (
           <li key={e.seq} data-audit-seq={e.seq} data-action={e.action}>
             <strong>
               <code>{e.action}</code>
@@ -138,26 +163,16 @@ export function AuditLog() {
           </li>
         ))}
       </ul>
-      {!busy && entries.length > 0 && shown.length === 0 && (
+      {entries !== null && entries.length === 0 && !busy && (
         <p class="muted">{t("audit.none_match")}</p>
       )}
-      {more && (
-        <button type="button" onClick={older} disabled={busy}>
+      {next !== null && (
+        <button type="button" onClick={() => void load(applied, next)} disabled={busy}>
           {busy ? t("common.working") : t("audit.older")}
         </button>
       )}
     </section>
   );
-}
-
-async function page(size: number, index: number): Promise<AuditEntry[]> {
-  const window = pageWindow(size, index, PER_PAGE);
-  if (!window) return [];
-  const answer = await call<{ entries: AuditEntry[] }>(
-    "sharing",
-    `/v1/admin/audit?after=${window.after}&limit=${window.limit}`,
-  );
-  return answer.entries.reverse();
 }
 
 function Verify() {
