@@ -69,6 +69,9 @@ PAGES = (
     "/admin/clients/{client_id}",
     "/reports",
     "/reports/new",
+    "/admin/policies",
+    "/admin/policies/{partner_id}",
+    "/admin/audit",
 )
 DOCS_PAGES = ("/docs", "/docs/sharing", "/docs/alerts", "/docs/intake")
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css|svg|png|woff2|map)$")

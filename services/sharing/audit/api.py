@@ -2,13 +2,15 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.scopes import ALL_SCOPES
 from libs.common.web import MAX_CURSOR, Cursor
+from services.sharing.audit.repository import Filter
 from services.sharing.audit.schemas import (
     AuditEntryOut,
     AuditPage,
@@ -26,17 +28,42 @@ Witness = Depends(require_any_scope(*ALL_SCOPES))
 TreeSize = Annotated[int, Query(ge=0, le=MAX_CURSOR)]
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    # A time without an offset is read as UTC, as every time in the log is.
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
 @router.get(
-    "/v1/admin/audit", response_model=AuditPage, summary="Read the audit log, oldest first."
+    "/v1/admin/audit",
+    response_model=AuditPage,
+    summary="Read the audit log, oldest first (or, with `order=desc`, newest first); filter it.",
 )
 async def audit(
     _: AdminCaller,
     audit_log: Audit,
+    *,
     after: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+    before: Annotated[int | None, Query(ge=1, le=MAX_CURSOR)] = None,
+    action: Annotated[str | None, Query(pattern=r"^[a-z_.]{1,64}$")] = None,
+    actor: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    target: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> AuditPage:
-    """Entries with seq > `after`; `next_after` is set while more may follow."""
-    entries = await audit_log.page(after, limit)
+    """Entries with seq > `after` (`next_after` while more may follow); newest first, those
+    with seq < `before` (`next_before`). `action` and `target` match by their beginning."""
+    where = Filter(action, actor, target, _utc(since), _utc(until))
+    if order == "desc":
+        entries = await audit_log.page(
+            after, limit, before=MAX_CURSOR if before is None else before, where=where
+        )
+        next_before = entries[-1]["seq"] if len(entries) == limit else None
+        return AuditPage(
+            entries=[AuditEntryOut(**e) for e in entries], next_after=None, next_before=next_before
+        )
+    entries = await audit_log.page(after, limit, where=where)
     next_after = entries[-1]["seq"] if len(entries) == limit else None
     return AuditPage(entries=[AuditEntryOut(**e) for e in entries], next_after=next_after)
 

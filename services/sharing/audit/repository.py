@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,16 +66,49 @@ async def append(
     return seq
 
 
+@dataclass(frozen=True)
+class Filter:
+    """Which entries a page holds: an action by its beginning (`policy.`), an exact actor, a
+    target by its beginning, a time range (inclusive)."""
+
+    action: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+EVERYTHING = Filter()
+
+
 async def entries(
-    session: AsyncSession, *, after: int = 0, limit: int = MAX_PAGE
+    session: AsyncSession,
+    *,
+    after: int = 0,
+    limit: int = MAX_PAGE,
+    before: int | None = None,
+    where: Filter = EVERYTHING,
 ) -> list[dict[str, Any]]:
-    """Entries with seq > `after`, in order, as the API returns them (details as an object)."""
-    query = (
-        select(AUDIT_LOG)
-        .where(AUDIT_LOG.c.seq > after)
-        .order_by(AUDIT_LOG.c.seq)
-        .limit(max(1, min(limit, MAX_PAGE)))
-    )
+    """Entries with seq > `after`, in order, as the API returns them (details as an object);
+    with `before`, those with seq < `before`, newest first."""
+    col = AUDIT_LOG.c
+    query = select(AUDIT_LOG).where(col.seq > after)
+    if where.action:
+        query = query.where(col.action.startswith(where.action, autoescape=True))
+    if where.actor:
+        query = query.where(col.actor == where.actor)
+    if where.target:
+        query = query.where(col.target.startswith(where.target, autoescape=True))
+    # `at` is stored as fixed-width UTC text, so text order is time order.
+    if where.since is not None:
+        query = query.where(col.at >= audit_time(where.since))
+    if where.until is not None:
+        query = query.where(col.at <= audit_time(where.until))
+    if before is not None:
+        query = query.where(col.seq < before).order_by(col.seq.desc())
+    else:
+        query = query.order_by(col.seq)
+    query = query.limit(max(1, min(limit, MAX_PAGE)))
     result = []
     for row in await session.execute(query):
         try:

@@ -25,6 +25,7 @@ class AuditPage(BaseModel):
 
     entries: list[AuditEntryOut]
     next_after: int | None
+    next_before: int | None = None  # newest first (`order=desc`): ask with `before=` this
 
 
 class AuditVerification(BaseModel):

@@ -34,10 +34,19 @@ class AuditLog:
         self.origin = origin
         self.clock = clock
 
-    async def page(self, after: int, limit: int) -> list[dict[str, Any]]:
-        """Audit entries after `after`, oldest first."""
+    async def page(
+        self,
+        after: int,
+        limit: int,
+        *,
+        before: int | None = None,
+        where: repository.Filter = repository.EVERYTHING,
+    ) -> list[dict[str, Any]]:
+        """Audit entries after `after`, oldest first; with `before`, before it, newest first."""
         async with self.sessions() as session:
-            return await repository.entries(session, after=after, limit=limit)
+            return await repository.entries(
+                session, after=after, limit=limit, before=before, where=where
+            )
 
     async def verify(self) -> ChainResult:
         """Recompute the whole chain and report the first entry that does not fit."""

@@ -66,3 +66,60 @@ async def test_audit_page_cursor_out_of_range_is_a_422(sharing: Sharing, after: 
     assert resp.json()["fields"][0]["path"] == "query.after"
     largest = await sharing.admin_call("GET", "/v1/admin/audit", params={"after": TOO_BIG - 1})
     assert largest.status_code == 200 and largest.json()["entries"] == []
+
+
+async def test_the_audit_log_newest_first_and_filtered(sharing: Sharing) -> None:
+    for name in ("Partner A", "Partner B", "Partner C"):
+        made = await sharing.admin_call("POST", "/v1/admin/partners", json={"name": name})
+        assert made.status_code == 201, made.text
+    everything = (await sharing.admin_call("GET", "/v1/admin/audit")).json()["entries"]
+    newest = await sharing.admin_call(
+        "GET", "/v1/admin/audit", params={"order": "desc", "limit": 2}
+    )
+    page = newest.json()
+    assert [e["seq"] for e in page["entries"]] == [everything[-1]["seq"], everything[-2]["seq"]]
+    assert page["next_before"] == everything[-2]["seq"] and page["next_after"] is None
+    older = await sharing.admin_call("GET", "/v1/admin/audit",
+                                     params={"order": "desc", "before": page["next_before"]})  # fmt: skip
+    assert [e["seq"] for e in older.json()["entries"]] == [
+        e["seq"] for e in reversed(everything[:-2])
+    ]
+
+    created = [e for e in everything if e["action"] == "partner.create"]
+    by_prefix = await sharing.admin_call("GET", "/v1/admin/audit", params={"action": "partner."})
+    assert {e["action"] for e in by_prefix.json()["entries"]} <= {
+        e["action"] for e in everything if e["action"].startswith("partner.")
+    }
+    exact = await sharing.admin_call(
+        "GET",
+        "/v1/admin/audit",
+        params={"action": "partner.create", "target": created[-1]["target"]},
+    )
+    assert [e["seq"] for e in exact.json()["entries"]] == [created[-1]["seq"]]
+    actor = created[-1]["actor"]
+    mine = await sharing.admin_call("GET", "/v1/admin/audit", params={"actor": actor})
+    assert {e["actor"] for e in mine.json()["entries"]} == {actor}
+    nobody = await sharing.admin_call("GET", "/v1/admin/audit", params={"actor": "cli_nobody"})
+    assert nobody.json()["entries"] == []
+
+    at = created[-1]["at"]
+    since = await sharing.admin_call("GET", "/v1/admin/audit", params={"since": at})
+    assert [e["seq"] for e in since.json()["entries"]] == [
+        e["seq"] for e in everything if e["at"] >= at
+    ]
+    # A time without an offset is UTC, like the log's own.
+    until = await sharing.admin_call("GET", "/v1/admin/audit", params={"until": at[:19]})
+    assert all(e["at"][:19] <= at[:19] for e in until.json()["entries"])
+    future = await sharing.admin_call(
+        "GET", "/v1/admin/audit", params={"since": "2999-01-01T00:00Z"}
+    )
+    assert future.json()["entries"] == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"order": "newest"}, {"action": "POLICY"}, {"before": 0}, {"since": "yesterday"}],
+)
+async def test_a_bad_audit_filter_is_a_422(sharing: Sharing, params: dict[str, object]) -> None:
+    resp = await sharing.admin_call("GET", "/v1/admin/audit", params=params)
+    assert resp.status_code == 422, resp.text

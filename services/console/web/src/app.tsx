@@ -19,6 +19,9 @@ import { ClientView } from "./views/admin/client.tsx";
 import { administers, readsAlerts } from "./views/admin/model.ts";
 import { PartnerView } from "./views/admin/partner.tsx";
 import { Partners } from "./views/admin/partners.tsx";
+import { AuditLog } from "./views/admin/audit.tsx";
+import { AdminNav } from "./views/admin/nav.tsx";
+import { Policies } from "./views/admin/policies.tsx";
 import { AlertView } from "./views/alert.tsx";
 import { Enrol } from "./views/enrol.tsx";
 import { Inbox } from "./views/inbox.tsx";
@@ -148,7 +151,7 @@ export function submitsReports(scopes: Set<string>): boolean {
   return scopes.has("reports:submit");
 }
 
-const ADMIN_PAGES = new Set(["admin", "partners", "partner", "client"]);
+const ADMIN_PAGES = new Set(["admin", "partners", "partner", "client", "policies", "audit"]);
 
 /** Each role sees its own sections: a lawyer the alerts, an administrator administration. */
 function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
@@ -196,6 +199,27 @@ function page(
 ) {
   if (route.page === "enrol") return <Enrol code={route.code} onEnrolled={enrolled} />;
   if (auth.kind !== "ready") return <SignIn auth={auth} onForget={forget} />;
+  const view = pageView(route, auth, forget);
+  // Operators move between administration's sections; nobody else has more than one.
+  const operator = auth.session.scopes().has("admin");
+  return operator && ADMIN_PAGES.has(shownPage(route, auth)) ? (
+    <>
+      <AdminNav page={shownPage(route, auth)} />
+      {view}
+    </>
+  ) : (
+    view
+  );
+}
+
+/** The page a route shows: an operator's `/` is administration. */
+function shownPage(route: Route, auth: Auth & { kind: "ready" }): string {
+  const scopes = auth.session.scopes();
+  if (route.page === "inbox" && !readsAlerts(scopes) && administers(scopes)) return "admin";
+  return route.page;
+}
+
+function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Promise<void>) {
   switch (route.page) {
     case "inbox":
       // An operator has no alerts: their console opens on administration.
@@ -212,6 +236,10 @@ function page(
     case "client":
       // A new id is a new page: nothing (a code shown once) carries over from the last one.
       return <ClientView key={route.id} id={route.id} />;
+    case "policies":
+      return <Policies partner={route.partner} />;
+    case "audit":
+      return <AuditLog />;
     case "alert":
       return <AlertView id={route.id} />;
     case "report":

@@ -11,6 +11,8 @@ export type Route =
   | { page: "client"; id: string }
   | { page: "report" }
   | { page: "reports" }
+  | { page: "policies"; partner: string | null }
+  | { page: "audit" }
   | { page: "missing" };
 
 const CODE = /^[A-Za-z0-9_-]{16,128}$/;
@@ -39,6 +41,10 @@ export function parseRoute(path: string, hash = ""): Route {
   if (clean === "/reports") return { page: "reports" };
   if (clean === "/admin") return { page: "admin" };
   if (clean === "/admin/partners") return { page: "partners" };
+  if (clean === "/admin/policies") return { page: "policies", partner: null };
+  const policies = /^\/admin\/policies\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
+  if (policies) return { page: "policies", partner: policies[1] };
+  if (clean === "/admin/audit") return { page: "audit" };
   const admin = /^\/admin\/(partners|clients)\/([A-Za-z0-9._~:-]{1,128})$/.exec(clean);
   if (admin) return { page: admin[1] === "partners" ? "partner" : "client", id: admin[2] };
   return { page: "missing" };

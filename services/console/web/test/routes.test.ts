@@ -28,6 +28,16 @@ test("administration paths carry the partner's or the client's id; bad ids are m
   assert.deepEqual(parseRoute("/admin/partners/a/b"), { page: "missing" });
 });
 
+test("policies are reached with or without a partner; the audit log has one page", () => {
+  assert.deepEqual(parseRoute("/admin/policies"), { page: "policies", partner: null });
+  assert.deepEqual(parseRoute("/admin/policies/"), { page: "policies", partner: null });
+  assert.deepEqual(parseRoute("/admin/policies/ptn_a1"), { page: "policies", partner: "ptn_a1" });
+  assert.deepEqual(parseRoute("/admin/policies/ptn_a1/lawyer"), { page: "missing" });
+  assert.deepEqual(parseRoute("/admin/policies/%3Cscript%3E"), { page: "missing" });
+  assert.deepEqual(parseRoute("/admin/audit"), { page: "audit" });
+  assert.deepEqual(parseRoute("/admin/audit/1"), { page: "missing" });
+});
+
 test("the enrolment code comes from the fragment, a pasted link or the bare code", () => {
   assert.deepEqual(parseRoute("/enrol", `#code=${CODE}`), { page: "enrol", code: CODE });
   assert.deepEqual(parseRoute("/enrol", "#code=short"), { page: "enrol", code: null });

@@ -1,0 +1,356 @@
+/** Sharing policies (operators only): a partner's policy for one role, edited as its JSON
+document, previewed against the saved one (sharing's diff route checks it strictly and returns
+the canonical form; what changes, and for whom, is worked out here in the reader's language),
+and only then saved — or asked for, when a second operator must approve. */
+
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, call } from "../../api.ts";
+import { t, when } from "../../i18n/index.ts";
+import { ErrorNote, Text, word } from "../common.tsx";
+import { Heading } from "../heading.tsx";
+import { type Partner, type Pending, path } from "./model.ts";
+import {
+  type Change,
+  diffPolicies,
+  type Effect,
+  effects,
+  emptyPolicy,
+  POLICY_ROLES,
+  type PolicyDocument,
+  type StoredPolicy,
+} from "./policy-model.ts";
+
+interface Preview {
+  policy: PolicyDocument;
+  changes: Change[];
+  effects: Effect[];
+}
+
+export function Policies({ partner }: { partner: string | null }) {
+  const [partners, setPartners] = useState<Partner[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [role, setRole] = useState<string>("lawyer");
+
+  useEffect(() => {
+    call<Partner[]>("sharing", "/v1/admin/partners").then(setPartners, setError);
+  }, []);
+
+  const choose = (id: string) => {
+    history.replaceState(null, "", id ? `/admin/policies/${path(id)}` : "/admin/policies");
+    dispatchEvent(new PopStateEvent("popstate"));
+  };
+
+  return (
+    <section class="admin">
+      <Heading>{t("policy.title")}</Heading>
+      <p class="muted">{t("policy.hint")}</p>
+      <ErrorNote error={error} />
+      <div class="stack">
+        <label>
+          {t("policy.partner")}
+          <select
+            name="partner"
+            value={partner ?? ""}
+            onChange={(e) => choose((e.target as HTMLSelectElement).value)}
+          >
+            <option value="">{t("policy.partner_choose")}</option>
+            {(partners ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("policy.role")}
+          <select
+            name="role"
+            value={role}
+            onChange={(e) => setRole((e.target as HTMLSelectElement).value)}
+          >
+            {POLICY_ROLES.map((r) => (
+              <option key={r} value={r}>
+                {t(`policy.role.${r}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {partner && <PolicyEditor key={`${partner}/${role}`} partner={partner} role={role} />}
+    </section>
+  );
+}
+
+function PolicyEditor({ partner, role }: { partner: string; role: string }) {
+  const [saved, setSaved] = useState<StoredPolicy | null | undefined>(undefined);
+  const [text, setText] = useState("");
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [syntax, setSyntax] = useState<string | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const stored = async (): Promise<StoredPolicy | null> => {
+    const url = `/v1/admin/policies/${path(partner)}?role=${encodeURIComponent(role)}`;
+    const answer = await call<{ policies: StoredPolicy[] }>("sharing", url);
+    return answer.policies[0] ?? null;
+  };
+
+  const load = async () => {
+    const current = await stored();
+    setSaved(current);
+    setText(JSON.stringify(current?.document ?? emptyPolicy(partner, role), null, 2));
+  };
+
+  useEffect(() => {
+    load().catch(setError);
+  }, [partner, role]);
+
+  const edit = (value: string) => {
+    setText(value);
+    setPreview(null); // what was previewed is no longer what would be saved
+    setNote(null);
+  };
+
+  const previewChange = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setSyntax(null);
+    setNote(null);
+    setPreview(null);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (failure) {
+      setSyntax(String((failure as Error).message));
+      return;
+    }
+    setBusy(true);
+    try {
+      const url = `/v1/admin/policies/${path(partner)}/diff`;
+      const [answer, current] = await Promise.all([
+        call<{ policy: PolicyDocument }>("sharing", url, { method: "POST", body: document }),
+        // Compared with the policy saved now: another operator may have saved one meanwhile.
+        stored(),
+      ]);
+      if ((current?.version ?? 0) !== (saved?.version ?? 0)) {
+        setSaved(current);
+        setNote(t("policy.changed_meanwhile", { version: current?.version ?? 0 }));
+      }
+      const before = current?.document ?? emptyPolicy(partner, role);
+      const policy = answer.policy;
+      setPreview({
+        policy,
+        changes: diffPolicies(before, policy),
+        effects: effects(before, policy),
+      });
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const save = async () => {
+    if (!preview) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await call<{ version?: number } & Partial<Pending>>(
+        "sharing",
+        `/v1/admin/policies/${path(partner)}`,
+        { method: "PUT", body: preview.policy },
+      );
+      if (answer.approval) {
+        setNote(t("policy.pending", { id: answer.approval.id }));
+        setPreview(null);
+      } else {
+        await load();
+        setPreview(null);
+        setNote(t("policy.saved", { version: answer.version ?? "" }));
+      }
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (saved === undefined) {
+    return error ? <ErrorNote error={error} /> : <p class="muted">{t("common.loading")}</p>;
+  }
+  const fields = error instanceof ApiError ? error.fields : [];
+  return (
+    <div class="policy" data-policy-role={role}>
+      <h2>{t(`policy.role.${role}`)}</h2>
+      <p class="muted" data-policy-version={saved?.version ?? 0}>
+        {saved
+          ? t("policy.saved_version", {
+              version: saved.version,
+              by: saved.updated_by,
+              at: when(saved.updated_at),
+            })
+          : t("policy.none")}
+      </p>
+      <form class="stack" onSubmit={previewChange}>
+        <label>
+          {t("policy.document")}
+          <textarea
+            name="document"
+            class="code"
+            rows={18}
+            spellcheck={false}
+            aria-describedby="policy-document-hint"
+            aria-invalid={syntax !== null || fields.length > 0}
+            value={text}
+            onInput={(e) => edit((e.target as HTMLTextAreaElement).value)}
+          />
+        </label>
+        <p id="policy-document-hint" class="muted small">
+          {t("policy.document_hint")}
+        </p>
+        {syntax && (
+          <p class="error" role="alert">
+            {t("policy.not_json", { detail: syntax })}
+          </p>
+        )}
+        {error !== null && <ErrorNote error={error} />}
+        {fields.length > 0 && (
+          <ul class="field-errors" aria-label={t("policy.field_errors")}>
+            {fields.map((f) => (
+              <li key={`${f.path}:${f.reason}`} data-error-path={f.path}>
+                <code>{f.path || t("policy.whole_document")}</code>: <Text value={f.reason} />
+              </li>
+            ))}
+          </ul>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy && !preview ? t("common.working") : t("policy.preview")}
+        </button>
+      </form>
+      {note && <p role="status">{note}</p>}
+      {preview && <PreviewView preview={preview} busy={busy} onSave={save} />}
+    </div>
+  );
+}
+
+function PreviewView(props: { preview: Preview; busy: boolean; onSave: () => void }) {
+  const { preview } = props;
+  const who = t(`policy.who.${preview.policy.role ?? "*"}`, { partner: preview.policy.partner });
+  return (
+    <section class="preview" aria-labelledby="policy-preview">
+      <h3 id="policy-preview">{t("policy.preview_title")}</h3>
+      {preview.changes.length === 0 ? (
+        <p>{t("policy.no_change")}</p>
+      ) : (
+        <>
+          <h4>{t("policy.changes")}</h4>
+          <ul class="diff" data-policy-diff>
+            {preview.changes.map((c, i) => (
+              <li key={i} class={changeClass(c)}>
+                {changeText(c)}
+              </li>
+            ))}
+          </ul>
+          <h4>{t("policy.effects")}</h4>
+          <ul class="effects" data-policy-effects>
+            {preview.effects.map((e, i) => (
+              <li key={i} class={e.gains ? "added" : "removed"}>
+                {effectText(who, e)}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <button
+        type="button"
+        class="primary"
+        disabled={props.busy || preview.changes.length === 0}
+        onClick={props.onSave}
+      >
+        {props.busy ? t("common.working") : t("policy.save")}
+      </button>
+    </section>
+  );
+}
+
+function changeClass(c: Change): string {
+  if (c.kind === "grant_added") return "added";
+  if (c.kind === "grant_removed") return "removed";
+  if (c.kind === "tlp") return c.raised ? "added" : "removed";
+  return "changed";
+}
+
+/** A value of one kind (a field, an incident type …) in the reader's language; `*` is "any". */
+function valueText(what: string, value: string): string {
+  if (value === "*") return t("policy.any");
+  if (what === "fields") return `${t(`field.${value}`)} (${value})`;
+  if (what === "incident_types") return word("incident", value);
+  if (what === "legal_bases") return word("basis", value);
+  return value;
+}
+
+function list(what: string, values: string[]): string {
+  return values.map((v) => valueText(what, v)).join(", ");
+}
+
+function grantText(g: PolicyDocument["grants"][number]): string {
+  return t("policy.grant_scope", {
+    fields: list("fields", g.fields),
+    from: list("from", g.from),
+    types: list("incident_types", g.incident_types),
+    countries: list("countries", g.countries),
+    bases: list("legal_bases", g.legal_bases),
+    tlp: g.max_tlp,
+  });
+}
+
+function changeText(c: Change): string {
+  switch (c.kind) {
+    case "grant_added":
+      return t("policy.grant_added", { id: c.grant.id, scope: grantText(c.grant) });
+    case "grant_removed":
+      return t("policy.grant_removed", { id: c.grant.id, scope: grantText(c.grant) });
+    case "values": {
+      const parts = [];
+      const what = t(`policy.cond.${c.what}`);
+      if (c.added.length) {
+        parts.push(
+          t("policy.values_added", { id: c.grant, what, values: list(c.what, c.added) }),
+        );
+      }
+      if (c.removed.length) {
+        parts.push(
+          t("policy.values_removed", { id: c.grant, what, values: list(c.what, c.removed) }),
+        );
+      }
+      return parts.join(" ");
+    }
+    case "widened":
+      return t("policy.values_changed", {
+        id: c.grant,
+        what: t(`policy.cond.${c.what}`),
+        before: list(c.what, c.before),
+        after: list(c.what, c.after),
+      });
+    case "tlp":
+      return t(c.raised ? "policy.tlp_raised" : "policy.tlp_lowered", {
+        id: c.grant,
+        before: c.before,
+        after: c.after,
+      });
+  }
+}
+
+function effectText(who: string, e: Effect): string {
+  const values = {
+    who,
+    fields: list("fields", e.fields),
+    from: list("from", e.grant.from),
+    types: list("incident_types", e.grant.incident_types),
+    countries: list("countries", e.grant.countries),
+    bases: list("legal_bases", e.grant.legal_bases),
+    tlp: e.grant.max_tlp,
+  };
+  return t(e.gains ? "policy.effect_gains" : "policy.effect_loses", values);
+}
