@@ -145,7 +145,10 @@ def test_the_access_journey_with_the_cli_only(tmp_path: Path) -> None:
         started = time.monotonic()
         assert "invalid_client" in _one_line_error(_cli(env, "login", *partner_profile))
         settled = time.monotonic() - started
-        assert elapsed - settled < 1.0, f"refused {elapsed:.2f} s after the revocation"
+        # Alone the two take the same time (1.12 s and 1.10 s here); beside the browser tests on
+        # a 2-core CI machine the first has taken up to 1.75 s longer. Any cache that outlived
+        # the revocation would show as its whole lifetime (tokens: 300 s), far above this bound.
+        assert elapsed - settled < 2.5, f"refused {elapsed:.2f} s after the revocation"
 
         audit = _ok(env, "admin", "audit", "verify", *admin_profile)
         assert audit["ok"] is True and audit["checked"] == 7

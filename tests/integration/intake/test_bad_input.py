@@ -108,9 +108,14 @@ async def test_access_is_write_only_and_scoped(intake_stack: IntakeStack) -> Non
     submitter = intake_stack.headers()
     accepted = await intake_stack.http.post("/v1/reports", json=body, headers=submitter)
     report_id = accepted.json()["report_id"]
-    # A submitter cannot read a report back: there is no such route on intake.
-    for path in (f"/v1/reports/{report_id}", "/v1/reports"):
-        assert (await intake_stack.http.get(path, headers=submitter)).status_code in {404, 405}
+    # A submitter cannot read a report back: there is no such route on intake. Its partner's
+    # receipts list (the console's submissions page) holds ids and progress, never content.
+    resp = await intake_stack.http.get(f"/v1/reports/{report_id}", headers=submitter)
+    assert resp.status_code in {404, 405}
+    listed = await intake_stack.http.get("/v1/reports", headers=submitter)
+    assert listed.status_code == 200 and report_id in listed.text
+    for content in (body["narrative"], body["place"]["locality"], "subject", "narrative"):
+        assert content not in listed.text
     wrong_audience = intake_stack.issuer.token(["reports:submit"], ["lifeline-alerts"])
     resp = await intake_stack.http.post(
         "/v1/reports", json=report_body(), headers={"Authorization": f"Bearer {wrong_audience}"}
