@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import APIRouter, Request
@@ -99,7 +98,7 @@ class ApiProxy:
         out = {k: v for k, v in answer.headers.items() if k in _FORWARDED_RESPONSE}
         out.setdefault("cache-control", "no-store")
         return StreamingResponse(
-            _chunks(answer),
+            answer.aiter_bytes(),
             status_code=answer.status_code,
             headers=out,
             background=BackgroundTask(answer.aclose),
@@ -115,11 +114,6 @@ class ApiProxy:
                 raise PayloadTooLarge(f"body over {self._max_body} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
-
-
-async def _chunks(answer: httpx.Response) -> AsyncIterator[bytes]:
-    async for chunk in answer.aiter_bytes():
-        yield chunk
 
 
 def proxy_router() -> APIRouter:

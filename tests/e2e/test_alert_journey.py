@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from tests.support.auth import role_for
+from tests.support.cli import keyed_client
 from tests.support.cli import run_cli as _cli
 from tests.support.network import lifeline_up
 from tests.support.receivers import receiver, smtp_server, until
@@ -29,15 +30,9 @@ BAR_ADMIN_SCOPES = ("escalation:manage",)  # a partner administrator: the escala
 async def _client(
     env: dict[str, str], admin: list[str], partner: str, name: str, scopes: tuple[str, ...]
 ) -> str:
-    """The admin creates a client; it makes its own key; the admin registers it."""
-    flags = [arg for scope in scopes for arg in ("--scope", scope)]
-    client = await _cli(env, "admin", "client", "create", "--partner", partner, "--name", name,
-                        "--role", role_for(scopes), *flags, *admin)  # fmt: skip
-    key_file = Path(env["XDG_CONFIG_HOME"]) / f"{client['id']}.pem"
-    keygen = await _cli(env, "keygen", "--out", str(key_file), "--no-passphrase")
-    await _cli(env, "admin", "key", "create", client["id"], "--public-key", keygen["public_key"],
-               "--expect-fingerprint", keygen["fingerprint"], *admin)  # fmt: skip
-    return str(client["id"])
+    """A client of the narrowest role for `scopes`, its key in the CLI's config directory."""
+    role = role_for(scopes)
+    return await keyed_client(env, admin, partner, name, scopes, role, Path(env["XDG_CONFIG_HOME"]))
 
 
 async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(

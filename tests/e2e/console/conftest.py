@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Dialog, Page, Request, expect
 
 from tests.support.browser import chromium
-from tests.support.cli import run_cli
+from tests.support.cli import keyed_client, run_cli
 from tests.support.network import RunningNetwork, lifeline_up
 from tests.support.receivers import Receiver, receiver
 
@@ -118,6 +118,19 @@ async def enrol_device(page: Page, link: str, device_name: str) -> str:
     return await shown.inner_text()
 
 
+async def enrol_confirmed(
+    env: dict[str, str], admin: list[str], page: Page, client_id: str, device_name: str
+) -> str:
+    """The operator makes an enrolment code for `client_id`, `page` enrols with its link and
+    the operator confirms the fingerprint the page shows (with the CLI). The key's id."""
+    issued = await run_cli(env, "admin", "enrol", client_id, *admin)
+    fingerprint = await enrol_device(page, issued["link"], device_name)
+    enrolments = await run_cli(env, "admin", "enrolments", client_id, *admin)
+    kid = next(e["kid"] for e in enrolments if e["id"] == issued["id"])
+    await run_cli(env, "admin", "key", "confirm", kid, "--fingerprint", fingerprint, *admin)
+    return str(kid)
+
+
 async def axe_findings(page: Page) -> list[str]:
     """axe-core's serious and critical WCAG 2.1 AA findings on the page as it stands."""
     if not await page.evaluate("typeof axe !== 'undefined'"):
@@ -145,18 +158,6 @@ def browser_faults(seen: list[str]) -> list[str]:
     return dialogs + refused
 
 
-async def _client(world_env: dict[str, str], admin: list[str], partner: str, name: str,
-                  scopes: tuple[str, ...], role: str, key_dir: Path) -> str:  # fmt: skip
-    flags = [arg for scope in scopes for arg in ("--scope", scope)]
-    client = await run_cli(world_env, "admin", "client", "create", "--partner", partner, "--name",
-                           name, "--role", role, *flags, *admin)  # fmt: skip
-    key_file = key_dir / f"{client['id']}.pem"
-    keygen = await run_cli(world_env, "keygen", "--out", str(key_file), "--no-passphrase")
-    await run_cli(world_env, "admin", "key", "create", client["id"], "--public-key",
-                  keygen["public_key"], "--expect-fingerprint", keygen["fingerprint"], *admin)  # fmt: skip
-    return str(client["id"])
-
-
 @pytest.fixture(scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     """The network with an operator, a bar with a lawyer, an NGO, policies and contact lines;
@@ -179,9 +180,9 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             bar = await run_cli(env, "admin", "partner", "create", "Tbilisi Bar", *admin)
             kg = await run_cli(env, "admin", "partner", "create", "Bishkek Legal Aid", *admin)
             await run_cli(env, "admin", "partner", "contact", kg["id"], CONTACT_LINE, *admin)
-            lawyer_id = await _client(env, admin, bar["id"], "lawyer", LAWYER_SCOPES, "lawyer",
+            lawyer_id = await keyed_client(env, admin, bar["id"], "lawyer", LAWYER_SCOPES, "lawyer",
                                       keys)  # fmt: skip
-            ngo_id = await _client(env, admin, kg["id"], "case tool", ("reports:submit",),
+            ngo_id = await keyed_client(env, admin, kg["id"], "case tool", ("reports:submit",),
                                    "submitter", keys)  # fmt: skip
             for profile, client_id in ((lawyer, lawyer_id), (ngo, ngo_id)):
                 await run_cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url",

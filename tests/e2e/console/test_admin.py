@@ -25,6 +25,7 @@ from tests.e2e.console.conftest import (
     axe_findings,
     browser_faults,
     cli_env,
+    enrol_confirmed,
     enrol_device,
     recorded_page,
     screenshot,
@@ -84,11 +85,7 @@ async def office(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Offi
             seen: list[str] = []
             page = await recorded_page(context, seen)
             office = Office(net, env, admin, browser, context, page, seen)
-            issued = await office.cli("admin", "enrol", operator_id)
-            fingerprint = await enrol_device(page, issued["link"], "operator's laptop")
-            (enrolment,) = await office.cli("admin", "enrolments", operator_id)
-            await office.cli("admin", "key", "confirm", enrolment["kid"], "--fingerprint",
-                             fingerprint)  # fmt: skip
+            await enrol_confirmed(env, admin, page, operator_id, "operator's laptop")
             office.ids["operator"] = operator_id
             yield office
             await context.close()

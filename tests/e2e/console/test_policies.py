@@ -23,7 +23,7 @@ from tests.e2e.console.conftest import (
     axe_findings,
     browser_faults,
     cli_env,
-    enrol_device,
+    enrol_confirmed,
     recorded_page,
 )
 from tests.support.browser import chromium
@@ -91,11 +91,7 @@ async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Desk]:
             )
             seen: list[str] = []
             page = await recorded_page(context, seen)
-            issued = await run_cli(env, "admin", "enrol", operator_id, *admin)
-            fingerprint = await enrol_device(page, issued["link"], "operator's laptop")
-            (enrolment,) = await run_cli(env, "admin", "enrolments", operator_id, *admin)
-            await run_cli(env, "admin", "key", "confirm", enrolment["kid"], "--fingerprint",
-                          fingerprint, *admin)  # fmt: skip
+            await enrol_confirmed(env, admin, page, operator_id, "operator's laptop")
             await page.get_by_role("link", name="Continue").click()
             await expect(page.get_by_role("heading", name="Partners", level=1)).to_be_visible()
             yield Desk(net, env, admin, page, tmp, partner["id"], seen)

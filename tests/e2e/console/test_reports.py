@@ -24,7 +24,7 @@ from tests.e2e.console.conftest import (
     axe_findings,
     browser_faults,
     cli_env,
-    enrol_device,
+    enrol_confirmed,
     recorded_page,
     screenshot,
 )
@@ -110,11 +110,7 @@ async def ngo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ngo]:
                     world.bodies.append(request.post_data)
 
             page.on("request", on_request)
-            issued = await _cli(env, "admin", "enrol", submitter["id"], *admin)
-            fingerprint = await enrol_device(page, issued["link"], "case desk laptop")
-            (enrolment,) = await _cli(env, "admin", "enrolments", submitter["id"], *admin)
-            await _cli(env, "admin", "key", "confirm", enrolment["kid"], "--fingerprint",
-                       fingerprint, *admin)  # fmt: skip
+            await enrol_confirmed(env, admin, page, submitter["id"], "case desk laptop")
             await page.get_by_role("link", name="Continue").click()
             yield world
             await context.close()
