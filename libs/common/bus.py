@@ -89,7 +89,11 @@ ROLES: dict[str, BusRole] = {
         BusRole(
             "intake",
             publishes=(REPORT_RECEIVED, SYSTEM_PING),
-            durables=(Durable("intake-receipts", REPORT_STORED),),
+            durables=(
+                Durable("intake-receipts", REPORT_STORED),
+                # An erased report can no longer be followed up (`services/intake/followups.py`).
+                Durable("intake-erasures", REPORT_ERASED),
+            ),
             manages=("LIFELINE_REPORTS", "LIFELINE_SYSTEM"),
         ),
         BusRole(

@@ -33,6 +33,8 @@ from libs.common.reports.vocabulary import (
     IdentityToken,
     IncidentType,
     LegalBasis,
+    ReportId,
+    Status,
     Strict,
     Tlp,
 )
@@ -72,6 +74,10 @@ class ReportReceived(Strict):
     tokens: list[IdentityToken] = Field(max_length=16)
     # HPKE blob (base64url) sealed to sharing; `info` binds report id and partner id.
     sealed: str
+    # A follow-up: the earlier report of the same partner it updates, and where the case stands
+    # now (routing metadata of the alerts derived from the original; None on a new report).
+    follows: ReportId | None = None
+    status: Status | None = None
 
     @classmethod
     def of(
@@ -95,8 +101,10 @@ class ReportReceived(Strict):
             occurred_at=report.occurred_at,
             received_at=received_at,
             tlp=report.tlp,
-            tokens=report.subject.tokens,
+            tokens=report.subject.tokens if report.subject else [],
             sealed=sealed,
+            follows=report.follows,
+            status=getattr(report, "status", None) if report.follows else None,
         )
 
 

@@ -31,6 +31,7 @@ from services.alerts.delivery.profiles.revocations import Suspender, revoked_han
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
+from services.alerts.followups.service import FollowUps
 from services.alerts.matching.consumer import received_batch_handler, received_handler
 from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.service import Matcher
@@ -106,6 +107,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         links=links,
         clock=clock,
     )
+    disclosure = Disclosure(runtime, settings.disclosure_timeout_s)
     return Container(
         runtime=runtime,
         clock=clock,
@@ -133,8 +135,15 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             settings.escalation_minute_s,
             Claim(settings.delivery_lease_s, in_flight),
             delivery.submit,
-            Disclosure(runtime, settings.disclosure_timeout_s).disclosed,
+            disclosure.disclosed,
             relay.wake,
+            FollowUps(
+                runtime.sessions,
+                clock,
+                settings.escalation_minute_s,
+                disclosure.readable,
+                delivery.wake,
+            ).apply,
         ),
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),

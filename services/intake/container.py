@@ -23,6 +23,7 @@ from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink
 from services.intake import repository as repo
 from services.intake.consumer import stored_batch_handler, stored_handler
+from services.intake.followups import erased_handler
 from services.intake.models import DeadLetter
 from services.intake.sealing import SealingKey
 from services.intake.service import Intake
@@ -110,10 +111,15 @@ def start(container: Container) -> None:
 
 
 async def wire_consumers(runtime: Runtime) -> None:
-    """The durable consumer of sharing's `report.stored` receipts."""
+    """The durable consumers of sharing's `report.stored` receipts and `report.erased`."""
     await runtime.consume(
         ConsumerSpec.granted("intake", "intake-receipts"),
         stored_handler(runtime),
         dead_letter_sink(runtime, DEAD_LETTERS),
         batch_handler=stored_batch_handler(runtime),
+    )
+    await runtime.consume(
+        ConsumerSpec.granted("intake", "intake-erasures"),
+        erased_handler(runtime),
+        dead_letter_sink(runtime, DEAD_LETTERS),
     )

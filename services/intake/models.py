@@ -33,6 +33,10 @@ class Report(IntakeTable, table=True):
     received_at: datetime
     published_at: datetime | None = None
     stored_at: datetime | None = None
+    # A follow-up's earlier report (always one of the same partner's, checked on submission).
+    follows: str | None = Field(default=None, max_length=64)
+    # Sharing erased the report (`report.erased`): it can no longer be followed up.
+    erased_at: datetime | None = None
 
 
 class Outbox(OutboxBase, IntakeTable, table=True):

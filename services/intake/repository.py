@@ -41,6 +41,8 @@ async def receipt(session: AsyncSession, report_id: str, partner_id: str) -> dic
                 REPORTS.c.received_at,
                 REPORTS.c.published_at,
                 REPORTS.c.stored_at,
+                REPORTS.c.follows,
+                REPORTS.c.erased_at,
             ).where(REPORTS.c.report_id == report_id, REPORTS.c.partner_id == partner_id)
         )
     ).first()
@@ -57,6 +59,8 @@ async def receipts(
         REPORTS.c.received_at,
         REPORTS.c.published_at,
         REPORTS.c.stored_at,
+        REPORTS.c.follows,
+        REPORTS.c.erased_at,
     )
     query = select(*columns).where(REPORTS.c.partner_id == partner_id)
     if before is not None:
@@ -110,4 +114,13 @@ def mark_stored_blocking(conn: Connection, stored: Sequence[tuple[str, datetime]
         .where(REPORTS.c.report_id == bindparam("rid"), REPORTS.c.stored_at.is_(None))
         .values(stored_at=bindparam("sat")),
         [{"rid": rid, "sat": at} for rid, at in stored],
+    )
+
+
+async def mark_erased(session: AsyncSession, report_id: str, erased_at: datetime) -> None:
+    """Note that sharing erased the report (it can no longer be followed up)."""
+    await session.execute(
+        update(REPORTS)
+        .where(REPORTS.c.report_id == report_id, REPORTS.c.erased_at.is_(None))
+        .values(erased_at=erased_at)
     )

@@ -24,3 +24,5 @@ class Receipt(BaseModel):
     received_at: datetime
     published_at: datetime | None
     stored_at: datetime | None
+    follows: str | None = None  # the earlier report a follow-up updates
+    erased_at: datetime | None = None  # sharing erased it: it cannot be followed up

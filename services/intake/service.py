@@ -22,6 +22,7 @@ from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
 from libs.common.reports import ReportIn
 from services.intake import repository as repo
+from services.intake.followups import check_original
 from services.intake.sealing import SealingKey
 from services.intake.writer import BatchWriter
 
@@ -46,6 +47,9 @@ class Intake:
         if wait:
             raise RateLimited(wait)
         partner = principal.partner_id
+        if report.follows is not None:
+            async with self.sessions() as session:
+                await check_original(session, partner, report.follows)
         content = canonical_json(report.model_dump(mode="json"))
         mac = hmac.new(self.mac_key, partner.encode() + b"\0" + content, hashlib.sha256).hexdigest()
         # No look-up first: a new report (the common case) costs one write transaction; a
@@ -73,6 +77,7 @@ class Intake:
             "content_mac": mac,
             "event_id": event.id,
             "received_at": received_at,
+            "follows": report.follows,
         }
         try:
             await self.writer.write(row, event)

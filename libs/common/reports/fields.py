@@ -92,6 +92,14 @@ FIELDS: tuple[ReportField, ...] = (
         "kg-2026-0042",
         grantable=False,
     ),
+    ReportField(
+        "follows",
+        "a follow-up: the report id of your earlier report on the same case (empty: a new case)",
+        None,
+        to_csv=lambda value: value or "",
+        grantable=False,
+        since=2,
+    ),
     ReportField("incident_type", _choices(IncidentType), "detention", routing=True),
     ReportField("legal_basis", _choices(LegalBasis), "cis_interstate_search", routing=True),
     ReportField(

@@ -16,6 +16,7 @@ from libs.common.reports.vocabulary import (
     IncidentType,
     LegalBasis,
     OccurredAt,
+    ReportId,
     Strict,
     Subject,
     Tlp,
@@ -38,7 +39,18 @@ class ReportCore(Strict):
     occurred_at: OccurredAt
     place: PlaceCore
     tlp: Tlp
-    subject: Subject
+    # A follow-up names the earlier report of the same partner it updates (`docs/intake.md`,
+    # "Follow-ups"); it is about the person of that report, so its subject may be left out.
+    subject: Subject | None = None
+    follows: ReportId | None = None
+
+    @model_validator(mode="after")
+    def _subject_or_follows(self) -> ReportCore:
+        if self.follows is None and self.subject is None:
+            raise ValueError("subject is required (only a follow-up may leave it out)")
+        if self.follows is not None and "status" not in self.model_fields_set:
+            raise ValueError("a follow-up says where the case stands now: give its status")
+        return self
 
     @model_validator(mode="after")
     def _plausible_date(self) -> ReportCore:

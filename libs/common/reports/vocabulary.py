@@ -70,6 +70,8 @@ class Status(StrEnum):
 
     ONGOING = "ongoing"
     RELEASED = "released"
+    TRANSFERRED = "transferred"  # moved to another facility or place of detention
+    EXTRADITION_DECIDED = "extradition_decided"  # a court or prosecutor ordered extradition
     EXTRADITED = "extradited"
     DEPORTED = "deported"
     UNKNOWN = "unknown"
@@ -115,6 +117,7 @@ OccurredAt = Annotated[date | datetime, AfterValidator(_not_future)]
 TokenKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 TokenValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
 ClientReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+ReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 
 
 class Strict(BaseModel):

@@ -58,6 +58,12 @@ class Alert(AlertsTable, table=True):
     resolution_note: bytes | None = Field(default=None, sa_type=LargeBinary)
     resolved_at: datetime | None = None
     resolved_by: str | None = Field(default=None, max_length=200)
+    # The latest follow-up's status as the lawyer may see it (`followups/`); a worse one
+    # re-opens an acknowledged alert: escalation then counts from `reopened_at`, and its pages
+    # are keyed by `reopen_count` so a second round is not mistaken for the first.
+    case_status: str | None = Field(default=None, max_length=32)
+    reopened_at: datetime | None = None
+    reopen_count: int = 0
 
 
 class AlertMatch(AlertsTable, table=True):

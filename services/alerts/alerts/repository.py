@@ -149,7 +149,15 @@ async def due_for_escalation(session: AsyncSession, now: datetime, limit: int) -
     """Open alerts whose next step is due; on PostgreSQL locked, skipping other replicas'."""
     a = ALERTS.c
     query = (
-        select(a.id, a.lawyer_id, a.org_id, a.step, a.created_at)
+        select(
+            a.id,
+            a.lawyer_id,
+            a.org_id,
+            a.step,
+            # A re-opened alert (a worse follow-up) escalates anew from when it re-opened.
+            func.coalesce(a.reopened_at, a.created_at).label("created_at"),
+            a.reopen_count.label("round"),
+        )
         .where(a.status == AlertStatus.OPEN.value, a.next_step_at <= now)
         .order_by(a.next_step_at)
         .limit(limit)

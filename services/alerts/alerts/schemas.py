@@ -82,6 +82,8 @@ class AlertOut(BaseModel):
     updated_at: datetime
     acknowledged: AckOut | None = None
     resolution: ResolutionOut | None = None
+    # The latest follow-up's status (released, deported …) where the lawyer may read it.
+    case_status: str | None = None
 
 
 class AttemptOut(BaseModel):
@@ -106,10 +108,21 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
 
 
+class UpdateOut(BaseModel):
+    """A follow-up of the alert's report, as it reached the alert (`followups/`)."""
+
+    report_id: str
+    status: str | None  # None where the lawyer's organisation may not read it
+    worse: bool
+    reopened: bool  # it re-opened escalation of the acknowledged alert
+    at: datetime
+
+
 class AlertDetail(AlertOut):
-    """An alert with its deliveries."""
+    """An alert with its deliveries and the follow-ups that updated it."""
 
     deliveries: list[DeliveryOut]
+    updates: list[UpdateOut] = []
 
 
 class AlertPage(BaseModel):

@@ -29,12 +29,14 @@ from services.alerts.alerts.schemas import (
     MatchOut,
     ResolutionOut,
     ResolveIn,
+    UpdateOut,
 )
 from services.alerts.delivery import jobs
 from services.alerts.delivery import repository as deliveries
 from services.alerts.delivery.domain import LAWYER_ROLES
 from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.delivery.secrets import SecretBox
+from services.alerts.followups import repository as followups
 
 log = logging.getLogger(__name__)
 STATUSES = tuple(s.value for s in AlertStatus)
@@ -93,6 +95,7 @@ def alert_out(row: RowMapping, report_link: ReportLink, box: SecretBox) -> Alert
         updated_at=aware(row["updated_at"]),
         acknowledged=acked,
         resolution=resolution,
+        case_status=row["case_status"],
     )
 
 
@@ -135,6 +138,7 @@ class Alerts:
                 raise NotFound("no such alert")
             jobs_ = await repo.deliveries_of(session, alert_id)
             attempts = await repo.attempts_of(session, [d["id"] for d in jobs_])
+            updates = await followups.updates_of(session, alert_id)
         by_job: dict[str, list[AttemptOut]] = {}
         for t in attempts:
             by_job.setdefault(t["delivery_id"], []).append(
@@ -159,6 +163,16 @@ class Alerts:
                     delivered_at=aware(d["delivered_at"]) if d["delivered_at"] else None,
                 )
                 for d in jobs_
+            ],
+            updates=[
+                UpdateOut(
+                    report_id=u["report_id"],
+                    status=u["status"] if u["shown"] else None,
+                    worse=u["worse"],
+                    reopened=u["reopened"],
+                    at=aware(u["created_at"]),
+                )
+                for u in updates
             ],
         )
 

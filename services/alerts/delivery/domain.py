@@ -20,7 +20,7 @@ ACK_NOTICE_STEP: Final = 1_000  # ack notices get their own key space, one per c
 WITHDRAWAL_STEP: Final = 1_001  # so do withdrawal notices
 UPDATE_STEP: Final = 1_002  # and the notice that released details reached the alert
 # Notices tell what became of an alert; unlike pages they go out whatever its status.
-NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update")
+NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update", "followup")
 PAGE_KINDS: Final = ("alert", "escalation")
 LAWYER_ROLES: Final = ("primary", "secondary")  # the lawyer's own channels (not backups)
 # The optional contact fields a channel may accept (`Channel.accepts`), as the API names them.
@@ -28,9 +28,10 @@ SECRET: Final = "secret"  # noqa: S105 (the name of a field, not a secret)
 PGP_KEY: Final = "pgp_public_key"
 
 
-def delivery_id(alert_id: str, step: int, channel: str, contact_id: str) -> str:
-    """The delivery key (alert, step, channel, endpoint) as a stable id; also the webhook-id."""
-    return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{alert_id}:{step}:{channel}:{contact_id}"))
+def delivery_id(alert_id: str, step: int, channel: str, contact_id: str, round_: int = 0) -> str:
+    """The delivery key (alert, re-open round, step, channel, endpoint); also the webhook-id."""
+    key = f"{alert_id}:{f'r{round_}:' if round_ else ''}{step}:{channel}:{contact_id}"
+    return str(uuid.uuid5(_DELIVERY_NAMESPACE, key))
 
 
 def retry_delay(
@@ -132,12 +133,14 @@ class AlertView:
     release: str | None = None
     language: str = "en"  # of the alert's lawyer: what an email to anyone about it is written in
     console: bool = False  # `alert_url` opens the web console (which signs the lawyer in)
+    case_status: str = ""  # the latest follow-up's status, where the lawyer may see it
 
 
 def without_details(view: AlertView) -> AlertView:
     """The view minus what a channel that is not end-to-end protected may not carry."""
     return replace(view, label="", decision="", reason="", agreed="", incident_type="",
-                   legal_basis="", country="", facility_kind="", occurred_at="")  # fmt: skip
+                   legal_basis="", country="", facility_kind="", occurred_at="",
+                   case_status="")  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,6 +180,7 @@ class SendContext:
     release: str | None
     label: str
     language: str  # the alert's lawyer's
+    case_status: str | None = None  # the latest follow-up's status as the lawyer may see it
 
 
 # Which column of which row each field of a send context comes from. The repository selects
@@ -197,7 +201,8 @@ FROM_ALERT: Final = {
     "alert_status": "status",
     **{f: f for f in ("lawyer_id", "priority", "decision", "reason", "agreed", "incident_type",
                       "legal_basis", "country", "facility_kind", "occurred_at", "report_id",
-                      "report_count", "acked_by", "acked_at", "disclosed", "release")},
+                      "report_count", "acked_by", "acked_at", "disclosed", "release",
+                      "case_status")},
 }  # fmt: skip
 
 
@@ -211,7 +216,7 @@ def send_context(
     """The one way a send context is made: a job row, its alert row, its contact row (or None),
     the entry's label and the lawyer's language."""
     values = {f: delivery[c] for f, c in FROM_DELIVERY.items()}
-    values |= {f: alert[c] for f, c in FROM_ALERT.items()}
+    values |= {f: alert.get(c) if f == "case_status" else alert[c] for f, c in FROM_ALERT.items()}
     values |= {f: None if contact is None else contact[c] for f, c in FROM_CONTACT.items()}
     return SendContext(label=label, language=language or "en", **values)
 
@@ -255,6 +260,7 @@ def alert_view(
         release=ctx.release,
         language=ctx.language,
         console=console,
+        case_status=ctx.case_status or "",
     )
 
 

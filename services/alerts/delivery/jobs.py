@@ -41,9 +41,10 @@ def _row(
     now: datetime,
     *,
     claim: Claim | None = None,
+    round_: int = 0,
 ) -> dict[str, Any]:
     row = {
-        "id": delivery_id(alert_id, step, contact["channel"], contact["id"]),
+        "id": delivery_id(alert_id, step, contact["channel"], contact["id"], round_),
         "alert_id": alert_id,
         "contact_id": contact["id"],
         "channel": contact["channel"],
@@ -101,13 +102,16 @@ async def insert_pages(
     step: int,
     now: datetime,
     claim: Claim | None = None,
+    round_: int = 0,
 ) -> list[tuple[dict[str, Any], RowMapping]]:
     """Insert one step's deliveries (idempotent by key); (job row, contact) of those created."""
     if not contacts:
         log.warning("alert has nobody to page", extra={"alert_id": alert_id, "attempt": step})
         return []
     kind = "alert" if step == 0 else "escalation"
-    rows = [_row(alert_id, contact, step, kind, now, claim=claim) for contact in contacts]
+    rows = [
+        _row(alert_id, contact, step, kind, now, claim=claim, round_=round_) for contact in contacts
+    ]
     if claim is not None:
         # The first page of an alert created in this transaction: its keys cannot exist yet.
         await repo.insert_claimed(session, rows, now)
@@ -131,7 +135,9 @@ async def page(
     if Audience.DUTY in audiences:
         duty = await profiles.duty_contacts(session, alert["org_id"])
     chosen = targets(own, duty, step, audiences)
-    return len(await insert_pages(session, alert["id"], chosen, step=step, now=now))
+    # A re-opened alert's escalation is a new round with keys of its own (`followups/`).
+    round_ = int(alert.get("round") or 0)
+    return len(await insert_pages(session, alert["id"], chosen, step=step, now=now, round_=round_))
 
 
 async def secondary(
@@ -160,6 +166,17 @@ async def withdrawal_notices(session: AsyncSession, alert_id: str, now: datetime
 async def update_notices(session: AsyncSession, alert_id: str, now: datetime) -> int:
     """Tell everyone the alert reached that its details were released to them."""
     return await _notices(session, alert_id, "update", UPDATE_STEP, exclude=(), now=now)
+
+
+async def followup_notices(
+    session: AsyncSession, alert_id: str, lawyer_id: str, step: int, now: datetime
+) -> int:
+    """Tell the alert's lawyer, on each of their own channels, what a follow-up says."""
+    own = await profiles.lawyer_contacts(session, lawyer_id)
+    rows = [_row(alert_id, c, step, "followup", now) for c in _usable(own, LAWYER_ROLES)]
+    if not rows:
+        log.warning("alert has nobody to page", extra={"alert_id": alert_id, "attempt": step})
+    return await repo.insert_many(session, rows)
 
 
 async def _notices(

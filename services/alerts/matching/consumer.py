@@ -27,7 +27,9 @@ def received_batch_handler(matcher: Matcher) -> BatchHandler:
         hits = await matcher.hits([t.value for r in reports for t in r.tokens])
         nobody = []
         for event, report in zip(events, reports, strict=True):
-            if any(t.value in hits for t in report.tokens):
+            if report.follows is not None:
+                await matcher.on_received(event, report)  # updates its original's alerts
+            elif any(t.value in hits for t in report.tokens):
                 await matcher.match(event, report)
             else:
                 nobody.append(event)

@@ -39,6 +39,20 @@ class Disclosure:
             out[org] = disclosed_of(answer.visible.get(org, [])) if answer else ""
         return out
 
+    async def readable(
+        self, report: ReportReceived, orgs: Collection[str]
+    ) -> dict[str, frozenset[str]]:
+        """Organisation → the report fields (`status`, …) its lawyers may read of `report`;
+        `*` stands for every field (the submitter's own lawyers)."""
+        out = {org: frozenset({"*"}) for org in orgs if org == report.partner_id}
+        others = sorted(set(orgs) - set(out))
+        if not others:
+            return out
+        answer = await self._ask(report, others)
+        for org in others:
+            out[org] = frozenset(answer.visible.get(org, [])) if answer else frozenset()
+        return out
+
     async def _ask(self, report: ReportReceived, orgs: list[str]) -> DisclosureAnswer | None:
         query = DisclosureQuery(
             report_id=report.report_id,

@@ -93,17 +93,27 @@ class Matcher:
     disclose: Disclose
     # Wakes the outbox relay once a release request is committed.
     wake_relay: Callable[[], None]
+    # A follow-up updates the alerts of its original: the entries those alerts are about
+    # (`followups.service.FollowUps.apply`); None where follow-ups are not wired (tests).
+    follow_up: Callable[[ReportReceived], Awaitable[set[str]]] | None = None
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
+        updated: set[str] = set()
+        if report.follows is not None and self.follow_up is not None:
+            # Idempotent by (alert, follow-up) itself; runs before the inbox row is written.
+            updated = await self.follow_up(report)
         # Almost every report names nobody on a watchlist: one index read and the inbox row.
         if not await self.hits([t.value for t in report.tokens]):
             await self.mark_seen([event])
             return 0
-        return await self.match(event, report)
+        return await self.match(event, report, exclude=updated)
 
-    async def match(self, event: Envelope, report: ReportReceived) -> int:
-        """Match a report whose tokens hit the index (see `hits`): alerts and first pages."""
+    async def match(
+        self, event: Envelope, report: ReportReceived, exclude: Collection[str] = ()
+    ) -> int:
+        """Match a report whose tokens hit the index (see `hits`): alerts and first pages; an
+        entry in `exclude` (updated by the follow-up already) gets no new alert."""
         created: list[SendContext] = []
         # Asked before the write transaction, which must not wait on another service.
         async with self.sessions() as session:
@@ -115,6 +125,7 @@ class Matcher:
             if not await mark_processed(session, INBOX, event, now):
                 return 0
             found = await self._candidates(session, report)
+            found = {k: v for k, v in found.items() if k not in exclude}
             if not found:
                 return 0
             live = set(found)
@@ -244,6 +255,7 @@ class Matcher:
             "acked_at": None,
             **summary,
             **release,
+            "case_status": None,
         }
         await repo.insert_alert(session, alert)
         # A detention on an interstate search or Interpol request (and a strong match) is the

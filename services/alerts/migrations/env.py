@@ -4,10 +4,11 @@ from libs.common.db import run_alembic_env
 from services.alerts.alerts import models as alerts_models
 from services.alerts.delivery import models as delivery_models
 from services.alerts.delivery.profiles import models as profiles_models
+from services.alerts.followups import models as followups_models
 from services.alerts.models import metadata
 from services.alerts.watchlists import models as watchlists_models
 
 # Each context keeps its own tables; importing them puts them all in the one metadata.
-_CONTEXTS = (alerts_models, delivery_models, profiles_models, watchlists_models)
+_CONTEXTS = (alerts_models, delivery_models, followups_models, profiles_models, watchlists_models)
 
 run_alembic_env(metadata)

@@ -53,6 +53,7 @@ def _routing(report: ReportCore) -> tuple[Any, ...]:
         report.place.facility_kind,
         report.occurred_at,
         report.tlp,
+        report.follows,
     )
 
 
@@ -65,6 +66,7 @@ def _event_routing(data: ReportReceived) -> tuple[Any, ...]:
         data.facility_kind,
         data.occurred_at,
         data.tlp,
+        data.follows,
     )
 
 
@@ -150,6 +152,7 @@ class ReportStore:
             "field_kek_version": encrypted.field_kek_version,
             "field_format": encrypted.field_format,
             "catalogue_version": self.catalogue.version,
+            "follows": report.follows,
         }
         stored = new_event(
             ReportStored(report_id=data.report_id, partner_id=data.partner_id, stored_at=now),

@@ -221,6 +221,8 @@ def _header(row: Any) -> dict[str, Any]:
         "received_at": as_utc(row.received_at).isoformat(),
         "stored_at": as_utc(row.stored_at).isoformat(),
         "updated_at": from_us(int(row.updated_us)).isoformat(),
+        # A follow-up names the earlier report of its case (an id, like the partner's).
+        "follows": row.follows,
     }
 
 

@@ -52,6 +52,8 @@ class VaultReport(SharingTable, table=True):
     catalogue_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     erased_at: datetime | None = None
     erased_by: str | None = Field(default=None, max_length=128)
+    # A follow-up's earlier report of the same partner (intake checked it): the case's chain.
+    follows: str | None = Field(default=None, max_length=64, index=True)
 
 
 class VaultField(SharingTable, table=True):

@@ -96,6 +96,15 @@ async def insert_reports(
 # --- read ----------------------------------------------------------------------------------
 
 
+async def follow_ups_of(session: AsyncSession, report_id: str, partner_id: str) -> list[str]:
+    """The ids of the partner's live reports that follow this one up, oldest first."""
+    r = REPORTS.c
+    query = select(r.report_id).where(
+        r.follows == report_id, r.partner_id == partner_id, r.erased_at.is_(None)
+    )
+    return list((await session.execute(query.order_by(r.received_at))).scalars())
+
+
 # The row with its wrapped data key (None once erased): one round trip for a read.
 _WITH_KEY = REPORTS.outerjoin(DATA_KEYS, DATA_KEYS.c.data_key_id == REPORTS.c.data_key_id)
 _READ_COLUMNS = [*_ROW_COLUMNS, DATA_KEYS.c.wrapped]

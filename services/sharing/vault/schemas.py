@@ -68,6 +68,9 @@ class ReportView(BaseModel):
     withheld: list[str]
     # The reporting partner's contact line for lawyers (plain text; render it as text).
     partner_contact: str | None = None
+    # The case's chain: the earlier report this one follows up, and the later ones (ids only).
+    follows: str | None = None
+    follow_ups: list[str] = []
 
 
 class SealedDelivery(BaseModel):

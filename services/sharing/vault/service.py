@@ -89,10 +89,12 @@ class ReadService:
                 raise Gone("the report was erased")
             blobs = await vrepo.field_blobs(session, [report_id], decision.fields | cat.routing)
             partner = await registry.get_partner(session, row.partner_id)
+            follow_ups = await vrepo.follow_ups_of(session, report_id, row.partner_id)
         values = self._open(row, wrapped_key(row), blobs[report_id], decision)
         view = report_view(row, decision, values, catalogue=cat)
         # Whom a lawyer calls about this report: the reporting partner's own contact line.
         view["partner_contact"] = None if partner is None else partner.lawyer_contact
+        view["follow_ups"] = follow_ups
         return view, Release(report_id, decision)
 
     def _open(

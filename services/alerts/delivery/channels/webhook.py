@@ -44,6 +44,7 @@ _TYPES = {
     "ack_notice": "alert.acknowledged",
     "withdrawal": "alert.withdrawn",
     "update": "alert.updated",
+    "followup": "alert.updated",  # a follow-up of the report: `data.update` says what changed
     "test": "alert.test",
 }
 _DETAILS = ("incident_type", "legal_basis", "country", "facility_kind", "occurred_at")
@@ -109,6 +110,9 @@ def payload(view: AlertView, now: datetime) -> dict[str, Any]:
         data["report_url"] = None
     if view.acked_at is not None:
         data["acknowledged"] = {"by": view.acked_by, "at": view.acked_at.isoformat()}
+    if view.kind == "followup":
+        # A follow-up of the report (`followups/`): its status, where the lawyer may read it.
+        data["update"] = {"kind": "follow_up", "status": view.case_status or None}
     if view.kind == "withdrawal":
         # The report is gone: nothing to open, nothing to acknowledge.
         data["report_url"] = data["ack_url"] = data["alert_url"] = None

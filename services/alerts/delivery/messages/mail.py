@@ -39,6 +39,8 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
         return "\n".join(lines) + "\n"
     if view.kind == "withdrawal":
         return t("email.withdrawal", alert_id=view.alert_id) + "\n"
+    if view.kind == "followup":
+        return _followup_text(view, encrypted=encrypted)
     return _page_text(view, encrypted=encrypted)
 
 
@@ -93,3 +95,13 @@ def _details(view: AlertView) -> list[str]:
             occurred_at=view.occurred_at,
         ),
     ]
+
+
+def _followup_text(view: AlertView, *, encrypted: bool) -> str:
+    """A follow-up (`alert.updated`): the status only where the body is encrypted."""
+    t = partial(text, view.language)
+    lines = [t("email.followup", alert_id=view.alert_id)]
+    if encrypted and view.case_status:
+        lines.append(t("email.followup.status", status=t(f"case_status.{view.case_status}")))
+    lines.append(t("email.followup.sign_in", url=view.alert_url))
+    return "\n".join(lines) + "\n"

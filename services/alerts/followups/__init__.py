@@ -1,0 +1,1 @@
+"""Follow-ups: a partner's later report on a case reaches the alerts of its original."""
