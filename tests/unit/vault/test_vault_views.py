@@ -42,6 +42,7 @@ def _row(**kw: object) -> SimpleNamespace:
         "stored_at": datetime(2026, 1, 1, 0, 0, 1),  # SQLite hands back naive UTC
         "updated_us": to_us(datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)),
         "erased_at": None,
+        "follows": None,
     }
     return SimpleNamespace(**(base | kw))
 

@@ -13,6 +13,7 @@ import {
   setLanguage,
   t,
 } from "./i18n/index.ts";
+import { followsFrom } from "./report.ts";
 import { installLinkHandler, parseRoute, type Route } from "./router.ts";
 import { AdminHome } from "./views/admin/home.tsx";
 import { ClientView } from "./views/admin/client.tsx";
@@ -242,8 +243,11 @@ function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Pr
       return <AuditLog />;
     case "alert":
       return <AlertView id={route.id} />;
-    case "report":
-      return <ReportForm />;
+    case "report": {
+      // `?follows=` opens the form for a follow-up; another one is a fresh form.
+      const follows = followsFrom(location.search);
+      return <ReportForm key={follows ?? ""} follows={follows} />;
+    }
     case "reports":
       return <Submissions />;
     case "settings":

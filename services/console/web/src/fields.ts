@@ -4,6 +4,7 @@ two lists equal) and how a value is shown. */
 /** Every field a report can carry, by its dotted name. */
 export const REPORT_FIELDS = [
   "client_report_id",
+  "follows",
   "incident_type",
   "legal_basis",
   "occurred_at",
@@ -20,8 +21,9 @@ export const REPORT_FIELDS = [
   "subject",
 ] as const;
 
-/** Fields the alert view never shows: the submitter's own id and the identity tokens. */
-export const NOT_SHOWN = new Set(["client_report_id", "subject"]);
+/** Fields the alert view never shows: the submitter's own id, the link of a follow-up (ids
+are not content) and the identity tokens. */
+export const NOT_SHOWN = new Set(["client_report_id", "follows", "subject"]);
 
 /** Fields whose values are words of the vocabulary, shown through the catalogue. */
 export const VOCABULARY = new Set([

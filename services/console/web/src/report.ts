@@ -39,7 +39,15 @@ export const FACILITY_KINDS = [
   "street",
   "unknown",
 ] as const;
-export const STATUSES = ["ongoing", "released", "extradited", "deported", "unknown"] as const;
+export const STATUSES = [
+  "ongoing",
+  "released",
+  "transferred",
+  "extradition_decided",
+  "extradited",
+  "deported",
+  "unknown",
+] as const;
 export const TLPS = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] as const;
 export const SEXES = ["unknown", "female", "male"] as const;
 
@@ -52,6 +60,7 @@ export interface ChargeRow {
 /** What the form holds: every field as typed, plus the person (never sent). */
 export interface Draft {
   client_report_id: string;
+  follows: string; // a follow-up's earlier report ("" for a new case)
   incident_type: string;
   legal_basis: string;
   occurred_at: string;
@@ -88,6 +97,7 @@ export function localTimeWithOffset(at: Date): string {
 export function emptyDraft(now: Date = new Date()): Draft {
   return {
     client_report_id: newClientReportId(),
+    follows: "",
     incident_type: "",
     legal_basis: "unknown",
     occurred_at: localTimeWithOffset(now),
@@ -105,8 +115,9 @@ export function emptyDraft(now: Date = new Date()): Draft {
   };
 }
 
-/** The body for `POST /v1/reports`: empty optional fields left out, the subject tokens only. */
-export function reportBody(draft: Draft, tokens: IdentityToken[]): Record<string, unknown> {
+/** The body for `POST /v1/reports`: empty optional fields left out, the subject tokens only
+(none for a follow-up, which is about the person of the report it follows). */
+export function reportBody(draft: Draft, tokens: IdentityToken[] | null): Record<string, unknown> {
   const text = (v: string) => v.trim();
   const upper = (v: string) => v.trim().toUpperCase();
   const place: Record<string, unknown> = {
@@ -116,6 +127,7 @@ export function reportBody(draft: Draft, tokens: IdentityToken[]): Record<string
   if (text(draft.locality)) place.locality = text(draft.locality);
   const body: Record<string, unknown> = {
     client_report_id: text(draft.client_report_id),
+    ...(text(draft.follows) ? { follows: text(draft.follows) } : {}),
     incident_type: draft.incident_type,
     legal_basis: draft.legal_basis,
     occurred_at: text(draft.occurred_at),
@@ -135,8 +147,16 @@ export function reportBody(draft: Draft, tokens: IdentityToken[]): Record<string
   body.tlp = draft.tlp;
   if (draft.narrative.trim()) body.narrative = draft.narrative;
   if (draft.contact_instructions.trim()) body.contact_instructions = draft.contact_instructions;
-  body.subject = { tokens, sex: draft.sex };
+  if (tokens) body.subject = { tokens, sex: draft.sex };
   return body;
+}
+
+const REPORT_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The report a form follows up, from the page's `?follows=` (anything else: none). */
+export function followsFrom(search: string): string | null {
+  const id = new URLSearchParams(search).get("follows");
+  return id && REPORT_ID.test(id) ? id : null;
 }
 
 /** The catalogue field an error path names (`charges.0.article` → `charges`), else "report". */
@@ -168,6 +188,8 @@ export interface Receipt {
   received_at: string;
   published_at: string | null;
   stored_at: string | null;
+  follows?: string | null; // a follow-up's earlier report
+  erased_at?: string | null; // erased: it cannot be followed up
 }
 
 /** One read of a report (sharing's `ReadOut`). */

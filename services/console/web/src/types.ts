@@ -31,6 +31,16 @@ export interface Alert {
   updated_at: string;
   acknowledged: { at: string; by: string; via: string } | null;
   resolution?: { outcome: Outcome; note: string | null; at: string; by: string } | null;
+  case_status?: string | null; // the latest follow-up's status, where it may be shown
+}
+
+/** A follow-up of the alert's report as it reached the alert. */
+export interface AlertUpdate {
+  report_id: string;
+  status: string | null; // null: the organisation may not read it
+  worse: boolean;
+  reopened: boolean;
+  at: string;
 }
 
 export interface Delivery {
@@ -45,6 +55,7 @@ export interface Delivery {
 
 export interface AlertDetail extends Alert {
   deliveries: Delivery[];
+  updates?: AlertUpdate[];
 }
 
 export interface AlertPage {

@@ -9,6 +9,7 @@ import { t, when } from "../i18n/index.ts";
 import type { Alert, AlertDetail, ReportView } from "../types.ts";
 import { ErrorNote, Row, Text, word } from "./common.tsx";
 import { Heading } from "./heading.tsx";
+import { Updates } from "./followups.tsx";
 import { Resolve } from "./resolve.tsx";
 
 const ALERT_POLL_MS = 5000;
@@ -122,7 +123,12 @@ export function AlertView({ id }: { id: string }) {
         </Row>
         <Row label={t("field.occurred_at")}>{when(alert.occurred_at) || "—"}</Row>
         <Row label={t("alert.reports")}>{alert.report_count}</Row>
+        {alert.case_status && (
+          <Row label={t("followup.case_status")}>{t(`report_status.${alert.case_status}`)}</Row>
+        )}
       </dl>
+
+      <Updates alert={alert} />
 
       {alert.restricted ? (
         <Restricted alert={alert} />

@@ -1,5 +1,6 @@
 /** An NGO's report, typed in the browser: the person's name and date of birth become tokens
-here (as the SDK makes them) and only the tokens are sent to intake. */
+here (as the SDK makes them) and only the tokens are sent to intake. A follow-up (`follows`)
+names the earlier report instead of the person, and says where the case stands now. */
 
 import { useState } from "preact/hooks";
 import { ApiError, call } from "../api.ts";
@@ -19,9 +20,13 @@ import {
   type Spec,
 } from "./report-fields.tsx";
 import { Accepted } from "./report-receipt.tsx";
+import { FollowUpHeader } from "./followups.tsx";
 
-export function ReportForm() {
-  const [draft, setDraft] = useState<Draft>(() => emptyDraft());
+const start = (follows: string | null): Draft =>
+  follows ? { ...emptyDraft(), follows, status: "" } : emptyDraft();
+
+export function ReportForm({ follows = null }: { follows?: string | null }) {
+  const [draft, setDraft] = useState<Draft>(() => start(follows));
   const [name, setName] = useState("");
   const [dob, setDob] = useState("");
   const [busy, setBusy] = useState(false);
@@ -38,10 +43,13 @@ export function ReportForm() {
     setError(null);
     setFieldErrors(new Map());
     try {
-      const [tokens] = await tokeniseIdentities(
-        (path, opts) => call("sharing", path, opts),
-        [[name, dob.trim() || null]],
-      );
+      // A follow-up is about the person of the report it follows: no name, no tokens.
+      const [tokens] = follows
+        ? [null]
+        : await tokeniseIdentities(
+            (path, opts) => call("sharing", path, opts),
+            [[name, dob.trim() || null]],
+          );
       const answer = await call<{ report_id: string; status: string }>(
         "intake",
         "/v1/reports",
@@ -51,7 +59,7 @@ export function ReportForm() {
       // The name was only ever in this form: forget it once the report is in.
       setName("");
       setDob("");
-      setDraft(emptyDraft());
+      setDraft(start(follows));
     } catch (failure) {
       if (failure instanceof ApiError && failure.fields.length) {
         setFieldErrors(errorsByField(failure.fields));
@@ -64,7 +72,10 @@ export function ReportForm() {
 
   const identity = error instanceof IdentityInputError ? error : null;
   const fields = (specs: Spec[]) =>
-    specs.map((spec) => (
+    // A follow-up's status is asked for at its top, not again among the incident's fields.
+    specs
+      .filter((spec) => !(follows && spec.name === "status"))
+      .map((spec) => (
       <DraftField
         key={spec.name}
         spec={spec}
@@ -76,10 +87,18 @@ export function ReportForm() {
 
   return (
     <section class="report-form">
-      <h1 tabIndex={-1}>{t("report.title")}</h1>
+      <h1 tabIndex={-1}>{follows ? t("followup.title") : t("report.title")}</h1>
       {accepted && <Accepted key={accepted.id} {...accepted} onClose={() => setAccepted(null)} />}
       <form class="stack" onSubmit={submit} noValidate>
-        <fieldset class="stack">
+        {follows && (
+          <FollowUpHeader
+            follows={follows}
+            status={draft.status}
+            errors={fieldErrors}
+            onStatus={(status) => set("status", status)}
+          />
+        )}
+        {!follows && <fieldset class="stack">
           <legend>{t("report.person")}</legend>
           <p class="muted">{t("report.private")}</p>
           <Field name="subject" label={t("report.name")} errors={fieldErrors}>
@@ -126,7 +145,7 @@ export function ReportForm() {
               {t(`identity.${identity.code}`)}
             </p>
           )}
-        </fieldset>
+        </fieldset>}
 
         <fieldset class="stack">
           <legend>{t("report.incident")}</legend>

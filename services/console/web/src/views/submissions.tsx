@@ -143,12 +143,22 @@ export function Submissions() {
               <p>
                 {t("submissions.reference")} <Text value={r.client_report_id} />
               </p>
+              {r.follows && (
+                <p class="muted">{t("followup.follows", { id: r.follows })}</p>
+              )}
               <p>
                 <strong class="receipt-status" data-status={r.status}>
                   {t(`receipt.${r.status}`)}
                 </strong>{" "}
                 · <time dateTime={r.received_at}>{when(r.received_at)}</time>
               </p>
+              {!r.erased_at && (
+                <p>
+                  <a href={`/reports/new?follows=${encodeURIComponent(r.report_id)}`}>
+                    {t("followup.action")}
+                  </a>
+                </p>
+              )}
               {readable && <Reads id={r.report_id} />}
               {erasable && <Erase id={r.report_id} />}
             </li>
