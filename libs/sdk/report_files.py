@@ -38,10 +38,13 @@ class Draft:
     row: int
     client_report_id: str
     report: dict[str, Any] = field(repr=False)
-    person: tuple[str, str | None] = field(repr=False)
+    # None for a follow-up without a person: it is about the person of the report it follows.
+    person: tuple[str, str | None] | None = field(repr=False)
 
     def with_tokens(self, tokens: list[IdentityToken]) -> ReportIn:
         """The report to submit: the subject carries tokens only."""
+        if self.person is None:
+            return ReportIn.model_validate(self.report)
         body = {**self.report, "subject": {**self.report["subject"], "tokens": tokens}}
         return ReportIn.model_validate(body)
 
@@ -55,9 +58,12 @@ class Rejection:
     reasons: tuple[str, ...]
 
 
-def parse(text: str, fmt: str) -> tuple[list[Draft], list[Rejection]]:
-    """Rows of a `json`, `jsonl` or `csv` document, split into drafts and rejections."""
+def parse(text: str, fmt: str, follows: str | None = None) -> tuple[list[Draft], list[Rejection]]:
+    """Rows of a `json`, `jsonl` or `csv` document, split into drafts and rejections; with
+    `follows`, every row that names no earlier report follows up that one."""
     rows = _rows(text, fmt)
+    if follows:
+        rows = [{**r, "follows": r.get("follows") or follows} for r in rows]
     if len(rows) > MAX_ROWS:
         raise LifelineError(f"at most {MAX_ROWS} reports per file")
     drafts, rejections = [], []
@@ -128,9 +134,10 @@ def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
     get = {k: (v or "").strip() for k, v in row.items() if k}
     unknown = sorted(set(get) - {name for name, _ in CSV_COLUMNS})
     out = CATALOGUE.from_csv(get)
-    out["person"] = {"name": get.get("person_name", ""), "dob": get.get("person_dob") or None}
-    if get.get("person_sex"):
-        out["person"]["sex"] = get["person_sex"]
+    if get.get("person_name") or not get.get("follows"):
+        out["person"] = {"name": get.get("person_name", ""), "dob": get.get("person_dob") or None}
+        if get.get("person_sex"):
+            out["person"]["sex"] = get["person_sex"]
     if unknown:
         out["_unknown_columns"] = unknown
     return out
@@ -145,6 +152,8 @@ def _draft(number: int, row: dict[str, Any]) -> Draft:
         raise _RowError([f"unknown column {c!r}" for c in row["_unknown_columns"]])
     body = dict(row)
     person = body.pop("person", None)
+    if person is None and body.get("follows"):
+        return _follow_up(number, body)
     reasons: list[str] = []
     if "subject" in body:
         reasons.append("subject: give `person` (name, dob) instead; tokens are made for you")
@@ -170,3 +179,17 @@ def _draft(number: int, row: dict[str, Any]) -> Draft:
     if reasons:
         raise _RowError(reasons)
     return Draft(number, str(body["client_report_id"]), body, (name, dob))
+
+
+def _follow_up(number: int, body: dict[str, Any]) -> Draft:
+    """A follow-up without a person: the report it follows says who it is about."""
+    reasons = ["subject: a follow-up gives no subject"] if "subject" in body else []
+    try:
+        ReportIn.model_validate(body)
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"]) or "report"
+            reasons.append(f"{path}: {err['msg']}")
+    if reasons:
+        raise _RowError(reasons)
+    return Draft(number, str(body["client_report_id"]), body, None)

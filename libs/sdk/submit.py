@@ -93,8 +93,12 @@ async def submit_drafts(
     for start in range(0, len(todo), TOKENISE_CHUNK):
         chunk = todo[start : start + TOKENISE_CHUNK]
         try:
-            people = [d.person for d in chunk]
-            token_lists = await tokenise_identities(http, people, backoff=batch.backoff)
+            # A follow-up without a person needs no tokens (it follows its original's person).
+            people = [d.person for d in chunk if d.person is not None]
+            made = iter(
+                await tokenise_identities(http, people, backoff=batch.backoff) if people else []
+            )
+            token_lists = [next(made) if d.person is not None else [] for d in chunk]
         except GaveUp as exc:
             reason = f"identity tokens not made: {exc.reason}; run the command again"
             outcome.failed += [

@@ -50,6 +50,12 @@ def register(sub: Subparsers) -> None:
     )
     s.add_argument("file", type=Path, help="the report file")
     s.add_argument("--format", choices=["json", "jsonl", "csv"], help="default: from the file name")
+    s.add_argument(
+        "--follows",
+        metavar="REPORT_ID",
+        help="follow up this earlier report of yours: rows that name no `follows` of their own "
+        "update it (give their `status`; the person may be left out)",
+    )
     s.add_argument("--dry-run", action="store_true", help="validate only; send nothing")
     s.add_argument("--state-file", type=Path, help="default: FILE.lifeline-state.jsonl")
     s.add_argument("--concurrency", type=int, default=8, help="parallel submissions (default 8)")
@@ -96,7 +102,7 @@ def run_submit(args: argparse.Namespace) -> int:
         text = args.file.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
-    drafts, rejected = parse(text, args.format or detect_format(args.file.name))
+    drafts, rejected = parse(text, args.format or detect_format(args.file.name), args.follows)
     if args.dry_run:
         summary = _summary(Outcome(rejected=rejected), drafts, dry_run=True)
         emit(args, summary, lambda: _human(summary))
@@ -218,6 +224,8 @@ def _human(summary: dict[str, Any]) -> str:
         f"not delivered {len(summary['failed'])}"
     )
     lines = [head]
+    # The ids that `receipt`, grants, erasure and `--follows` take.
+    lines += [f"  {r['client_report_id']} -> {r['report_id']}" for r in summary["reports"]]
     for r in summary["rejected"] + summary["failed"]:
         lines.append(
             f"  row {r['row']} ({r['client_report_id'] or 'no id'}): {'; '.join(r['reasons'])}"
