@@ -76,7 +76,7 @@ async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(
                 "id": "alerts", "from": ["*"], "incident_types": ["detention"],
                 "countries": ["*"], "legal_bases": ["*"], "max_tlp": "AMBER",
                 "fields": ["incident_type", "legal_basis", "occurred_at", "place.country",
-                           "place.facility_kind"]}]}))  # fmt: skip
+                           "place.facility_kind", "status"]}]}))  # fmt: skip
             await _cli(env, "admin", "policy", "set", str(policy), *admin)
 
             # The bar's administrator sets the escalation; the lawyer a webhook and an email,
@@ -135,3 +135,34 @@ async def test_a_detention_on_an_interstate_search_reaches_the_lawyer_who_acks(
             # Only the watched client alerted: the other report produced nothing.
             (alert,) = await _cli(env, "alerts", "list", *lawyer)
             assert (alert["id"], alert["status"]) == (data["alert_id"], "acknowledged")
+
+            # Two days later a court orders the extradition: the NGO follows its report up (no
+            # name again). The same lawyer hears it as an update of the same alert, which is
+            # open again since the news is worse; they resolve it, and escalation stops.
+            (original,) = [r["report_id"] for r in submitted["reports"]
+                           if r["client_report_id"] == detention["client_report_id"]]  # fmt: skip
+            follow_up = {k: v for k, v in detention.items() if k not in ("person", "follows")}
+            follow_up |= {"client_report_id": "kg-2026-0042-decision", "status":
+                          "extradition_decided", "narrative": "The court ordered extradition."}  # fmt: skip
+            decision = tmp_path / "decision.json"
+            decision.write_text(json.dumps([follow_up]))
+            followed = await _cli(env, "report", "submit", str(decision), "--follows", original,
+                                  *ngo)  # fmt: skip
+            assert followed["accepted"] == 1, followed
+            assert await until(lambda: hook.alerts("alert.updated"), timeout=20)
+            (update,) = hook.alerts("alert.updated")
+            assert update.payload["data"]["alert_id"] == data["alert_id"]
+            assert update.payload["data"]["update"]["status"] == "extradition_decided"
+            assert await until(lambda: len(mailbox.to("lawyer@example.org")) == 2, timeout=20)
+            told = mailbox.to("lawyer@example.org")[1].get_body().get_content()  # type: ignore[union-attr]
+            assert f"Update on alert {data['alert_id']}" in told
+            assert "extradition" not in told.lower()  # a plain mail carries no status
+            (alert,) = await _cli(env, "alerts", "list", *lawyer)
+            assert (alert["id"], alert["status"]) == (data["alert_id"], "open")
+            resolved = await _cli(env, "alerts", "resolve", data["alert_id"], "--outcome",
+                                  "held_pending_extradition", *lawyer)  # fmt: skip
+            assert resolved["status"] == "resolved"
+            pages = len(hook.alerts("alert.escalated"))
+            await asyncio.sleep((DUTY_AFTER + 1) * MINUTE)
+            assert len(hook.alerts("alert.escalated")) == pages  # resolved: escalation stopped
+            assert [a["id"] for a in await _cli(env, "alerts", "list", *lawyer)] == [alert["id"]]

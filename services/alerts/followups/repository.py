@@ -28,11 +28,15 @@ async def record_link(
     await insert_ignore(session, FOLLOW_UPS, values)
 
 
-async def alerts_of(session: AsyncSession, original_id: str) -> list[RowMapping]:
-    """Every alert derived from the original (through its matches), locked for the update."""
+async def alerts_of(
+    session: AsyncSession, original_id: str, *, lock: bool = False
+) -> list[RowMapping]:
+    """Every alert derived from the original (through its matches); `lock`: for the update."""
     derived = select(MATCHES.c.alert_id).where(MATCHES.c.report_id == original_id)
     query = select(ALERTS).where(ALERTS.c.id.in_(derived)).order_by(ALERTS.c.id)
-    return list((await session.execute(for_update(session, query))).mappings())
+    if lock:
+        query = for_update(session, query)
+    return list((await session.execute(query)).mappings())
 
 
 async def statuses(session: AsyncSession, alert_id: str) -> list[str]:

@@ -48,7 +48,7 @@ class FollowUps:
         now, entries, sent = self.clock.now(), set(), 0
         async with transaction(self.sessions) as session:
             await repo.record_link(session, report.report_id, original, report.received_at)
-            for alert in await repo.alerts_of(session, original):
+            for alert in await repo.alerts_of(session, original, lock=True):
                 entries.add(alert["entry_id"])
                 sent += await self._update(session, alert, report, readable, now)
         if sent:

@@ -138,8 +138,10 @@ async def test_a_partner_lists_its_own_receipts_newest_first_in_pages(
     assert first.status_code == 200
     page = first.json()
     assert [r["report_id"] for r in page] == ids[::-1][:2]
+    # Ids, times and progress (a follow-up's original, an erasure) only: never content.
     assert set(page[0]) == {
-        "report_id", "client_report_id", "status", "received_at", "published_at", "stored_at"
+        "report_id", "client_report_id", "status", "received_at", "published_at", "stored_at",
+        "follows", "erased_at"
     }  # fmt: skip
     rest = await intake_stack.http.get(
         f"/v1/reports?limit=2&before={page[-1]['report_id']}", headers=headers

@@ -76,14 +76,14 @@ export function ReportForm({ follows = null }: { follows?: string | null }) {
     specs
       .filter((spec) => !(follows && spec.name === "status"))
       .map((spec) => (
-      <DraftField
-        key={spec.name}
-        spec={spec}
-        draft={draft}
-        errors={fieldErrors}
-        onChange={(key, value) => set(key, value)}
-      />
-    ));
+        <DraftField
+          key={spec.name}
+          spec={spec}
+          draft={draft}
+          errors={fieldErrors}
+          onChange={(key, value) => set(key, value)}
+        />
+      ));
 
   return (
     <section class="report-form">
@@ -98,6 +98,7 @@ export function ReportForm({ follows = null }: { follows?: string | null }) {
             onStatus={(status) => set("status", status)}
           />
         )}
+        {/* A follow-up is about the original's person: no name, date of birth or sex here. */}
         {!follows && <fieldset class="stack">
           <legend>{t("report.person")}</legend>
           <p class="muted">{t("report.private")}</p>
