@@ -253,7 +253,7 @@ class Alerts:
                     # The lawyer acked themself: tell the backups and the duty desk, not them.
                     own = await profiles.lawyer_contacts(session, row["lawyer_id"])
                     exclude |= {c["id"] for c in own if c["role"] in LAWYER_ROLES}
-                await jobs.ack_notices(session, alert_id, exclude, now)
+                await jobs.ack_notices(session, alert_id, exclude, now, row["reopen_count"])
         if done:
             log.info("alert acknowledged", extra={"alert_id": alert_id, "reason": via})
             self.wake_delivery()

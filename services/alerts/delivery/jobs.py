@@ -150,11 +150,16 @@ async def secondary(
 
 
 async def ack_notices(
-    session: AsyncSession, alert_id: str, exclude: Collection[str], now: datetime
+    session: AsyncSession,
+    alert_id: str,
+    exclude: Collection[str],
+    now: datetime,
+    round_: int = 0,
 ) -> int:
-    """Tell everyone the alert reached (except whoever acknowledged) that it is taken."""
+    """Tell everyone the alert reached (except whoever acknowledged) that it is taken; a
+    re-opened alert's later ack (`round_`, `followups/`) is told again."""
     return await _notices(
-        session, alert_id, "ack_notice", ACK_NOTICE_STEP, exclude=exclude, now=now
+        session, alert_id, "ack_notice", ACK_NOTICE_STEP, exclude=exclude, now=now, round_=round_
     )
 
 
@@ -187,8 +192,9 @@ async def _notices(
     *,
     exclude: Collection[str],
     now: datetime,
+    round_: int = 0,
 ) -> int:
     paged = [c for c in await repo.paged_contacts(session, alert_id) if c["id"] not in exclude]
     roles = ("primary", "secondary", "backup", "duty")
-    rows = [_row(alert_id, c, step, kind, now) for c in _usable(paged, roles)]
+    rows = [_row(alert_id, c, step, kind, now, round_=round_) for c in _usable(paged, roles)]
     return await repo.insert_many(session, rows)
