@@ -84,6 +84,13 @@ def _alert_human(a: dict[str, Any]) -> str:
         lines.append(f"  resolved   {res['outcome']} by {res['by']} at {res['at']}")
         if res.get("note"):
             lines += [f"  note       {line}" for line in res["note"].splitlines()]
+    # Follow-ups of the report: what the partner said became of the case since.
+    for u in a.get("updates", []):
+        reopened = ", re-opened the alert" if u["reopened"] else ""
+        lines.append(
+            f"  update     {u['status'] or 'status not disclosed'} at {u['at']}"
+            f" (report {u['report_id']}{reopened})"
+        )
     for d in a.get("deliveries", []):
         tries = ", ".join(
             f"{t['outcome']}{'/' + str(t['http_status']) if t['http_status'] else ''}"
