@@ -91,7 +91,8 @@ async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Desk]:
             lawyer_id = await keyed_client(env, admin, bar["id"], "lawyer", LAWYER_SCOPES,
                                            "lawyer", keys)  # fmt: skip
             desk_id = await keyed_client(env, admin, kg["id"], "case desk",
-                                         ("reports:submit", "reports:read"), "reader", keys)  # fmt: skip
+                                         ("reports:submit", "reports:read", "reports:manage"), "reader",
+                                         keys)  # fmt: skip
             for profile, client_id in ((lawyer, lawyer_id), (ngo, desk_id)):
                 await run_cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url",
                               urls["intake"], "--alerts-url", urls["alerts"], "--client-id",
@@ -198,4 +199,30 @@ async def test_the_lawyer_sees_the_update_and_the_alert_open_again(desk: Desk) -
     await expect(updates).to_contain_text("Депортирован")
     assert await axe_findings(page) == []
     await screenshot(page, "followup-alert-phone-ru")
+    assert browser_faults(desk.seen) == []
+
+
+async def test_an_erased_report_is_no_longer_offered_for_a_follow_up(desk: Desk) -> None:
+    """Intake hears of the erasure (`report.erased`): the link goes, and a follow-up typed
+    anyway is refused with the reason shown where the form names the report."""
+    page = desk.ngo
+    await page.get_by_role("navigation").get_by_role("link", name="Submissions").click()
+    item = page.locator(f'ul.submissions li[data-report="{desk.report_id}"]')
+    await item.get_by_role("button", name="Erase this report…").click()
+    await expect(item.get_by_text("Erased: nobody can read it any more.")).to_be_visible()
+    await expect(item.get_by_role("link", name="Follow up")).to_have_count(0, timeout=20_000)
+    # Erasing the original withdrew the lawyer's alert, and said so to them.
+    await _until(desk.hook, "alert.withdrawn")
+
+    origin = page.url.split("/", 3)
+    await page.goto(f"{origin[0]}//{origin[2]}/reports/new?follows={desk.report_id}")
+    await page.get_by_label("Where the case stands now").select_option("released")
+    await page.get_by_label("Incident", exact=True).select_option("release")
+    await page.get_by_label("Country", exact=True).fill("KG")
+    await page.get_by_role("button", name="Submit the report").click()
+    followup = page.locator("fieldset.followup")
+    await expect(followup.get_by_role("alert")).to_have_text(
+        "That report was erased: it can no longer be followed up."
+    )
+    assert len(desk.hook.alerts("alert.updated")) == 1  # nothing new reached the lawyer
     assert browser_faults(desk.seen) == []

@@ -1,27 +1,36 @@
 /** Follow-ups: the report form's header for one (which report it follows, where the case
 stands now) and the updates a lawyer's alert received from them. */
 
+import { ApiError } from "../api.ts";
 import { t, when } from "../i18n/index.ts";
 import { STATUSES } from "../report.ts";
 import type { AlertDetail } from "../types.ts";
+import { ErrorNote } from "./common.tsx";
 import { Field, type FieldErrors } from "./report-fields.tsx";
+
+// Intake's refusals of the link itself (`docs/intake.md`, "Follow-ups"): shown where it is named.
+const LINK_REFUSED = new Set(["unknown_original", "original_erased"]);
 
 /** The follow-up's own part of the report form: no name or date of birth, a status instead. */
 export function FollowUpHeader({
   follows,
   status,
   errors,
+  error,
   onStatus,
 }: {
   follows: string;
   status: string;
   errors: FieldErrors;
+  error: unknown;
   onStatus: (status: string) => void;
 }) {
+  const refused = error instanceof ApiError && LINK_REFUSED.has(error.code) ? error : null;
   return (
     <fieldset class="stack followup">
       <legend>{t("followup.title")}</legend>
       <p>{t("followup.of", { id: follows })}</p>
+      <ErrorNote error={refused} />
       <Field name="status" label={t("followup.status")} errors={errors}>
         {({ id, describedBy, invalid }) => (
           <select

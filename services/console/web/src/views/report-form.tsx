@@ -95,6 +95,7 @@ export function ReportForm({ follows = null }: { follows?: string | null }) {
             follows={follows}
             status={draft.status}
             errors={fieldErrors}
+            error={error}
             onStatus={(status) => set("status", status)}
           />
         )}
