@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
+from sqlalchemy import update
 
+from services.alerts.delivery.profiles.models import CONTACTS
 from tests.integration.alerts.conftest import ORG_ADMIN, AlertsStack
 
 MONDAY = date(2026, 3, 2)
@@ -154,6 +156,18 @@ async def test_deleting_the_rota_leaves_the_static_duty_contacts(stack: AlertsSt
     assert [c["address"] for c in desk] == ["desk@bar.example"]
     on = (await stack.call("GET", "/v1/organisation/rota/on-duty")).json()
     assert on["source"] == "rota"
+    # None of the on-duty member's contacts works (a webhook answered 410): the desk is paged.
+    c = CONTACTS.c
+    async with stack.app.state.container.runtime.sessions() as session:
+        await session.execute(
+            update(CONTACTS)
+            .where(c.rota_member.is_not(None))
+            .values(disabled_at=datetime.now(UTC), disabled_reason="gone")
+        )
+        await session.commit()
+    broken = (await stack.call("GET", "/v1/organisation/rota/on-duty")).json()
+    assert (broken["source"], broken["member"]) == ("duty_contacts", on["member"])
+    assert [c["address"] for c in broken["contacts"]] == ["desk@bar.example"]
     assert (await stack.call("DELETE", "/v1/organisation/rota")).status_code == 403
     assert (await stack.call("DELETE", "/v1/organisation/rota", **ORG_ADMIN)).status_code == 204
     assert (await stack.call("DELETE", "/v1/organisation/rota", **ORG_ADMIN)).status_code == 404

@@ -16,6 +16,7 @@ from services.alerts.rotas.domain import (
     on_duty,
     rota_member,
     shifts,
+    stretch_at,
     valid_zone,
 )
 
@@ -159,3 +160,14 @@ def test_naive_instants_are_refused_and_zones_must_exist() -> None:
     for bad in ("Mars/Olympus", "../etc/passwd", ""):
         with pytest.raises(ValueError, match="IANA"):
             valid_zone(bad)
+
+
+def test_the_stretch_at_an_instant_is_the_override_or_the_rest_of_the_shift() -> None:
+    holiday = Override(2, berlin(2026, 3, 10, 12), berlin(2026, 3, 12, 12))
+    r = rota(overrides=(holiday,))
+    inside = stretch_at(r, berlin(2026, 3, 10, 12))  # its first instant
+    assert (inside.member, inside.covering, inside.ends_at) == (2, True, holiday.ends_at)
+    after = stretch_at(r, berlin(2026, 3, 12, 12))
+    assert (after.member, after.covering) == (1, False)
+    assert after.ends_at == berlin(2026, 3, 16, 9).astimezone(UTC)
+    assert stretch_at(r, berlin(2026, 3, 16, 9)).member == 2  # the hand-over instant
