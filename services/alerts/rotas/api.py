@@ -5,10 +5,9 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from services.alerts.deps import OrgManager, OrgViewer, RotasDep
-from services.alerts.rotas.schemas import OnDutyOut, RotaIn, RotaOut
+from services.alerts.rotas.schemas import Instant, OnDutyOut, RotaIn, RotaOut
 
 router = APIRouter(prefix="/v1", tags=["rota"])
 CALENDAR = "text/calendar; charset=utf-8"
@@ -53,9 +52,7 @@ async def delete_rota(principal: OrgManager, rotas: RotasDep) -> Response:
 async def get_on_duty(
     principal: OrgViewer,
     rotas: RotasDep,
-    at: Annotated[
-        AwareDatetime | None, Query(description="an ISO 8601 instant with offset")
-    ] = None,
+    at: Annotated[Instant | None, Query(description="an ISO 8601 instant with offset")] = None,
 ) -> OnDutyOut:
     """The rota member on duty (override or rotation) and the contacts a duty step reaches."""
     return await rotas.on_duty(principal, at)

@@ -11,6 +11,17 @@ from libs.common.schemas import Strict
 from services.alerts.delivery.profiles.schemas import ContactIn, ContactName, ContactOut
 from services.alerts.rotas.domain import valid_zone
 
+YEARS = range(1970, 2201)  # far enough either way; the date arithmetic never nears its limits
+
+
+def _plausible(value: date) -> date:
+    if value.year not in YEARS:
+        raise ValueError(f"must be between {YEARS[0]} and {YEARS[-1]}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible)]
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(valid_zone)]
 WallTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -27,8 +38,8 @@ class OverrideIn(Strict):
     """Member `member` (its index in `members`) covers `[starts_at, ends_at)` (holidays)."""
 
     member: int = Field(ge=0)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
 
 class RotaIn(Strict):
@@ -38,7 +49,7 @@ class RotaIn(Strict):
     time_zone: TimeZone
     handover_weekday: Weekday
     handover_time: WallTime  # local wall time, "HH:MM"
-    starts_on: date
+    starts_on: Day
     members: list[MemberIn] = Field(min_length=1, max_length=52)
     overrides: list[OverrideIn] = Field(default_factory=list, max_length=100)
 

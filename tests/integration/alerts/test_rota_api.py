@@ -101,6 +101,14 @@ async def test_validation_names_the_field(stack: AlertsStack) -> None:
         "GET", "/v1/organisation/rota/on-duty", params={"at": "2026-03-09T09:00:00"}
     )
     assert _fields(resp) == {"query.at"}
+    for far in ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00+05:00"):
+        resp = await stack.call("GET", "/v1/organisation/rota/on-duty", params={"at": far})
+        assert _fields(resp) == {"query.at"}
+    assert await put(starts_on="9999-12-31") == {"starts_on"}
+    ancient = [
+        {"member": 0, "starts_at": "0001-01-01T00:00:00+05:00", "ends_at": "2026-03-11T00:00Z"}
+    ]
+    assert await put(overrides=ancient) == {"overrides.0.starts_at"}
     assert (await stack.call("GET", "/v1/organisation/rota")).status_code == 404  # nothing saved
 
 
