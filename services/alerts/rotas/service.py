@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -91,7 +91,7 @@ class Rotas:
 
     async def on_duty(self, principal: Principal, at: datetime | None) -> OnDutyOut:
         """Who a duty step running at `at` (default now) would page."""
-        at = as_utc(at) if at is not None else self.clock.now()
+        at = at.astimezone(UTC) if at is not None else self.clock.now()
         org = principal.partner_id
         async with self.sessions() as session:
             row = await repo.rota_row(session, org)
