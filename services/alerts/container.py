@@ -35,6 +35,7 @@ from services.alerts.matching.consumer import received_batch_handler, received_h
 from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.service import Matcher
 from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.alerts.rotas.service import Rotas
 from services.alerts.settings import AlertsSettings
 from services.alerts.watchlists.service import Watchlist
 
@@ -50,6 +51,7 @@ class Container:
     channels: Channels
     watchlist: Watchlist
     profiles: Profiles
+    rotas: Rotas
     probe: Probe
     alerts: Alerts
     links: AckLinks
@@ -106,6 +108,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         links=links,
         clock=clock,
     )
+    profiles = Profiles(runtime.sessions, box, sending, clock)
     return Container(
         runtime=runtime,
         clock=clock,
@@ -116,7 +119,8 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             max_per_lawyer=settings.watchlist_max_per_lawyer,
             max_per_partner=settings.watchlist_max_per_partner,
         ),
-        profiles=Profiles(runtime.sessions, box, sending, clock),
+        profiles=profiles,
+        rotas=Rotas(runtime.sessions, profiles, clock),
         probe=Probe(runtime.sessions, box, sending, clock),
         alerts=Alerts(
             runtime.sessions,
