@@ -10,6 +10,7 @@ request). The grant is made in the browser and checked by reading as the other p
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -33,6 +34,11 @@ from tests.support.browser import chromium
 from tests.support.cli import keyed_client, run_cli
 from tests.support.network import lifeline_up
 
+# Setting up three partners, their clients, keys and profiles starts some 25 CLI processes
+# (about 1 s each on an idle machine, several on a busy one): more than the default 120 s
+# may pass before the first test runs.
+pytestmark = pytest.mark.timeout(360)
+
 UNKNOWN_PARTNER = "ptn_00000000deadbeef"
 GRANTED = {"legal_basis", "place.locality"}
 
@@ -47,6 +53,8 @@ class Desk:
     other_id: str  # the second NGO's partner id
     other_key: Path  # its reader's sealed-read key
     lawyer: list[str]
+    ngo: list[str]  # the NGO's submitting tool
+    tmp: Path
     bar_id: str  # the lawyer's partner
     report_id: str
     console: str
@@ -54,11 +62,12 @@ class Desk:
     seen: list[str]
 
 
-async def _report(tmp: Path, env: dict[str, str], ngo: list[str]) -> str:
+async def _report(tmp: Path, env: dict[str, str], ngo: list[str], ref: str) -> str:
     """The NGO's tool submits a TLP:RED detention report; its id."""
     (report,) = await run_cli(env, "report", "template", json_flag=False)
     report["tlp"] = "RED"
-    path = tmp / "reports.json"
+    report["client_report_id"] = ref
+    path = tmp / f"{ref}.json"
     path.write_text(json.dumps([report]))
     submitted = await run_cli(env, "report", "submit", str(path), *ngo)
     assert submitted["accepted"] == 1, submitted
@@ -77,44 +86,53 @@ async def desk(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Desk]:
             urls = net.urls
             await run_cli(env, "admin", "init", "--sharing-url", urls["sharing"], "--data-dir",
                           str(net.data_dir), "--no-passphrase", *admin)  # fmt: skip
-            kg = await run_cli(env, "admin", "partner", "create", "Bishkek Legal Aid", *admin)
-            kz = await run_cli(env, "admin", "partner", "create", "Almaty Rights Desk", *admin)
-            bar = await run_cli(env, "admin", "partner", "create", "Tbilisi Bar", *admin)
-            tool = await keyed_client(env, admin, kg["id"], "case tool", ("reports:submit",),
-                                      "submitter", keys)  # fmt: skip
-            reader = await keyed_client(env, admin, kz["id"], "kz reader", ("reports:read",),
-                                        "reader", keys)  # fmt: skip
-            law = await keyed_client(env, admin, bar["id"], "lawyer", LAWYER_SCOPES, "lawyer",
-                                     keys)  # fmt: skip
-            for profile, client_id in ((ngo, tool), (other, reader), (lawyer, law)):
-                await run_cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url",
-                              urls["intake"], "--alerts-url", urls["alerts"], "--client-id",
-                              client_id, "--key", str(keys / f"{client_id}.pem"), *profile)  # fmt: skip
+            # Independent steps run side by side: each CLI call starts a Python process.
+            kg, kz, bar = await asyncio.gather(
+                *(run_cli(env, "admin", "partner", "create", name, *admin)
+                  for name in ("Bishkek Legal Aid", "Almaty Rights Desk", "Tbilisi Bar"))
+            )  # fmt: skip
+            tool, reader, law, lead = await asyncio.gather(
+                keyed_client(env, admin, kg["id"], "case tool", ("reports:submit",), "submitter",
+                             keys),
+                keyed_client(env, admin, kz["id"], "kz reader", ("reports:read",), "reader",
+                             keys),
+                keyed_client(env, admin, bar["id"], "lawyer", LAWYER_SCOPES, "lawyer", keys),
+                # The case desk lead submits, reads and manages the NGO's reports (grants them).
+                run_cli(env, "admin", "client", "create", "--partner", kg["id"], "--name",
+                        "case desk lead", "--role", "reader", "--scope", "reports:submit",
+                        "--scope", "reports:read", "--scope", "reports:manage", *admin),
+            )  # fmt: skip
+            await asyncio.gather(
+                *(run_cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url",
+                          urls["intake"], "--alerts-url", urls["alerts"], "--client-id",
+                          client_id, "--key", str(keys / f"{client_id}.pem"), *profile)
+                  for profile, client_id in ((ngo, tool), (other, reader), (lawyer, law)))
+            )  # fmt: skip
             other_key = tmp / "kz-hpke.pem"
-            await run_cli(env, "report", "keygen", "--out", str(other_key), *other)
             policy = tmp / "bar-lawyers.json"
             policy.write_text(json.dumps({"partner": bar["id"], "role": "lawyer", "grants": [{
                 "id": "alerts", "from": ["*"], "incident_types": ["detention"],
                 "countries": ["*"], "legal_bases": ["*"], "max_tlp": "AMBER",
                 "fields": ["incident_type", "occurred_at", "place.country", "narrative"]}]}))  # fmt: skip
-            await run_cli(env, "admin", "policy", "set", str(policy), *admin)
-            await run_cli(env, "watchlist", "add", "--name", "Лев Скорякин", "--dob",
-                          "1999-03-14", "--label", "client 9", *lawyer)  # fmt: skip
-            lead = await run_cli(env, "admin", "client", "create", "--partner", kg["id"],
-                                 "--name", "case desk lead", "--role", "reader", "--scope",
-                                 "reports:submit", "--scope", "reports:read", "--scope",
-                                 "reports:manage", *admin)  # fmt: skip
-            report_id = await _report(tmp, env, ngo)
+            await asyncio.gather(
+                run_cli(env, "report", "keygen", "--out", str(other_key), *other),
+                run_cli(env, "admin", "policy", "set", str(policy), *admin),
+                run_cli(env, "watchlist", "add", "--name", "Лев Скорякин", "--dob", "1999-03-14",
+                        "--label", "client 9", *lawyer),
+            )  # fmt: skip
 
             context = await browser.new_context(
                 locale="en-GB", viewport={"width": 1280, "height": 900}
             )
             seen: list[str] = []
             page = await recorded_page(context, seen)
-            await enrol_confirmed(env, admin, page, lead["id"], "case desk lead laptop")
+            report_id, _ = await asyncio.gather(
+                _report(tmp, env, ngo, "kg-2026-0042"),
+                enrol_confirmed(env, admin, page, lead["id"], "case desk lead laptop"),
+            )
             await page.get_by_role("link", name="Continue").click()
-            yield Desk(env, admin, other, kz["id"], other_key, lawyer, bar["id"], report_id,
-                       urls["console"], page, seen)  # fmt: skip
+            yield Desk(env, admin, other, kz["id"], other_key, lawyer, ngo, tmp, bar["id"],
+                       report_id, urls["console"], page, seen)  # fmt: skip
             await context.close()
 
 
@@ -241,6 +259,22 @@ async def test_a_lawyers_release_request_is_approved_in_the_browser(desk: Desk) 
     await expect(item.locator(".grant-list li")).to_have_count(2)
 
 
+async def test_a_release_request_is_refused_in_the_browser(desk: Desk) -> None:
+    page = desk.page
+    second = await _report(desk.tmp, desk.env, desk.ngo, "kg-2026-0043")
+    await page.goto(desk.console + "/reports/releases")
+    pending = page.locator('li[data-status="pending"]')
+    await expect(pending).to_have_count(1, timeout=30_000)
+    await expect(pending).to_contain_text(second)
+    await pending.get_by_role("button", name="Refuse…").click()
+    refused = page.locator('li[data-status="denied"]')
+    await expect(refused).to_have_count(1)
+    await expect(refused).to_contain_text(second)
+    await expect(refused).to_contain_text("Refused")
+    entries = await run_cli(desk.env, "admin", "audit", "list", "--limit", "1000", *desk.admin)
+    assert any(e["action"] == "report.release_deny" for e in entries)
+
+
 @pytest.mark.parametrize("lang", ["en", "ru"])
 async def test_grants_and_releases_at_360_px_pass_axe(desk: Desk, lang: str) -> None:
     page = desk.page
@@ -260,7 +294,7 @@ async def test_grants_and_releases_at_360_px_pass_axe(desk: Desk, lang: str) -> 
         await expect(item.locator("details.grants summary")).to_have_text("Доступ других партнёров")
         await screenshot(page, "grants-phone-ru")
     await page.goto(origin + "/reports/releases")
-    await expect(page.locator('li[data-status="approved"]')).to_have_count(1)
+    await expect(page.locator('li[data-status="denied"]')).to_have_count(1)
     assert await axe_findings(page) == []
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360
     assert not browser_faults(desk.seen)

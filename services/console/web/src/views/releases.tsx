@@ -22,9 +22,8 @@ function Decide({ request, onDecided }: { request: ReleaseRequest; onDecided: ()
       id: request.report_id,
       fields: fieldList(stillWithheld(request)),
     };
-    const question = t(action === "approve" ? "releases.approve_confirm" : "releases.deny_confirm",
-      values); // prettier-ignore
-    if (!confirm(question)) return;
+    const key = action === "approve" ? "releases.approve_confirm" : "releases.deny_confirm";
+    if (!confirm(t(key, values))) return;
     setBusy(true);
     setError(null);
     try {
@@ -92,8 +91,8 @@ export function Releases() {
   usePoll(
     async (signal) => {
       try {
-        const page = await call<{ requests: ReleaseRequest[] }>("sharing", "/v1/release-requests",
-          { signal }); // prettier-ignore
+        const path = "/v1/release-requests";
+        const page = await call<{ requests: ReleaseRequest[] }>("sharing", path, { signal });
         setRequests(sortRequests(page.requests));
         setError(null);
       } catch (failure) {
