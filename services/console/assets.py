@@ -69,6 +69,7 @@ PAGES = (
     "/admin/clients/{client_id}",
     "/reports",
     "/reports/new",
+    "/reports/releases",
     "/admin/policies",
     "/admin/policies/{partner_id}",
     "/admin/audit",

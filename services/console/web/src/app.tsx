@@ -26,6 +26,7 @@ import { AlertView } from "./views/alert.tsx";
 import { Enrol } from "./views/enrol.tsx";
 import { Inbox } from "./views/inbox.tsx";
 import { ReportForm } from "./views/report-form.tsx";
+import { Releases } from "./views/releases.tsx";
 import { Settings } from "./views/settings.tsx";
 import { SignIn } from "./views/signin.tsx";
 import { Submissions } from "./views/submissions.tsx";
@@ -151,6 +152,12 @@ export function submitsReports(scopes: Set<string>): boolean {
   return scopes.has("reports:submit");
 }
 
+/** Who decides release requests: the partner's readers and administrators who manage its
+reports (`reports:manage`), or an operator. */
+export function decidesReleases(scopes: Set<string>): boolean {
+  return scopes.has("reports:manage") || scopes.has("admin");
+}
+
 const ADMIN_PAGES = new Set(["admin", "partners", "partner", "client", "policies", "audit"]);
 
 /** Each role sees its own sections: a lawyer the alerts, an administrator administration. */
@@ -182,6 +189,11 @@ function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
       {submitsReports(scopes) && (
         <a href="/reports" aria-current={current(route.page === "reports")}>
           {t("nav.reports")}
+        </a>
+      )}
+      {decidesReleases(scopes) && (
+        <a href="/reports/releases" aria-current={current(route.page === "releases")}>
+          {t("nav.releases")}
         </a>
       )}
       <a href="/settings" aria-current={current(route.page === "settings")}>
@@ -246,6 +258,8 @@ function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Pr
       return <ReportForm />;
     case "reports":
       return <Submissions />;
+    case "releases":
+      return <Releases />;
     case "settings":
       return <Settings device={auth.session.device} onForget={forget} />;
     default:

@@ -11,6 +11,7 @@ export type Route =
   | { page: "client"; id: string }
   | { page: "report" }
   | { page: "reports" }
+  | { page: "releases" }
   | { page: "policies"; partner: string | null }
   | { page: "audit" }
   | { page: "missing" };
@@ -39,6 +40,7 @@ export function parseRoute(path: string, hash = ""): Route {
   if (alert) return { page: "alert", id: alert[1] };
   if (clean === "/reports/new") return { page: "report" };
   if (clean === "/reports") return { page: "reports" };
+  if (clean === "/reports/releases") return { page: "releases" };
   if (clean === "/admin") return { page: "admin" };
   if (clean === "/admin/partners") return { page: "partners" };
   if (clean === "/admin/policies") return { page: "policies", partner: null };

@@ -1,5 +1,6 @@
 /** The partner's submissions with their receipts from intake (`GET /v1/reports`), and, for a
-client that may read reports, who read each (sharing's `GET /v1/reports/{id}/reads`). */
+client that may read reports, who read each (sharing's `GET /v1/reports/{id}/reads`) and the
+partners it was granted to (`…/grants`; granting with `reports:manage`). */
 
 import { useState } from "preact/hooks";
 import { call, currentSession } from "../api.ts";
@@ -7,6 +8,7 @@ import { usePoll } from "../hooks.ts";
 import { t, when } from "../i18n/index.ts";
 import type { Read, Receipt } from "../report.ts";
 import { ErrorNote, Text } from "./common.tsx";
+import { Grants } from "./grants.tsx";
 
 const POLL_MS = 5000;
 const PAGE = 50;
@@ -150,6 +152,9 @@ export function Submissions() {
                 · <time dateTime={r.received_at}>{when(r.received_at)}</time>
               </p>
               {readable && <Reads id={r.report_id} />}
+              {readable && r.status === "stored" && (
+                <Grants id={r.report_id} manage={erasable} />
+              )}
               {erasable && <Erase id={r.report_id} />}
             </li>
           ))}
