@@ -6,14 +6,19 @@ until the client's name is typed exactly — and the lawyer's signed-in page is 
 the seizure is listed with what it took. Lifting it waits for a second operator: the operator
 who asked sees no button for their own request, a second operator (another browser) sees it
 arrive in the queue without reloading, approves, and the seizure is lifted (the CLI and the
-audit log agree). The key status page shows what `lifeline admin keys list` shows.
+audit log agree). The key status page shows what `lifeline admin keys list` shows, and after a
+report is stored, rotating the KEK and rewrapping in the browser moves its data key to the new
+primary version.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +35,7 @@ from tests.e2e.console.conftest import (
     screenshot,
 )
 from tests.support.browser import chromium
-from tests.support.cli import run_cli
+from tests.support.cli import keyed_client, run_cli
 from tests.support.network import RunningNetwork, lifeline_up
 
 PARTNER = "Tbilisi Bar Association"
@@ -49,6 +54,7 @@ class Watch:
     page: Page
     lawyer_page: Page
     ids: dict[str, str]
+    tmp: Path
     requests: list[str] = field(default_factory=list)
     second: Page | None = None
 
@@ -97,7 +103,7 @@ async def watch(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Watch
             await expect(lawyer_page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
             ids = {"operator": operator_id, "bar": bar["id"], "lawyer": lawyer["id"],
                    "second": second["id"]}  # fmt: skip
-            yield Watch(net, env, admin, browser, page, lawyer_page, ids, seen)
+            yield Watch(net, env, admin, browser, page, lawyer_page, ids, tmp, seen)
             await phone.close()
             await context.close()
 
@@ -211,20 +217,25 @@ async def test_lifting_waits_for_a_second_operator_who_approves(watch: Watch) ->
     assert ("seizure.lift", seizure_id, watch.ids["operator"]) in actions
 
 
-async def test_the_key_status_page_shows_what_the_cli_shows(watch: Watch) -> None:
-    page = watch.page
-    sections = page.get_by_role("navigation", name="Administration sections")
-    await sections.get_by_role("link", name="Keys").click()
-    await expect(page.get_by_role("heading", name="Vault keys", level=1)).to_be_visible()
-    status = await watch.cli("admin", "keys", "list")
-    assert status["kek"] and status["sealing"]
+async def _data_keys(watch: Watch, at_least: int) -> dict[str, Any]:
+    """The CLI's key status once the vault holds `at_least` data keys (it stores reports from
+    the bus, a moment after intake accepted them)."""
+    for _ in range(100):
+        status: dict[str, Any] = await watch.cli("admin", "keys", "list")
+        if sum(k["data_keys"] for k in status["kek"]) >= at_least:
+            return status
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the vault never held {at_least} data keys: {status}")
+
+
+async def _shows(page: Page, status: dict[str, Any]) -> None:
+    """The key status page shows exactly what the CLI shows (no key material)."""
     await expect(page.locator("li[data-kek-version]")).to_have_count(len(status["kek"]))
     for kek in status["kek"]:
         shown = page.locator(f'li[data-kek-version="{kek["version"]}"]')
         await expect(shown).to_have_attribute("data-state", kek["state"])
         await expect(shown.locator("[data-data-keys]")).to_have_text(str(kek["data_keys"]))
-        if kek["primary"]:
-            await expect(shown).to_contain_text("primary")
+        await expect(shown.get_by_text("primary")).to_have_count(1 if kek["primary"] else 0)
     await expect(page.locator("li[data-sealing-kid]")).to_have_count(len(status["sealing"]))
     for key in status["sealing"]:
         shown = page.locator(f'li[data-sealing-kid="{key["kid"]}"]')
@@ -232,7 +243,53 @@ async def test_the_key_status_page_shows_what_the_cli_shows(watch: Watch) -> Non
         await expect(shown).to_contain_text(key["kid"])
     body = await page.locator("main").inner_text()
     assert not any(k["public_key"] in body for k in status["sealing"])
+
+
+async def test_the_key_status_page_shows_what_the_cli_shows(watch: Watch) -> None:
+    # An NGO submits a report with the CLI: the vault then holds its data key.
+    env, urls, keys = watch.env, watch.net.urls, watch.tmp / "keys"
+    keys.mkdir()
+    ngo = ["--profile", str(watch.tmp / "ngo.json")]
+    kg = await watch.cli("admin", "partner", "create", "Bishkek Legal Aid")
+    ngo_id = await keyed_client(env, watch.admin, kg["id"], "case tool", ("reports:submit",),
+                                "submitter", keys)  # fmt: skip
+    await run_cli(env, "login", "--sharing-url", urls["sharing"], "--intake-url", urls["intake"],
+                  "--alerts-url", urls["alerts"], "--client-id", ngo_id, "--key",
+                  str(keys / f"{ngo_id}.pem"), *ngo)  # fmt: skip
+    (report,) = await run_cli(env, "report", "template", json_flag=False)
+    (watch.tmp / "reports.json").write_text(json.dumps([report]))
+    submitted = await run_cli(env, "report", "submit", str(watch.tmp / "reports.json"), *ngo)
+    assert submitted["accepted"] == 1, submitted
+    status = await _data_keys(watch, 1)
+    (first,) = status["kek"]
+    assert (first["primary"], first["data_keys"]) == (True, 1)
+
+    page = watch.page
+    sections = page.get_by_role("navigation", name="Administration sections")
+    await sections.get_by_role("link", name="Keys").click()
+    await expect(page.get_by_role("heading", name="Vault keys", level=1)).to_be_visible()
+    await _shows(page, status)
+    # Nothing to rewrap while every data key is under the primary.
+    await expect(page.get_by_role("button", name=re.compile("^Rewrap"))).to_have_count(0)
     await screenshot(page, "security-keys-desktop-en")
+
+    # Rotation and rewrap, each after a confirmation (accepted by the page's dialog handler).
+    await page.get_by_role("button", name="Rotate the KEK").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"KEK version {first['version'] + 1} is now the primary."
+    )
+    rotated = await watch.cli("admin", "keys", "list")
+    assert [(k["primary"], k["data_keys"]) for k in rotated["kek"]] == [(False, 1), (True, 0)]
+    await _shows(page, rotated)
+    await page.get_by_role("button", name="Rewrap 1 data key under the primary").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"Rewrapped 1 data key under version {first['version'] + 1}; 0 left, 0 failed."
+    )
+    rewrapped = await watch.cli("admin", "keys", "list")
+    assert [(k["primary"], k["data_keys"]) for k in rewrapped["kek"]] == [(False, 0), (True, 1)]
+    await _shows(page, rewrapped)
+    entries = await watch.cli("admin", "audit", "list", "--limit", "200")
+    assert {"kek.rotate", "kek.rewrap"} <= {e["action"] for e in entries}
 
 
 async def test_the_security_pages_are_usable_360_px_wide_and_accessible(watch: Watch) -> None:

@@ -6,9 +6,11 @@ import {
   confirmed,
   queueOrder,
   requestRows,
+  rewrapDone,
   suiteOf,
   takenRows,
   targetHref,
+  toRewrap,
 } from "../src/views/admin/security-model.ts";
 
 const approval = (over: Partial<Approval>): Approval => ({
@@ -98,4 +100,26 @@ test("a sealing key's suite is read from its public text form", () => {
   assert.equal(suiteOf("hpke-v1:pub:x25519:AAAA"), "x25519");
   assert.equal(suiteOf("garbage"), "");
   assert.equal(suiteOf("hpke-v1:priv:x25519:AAAA"), "");
+});
+
+test("the rewrap job is called again until nothing is left, something failed, or it is stuck", () => {
+  const step = (remaining: number, failed = 0) => ({ primary: 2, rewrapped: 0, failed, remaining });
+  assert.equal(rewrapDone(step(0), 0), true);
+  assert.equal(rewrapDone(step(5), 0), false);
+  assert.equal(rewrapDone(step(5), 2), false);
+  assert.equal(rewrapDone(step(5), 3), true);
+  assert.equal(rewrapDone(step(5, 1), 0), true);
+});
+
+test("what a rewrap would move: data keys under any version but the primary", () => {
+  const kek = (version: number, primary: boolean, data_keys: number) => ({
+    version,
+    state: "active",
+    primary,
+    created_at: "2026-12-04T10:00:00Z",
+    data_keys,
+  });
+  assert.equal(toRewrap([kek(1, false, 3), kek(2, true, 7), kek(3, false, 1)]), 4);
+  assert.equal(toRewrap([kek(1, true, 9)]), 0);
+  assert.equal(toRewrap([]), 0);
 });

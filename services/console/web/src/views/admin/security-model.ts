@@ -118,3 +118,23 @@ export function suiteOf(publicKey: string): string {
   const parts = publicKey.split(":");
   return parts.length === 4 && parts[1] === "pub" ? parts[2] : "";
 }
+
+/** One step of the rewrap job, as sharing answers it. */
+export interface RewrapStep {
+  primary: number;
+  rewrapped: number;
+  failed: number;
+  remaining: number;
+}
+
+/** Whether to stop calling the rewrap job (as `lifeline admin keys rewrap` does): nothing left,
+something failed, or three calls in a row moved nothing (rows another replica holds, or ones
+that cannot move). `idle` counts the calls in a row that rewrapped nothing, this one included. */
+export function rewrapDone(step: RewrapStep, idle: number): boolean {
+  return step.remaining === 0 || step.failed > 0 || idle >= 3;
+}
+
+/** Data keys still wrapped under a version other than the primary: what a rewrap would move. */
+export function toRewrap(kek: KekVersion[]): number {
+  return kek.filter((v) => !v.primary).reduce((sum, v) => sum + v.data_keys, 0);
+}

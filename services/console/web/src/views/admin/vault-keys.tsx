@@ -1,5 +1,5 @@
-/** The vault's keys, read-only: KEK versions with the data keys wrapped under each, and the
-intake-sealing keys with their fingerprints and last use (no key material ever reaches here). */
+/** The vault's keys: KEK versions with the data keys wrapped under each (rotating and rewrapping
+them), and the intake-sealing keys with their fingerprints and last use (no key material). */
 
 import { useEffect, useState } from "preact/hooks";
 import { call } from "../../api.ts";
@@ -7,14 +7,18 @@ import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Row, word } from "../common.tsx";
 import { Heading } from "../heading.tsx";
 import { type KeyStatus, suiteOf } from "./security-model.ts";
+import { KekActions } from "./vault-actions.tsx";
 
 export function VaultKeys() {
   const [status, setStatus] = useState<KeyStatus | null>(null);
   const [error, setError] = useState<unknown>(null);
 
+  // Bumped after a rotation or a rewrap, so the versions and counts are read again.
+  const [version, setVersion] = useState(0);
+
   useEffect(() => {
     call<KeyStatus>("sharing", "/v1/admin/vault/keys").then(setStatus, setError);
-  }, []);
+  }, [version]);
 
   return (
     <section class="admin">
@@ -44,6 +48,7 @@ export function VaultKeys() {
               </li>
             ))}
           </ul>
+          <KekActions kek={status.kek} onChange={() => setVersion((v) => v + 1)} />
           <h2>{t("vault.sealing")}</h2>
           <p class="muted">{t("vault.sealing_hint")}</p>
           <ul class="cards">
