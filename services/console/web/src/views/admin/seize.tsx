@@ -9,6 +9,10 @@ import { path } from "./model.ts";
 import { confirmed, type Seizure } from "./security-model.ts";
 import { Taken } from "./seizures.tsx";
 
+// What a seizure does, as docs/auth.md §8 tabulates it (a client's seizure keeps the partner's
+// grants: its other clients still use them).
+const CUTS = ["keys", "delivery", "grants", "pending"];
+
 export function Seize(props: { kind: "client" | "partner"; id: string; name: string | null }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
@@ -60,9 +64,9 @@ export function Seize(props: { kind: "client" | "partner"; id: string; name: str
       <h2 id="seize-heading">{t(`seize.heading_${props.kind}`)}</h2>
       <p>{t(`seize.explain_${props.kind}`)}</p>
       <ul>
-        <li>{t("seize.cuts_keys")}</li>
-        <li>{t("seize.cuts_delivery")}</li>
-        <li>{t("seize.cuts_grants")}</li>
+        {CUTS.map((what) => (
+          <li key={what}>{t(`seize.cuts_${what}_${props.kind}`)}</li>
+        ))}
         <li>{t("seize.stays_revoked")}</li>
       </ul>
       <label>
