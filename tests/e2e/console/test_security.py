@@ -41,6 +41,15 @@ from tests.support.network import RunningNetwork, lifeline_up
 PARTNER = "Tbilisi Bar Association"
 LAWYER = "Nino Beridze"
 REASON = "Phone taken at the border crossing on 3 December"
+GRANT = {
+    "id": "detentions-kg-kz",
+    "from": ["*"],
+    "fields": ["incident_type", "place.country"],
+    "incident_types": ["detention"],
+    "countries": ["KG", "KZ"],
+    "legal_bases": ["*"],
+    "max_tlp": "AMBER",
+}
 
 
 @dataclass
@@ -70,12 +79,15 @@ class Watch:
 
 @pytest.fixture(scope="module")
 async def watch(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Watch]:
-    """The first operator's browser, a bar with a lawyer signed in in a browser of their own,
-    and a second operator client (enrolled by the test that needs it)."""
+    """The first operator's browser, a bar with a lawyer (whose own browser the first test
+    signs in), and a second operator client (enrolled by the test that needs it)."""
     tmp = tmp_path_factory.mktemp("console-security")
     env = cli_env(tmp)
     admin = ["--profile", str(tmp / "operator.json")]
-    settings = {"LIFELINE_SHARING_APPROVAL_SEIZURE_LIFT": "true"}
+    settings = {
+        "LIFELINE_SHARING_APPROVAL_SEIZURE_LIFT": "true",
+        "LIFELINE_SHARING_APPROVAL_POLICY_CHANGE": "true",
+    }
     async with chromium() as browser:
         with lifeline_up(tmp, env=settings) as net:
             made = await run_cli(env, "admin", "init", "--sharing-url", net.urls["sharing"],
@@ -98,9 +110,6 @@ async def watch(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Watch
             await expect(page.get_by_role("heading", name="Partners", level=1)).to_be_visible()
             phone = await browser.new_context(locale="en-GB")
             lawyer_page = await recorded_page(phone, seen)
-            await enrol_confirmed(env, admin, lawyer_page, lawyer["id"], "Nino's phone")
-            await lawyer_page.get_by_role("link", name="Continue").click()
-            await expect(lawyer_page.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
             ids = {"operator": operator_id, "bar": bar["id"], "lawyer": lawyer["id"],
                    "second": second["id"]}  # fmt: skip
             yield Watch(net, env, admin, browser, page, lawyer_page, ids, tmp, seen)
@@ -109,6 +118,10 @@ async def watch(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Watch
 
 
 async def test_the_operator_seizes_a_lawyer_after_typing_its_name(watch: Watch) -> None:
+    lawyer = watch.lawyer_page
+    await enrol_confirmed(watch.env, watch.admin, lawyer, watch.ids["lawyer"], "Nino's phone")
+    await lawyer.get_by_role("link", name="Continue").click()
+    await expect(lawyer.get_by_role("heading", name="Alerts", level=1)).to_be_visible()
     page = watch.page
     await page.goto(f"{watch.console}/admin/clients/{watch.ids['lawyer']}")
     await page.get_by_role("button", name="Seize this client…").click()
@@ -176,6 +189,7 @@ async def test_lifting_waits_for_a_second_operator_who_approves(watch: Watch) ->
     await expect(waiting).to_contain_text("waits for a second operator")
     approval_id = str(await waiting.get_attribute("data-awaiting-approval"))
     assert re.fullmatch(r"apr_[0-9a-f]{16}", approval_id)
+    watch.ids["approval"] = approval_id
     await expect(page.locator("[data-seizure-status]")).to_have_attribute(
         "data-seizure-status", "active"
     )
@@ -216,6 +230,37 @@ async def test_lifting_waits_for_a_second_operator_who_approves(watch: Watch) ->
     actions = {(e["action"], e["target"], e["actor"]) for e in entries}
     assert ("approval.approve", approval_id, watch.ids["second"]) in actions
     assert ("seizure.lift", seizure_id, watch.ids["operator"]) in actions
+
+
+async def test_a_gated_policy_change_shows_the_same_waiting_note(watch: Watch) -> None:
+    assert watch.second is not None
+    second, page = watch.second, watch.page
+    # This time the second operator asks (a policy for the bar's lawyers) and the first decides.
+    await second.goto(f"{watch.console}/admin/policies/{watch.ids['bar']}")
+    editor = second.get_by_label("Policy document (JSON)")
+    document = json.loads(await editor.input_value())
+    document["grants"] = [GRANT]
+    await editor.fill(json.dumps(document))
+    await second.get_by_role("button", name="Preview the change").click()
+    await second.get_by_role("button", name="Save this policy").click()
+    waiting = second.locator("[data-awaiting-approval]")
+    await expect(waiting).to_contain_text("waits for a second operator")
+    await expect(second.get_by_text("Until then the saved policy stays in force.")).to_be_visible()
+    approval_id = str(await waiting.get_attribute("data-awaiting-approval"))
+    assert (await watch.cli("admin", "policy", "show", watch.ids["bar"]))["policies"] == []
+
+    await page.goto(f"{watch.console}/admin/approvals/{approval_id}")
+    card = page.locator(f'[data-approval-id="{approval_id}"]')
+    await expect(card).to_have_attribute("data-status", "pending")
+    await expect(card).to_contain_text("Sharing policy change")
+    await expect(card).to_contain_text(watch.ids["second"])
+    await card.get_by_text("The exact request").click()
+    await expect(card.locator("[data-approval-request]")).to_contain_text('"detentions-kg-kz"')
+    await card.get_by_role("button", name="Approve").click()
+    await expect(card).to_have_attribute("data-status", "done")
+    shown = await watch.cli("admin", "policy", "show", watch.ids["bar"], "--role", "lawyer")
+    (stored,) = shown["policies"]
+    assert stored["document"]["grants"] == [GRANT]
 
 
 async def _data_keys(watch: Watch, at_least: int) -> dict[str, Any]:
@@ -297,14 +342,13 @@ async def test_the_security_pages_are_usable_360_px_wide_and_accessible(watch: W
     assert watch.second is not None
     page = watch.page
     await page.set_viewport_size({"width": 360, "height": 740})
-    (approval,) = await watch.cli("admin", "approvals", "list")
     findings: dict[str, list[str]] = {}
     for lang in ("en", "ru"):
         for name, path, ready in (
             ("seizures", "/admin/seizures", "li[data-seizure-id]"),
             ("seizure", f"/admin/seizures/{watch.ids['seizure']}", "[data-seizure-status]"),
             ("approvals", "/admin/approvals", "li[data-approval-id]"),
-            ("approval", f"/admin/approvals/{approval['id']}", "[data-approval-request]"),
+            ("approval", f"/admin/approvals/{watch.ids['approval']}", "[data-approval-request]"),
             ("keys", "/admin/vault", "li[data-sealing-kid]"),
             ("seize form", f"/admin/partners/{watch.ids['bar']}", "li[data-client-id]"),
         ):
