@@ -73,6 +73,11 @@ PAGES = (
     "/admin/policies",
     "/admin/policies/{partner_id}",
     "/admin/audit",
+    "/admin/seizures",
+    "/admin/seizures/{seizure_id}",
+    "/admin/approvals",
+    "/admin/approvals/{approval_id}",
+    "/admin/vault",
 )
 DOCS_PAGES = ("/docs", "/docs/sharing", "/docs/alerts", "/docs/intake")
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css|svg|png|woff2|map)$")

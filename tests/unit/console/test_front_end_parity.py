@@ -14,6 +14,8 @@ import pytest
 import services
 from libs.common.auth.roles import ROLE_SCOPES, Role
 from libs.common.auth.scopes import ALL_SCOPES
+from libs.common.crypto.hpke_keys import HpkeSuite
+from libs.common.crypto.kek import KekState
 from libs.common.errors import LifelineError
 from libs.common.identity.canonical import Kind
 from libs.common.identity.match import Strength
@@ -29,6 +31,9 @@ from libs.common.reports.vocabulary import (
 from libs.common.web import _STATUS_CODES
 from services.alerts.alerts.domain import OUTCOMES
 from services.alerts.matching.domain import Priority
+from services.sharing.approvals.domain import ApprovalAction, ApprovalStatus
+from services.sharing.seizure.domain import SeizureStatus, Taken
+from services.sharing.vault.keys.keystore import ACTIVE, RETIRING
 
 WEB = Path(__file__).parents[3] / "services" / "console" / "web" / "src"
 LANGUAGES = ("en", "ru")
@@ -77,6 +82,22 @@ def test_every_word_of_the_vocabulary_has_a_message(lang: str) -> None:
         + [f"strength.{v}" for v in Strength if v != Strength.NONE]
         + [f"token.{v}" for v in Kind]
         + [f"field.{f.name}" for f in FIELDS]
+    )
+    missing = [w for w in words if w not in catalogue]
+    assert not missing, f"no {lang} message for: {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_word_of_the_security_section_has_a_message(lang: str) -> None:
+    catalogue = _catalogue(lang)
+    words = (
+        [f"approval_action.{v}" for v in ApprovalAction]
+        + [f"approval_status.{v}" for v in ApprovalStatus]
+        + [f"seizure_status.{v}" for v in SeizureStatus]
+        + [f"taken.{name}" for name in Taken().counts()]
+        + [f"kek_state.{v}" for v in KekState]
+        + [f"suite.{suite.label}" for suite in HpkeSuite]
+        + [f"sealing_state.{state}" for state in (ACTIVE, RETIRING)]
     )
     missing = [w for w in words if w not in catalogue]
     assert not missing, f"no {lang} message for: {missing}"

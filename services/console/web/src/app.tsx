@@ -20,6 +20,9 @@ import { administers, readsAlerts } from "./views/admin/model.ts";
 import { PartnerView } from "./views/admin/partner.tsx";
 import { Partners } from "./views/admin/partners.tsx";
 import { AuditLog } from "./views/admin/audit.tsx";
+import { ApprovalView, Approvals } from "./views/admin/approvals.tsx";
+import { SeizureView, Seizures } from "./views/admin/seizures.tsx";
+import { VaultKeys } from "./views/admin/vault-keys.tsx";
 import { AdminNav } from "./views/admin/nav.tsx";
 import { Policies } from "./views/admin/policies.tsx";
 import { AlertView } from "./views/alert.tsx";
@@ -158,7 +161,19 @@ export function decidesReleases(scopes: Set<string>): boolean {
   return scopes.has("reports:manage") || scopes.has("admin");
 }
 
-const ADMIN_PAGES = new Set(["admin", "partners", "partner", "client", "policies", "audit"]);
+const ADMIN_PAGES = new Set([
+  "admin",
+  "partners",
+  "partner",
+  "client",
+  "policies",
+  "audit",
+  "seizures",
+  "seizure",
+  "approvals",
+  "approval",
+  "vault",
+]);
 
 /** Each role sees its own sections: a lawyer the alerts, an administrator administration. */
 function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
@@ -252,6 +267,16 @@ function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Pr
       return <Policies partner={route.partner} />;
     case "audit":
       return <AuditLog />;
+    case "seizures":
+      return <Seizures />;
+    case "seizure":
+      return <SeizureView key={route.id} id={route.id} />;
+    case "approvals":
+      return <Approvals />;
+    case "approval":
+      return <ApprovalView key={route.id} id={route.id} />;
+    case "vault":
+      return <VaultKeys />;
     case "alert":
       return <AlertView id={route.id} />;
     case "report":

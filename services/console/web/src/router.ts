@@ -14,6 +14,11 @@ export type Route =
   | { page: "releases" }
   | { page: "policies"; partner: string | null }
   | { page: "audit" }
+  | { page: "seizures" }
+  | { page: "seizure"; id: string }
+  | { page: "approvals" }
+  | { page: "approval"; id: string }
+  | { page: "vault" }
   | { page: "missing" };
 
 const CODE = /^[A-Za-z0-9_-]{16,128}$/;
@@ -47,6 +52,13 @@ export function parseRoute(path: string, hash = ""): Route {
   const policies = /^\/admin\/policies\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
   if (policies) return { page: "policies", partner: policies[1] };
   if (clean === "/admin/audit") return { page: "audit" };
+  if (clean === "/admin/seizures") return { page: "seizures" };
+  const seizure = /^\/admin\/seizures\/(szr_[0-9a-f]{16})$/.exec(clean);
+  if (seizure) return { page: "seizure", id: seizure[1] };
+  if (clean === "/admin/approvals") return { page: "approvals" };
+  const approval = /^\/admin\/approvals\/(apr_[0-9a-f]{16})$/.exec(clean);
+  if (approval) return { page: "approval", id: approval[1] };
+  if (clean === "/admin/vault") return { page: "vault" };
   const admin = /^\/admin\/(partners|clients)\/([A-Za-z0-9._~:-]{1,128})$/.exec(clean);
   if (admin) return { page: admin[1] === "partners" ? "partner" : "client", id: admin[2] };
   return { page: "missing" };

@@ -7,6 +7,7 @@ import { call, currentSession } from "../api.ts";
 import { usePoll } from "../hooks.ts";
 import { t, when } from "../i18n/index.ts";
 import type { Read, Receipt } from "../report.ts";
+import { AwaitingApproval } from "./admin/awaiting.tsx";
 import { ErrorNote, Text } from "./common.tsx";
 import { Grants } from "./grants.tsx";
 
@@ -16,26 +17,28 @@ const PAGE = 50;
 /** Erasing a report (crypto-shredding its data key in sharing), after a confirmation; where
 the network asks a second operator to approve erasures, it waits for that approval. */
 function Erase({ id }: { id: string }) {
-  const [state, setState] = useState<"idle" | "busy" | "erased" | "pending">("idle");
+  const [state, setState] = useState<"idle" | "busy" | "erased">("idle");
+  const [waiting, setWaiting] = useState<{ id: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const erase = async () => {
     if (!confirm(t("submissions.erase_confirm", { id }))) return;
     setState("busy");
     setError(null);
     try {
-      const answer = await call<{ erased_at?: string; approval?: unknown }>(
+      const answer = await call<{ erased_at?: string; approval?: { id: string } }>(
         "sharing",
         `/v1/reports/${encodeURIComponent(id)}`,
         { method: "DELETE" },
       );
-      setState(answer.approval ? "pending" : "erased");
+      if (answer.approval) setWaiting(answer.approval);
+      else setState("erased");
     } catch (failure) {
       setError(failure);
       setState("idle");
     }
   };
   if (state === "erased") return <p class="ok">{t("submissions.erased")}</p>;
-  if (state === "pending") return <p role="status">{t("submissions.erase_pending")}</p>;
+  if (waiting) return <AwaitingApproval approval={waiting} />;
   return (
     <div>
       <button type="button" disabled={state === "busy"} onClick={erase}>
