@@ -26,6 +26,7 @@ import { AlertView } from "./views/alert.tsx";
 import { Enrol } from "./views/enrol.tsx";
 import { Inbox } from "./views/inbox.tsx";
 import { ReportForm } from "./views/report-form.tsx";
+import { ReportUpload } from "./views/report-upload.tsx";
 import { Settings } from "./views/settings.tsx";
 import { SignIn } from "./views/signin.tsx";
 import { Submissions } from "./views/submissions.tsx";
@@ -175,7 +176,7 @@ function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
         </a>
       )}
       {submitsReports(scopes) && (
-        <a href="/reports/new" aria-current={current(route.page === "report")}>
+        <a href="/reports/new" aria-current={current(route.page === "report" || route.page === "upload")}>
           {t("nav.report")}
         </a>
       )}
@@ -244,6 +245,8 @@ function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Pr
       return <AlertView id={route.id} />;
     case "report":
       return <ReportForm />;
+    case "upload":
+      return <ReportUpload />;
     case "reports":
       return <Submissions />;
     case "settings":
