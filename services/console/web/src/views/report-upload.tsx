@@ -114,7 +114,8 @@ export function ReportUpload() {
     setChosen({ rows, file });
   };
 
-  // One receipts page covers a run's latest reports; polled until each is stored.
+  // One receipts page (the partner's latest 200) covers a run's reports; polled while one of
+  // them is not stored yet (usePoll reads the latest state: no restart on every row).
   usePoll(async (signal) => {
     const waiting = [...results.values()].some(
       (o) => o.kind === "accepted" && receipts.get(o.id)?.status !== "stored",
@@ -122,7 +123,7 @@ export function ReportUpload() {
     if (!waiting) return;
     const page = await call<Receipt[]>("intake", "/v1/reports?limit=200", { signal });
     setReceipts(new Map(page.map((r) => [r.report_id, r])));
-  }, RECEIPTS_MS, [results, receipts]);
+  }, RECEIPTS_MS, []);
 
   const rows = chosen?.rows ?? [];
   const ready = rows.filter((r) => !r.problems.length && results.get(r.line)?.kind !== "accepted");
@@ -183,7 +184,7 @@ export function ReportUpload() {
           <Detected parsed={chosen.file.parsed} bad={localBad} />
           <p class="muted">{t("upload.reports.retry_note")}</p>
           <button type="button" disabled={running || blocked || !ready.length} onClick={run}>
-            {t("upload.reports.submit", { n: ready.length })}
+            {t("upload.reports.submit", { count: ready.length })}
           </button>
         </>
       )}

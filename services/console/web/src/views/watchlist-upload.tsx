@@ -161,7 +161,7 @@ export function WatchlistUpload({ onAdded }: { onAdded: (entries: Entry[]) => vo
             disabled={running || file.parsed.missing.length > 0 || !ready.length}
             onClick={run}
           >
-            {t("upload.watchlist.submit", { n: ready.length })}
+            {t("upload.watchlist.submit", { count: ready.length })}
           </button>
         </>
       )}
