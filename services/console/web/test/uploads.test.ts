@@ -2,6 +2,7 @@
 // newlines, and rows mapped onto the report form's drafts and the watchlist's entries.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ApiError } from "../src/api.ts";
 import { prepareEach } from "../src/identity/batch.ts";
 import { CsvFileError, decode, detectDelimiter, parseCsv } from "../src/uploads/csv.ts";
 import {
@@ -11,6 +12,7 @@ import {
   REPORT_REQUIRED,
   reportRow,
 } from "../src/uploads/report-rows.ts";
+import { withRetry } from "../src/uploads/retry.ts";
 import { WATCHLIST_COLUMNS, WATCHLIST_REQUIRED, watchRows } from "../src/uploads/watchlist-rows.ts";
 
 // What `lifeline report template --format csv` prints.
@@ -187,4 +189,34 @@ test("the worker's batch refuses a bad identity alone and blinds the others", ()
   assert.deepEqual(errors, [null, "name_no_letters", "dob_not_date", null]);
   assert.equal(prepared.groups.length, 2);
   assert.equal(prepared.blinded.length, prepared.groups.flat().length);
+});
+
+test("a row is sent again after a lost answer or a busy service, 3 times at most", async () => {
+  const waits: number[] = [];
+  const wait = async (ms: number) => {
+    waits.push(ms);
+  };
+  let calls = 0;
+  const flaky = async () => {
+    calls++;
+    if (calls === 1) throw new TypeError("Failed to fetch");
+    if (calls === 2) throw new ApiError(503, "unavailable", "");
+    return "ok";
+  };
+  assert.equal(await withRetry(flaky, 3, wait), "ok");
+  assert.deepEqual(waits, [1000, 2000]);
+  calls = 0;
+  const refused = async () => {
+    calls++;
+    throw new ApiError(422, "invalid", "", [{ path: "place.country", reason: "no" }]);
+  };
+  await assert.rejects(withRetry(refused, 3, wait), ApiError);
+  assert.equal(calls, 1); // a refusal is an answer: never sent again
+  calls = 0;
+  const busy = async () => {
+    calls++;
+    throw new ApiError(429, "rate_limited", "");
+  };
+  await assert.rejects(withRetry(busy, 3, wait), ApiError);
+  assert.equal(calls, 3);
 });

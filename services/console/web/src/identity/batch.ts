@@ -4,7 +4,7 @@ rest are canonicalised and blinded together (what the upload worker runs). */
 import { b64url } from "../encoding.ts";
 import type { CanonicalKey } from "./canonical.ts";
 import { canonicalKeys, encodeKey } from "./canonical.ts";
-import { blind, decodeElements } from "./oprf.ts";
+import { blind, decodeElements, MAX_BATCH } from "./oprf.ts";
 import { type ErrorCode, IdentityInputError } from "./rules.ts";
 import { finish, type Identity, type IdentityToken, type Prepared } from "./tokens.ts";
 
@@ -52,6 +52,8 @@ export function finishEach(
 // decodeElements bounds one batch; an upload's elements come back in several.
 function decodeAll(texts: string[]) {
   const out = [];
-  for (let i = 0; i < texts.length; i += 4096) out.push(...decodeElements(texts.slice(i, i + 4096)));
+  for (let i = 0; i < texts.length; i += MAX_BATCH) {
+    out.push(...decodeElements(texts.slice(i, i + MAX_BATCH)));
+  }
   return out;
 }

@@ -36,7 +36,8 @@ export interface ReportRow {
   problems: LocalProblem[];
 }
 
-/** `RU:CC:207.3;RU:280.3` as the catalogue reads it (`fields._charges`: the code defaults to CC). */
+/** `RU:CC:207.3;RU:280.3` as the catalogue reads it (`fields._charges`; the code defaults to
+CC). */
 export function chargesFrom(cell: string): ChargeRow[] {
   return cell
     .split(";")

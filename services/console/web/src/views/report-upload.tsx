@@ -14,6 +14,7 @@ import {
   type ReportRow,
   reportRow,
 } from "../uploads/report-rows.ts";
+import { withRetry } from "../uploads/retry.ts";
 import { describe, Text } from "./common.tsx";
 import { type Chosen, CsvPicker, Detected, Progress } from "./upload-common.tsx";
 
@@ -35,10 +36,13 @@ const field = (path: string) => {
 /** Post one row; what intake answered, by field (its reasons name no value of the row). */
 async function submit(row: ReportRow, tokens: Parameters<typeof reportBody>[1]): Promise<Outcome> {
   try {
-    const answer = await call<{ report_id: string; status: string }>("intake", "/v1/reports", {
-      method: "POST",
-      body: reportBody(row.draft, tokens),
-    });
+    const body = reportBody(row.draft, tokens);
+    const answer = await withRetry(() =>
+      call<{ report_id: string; status: string }>("intake", "/v1/reports", {
+        method: "POST",
+        body,
+      }),
+    );
     return { kind: "accepted", id: answer.report_id, duplicate: answer.status === "duplicate" };
   } catch (failure) {
     if (failure instanceof TypeError) return { kind: "network" };

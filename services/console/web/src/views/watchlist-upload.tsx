@@ -12,6 +12,7 @@ import {
   type WatchRow,
   watchRows,
 } from "../uploads/watchlist-rows.ts";
+import { withRetry } from "../uploads/retry.ts";
 import { describe, Text } from "./common.tsx";
 import { type Chosen, CsvPicker, Detected, Progress } from "./upload-common.tsx";
 
@@ -26,10 +27,12 @@ type Outcome =
 async function add(row: WatchRow, tokens: unknown[]): Promise<Outcome> {
   const body = { label: row.label, tokens, ...(row.rule ? { rule: row.rule } : {}) };
   try {
-    const entry = await call<Entry & { status: "created" | "unchanged" | "replaced" }>(
-      "alerts",
-      "/v1/watchlist/entries",
-      { method: "POST", body },
+    const entry = await withRetry(() =>
+      call<Entry & { status: "created" | "unchanged" | "replaced" }>(
+        "alerts",
+        "/v1/watchlist/entries",
+        { method: "POST", body },
+      ),
     );
     return { kind: entry.status, entry };
   } catch (failure) {
