@@ -170,3 +170,18 @@ def test_the_report_form_offers_the_vocabulary_the_service_takes() -> None:
     assert listed("TLPS") == [v.value for v in Tlp]
     sexes = Subject.model_fields["sex"].annotation.__args__  # type: ignore[union-attr]
     assert sorted(listed("SEXES")) == sorted(sexes)
+
+
+def test_the_console_uploads_the_columns_the_cli_reads() -> None:
+    from libs.sdk.report_files import CSV_COLUMNS
+
+    source = (WEB / "uploads" / "report-rows.ts").read_text()
+    block = source.split("export const REPORT_COLUMNS = [", 1)[1].split("]", 1)[0]
+    assert re.findall(r'"([a-z_]+)"', block) == [name for name, _ in CSV_COLUMNS]
+    # `lifeline watchlist import`'s header (its help names the same columns).
+    source = (WEB / "uploads" / "watchlist-rows.ts").read_text()
+    block = source.split("export const WATCHLIST_COLUMNS = [", 1)[1].split("]", 1)[0]
+    listed = re.findall(r'"([a-z_]+)"', block)
+    assert ",".join(listed) == "label,name,dob,incident_types,legal_bases,countries"
+    cli = (Path(__file__).parents[3] / "lifeline" / "cli" / "watchlist.py").read_text()
+    assert "label,name,dob[,incident_types,legal_bases,countries]" in cli

@@ -30,6 +30,7 @@ import { Enrol } from "./views/enrol.tsx";
 import { Inbox } from "./views/inbox.tsx";
 import { ReportForm } from "./views/report-form.tsx";
 import { Releases } from "./views/releases.tsx";
+import { ReportUpload } from "./views/report-upload.tsx";
 import { Settings } from "./views/settings.tsx";
 import { SignIn } from "./views/signin.tsx";
 import { Submissions } from "./views/submissions.tsx";
@@ -197,7 +198,7 @@ function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
         </a>
       )}
       {submitsReports(scopes) && (
-        <a href="/reports/new" aria-current={current(route.page === "report")}>
+        <a href="/reports/new" aria-current={current(route.page === "report" || route.page === "upload")}>
           {t("nav.report")}
         </a>
       )}
@@ -281,6 +282,8 @@ function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Pr
       return <AlertView id={route.id} />;
     case "report":
       return <ReportForm />;
+    case "upload":
+      return <ReportUpload />;
     case "reports":
       return <Submissions />;
     case "releases":

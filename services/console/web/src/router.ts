@@ -10,6 +10,7 @@ export type Route =
   | { page: "partner"; id: string }
   | { page: "client"; id: string }
   | { page: "report" }
+  | { page: "upload" }
   | { page: "reports" }
   | { page: "releases" }
   | { page: "policies"; partner: string | null }
@@ -44,6 +45,7 @@ export function parseRoute(path: string, hash = ""): Route {
   const alert = /^\/alerts\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
   if (alert) return { page: "alert", id: alert[1] };
   if (clean === "/reports/new") return { page: "report" };
+  if (clean === "/reports/upload") return { page: "upload" };
   if (clean === "/reports") return { page: "reports" };
   if (clean === "/reports/releases") return { page: "releases" };
   if (clean === "/admin") return { page: "admin" };

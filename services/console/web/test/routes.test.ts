@@ -85,6 +85,7 @@ test("a typed fingerprint matches whatever its spaces and case; nothing typed ne
 test("an NGO's report paths: the form and the submissions; anything below is missing", () => {
   assert.deepEqual(parseRoute("/reports/new"), { page: "report" });
   assert.deepEqual(parseRoute("/reports/new/"), { page: "report" });
+  assert.deepEqual(parseRoute("/reports/upload"), { page: "upload" });
   assert.deepEqual(parseRoute("/reports"), { page: "reports" });
   assert.deepEqual(parseRoute("/reports/rpt_1"), { page: "missing" });
 });

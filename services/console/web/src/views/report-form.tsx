@@ -77,6 +77,9 @@ export function ReportForm() {
   return (
     <section class="report-form">
       <h1 tabIndex={-1}>{t("report.title")}</h1>
+      <p>
+        <a href="/reports/upload">{t("upload.reports.link")}</a>
+      </p>
       {accepted && <Accepted key={accepted.id} {...accepted} onClose={() => setAccepted(null)} />}
       <form class="stack" onSubmit={submit} noValidate>
         <fieldset class="stack">
