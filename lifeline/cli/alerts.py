@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lifeline.cli import alerts_contacts
+from lifeline.cli import alerts_contacts, alerts_rota
 from lifeline.cli.base import Subparsers
 from lifeline.cli.lawyer import call, leaf
 from lifeline.client import emit, table
@@ -26,7 +26,7 @@ STATUSES = ["open", "acknowledged", "resolved", "withdrawn"]
 
 
 def register(sub: Subparsers) -> None:
-    """Add `lifeline alerts list|show|ack|resolve|contacts|escalation`."""
+    """Add `lifeline alerts list|show|ack|resolve|contacts|escalation|rota`."""
     p = sub.add_parser(
         "alerts", help="your alerts (list, show, ack, resolve) and how you are reached"
     )
@@ -48,6 +48,7 @@ def register(sub: Subparsers) -> None:
     res.add_argument("--outcome", required=True, choices=OUTCOMES, help="what became of the case")
     res.add_argument("--note", help="a note (up to 2000 characters; stored encrypted)")
     alerts_contacts.register(actions)
+    alerts_rota.register(actions)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ from services.alerts.matching.consumer import received_batch_handler, received_h
 from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.service import Matcher
 from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.alerts.rotas.service import Rotas
 from services.alerts.settings import AlertsSettings
 from services.alerts.watchlists.service import Watchlist
 
@@ -51,6 +52,7 @@ class Container:
     channels: Channels
     watchlist: Watchlist
     profiles: Profiles
+    rotas: Rotas
     probe: Probe
     alerts: Alerts
     links: AckLinks
@@ -108,6 +110,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         clock=clock,
     )
     disclosure = Disclosure(runtime, settings.disclosure_timeout_s)
+    profiles = Profiles(runtime.sessions, box, sending, clock)
     return Container(
         runtime=runtime,
         clock=clock,
@@ -118,7 +121,8 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             max_per_lawyer=settings.watchlist_max_per_lawyer,
             max_per_partner=settings.watchlist_max_per_partner,
         ),
-        profiles=Profiles(runtime.sessions, box, sending, clock),
+        profiles=profiles,
+        rotas=Rotas(runtime.sessions, profiles, clock),
         probe=Probe(runtime.sessions, box, sending, clock),
         alerts=Alerts(
             runtime.sessions,

@@ -20,6 +20,7 @@ from services.alerts.alerts.service import Alerts
 from services.alerts.container import Container
 from services.alerts.delivery.profiles.probe import Probe
 from services.alerts.delivery.profiles.service import Profiles
+from services.alerts.rotas.service import Rotas
 from services.alerts.watchlists.service import Watchlist
 
 Manager = Annotated[Principal, Depends(require_scopes(Scope.WATCHLIST_MANAGE))]
@@ -56,6 +57,10 @@ async def _profiles(c: ContainerDep) -> Profiles:
     return c.profiles
 
 
+async def _rotas(c: ContainerDep) -> Rotas:
+    return c.rotas
+
+
 async def _probe(c: ContainerDep) -> Probe:
     return c.probe
 
@@ -75,6 +80,7 @@ async def _clock(c: ContainerDep) -> Clock:
 WatchlistDep = Annotated[Watchlist, Depends(_watchlist)]
 ProfilesDep = Annotated[Profiles, Depends(_profiles)]
 ProbeDep = Annotated[Probe, Depends(_probe)]
+RotasDep = Annotated[Rotas, Depends(_rotas)]
 AlertsDep = Annotated[Alerts, Depends(_alerts)]
 LinksDep = Annotated[AckLinks, Depends(_links)]
 ClockDep = Annotated[Clock, Depends(_clock)]

@@ -2,7 +2,8 @@
 
 This module holds the base every table of the service derives from and the consumer
 bookkeeping; each context keeps its own tables (`watchlists/models.py`, `alerts/models.py`,
-`delivery/models.py`, `delivery/profiles/models.py`), and `migrations/env.py` imports them all.
+`delivery/models.py`, `delivery/profiles/models.py`, `rotas/models.py`), and
+`migrations/env.py` imports them all.
 
 SQLModel defines the tables; the hot paths (matching, delivery) use SQLAlchemy Core statements
 on `Model.__table__`. Lists (rule incident types, countries …) are comma-separated strings: they

@@ -13,7 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from libs.common.errors import NotFound
 
 # Nothing from another origin, no inline script or style, no eval, no HTML written from script
-# (Trusted Types with no policy: `innerHTML =` throws, so hostile text can only ever be text).
+# (Trusted Types: `innerHTML =` throws, so hostile text can only ever be text). The one policy
+# allowed, "lifeline-worker", creates script URLs only, and only the built upload worker's own
+# hashed path (`src/identity/worker-client.ts`): `new Worker(url)` is a Trusted Types sink. It
+# has no createHTML or createScript, and a second policy of that name cannot be made.
 CSP = "; ".join(
     [
         "default-src 'none'",
@@ -22,13 +25,14 @@ CSP = "; ".join(
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
+        "worker-src 'self'",
         "manifest-src 'self'",
         "base-uri 'none'",
         "form-action 'self'",
         "frame-ancestors 'none'",
         "object-src 'none'",
         "require-trusted-types-for 'script'",
-        "trusted-types 'none'",
+        "trusted-types lifeline-worker",
     ]
 )
 # The API documents' page (Swagger UI): still nothing from another origin and no inline script,
@@ -69,9 +73,16 @@ PAGES = (
     "/admin/clients/{client_id}",
     "/reports",
     "/reports/new",
+    "/reports/releases",
+    "/reports/upload",
     "/admin/policies",
     "/admin/policies/{partner_id}",
     "/admin/audit",
+    "/admin/seizures",
+    "/admin/seizures/{seizure_id}",
+    "/admin/approvals",
+    "/admin/approvals/{approval_id}",
+    "/admin/vault",
 )
 DOCS_PAGES = ("/docs", "/docs/sharing", "/docs/alerts", "/docs/intake")
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css|svg|png|woff2|map)$")

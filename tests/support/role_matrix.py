@@ -125,6 +125,12 @@ EXPECTED: dict[str, str] = {
     # The caller's own organisation; setting it redirects every colleague's unanswered alerts.
     "alerts GET /v1/organisation/escalation": "lawyer partner_admin",
     "alerts PUT /v1/organisation/escalation": "partner_admin",
+    # The rota: its lawyers see who is on duty (and its calendar), its administrator sets it.
+    "alerts GET /v1/organisation/rota": "lawyer partner_admin",
+    "alerts PUT /v1/organisation/rota": "partner_admin",
+    "alerts DELETE /v1/organisation/rota": "partner_admin",
+    "alerts GET /v1/organisation/rota/on-duty": "lawyer partner_admin",
+    "alerts GET /v1/organisation/rota.ics": "lawyer partner_admin",  # bearer only, no URL token
     "alerts GET /v1/alerts": "lawyer",
     "alerts GET /v1/alerts/{alert_id}": "lawyer",
     "alerts POST /v1/alerts/{alert_id}/ack": "lawyer",

@@ -21,6 +21,7 @@ from services.alerts.delivery.domain import (
     delivery_id,
 )
 from services.alerts.delivery.profiles import repository as profiles
+from services.alerts.rotas import repository as rotas
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,8 @@ async def page(
     own = await profiles.lawyer_contacts(session, alert["lawyer_id"])
     duty = []
     if Audience.DUTY in audiences:
-        duty = await profiles.duty_contacts(session, alert["org_id"])
+        # Whoever is on duty as this step runs (the rota's member then, or the static desk).
+        duty = await rotas.duty_at(session, alert["org_id"], now)
     chosen = targets(own, duty, step, audiences)
     # A re-opened alert's escalation is a new round with keys of its own (`followups/`).
     round_ = int(alert.get("round") or 0)

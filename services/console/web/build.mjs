@@ -8,28 +8,41 @@ const root = dirname(fileURLToPath(import.meta.url));
 const out = join(root, "dist");
 
 await rm(out, { recursive: true, force: true });
+const common = {
+  outdir: join(out, "assets"),
+  entryNames: "[name]-[hash]",
+  bundle: true,
+  format: "esm",
+  target: ["es2022", "chrome120", "firefox128", "safari17"],
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "linked",
+  metafile: true,
+  logLevel: "warning",
+};
+// The upload worker first, as an asset of its own: the page names its hashed path (the only
+// script URL the page's Trusted Types policy will create), so the page's hash follows it.
+const worker = await build({
+  ...common,
+  entryPoints: { "identity-worker": join(root, "src/identity/worker.ts") },
+});
+const workerName = basename(
+  Object.keys(worker.metafile.outputs).find((p) => p.endsWith(".js") && p.includes("identity-worker-")),
+);
 const result = await build({
+  ...common,
+  define: { __IDENTITY_WORKER__: JSON.stringify(`/assets/${workerName}`) },
   entryPoints: {
     app: join(root, "src/main.tsx"),
     style: join(root, "src/style.css"),
     docs: join(root, "src/docs.ts"),
     "docs-style": join(root, "src/docs.css"),
   },
-  outdir: join(out, "assets"),
-  entryNames: "[name]-[hash]",
-  bundle: true,
-  format: "esm",
-  target: ["es2022", "chrome120", "firefox128", "safari17"],
   jsx: "automatic",
   jsxImportSource: "preact",
-  minify: true,
-  sourcemap: "linked",
-  legalComments: "linked",
-  metafile: true,
-  logLevel: "warning",
 });
 
-const built = Object.keys(result.metafile.outputs).map((p) => basename(p));
+const built = [result, worker].flatMap((r) => Object.keys(r.metafile.outputs).map((p) => basename(p)));
 const pick = (prefix, ext) => {
   const name = built.find((n) => n.startsWith(prefix) && n.endsWith(ext));
   if (!name) throw new Error(`no ${prefix}*${ext} in the build`);

@@ -97,8 +97,11 @@ async def test_the_operator_lands_on_administration(office: Office) -> None:
     await expect(page.get_by_role("heading", name="Partners", level=1)).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
     await expect(nav.get_by_role("link", name="Administration")).to_be_visible()
-    # An operator has no alerts inbox; their settings are this device's.
-    await expect(nav.get_by_role("link")).to_have_text(["Administration", "Settings"])
+    # An operator has no alerts inbox; their settings are this device's. Sharing lets an
+    # operator decide release requests too (`docs/policies.md`).
+    await expect(nav.get_by_role("link")).to_have_text(
+        ["Administration", "Release requests", "Settings"]
+    )
     await expect(page.locator("li[data-partner-id]")).to_have_count(1)  # the operator's own
 
 

@@ -79,6 +79,7 @@ async def console(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         "/admin/clients/cli_1",
         "/reports",
         "/reports/new",
+        "/reports/upload",
     ],
 )
 async def test_every_page_is_the_app_with_a_strict_policy(
@@ -92,6 +93,10 @@ async def test_every_page_is_the_app_with_a_strict_policy(
                       "frame-ancestors 'none'", "require-trusted-types-for 'script'"):  # fmt: skip
         assert directive in CSP
     assert "unsafe" not in CSP
+    # One Trusted Types policy, the upload worker's (it only makes that worker's script URL);
+    # no 'allow-duplicates', so nothing can make a second policy under its name.
+    assert "; trusted-types lifeline-worker;" in f"{CSP};"
+    assert "allow-duplicates" not in CSP and "worker-src 'self'" in CSP
     assert resp.headers["x-frame-options"] == "DENY"
     assert resp.headers["referrer-policy"] == "no-referrer"
     assert resp.headers["cache-control"] == "no-cache"

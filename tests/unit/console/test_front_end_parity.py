@@ -14,6 +14,8 @@ import pytest
 import services
 from libs.common.auth.roles import ROLE_SCOPES, Role
 from libs.common.auth.scopes import ALL_SCOPES
+from libs.common.crypto.hpke_keys import HpkeSuite
+from libs.common.crypto.kek import KekState
 from libs.common.errors import LifelineError
 from libs.common.identity.canonical import Kind
 from libs.common.identity.match import Strength
@@ -29,6 +31,9 @@ from libs.common.reports.vocabulary import (
 from libs.common.web import _STATUS_CODES
 from services.alerts.alerts.domain import OUTCOMES
 from services.alerts.matching.domain import Priority
+from services.sharing.approvals.domain import ApprovalAction, ApprovalStatus
+from services.sharing.seizure.domain import SeizureStatus, Taken
+from services.sharing.vault.keys.keystore import ACTIVE, RETIRING
 
 WEB = Path(__file__).parents[3] / "services" / "console" / "web" / "src"
 LANGUAGES = ("en", "ru")
@@ -77,6 +82,22 @@ def test_every_word_of_the_vocabulary_has_a_message(lang: str) -> None:
         + [f"strength.{v}" for v in Strength if v != Strength.NONE]
         + [f"token.{v}" for v in Kind]
         + [f"field.{f.name}" for f in FIELDS]
+    )
+    missing = [w for w in words if w not in catalogue]
+    assert not missing, f"no {lang} message for: {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_word_of_the_security_section_has_a_message(lang: str) -> None:
+    catalogue = _catalogue(lang)
+    words = (
+        [f"approval_action.{v}" for v in ApprovalAction]
+        + [f"approval_status.{v}" for v in ApprovalStatus]
+        + [f"seizure_status.{v}" for v in SeizureStatus]
+        + [f"taken.{name}" for name in Taken().counts()]
+        + [f"kek_state.{v}" for v in KekState]
+        + [f"suite.{suite.label}" for suite in HpkeSuite]
+        + [f"sealing_state.{state}" for state in (ACTIVE, RETIRING)]
     )
     missing = [w for w in words if w not in catalogue]
     assert not missing, f"no {lang} message for: {missing}"
@@ -149,3 +170,18 @@ def test_the_report_form_offers_the_vocabulary_the_service_takes() -> None:
     assert listed("TLPS") == [v.value for v in Tlp]
     sexes = Subject.model_fields["sex"].annotation.__args__  # type: ignore[union-attr]
     assert sorted(listed("SEXES")) == sorted(sexes)
+
+
+def test_the_console_uploads_the_columns_the_cli_reads() -> None:
+    from libs.sdk.report_files import CSV_COLUMNS
+
+    source = (WEB / "uploads" / "report-rows.ts").read_text()
+    block = source.split("export const REPORT_COLUMNS = [", 1)[1].split("]", 1)[0]
+    assert re.findall(r'"([a-z_]+)"', block) == [name for name, _ in CSV_COLUMNS]
+    # `lifeline watchlist import`'s header (its help names the same columns).
+    source = (WEB / "uploads" / "watchlist-rows.ts").read_text()
+    block = source.split("export const WATCHLIST_COLUMNS = [", 1)[1].split("]", 1)[0]
+    listed = re.findall(r'"([a-z_]+)"', block)
+    assert ",".join(listed) == "label,name,dob,incident_types,legal_bases,countries"
+    cli = (Path(__file__).parents[3] / "lifeline" / "cli" / "watchlist.py").read_text()
+    assert "label,name,dob[,incident_types,legal_bases,countries]" in cli

@@ -41,6 +41,8 @@ class Contact(AlertsTable, table=True):
     secret: bytes | None = Field(default=None, sa_type=LargeBinary)
     pgp_key: str | None = Field(default=None, sa_type=Text)
     position: int = 0
+    # The rota member (index) a duty contact belongs to; None: a static duty contact.
+    rota_member: int | None = None
     disabled_at: datetime | None = None
     disabled_reason: str | None = Field(default=None, max_length=64)
     # The last test alert sent to it: one per contact per `TEST_EVERY_S` (across replicas).

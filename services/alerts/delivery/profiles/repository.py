@@ -66,10 +66,11 @@ async def paging_view(
 
 
 async def duty_contacts(session: AsyncSession, org_id: str) -> list[RowMapping]:
-    """The organisation's duty contacts."""
+    """The organisation's static duty contacts (not its rota members')."""
+    c = CONTACTS.c
     rows = await session.execute(
         select(CONTACTS)
-        .where(CONTACTS.c.org_id == org_id, CONTACTS.c.role == "duty")
+        .where(c.org_id == org_id, c.role == "duty", c.rota_member.is_(None))
         .order_by(CONTACTS.c.position)
     )
     return list(rows.mappings())

@@ -80,7 +80,7 @@ class Profiles:
             await watchlists.ensure_lawyer(session, principal.client_id, principal.partner_id, now)
             await watchlists.set_language(session, principal.client_id, body.language, now)
             existing = await repo.lawyer_contacts(session, principal.client_id)
-            secrets = await self._reconcile(
+            secrets = await self.reconcile(
                 session,
                 existing,
                 wanted,
@@ -142,10 +142,7 @@ class Profiles:
 
     async def put_escalation(self, principal: Principal, body: EscalationIn) -> EscalationOut:
         """Set N, M, repeats and duty contacts for the caller's organisation."""
-        wanted = [
-            self._wanted("duty", c, f"duty_contacts.{i}") for i, c in enumerate(body.duty_contacts)
-        ]
-        self._validate(wanted)
+        wanted = self.duty_specs(body.duty_contacts, "duty_contacts")
         policy = EscalationPolicy(
             body.escalate_after_minutes,
             body.duty_after_minutes,
@@ -161,13 +158,19 @@ class Profiles:
                     )
                     existing = await repo.duty_contacts(session, principal.partner_id)
                     owner = {"org_id": principal.partner_id, "lawyer_id": None}
-                    secrets = await self._reconcile(session, existing, wanted, owner, now)
+                    secrets = await self.reconcile(session, existing, wanted, owner, now)
                     duty = await repo.duty_contacts(session, principal.partner_id)
                 break
             except IntegrityError:
                 if attempt:  # a concurrent first write of the same organisation: once more
                     raise
         return _escalation_out(principal.partner_id, policy, duty, secrets)
+
+    def duty_specs(self, contacts: Sequence[ContactIn], path: str) -> list[ContactSpec]:
+        """Duty contacts of a request, each checked by its channel (InvalidInput at `path.i`)."""
+        wanted = [self._wanted("duty", c, f"{path}.{i}") for i, c in enumerate(contacts)]
+        self._validate(wanted)
+        return wanted
 
     def _channel(self, kind: str, path: str) -> Channel:
         channel = self.channels.get(kind)
@@ -203,7 +206,7 @@ class Profiles:
         for w in wanted:
             self._channel(w.channel, "channel").check(w)
 
-    async def _reconcile(
+    async def reconcile(
         self,
         session: AsyncSession,
         existing: Sequence[RowMapping],
@@ -211,6 +214,8 @@ class Profiles:
         owner: dict[str, Any],
         now: datetime,
     ) -> dict[str, str]:
+        """Make `existing` what `wanted` says (kept contacts keep their ids and secrets); the
+        secrets generated, by contact id."""
         by_key = {(r["role"], r["channel"], r["address"]): r for r in existing}
         keep: list[tuple[str, dict[str, Any]]] = []
         insert: list[dict[str, Any]] = []

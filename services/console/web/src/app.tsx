@@ -21,12 +21,17 @@ import { administers, readsAlerts } from "./views/admin/model.ts";
 import { PartnerView } from "./views/admin/partner.tsx";
 import { Partners } from "./views/admin/partners.tsx";
 import { AuditLog } from "./views/admin/audit.tsx";
+import { ApprovalView, Approvals } from "./views/admin/approvals.tsx";
+import { SeizureView, Seizures } from "./views/admin/seizures.tsx";
+import { VaultKeys } from "./views/admin/vault-keys.tsx";
 import { AdminNav } from "./views/admin/nav.tsx";
 import { Policies } from "./views/admin/policies.tsx";
 import { AlertView } from "./views/alert.tsx";
 import { Enrol } from "./views/enrol.tsx";
 import { Inbox } from "./views/inbox.tsx";
 import { ReportForm } from "./views/report-form.tsx";
+import { Releases } from "./views/releases.tsx";
+import { ReportUpload } from "./views/report-upload.tsx";
 import { Settings } from "./views/settings.tsx";
 import { SignIn } from "./views/signin.tsx";
 import { Submissions } from "./views/submissions.tsx";
@@ -152,7 +157,25 @@ export function submitsReports(scopes: Set<string>): boolean {
   return scopes.has("reports:submit");
 }
 
-const ADMIN_PAGES = new Set(["admin", "partners", "partner", "client", "policies", "audit"]);
+/** Who decides release requests: the partner's readers and administrators who manage its
+reports (`reports:manage`), or an operator. */
+export function decidesReleases(scopes: Set<string>): boolean {
+  return scopes.has("reports:manage") || scopes.has("admin");
+}
+
+const ADMIN_PAGES = new Set([
+  "admin",
+  "partners",
+  "partner",
+  "client",
+  "policies",
+  "audit",
+  "seizures",
+  "seizure",
+  "approvals",
+  "approval",
+  "vault",
+]);
 
 /** Each role sees its own sections: a lawyer the alerts, an administrator administration. */
 function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
@@ -176,13 +199,18 @@ function Nav({ route, scopes }: { route: Route; scopes: Set<string> }) {
         </a>
       )}
       {submitsReports(scopes) && (
-        <a href="/reports/new" aria-current={current(route.page === "report")}>
+        <a href="/reports/new" aria-current={current(route.page === "report" || route.page === "upload")}>
           {t("nav.report")}
         </a>
       )}
       {submitsReports(scopes) && (
         <a href="/reports" aria-current={current(route.page === "reports")}>
           {t("nav.reports")}
+        </a>
+      )}
+      {decidesReleases(scopes) && (
+        <a href="/reports/releases" aria-current={current(route.page === "releases")}>
+          {t("nav.releases")}
         </a>
       )}
       <a href="/settings" aria-current={current(route.page === "settings")}>
@@ -241,6 +269,16 @@ function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Pr
       return <Policies partner={route.partner} />;
     case "audit":
       return <AuditLog />;
+    case "seizures":
+      return <Seizures />;
+    case "seizure":
+      return <SeizureView key={route.id} id={route.id} />;
+    case "approvals":
+      return <Approvals />;
+    case "approval":
+      return <ApprovalView key={route.id} id={route.id} />;
+    case "vault":
+      return <VaultKeys />;
     case "alert":
       return <AlertView id={route.id} />;
     case "report": {
@@ -248,8 +286,12 @@ function pageView(route: Route, auth: Auth & { kind: "ready" }, forget: () => Pr
       const follows = followsFrom(location.search);
       return <ReportForm key={follows ?? ""} follows={follows} />;
     }
+    case "upload":
+      return <ReportUpload />;
     case "reports":
       return <Submissions />;
+    case "releases":
+      return <Releases />;
     case "settings":
       return <Settings device={auth.session.device} onForget={forget} />;
     default:

@@ -10,9 +10,16 @@ export type Route =
   | { page: "partner"; id: string }
   | { page: "client"; id: string }
   | { page: "report" }
+  | { page: "upload" }
   | { page: "reports" }
+  | { page: "releases" }
   | { page: "policies"; partner: string | null }
   | { page: "audit" }
+  | { page: "seizures" }
+  | { page: "seizure"; id: string }
+  | { page: "approvals" }
+  | { page: "approval"; id: string }
+  | { page: "vault" }
   | { page: "missing" };
 
 const CODE = /^[A-Za-z0-9_-]{16,128}$/;
@@ -38,13 +45,22 @@ export function parseRoute(path: string, hash = ""): Route {
   const alert = /^\/alerts\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
   if (alert) return { page: "alert", id: alert[1] };
   if (clean === "/reports/new") return { page: "report" };
+  if (clean === "/reports/upload") return { page: "upload" };
   if (clean === "/reports") return { page: "reports" };
+  if (clean === "/reports/releases") return { page: "releases" };
   if (clean === "/admin") return { page: "admin" };
   if (clean === "/admin/partners") return { page: "partners" };
   if (clean === "/admin/policies") return { page: "policies", partner: null };
   const policies = /^\/admin\/policies\/([A-Za-z0-9._:-]{1,64})$/.exec(clean);
   if (policies) return { page: "policies", partner: policies[1] };
   if (clean === "/admin/audit") return { page: "audit" };
+  if (clean === "/admin/seizures") return { page: "seizures" };
+  const seizure = /^\/admin\/seizures\/(szr_[0-9a-f]{16})$/.exec(clean);
+  if (seizure) return { page: "seizure", id: seizure[1] };
+  if (clean === "/admin/approvals") return { page: "approvals" };
+  const approval = /^\/admin\/approvals\/(apr_[0-9a-f]{16})$/.exec(clean);
+  if (approval) return { page: "approval", id: approval[1] };
+  if (clean === "/admin/vault") return { page: "vault" };
   const admin = /^\/admin\/(partners|clients)\/([A-Za-z0-9._~:-]{1,128})$/.exec(clean);
   if (admin) return { page: admin[1] === "partners" ? "partner" : "client", id: admin[2] };
   return { page: "missing" };

@@ -28,6 +28,18 @@ test("administration paths carry the partner's or the client's id; bad ids are m
   assert.deepEqual(parseRoute("/admin/partners/a/b"), { page: "missing" });
 });
 
+test("the security section's paths: seizures, approvals (their ids checked) and the vault", () => {
+  const szr = "szr_0123456789abcdef";
+  const apr = "apr_0123456789abcdef";
+  assert.deepEqual(parseRoute("/admin/seizures"), { page: "seizures" });
+  assert.deepEqual(parseRoute(`/admin/seizures/${szr}`), { page: "seizure", id: szr });
+  assert.deepEqual(parseRoute("/admin/approvals/"), { page: "approvals" });
+  assert.deepEqual(parseRoute(`/admin/approvals/${apr}`), { page: "approval", id: apr });
+  assert.deepEqual(parseRoute("/admin/vault"), { page: "vault" });
+  assert.deepEqual(parseRoute("/admin/seizures/szr_XYZ"), { page: "missing" });
+  assert.deepEqual(parseRoute(`/admin/approvals/${szr}`), { page: "missing" });
+});
+
 test("policies are reached with or without a partner; the audit log has one page", () => {
   assert.deepEqual(parseRoute("/admin/policies"), { page: "policies", partner: null });
   assert.deepEqual(parseRoute("/admin/policies/"), { page: "policies", partner: null });
@@ -73,6 +85,7 @@ test("a typed fingerprint matches whatever its spaces and case; nothing typed ne
 test("an NGO's report paths: the form and the submissions; anything below is missing", () => {
   assert.deepEqual(parseRoute("/reports/new"), { page: "report" });
   assert.deepEqual(parseRoute("/reports/new/"), { page: "report" });
+  assert.deepEqual(parseRoute("/reports/upload"), { page: "upload" });
   assert.deepEqual(parseRoute("/reports"), { page: "reports" });
   assert.deepEqual(parseRoute("/reports/rpt_1"), { page: "missing" });
 });

@@ -3,50 +3,13 @@ the reasons intake refused it. Adding a field to the form is one spec. */
 
 import type { ComponentChildren } from "preact";
 import { t } from "../i18n/index.ts";
-import {
-  type ChargeRow,
-  type Draft,
-  FACILITY_KINDS,
-  INCIDENT_TYPES,
-  LEGAL_BASES,
-  STATUSES,
-  TLPS,
-} from "../report.ts";
+import type { ChargeRow, Draft } from "../report.ts";
+import type { Spec } from "../report-specs.ts";
 import { Text, word } from "./common.tsx";
 
 export type FieldErrors = Map<string, { path: string; reason: string }[]>;
+export { INCIDENT, REQUEST, SHARING, type Spec } from "../report-specs.ts";
 type TextKey = Exclude<keyof Draft, "charges">;
-
-/** One field of the form: its catalogue name, where the draft keeps it, and its control. */
-export type Spec = { name: string; key: TextKey; required?: boolean } & (
-  | { kind: "text"; max?: number; code?: boolean; short?: boolean }
-  | { kind: "long"; rows: number; max?: number }
-  | { kind: "choice"; options: readonly string[]; words: string | null }
-);
-
-export const INCIDENT: Spec[] = [
-  { name: "incident_type", key: "incident_type", kind: "choice", options: INCIDENT_TYPES,
-    words: "incident", required: true },
-  { name: "legal_basis", key: "legal_basis", kind: "choice", options: LEGAL_BASES, words: "basis" },
-  { name: "occurred_at", key: "occurred_at", kind: "text", code: true, required: true },
-  { name: "place.country", key: "country", kind: "text", max: 2, code: true, short: true,
-    required: true },
-  { name: "place.locality", key: "locality", kind: "text", max: 200 },
-  { name: "place.facility_kind", key: "facility_kind", kind: "choice", options: FACILITY_KINDS,
-    words: "facility" },
-  { name: "detaining_authority", key: "detaining_authority", kind: "text", max: 200 },
-  { name: "status", key: "status", kind: "choice", options: STATUSES, words: "report_status" },
-];
-export const REQUEST: Spec[] = [
-  { name: "requesting_state", key: "requesting_state", kind: "text", max: 2, code: true,
-    short: true },
-];
-export const SHARING: Spec[] = [
-  { name: "tlp", key: "tlp", kind: "choice", options: TLPS, words: null },
-  { name: "narrative", key: "narrative", kind: "long", rows: 6, max: 20000 },
-  { name: "contact_instructions", key: "contact_instructions", kind: "long", rows: 2 },
-  { name: "client_report_id", key: "client_report_id", kind: "text", max: 128, code: true },
-];
 
 /** Why intake refused a field, each reason as the server wrote it (shown as text). */
 export function Refused({ name, id, errors }: { name: string; id?: string; errors: FieldErrors }) {

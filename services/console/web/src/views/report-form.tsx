@@ -88,6 +88,11 @@ export function ReportForm({ follows = null }: { follows?: string | null }) {
   return (
     <section class="report-form">
       <h1 tabIndex={-1}>{follows ? t("followup.title") : t("report.title")}</h1>
+      {!follows && (
+        <p>
+          <a href="/reports/upload">{t("upload.reports.link")}</a>
+        </p>
+      )}
       {accepted && <Accepted key={accepted.id} {...accepted} onClose={() => setAccepted(null)} />}
       <form class="stack" onSubmit={submit} noValidate>
         {follows && (

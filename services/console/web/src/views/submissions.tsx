@@ -1,12 +1,15 @@
 /** The partner's submissions with their receipts from intake (`GET /v1/reports`), and, for a
-client that may read reports, who read each (sharing's `GET /v1/reports/{id}/reads`). */
+client that may read reports, who read each (sharing's `GET /v1/reports/{id}/reads`) and the
+partners it was granted to (`…/grants`; granting with `reports:manage`). */
 
 import { useState } from "preact/hooks";
 import { call, currentSession } from "../api.ts";
 import { usePoll } from "../hooks.ts";
 import { t, when } from "../i18n/index.ts";
 import type { Read, Receipt } from "../report.ts";
+import { AwaitingApproval } from "./admin/awaiting.tsx";
 import { ErrorNote, Text } from "./common.tsx";
+import { Grants } from "./grants.tsx";
 
 const POLL_MS = 5000;
 const PAGE = 50;
@@ -14,26 +17,28 @@ const PAGE = 50;
 /** Erasing a report (crypto-shredding its data key in sharing), after a confirmation; where
 the network asks a second operator to approve erasures, it waits for that approval. */
 function Erase({ id }: { id: string }) {
-  const [state, setState] = useState<"idle" | "busy" | "erased" | "pending">("idle");
+  const [state, setState] = useState<"idle" | "busy" | "erased">("idle");
+  const [waiting, setWaiting] = useState<{ id: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const erase = async () => {
     if (!confirm(t("submissions.erase_confirm", { id }))) return;
     setState("busy");
     setError(null);
     try {
-      const answer = await call<{ erased_at?: string; approval?: unknown }>(
+      const answer = await call<{ erased_at?: string; approval?: { id: string } }>(
         "sharing",
         `/v1/reports/${encodeURIComponent(id)}`,
         { method: "DELETE" },
       );
-      setState(answer.approval ? "pending" : "erased");
+      if (answer.approval) setWaiting(answer.approval);
+      else setState("erased");
     } catch (failure) {
       setError(failure);
       setState("idle");
     }
   };
   if (state === "erased") return <p class="ok">{t("submissions.erased")}</p>;
-  if (state === "pending") return <p role="status">{t("submissions.erase_pending")}</p>;
+  if (waiting) return <AwaitingApproval approval={waiting} />;
   return (
     <div>
       <button type="button" disabled={state === "busy"} onClick={erase}>
@@ -160,6 +165,9 @@ export function Submissions() {
                 </p>
               )}
               {readable && <Reads id={r.report_id} />}
+              {readable && r.status === "stored" && (
+                <Grants id={r.report_id} manage={erasable} />
+              )}
               {erasable && <Erase id={r.report_id} />}
             </li>
           ))}

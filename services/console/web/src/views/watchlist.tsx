@@ -6,6 +6,7 @@ import { t, when } from "../i18n/index.ts";
 import type { Entry, EntryPage } from "../types.ts";
 import { ErrorNote, Text } from "./common.tsx";
 import { AddEntry } from "./watchlist-add.tsx";
+import { WatchlistUpload } from "./watchlist-upload.tsx";
 
 const PAGE = 100;
 
@@ -48,6 +49,12 @@ export function Watchlist() {
         onAdded={(entry) =>
           setEntries((prev) => [entry, ...(prev ?? []).filter((e) => e.id !== entry.id)])
         }
+      />
+      <WatchlistUpload
+        onAdded={(added) => {
+          const ids = new Set(added.map((e) => e.id));
+          setEntries((prev) => [...added, ...(prev ?? []).filter((e) => !ids.has(e.id))]);
+        }}
       />
       <ErrorNote error={error} />
       {entries?.length === 0 && <p class="muted">{t("watchlist.empty")}</p>}

@@ -1,15 +1,17 @@
 /** One client: its role and status, revoking it, its enrolment codes and its devices' keys. */
 
 import { useEffect, useState } from "preact/hooks";
-import { call } from "../../api.ts";
+import { call, currentSession } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Row, Text, word } from "../common.tsx";
 import { Heading } from "../heading.tsx";
 import { Enrolments } from "./enrolments.tsx";
 import { Keys } from "./keys.tsx";
+import { Seize } from "./seize.tsx";
 import { type Client, path } from "./model.ts";
 
 export function ClientView({ id }: { id: string }) {
+  const operator = currentSession()?.scopes().has("admin") ?? false;
   const [client, setClient] = useState<Client | null>(null);
   const [error, setError] = useState<unknown>(null);
   // Bumped when a code is used or a key changes, so both lists read the server again.
@@ -58,6 +60,9 @@ export function ClientView({ id }: { id: string }) {
             {t("admin.client_revoke")}
           </button>
         </p>
+      )}
+      {client?.status === "active" && operator && (
+        <Seize kind="client" id={client.id} name={client.name} />
       )}
       {client && (
         <>

@@ -6,6 +6,7 @@ import { ApiError, call } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { usePoll } from "../../hooks.ts";
 import { ErrorNote, Row, Text, word } from "../common.tsx";
+import { AwaitingApproval } from "./awaiting.tsx";
 import { type Key, type Pending, path, sameFingerprint } from "./model.ts";
 
 const POLL_MS = 3000;
@@ -14,6 +15,7 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
   const [keys, setKeys] = useState<Key[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [waiting, setWaiting] = useState<{ id: string } | null>(null);
   const seen = useRef<number | null>(null);
 
   // A device enrols on its own: poll, so its pending key shows without a reload.
@@ -51,6 +53,7 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
       <p class="muted">{t("admin.keys_hint")}</p>
       <ErrorNote error={error} />
       {note && <p role="status">{note}</p>}
+      {waiting && <AwaitingApproval approval={waiting} />}
       {keys?.length === 0 && <p class="muted">{t("admin.no_keys")}</p>}
       <ul class="cards">
         {(keys ?? []).map((k) => (
@@ -78,7 +81,12 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
                 keyRow={k}
                 onDone={(text) => {
                   setNote(text);
+                  setWaiting(null);
                   props.onChange();
+                }}
+                onWaiting={(approval) => {
+                  setNote(null);
+                  setWaiting(approval);
                 }}
               />
             )}
@@ -96,7 +104,12 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
   );
 }
 
-function Confirm({ keyRow, onDone }: { keyRow: Key; onDone: (note: string) => void }) {
+function Confirm(props: {
+  keyRow: Key;
+  onDone: (note: string) => void;
+  onWaiting: (approval: { id: string }) => void;
+}) {
+  const { keyRow, onDone, onWaiting } = props;
   const [typed, setTyped] = useState("");
   const [mismatch, setMismatch] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -117,7 +130,8 @@ function Confirm({ keyRow, onDone }: { keyRow: Key; onDone: (note: string) => vo
         method: "POST",
         body: { fingerprint: typed },
       });
-      onDone("approval" in answer ? t("admin.key_confirm_pending") : t("admin.key_confirmed"));
+      if ("approval" in answer) onWaiting(answer.approval);
+      else onDone(t("admin.key_confirmed"));
     } catch (failure) {
       // A different fingerprint: the key that arrived is not the device's; sharing revoked it.
       if (failure instanceof ApiError && failure.status === 409) {

@@ -6,6 +6,7 @@ import { t } from "../../i18n/index.ts";
 import { ErrorNote, Row, Text, word } from "../common.tsx";
 import { Heading } from "../heading.tsx";
 import { CreateClient } from "./create-client.tsx";
+import { Seize } from "./seize.tsx";
 import { type Client, type Partner, path } from "./model.ts";
 
 export function PartnerView({ id }: { id: string }) {
@@ -61,6 +62,9 @@ export function PartnerView({ id }: { id: string }) {
             {t("admin.partner_disable")}
           </button>
         </p>
+      )}
+      {partner?.status === "active" && operator && !partner.is_operator && (
+        <Seize kind="partner" id={partner.id} name={partner.name} />
       )}
       <section>
         <h2>{t("admin.clients")}</h2>

@@ -8,6 +8,7 @@ import { ApiError, call } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Text } from "../common.tsx";
 import { Heading } from "../heading.tsx";
+import { AwaitingApproval } from "./awaiting.tsx";
 import { type Partner, type Pending, path } from "./model.ts";
 import {
   diffPolicies,
@@ -81,6 +82,7 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
   const [error, setError] = useState<unknown>(null);
   const [syntax, setSyntax] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [waiting, setWaiting] = useState<{ id: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
   const stored = async (): Promise<StoredPolicy | null> => {
@@ -103,6 +105,7 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
     setText(value);
     setPreview(null); // what was previewed is no longer what would be saved
     setNote(null);
+    setWaiting(null);
   };
 
   const previewChange = async (event: Event) => {
@@ -110,6 +113,7 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
     setError(null);
     setSyntax(null);
     setNote(null);
+    setWaiting(null);
     setPreview(null);
     let document: unknown;
     try {
@@ -155,7 +159,8 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
         { method: "PUT", body: preview.policy },
       );
       if (answer.approval) {
-        setNote(t("policy.pending", { id: answer.approval.id }));
+        setWaiting(answer.approval);
+        setNote(t("policy.pending"));
         setPreview(null);
       } else {
         await load();
@@ -221,6 +226,7 @@ function PolicyEditor({ partner, role }: { partner: string; role: string }) {
           {busy && !preview ? t("common.working") : t("policy.preview")}
         </button>
       </form>
+      {waiting && <AwaitingApproval approval={waiting} />}
       {note && <p role="status">{note}</p>}
       {preview && <PreviewView preview={preview} busy={busy} onSave={save} />}
     </div>
