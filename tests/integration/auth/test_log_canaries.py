@@ -18,7 +18,9 @@ import pytest
 from libs.common import nats as natsx
 from libs.common.events import REPORT_RECEIVED, new_event
 from tests.integration.auth.conftest import Network
-from tests.support.logs import written_logs
+from tests.support.logs import service_logging, written_logs
+
+__all__ = ["service_logging"]  # a fixture of this module
 from tests.support.natsd import NatsServer
 from tests.support.receivers import until
 from tests.support.reports import report_body, token_value
