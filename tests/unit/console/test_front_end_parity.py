@@ -28,6 +28,7 @@ from libs.common.reports.vocabulary import (
 )
 from libs.common.web import _STATUS_CODES
 from services.alerts.alerts.domain import OUTCOMES
+from services.alerts.delivery import channels
 from services.alerts.matching.domain import Priority
 
 WEB = Path(__file__).parents[3] / "services" / "console" / "web" / "src"
@@ -149,3 +150,14 @@ def test_the_report_form_offers_the_vocabulary_the_service_takes() -> None:
     assert listed("TLPS") == [v.value for v in Tlp]
     sexes = Subject.model_fields["sex"].annotation.__args__  # type: ignore[union-attr]
     assert sorted(listed("SEXES")) == sorted(sexes)
+
+
+def test_the_console_offers_every_registered_channel() -> None:
+    source = (WEB / "views" / "contacts.tsx").read_text()
+    block = source.split("export const CHANNELS = [", 1)[1].split("]", 1)[0]
+    assert sorted(re.findall(r'"([a-z]+)"', block)) == sorted(channels.kinds())
+    for lang in LANGUAGES:
+        catalogue = _catalogue(lang)
+        for kind in channels.kinds():
+            for key in (f"channel.{kind}", f"contacts.address.{kind}", f"contacts.carries.{kind}"):
+                assert key in catalogue, f"no {lang} text {key}"
