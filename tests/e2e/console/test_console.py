@@ -201,7 +201,7 @@ async def test_a_signal_or_ntfy_contact_is_chosen_shown_and_removed(world: World
     page = world.page
     await page.goto(world.console + "/settings")
     await page.get_by_text("Add a contact").click()
-    form = page.locator("details.add")
+    form = page.locator("details.add:has(#channel-carries)")
     await form.get_by_label("Channel").select_option("signal")
     # What the channel may carry is said before anything is typed.
     await expect(form).to_contain_text("End-to-end encrypted: every detail")
