@@ -223,3 +223,16 @@ async def test_tokens_never_reach_a_log(
     written = written_logs(caplog.records)
     for secret in (BOT_TOKEN, BOT_TOKEN.split(":")[1], SMS_TOKEN, NTFY_TOKEN):
         assert secret not in written  # … without a token
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_test_alert_reaches_the_contact_and_links_nowhere(world: World, kind: str) -> None:
+    await world.lawyer_on(kind)
+    (contact,) = (await world.stack.call("GET", "/v1/lawyer/profile")).json()["contacts"]
+    resp = await world.stack.call(
+        "POST", "/v1/lawyer/profile/test", json={"contact": contact["id"]}
+    )
+    assert resp.status_code == 200 and resp.json()["delivered"] is True, resp.text
+    (sent,) = world.api(kind).to(kind)
+    assert "test" in sent.text.lower() and "http" not in sent.text
+    assert "actions" not in sent.body

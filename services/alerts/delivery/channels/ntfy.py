@@ -115,7 +115,8 @@ class NtfyChannel:
             "topic": topic,
             "title": email_subject(view),
             "message": chat_text(view, details=self.carries_details),
-            "priority": 5 if view.priority == "highest" else 4,
+            # ntfy's 5 breaks through Do Not Disturb on Android: highest pages only; notices 3.
+            "priority": (5 if view.priority == "highest" else 4) if view.kind in PAGE_KINDS else 3,
             "tags": ["rotating_light"],
         }
         if view.kind in _LINKED:
