@@ -110,8 +110,13 @@ async def test_a_report_pages_the_lawyer_and_a_failed_attempt_is_retried(
     await world.lawyer_on(kind)
     published = await world.report()
     sent = await world.first(kind)
-    (delivery,) = (await world.alert())["deliveries"]
-    assert (delivery["channel"], delivery["status"]) == (kind, "delivered")
+
+    async def recorded() -> Any:
+        (delivery,) = (await world.alert())["deliveries"]
+        return delivery["status"] == "delivered" and delivery
+
+    delivery = await until(recorded, timeout=10)  # the outcome is written after the send
+    assert delivery and delivery["channel"] == kind
     outcomes = [(a["outcome"], a["http_status"]) for a in delivery["attempts"]]
     assert outcomes[0] == ("retry", 503) and outcomes[1][0] == "delivered"
     assert sent.at > published
