@@ -22,6 +22,7 @@ def make_client(
     pool: float = 2.0,
     headers: dict[str, str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` with explicit timeouts; redirects are never followed silently."""
     return httpx.AsyncClient(
@@ -30,6 +31,7 @@ def make_client(
         follow_redirects=False,
         headers={**_HEADERS, **(headers or {})},
         transport=transport,
+        verify=verify,
     )
 
 

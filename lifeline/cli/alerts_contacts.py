@@ -17,7 +17,9 @@ CONTACT_COLUMNS = ["id", "role", "channel", "address", "name", "encrypted", "dis
 
 def register(actions: Subparsers) -> None:
     """Add `lifeline alerts contacts show|set|test` and `lifeline alerts escalation show|set`."""
-    contacts = actions.add_parser("contacts", help="your webhook, email and backup contacts")
+    contacts = actions.add_parser(
+        "contacts", help="your webhook, email, Signal, Telegram, push and SMS contacts"
+    )
     c_actions = contacts.add_subparsers(dest="contacts_action", required=True, metavar="ACTION")
     leaf(c_actions, "show", "show your contact channels (never secrets)", _contacts_show)
     cs = leaf(
@@ -46,6 +48,20 @@ def register(actions: Subparsers) -> None:
     )
     cs.add_argument(
         "--backup-webhook", action="append", default=[], help="a backup's webhook URL (repeat)"
+    )
+    cs.add_argument(
+        "--contact",
+        action="append",
+        default=[],
+        metavar="ROLE:CHANNEL:ADDRESS",
+        help="a contact on any channel, e.g. primary:signal:+4915112345678, "
+        "backup:telegram:581234977, backup:ntfy:https://ntfy.example.org/topic, "
+        "secondary:sms:+4915112345678 (repeat; roles primary, secondary, backup)",
+    )
+    cs.add_argument(
+        "--ntfy-token-file",
+        type=Path,
+        help="the access token of your ntfy topic(s), from this file (enables the ack button)",
     )
     cs.add_argument(
         "--language",
@@ -83,6 +99,13 @@ def register(actions: Subparsers) -> None:
     es.add_argument(
         "--duty-webhook", action="append", default=[], help="a duty webhook URL (repeat)"
     )
+    es.add_argument(
+        "--duty-contact",
+        action="append",
+        default=[],
+        metavar="CHANNEL:ADDRESS",
+        help="a duty contact on any channel, e.g. signal:+4915112345678 (repeat)",
+    )
 
 
 def _contact(channel: str, spec: str) -> dict[str, Any]:
@@ -92,6 +115,18 @@ def _contact(channel: str, spec: str) -> dict[str, Any]:
     if not address:
         raise CliError(f"not an email address: {spec!r}")
     return {"channel": "email", "address": address, **({"name": name} if name else {})}
+
+
+def _any_contact(spec: str, *, roles: bool, ntfy_token: str | None = None) -> dict[str, Any]:
+    """`ROLE:CHANNEL:ADDRESS` (or `CHANNEL:ADDRESS`): the server checks the channel and address."""
+    parts = spec.split(":", 2 if roles else 1)
+    if len(parts) != (3 if roles else 2) or not all(parts):
+        shape = "ROLE:CHANNEL:ADDRESS" if roles else "CHANNEL:ADDRESS"
+        raise CliError(f"a contact is {shape}, not {spec!r}")
+    contact = dict(zip(["role", "channel", "address"][3 - len(parts) :], parts, strict=True))
+    if contact["channel"] == "ntfy" and ntfy_token:
+        contact["secret"] = ntfy_token
+    return contact
 
 
 def _read(path: Path, what: str) -> str:
@@ -117,6 +152,9 @@ def _contacts_set(args: argparse.Namespace) -> int:
         body["webhook"] = {"url": args.webhook_url, "rotate_secret": args.rotate_secret}
         if args.webhook_secret_file:
             body["webhook"]["secret"] = _read(args.webhook_secret_file, "secret file")
+    token = _read(args.ntfy_token_file, "token file") if args.ntfy_token_file else None
+    if args.contact:
+        body["contacts"] = [_any_contact(s, roles=True, ntfy_token=token) for s in args.contact]
     if args.email:
         body["email"] = {"address": args.email}
         if args.pgp_key:
@@ -172,7 +210,8 @@ def _escalation_set(args: argparse.Namespace) -> int:
         "repeat_every_minutes": args.repeat_every,
         "max_repeats": args.max_repeats,
         "duty_contacts": [_contact("email", s) for s in args.duty_email]
-        + [_contact("webhook", s) for s in args.duty_webhook],
+        + [_contact("webhook", s) for s in args.duty_webhook]
+        + [_any_contact(s, roles=False) for s in args.duty_contact],
     }
     data = call(args, ["escalation:manage"], "PUT", "/v1/organisation/escalation", json=body)
     emit(args, data, lambda: _escalation_human(data))

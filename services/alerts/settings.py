@@ -62,6 +62,28 @@ class AlertsSettings(ServiceSettings):
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     # Lawyers' webhooks must be https on public addresses unless this is set (tests, a LAN).
     webhook_allow_private: bool = False
+    # Chat, push and SMS channels (docs/alerts.md §4). Their endpoints are the operator's own
+    # configuration, trusted like the SMTP relay (private addresses allowed); an empty URL
+    # leaves the channel unconfigured (its deliveries fail, are retried and recorded).
+    # Signal: a signal-cli REST API (bbernhard/signal-cli-rest-api) and its registered number.
+    signal_api_url: str = ""
+    signal_number: str = ""
+    signal_timeout_s: float = Field(default=5.0, gt=0)
+    # Telegram's bot API (a local stand-in in tests); the bot token only from a file.
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_token_file: Path | None = None
+    telegram_timeout_s: float = Field(default=5.0, gt=0)
+    # ntfy servers (comma-separated base URLs) the operator vouches for: reached on private
+    # addresses too, and the only ones an acknowledge button may go through. Lawyers' other
+    # servers follow the webhook's rules. The CA (PEM) of such a server, if private.
+    ntfy_servers: str = ""
+    ntfy_ca_file: Path | None = None
+    ntfy_timeout_s: float = Field(default=5.0, gt=0)
+    # An HTTP SMS gateway taking Sinch's batch shape (`{from, to[], body}`, bearer token).
+    sms_gateway_url: str = ""
+    sms_token_file: Path | None = None
+    sms_sender: str = "Lifeline"
+    sms_timeout_s: float = Field(default=5.0, gt=0)
     delivery_concurrency: int = Field(default=8, ge=1, le=64)
     delivery_poll_s: float = Field(default=1.0, gt=0)
     # A claimed delivery whose worker died is retried after this (same webhook-id).
@@ -113,6 +135,10 @@ class AlertsSettings(ServiceSettings):
     def operator_addresses(self) -> tuple[str, ...]:
         """The operators' addresses alarms are mailed to."""
         return tuple(a.strip() for a in self.operator_emails.split(",") if a.strip())
+
+    def trusted_ntfy_servers(self) -> tuple[str, ...]:
+        """The ntfy base URLs the operator allow-listed, without a trailing slash."""
+        return tuple(u.strip().rstrip("/") for u in self.ntfy_servers.split(",") if u.strip())
 
     def retry_schedule(self) -> tuple[float, ...]:
         """The retry delays in seconds."""

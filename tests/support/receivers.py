@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -82,18 +83,34 @@ class Receiver:
     async def start(self) -> None:
         """Listen (again, on the same port)."""
         app = Starlette(routes=[Route("/hook", self._handle, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.01)
+        self._server, self._task = await serve(app, self.port)
 
     async def stop(self) -> None:
         """Stop listening: senders get connection refused."""
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await asyncio.wait_for(self._task, timeout=10)
-            self._server = self._task = None
+        await unserve(self._server, self._task)
+        self._server = self._task = None
+
+
+async def serve(
+    app: Starlette, port: int, tls: tuple[Path, Path] | None = None
+) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """Serve `app` on 127.0.0.1:`port` (over TLS with `(certificate, key)`), once listening."""
+    files = {} if tls is None else {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])}
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **files)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # it failed to start: say why
+        await asyncio.sleep(0.01)
+    return server, task
+
+
+async def unserve(server: uvicorn.Server | None, task: asyncio.Task[None] | None) -> None:
+    """Stop what `serve` started (if it runs)."""
+    if server is not None and task is not None:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
 
 
 @asynccontextmanager

@@ -200,7 +200,8 @@ class DeliveryWorker:
             return SendResult("retry", error="skip:contact_removed")
         secret = None if ctx.secret is None else self.box.open(ctx.contact_id, ctx.secret)
         base, ack_url = self.config.public_url.rstrip("/"), ""
-        if may_carry_action_links(channel, ctx.pgp_key) and ctx.kind in PAGE_KINDS:
+        acts = may_carry_action_links(channel, ctx.pgp_key, ctx.address, secret)
+        if acts and ctx.kind in PAGE_KINDS:
             token = self.links.make(ctx.alert_id, ctx.contact_id, now.timestamp())
             ack_url = f"{base}/v1/ack/{token}"
         view = alert_view(

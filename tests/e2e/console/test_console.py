@@ -197,6 +197,38 @@ async def test_a_test_alert_reaches_the_contact(world: World) -> None:
     await world.screenshot(page, "settings-desktop-en")
 
 
+async def test_a_signal_or_ntfy_contact_is_chosen_shown_and_removed(world: World) -> None:
+    page = world.page
+    await page.goto(world.console + "/settings")
+    await page.get_by_text("Add a contact").click()
+    form = page.locator("details.add:has(#channel-carries)")
+    await form.get_by_label("Channel").select_option("signal")
+    # What the channel may carry is said before anything is typed.
+    await expect(form).to_contain_text("End-to-end encrypted: every detail")
+    await form.get_by_label("Signal: phone number").fill("+4915112345678")
+    await form.get_by_label("Role").select_option("backup")
+    await form.get_by_role("button", name="Save contact").click()
+    card = page.locator("li[data-contact-id]", has_text="+4915112345678")
+    await expect(card).to_contain_text("Signal")
+    await form.get_by_label("Channel").select_option("ntfy")
+    await expect(form.get_by_label("Access token of the topic")).to_have_attribute(
+        "type", "password"
+    )
+    await page.set_viewport_size({"width": 360, "height": 740})
+    findings = {"en": await axe_findings(page)}
+    await page.locator("#language").select_option("ru")
+    await expect(form).to_contain_text("кнопка «Подтвердить»")
+    findings["ru"] = await axe_findings(page)
+    width = await page.evaluate("document.scrollingElement.scrollWidth")
+    await world.screenshot(page, "contacts-ntfy-phone-ru")
+    await page.locator("#language").select_option("en")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    assert not any(findings.values()), findings
+    assert width <= 360
+    await card.get_by_role("button", name="Remove").click()
+    await expect(card).to_have_count(0)
+
+
 async def test_the_console_speaks_russian(world: World) -> None:
     page = world.page
     await page.get_by_label("Language", exact=True).select_option("ru")

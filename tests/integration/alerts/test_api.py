@@ -392,7 +392,7 @@ async def test_an_unknown_channel_kind_is_refused_naming_the_field(stack: Alerts
         "/v1/lawyer/profile",
         json={
             "email": {"address": "a@example.org"},
-            "backup_contacts": [{"channel": "sms", "address": "+49 170 1234567"}],
+            "backup_contacts": [{"channel": "fax", "address": "+49 170 1234567"}],
         },
     )
     duty = await stack.call(

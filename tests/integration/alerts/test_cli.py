@@ -174,6 +174,27 @@ async def test_lawyer_cli_journey(
             code, data, err = await lifeline(profile, "alerts", "contacts", "set", *email)
             assert code == 0 and data["language"] == "ru", err
 
+            # Any registered channel, in any role; an ntfy topic's token from a file.
+            (tmp_path / "ntfy.token").write_text("tk_lawyersntfytoken000000000000\n")
+            code, data, err = await lifeline(
+                profile, "alerts", "contacts", "set", *email,
+                "--contact", "primary:signal:+4915112345678",
+                "--contact", "backup:ntfy:https://ntfy.example.org/lawyer-topic",
+                "--contact", "backup:sms:+4915112345678",
+                "--ntfy-token-file", str(tmp_path / "ntfy.token"),
+            )  # fmt: skip
+            assert code == 0, err
+            kinds = {(c["role"], c["channel"], c["address"]) for c in data["contacts"]}
+            assert ("primary", "signal", "+4915112345678") in kinds
+            assert ("backup", "ntfy", "https://ntfy.example.org/lawyer-topic") in kinds
+            assert "tk_lawyers" not in json.dumps(data)  # the token is never shown back
+            code, _, err = await lifeline(
+                profile, "alerts", "contacts", "set", "--contact", "primary:pager:+491"
+            )
+            assert code == 1 and "channel" in err, err
+            code, _, err = await lifeline(profile, "alerts", "contacts", "set", "--contact", "x")
+            assert code == 1 and "ROLE:CHANNEL:ADDRESS" in err, err
+
     # The names never reached the server: not in alerts' database.
     if alerts_db.startswith("sqlite"):
         path = Path(alerts_db.split("///", 1)[1])

@@ -8,10 +8,8 @@ report matched against a watchlist); every record is then formatted as productio
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import nats
@@ -19,8 +17,10 @@ import pytest
 
 from libs.common import nats as natsx
 from libs.common.events import REPORT_RECEIVED, new_event
-from libs.common.logging import QUIET, JsonFormatter, PlainFormatter, quiet_libraries
 from tests.integration.auth.conftest import Network
+from tests.support.logs import service_logging, written_logs
+
+__all__ = ["service_logging"]  # a fixture of this module
 from tests.support.natsd import NatsServer
 from tests.support.receivers import until
 from tests.support.reports import report_body, token_value
@@ -33,29 +33,8 @@ BEARER = "canary.bearer.e61d"
 CANARIES = (NARRATIVE, TOKEN, LABEL, ADDRESS, BEARER, TOKEN[:24], "canary-")
 
 
-@pytest.fixture
-def service_logging() -> Iterator[None]:
-    """The library log levels every service sets (`configure_logging`), undone afterwards."""
-    loggers = [logging.getLogger(name) for name in (*QUIET, "uvicorn.access")]
-    saved = [(lg.level, lg.disabled) for lg in loggers]
-    quiet_libraries()
-    yield
-    for lg, (level, disabled) in zip(loggers, saved, strict=True):
-        lg.setLevel(level)
-        lg.disabled = disabled
-
-
 def _subject() -> dict[str, Any]:
     return {"tokens": [{"kind": "name_dob", "version": 1, "value": TOKEN}], "sex": "male"}
-
-
-def _written(records: list[logging.LogRecord]) -> str:
-    """Every record as both formatters write it, plus its raw message and arguments."""
-    json_lines, plain = JsonFormatter(), PlainFormatter("%(message)s")
-    return "\n".join(
-        f"{json_lines.format(r)}\n{plain.format(r)}\n{r.msg!s} {json.dumps(r.args, default=str)}"
-        for r in records
-    )
 
 
 async def test_no_canary_reaches_any_log(
@@ -131,7 +110,7 @@ async def test_no_canary_reaches_any_log(
     finally:
         await nc.close()
 
-    written = _written(caplog.records)
+    written = written_logs(caplog.records)
     assert len(caplog.records) > 20 and "dead-lettered" in written
     for canary in CANARIES:
         assert canary not in written, f"{canary!r} was logged"

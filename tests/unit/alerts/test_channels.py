@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,6 @@ from pydantic import ValidationError
 from libs.common.clock import FakeClock
 from libs.common.errors import InvalidInput
 from libs.common.web import install_error_handlers
-from services.alerts.alerts.domain import EVERY_DETAIL
-from services.alerts.alerts.links import AckLinks
 from services.alerts.container import IN_FLIGHT_MARGIN_S, in_flight_s
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
@@ -29,7 +26,6 @@ from services.alerts.delivery.domain import (
     FROM_DELIVERY,
     ContactSpec,
     Outgoing,
-    SendContext,
     SendResult,
     context_fields,
     send_context,
@@ -37,10 +33,8 @@ from services.alerts.delivery.domain import (
 from services.alerts.delivery.profiles.schemas import EscalationIn, ProfileIn
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.secrets import SecretBox
-from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
 from services.alerts.settings import AlertsSettings
-
-NOW = datetime(2026, 11, 20, 6, 41, tzinfo=UTC)
+from tests.support.delivery import NOW, context_for, worker_for
 
 
 class Pager:
@@ -65,6 +59,12 @@ class Pager:
 
     def check(self, contact: ContactSpec) -> None:
         self.checked.append(contact)
+
+    def parse_secret(self, secret: str) -> str:
+        return secret
+
+    def acts_for(self, address: str, secret: str | None) -> bool:
+        return False
 
     def new_secret(self) -> str | None:
         return "pager-secret"
@@ -206,70 +206,12 @@ async def test_a_contact_the_channel_cannot_take_is_refused(
     assert [f["path"] for f in caught.value.fields] == [path]
 
 
-def _context(channel: str, **overrides: Any) -> SendContext:
-    delivery = {
-        "id": "d-1",
-        "kind": "alert",
-        "step": 0,
-        "status": "sending",
-        "attempts": 1,
-        "channel": channel,
-        "contact_id": "c-1",
-    }
-    alert = {
-        "id": "a-1",
-        "status": "open",
-        "lawyer_id": "lawyer-1",
-        "priority": "highest",
-        "decision": "strong",
-        "reason": "whole name and full date of birth agree",
-        "agreed": "name,name_dob",
-        "incident_type": "detention",
-        "legal_basis": "cis_interstate_search",
-        "country": "KG",
-        "facility_kind": "airport",
-        "occurred_at": "2026-11-20T06:40:00+06:00",
-        "report_id": "r-1",
-        "report_count": 1,
-        "acked_by": None,
-        "acked_at": None,
-        "disclosed": EVERY_DETAIL,
-        "release": None,
-    }
-    contact = {
-        "role": "primary",
-        "address": "+491701234567",
-        "secret": None,
-        "pgp_key": None,
-        "disabled_at": None,
-    }
-    return replace(send_context(delivery, alert, contact, "client 12", "en"), **overrides)
-
-
-def _worker(sending: Channels, box: SecretBox) -> DeliveryWorker:
-    config = DeliveryConfig(
-        schedule=(1.0,),
-        jitter=0.0,
-        max_attempts=3,
-        lease_s=5.0,
-        poll_s=1.0,
-        concurrency=1,
-        in_flight_s=in_flight_s(sending),
-        public_url="https://alerts.example",
-        report_link=lambda _, report_id: f"https://sharing.example/v1/reports/{report_id}",
-        alert_link=lambda alert_id: f"https://alerts.example/v1/alerts/{alert_id}",
-    )
-    links = AckLinks(os.urandom(32), ttl_s=60)
-    clock = FakeClock(NOW)
-    return DeliveryWorker(None, config, channels=sending, box=box, links=links, clock=clock)  # type: ignore[arg-type]
-
-
 async def test_the_worker_sends_through_the_registered_channel_what_it_may_carry(
     pager: Pager, built: Channels
 ) -> None:
     box = SecretBox(os.urandom(32))
-    ctx = _context("pager", secret=box.seal("c-1", "pager-secret"))
-    result = await _worker(built, box).send(ctx, NOW)
+    ctx = context_for("pager", secret=box.seal("c-1", "pager-secret"))
+    result = await worker_for(built, box).send(ctx, NOW)
     assert result.outcome == "delivered"
     (message,) = pager.sent
     assert (message.delivery_id, message.address, message.secret) == (
@@ -288,7 +230,7 @@ async def test_the_worker_sends_through_the_registered_channel_what_it_may_carry
 
 
 async def test_a_kind_this_process_does_not_have_is_retried(built: Channels) -> None:
-    result = await _worker(built, SecretBox(os.urandom(32))).send(_context("fax"), NOW)
+    result = await worker_for(built, SecretBox(os.urandom(32))).send(context_for("fax"), NOW)
     assert (result.outcome, result.error) == ("retry", "unknown_channel")
 
 
@@ -296,9 +238,16 @@ async def test_the_ack_waits_for_the_slowest_registered_channel(
     pager: Pager, tmp_path: Path
 ) -> None:
     for webhook_s, smtp_s, built_in in ((3.0, 30.0, 30.0), (3.0, 1.0, 3 * 2.0 + 3.0)):
-        # The built-in ones: SMTP's timeout, or a webhook's three failed connects and its read.
+        # The built-in ones: SMTP's timeout, or a webhook's (an ntfy server's) three failed
+        # connects and its read; the operator's own endpoints answer sooner here.
         settings = AlertsSettings(
-            data_dir=tmp_path, webhook_timeout_s=webhook_s, smtp_timeout_s=smtp_s
+            data_dir=tmp_path,
+            webhook_timeout_s=webhook_s,
+            ntfy_timeout_s=webhook_s,
+            smtp_timeout_s=smtp_s,
+            signal_timeout_s=1.0,
+            telegram_timeout_s=1.0,
+            sms_timeout_s=1.0,
         )
         sending = channels.build(settings)
         try:

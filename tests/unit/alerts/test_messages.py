@@ -10,6 +10,7 @@ import pytest
 
 from services.alerts.alerts.domain import OUTCOMES, AlertStatus
 from services.alerts.alerts.schemas import Outcome
+from services.alerts.delivery.domain import NOTICE_KINDS, PAGE_KINDS
 from services.alerts.delivery.messages import (
     DEFAULT,
     LANGUAGES,
@@ -18,7 +19,7 @@ from services.alerts.delivery.messages import (
     placeholders,
     text,
 )
-from services.alerts.delivery.messages.mail import email_subject, email_text
+from services.alerts.delivery.messages.mail import email_subject, email_text, ping_text
 from services.alerts.delivery.profiles.probe import probe_view
 from services.alerts.delivery.secrets import SecretBox
 from tests.unit.alerts.test_adapters import VIEW
@@ -116,3 +117,12 @@ def test_a_note_is_bound_to_its_alert_and_apart_from_secrets() -> None:
     for wrong in (lambda: box.open_note("alert-2", blob), lambda: box.open("alert-1", blob)):
         with pytest.raises(Exception, match="cannot be decrypted"):
             wrong()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", (*PAGE_KINDS, *NOTICE_KINDS, "test"))
+def test_every_kind_of_send_has_a_content_free_ping(language: str, kind: str) -> None:
+    # An SMS is the ping alone: a kind without one would fail at send time, not here.
+    ping = ping_text(dataclasses.replace(VIEW, kind=kind, language=language))
+    assert ping.startswith("Lifeline")
+    assert VIEW.label not in ping and VIEW.alert_id not in ping

@@ -30,6 +30,7 @@ from libs.common.reports.vocabulary import (
 )
 from libs.common.web import _STATUS_CODES
 from services.alerts.alerts.domain import OUTCOMES
+from services.alerts.delivery import channels
 from services.alerts.matching.domain import Priority
 from services.sharing.approvals.domain import ApprovalAction, ApprovalStatus
 from services.sharing.seizure.domain import SeizureStatus, Taken
@@ -185,3 +186,14 @@ def test_the_console_uploads_the_columns_the_cli_reads() -> None:
     assert ",".join(listed) == "label,name,dob,incident_types,legal_bases,countries"
     cli = (Path(__file__).parents[3] / "lifeline" / "cli" / "watchlist.py").read_text()
     assert "label,name,dob[,incident_types,legal_bases,countries]" in cli
+
+
+def test_the_console_offers_every_registered_channel() -> None:
+    source = (WEB / "views" / "contacts.tsx").read_text()
+    block = source.split("export const CHANNELS = [", 1)[1].split("]", 1)[0]
+    assert sorted(re.findall(r'"([a-z]+)"', block)) == sorted(channels.kinds())
+    for lang in LANGUAGES:
+        catalogue = _catalogue(lang)
+        for kind in channels.kinds():
+            for key in (f"channel.{kind}", f"contacts.address.{kind}", f"contacts.carries.{kind}"):
+                assert key in catalogue, f"no {lang} text {key}"

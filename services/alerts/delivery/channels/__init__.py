@@ -53,6 +53,14 @@ class Channel(Protocol):
     def parse_address(self, address: str) -> str:
         """The address as stored; ValueError (with the reason) if it is not one of this kind."""
 
+    def parse_secret(self, secret: str) -> str:
+        """The contact's secret as stored; ValueError (with the reason) if it is not one of this
+        kind (only asked of channels whose `accepts` holds `domain.SECRET`)."""
+
+    def acts_for(self, address: str, secret: str | None) -> bool:
+        """Whether a link that acts may reach this endpoint although `carries_action_links` is
+        False: a path the operator vouches for to the recipient alone (ntfy's); mostly False."""
+
     def check(self, contact: ContactSpec) -> None:
         """Refuse (InvalidInput) a contact this deployment will not send to or cannot use."""
 
@@ -79,9 +87,15 @@ def may_carry_details(channel: Channel, pgp_key: str | None) -> bool:
     return channel.carries_details or sealed(channel, pgp_key)
 
 
-def may_carry_action_links(channel: Channel, pgp_key: str | None) -> bool:
+def may_carry_action_links(
+    channel: Channel, pgp_key: str | None, address: str = "", secret: str | None = None
+) -> bool:
     """Whether this send may carry a link that acknowledges (anyone holding it acts as them)."""
-    return channel.carries_action_links or sealed(channel, pgp_key)
+    return (
+        channel.carries_action_links
+        or sealed(channel, pgp_key)
+        or channel.acts_for(address, secret)
+    )
 
 
 def _discover() -> dict[str, ChannelFactory]:

@@ -186,6 +186,14 @@ class EmailChannel:
         """A plausible email address."""
         return valid_email(address)
 
+    def parse_secret(self, secret: str) -> str:
+        """Email takes no secret (`accepts` says so first)."""
+        raise ValueError("email takes no secret")
+
+    def acts_for(self, address: str, secret: str | None) -> bool:
+        """Only through OpenPGP (`encrypts_with_pgp_key`)."""
+        return False
+
     def check(self, contact: ContactSpec) -> None:
         """Refuse an OpenPGP key nothing can be encrypted to."""
         if contact.pgp_key:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import binascii
 import hashlib
 import hmac
-import ipaddress
 import json
-import logging
 import secrets
-import socket
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -26,17 +22,23 @@ from services.alerts.delivery.domain import (
     ContactSpec,
     Outgoing,
     SendResult,
-    parse_retry_after,
 )
 from services.alerts.delivery.messages import text
-from services.alerts.delivery.targets import host_problem, is_public
+from services.alerts.delivery.outbound import (
+    MAX_ADDRESSES,
+    UNREACHABLE,
+    Poster,
+    Resolver,
+    pinned,
+    resolve,
+    verdict,
+)
+from services.alerts.delivery.targets import host_problem
 from services.alerts.settings import AlertsSettings
 
-log = logging.getLogger(__name__)
 KIND: Final = "webhook"
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-UNREACHABLE: Final = "target_unreachable"
-MAX_ADDRESSES = 4  # a name's addresses tried in one attempt, so that a dead one costs little
+# Re-exported: tests and older callers import them from here.
+__all__ = ["MAX_ADDRESSES", "UNREACHABLE", "pinned", "resolve"]
 
 _TYPES = {
     "alert": "alert.created",
@@ -57,6 +59,19 @@ def valid_url(value: str) -> str:
         raise ValueError("an http(s) URL with a host is required")
     if parts.username or parts.password or parts.fragment:
         raise ValueError("no credentials or fragment in the URL")
+    return value
+
+
+def valid_secret(value: str) -> str:
+    """A Standard Webhooks secret: `whsec_` and 24 to 64 bytes of base64."""
+    if not value.startswith("whsec_"):
+        raise ValueError("a Standard Webhooks secret starts with whsec_")
+    try:
+        raw = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the secret after whsec_ must be base64") from None
+    if not 24 <= len(raw) <= 64:
+        raise ValueError("the secret must be 24 to 64 bytes")
     return value
 
 
@@ -124,41 +139,17 @@ def payload_bytes(view: AlertView, now: datetime) -> bytes:
     return json.dumps(payload(view, now), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Refuse webhook targets that would let a client make this server call inside its network."""
+def check_url(url: str, allow_private: bool, *, what: str = "webhook") -> None:
+    """Refuse lawyer-supplied targets that would let a client make this server call inside its
+    network."""
     parts = urlsplit(url)
     if allow_private:
         return
     if parts.scheme != "https":
-        raise InvalidInput("webhook URLs must use https", fields=[{"path": "webhook.url"}])
+        raise InvalidInput(f"{what} URLs must use https", fields=[{"path": f"{what}.url"}])
     problem = host_problem(parts.hostname or "")
     if problem is not None:
-        raise InvalidInput(problem, fields=[{"path": "webhook.url"}])
-
-
-async def resolve(host: str, port: int) -> list[str]:
-    """Every address `host` resolves to; empty when the lookup fails."""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return []
-    return [str(info[4][0]) for info in infos]
-
-
-def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The same request sent to `address`: the Host header and the TLS name stay the URL's."""
-    parts = urlsplit(url)
-    ip = ipaddress.ip_address(address)
-    literal = f"[{ip}]" if ip.version == 6 else str(ip)
-    userinfo, at, host_header = parts.netloc.rpartition("@")
-    # Credentials in the URL (basic auth) travel on as httpx would have sent them.
-    netloc = userinfo + at + (literal if parts.port is None else f"{literal}:{parts.port}")
-    # httpcore checks the server's certificate against `sni_hostname`, not against the IP. Its
-    # pool keys connections by IP only: `close` keeps another name's TLS session (same CDN
-    # address, say) from carrying this request.
-    extensions = {"sni_hostname": parts.hostname or ""}
-    headers = {"host": host_header, "connection": "close"}
-    return urlunsplit(parts._replace(netloc=netloc)), headers, extensions
+        raise InvalidInput(problem.replace("webhook", what), fields=[{"path": f"{what}.url"}])
 
 
 class WebhookSender:
@@ -167,30 +158,13 @@ class WebhookSender:
     def __init__(
         self, http: httpx.AsyncClient, *, allow_private: bool, resolver: Resolver = resolve
     ) -> None:
-        self.http = http
+        self.poster = Poster(http, allow_private=allow_private, resolver=resolver)
         self.allow_private = allow_private
-        self.resolve = resolver
 
     async def send(
         self, url: str, secret: str, msg_id: str, body: bytes, now: datetime
     ) -> SendResult:
         """One attempt; the timestamp (and so the signature) is fresh, the id is constant."""
-        parts = urlsplit(url)
-        requests = [(url, dict[str, str](), dict[str, Any]())]
-        if not self.allow_private:
-            if parts.scheme != "https":
-                return _unreachable(msg_id, "not_https")
-            # getaddrinfo repeats an address once per protocol; the order is its preference.
-            addresses = list(
-                dict.fromkeys(await self.resolve(parts.hostname or "", parts.port or 443))
-            )
-            if not addresses:
-                return _unreachable(msg_id, "dns_failure")
-            if not all(is_public(ipaddress.ip_address(a)) for a in addresses):
-                return _unreachable(msg_id, "private_target")
-            # Connect to the addresses just checked: a second lookup by the HTTP client could be
-            # answered by a rebinding DNS server with an inside address.
-            requests = [pinned(url, a) for a in addresses[:MAX_ADDRESSES]]
         timestamp = int(now.timestamp())
         signed = {
             "content-type": "application/json",
@@ -198,44 +172,10 @@ class WebhookSender:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(secret, msg_id, timestamp, body),
         }
-        error = "no_address"
-        for target, headers, extensions in requests:
-            try:
-                resp = await self.http.post(
-                    target, content=body, headers=headers | signed, extensions=extensions
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached that address: the next one (an IPv4 beside a dead IPv6, say)
-                # cannot receive the page twice.
-                error = type(exc).__name__
-                continue
-            except httpx.HTTPError as exc:
-                return SendResult("retry", error=type(exc).__name__[:64])
-            return _outcome(resp, now)
-        return SendResult("retry", error=error)
-
-
-def _unreachable(msg_id: str, reason: str) -> SendResult:
-    """One answer for every target refused before connecting, whatever the reason.
-
-    The lawyer sees the attempt's error: telling a name with no address from one with an inside
-    address would let them probe this network's DNS. The operator's log keeps the reason (never
-    the host).
-    """
-    log.warning("webhook target unreachable", extra={"delivery_id": msg_id, "reason": reason})
-    return SendResult("retry", error=UNREACHABLE)
-
-
-def _outcome(resp: httpx.Response, now: datetime) -> SendResult:
-    """A response's verdict: 2xx delivered, 410 gone, anything else retried."""
-    status = resp.status_code
-    if 200 <= status < 300:
-        return SendResult("delivered", http_status=status)
-    if status == 410:
-        return SendResult("gone", http_status=status, error="gone")
-    error = "redirect_not_followed" if 300 <= status < 400 else f"http_{status}"
-    retry_after = parse_retry_after(resp.headers.get("retry-after"), now)
-    return SendResult("retry", http_status=status, error=error, retry_after=retry_after)
+        # A lawyer's own endpoint may be fixed by its owner: every failure but 410 is retried.
+        return await self.poster.post(
+            url, delivery_id=msg_id, now=now, verdict=verdict, content=body, headers=signed
+        )
 
 
 class WebhookChannel:
@@ -256,6 +196,14 @@ class WebhookChannel:
         """An http(s) URL with a host, no credentials and no fragment."""
         return valid_url(address)
 
+    def parse_secret(self, secret: str) -> str:
+        """A Standard Webhooks secret."""
+        return valid_secret(secret)
+
+    def acts_for(self, address: str, secret: str | None) -> bool:
+        """Never: a webhook's reader is whoever runs the URL."""
+        return False
+
     def check(self, contact: ContactSpec) -> None:
         """Refuse targets inside this server's network (unless private targets are allowed)."""
         check_url(contact.address, self.sender.allow_private)
@@ -275,7 +223,7 @@ class WebhookChannel:
 
     async def aclose(self) -> None:
         """Close the outbound HTTP client."""
-        await self.sender.http.aclose()
+        await self.sender.poster.aclose()
 
 
 def connect_s(settings: AlertsSettings) -> float:

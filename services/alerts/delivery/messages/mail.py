@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.alerts.delivery.domain import AlertView
+from services.alerts.delivery.domain import PAGE_KINDS, AlertView
 from services.alerts.delivery.messages import text
 
 
@@ -105,3 +105,15 @@ def _followup_text(view: AlertView, *, encrypted: bool) -> str:
         lines.append(t("email.followup.status", status=t(f"case_status.{view.case_status}")))
     lines.append(t("email.followup.sign_in", url=view.alert_url))
     return "\n".join(lines) + "\n"
+
+
+def chat_text(view: AlertView, *, details: bool) -> str:
+    """A chat message (Signal, Telegram, push): the email's subject and body, the details and
+    the ack link only where the channel may carry them (`details`)."""
+    return f"{email_subject(view)}\n\n{email_text(view, encrypted=details)}".rstrip() + "\n"
+
+
+def ping_text(view: AlertView) -> str:
+    """A content-free ping (SMS): that something happened, nothing about it, no link."""
+    kind = "alert" if view.kind in PAGE_KINDS else view.kind
+    return text(view.language, f"ping.{kind}")

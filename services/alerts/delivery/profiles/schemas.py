@@ -7,8 +7,6 @@ shorthand fields in a profile (the shape clients have always sent).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,21 +21,9 @@ from pydantic import (
 from libs.common.schemas import Strict
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels.email import has_control_characters, valid_email
-from services.alerts.delivery.channels.webhook import valid_url
+from services.alerts.delivery.channels.webhook import valid_secret, valid_url
 
 _ARMOR = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
-
-
-def _secret(value: str) -> str:
-    if not value.startswith("whsec_"):
-        raise ValueError("a Standard Webhooks secret starts with whsec_")
-    try:
-        raw = base64.b64decode(value.removeprefix("whsec_"), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("the secret after whsec_ must be base64") from None
-    if not 24 <= len(raw) <= 64:
-        raise ValueError("the secret must be 24 to 64 bytes")
-    return value
 
 
 def _armored(value: str) -> str:
@@ -60,7 +46,11 @@ def _registered_kinds(schema: dict[str, Any]) -> None:
 Language = Literal["en", "ru"]  # the catalogues of `delivery/messages`
 Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(valid_url)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(valid_email)]
-Secret = Annotated[str, StringConstraints(max_length=128), AfterValidator(_secret)]
+Secret = Annotated[str, StringConstraints(max_length=128), AfterValidator(valid_secret)]
+# A contact's secret on any channel: its channel says what it must look like (`parse_secret`).
+AnySecret = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_printable)
+]
 PgpKey = Annotated[str, StringConstraints(max_length=64_000), AfterValidator(_armored)]
 ContactName = Annotated[
     str,
@@ -98,7 +88,7 @@ class ContactIn(Strict):
     channel: ChannelKind
     address: Annotated[str, StringConstraints(min_length=3, max_length=2048)]
     name: ContactName | None = None
-    secret: Secret | None = None
+    secret: AnySecret | None = None
     # Omitted on a contact that exists: its key is kept. `drop_pgp_key` removes it.
     pgp_public_key: PgpKey | None = None
     drop_pgp_key: bool = False

@@ -198,8 +198,15 @@ class Profiles:
                 f"{' and '.join(unfit)} does not fit the {channel.kind} channel",
                 fields=[{"path": path, "reason": "field does not fit the channel"}],
             )
+        secret = c.secret
+        if secret is not None:
+            try:
+                secret = channel.parse_secret(secret)
+            except ValueError as exc:
+                reason = {"path": f"{path}.secret", "reason": str(exc)}
+                raise InvalidInput("invalid contact secret", fields=[reason]) from None
         return ContactSpec(
-            role, c.channel, address, c.name, c.secret, rotate, c.pgp_public_key, c.drop_pgp_key
+            role, c.channel, address, c.name, secret, rotate, c.pgp_public_key, c.drop_pgp_key
         )
 
     def _validate(self, wanted: Sequence[ContactSpec]) -> None:

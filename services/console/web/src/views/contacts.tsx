@@ -7,7 +7,18 @@ import type { Contact, Profile } from "../types.ts";
 import { ErrorNote, Text, word } from "./common.tsx";
 
 const ROLES = ["primary", "secondary", "backup"] as const;
-const CHANNELS = ["webhook", "email"] as const;
+/** Every channel kind alerts registers (a unit test holds the two lists together). */
+export const CHANNELS = ["webhook", "email", "signal", "telegram", "ntfy", "sms"] as const;
+type ChannelKind = (typeof CHANNELS)[number];
+// How the address is typed on a phone's keyboard, per channel.
+const INPUT_MODE: Record<ChannelKind, "url" | "email" | "tel" | "text"> = {
+  webhook: "url",
+  email: "email",
+  signal: "tel",
+  telegram: "text",
+  ntfy: "url",
+  sms: "tel",
+};
 
 /** What PUT /v1/lawyer/profile takes for a kept contact (secrets and keys stay on the server). */
 export function kept(c: Contact) {
@@ -127,10 +138,11 @@ function codeOf(failure: unknown): string {
 }
 
 function AddContact({ onAdd }: { onAdd: (c: object) => Promise<boolean> }) {
-  const [channel, setChannel] = useState<(typeof CHANNELS)[number]>("webhook");
+  const [channel, setChannel] = useState<ChannelKind>("webhook");
   const [role, setRole] = useState<(typeof ROLES)[number]>("primary");
   const [address, setAddress] = useState("");
   const [pgp, setPgp] = useState("");
+  const [token, setToken] = useState("");
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -139,10 +151,12 @@ function AddContact({ onAdd }: { onAdd: (c: object) => Promise<boolean> }) {
       channel,
       address: address.trim(),
       ...(channel === "email" && pgp.trim() ? { pgp_public_key: pgp.trim() } : {}),
+      ...(channel === "ntfy" && token.trim() ? { secret: token.trim() } : {}),
     };
     if (await onAdd(contact)) {
       setAddress("");
       setPgp("");
+      setToken("");
     }
   };
 
@@ -154,7 +168,8 @@ function AddContact({ onAdd }: { onAdd: (c: object) => Promise<boolean> }) {
           {t("contacts.channel")}
           <select
             value={channel}
-            onChange={(e) => setChannel((e.target as HTMLSelectElement).value as "webhook")}
+            aria-describedby="channel-carries"
+            onChange={(e) => setChannel((e.target as HTMLSelectElement).value as ChannelKind)}
           >
             {CHANNELS.map((c) => (
               <option value={c} key={c}>
@@ -163,6 +178,9 @@ function AddContact({ onAdd }: { onAdd: (c: object) => Promise<boolean> }) {
             ))}
           </select>
         </label>
+        <p class="muted" id="channel-carries">
+          {t(`contacts.carries.${channel}`)}
+        </p>
         <label>
           {t("contacts.role")}
           <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as "primary")}>
@@ -174,11 +192,11 @@ function AddContact({ onAdd }: { onAdd: (c: object) => Promise<boolean> }) {
           </select>
         </label>
         <label>
-          {channel === "email" ? t("contacts.email") : t("contacts.url")}
+          {t(`contacts.address.${channel}`)}
           <input
             type="text"
-            inputMode={channel === "email" ? "email" : "url"}
-            autocomplete={channel === "email" ? "email" : "url"}
+            inputMode={INPUT_MODE[channel]}
+            autocomplete={channel === "email" ? "email" : INPUT_MODE[channel] === "url" ? "url" : "off"}
             spellcheck={false}
             value={address}
             required
@@ -193,6 +211,18 @@ function AddContact({ onAdd }: { onAdd: (c: object) => Promise<boolean> }) {
               value={pgp}
               spellcheck={false}
               onInput={(e) => setPgp((e.target as HTMLTextAreaElement).value)}
+            />
+          </label>
+        )}
+        {channel === "ntfy" && (
+          <label>
+            {t("contacts.ntfy_token")}
+            <input
+              type="password"
+              autocomplete="off"
+              spellcheck={false}
+              value={token}
+              onInput={(e) => setToken((e.target as HTMLInputElement).value)}
             />
           </label>
         )}
