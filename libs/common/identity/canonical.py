@@ -113,9 +113,15 @@ def keys_for(name: ParsedName, dob: BirthDate) -> frozenset[CanonicalKey]:
             keys.add(CanonicalKey(Kind.NAME_YEAR, f"{text}|{dob.year:04d}"))
         if dob.full is not None:
             keys.add(CanonicalKey(Kind.NAME_DOB, f"{text}|{dob.full.isoformat()}"))
-    parts = [word.folded for word in name.parts]
-    if dob.full is not None and 2 <= len(parts) <= _MAX_PARTS_FOR_PART_KEYS:
-        keys |= _part_keys(parts, dob.full.isoformat())
+    if dob.full is not None and 2 <= len(name.parts) <= _MAX_PARTS_FOR_PART_KEYS:
+        # Besides the folded parts: the national form as written (a typo in Alena, which is
+        # also the Russian Alyona, still meets it) and the j-as-ж reading (Jukov and a typo).
+        for parts in {
+            tuple(word.folded for word in name.parts),
+            tuple(word.written or word.folded for word in name.parts),
+            tuple(word.alternative or word.folded for word in name.parts),
+        }:
+            keys |= _part_keys(list(parts), dob.full.isoformat())
     return frozenset(keys)
 
 
