@@ -240,9 +240,11 @@ def main() -> None:
     """Write the pairs as JSON lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--per-class", type=int, default=PER_CLASS)
     args = parser.parse_args()
     with args.out.open("w", encoding="utf-8") as handle:
-        for row in pairs():
+        for row in pairs(args.seed, args.per_class):
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

@@ -104,6 +104,16 @@ def _part_keys(parts: list[str], date: str) -> set[CanonicalKey]:
     return keys
 
 
+# The part keys' readings of a word: the folded form, the national form as written (a typo in
+# Alena, which is also the Russian Alyona, still meets it), the j-as-ж reading (Jukov + a typo).
+# A surname the Turkic rule read enters them as written (`Word.part`).
+_READINGS: Final = (
+    lambda word: word.part(word.folded),
+    lambda word: word.written or word.folded,
+    lambda word: word.part(word.alternative or word.folded),
+)
+
+
 def keys_for(name: ParsedName, dob: BirthDate) -> frozenset[CanonicalKey]:
     """The canonical keys of an already parsed name and date of birth."""
     keys: set[CanonicalKey] = set()
@@ -114,14 +124,8 @@ def keys_for(name: ParsedName, dob: BirthDate) -> frozenset[CanonicalKey]:
         if dob.full is not None:
             keys.add(CanonicalKey(Kind.NAME_DOB, f"{text}|{dob.full.isoformat()}"))
     if dob.full is not None and 2 <= len(name.parts) <= _MAX_PARTS_FOR_PART_KEYS:
-        # Besides the folded parts: the national form as written (a typo in Alena, which is
-        # also the Russian Alyona, still meets it) and the j-as-ж reading (Jukov and a typo).
-        for parts in {
-            tuple(word.folded for word in name.parts),
-            tuple(word.written or word.folded for word in name.parts),
-            tuple(word.alternative or word.folded for word in name.parts),
-        }:
-            keys |= _part_keys(list(parts), dob.full.isoformat())
+        for reading in _READINGS:
+            keys |= _part_keys([reading(word) for word in name.parts], dob.full.isoformat())
     return frozenset(keys)
 
 

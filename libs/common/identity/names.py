@@ -70,12 +70,23 @@ def _invalid(code: str) -> InvalidInput:
 class Word:
     """One written word of a name: its folded form and, if its spelling is ambiguous, another.
 
-    `written` is the folded form before a national form was replaced by the Russian one.
+    `written` is the folded form before a national form was replaced by the Russian one;
+    `turkic` says the Turkic surname rule made that replacement (see `part`).
     """
 
     folded: str
     alternative: str | None = None
     written: str | None = None
+    turkic: bool = False
+
+    def part(self, reading: str) -> str:
+        """The form a part key reads: the written one if the Turkic rule read the word.
+
+        Measured: a -kyzy surname read as -ova shares first letter and ending with other
+        families' -ova (Nurlanova/Nurbekova), and as the exact part it meets a sister whose
+        given name shares a head; so the rule's form enters the whole-name keys only.
+        """
+        return self.written if self.turkic and self.written else reading
 
 
 @dataclass(frozen=True)
@@ -116,14 +127,19 @@ def _is_near_patronymic(word: Word) -> bool:
     )
 
 
+def _turkic_form(folded: str) -> str | None:
+    """The Russian surname a Kazakh/Kyrgyz -uly/-uulu/-kyzy surname stands for, if it is one."""
+    for ending, replacement in TURKIC_SURNAME_ENDINGS:
+        if folded.endswith(ending) and len(folded) - len(ending) >= _MIN_STEM:
+            return folded[: -len(ending)] + replacement
+    return None
+
+
 def russian_form(folded: str) -> str:
     """The folded Russian form of a folded name part: national given names, Turkic surnames."""
     if (russian := GIVEN_NAME_FORMS.get(folded)) is not None:
         return russian
-    for ending, replacement in TURKIC_SURNAME_ENDINGS:
-        if folded.endswith(ending) and len(folded) - len(ending) >= _MIN_STEM:
-            return folded[: -len(ending)] + replacement
-    return folded
+    return _turkic_form(folded) or folded
 
 
 def _russian_word(word: Word) -> Word:
@@ -131,7 +147,8 @@ def _russian_word(word: Word) -> Word:
     folded = russian_form(word.folded)
     alternative = russian_form(word.alternative) if word.alternative else None
     written = word.folded if folded != word.folded else None
-    return Word(folded, alternative if alternative != folded else None, written)
+    turkic = word.folded not in GIVEN_NAME_FORMS and _turkic_form(word.folded) is not None
+    return Word(folded, alternative if alternative != folded else None, written, turkic)
 
 
 def _merge_particles(words: list[Word]) -> tuple[list[Word], Word | None]:

@@ -23,9 +23,10 @@ from libs.common.identity.tokens import LocalEvaluator
 from libs.common.identity.translit import fold_word, fold_word_alternative
 from lifeline.cli import identity
 
-# Measured (seed 2010, 120 pairs per same-person class, 360 near misses): alerted pairs.
+# Measured (seed 2010, 120 pairs per same-person class, 360 near misses): alerted pairs. The
+# near misses are canonicaliser version 1's figures: the national forms add no alert here.
 RECALL_BAR = {"PX1_ukrainian": 116, "PX2_belarusian": 115, "PX3_kazakh_kyrgyz": 120}
-ALERT_BAR = {"NX1_same_given_other_surname": 8, "NX2_namesake_other_dob": 0, "NX3_twins": 1}
+ALERT_BAR = {"NX1_same_given_other_surname": 7, "NX2_namesake_other_dob": 0, "NX3_twins": 1}
 
 
 def _name_dob(a: tuple[str, str | None], b: tuple[str, str | None]) -> bool:
@@ -64,6 +65,8 @@ def test_a_national_form_meets_the_russian_form(national: str, russian: str) -> 
         ("Aigerim Nurlankyzy", "Aibek Nurlanuly"),  # Kazakh siblings
         ("Mykola Shevchenko", "Mykyta Shevchenko"),  # Nikolai and Nikita: twins
         ("Askar Nurlanuly", "Askar Nurlanuly Serikov"),  # -uly in a patronymic slot stays one
+        ("Aigerim Nurlankyzy", "Aigerim Nurbekova"),  # N…va: other families share the tail
+        ("Gulnar Муратова", "Гүлмира Мұратқызы"),  # sisters: Gul… under one surname
     ],
 )
 def test_near_names_stay_apart(a: str, b: str) -> None:
@@ -100,8 +103,7 @@ def test_generated_pairs_meet_the_measured_bars(tmp_path: Path) -> None:
     key = PrfKeyRing().add(1, bytes(32))
     tallies = run_eval(parsed, LocalEvaluator(key), key.version).tallies
     assert {label: tallies[label].alerts for label in RECALL_BAR} == RECALL_BAR
-    for label, bar in ALERT_BAR.items():
-        assert tallies[label].alerts <= bar, label
+    assert {label: tallies[label].alerts for label in ALERT_BAR} == ALERT_BAR
 
 
 def test_the_generator_writes_what_eval_reads(

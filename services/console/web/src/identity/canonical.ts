@@ -2,7 +2,7 @@
 
 import { type BirthDate, parseDob } from "./dates.ts";
 import { headSignature, tailSignature } from "./fuzzy.ts";
-import { type ParsedName, parseName, type Word } from "./names.ts";
+import { type ParsedName, parseName, partForm, type Word } from "./names.ts";
 import { compareCodePoints, DATA } from "./rules.ts";
 
 const C = DATA.canonical;
@@ -62,10 +62,11 @@ function partKeys(parts: string[], date: string, add: (kind: Kind, text: string)
   });
 }
 
+// A surname the Turkic rule read enters the part keys as written (`partForm`).
 const READINGS: ((word: Word) => string)[] = [
-  (word) => word.folded,
+  (word) => partForm(word, word.folded),
   (word) => word.written ?? word.folded,
-  (word) => word.alternative || word.folded,
+  (word) => partForm(word, word.alternative || word.folded),
 ];
 
 /** The canonical keys of an already parsed name and date of birth, in Python's sorted order. */

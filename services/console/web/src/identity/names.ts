@@ -30,11 +30,19 @@ export const GIVEN_NAME_FORMS: ReadonlyMap<string, string> = (() => {
 export const LETTER = /[\p{L}\p{Nl}\p{No}]/u;
 
 /** One written word: its folded form, another reading if ambiguous, the form before the
- * national form was replaced by the Russian one (`written`, else null). */
+ * national form was replaced by the Russian one (`written`, else null), and whether the Turkic
+ * surname rule made that replacement (see `partForm`). */
 export interface Word {
   folded: string;
   alternative: string | null;
   written: string | null;
+  turkic: boolean;
+}
+
+/** The form a part key reads: the written one if the Turkic rule read the word (a -kyzy
+ * surname read as -ova would share its ending with other families' -ova). */
+export function partForm(word: Word, reading: string): string {
+  return word.turkic && word.written ? word.written : reading;
 }
 
 export interface ParsedName {
@@ -49,7 +57,7 @@ function words(text: string): Word[] {
     const folded = foldWord(joined);
     // Initials (V. Putin) carry too little to match on and would only split the key.
     if (codePointLength(folded) > 1) {
-      out.push({ folded, alternative: foldWordAlternative(joined), written: null });
+      out.push({ folded, alternative: foldWordAlternative(joined), written: null, turkic: false });
     }
   }
   return out;
@@ -73,16 +81,19 @@ function isNearPatronymic(word: Word): boolean {
   );
 }
 
-/** The folded Russian form of a folded name part: national given names, Turkic surnames. */
-export function russianForm(folded: string): string {
-  const russian = GIVEN_NAME_FORMS.get(folded);
-  if (russian !== undefined) return russian;
+/** The Russian surname a Kazakh/Kyrgyz -uly/-uulu/-kyzy surname stands for, if it is one. */
+function turkicForm(folded: string): string | null {
   for (const [ending, replacement] of TURKIC) {
     if (folded.endsWith(ending) && codePointLength(folded) - codePointLength(ending) >= MIN_STEM) {
       return folded.slice(0, -ending.length) + replacement;
     }
   }
-  return folded;
+  return null;
+}
+
+/** The folded Russian form of a folded name part: national given names, Turkic surnames. */
+export function russianForm(folded: string): string {
+  return GIVEN_NAME_FORMS.get(folded) ?? turkicForm(folded) ?? folded;
 }
 
 function russianWord(word: Word): Word {
@@ -92,6 +103,7 @@ function russianWord(word: Word): Word {
     folded,
     alternative: alternative !== folded ? alternative : null,
     written: folded !== word.folded ? word.folded : null,
+    turkic: !GIVEN_NAME_FORMS.has(word.folded) && turkicForm(word.folded) !== null,
   };
 }
 
@@ -103,7 +115,7 @@ function mergeParticles(list: Word[]): [Word[], Word | null] {
       const folded = father.folded + list[index].folded;
       // The father's name keeps its j-as-ж reading (Jumabek uulu): it may be the surname.
       const alternative = father.alternative ? father.alternative + list[index].folded : null;
-      return [rest, { folded, alternative, written: null }];
+      return [rest, { folded, alternative, written: null, turkic: false }];
     }
   }
   return [list, null];
