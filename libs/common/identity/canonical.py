@@ -18,13 +18,14 @@ whole-name kinds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from libs.common.identity.dates import BirthDate, parse_dob
 from libs.common.identity.fuzzy import head_signature, tail_signature
-from libs.common.identity.names import ParsedName, parse_name
+from libs.common.identity.names import ParsedName, Word, parse_name
 from libs.common.identity.ruledata import DATA
 
 _CANONICAL: Final = DATA["canonical"]
@@ -107,7 +108,7 @@ def _part_keys(parts: list[str], date: str) -> set[CanonicalKey]:
 # The part keys' readings of a word: the folded form, the national form as written (a typo in
 # Alena, which is also the Russian Alyona, still meets it), the j-as-ж reading (Jukov + a typo).
 # A surname the Turkic rule read enters them as written (`Word.part`).
-_READINGS: Final = (
+_READINGS: Final[tuple[Callable[[Word], str], ...]] = (
     lambda word: word.part(word.folded),
     lambda word: word.written or word.folded,
     lambda word: word.part(word.alternative or word.folded),
