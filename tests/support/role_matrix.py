@@ -105,6 +105,8 @@ EXPECTED: dict[str, str] = {
     "sharing POST /v1/admin/vault/kek/{version}/retire": "operator",
     "sharing POST /v1/admin/vault/sealing-keys/rotate": "operator",
     "sharing POST /v1/admin/vault/sealing-keys/{kid}/retire": "operator",
+    "sharing POST /v1/admin/identity/prf/rotate": "operator",
+    "sharing POST /v1/admin/identity/prf/{version}/retire": "operator",
     "sharing GET /v1/system/events/{event_id}": "operator",
     # --- alerts ---------------------------------------------------------------------------
     "alerts GET /healthz": ANYONE,

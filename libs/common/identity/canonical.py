@@ -18,13 +18,14 @@ whole-name kinds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from libs.common.identity.dates import BirthDate, parse_dob
 from libs.common.identity.fuzzy import head_signature, tail_signature
-from libs.common.identity.names import ParsedName, parse_name
+from libs.common.identity.names import ParsedName, Word, parse_name
 from libs.common.identity.ruledata import DATA
 
 _CANONICAL: Final = DATA["canonical"]
@@ -104,6 +105,16 @@ def _part_keys(parts: list[str], date: str) -> set[CanonicalKey]:
     return keys
 
 
+# The part keys' readings of a word: the folded form, the national form as written (a typo in
+# Alena, which is also the Russian Alyona, still meets it), the j-as-ж reading (Jukov + a typo).
+# A surname the Turkic rule read enters them as written (`Word.part`).
+_READINGS: Final[tuple[Callable[[Word], str], ...]] = (
+    lambda word: word.part(word.folded),
+    lambda word: word.written or word.folded,
+    lambda word: word.part(word.alternative or word.folded),
+)
+
+
 def keys_for(name: ParsedName, dob: BirthDate) -> frozenset[CanonicalKey]:
     """The canonical keys of an already parsed name and date of birth."""
     keys: set[CanonicalKey] = set()
@@ -113,9 +124,9 @@ def keys_for(name: ParsedName, dob: BirthDate) -> frozenset[CanonicalKey]:
             keys.add(CanonicalKey(Kind.NAME_YEAR, f"{text}|{dob.year:04d}"))
         if dob.full is not None:
             keys.add(CanonicalKey(Kind.NAME_DOB, f"{text}|{dob.full.isoformat()}"))
-    parts = [word.folded for word in name.parts]
-    if dob.full is not None and 2 <= len(parts) <= _MAX_PARTS_FOR_PART_KEYS:
-        keys |= _part_keys(parts, dob.full.isoformat())
+    if dob.full is not None and 2 <= len(name.parts) <= _MAX_PARTS_FOR_PART_KEYS:
+        for reading in _READINGS:
+            keys |= _part_keys([reading(word) for word in name.parts], dob.full.isoformat())
     return frozenset(keys)
 
 

@@ -34,6 +34,26 @@ _MIN_PATRONYMIC_CHARS: Final[int] = _NAMES["min_patronymic_chars"]
 # (Vladimirona, Ivanonva), unless it ends like a surname (Ivanova is one edit from -ovna too).
 FUZZY_PATRONYMIC_ENDINGS: Final[tuple[str, ...]] = tuple(_NAMES["fuzzy_patronymic_endings"])
 SURNAME_ENDINGS: Final[tuple[str, ...]] = tuple(_NAMES["surname_endings"])
+# Kazakh/Kyrgyz surnames written with the father's name and -uly/-uulu/-kyzy: the Russian ending
+# they stand for (Nurlanuly/Nurlanov), the first that fits wins.
+TURKIC_SURNAME_ENDINGS: Final[tuple[tuple[str, str], ...]] = tuple(
+    (entry["ending"], entry["replacement"]) for entry in _NAMES["turkic_surname_endings"]
+)
+_MIN_STEM: Final[int] = DATA["canonical"]["min_stem"]
+
+
+def _national_forms() -> dict[str, str]:
+    """Folded national given-name form → folded Russian form (Mykhailo, Mikhal → Mikhail)."""
+    table: dict[str, str] = {}
+    for entry in _NAMES["given_name_forms"]:
+        russian = fold_word(entry["russian"])
+        for form in entry["forms"]:
+            if (folded := fold_word(form)) != russian:
+                table[folded] = russian
+    return table
+
+
+GIVEN_NAME_FORMS: Final[dict[str, str]] = _national_forms()
 
 # Whitespace as Python's str.isspace() knows it, spelled out so JavaScript reads it alike.
 _SPLIT: Final = re.compile(_NAMES["split"])
@@ -48,10 +68,25 @@ def _invalid(code: str) -> InvalidInput:
 
 @dataclass(frozen=True)
 class Word:
-    """One written word of a name: its folded form and, if its spelling is ambiguous, another."""
+    """One written word of a name: its folded form and, if its spelling is ambiguous, another.
+
+    `written` is the folded form before a national form was replaced by the Russian one;
+    `turkic` says the Turkic surname rule made that replacement (see `part`).
+    """
 
     folded: str
     alternative: str | None = None
+    written: str | None = None
+    turkic: bool = False
+
+    def part(self, reading: str) -> str:
+        """The form a part key reads: the written one if the Turkic rule read the word.
+
+        Measured: a -kyzy surname read as -ova shares first letter and ending with other
+        families' -ova (Nurlanova/Nurbekova), and as the exact part it meets a sister whose
+        given name shares a head; so the rule's form enters the whole-name keys only.
+        """
+        return self.written if self.turkic and self.written else reading
 
 
 @dataclass(frozen=True)
@@ -92,13 +127,39 @@ def _is_near_patronymic(word: Word) -> bool:
     )
 
 
+def _turkic_form(folded: str) -> str | None:
+    """The Russian surname a Kazakh/Kyrgyz -uly/-uulu/-kyzy surname stands for, if it is one."""
+    for ending, replacement in TURKIC_SURNAME_ENDINGS:
+        if folded.endswith(ending) and len(folded) - len(ending) >= _MIN_STEM:
+            return folded[: -len(ending)] + replacement
+    return None
+
+
+def russian_form(folded: str) -> str:
+    """The folded Russian form of a folded name part: national given names, Turkic surnames."""
+    if (russian := GIVEN_NAME_FORMS.get(folded)) is not None:
+        return russian
+    return _turkic_form(folded) or folded
+
+
+def _russian_word(word: Word) -> Word:
+    """A main part in its Russian form (both readings); the patronymic never needs it."""
+    folded = russian_form(word.folded)
+    alternative = russian_form(word.alternative) if word.alternative else None
+    written = word.folded if folded != word.folded else None
+    turkic = word.folded not in GIVEN_NAME_FORMS and _turkic_form(word.folded) is not None
+    return Word(folded, alternative if alternative != folded else None, written, turkic)
+
+
 def _merge_particles(words: list[Word]) -> tuple[list[Word], Word | None]:
     """Turn "<father's name> <particle>" (Ilgar oglu, Askar uulu) into one patronymic."""
     for index in range(1, len(words)):
         if words[index].folded in PATRONYMIC_PARTICLES:
             father = words[index - 1]
             rest = words[: index - 1] + words[index + 1 :]
-            return rest, Word(father.folded + words[index].folded)
+            # The father's name keeps its j-as-ж reading (Jumabek uulu): it may be the surname.
+            alternative = father.alternative and father.alternative + words[index].folded
+            return rest, Word(father.folded + words[index].folded, alternative)
     return words, None
 
 
@@ -152,4 +213,5 @@ def parse_name(text: str) -> ParsedName:
         words, patronymic = [patronymic], None
     if len(words) > MAX_WORDS:
         raise _invalid("name_too_many_words")
-    return ParsedName(tuple(words), patronymic)
+    # Only now: the national suffixes (-uly, -kyzy) must first have a chance to be patronymics.
+    return ParsedName(tuple(_russian_word(word) for word in words), patronymic)

@@ -4,26 +4,60 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
-from services.sharing.deps import Prf
+from services.sharing.deps import AdminCaller, Prf
 from services.sharing.identity.quota import ratelimit_headers
-from services.sharing.identity.schemas import EvaluateRequest, EvaluateResponse, PrfInfo
+from services.sharing.identity.schemas import (
+    EvaluateRequest,
+    EvaluateResponse,
+    PrfInfo,
+    PrfRetired,
+    PrfRotated,
+)
 
 router = APIRouter(prefix="/v1/identity", tags=["identity"])
+admin = APIRouter(prefix="/v1/admin/identity", tags=["admin"])
+Version = Annotated[int, Path(ge=1, le=1_000_000)]
 
 Caller = Annotated[
     Principal, Depends(require_any_scope(Scope.REPORTS_SUBMIT, Scope.WATCHLIST_MANAGE))
 ]
 
 
-@router.get("/prf", response_model=PrfInfo, summary="The PRF key version to tokenise with.")
+@router.get(
+    "/prf",
+    response_model=PrfInfo,
+    summary="The PRF key version to tokenise with, and the canonicaliser version bound to it.",
+)
 async def prf_info(_: Caller, prf: Prf) -> PrfInfo:
-    """The current key version (clients re-derive their tokens when it changes)."""
-    return PrfInfo(current_version=prf.current_version())
+    """Clients re-derive their tokens when the key version changes, and refuse to tokenise
+    when their canonicaliser version is not this one (`identity_rules_outdated`)."""
+    current, canonical = prf.info()
+    return PrfInfo(current_version=current, canonical_version=canonical)
+
+
+@admin.post(
+    "/prf/rotate",
+    response_model=PrfRotated,
+    summary="A new current PRF key version bound to sharing's canonicaliser version.",
+)
+async def prf_rotate(caller: AdminCaller, prf: Prf) -> PrfRotated:
+    """Clients then tokenise under the new version; old tokens keep meeting old ones."""
+    return PrfRotated(**await prf.rotate(caller))
+
+
+@admin.post(
+    "/prf/{version}/retire",
+    response_model=PrfRetired,
+    summary="Destroy an old PRF key version's seed; 409 while it is the current one.",
+)
+async def prf_retire(version: Version, caller: AdminCaller, prf: Prf) -> PrfRetired:
+    """Irreversible: its tokens can never be evaluated again."""
+    return PrfRetired(**await prf.retire(caller, version))
 
 
 @router.post(

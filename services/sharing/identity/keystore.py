@@ -1,7 +1,9 @@
 """Sharing's pseudonymisation (OPRF) key seeds: a versioned 0600 file that never leaves sharing.
 
 File: ``{"format": "lifeline-prf-keys/v1", "current": N, "versions": [{"version", "state",
-"seed", "created_at"}]}`` with `seed` base64url, or null once retired (the seed destroyed).
+"seed", "created_at", "canonical"}]}`` with `seed` base64url, or null once retired (the seed
+destroyed), and `canonical` the canonicaliser version clients tokenise with under that key
+version (absent in files written before it existed: 1).
 Every use re-reads the file if it changed, so a rotation by another replica is seen at once.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.encoding import b64u_decode, b64u_encode
+from libs.common.identity.canonical import CANONICAL_VERSION
 from libs.common.identity.keyring import PrfKeyRing, new_seed
 from libs.common.keyfile import KeyCodec, KeyFile
 
@@ -27,6 +30,8 @@ class PrfVersion:
     state: str
     seed: bytes | None
     created_at: str
+    # Bound at creation: every client must canonicalise with it under this key version.
+    canonical: int = 1
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,11 @@ class PrfSeeds:
     current: int
     versions: tuple[PrfVersion, ...]
     ring: PrfKeyRing = field(init=False, repr=False, compare=False)
+
+    @property
+    def canonical(self) -> int:
+        """The canonicaliser version the current key version is bound to."""
+        return next(v.canonical for v in self.versions if v.version == self.current)
 
     def __post_init__(self) -> None:
         ring = PrfKeyRing()
@@ -55,6 +65,7 @@ def _parse(doc: dict[str, Any]) -> PrfSeeds:
             str(v["state"]),
             None if v["seed"] is None else b64u_decode(v["seed"]),
             str(v["created_at"]),
+            int(v.get("canonical", 1)),
         )
         for v in doc["versions"]
     )
@@ -70,6 +81,7 @@ def _dump(seeds: PrfSeeds) -> dict[str, Any]:
                 "state": v.state,
                 "seed": None if v.seed is None else b64u_encode(v.seed),
                 "created_at": v.created_at,
+                "canonical": v.canonical,
             }
             for v in seeds.versions
         ],
@@ -80,28 +92,41 @@ _CODEC: KeyCodec[PrfSeeds] = KeyCodec("lifeline-prf-keys/v1", _parse, _dump)
 
 
 class PrfKeyStore:
-    """The PRF key versions (version 1 is created on first run); rotation adds a version."""
+    """The PRF key versions (version 1 is created on first run); rotation adds a version.
 
-    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    Each version is bound to the canonicaliser version of the code that created it (`canonical`,
+    this code's `CANONICAL_VERSION` unless given): a new one needs a rotation.
+    """
+
+    def __init__(
+        self, path: Path, *, clock: Clock = SYSTEM_CLOCK, canonical: int = CANONICAL_VERSION
+    ) -> None:
         self.path = path
         self._clock = clock
+        self.code_canonical = canonical
         self._file = KeyFile(path, _CODEC, initial=lambda: PrfSeeds(1, (self._new(1),)))
 
     @classmethod
-    def open(cls, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> PrfKeyStore:
+    def open(
+        cls, path: Path, *, clock: Clock = SYSTEM_CLOCK, canonical: int = CANONICAL_VERSION
+    ) -> PrfKeyStore:
         """Open the seed file, creating version 1 if it does not exist."""
-        return cls(path, clock=clock)
+        return cls(path, clock=clock, canonical=canonical)
 
     def _new(self, version: int) -> PrfVersion:
         created = self._clock.now().isoformat(timespec="seconds")
-        return PrfVersion(version, ACTIVE, new_seed(), created)
+        return PrfVersion(version, ACTIVE, new_seed(), created, self.code_canonical)
+
+    def seeds(self) -> PrfSeeds:
+        """Every version as stored now (re-read if another replica changed the file)."""
+        return self._file.current()
 
     def ring(self) -> PrfKeyRing:
         """The keys that evaluate now, and the version clients should tokenise with."""
         return self._file.current().ring
 
     def rotate(self) -> int:
-        """Add a new current version; older ones keep evaluating until retired."""
+        """Add a new current version bound to this code's canonicaliser version."""
 
         def add(seeds: PrfSeeds) -> PrfSeeds:
             fresh = self._new(max(v.version for v in seeds.versions) + 1)
@@ -115,6 +140,8 @@ class PrfKeyStore:
         def destroy(seeds: PrfSeeds) -> PrfSeeds:
             if version == seeds.current:
                 raise ValueError("the current PRF key version cannot be retired")
+            if all(v.version != version for v in seeds.versions):
+                raise LookupError(f"no PRF key version {version}")
             kept = tuple(
                 replace(v, state=RETIRED, seed=None) if v.version == version else v
                 for v in seeds.versions

@@ -24,6 +24,27 @@ class EvaluateResponse(BaseModel):
 
 
 class PrfInfo(BaseModel):
-    """Which PRF key version clients should tokenise with now."""
+    """Which PRF key version clients should tokenise with now, and with which canonicaliser.
+
+    A client whose own canonicaliser version differs must refuse to tokenise (its tokens would
+    never meet the network's): `identity_rules_outdated`.
+    """
 
     current_version: int
+    canonical_version: int
+
+
+class PrfRotated(BaseModel):
+    """The new current key version, the canonicaliser version bound to it, and the one before
+    (retire it once its reports have aged out)."""
+
+    current_version: int
+    canonical_version: int
+    previous_version: int
+
+
+class PrfRetired(BaseModel):
+    """A retired key version: its seed is destroyed."""
+
+    version: int
+    state: str

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
+from libs.common.errors import Conflict, NotFound
 from libs.common.identity import oprf
 from services.sharing.audit import repository as audit_log
 from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.identity.quota import PrfQuota, Window
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,60 @@ class PrfEvaluator:
         current = self.keys.ring().current
         assert current is not None
         return current
+
+    def info(self) -> tuple[int, int]:
+        """The current key version and the canonicaliser version it is bound to."""
+        seeds = self.keys.seeds()
+        return seeds.current, seeds.canonical
+
+    def warn_if_outdated(self) -> bool:
+        """At start: say loudly when this code canonicalises otherwise than the network."""
+        version, bound = self.info()
+        if bound == self.keys.code_canonical:
+            return False
+        # Not rotated here: a rotation makes every lawyer re-derive their watchlist, so it is
+        # the operator's audited decision, taken once every client is upgraded.
+        log.warning(
+            "PRF key version %d is bound to canonicaliser version %d but this code has version "
+            "%d: clients of version %d are refused until an operator runs "
+            "`lifeline admin identity rotate` (docs/identity.md, Canonicaliser versions)",
+            version, bound, self.keys.code_canonical, self.keys.code_canonical,
+        )  # fmt: skip
+        return True
+
+    async def rotate(self, principal: Principal) -> dict[str, Any]:
+        """A new current key version bound to this code's canonicaliser version; audited."""
+        previous = self.current_version()
+        version = await asyncio.to_thread(self.keys.rotate)
+        await self._record(principal, "identity.prf_rotate", version)
+        current, canonical = self.info()
+        return {
+            "current_version": current,
+            "canonical_version": canonical,
+            "previous_version": previous,
+        }
+
+    async def retire(self, principal: Principal, version: int) -> dict[str, Any]:
+        """Destroy an old key version's seed (never the current one); audited."""
+        try:
+            await asyncio.to_thread(self.keys.retire, version)
+        except LookupError:
+            raise NotFound("no such PRF key version") from None
+        except ValueError:
+            raise Conflict("the current PRF key version cannot be retired; rotate first") from None
+        await self._record(principal, "identity.prf_retire", version)
+        return {"version": version, "state": "retired"}
+
+    async def _record(self, principal: Principal, action: str, version: int) -> None:
+        async with transaction(self.sessions) as session:
+            await audit_log.append(
+                session,
+                actor=principal.client_id,
+                action=action,
+                target=f"prf:v{version}",
+                details={"canonical_version": self.keys.code_canonical},
+                now=self.clock.now(),
+            )
 
     async def evaluate(
         self, principal: Principal, elements: list[str], version: int | None

@@ -28,7 +28,9 @@ const chars = (request.codepoints as number[]).map((c) => String.fromCodePoint(c
 send({ keys, latin: chars.map(toLatin), letter: chars.map((c) => LETTER.test(c)) });
 
 const call = async (path: string, opts?: { method?: string; body?: unknown }) => {
-  if (path === "/v1/identity/prf") return { current_version: request.version };
+  if (path === "/v1/identity/prf") {
+    return { current_version: request.version, canonical_version: request.canonical };
+  }
   send({ path, method: opts?.method, body: opts?.body });
   return receive();
 };

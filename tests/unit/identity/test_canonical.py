@@ -88,8 +88,11 @@ def test_key_counts_stay_small() -> None:
     assert len(canonical_keys("Lev Skoryakin", "1999-03-14")) == 7
     assert len(canonical_keys("Lev Skoryakin", "1999")) == 2
     assert len(canonical_keys("Lev Skoryakin", None)) == 1
-    # A j that may be ж doubles the three whole-name keys, no more.
-    assert len(canonical_keys("Lev Skorjakin", "1999-03-14")) == 10
+    # A j that may be ж doubles the three whole-name keys and adds the part keys anchored on
+    # its ж reading (the head and tail of the other part are the same), no more.
+    assert len(canonical_keys("Lev Skorjakin", "1999-03-14")) == 12
+    # A national form adds the part keys of its written form (a typo in it still meets).
+    assert len(canonical_keys("Mykhailo Shevchenko", "1999-03-14")) == 10
 
 
 def test_date_precision_decides_the_kinds() -> None:
@@ -223,5 +226,5 @@ def test_a_changed_full_date_changes_every_full_date_key(
 
 def test_keys_encode_with_version_and_kind_for_domain_separation() -> None:
     key = CanonicalKey(Kind.NAME, "lev Skoriakin")
-    assert key.encode() == b"lifeline-identity/1/name/lev Skoriakin"
+    assert key.encode() == b"lifeline-identity/2/name/lev Skoriakin"
     assert key.encode() != CanonicalKey(Kind.NAME_DOB, "lev Skoriakin").encode()

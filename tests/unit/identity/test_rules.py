@@ -50,7 +50,7 @@ def test_the_split_whitespace_is_pythons() -> None:
 
 
 def test_the_modules_read_the_data() -> None:
-    assert canonical.CANONICAL_VERSION == DATA["canonical"]["version"] == 1
+    assert canonical.CANONICAL_VERSION == DATA["canonical"]["version"] == 2
     assert translit.RULES[0].pattern == DATA["translit"]["rules"][0]["pattern"]
     assert DATA["names"]["max_name_chars"] == names.MAX_NAME_CHARS
 

@@ -13,6 +13,7 @@ from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode
 from libs.common.crypto.errors import DecryptionFailed
 from libs.common.crypto.hpke_keys import HpkeSuite
+from libs.common.identity.canonical import CANONICAL_VERSION
 from libs.common.identity.keyring import new_seed
 from services.sharing.access.tokens.keystore import SigningKeystore
 from services.sharing.identity.keystore import PrfKeyStore
@@ -67,12 +68,16 @@ def test_a_prf_file_with_a_retired_version_still_opens(tmp_path: Path) -> None:
     store = PrfKeyStore.open(path)
     assert store.ring().current == 2 and set(store.ring().keys) == {2}
     assert store.rotate() == 3
-    assert _doc(path)["versions"][0] == {  # type: ignore[index]
+    versions = _doc(path)["versions"]  # type: ignore[index]
+    # Written before the canonicaliser binding: version 1; the rotation binds this code's.
+    assert versions[0] == {
         "version": 1,
         "state": "retired",
         "seed": None,
         "created_at": "x",
+        "canonical": 1,
     }
+    assert versions[2]["canonical"] == CANONICAL_VERSION
 
 
 def test_a_rotation_by_another_process_is_seen_at_the_next_use(tmp_path: Path) -> None:

@@ -31,8 +31,25 @@ test("keys carry the canonicaliser version and kind, in Python's order", () => {
   );
   assert.equal(
     new TextDecoder().decode(encodeKey(keys[1])),
-    "lifeline-identity/1/name_dob/Sobolev miHail|1984-01-18",
+    "lifeline-identity/2/name_dob/Sobolev miHail|1984-01-18",
   );
+});
+
+test("national forms meet the Russian form: Ukrainian, Belarusian, Kazakh, Kyrgyz", () => {
+  const whole = (name: string) =>
+    canonicalKeys(name, "1980-02-03").find((key) => key.kind === "name_dob")?.text;
+  for (const [national, russian] of [
+    ["Mykhailo Shevchenko", "Михаил Шевченко"],
+    ["Олена Ткаченко", "Elena Tkachenko"],
+    ["Дзмітрый Іваноў", "Dmitry Ivanov"],
+    ["Volha Maksimava", "Ольга Максимова"],
+    ["Нұрланұлы Асқар", "Аскар Нурланов"],
+    ["Dinara Zhumabekqyzy", "Динара Жумабекова"],
+    ["Azamat Nurlan uulu", "Нурланов Азамат"],
+  ]) {
+    assert.equal(whole(national), whole(russian), national);
+  }
+  assert.notEqual(whole("Oleksandr Shevchenko"), whole("Oleksandra Shevchenko"));
 });
 
 test("dates: Unicode digits as Python reads them, year only, and the errors by code", () => {

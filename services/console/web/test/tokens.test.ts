@@ -3,16 +3,27 @@ import { ristretto255_oprf } from "@noble/curves/ed25519.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { b64url, fromB64url } from "../src/encoding.ts";
-import { batches, encodeToken, prepare, tokeniseIdentities } from "../src/identity/tokens.ts";
+import { CANONICAL_VERSION } from "../src/identity/canonical.ts";
+import {
+  batches,
+  encodeToken,
+  IdentityRulesOutdated,
+  prepare,
+  tokeniseIdentities,
+} from "../src/identity/tokens.ts";
 
 const KEY = ristretto255_oprf.oprf.deriveKeyPair(new Uint8Array(32), new Uint8Array(0)).secretKey;
 
 type Log = { path: string; body?: unknown }[];
 
-function sharing(log: Log, answer?: (elements: string[]) => unknown) {
+function sharing(
+  log: Log,
+  answer?: (elements: string[]) => unknown,
+  prf: object = { current_version: 7, canonical_version: CANONICAL_VERSION },
+) {
   return async (path: string, opts?: { method?: string; body?: unknown }) => {
     log.push({ path, body: opts?.body });
-    if (path === "/v1/identity/prf") return { current_version: 7 };
+    if (path === "/v1/identity/prf") return prf;
     assert.equal(opts?.method, "POST");
     const { elements } = opts?.body as { elements: string[] };
     if (answer) return answer(elements);
@@ -58,4 +69,25 @@ test("elements go in batches of at most 4096, in order", () => {
     batches(many).map((b) => b.length),
     [4096, 4096, 808],
   );
+});
+
+test("a console whose canonicaliser differs from the network's makes no token", async () => {
+  for (const network of [CANONICAL_VERSION + 1, CANONICAL_VERSION - 1]) {
+    const log: Log = [];
+    const call = sharing(log, undefined, { current_version: 7, canonical_version: network });
+    await assert.rejects(tokeniseIdentities(call, [["Ivan Petrov", "1990-01-01"]]), (error) => {
+      assert.ok(error instanceof IdentityRulesOutdated);
+      assert.equal(error.code, "identity_rules_outdated");
+      assert.deepEqual([error.client, error.network], [CANONICAL_VERSION, network]);
+      return true;
+    });
+    // Refused before anything was blinded or sent.
+    assert.deepEqual(
+      log.map((entry) => entry.path),
+      ["/v1/identity/prf"],
+    );
+  }
+  // A sharing that names no binding predates it: version 1.
+  const old = sharing([], undefined, { current_version: 7 });
+  await assert.rejects(tokeniseIdentities(old, [["Ivan Petrov", null]]), IdentityRulesOutdated);
 });

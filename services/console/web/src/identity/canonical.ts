@@ -2,7 +2,7 @@
 
 import { type BirthDate, parseDob } from "./dates.ts";
 import { headSignature, tailSignature } from "./fuzzy.ts";
-import { type ParsedName, parseName } from "./names.ts";
+import { type ParsedName, parseName, partForm, type Word } from "./names.ts";
 import { compareCodePoints, DATA } from "./rules.ts";
 
 const C = DATA.canonical;
@@ -62,6 +62,13 @@ function partKeys(parts: string[], date: string, add: (kind: Kind, text: string)
   });
 }
 
+// A surname the Turkic rule read enters the part keys as written (`partForm`).
+const READINGS: ((word: Word) => string)[] = [
+  (word) => partForm(word, word.folded),
+  (word) => word.written ?? word.folded,
+  (word) => partForm(word, word.alternative || word.folded),
+];
+
 /** The canonical keys of an already parsed name and date of birth, in Python's sorted order. */
 export function keysFor(name: ParsedName, dob: BirthDate): CanonicalKey[] {
   const keys = new Map<string, CanonicalKey>();
@@ -71,9 +78,12 @@ export function keysFor(name: ParsedName, dob: BirthDate): CanonicalKey[] {
     if (dob.year !== null) add("name_year", `${text}|${String(dob.year).padStart(4, "0")}`);
     if (dob.full !== null) add("name_dob", `${text}|${dob.full}`);
   }
-  const parts = name.parts.map((word) => word.folded);
-  if (dob.full !== null && parts.length >= 2 && parts.length <= C.max_parts_for_part_keys) {
-    partKeys(parts, dob.full, add);
+  const count = name.parts.length;
+  const date = dob.full;
+  if (date !== null && count >= 2 && count <= C.max_parts_for_part_keys) {
+    // Besides the folded parts: the national form as written (a typo in Alena still meets it)
+    // and the j-as-ж reading (Jukov and a typo); equal readings add the same keys.
+    for (const reading of READINGS) partKeys(name.parts.map(reading), date, add);
   }
   return [...keys.values()].sort(compareKeys);
 }

@@ -1,7 +1,13 @@
 /** Identity tokens, as libs/common/identity/tokens.py and the SDK's batch flow (libs/sdk). */
 
 import { b64url, fromB64url } from "../encoding.ts";
-import { type CanonicalKey, canonicalKeys, encodeKey, type Kind } from "./canonical.ts";
+import {
+  CANONICAL_VERSION,
+  type CanonicalKey,
+  canonicalKeys,
+  encodeKey,
+  type Kind,
+} from "./canonical.ts";
 import {
   type Blinded,
   blind,
@@ -82,15 +88,35 @@ export type SharingCall = (
   opts?: { method?: string; body?: unknown },
 ) => Promise<unknown>;
 
+/** This console canonicalises with another version than the network: its tokens would never
+ * meet the network's, so it makes none (`identity_rules_outdated`, as the SDK). */
+export class IdentityRulesOutdated extends Error {
+  readonly code = "identity_rules_outdated";
+  readonly client: number;
+  readonly network: number;
+
+  constructor(client: number, network: number) {
+    super(`canonicaliser version ${client}, the network's is ${network}`);
+    this.client = client;
+    this.network = network;
+  }
+}
+
 /** Token lists of (name, dob) identities via sharing's blind evaluation, as the SDK does it. */
 export async function tokeniseIdentities(
   call: SharingCall,
   identities: Identity[],
 ): Promise<IdentityToken[][]> {
   if (identities.length === 0) return [];
-  const prf = (await call("/v1/identity/prf")) as { current_version: number };
+  const prf = (await call("/v1/identity/prf")) as {
+    current_version: number;
+    canonical_version?: number;
+  };
   const version = Number(prf.current_version);
   if (!Number.isSafeInteger(version)) throw new RangeError("sharing named no PRF key version");
+  // A sharing that predates the binding tokenises with the first canonicaliser.
+  const network = Number(prf.canonical_version ?? 1);
+  if (network !== CANONICAL_VERSION) throw new IdentityRulesOutdated(CANONICAL_VERSION, network);
   const prepared = prepare(identities);
   const evaluated: Uint8Array[] = [];
   for (const batch of batches(prepared)) {

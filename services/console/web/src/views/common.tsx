@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { ApiError } from "../api.ts";
 import { DeviceRefused } from "../auth/session.ts";
+import { IdentityRulesOutdated } from "../identity/tokens.ts";
 import { errorMessage, t } from "../i18n/index.ts";
 
 /** Text from a partner, a lawyer or a server: isolated for direction, never parsed as markup. */
@@ -14,6 +15,12 @@ export function Text({ value }: { value: string | null | undefined }) {
 export function describe(error: unknown): string {
   if (error instanceof ApiError) return errorMessage(error.code);
   if (error instanceof DeviceRefused) return errorMessage(error.code);
+  if (error instanceof IdentityRulesOutdated) {
+    // Older than the network: a reload fetches the current console; newer: the operator has
+    // not switched the network yet.
+    const key = error.client < error.network ? "identity_rules_outdated" : "identity_rules_ahead";
+    return t(`error.${key}`, { client: error.client, network: error.network });
+  }
   if (error instanceof TypeError) return t("error.network");
   return t("error.unknown", { code: "client" });
 }
