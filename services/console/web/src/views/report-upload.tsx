@@ -1,7 +1,7 @@
 /** Many reports from one CSV file: parsed and checked by the form's specs in this browser,
 names tokenised in a worker, each row posted to intake as the form posts one report. */
 
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { ApiError, call } from "../api.ts";
 import { usePoll } from "../hooks.ts";
 import { UploadTokeniser } from "../identity/worker-client.ts";
@@ -16,7 +16,7 @@ import {
 } from "../uploads/report-rows.ts";
 import { withRetry } from "../uploads/retry.ts";
 import { describe, Text } from "./common.tsx";
-import { type Chosen, CsvPicker, Detected, Progress } from "./upload-common.tsx";
+import { type Chosen, CsvPicker, Detected, Progress, useStopper } from "./upload-common.tsx";
 
 // Rows tokenised per round trip to the worker and to sharing (about ten keys per name).
 const CHUNK = 50;
@@ -104,14 +104,13 @@ export function ReportUpload() {
   const [receipts, setReceipts] = useState<Map<string, Receipt>>(new Map());
   const [progress, setProgress] = useState({ done: 0, total: 0 });
   const [running, setRunning] = useState(false);
-  const [cancelled, setCancelled] = useState(false);
+  const stopper = useStopper();
   const [error, setError] = useState<unknown>(null);
-  const stop = useRef(false);
 
   const choose = async (file: Chosen | null) => {
     setResults(new Map());
     setProgress({ done: 0, total: 0 });
-    setCancelled(false);
+    stopper.reset();
     if (!file) return setChosen(null);
     const digest = await fileDigest(file.bytes);
     const rows = file.parsed.rows.map((r) => reportRow(r, digest, file.parsed.unknown));
@@ -134,15 +133,14 @@ export function ReportUpload() {
   const blocked = (chosen?.file.parsed.missing.length ?? 0) > 0;
 
   const run = async () => {
-    stop.current = false;
-    setCancelled(false);
+    stopper.reset();
     setRunning(true);
     setError(null);
     setProgress({ done: 0, total: ready.length });
     const tokeniser = new UploadTokeniser();
     let done = 0;
     try {
-      for (let i = 0; i < ready.length && !stop.current; i += CHUNK) {
+      for (let i = 0; i < ready.length && !stopper.stopped(); i += CHUNK) {
         const chunk = ready.slice(i, i + CHUNK);
         // A follow-up row names no person (it is about the original's): nothing to tokenise.
         const named = chunk.filter((r) => r.person !== null);
@@ -153,7 +151,7 @@ export function ReportUpload() {
             )
           : [];
         const made = new Map(named.map((r, k) => [r.line, tokenised[k]]));
-        for (let j = 0; j < chunk.length && !stop.current; j++) {
+        for (let j = 0; j < chunk.length && !stopper.stopped(); j++) {
           const mine = made.get(chunk[j].line);
           const outcome: Outcome = !mine
             ? await submit(chunk[j], null)
@@ -203,14 +201,11 @@ export function ReportUpload() {
           id="reports-progress"
           {...progress}
           running={running}
-          cancelled={cancelled}
-          onCancel={() => {
-            stop.current = true;
-            setCancelled(true);
-          }}
+          cancelled={stopper.cancelled}
+          onCancel={stopper.cancel}
         />
       )}
-      {!running && progress.total > 0 && !cancelled && (
+      {!running && progress.total > 0 && !stopper.cancelled && (
         <p class="ok upload-finished">
           {t("upload.finished", { ok, refused: outcomes.length - ok + localBad })}
         </p>

@@ -1,10 +1,27 @@
 /** What both uploads show: the file chooser (read and parsed in this browser), what was
 detected in it, and the progress of sending its rows. */
 
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { t } from "../i18n/index.ts";
 import { CsvFileError, type ParsedCsv, parseCsv } from "../uploads/csv.ts";
 import { ErrorNote } from "./common.tsx";
+
+/** "Stop after this row": a flag the sending loop reads between rows, and whether it was
+pressed (a ref, so the running loop sees it at once; state, so the page shows it). */
+export function useStopper() {
+  const stop = useRef(false);
+  const [cancelled, setCancelled] = useState(false);
+  const set = (value: boolean) => {
+    stop.current = value;
+    setCancelled(value);
+  };
+  return {
+    stopped: () => stop.current,
+    cancelled,
+    reset: () => set(false),
+    cancel: () => set(true),
+  };
+}
 
 /** A chosen file: its bytes (for the digest) and its parsed rows. */
 export interface Chosen {

@@ -1,7 +1,7 @@
 /** Many clients from one CSV file (the columns of `lifeline watchlist import`): names are
 tokenised in a worker in this browser; only the labels, rules and tokens are sent. */
 
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { ApiError, call } from "../api.ts";
 import { UploadTokeniser } from "../identity/worker-client.ts";
 import { t } from "../i18n/index.ts";
@@ -14,7 +14,7 @@ import {
 } from "../uploads/watchlist-rows.ts";
 import { withRetry } from "../uploads/retry.ts";
 import { describe, Text } from "./common.tsx";
-import { type Chosen, CsvPicker, Detected, Progress } from "./upload-common.tsx";
+import { type Chosen, CsvPicker, Detected, Progress, useStopper } from "./upload-common.tsx";
 
 const CHUNK = 50;
 
@@ -93,36 +93,34 @@ export function WatchlistUpload({ onAdded }: { onAdded: (entries: Entry[]) => vo
   const [results, setResults] = useState<Map<number, Outcome>>(new Map());
   const [progress, setProgress] = useState({ done: 0, total: 0 });
   const [running, setRunning] = useState(false);
-  const [cancelled, setCancelled] = useState(false);
+  const stopper = useStopper();
   const [error, setError] = useState<unknown>(null);
-  const stop = useRef(false);
 
   const choose = (chosen: Chosen | null) => {
     setFile(chosen);
     setRows(chosen ? watchRows(chosen.parsed.rows) : null);
     setResults(new Map());
     setProgress({ done: 0, total: 0 });
-    setCancelled(false);
+    stopper.reset();
   };
 
   const ready = (rows ?? []).filter((r) => !r.problem && !results.has(r.line));
   const run = async () => {
-    stop.current = false;
-    setCancelled(false);
+    stopper.reset();
     setRunning(true);
     setError(null);
     setProgress({ done: 0, total: ready.length });
     const tokeniser = new UploadTokeniser();
     let done = 0;
     try {
-      for (let i = 0; i < ready.length && !stop.current; i += CHUNK) {
+      for (let i = 0; i < ready.length && !stopper.stopped(); i += CHUNK) {
         const chunk = ready.slice(i, i + CHUNK);
         const tokenised = await tokeniser.tokenise(
           (path, opts) => call("sharing", path, opts),
           chunk.map((r) => r.person),
         );
         const added: Entry[] = [];
-        for (let j = 0; j < chunk.length && !stop.current; j++) {
+        for (let j = 0; j < chunk.length && !stopper.stopped(); j++) {
           const made = tokenised[j];
           const outcome: Outcome =
             "error" in made
@@ -173,14 +171,11 @@ export function WatchlistUpload({ onAdded }: { onAdded: (entries: Entry[]) => vo
           id="watchlist-progress"
           {...progress}
           running={running}
-          cancelled={cancelled}
-          onCancel={() => {
-            stop.current = true;
-            setCancelled(true);
-          }}
+          cancelled={stopper.cancelled}
+          onCancel={stopper.cancel}
         />
       )}
-      {!running && progress.total > 0 && !cancelled && (
+      {!running && progress.total > 0 && !stopper.cancelled && (
         <p class="ok upload-finished">
           {t("upload.watchlist.finished", {
             added: count("created", "replaced"),
