@@ -129,7 +129,11 @@ export function ReportUpload() {
   }, RECEIPTS_MS, []);
 
   const rows = chosen?.rows ?? [];
-  const ready = rows.filter((r) => !r.problems.length && results.get(r.line)?.kind !== "accepted");
+  // Sent again: rows not sent yet and rows whose answer was lost; a refusal would only repeat.
+  const ready = rows.filter((r) => {
+    const kind = results.get(r.line)?.kind;
+    return !r.problems.length && (kind === undefined || kind === "network");
+  });
   const blocked = (chosen?.file.parsed.missing.length ?? 0) > 0;
 
   const run = async () => {
