@@ -221,3 +221,12 @@ async def test_a_lawyers_own_ntfy_server_follows_the_webhook_rules(wire: Wire) -
     assert not ntfy.acts_for("https://ntfy.example.org/t", NTFY_TOKEN)
     assert ntfy.acts_for(f"{wire.push.url}/lawyer-topic", NTFY_TOKEN)
     assert not ntfy.acts_for(f"{wire.push.url}/lawyer-topic", None)  # an open topic
+
+
+@pytest.mark.parametrize("kind", ["alert", "escalation", "update", "followup"])
+async def test_a_push_about_an_alert_opens_it(wire: Wire, kind: str) -> None:
+    # No ack link in these views: the button opens the alert in the console (sign-in link).
+    await wire.send("ntfy", replace(VIEW, kind=kind, ack_url=None))
+    (push,) = wire.push.to("ntfy")
+    (action,) = push.body["actions"]
+    assert (action["action"], action["url"]) == ("view", VIEW.alert_url)

@@ -19,7 +19,7 @@ from services.alerts.delivery.messages import (
     placeholders,
     text,
 )
-from services.alerts.delivery.messages.mail import email_subject, email_text, ping_text
+from services.alerts.delivery.messages.mail import chat_text, email_subject, email_text, ping_text
 from services.alerts.delivery.profiles.probe import probe_view
 from services.alerts.delivery.secrets import SecretBox
 from tests.unit.alerts.test_adapters import VIEW
@@ -126,3 +126,15 @@ def test_every_kind_of_send_has_a_content_free_ping(language: str, kind: str) ->
     ping = ping_text(dataclasses.replace(VIEW, kind=kind, language=language))
     assert ping.startswith("Lifeline")
     assert VIEW.label not in ping and VIEW.alert_id not in ping
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", (*PAGE_KINDS, *NOTICE_KINDS, "test"))
+def test_every_kind_of_send_has_a_subject_and_a_body(language: str, kind: str) -> None:
+    # A kind without its texts crashes its send, which is retried until it gives up: an
+    # escalation step did, on email and on every chat channel (they take the email's texts).
+    view = dataclasses.replace(VIEW, kind=kind, step=0 if kind == "alert" else 1, language=language)
+    assert "Lifeline" in email_subject(view)
+    for sealed in (False, True):
+        assert email_text(view, encrypted=sealed).strip()
+        assert chat_text(view, details=sealed).startswith(email_subject(view))

@@ -40,7 +40,7 @@ _TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{8,128}")  # ntfy's are `tk_` and 29 c
 # 400 a malformed publish; 401/403 the token does not open the topic (the lawyer's to fix, by
 # saving a new one); 413 too large. 429 and 507 (quota) are retried.
 _PERMANENT: Final = frozenset({400, 401, 403, 404, 413})
-_LINKED: Final = (*PAGE_KINDS, "update")  # a withdrawal links nowhere, a test neither
+_LINKED: Final = (*PAGE_KINDS, "update", "followup")  # a withdrawal links nowhere, a test neither
 
 
 def split_address(address: str) -> tuple[str, str]:

@@ -14,7 +14,9 @@ from services.alerts.delivery.messages import text
 
 def email_subject(view: AlertView) -> str:
     """Generic on purpose: a subject line is visible to every mail server on the way."""
-    return text(view.language, f"email.subject.{view.kind}")
+    # An escalation step is a page like the first: the same subject (its body says reminder).
+    kind = "alert" if view.kind in PAGE_KINDS else view.kind
+    return text(view.language, f"email.subject.{kind}")
 
 
 def email_text(view: AlertView, *, encrypted: bool) -> str:
