@@ -19,6 +19,7 @@ from tests.integration.alerts.test_escalation import (
     _watch,
     escalating,
 )
+from tests.integration.alerts.test_followups import follow_up_event
 from tests.support.natsd import NatsServer
 
 REMIND = {
@@ -99,3 +100,30 @@ async def test_no_reminder_when_the_lawyer_resolves_in_time(
         assert resp.status_code == 200, resp.text
         await _minutes_pass(stack, 4)
         assert hooks["lawyer"].alerts(KIND) == []
+
+
+async def test_a_reopened_alert_starts_its_reminders_over(
+    nats_server: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> None:
+    once = {**REMIND, "resolve_reminder_max": 1}
+    setup = escalating(nats_server, db_url_factory, tmp_path, duty_after=3, **once)
+    async with setup as (stack, hooks):
+        await _watch(stack)
+        original = report_event(tokens_for("SKORIAKIN LEV", "14.03.1999"))
+        await stack.publish(original)
+        assert await until(lambda: hooks["lawyer"].alerts("alert.created"))
+        alert_id = hooks["lawyer"].alerts("alert.created")[0].payload["data"]["alert_id"]
+        assert (await stack.call("POST", f"/v1/alerts/{alert_id}/ack")).status_code == 200
+        await _minutes_pass(stack, 2)
+        assert await until(lambda: len(hooks["lawyer"].alerts(KIND)) == 1)
+        await _minutes_pass(stack, 1)
+        assert len(hooks["lawyer"].alerts(KIND)) == 1  # capped at one
+        # Deported: worse news re-opens the alert; acknowledged again, it reminds anew.
+        await stack.publish(follow_up_event(original.data["report_id"], "deported"))
+        assert await until(lambda: hooks["lawyer"].alerts("alert.updated"))
+        assert (await stack.call("POST", f"/v1/alerts/{alert_id}/ack")).status_code == 200
+        await _minutes_pass(stack, 1)
+        assert len(hooks["lawyer"].alerts(KIND)) == 1
+        await _minutes_pass(stack, 1)
+        assert await until(lambda: len(hooks["lawyer"].alerts(KIND)) == 2)
+        assert len({h.webhook_id for h in hooks["lawyer"].alerts(KIND)}) == 2
