@@ -211,13 +211,9 @@ class Alerts:
         async with transaction(self.sessions) as session:
             done = await repo.resolve(session, alert_id, principal.client_id, values)
             if done:
-                # "Not my client" keeps that person's reports from alerting the entry again; a
-                # corrected outcome takes it back.
-                who = principal.client_id
-                if body.outcome == "not_my_client":
-                    await suppressions.suppress_alert(session, alert_id, who, now)
-                else:
-                    await suppressions.lift_alert(session, alert_id, who, now)
+                await suppressions.on_resolved(
+                    session, alert_id, body.outcome, principal.client_id, now
+                )
             row = await repo.get_alert(session, alert_id, principal.client_id)
         if not done or row is None:
             raise AlertWithdrawn("the alert was withdrawn: its report was erased")

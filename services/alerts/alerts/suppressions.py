@@ -16,6 +16,17 @@ from services.alerts.alerts.models import ALERTS, MATCHES, SUPPRESSIONS
 S = SUPPRESSIONS.c
 
 
+async def on_resolved(
+    session: AsyncSession, alert_id: str, outcome: str, by: str, now: datetime
+) -> None:
+    """ "Not my client" keeps that person's reports from alerting the entry again; a corrected
+    outcome takes it back."""
+    if outcome == "not_my_client":
+        await suppress_alert(session, alert_id, by, now)
+    else:
+        await lift_alert(session, alert_id, by, now)
+
+
 async def suppress_alert(session: AsyncSession, alert_id: str, by: str, now: datetime) -> int:
     """Suppress every person the alert's reports were about, for its entry; how many new."""
     m = MATCHES.c
