@@ -47,6 +47,13 @@ def register(sub: Subparsers) -> None:
     res.add_argument("alert_id")
     res.add_argument("--outcome", required=True, choices=OUTCOMES, help="what became of the case")
     res.add_argument("--note", help="a note (up to 2000 characters; stored encrypted)")
+    fb = leaf(
+        actions,
+        "feedback",
+        "what became of your organisation's alerts: outcomes, the 'not my client' share",
+        _feedback,
+    )
+    fb.add_argument("--since", help="only alerts resolved since (ISO 8601 instant with offset)")
     alerts_contacts.register(actions)
     alerts_rota.register(actions)
 
@@ -121,3 +128,30 @@ def _resolve(args: argparse.Namespace) -> int:
     data = call(args, ["alerts:ack"], "POST", f"/v1/alerts/{args.alert_id}/resolve", json=body)
     emit(args, data, lambda: _alert_human(data))
     return 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    # A lawyer's profile or the partner administrator's: whatever scope the client holds.
+    params = {"since": args.since} if args.since else {}
+    data = call(args, [], "GET", "/v1/organisation/feedback", params=params)
+    emit(args, data, lambda: _feedback_human(data))
+    return 0
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _feedback_human(f: dict[str, Any]) -> str:
+    since = f" since {f['since']}" if f.get("since") else ""
+    lines = [
+        f"Resolved alerts{since}: {f['resolved']}, not my client {_share(f['not_my_client_share'])}"
+    ]
+    for strength, fig in f["by_strength"].items():
+        lines.append(
+            f"  {strength:<9} {fig['resolved']:>5} resolved,"
+            f" not my client {_share(fig['not_my_client_share'])}"
+        )
+    lines += [f"  {outcome:<25} {n:>5}" for outcome, n in f["by_outcome"].items() if n]
+    lines.append(f"  reports kept back by 'not my client': {f['suppressed_matches']}")
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ from libs.common.errors import InvalidInput
 from libs.common.identity.canonical import canonical_keys
 from libs.common.reports import IncidentType, LegalBasis
 from libs.sdk.identity import tokenise_identities
+from lifeline.cli import watchlist_suppressions
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
 from lifeline.cli.lawyer import lawyer_api, leaf, preload_key
 from lifeline.cli.profile import load_profile, profile_path
@@ -29,7 +30,7 @@ CHUNK = 100  # identities per tokenisation round trip
 
 
 def register(sub: Subparsers) -> None:
-    """Add `lifeline watchlist add|import|list|remove`."""
+    """Add `lifeline watchlist add|import|list|remove|suppressions|lift`."""
     p = sub.add_parser(
         "watchlist", help="your clients: add (tokenised locally), import, list, remove"
     )
@@ -55,6 +56,7 @@ def register(sub: Subparsers) -> None:
     leaf(actions, "list", "list your entries (labels only: the server has no names)", _list)
     rm = leaf(actions, "remove", "remove an entry: it never matches again", _remove)
     rm.add_argument("entry", help="the entry's id or label")
+    watchlist_suppressions.register(actions)
 
 
 def _rule_options(p: argparse.ArgumentParser) -> None:

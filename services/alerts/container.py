@@ -20,6 +20,7 @@ from services.alerts.alerts.escalation import EscalationScheduler
 from services.alerts.alerts.link_keys import LinkKeys
 from services.alerts.alerts.links import AckLinks
 from services.alerts.alerts.release import Releaser, released_handler
+from services.alerts.alerts.reminders import ReminderScheduler
 from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
@@ -131,6 +132,8 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             delivery.wake,
             in_flight_s=in_flight,
             clock=clock,
+            reminders=settings.reminder_policy(),
+            minute_s=settings.escalation_minute_s,
         ),
         links=links,
         matcher=Matcher(
@@ -161,6 +164,12 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             minute_s=settings.escalation_minute_s,
             poll_s=settings.escalation_poll_s,
             wake_delivery=delivery.wake,
+            reminders=ReminderScheduler(
+                runtime.sessions,
+                clock=clock,
+                policy=settings.reminder_policy(),
+                minute_s=settings.escalation_minute_s,
+            ),
         ),
     )
 

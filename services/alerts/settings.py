@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from libs.common.auth.scopes import DEFAULT_ISSUER
 from libs.common.settings import ServiceSettings
+from services.alerts.alerts.domain import ReminderPolicy
 
 ENV_PREFIX = "LIFELINE_ALERTS_"
 
@@ -93,6 +94,11 @@ class AlertsSettings(ServiceSettings):
     # injected into `create_app`, so in-process tests move a fake one instead; only a network
     # of real processes, which cannot be handed a clock (the end-to-end journey), shrinks this.
     escalation_minute_s: float = Field(default=60.0, gt=0)
+    # An acknowledged alert nobody resolved reminds its lawyer after this many (escalation)
+    # minutes, then every REPEAT minutes (0: once), at most MAX times (0: never).
+    resolve_reminder_minutes: int = Field(default=1440, ge=1)
+    resolve_reminder_repeat_minutes: int = Field(default=1440, ge=0)
+    resolve_reminder_max: int = Field(default=3, ge=0, le=100)
     # An ack link acts once and only this long (escalation goes on meanwhile).
     ack_link_ttl_s: int = Field(default=3600, ge=60)
     # The link key is replaced this often; the previous one verifies until its links expire,
@@ -130,6 +136,14 @@ class AlertsSettings(ServiceSettings):
             self.resolved_secrets_key_file(),
             self.resolved_ack_link_key_file(),
             self.resolved_seal_file(),
+        )
+
+    def reminder_policy(self) -> ReminderPolicy:
+        """When acknowledged, unresolved alerts remind their lawyer."""
+        return ReminderPolicy(
+            self.resolve_reminder_minutes,
+            self.resolve_reminder_repeat_minutes,
+            self.resolve_reminder_max,
         )
 
     def operator_addresses(self) -> tuple[str, ...]:

@@ -121,6 +121,8 @@ EXPECTED: dict[str, str] = {
     "alerts POST /v1/watchlist/entries": "lawyer",
     "alerts GET /v1/watchlist/entries/{entry_id}": "lawyer",
     "alerts DELETE /v1/watchlist/entries/{entry_id}": "lawyer",
+    # Lifting a "not my client" suppression: the entry's lawyer only.
+    "alerts DELETE /v1/watchlist/entries/{entry_id}/suppressions/{suppression_id}": "lawyer",
     "alerts GET /v1/lawyer/profile": "lawyer",
     "alerts PUT /v1/lawyer/profile": "lawyer",
     "alerts POST /v1/lawyer/profile/test": "lawyer",  # to the caller's own contacts only
@@ -133,6 +135,8 @@ EXPECTED: dict[str, str] = {
     "alerts DELETE /v1/organisation/rota": "partner_admin",
     "alerts GET /v1/organisation/rota/on-duty": "lawyer partner_admin",
     "alerts GET /v1/organisation/rota.ics": "lawyer partner_admin",  # bearer only, no URL token
+    # What became of the organisation's alerts (the not-my-client share): its people read it.
+    "alerts GET /v1/organisation/feedback": "lawyer partner_admin",
     "alerts GET /v1/alerts": "lawyer",
     "alerts GET /v1/alerts/{alert_id}": "lawyer",
     "alerts POST /v1/alerts/{alert_id}/ack": "lawyer",

@@ -18,9 +18,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.errors import LifelineError
+from services.alerts.alerts.feedback import FeedbackOut, org_feedback
 from services.alerts.alerts.schemas import AckResult, AlertDetail, AlertOut, AlertPage, ResolveIn
 from services.alerts.delivery.messages import negotiate, text
-from services.alerts.deps import Acker, AlertsDep, ClockDep, LinksDep, Reader
+from services.alerts.deps import Acker, AlertsDep, ClockDep, LinksDep, OrgViewer, Reader
+from services.alerts.rotas.schemas import Instant
 
 router = APIRouter(prefix="/v1")
 link_router = APIRouter(prefix="/v1/ack", tags=["acknowledgement"], dependencies=[Depends(PUBLIC)])
@@ -52,6 +54,21 @@ async def list_alerts(
 async def get_alert(alert_id: str, principal: Reader, alerts: AlertsDep) -> AlertDetail:
     """The alert, or 404 (also for another lawyer's alert)."""
     return await alerts.get(principal, alert_id[:64])
+
+
+@router.get(
+    "/organisation/feedback",
+    response_model=FeedbackOut,
+    tags=["alerts"],
+    summary="What became of the organisation's alerts: outcomes, the not-my-client share.",
+)
+async def get_feedback(
+    principal: OrgViewer,
+    alerts: AlertsDep,
+    since: Annotated[Instant | None, Query(description="an ISO 8601 instant with offset")] = None,
+) -> FeedbackOut:
+    """Alerts resolved since `since` (all when omitted), by outcome and match strength."""
+    return await org_feedback(alerts.sessions, principal, since)
 
 
 @router.post(

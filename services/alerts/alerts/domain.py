@@ -5,6 +5,7 @@ No I/O here: the scheduler, the matcher and the alert use cases call these with 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -130,3 +131,48 @@ def redacted(values: Mapping[str, Any], disclosed: str) -> dict[str, Any]:
     if "legal_basis" not in shown and "priority" in out and "decision" in out:
         out["priority"] = priority(out["decision"], "").value
     return out
+
+
+# --- after the acknowledgement ------------------------------------------------------------
+
+REMINDER_STEP = 3_000  # resolve reminders' delivery key space: REMINDER_STEP + n, per contact
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """An acknowledged, unresolved alert reminds its lawyer after `after_min`, then every
+    `repeat_min` (0: once), at most `max_reminders` times (0: never)."""
+
+    after_min: int = 1440
+    repeat_min: int = 1440
+    max_reminders: int = 3
+
+    @property
+    def limit(self) -> int:
+        """How many reminders an acknowledgement gets at most."""
+        return min(self.max_reminders, 1) if self.repeat_min <= 0 else self.max_reminders
+
+
+def reminder_due(
+    acked_at: datetime, policy: ReminderPolicy, nth: int, minute_s: float
+) -> datetime | None:
+    """When the `nth` (1-based) resolve reminder is due, or None past the last one."""
+    if nth < 1 or nth > policy.limit:
+        return None
+    minutes = policy.after_min + (nth - 1) * max(policy.repeat_min, 0)
+    return acked_at + timedelta(seconds=minutes * minute_s)
+
+
+def person_key(report_values: Iterable[str], entry_values: Iterable[str]) -> str:
+    """Who a report is about, as far as one entry can tell: a digest of the report's token
+    values that the entry holds (the tokens it matched on). The same identity reported again
+    gives the same key; a report that matches the entry on other tokens (another birth date,
+    other name forms, more or fewer of them) gives another key."""
+    shared = sorted(set(report_values) & set(entry_values))
+    return hashlib.sha256("\n".join(shared).encode()).hexdigest()
+
+
+def false_match_share(by_outcome: Mapping[str, int]) -> float | None:
+    """The share of resolved alerts that were not the lawyer's client; None with none."""
+    total = sum(by_outcome.values())
+    return round(by_outcome.get("not_my_client", 0) / total, 4) if total else None

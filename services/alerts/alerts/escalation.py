@@ -20,6 +20,7 @@ from libs.common.clock import Clock
 from libs.common.db import transaction
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts.domain import escalation_plan, step_due
+from services.alerts.alerts.reminders import ReminderScheduler
 from services.alerts.delivery import jobs
 from services.alerts.delivery.profiles import repository as profiles
 
@@ -38,6 +39,7 @@ class EscalationScheduler:
         poll_s: float,
         wake_delivery: Callable[[], None],
         batch: int = 100,
+        reminders: ReminderScheduler | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -45,12 +47,16 @@ class EscalationScheduler:
         self.poll_s = poll_s
         self.wake_delivery = wake_delivery
         self.batch = batch
+        # Resolve reminders run on the same loop: one clock-driven timer task per process.
+        self.reminders = reminders
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick until `stop`; errors pause a tick, never the scheduler."""
         while not stop.is_set():
             try:
                 await self.tick()
+                if self.reminders is not None and await self.reminders.tick():
+                    self.wake_delivery()
             except Exception as exc:
                 log.warning("escalation tick failed", extra={"reason": type(exc).__name__})
             with contextlib.suppress(TimeoutError):

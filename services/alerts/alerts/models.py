@@ -20,6 +20,7 @@ class Alert(AlertsTable, table=True):
         Index("ix_alerts_lawyer_created", "lawyer_id", "created_at"),
         Index("ix_alerts_due", "status", "next_step_at"),
         Index("ix_alerts_group", "entry_id", "incident_type", "country"),
+        Index("ix_alerts_remind", "status", "remind_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -64,6 +65,10 @@ class Alert(AlertsTable, table=True):
     case_status: str | None = Field(default=None, max_length=32)
     reopened_at: datetime | None = None
     reopen_count: int = 0
+    # Resolve reminders of an acknowledged alert (`reminders.py`): when the next is due, and
+    # how many went out since the (latest) acknowledgement.
+    remind_at: datetime | None = None
+    reminders_sent: int = 0
 
 
 class AlertMatch(AlertsTable, table=True):
@@ -84,8 +89,29 @@ class AlertMatch(AlertsTable, table=True):
     facility_kind: str = Field(max_length=32)
     occurred_at: str = Field(max_length=40)
     disclosed: str = Field(default=EVERY_DETAIL, sa_type=Text)
+    # `domain.person_key` of the report for this entry: what "not my client" suppresses.
+    person: str | None = Field(default=None, max_length=64)
     received_at: datetime
     created_at: datetime
+
+
+class Suppression(AlertsTable, table=True):
+    """ "Not my client": reports about this person (`person` key) no longer alert this entry."""
+
+    __tablename__ = "entry_suppressions"
+    __table_args__ = (Index("ix_suppressions_entry", "entry_id", "person"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    entry_id: str = Field(max_length=36)
+    person: str = Field(max_length=64)
+    alert_id: str = Field(max_length=36)  # the alert resolved "not my client"
+    created_at: datetime
+    created_by: str = Field(max_length=200)
+    # Matches it kept from alerting: counted, never silently dropped.
+    suppressed: int = 0
+    last_suppressed_at: datetime | None = None
+    lifted_at: datetime | None = None
+    lifted_by: str | None = Field(default=None, max_length=200)
 
 
 class ErasedReport(AlertsTable, table=True):
@@ -112,3 +138,4 @@ ALERTS = Alert.__table__  # type: ignore[attr-defined]
 MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
 ERASED = ErasedReport.__table__  # type: ignore[attr-defined]
 USED_LINKS = UsedAckLink.__table__  # type: ignore[attr-defined]
+SUPPRESSIONS = Suppression.__table__  # type: ignore[attr-defined]

@@ -63,8 +63,10 @@ async def acknowledge(
     by: str,
     via: str,
     now: datetime,
+    remind_at: datetime | None = None,
 ) -> bool:
-    """Mark an open alert acknowledged and stop its timers; False if it was not open."""
+    """Mark an open alert acknowledged and stop its timers; False if it was not open. Its
+    resolve reminders start over from this acknowledgement (`remind_at`)."""
     a = ALERTS.c
     query = update(ALERTS).where(a.id == alert_id, a.status == AlertStatus.OPEN.value)
     if lawyer_id is not None:
@@ -76,6 +78,8 @@ async def acknowledge(
             acked_by=by[:200],
             ack_via=via,
             next_step_at=None,
+            remind_at=remind_at,
+            reminders_sent=0,
             updated_at=now,
         ).returning(a.id)
     )
@@ -92,7 +96,7 @@ async def resolve(
     result = await session.execute(
         update(ALERTS)
         .where(a.id == alert_id, a.lawyer_id == lawyer_id, a.status.in_(settled))
-        .values(status=AlertStatus.RESOLVED.value, **values)
+        .values(status=AlertStatus.RESOLVED.value, remind_at=None, **values)
         .returning(a.id)
     )
     return result.first() is not None

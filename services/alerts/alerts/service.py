@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import RowMapping
@@ -16,7 +16,15 @@ from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import InvalidInput, LifelineError, NotFound
 from services.alerts.alerts import repository as repo
-from services.alerts.alerts.domain import DETAILS, EVERY_DETAIL, AlertStatus, redacted
+from services.alerts.alerts import suppressions
+from services.alerts.alerts.domain import (
+    DETAILS,
+    EVERY_DETAIL,
+    AlertStatus,
+    ReminderPolicy,
+    redacted,
+    reminder_due,
+)
 from services.alerts.alerts.links import AckLink, LinkUsed
 from services.alerts.alerts.schemas import (
     AckOut,
@@ -109,6 +117,9 @@ class Alerts:
     wake_delivery: Callable[[], None]
     in_flight_s: float
     clock: Clock
+    # When an acknowledged, unresolved alert reminds its lawyer (`reminders.py`).
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    minute_s: float = 60.0
 
     async def list(
         self, principal: Principal, status: str | None, before: str | None, limit: int
@@ -199,6 +210,10 @@ class Alerts:
         }
         async with transaction(self.sessions) as session:
             done = await repo.resolve(session, alert_id, principal.client_id, values)
+            if done:
+                await suppressions.on_resolved(
+                    session, alert_id, body.outcome, principal.client_id, now
+                )
             row = await repo.get_alert(session, alert_id, principal.client_id)
         if not done or row is None:
             raise AlertWithdrawn("the alert was withdrawn: its report was erased")
@@ -242,7 +257,10 @@ class Alerts:
                 if not await repo.use_link(session, link.link_id, alert_id, expires, now):
                     raise LinkUsed("this link was used already: sign in to see the alert")
             # Serialised with `delivery.repository.claim_due`: no page is claimed after this.
-            done = await repo.acknowledge(session, alert_id, lawyer_id, by=by, via=via, now=now)
+            remind_at = reminder_due(now, self.reminders, 1, self.minute_s)
+            done = await repo.acknowledge(
+                session, alert_id, lawyer_id, by=by, via=via, now=now, remind_at=remind_at
+            )
             row = await repo.get_alert(session, alert_id, lawyer_id)
             if row is None:
                 raise NotFound("no such alert")

@@ -20,7 +20,7 @@ ACK_NOTICE_STEP: Final = 1_000  # ack notices get their own key space, one per c
 WITHDRAWAL_STEP: Final = 1_001  # so do withdrawal notices
 UPDATE_STEP: Final = 1_002  # and the notice that released details reached the alert
 # Notices tell what became of an alert; unlike pages they go out whatever its status.
-NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update", "followup")
+NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update", "followup", "resolve_reminder")
 PAGE_KINDS: Final = ("alert", "escalation")
 LAWYER_ROLES: Final = ("primary", "secondary")  # the lawyer's own channels (not backups)
 # The optional contact fields a channel may accept (`Channel.accepts`), as the API names them.
@@ -281,6 +281,9 @@ class Outgoing:
 def skip_reason(ctx: SendContext) -> str | None:
     """Why a claimed delivery must not go out (cancelled instead of sent)."""
     if ctx.kind not in NOTICE_KINDS and ctx.alert_status != "open":
+        return f"skip:alert_{ctx.alert_status}"
+    if ctx.kind == "resolve_reminder" and ctx.alert_status != "acknowledged":
+        # Resolved (or re-opened: escalation pages instead) before the reminder went out.
         return f"skip:alert_{ctx.alert_status}"
     if ctx.address is None:
         return "skip:contact_removed"

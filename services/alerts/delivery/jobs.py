@@ -186,6 +186,20 @@ async def followup_notices(
     return await repo.insert_many(session, rows)
 
 
+async def reminder_notices(
+    session: AsyncSession, alert_id: str, lawyer_id: str, step: int, now: datetime, *, round_: int
+) -> int:
+    """Remind the alert's lawyer, on each of their own channels, to resolve it."""
+    own = await profiles.lawyer_contacts(session, lawyer_id)
+    rows = [
+        _row(alert_id, c, step, "resolve_reminder", now, round_=round_)
+        for c in _usable(own, LAWYER_ROLES)
+    ]
+    if not rows:
+        log.warning("alert has nobody to page", extra={"alert_id": alert_id, "attempt": step})
+    return await repo.insert_many(session, rows)
+
+
 async def _notices(
     session: AsyncSession,
     alert_id: str,

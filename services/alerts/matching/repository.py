@@ -105,6 +105,21 @@ async def candidates(
     return entries, sets
 
 
+async def entry_values(
+    session: AsyncSession, entry_ids: Collection[str], values: Collection[str]
+) -> dict[str, set[str]]:
+    """Of these token values, those each entry holds (what a report matched it on)."""
+    if not entry_ids or not values:
+        return {}
+    query = select(TOKENS.c.entry_id, TOKENS.c.value).where(
+        TOKENS.c.entry_id.in_(sorted(set(entry_ids))), TOKENS.c.value.in_(sorted(set(values)))
+    )
+    out: dict[str, set[str]] = defaultdict(set)
+    for row in await session.execute(query):
+        out[row.entry_id].add(row.value)
+    return out
+
+
 async def lock_live(session: AsyncSession, entry_ids: Collection[str]) -> set[str]:
     """Lock the entries (in id order) so replicas group one report at a time; the live ones."""
     query = (

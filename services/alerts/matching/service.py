@@ -27,6 +27,7 @@ from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
 from libs.common.outbox import enqueue
 from libs.common.sql import is_postgres
+from services.alerts.alerts import suppressions
 from services.alerts.alerts.domain import (
     EVERY_DETAIL,
     AlertStatus,
@@ -34,6 +35,7 @@ from services.alerts.alerts.domain import (
     EscalationPolicy,
     asked_for,
     escalation_plan,
+    person_key,
     step_due,
 )
 from services.alerts.delivery import jobs
@@ -78,6 +80,7 @@ class Candidate:
     verdict: Verdict
     policy: EscalationPolicy
     contacts: list[RowMapping]
+    person: str  # `alerts.domain.person_key` of the report for this entry
 
 
 @dataclass
@@ -126,6 +129,7 @@ class Matcher:
                 return 0
             found = await self._candidates(session, report)
             found = {k: v for k, v in found.items() if k not in exclude}
+            found = await self._unsuppressed(session, report, found, now)
             if not found:
                 return 0
             live = set(found)
@@ -160,6 +164,8 @@ class Matcher:
             session, [t.value for t in report.tokens], report.report_id
         )
         tokens = decode_tokens(report.tokens)
+        values = [t.value for t in report.tokens]
+        held = await repo.entry_values(session, list(entries), values)
         out: dict[str, Candidate] = {}
         for entry_id, entry in entries.items():
             rule = EntryRule.from_columns(
@@ -178,8 +184,32 @@ class Matcher:
             contacts, policy = await profiles.paging_view(
                 session, entry["lawyer_id"], entry["org_id"]
             )
-            out[entry_id] = Candidate({**entry, "id": entry_id}, verdict, policy, contacts)
+            person = person_key(values, held.get(entry_id, ()))
+            out[entry_id] = Candidate({**entry, "id": entry_id}, verdict, policy, contacts, person)
         return out
+
+    async def _unsuppressed(
+        self,
+        session: AsyncSession,
+        report: ReportReceived,
+        found: dict[str, Candidate],
+        now: datetime,
+    ) -> dict[str, Candidate]:
+        """The candidates whose lawyer did not say "not my client" of this report's person; a
+        match a suppression keeps from alerting is counted on it."""
+        if not found:
+            return found
+        held = await suppressions.active(session, found)
+        for entry_id in sorted(found):
+            suppression = held.get((entry_id, found[entry_id].person))
+            if suppression is not None:
+                await suppressions.count(session, suppression, now)
+                log.info(
+                    "match suppressed",
+                    extra={"report_id": report.report_id, "reason": "not_my_client"},
+                )
+                del found[entry_id]
+        return found
 
     async def _record(
         self,
@@ -220,6 +250,7 @@ class Matcher:
             "alert_id": alert_id,
             "received_at": report.received_at,
             "created_at": now,
+            "person": found.person,
             **summary,
         }
         if not await repo.insert_match(session, match_row):

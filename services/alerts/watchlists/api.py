@@ -63,3 +63,16 @@ async def remove_entry(entry_id: str, principal: Manager, watchlist: WatchlistDe
     """Remove the entry and its tokens."""
     await watchlist.remove(principal, entry_id[:64])
     return Response(status_code=204)
+
+
+@router.delete(
+    "/entries/{entry_id}/suppressions/{suppression_id}",
+    status_code=204,
+    summary='Lift a "not my client" suppression: that person\'s reports alert the entry again.',
+)
+async def lift_suppression(
+    entry_id: str, suppression_id: str, principal: Manager, watchlist: WatchlistDep
+) -> Response:
+    """404 for an unknown, lifted or another lawyer's suppression."""
+    await watchlist.lift(principal, entry_id[:64], suppression_id[:64])
+    return Response(status_code=204)

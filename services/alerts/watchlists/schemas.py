@@ -37,6 +37,17 @@ class EntryIn(Strict):
     replace: bool = False
 
 
+class SuppressionOut(BaseModel):
+    """ "Not my client": reports about that person no longer alert this entry (lift to undo)."""
+
+    id: str
+    alert_id: str  # the alert resolved "not my client"
+    created_at: datetime
+    created_by: str
+    suppressed: int  # matches it kept from alerting since
+    last_suppressed_at: datetime | None
+
+
 class EntryOut(BaseModel):
     """A watchlist entry as the lawyer sees it (tokens are not returned)."""
 
@@ -47,6 +58,8 @@ class EntryOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     status: Literal["created", "unchanged", "replaced"] | None = None
+    # Shown by `GET /v1/watchlist/entries/{id}` only (a list leaves them out).
+    suppressions: list[SuppressionOut] | None = None
 
 
 class EntryPage(BaseModel):

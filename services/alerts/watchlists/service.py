@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -14,13 +15,26 @@ from libs.common.auth.principal import Principal
 from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import Conflict, InvalidInput, NotFound
+from services.alerts.alerts import suppressions
 from services.alerts.watchlists import repository as repo
 from services.alerts.watchlists.domain import (
     DEFAULT_INCIDENT_TYPES,
     EntryRule,
     valid_watchlist_tokens,
 )
-from services.alerts.watchlists.schemas import EntryIn, EntryOut, EntryPage, RuleIn, RuleOut
+from services.alerts.watchlists.schemas import (
+    EntryIn,
+    EntryOut,
+    EntryPage,
+    RuleIn,
+    RuleOut,
+    SuppressionOut,
+)
+
+
+def _utc(value: Any) -> Any:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and not value.tzinfo else value
 
 
 def rule_from(body: RuleIn | None) -> EntryRule:
@@ -161,9 +175,32 @@ class Watchlist:
         """One of the caller's entries; anyone else's is not found."""
         async with self.sessions() as session:
             row = await repo.live_entry(session, principal.client_id, entry_id)
+            held = await suppressions.of_entry(session, entry_id) if row is not None else []
         if row is None:
             raise NotFound("no such watchlist entry")
-        return entry_out(row)
+        out = entry_out(row)
+        out.suppressions = [
+            SuppressionOut(
+                id=s["id"],
+                alert_id=s["alert_id"],
+                created_at=_utc(s["created_at"]),
+                created_by=s["created_by"],
+                suppressed=s["suppressed"],
+                last_suppressed_at=_utc(s["last_suppressed_at"]),
+            )
+            for s in held
+        ]
+        return out
+
+    async def lift(self, principal: Principal, entry_id: str, suppression_id: str) -> None:
+        """Lift a "not my client" suppression: reports about that person alert the entry again."""
+        async with transaction(self.sessions) as session:
+            row = await repo.live_entry(session, principal.client_id, entry_id)
+            now = self.clock.now()
+            if row is None or not await suppressions.lift(
+                session, entry_id, suppression_id, principal.client_id, now
+            ):
+                raise NotFound("no such suppression")
 
     async def remove(self, principal: Principal, entry_id: str) -> None:
         """Remove one of the caller's entries; its tokens leave the index at once."""

@@ -149,6 +149,29 @@ async def test_lawyer_cli_journey(
                 profile, "alerts", "resolve", alert["id"], "--outcome", "escaped"
             )
             assert code == 2 and "invalid choice" in err
+            # "Not my client": the entry holds a suppression, the figure counts it, it lifts.
+            code, _, err = await lifeline(
+                profile, "alerts", "resolve", alert["id"], "--outcome", "not_my_client"
+            )
+            assert code == 0, err
+            code, held, err = await lifeline(
+                profile, "watchlist", "suppressions", "client 12", "--json"
+            )
+            assert code == 0 and [h["alert_id"] for h in held] == [alert["id"]], err
+            code, text, err = await lifeline(profile, "alerts", "feedback")
+            assert code == 0 and "Resolved alerts: 1, not my client 100%" in text, err
+            code, figure, err = await lifeline(
+                profile, "alerts", "feedback", "--since", "2000-01-01T00:00:00+00:00", "--json"
+            )
+            assert code == 0 and figure["by_outcome"]["not_my_client"] == 1, err
+            code, _, err = await lifeline(profile, "alerts", "feedback", "--since", "monday")
+            assert code == 1 and "since" in err
+            code, _, err = await lifeline(profile, "watchlist", "lift", "client 12", held[0]["id"])
+            assert code == 0, err
+            code, held, err = await lifeline(
+                profile, "watchlist", "suppressions", "client 12", "--json"
+            )
+            assert code == 0 and held == [], err
 
             code, tested, err = await lifeline(
                 profile, "alerts", "contacts", "test", primary["id"], "--json"

@@ -55,6 +55,7 @@ async def escalating(
     max_repeats: int = 1,
     slow: float = 0.0,
     duty_after: int = 2,
+    **overrides: Any,
 ) -> AsyncIterator[tuple[AlertsStack, dict[str, Receiver]]]:
     """A stack on a fake clock; lawyer, backup and duty webhooks; N=1, M=2, R=1."""
     async with AsyncExitStack() as ctx:
@@ -68,6 +69,7 @@ async def escalating(
                 # Longer than any move of the clock: a send still on the wire when the test
                 # moves it is not taken for one whose worker died (and sent again).
                 delivery_lease_s=SPAN.total_seconds(),
+                **overrides,
             )
         )
         hooks = {

@@ -47,6 +47,7 @@ _TYPES = {
     "withdrawal": "alert.withdrawn",
     "update": "alert.updated",
     "followup": "alert.updated",  # a follow-up of the report: `data.update` says what changed
+    "resolve_reminder": "alert.resolve_reminder",  # acknowledged long ago, still unresolved
     "test": "alert.test",
 }
 _DETAILS = ("incident_type", "legal_basis", "country", "facility_kind", "occurred_at")

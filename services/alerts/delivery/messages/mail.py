@@ -43,6 +43,11 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
         return t("email.withdrawal", alert_id=view.alert_id) + "\n"
     if view.kind == "followup":
         return _followup_text(view, encrypted=encrypted)
+    if view.kind == "resolve_reminder":
+        # Nothing about the case: the alert id and where to say what became of it.
+        lines = [t("email.resolve_reminder", alert_id=view.alert_id)]
+        lines.append(t("email.resolve_reminder.how", url=view.alert_url, alert_id=view.alert_id))
+        return "\n".join(lines) + "\n"
     return _page_text(view, encrypted=encrypted)
 
 

@@ -100,6 +100,22 @@ export interface Escalation {
   duty_contacts: Contact[];
 }
 
+export interface StrengthFigures {
+  resolved: number;
+  by_outcome: Record<string, number>;
+  not_my_client_share: number | null;
+}
+
+export interface Feedback {
+  org_id: string;
+  since: string | null;
+  resolved: number;
+  by_outcome: Record<string, number>;
+  not_my_client_share: number | null;
+  by_strength: Record<"strong" | "possible", StrengthFigures>;
+  suppressed_matches: number;
+}
+
 export interface Entry {
   id: string;
   label: string;

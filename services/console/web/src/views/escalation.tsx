@@ -5,6 +5,7 @@ import { ApiError, call, currentSession } from "../api.ts";
 import { t } from "../i18n/index.ts";
 import type { Escalation } from "../types.ts";
 import { ErrorNote, Row, Text, word } from "./common.tsx";
+import { FeedbackFigures } from "./feedback.tsx";
 
 const NUMBERS = [
   "escalate_after_minutes",
@@ -98,6 +99,7 @@ export function EscalationSettings() {
           ))}
         </dl>
       )}
+      <FeedbackFigures />
     </section>
   );
 }
