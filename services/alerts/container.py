@@ -24,6 +24,7 @@ from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
 from services.alerts.delivery.channels.email import EmailChannel
+from services.alerts.delivery.health.monitor import HealthMonitor
 from services.alerts.delivery.jobs import Claim
 from services.alerts.delivery.operators import OperatorNotices, alarm_handler
 from services.alerts.delivery.profiles.probe import Probe
@@ -65,6 +66,7 @@ class Container:
     relay: OutboxRelay
     delivery: DeliveryWorker
     scheduler: EscalationScheduler
+    health: HealthMonitor
 
     async def aclose(self) -> None:
         """Close what the channels hold (the outbound HTTP client)."""
@@ -103,6 +105,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             report_link=settings.report_link,
             alert_link=settings.alert_link,
             console=bool(settings.console_url),
+            health=settings.health_rules(),
         ),
         channels=sending,
         box=box,
@@ -110,7 +113,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         clock=clock,
     )
     disclosure = Disclosure(runtime, settings.disclosure_timeout_s)
-    profiles = Profiles(runtime.sessions, box, sending, clock)
+    profiles = Profiles(runtime.sessions, box, sending, clock, settings.health_rules())
     return Container(
         runtime=runtime,
         clock=clock,
@@ -162,6 +165,13 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             poll_s=settings.escalation_poll_s,
             wake_delivery=delivery.wake,
         ),
+        health=HealthMonitor(
+            runtime.sessions,
+            settings.health_rules(),
+            clock,
+            settings.contact_health_poll_s,
+            delivery.wake,
+        ),
     )
 
 
@@ -182,6 +192,7 @@ def start(container: Container) -> None:
     runtime = container.runtime
     runtime.spawn(container.delivery.run(runtime.stop), "alert-delivery")
     runtime.spawn(container.scheduler.run(runtime.stop), "alert-escalation")
+    runtime.spawn(container.health.run(runtime.stop), "contact-health")
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.start_nats(lambda connected: wire_consumers(container, connected))
 

@@ -20,7 +20,8 @@ ACK_NOTICE_STEP: Final = 1_000  # ack notices get their own key space, one per c
 WITHDRAWAL_STEP: Final = 1_001  # so do withdrawal notices
 UPDATE_STEP: Final = 1_002  # and the notice that released details reached the alert
 # Notices tell what became of an alert; unlike pages they go out whatever its status.
-NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update", "followup")
+# A `contact_warning` is about a contact or a lawyer, not an alert (`delivery/health`).
+NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update", "followup", "contact_warning")
 PAGE_KINDS: Final = ("alert", "escalation")
 LAWYER_ROLES: Final = ("primary", "secondary")  # the lawyer's own channels (not backups)
 # The optional contact fields a channel may accept (`Channel.accepts`), as the API names them.
@@ -134,6 +135,10 @@ class AlertView:
     language: str = "en"  # of the alert's lawyer: what an email to anyone about it is written in
     console: bool = False  # `alert_url` opens the web console (which signs the lawyer in)
     case_status: str = ""  # the latest follow-up's status, where the lawyer may see it
+    # A contact warning: what is wrong (health problem) and with what (a channel kind, or the
+    # unreachable lawyer's client id); neither names an address, so every channel carries them.
+    warning: str = ""
+    about: str = ""
 
 
 def without_details(view: AlertView) -> AlertView:
@@ -234,6 +239,7 @@ def alert_view(
     shown = redacted(
         {f: getattr(ctx, f) for f in ("priority", "decision", *DETAILS)}, ctx.disclosed
     )
+    warned = ctx.kind == "contact_warning"
     return AlertView(
         alert_id=ctx.alert_id,
         label=ctx.label,
@@ -261,6 +267,9 @@ def alert_view(
         language=ctx.language,
         console=console,
         case_status=ctx.case_status or "",
+        # A warning's facts stand in the alert's fields (`health.repository.load`).
+        warning=ctx.reason if warned else "",
+        about=ctx.decision if warned else "",
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping
+from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts.alerts.domain import Audience
@@ -108,6 +108,7 @@ async def insert_pages(
     """Insert one step's deliveries (idempotent by key); (job row, contact) of those created."""
     if not contacts:
         log.warning("alert has nobody to page", extra={"alert_id": alert_id, "attempt": step})
+        await _nobody(session, alert_id, now)
         return []
     kind = "alert" if step == 0 else "escalation"
     rows = [
@@ -140,6 +141,28 @@ async def page(
     # A re-opened alert's escalation is a new round with keys of its own (`followups/`).
     round_ = int(alert.get("round") or 0)
     return len(await insert_pages(session, alert["id"], chosen, step=step, now=now, round_=round_))
+
+
+async def _nobody(session: AsyncSession, alert_id: str, now: datetime) -> None:
+    """An alert with nobody to page: its lawyer counts as unreachable (the duty desk is told
+    now rather than at the next health check)."""
+    from services.alerts.alerts.models import ALERTS
+    from services.alerts.delivery.health import warnings
+    from services.alerts.delivery.health.domain import HealthRules
+
+    query = select(ALERTS.c.lawyer_id, ALERTS.c.org_id).where(ALERTS.c.id == alert_id)
+    alert = (await session.execute(query)).first()
+    if alert is not None:
+        # Default rules: only contacts that are disabled or absent matter here.
+        await warnings.check_lawyer(session, alert.lawyer_id, alert.org_id, HealthRules(), now)
+
+
+async def warnings(
+    session: AsyncSession, warning_id: str, contacts: Sequence[RowMapping], now: datetime
+) -> int:
+    """One `contact_warning` delivery to each of `contacts` (idempotent by key)."""
+    rows = [_row(warning_id, c, 0, "contact_warning", now) for c in contacts]
+    return await repo.insert_many(session, rows)
 
 
 async def secondary(
