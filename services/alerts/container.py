@@ -126,7 +126,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         ),
         profiles=profiles,
         rotas=Rotas(runtime.sessions, profiles, clock),
-        probe=Probe(runtime.sessions, box, sending, clock),
+        probe=Probe(runtime.sessions, box, sending, clock, rules=settings.health_rules()),
         alerts=Alerts(
             runtime.sessions,
             settings.report_link,

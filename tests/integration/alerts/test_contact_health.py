@@ -189,3 +189,14 @@ async def test_a_lawyer_nobody_can_reach_is_told_to_the_duty_desk_once(
         again = await stack.call("PUT", "/v1/lawyer/profile", json={"webhook": {"url": hook.url}})
         assert again.status_code == 200, again.text
         assert (await stack.call("GET", "/v1/lawyer/profile")).json()["reachable"] is True
+
+
+async def test_a_test_alert_counts_on_the_contacts_health(stack: AlertsStack) -> None:
+    async with receiver() as hook:
+        profile = await setup_lawyer(stack, hook, email=None)
+        assert (await _health(stack, "webhook"))["state"] == "unknown"
+        (contact,) = profile["contacts"]
+        sent = await stack.call("POST", "/v1/lawyer/profile/test", json={"contact": contact["id"]})
+        assert sent.status_code == 200 and sent.json()["delivered"] is True, sent.text
+        health = await _health(stack, "webhook")
+        assert health["state"] == "ok" and health["last_success_at"]
