@@ -14,9 +14,10 @@ from typing import Any
 
 import pysequoia
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from libs.common.clock import FakeClock
+from libs.common.db import transaction
 from services.alerts.delivery.health.models import WARNINGS
 from services.alerts.delivery.models import DELIVERIES
 from services.alerts.delivery.profiles.models import Contact
@@ -200,3 +201,29 @@ async def test_a_test_alert_counts_on_the_contacts_health(stack: AlertsStack) ->
         assert sent.status_code == 200 and sent.json()["delivered"] is True, sent.text
         health = await _health(stack, "webhook")
         assert health["state"] == "ok" and health["last_success_at"]
+
+
+async def test_an_alert_with_nobody_to_page_tells_the_duty_desk_at_once(
+    nats_server: NatsServer, db_url_factory: Any, tmp_path: Path
+) -> None:
+    # The periodic check runs once at start and then not for an hour: only the page can tell.
+    async with (
+        alerts_stack_on(
+            nats_server.url, db_url_factory("alerts"), tmp_path, contact_health_poll_s=3600
+        ) as stack,
+        receiver() as hook,
+        receiver() as duty,
+    ):
+        await _duty_desk(stack, duty)
+        await setup_lawyer(stack, hook, email=None)
+        # Every endpoint of the lawyer stopped (as a revocation does): nobody of theirs to page.
+        async with transaction(stack.app.state.container.runtime.sessions) as session:
+            await session.execute(
+                update(CONTACTS)
+                .where(CONTACTS.c.lawyer_id == "lawyer-1")
+                .values(disabled_at=stack.clock.now(), disabled_reason="revoked")
+            )
+        await page_lev(stack)
+        assert await until(lambda: duty.alerts("contact.warning"))
+        assert duty.alerts("contact.warning")[0].payload["data"]["lawyer"] == "lawyer-1"
+        assert hook.hits == []
