@@ -12,7 +12,8 @@ from lifeline.cli.lawyer import call, lawyer_api, leaf, preload_key
 from lifeline.cli.profile import load_profile, profile_path
 from lifeline.client import emit, run, table
 
-CONTACT_COLUMNS = ["id", "role", "channel", "address", "name", "encrypted", "disabled"]
+CONTACT_COLUMNS = ["id", "role", "channel", "address", "name", "encrypted", "disabled", "health"]
+UNREACHABLE = "WARNING: none of your contacts works; alerts about your entries may reach nobody."
 
 
 def register(actions: Subparsers) -> None:
@@ -139,8 +140,22 @@ def _read(path: Path, what: str) -> str:
 def _contacts_show(args: argparse.Namespace) -> int:
     data = call(args, ["watchlist:manage"], "GET", "/v1/lawyer/profile")
     language = f"\nlanguage: {data.get('language', 'en')}"
-    emit(args, data, lambda: table(data["contacts"], CONTACT_COLUMNS) + language)
+    rows = [{**c, "health": _health(c.get("health"))} for c in data["contacts"]]
+    warning = "" if data.get("reachable", True) else f"\n{UNREACHABLE}"
+    emit(args, data, lambda: table(rows, CONTACT_COLUMNS) + language + warning)
     return 0
+
+
+def _health(health: dict[str, Any] | None) -> str | None:
+    """A contact's state, with what it rests on: failures in a row, a failure's code, key expiry."""
+    if not health:
+        return None
+    out = str(health["state"])
+    if health.get("consecutive_failures"):
+        out += f" ({health['consecutive_failures']}x {health.get('last_failure') or '?'})"
+    if health.get("key_expires_at"):
+        out += f" key until {str(health['key_expires_at'])[:10]}"
+    return out
 
 
 def _contacts_set(args: argparse.Namespace) -> int:

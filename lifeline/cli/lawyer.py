@@ -54,3 +54,22 @@ def preload_key(args: argparse.Namespace) -> None:
     """Load the private key (asking for its passphrase) before any network work starts."""
     _, key_path = load_profile(profile_path(args)).require_client()
     args.loaded_key = load_key(key_path, args)
+
+
+def all_entries(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every entry of the caller (all pages)."""
+    preload_key(args)
+
+    async def go() -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        async with lawyer_api(args, ["watchlist:manage"]) as (api, _):
+            after: str | None = None
+            while True:
+                params = {"limit": 1000, **({"after": after} if after else {})}
+                page = await api.call("GET", "/v1/watchlist/entries", params=params)
+                entries += page["entries"]
+                after = page["next_after"]
+                if not after:
+                    return entries
+
+    return run(go(), load_profile(profile_path(args)).sharing_url)

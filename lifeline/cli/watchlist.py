@@ -15,7 +15,7 @@ from libs.common.reports import IncidentType, LegalBasis
 from libs.sdk.identity import tokenise_identities
 from lifeline.cli import watchlist_suppressions
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
-from lifeline.cli.lawyer import lawyer_api, leaf, preload_key
+from lifeline.cli.lawyer import all_entries, lawyer_api, leaf, preload_key
 from lifeline.cli.profile import load_profile, profile_path
 from lifeline.client import (
     Api,
@@ -236,25 +236,6 @@ def _import_human(o: ImportOutcome) -> str:
     ]
     lines += [f"  line {r['line']} ({r['label'] or 'no label'}): {r['reason']}" for r in o.rejected]
     return "\n".join(lines)
-
-
-def all_entries(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Every entry of the caller (all pages)."""
-    preload_key(args)
-
-    async def go() -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
-        async with lawyer_api(args, ["watchlist:manage"]) as (api, _):
-            after: str | None = None
-            while True:
-                params = {"limit": 1000, **({"after": after} if after else {})}
-                page = await api.call("GET", "/v1/watchlist/entries", params=params)
-                entries += page["entries"]
-                after = page["next_after"]
-                if not after:
-                    return entries
-
-    return run(go(), load_profile(profile_path(args)).sharing_url)
 
 
 def _flat(entry: dict[str, Any]) -> dict[str, Any]:

@@ -25,11 +25,12 @@ from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
 from services.alerts.delivery.channels.email import EmailChannel
-from services.alerts.delivery.jobs import Claim
+from services.alerts.delivery.health.monitor import HealthMonitor
 from services.alerts.delivery.operators import OperatorNotices, alarm_handler
 from services.alerts.delivery.profiles.probe import Probe
 from services.alerts.delivery.profiles.revocations import Suspender, revoked_handler
 from services.alerts.delivery.profiles.service import Profiles
+from services.alerts.delivery.rows import Claim
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
 from services.alerts.followups.service import FollowUps
@@ -66,6 +67,7 @@ class Container:
     relay: OutboxRelay
     delivery: DeliveryWorker
     scheduler: EscalationScheduler
+    health: HealthMonitor
 
     async def aclose(self) -> None:
         """Close what the channels hold (the outbound HTTP client)."""
@@ -104,6 +106,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             report_link=settings.report_link,
             alert_link=settings.alert_link,
             console=bool(settings.console_url),
+            health=settings.health_rules(),
         ),
         channels=sending,
         box=box,
@@ -111,7 +114,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         clock=clock,
     )
     disclosure = Disclosure(runtime, settings.disclosure_timeout_s)
-    profiles = Profiles(runtime.sessions, box, sending, clock)
+    profiles = Profiles(runtime.sessions, box, sending, clock, settings.health_rules())
     return Container(
         runtime=runtime,
         clock=clock,
@@ -124,7 +127,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         ),
         profiles=profiles,
         rotas=Rotas(runtime.sessions, profiles, clock),
-        probe=Probe(runtime.sessions, box, sending, clock),
+        probe=Probe(runtime.sessions, box, sending, clock, rules=settings.health_rules()),
         alerts=Alerts(
             runtime.sessions,
             settings.report_link,
@@ -171,6 +174,13 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
                 minute_s=settings.escalation_minute_s,
             ),
         ),
+        health=HealthMonitor(
+            runtime.sessions,
+            settings.health_rules(),
+            clock,
+            settings.contact_health_poll_s,
+            delivery.wake,
+        ),
     )
 
 
@@ -191,6 +201,7 @@ def start(container: Container) -> None:
     runtime = container.runtime
     runtime.spawn(container.delivery.run(runtime.stop), "alert-delivery")
     runtime.spawn(container.scheduler.run(runtime.stop), "alert-escalation")
+    runtime.spawn(container.health.run(runtime.stop), "contact-health")
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.start_nats(lambda connected: wire_consumers(container, connected))
 

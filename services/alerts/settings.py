@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 from libs.common.auth.scopes import DEFAULT_ISSUER
 from libs.common.settings import ServiceSettings
 from services.alerts.alerts.domain import ReminderPolicy
+from services.alerts.delivery.health.domain import HealthRules
 
 ENV_PREFIX = "LIFELINE_ALERTS_"
 
@@ -90,6 +91,12 @@ class AlertsSettings(ServiceSettings):
     # A claimed delivery whose worker died is retried after this (same webhook-id).
     delivery_lease_s: float = Field(default=60.0, gt=0)
     escalation_poll_s: float = Field(default=1.0, gt=0)
+    # Contact health: consecutive failed attempts that make a contact "failing" (its owner is
+    # warned on another contact), how early an expiring OpenPGP key is warned of, and how often
+    # the time-based check runs.
+    contact_failing_after: int = Field(default=3, ge=1)
+    contact_key_warn_days: float = Field(default=14.0, gt=0)
+    contact_health_poll_s: float = Field(default=60.0, gt=0)
     # Length of the "minute" escalation settings are counted in. Escalation reads the clock
     # injected into `create_app`, so in-process tests move a fake one instead; only a network
     # of real processes, which cannot be handed a clock (the end-to-end journey), shrinks this.
@@ -153,6 +160,10 @@ class AlertsSettings(ServiceSettings):
     def trusted_ntfy_servers(self) -> tuple[str, ...]:
         """The ntfy base URLs the operator allow-listed, without a trailing slash."""
         return tuple(u.strip().rstrip("/") for u in self.ntfy_servers.split(",") if u.strip())
+
+    def health_rules(self) -> HealthRules:
+        """When a contact counts as failing or its key as expiring."""
+        return HealthRules(self.contact_failing_after, self.contact_key_warn_days * 86400)
 
     def retry_schedule(self) -> tuple[float, ...]:
         """The retry delays in seconds."""

@@ -5,12 +5,10 @@ No I/O here: job creation, the worker and the channels call these with plain val
 
 from __future__ import annotations
 
-import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Final, Literal
 
 from services.alerts.alerts.domain import DETAILS, EVERY_DETAIL, redacted
@@ -20,7 +18,15 @@ ACK_NOTICE_STEP: Final = 1_000  # ack notices get their own key space, one per c
 WITHDRAWAL_STEP: Final = 1_001  # so do withdrawal notices
 UPDATE_STEP: Final = 1_002  # and the notice that released details reached the alert
 # Notices tell what became of an alert; unlike pages they go out whatever its status.
-NOTICE_KINDS: Final = ("ack_notice", "withdrawal", "update", "followup", "resolve_reminder")
+# A `contact_warning` is about a contact or a lawyer, not an alert (`delivery/health`).
+NOTICE_KINDS: Final = (
+    "ack_notice",
+    "withdrawal",
+    "update",
+    "followup",
+    "resolve_reminder",
+    "contact_warning",
+)
 PAGE_KINDS: Final = ("alert", "escalation")
 LAWYER_ROLES: Final = ("primary", "secondary")  # the lawyer's own channels (not backups)
 # The optional contact fields a channel may accept (`Channel.accepts`), as the API names them.
@@ -32,41 +38,6 @@ def delivery_id(alert_id: str, step: int, channel: str, contact_id: str, round_:
     """The delivery key (alert, re-open round, step, channel, endpoint); also the webhook-id."""
     key = f"{alert_id}:{f'r{round_}:' if round_ else ''}{step}:{channel}:{contact_id}"
     return str(uuid.uuid5(_DELIVERY_NAMESPACE, key))
-
-
-def retry_delay(
-    failures: int,
-    schedule: Sequence[float],
-    jitter: float,
-    *,
-    retry_after: float | None = None,
-    rng: random.Random | None = None,
-    cap: float = 3600.0,
-) -> float:
-    """Seconds until the next attempt after `failures` failed ones (1-based); jittered."""
-    base = schedule[min(failures, len(schedule)) - 1]
-    spread = (rng or random).uniform(1 - jitter, 1 + jitter)  # jitter, not a secret
-    delay = base * spread
-    if retry_after is not None:
-        # The receiver said when it can take the message again: never sooner than that.
-        delay = max(delay, retry_after)
-    return min(delay, cap)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or HTTP date); None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
 
 
 # `failed`: refused for good (an SMTP 5xx to the message); `gone`: the endpoint is gone too.
@@ -134,6 +105,10 @@ class AlertView:
     language: str = "en"  # of the alert's lawyer: what an email to anyone about it is written in
     console: bool = False  # `alert_url` opens the web console (which signs the lawyer in)
     case_status: str = ""  # the latest follow-up's status, where the lawyer may see it
+    # A contact warning: what is wrong (health problem) and with what (a channel kind, or the
+    # unreachable lawyer's client id); neither names an address, so every channel carries them.
+    warning: str = ""
+    about: str = ""
 
 
 def without_details(view: AlertView) -> AlertView:
@@ -234,6 +209,7 @@ def alert_view(
     shown = redacted(
         {f: getattr(ctx, f) for f in ("priority", "decision", *DETAILS)}, ctx.disclosed
     )
+    warned = ctx.kind == "contact_warning"
     return AlertView(
         alert_id=ctx.alert_id,
         label=ctx.label,
@@ -261,6 +237,9 @@ def alert_view(
         language=ctx.language,
         console=console,
         case_status=ctx.case_status or "",
+        # A warning's facts stand in the alert's fields (`health.repository.load`).
+        warning=ctx.reason if warned else "",
+        about=ctx.decision if warned else "",
     )
 
 

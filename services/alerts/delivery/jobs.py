@@ -4,68 +4,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
+from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts.alerts.domain import Audience
+from services.alerts.alerts.models import ALERTS
 from services.alerts.delivery import repository as repo
 from services.alerts.delivery.domain import (
     ACK_NOTICE_STEP,
     LAWYER_ROLES,
     UPDATE_STEP,
     WITHDRAWAL_STEP,
-    delivery_id,
 )
+from services.alerts.delivery.health import warnings
+from services.alerts.delivery.health.domain import HealthRules
 from services.alerts.delivery.profiles import repository as profiles
+from services.alerts.delivery.rows import Claim, job_row
 from services.alerts.rotas import repository as rotas
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Create jobs already claimed by this process (first pages: no claim round trip)."""
-
-    lease_s: float
-    in_flight_s: float
-
-
-def _row(
-    alert_id: str,
-    contact: RowMapping,
-    step: int,
-    kind: str,
-    now: datetime,
-    *,
-    claim: Claim | None = None,
-    round_: int = 0,
-) -> dict[str, Any]:
-    row = {
-        "id": delivery_id(alert_id, step, contact["channel"], contact["id"], round_),
-        "alert_id": alert_id,
-        "contact_id": contact["id"],
-        "channel": contact["channel"],
-        "kind": kind,
-        "step": step,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
-    if claim is not None:
-        # As `repository.claim_due` would leave it: leased, on the wire, attempt 1.
-        row.update(
-            status="sending",
-            attempts=1,
-            lease_until=now + timedelta(seconds=claim.lease_s),
-            in_flight_until=now + timedelta(seconds=claim.in_flight_s),
-        )
-    return row
 
 
 def _usable(rows: Sequence[RowMapping], roles: Collection[str]) -> list[RowMapping]:
@@ -108,10 +68,12 @@ async def insert_pages(
     """Insert one step's deliveries (idempotent by key); (job row, contact) of those created."""
     if not contacts:
         log.warning("alert has nobody to page", extra={"alert_id": alert_id, "attempt": step})
+        await _nobody(session, alert_id, now)
         return []
     kind = "alert" if step == 0 else "escalation"
     rows = [
-        _row(alert_id, contact, step, kind, now, claim=claim, round_=round_) for contact in contacts
+        job_row(alert_id, contact, step, kind, now, claim=claim, round_=round_)
+        for contact in contacts
     ]
     if claim is not None:
         # The first page of an alert created in this transaction: its keys cannot exist yet.
@@ -142,12 +104,22 @@ async def page(
     return len(await insert_pages(session, alert["id"], chosen, step=step, now=now, round_=round_))
 
 
+async def _nobody(session: AsyncSession, alert_id: str, now: datetime) -> None:
+    """An alert with nobody to page: its lawyer counts as unreachable (the duty desk is told
+    now rather than at the next health check)."""
+    query = select(ALERTS.c.lawyer_id, ALERTS.c.org_id).where(ALERTS.c.id == alert_id)
+    alert = (await session.execute(query)).first()
+    if alert is not None:
+        # Default rules: only contacts that are disabled or absent matter here.
+        await warnings.check_lawyer(session, alert.lawyer_id, alert.org_id, HealthRules(), now)
+
+
 async def secondary(
     session: AsyncSession, alert_id: str, lawyer_id: str, *, step: int, kind: str, now: datetime
 ) -> int:
     """The lawyer's other channel, after the first failure of the primary (idempotent)."""
     own = await profiles.lawyer_contacts(session, lawyer_id)
-    rows = [_row(alert_id, c, step, kind, now) for c in _usable(own, ("secondary",))]
+    rows = [job_row(alert_id, c, step, kind, now) for c in _usable(own, ("secondary",))]
     return await repo.insert_many(session, rows)
 
 
@@ -180,7 +152,7 @@ async def followup_notices(
 ) -> int:
     """Tell the alert's lawyer, on each of their own channels, what a follow-up says."""
     own = await profiles.lawyer_contacts(session, lawyer_id)
-    rows = [_row(alert_id, c, step, "followup", now) for c in _usable(own, LAWYER_ROLES)]
+    rows = [job_row(alert_id, c, step, "followup", now) for c in _usable(own, LAWYER_ROLES)]
     if not rows:
         log.warning("alert has nobody to page", extra={"alert_id": alert_id, "attempt": step})
     return await repo.insert_many(session, rows)
@@ -192,7 +164,7 @@ async def reminder_notices(
     """Remind the alert's lawyer, on each of their own channels, to resolve it."""
     own = await profiles.lawyer_contacts(session, lawyer_id)
     rows = [
-        _row(alert_id, c, step, "resolve_reminder", now, round_=round_)
+        job_row(alert_id, c, step, "resolve_reminder", now, round_=round_)
         for c in _usable(own, LAWYER_ROLES)
     ]
     if not rows:
@@ -212,5 +184,5 @@ async def _notices(
 ) -> int:
     paged = [c for c in await repo.paged_contacts(session, alert_id) if c["id"] not in exclude]
     roles = ("primary", "secondary", "backup", "duty")
-    rows = [_row(alert_id, c, step, kind, now, round_=round_) for c in _usable(paged, roles)]
+    rows = [job_row(alert_id, c, step, kind, now, round_=round_) for c in _usable(paged, roles)]
     return await repo.insert_many(session, rows)

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from libs.common.http import make_client
-from services.alerts.delivery.domain import SendResult, parse_retry_after
+from services.alerts.delivery.domain import SendResult
+from services.alerts.delivery.retries import parse_retry_after
 from services.alerts.delivery.targets import is_public
 
 log = logging.getLogger(__name__)

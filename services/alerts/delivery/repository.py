@@ -20,6 +20,7 @@ from services.alerts.delivery.domain import (
     SendContext,
     send_context,
 )
+from services.alerts.delivery.health import repository as health
 from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
 from services.alerts.delivery.profiles.models import CONTACTS
 from services.alerts.watchlists.models import ENTRIES, LAWYERS
@@ -76,7 +77,9 @@ async def claim_due(
     or the claim did, and the ack waits for `in_flight_until` to clear before it returns.
     """
     d = DELIVERIES.c
-    query = select(d.id, d.alert_id).where(_due(now)).order_by(d.next_attempt_at).limit(limit)
+    query = (
+        select(d.id, d.alert_id, d.kind).where(_due(now)).order_by(d.next_attempt_at).limit(limit)
+    )
     rows = (await session.execute(for_update(session, query, skip_locked=True))).all()
     if not rows:
         return []
@@ -88,7 +91,8 @@ async def claim_due(
             .with_for_update(read=True, skip_locked=True)
         )
         locked = {r.id for r in await session.execute(share)}
-        ids = [r.id for r in rows if r.alert_id in locked]
+        # A contact warning has no alert row to lock; nothing acknowledges it.
+        ids = [r.id for r in rows if r.alert_id in locked or r.kind == "contact_warning"]
     alert_open = (
         select(ALERTS.c.id).where(ALERTS.c.id == d.alert_id, ALERTS.c.status == "open").exists()
     )
@@ -146,7 +150,7 @@ async def load(session: AsyncSession, delivery_id: str) -> SendContext | None:
     """The delivery with its contact, alert and entry label (read only, no lock)."""
     row = (await session.execute(_LOAD, {"delivery_id": delivery_id})).mappings().first()
     if row is None:
-        return None
+        return await health.load(session, delivery_id)  # a contact warning (no alert row)
     d, a, c = ({k[2:]: v for k, v in row.items() if k.startswith(p)} for p in ("d_", "a_", "c_"))
     # The contact's role is never NULL in its table: NULL here means the contact was removed.
     contact = c if c["role"] is not None else None

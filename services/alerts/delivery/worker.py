@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,11 +26,13 @@ from services.alerts.delivery.domain import (
     SendResult,
     alert_view,
     outcome,
-    retry_delay,
     skip_reason,
     without_details,
 )
+from services.alerts.delivery.health.domain import HealthRules
+from services.alerts.delivery.health.warnings import after_attempt
 from services.alerts.delivery.profiles import repository as profiles
+from services.alerts.delivery.retries import retry_delay
 from services.alerts.delivery.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ class DeliveryConfig:
     report_link: Callable[[str, str], str]
     alert_link: Callable[[str], str]
     console: bool = False
+    # When a contact counts as failing (`delivery/health`).
+    health: HealthRules = field(default_factory=HealthRules)
 
 
 class DeliveryWorker:
@@ -227,9 +231,9 @@ class DeliveryWorker:
         now = self.clock.now()
         extra = {"delivery_id": ctx.delivery_id, "alert_id": ctx.alert_id, "attempt": attempt}
         if result.outcome == "delivered":
-            await self._finish(session, ctx, attempt, result, started=started)
+            added = await self._finish(session, ctx, attempt, result, started=started)
             log.info("delivered", extra={**extra, "status": result.http_status})
-            return False
+            return added > 0
         final = None
         if result.outcome == "gone":
             # 410: the receiver says this endpoint is gone for good; stop using it.
@@ -239,15 +243,14 @@ class DeliveryWorker:
             final = "refused"  # retrying cannot help (a 5xx answer to this message)
         elif attempt >= self.config.max_attempts:
             final = "attempts_exhausted"
-        await self._finish(session, ctx, attempt, result, final=final, started=started)
+        added = await self._finish(session, ctx, attempt, result, final=final, started=started)
         log.warning("delivery failed", extra={**extra, "reason": result.error})
         if ctx.role == "primary" and ctx.kind not in NOTICE_KINDS and (attempt == 1 or final):
             # The secondary channel fires on the first failure of the primary.
-            added = await jobs.secondary(
+            added += await jobs.secondary(
                 session, ctx.alert_id, ctx.lawyer_id, step=ctx.step, kind=ctx.kind, now=now
             )
-            return added > 0
-        return False
+        return added > 0
 
     async def _finish(
         self,
@@ -258,7 +261,8 @@ class DeliveryWorker:
         *,
         final: str | None = None,
         started: datetime | None = None,
-    ) -> None:
+    ) -> int:
+        """Record the attempt and, for a real send, its contact's health; warning jobs added."""
         now = self.clock.now()
         status, attempt_outcome = outcome(result, final)
         values: dict[str, Any] = {"status": status, "updated_at": now, "last_error": result.error}
@@ -269,7 +273,7 @@ class DeliveryWorker:
                 attempt, self.config.schedule, self.config.jitter, retry_after=result.retry_after
             )
             values["next_attempt_at"] = now + timedelta(seconds=delay)
-        await repo.finish(
+        counted = await repo.finish(
             session,
             ctx.delivery_id,
             attempt,
@@ -283,3 +287,7 @@ class DeliveryWorker:
                 "retry_after_s": result.retry_after,
             },
         )
+        if not counted or (final or "").startswith("skip:") or result.error == "unknown_channel":
+            return 0  # not a send through the contact (another replica's channel, a skip)
+        error = None if status == "delivered" else result.error or attempt_outcome
+        return await after_attempt(session, ctx.contact_id, error, self.config.health, now)

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
 from libs.common import rpc
-from libs.common.contracts import DisclosureAnswer, DisclosureQuery, ReportReceived
-from libs.common.events import DISCLOSURE_RPC
+from libs.common.contracts import (
+    DisclosureAnswer,
+    DisclosureQuery,
+    ReleaseRequested,
+    ReportReceived,
+    new_event,
+)
+from libs.common.events import DISCLOSURE_RPC, Envelope
 from libs.common.runtime import Runtime
-from services.alerts.alerts.domain import EVERY_DETAIL, disclosed_of
+from services.alerts.alerts.domain import EVERY_DETAIL, asked_for, disclosed_of
 
 
 @dataclass
@@ -76,3 +84,18 @@ class Disclosure:
             return DisclosureAnswer.model_validate_json(body)
         except ValidationError:
             return None
+
+
+def release_request(
+    report: ReportReceived, entry: dict[str, Any], *, alert_id: str, disclosed: str, at: datetime
+) -> Envelope:
+    """The release request of an alert whose organisation may not see every detail."""
+    data = ReleaseRequested(
+        report_id=report.report_id,
+        partner_id=entry["org_id"],
+        client_id=entry["lawyer_id"],
+        alert_id=alert_id,
+        fields=asked_for(disclosed),
+        requested_at=at,
+    )
+    return new_event(data, "alerts", report.report_id, at=at)

@@ -3,9 +3,8 @@
 A report's token values are first looked up in the index (for a whole fetched batch at once:
 `consumer.received_batch_handler`); one that names nobody only gets its inbox row. One that hits
 gets one transaction: the inbox row, its candidates, the rule, and for each matching entry the
-(report, entry) row and a new or updated alert. The first page of a new
-alert is created already claimed and handed to the delivery worker in this process: no claim
-round trip between a report arriving and the lawyer's webhook being called.
+(report, entry) row and a new or updated alert. A new alert's first page is created claimed and
+handed to this process's delivery worker: no claim round trip before the lawyer's webhook.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import Clock
-from libs.common.contracts import ReleaseRequested, ReportReceived, new_event
+from libs.common.contracts import ReportReceived
 from libs.common.db import transaction
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
@@ -33,7 +32,6 @@ from services.alerts.alerts.domain import (
     AlertStatus,
     Audience,
     EscalationPolicy,
-    asked_for,
     escalation_plan,
     person_key,
     step_due,
@@ -41,8 +39,16 @@ from services.alerts.alerts.domain import (
 from services.alerts.delivery import jobs
 from services.alerts.delivery.domain import SendContext, send_context
 from services.alerts.delivery.profiles import repository as profiles
+from services.alerts.delivery.rows import Claim
 from services.alerts.matching import repository as repo
-from services.alerts.matching.domain import Priority, Verdict, judge, same_incident_since, stronger
+from services.alerts.matching.disclosure import release_request
+from services.alerts.matching.domain import (
+    Priority,
+    Verdict,
+    judge,
+    same_incident_since,
+    stronger,
+)
 from services.alerts.models import INBOX, OUTBOX
 from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
@@ -55,21 +61,6 @@ Disclose = Callable[[ReportReceived, Collection[str]], Awaitable[dict[str, str]]
 
 def _occurred(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-def release_request(
-    report: ReportReceived, entry: dict[str, Any], *, alert_id: str, disclosed: str, at: datetime
-) -> Envelope:
-    """The release request of an alert whose organisation may not see every detail."""
-    data = ReleaseRequested(
-        report_id=report.report_id,
-        partner_id=entry["org_id"],
-        client_id=entry["lawyer_id"],
-        alert_id=alert_id,
-        fields=asked_for(disclosed),
-        requested_at=at,
-    )
-    return new_event(data, "alerts", report.report_id, at=at)
 
 
 @dataclass(frozen=True)
@@ -91,7 +82,7 @@ class Matcher:
     clock: Clock
     # Escalation settings are minutes of this many seconds (60 but where a test shrinks it).
     minute_s: float
-    claim: jobs.Claim
+    claim: Claim
     handoff: Handoff
     disclose: Disclose
     # Wakes the outbox relay once a release request is committed.

@@ -3,6 +3,7 @@
 from libs.common.db import run_alembic_env
 from services.alerts.alerts import models as alerts_models
 from services.alerts.delivery import models as delivery_models
+from services.alerts.delivery.health import models as health_models
 from services.alerts.delivery.profiles import models as profiles_models
 from services.alerts.followups import models as followups_models
 from services.alerts.models import metadata
@@ -13,6 +14,7 @@ from services.alerts.watchlists import models as watchlists_models
 _CONTEXTS = (
     alerts_models,
     delivery_models,
+    health_models,
     followups_models,
     profiles_models,
     rotas_models,

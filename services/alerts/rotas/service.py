@@ -21,7 +21,8 @@ from libs.common.clock import Clock, as_utc
 from libs.common.db import transaction
 from libs.common.errors import InvalidInput, NotFound
 from services.alerts.delivery.domain import ContactSpec
-from services.alerts.delivery.profiles.service import Profiles, contact_out
+from services.alerts.delivery.profiles.service import Profiles
+from services.alerts.delivery.profiles.views import contact_out
 from services.alerts.rotas import ics
 from services.alerts.rotas import repository as repo
 from services.alerts.rotas.domain import WEEKDAYS, Override, Rota, check_overrides, stretch_at

@@ -210,6 +210,8 @@ async def test_a_signal_or_ntfy_contact_is_chosen_shown_and_removed(world: World
     await form.get_by_role("button", name="Save contact").click()
     card = page.locator("li[data-contact-id]", has_text="+4915112345678")
     await expect(card).to_contain_text("Signal")
+    # Nothing was sent to it yet: its health says so (alerts' contact health).
+    await expect(card.locator("[data-health]")).to_have_text("Status: not used yet")
     await form.get_by_label("Channel").select_option("ntfy")
     await expect(form.get_by_label("Access token of the topic")).to_have_attribute(
         "type", "password"

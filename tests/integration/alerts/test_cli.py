@@ -178,6 +178,11 @@ async def test_lawyer_cli_journey(
             )
             assert code == 0 and tested["delivered"] is True, err
             assert hook.alerts("alert.test")
+            # The webhook delivered the alerts above: its health says so.
+            code, text, err = await lifeline(profile, "alerts", "contacts", "show")
+            assert code == 0 and "HEALTH" in text, err
+            line = next(row for row in text.splitlines() if row.startswith(primary["id"]))
+            assert line.rstrip().endswith("ok") and "WARNING" not in text
 
             code, _, err = await lifeline(profile, "watchlist", "remove", "client 13")
             assert code == 0, err

@@ -15,8 +15,8 @@ from libs.common.contracts import ReportReceived
 from libs.common.events import REPORT_RECEIVED, Envelope, new_event
 from libs.common.system import dead_letter_sink
 from services.alerts.alerts.models import Alert, AlertMatch
-from services.alerts.delivery.jobs import Claim
 from services.alerts.delivery.models import Delivery
+from services.alerts.delivery.rows import Claim
 from services.alerts.matching.consumer import received_handler
 from services.alerts.matching.service import Matcher
 from services.alerts.models import DEAD_LETTERS, INBOX

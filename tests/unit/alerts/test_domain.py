@@ -13,7 +13,8 @@ from libs.common.identity.keyring import PrfKeyRing, new_seed
 from libs.common.identity.tokens import LocalEvaluator, tokenise
 from libs.common.reports import IdentityToken
 from services.alerts.alerts.domain import Audience, EscalationPolicy, escalation_plan, step_due
-from services.alerts.delivery.domain import delivery_id, parse_retry_after, retry_delay
+from services.alerts.delivery.domain import delivery_id
+from services.alerts.delivery.retries import parse_retry_after, retry_delay
 from services.alerts.matching.domain import Priority, judge, priority
 from services.alerts.watchlists.domain import EntryRule, decode_tokens, valid_watchlist_tokens
 

@@ -133,7 +133,10 @@ def test_every_kind_of_send_has_a_content_free_ping(language: str, kind: str) ->
 def test_every_kind_of_send_has_a_subject_and_a_body(language: str, kind: str) -> None:
     # A kind without its texts crashes its send, which is retried until it gives up: an
     # escalation step did, on email and on every chat channel (they take the email's texts).
-    view = dataclasses.replace(VIEW, kind=kind, step=0 if kind == "alert" else 1, language=language)
+    warning = "failing" if kind == "contact_warning" else ""  # what a warning is about
+    view = dataclasses.replace(
+        VIEW, kind=kind, step=0 if kind == "alert" else 1, language=language, warning=warning
+    )
     assert "Lifeline" in email_subject(view)
     for sealed in (False, True):
         assert email_text(view, encrypted=sealed).strip()

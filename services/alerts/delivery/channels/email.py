@@ -79,6 +79,17 @@ def check_key(armored: str) -> None:
         raise _field_error("the key has no usable encryption subkey", "cannot encrypt") from None
 
 
+def key_expiry(armored: str | None) -> datetime | None:
+    """When the key expires (None: never, or no usable key); read once, as it is saved."""
+    if not armored:
+        return None
+    try:
+        value = pysequoia.Cert.from_bytes(armored.encode()).expiration
+    except Exception:  # checked when saved: an unreadable key has no expiry to warn of
+        return None
+    return value if isinstance(value, datetime) else None
+
+
 def encrypt(armored: str, data: bytes) -> bytes:
     """ASCII-armoured OpenPGP message of `data` for the key; ValueError if it cannot be done."""
     try:

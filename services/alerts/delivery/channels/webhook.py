@@ -24,6 +24,7 @@ from services.alerts.delivery.domain import (
     SendResult,
 )
 from services.alerts.delivery.messages import text
+from services.alerts.delivery.messages.mail import warning_text
 from services.alerts.delivery.outbound import (
     MAX_ADDRESSES,
     UNREACHABLE,
@@ -49,6 +50,7 @@ _TYPES = {
     "followup": "alert.updated",  # a follow-up of the report: `data.update` says what changed
     "resolve_reminder": "alert.resolve_reminder",  # acknowledged long ago, still unresolved
     "test": "alert.test",
+    "contact_warning": "contact.warning",
 }
 _DETAILS = ("incident_type", "legal_basis", "country", "facility_kind", "occurred_at")
 
@@ -94,6 +96,8 @@ def payload(view: AlertView, now: datetime) -> dict[str, Any]:
         # A test is about no alert and links nowhere: it only proves the channel works.
         data_ = {"test": True, "message": text(view.language, "test.message")}
         return {"type": _TYPES["test"], "timestamp": now.isoformat(), "data": data_}
+    if view.kind == "contact_warning":
+        return {"type": _TYPES[view.kind], "timestamp": now.isoformat(), "data": _warning(view)}
     data: dict[str, Any] = {
         "alert_id": view.alert_id,
         "label": view.label,
@@ -133,6 +137,16 @@ def payload(view: AlertView, now: datetime) -> dict[str, Any]:
         # The report is gone: nothing to open, nothing to acknowledge.
         data["report_url"] = data["ack_url"] = data["alert_url"] = None
     return {"type": _TYPES[view.kind], "timestamp": now.isoformat(), "data": data}
+
+
+def _warning(view: AlertView) -> dict[str, Any]:
+    """A contact warning's data: the problem, and the contact (name, channel) or the lawyer."""
+    data: dict[str, Any] = {"problem": view.warning, "message": warning_text(view)}
+    if view.warning == "unreachable":
+        data["lawyer"] = view.about
+    else:
+        data["contact"] = {"channel": view.about, "name": view.label or None}
+    return data
 
 
 def payload_bytes(view: AlertView, now: datetime) -> bytes:

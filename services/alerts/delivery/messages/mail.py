@@ -24,6 +24,8 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
     t = partial(text, view.language)
     if view.kind == "test":
         return t("test.message") + "\n"
+    if view.kind == "contact_warning":
+        return warning_text(view) + "\n"
     if view.kind == "ack_notice":
         who = view.acked_by or t("email.acked.colleague")
         if view.acked_at:
@@ -49,6 +51,13 @@ def email_text(view: AlertView, *, encrypted: bool) -> str:
         lines.append(t("email.resolve_reminder.how", url=view.alert_url, alert_id=view.alert_id))
         return "\n".join(lines) + "\n"
     return _page_text(view, encrypted=encrypted)
+
+
+def warning_text(view: AlertView) -> str:
+    """What a contact warning says: which contact (its name only where details may travel,
+    else its channel; never its address) or which lawyer, and what is wrong."""
+    about = f"{view.label} ({view.about})" if view.label else view.about
+    return text(view.language, f"warning.{view.warning}", contact=about)
 
 
 def _page_text(view: AlertView, *, encrypted: bool) -> str:

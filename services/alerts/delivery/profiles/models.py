@@ -48,6 +48,14 @@ class Contact(AlertsTable, table=True):
     # The last test alert sent to it: one per contact per `TEST_EVERY_S` (across replicas).
     tested_at: datetime | None = None
     created_at: datetime
+    # Health (`delivery/health`): written by the worker as each attempt ends, never a body.
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_failure: str | None = Field(default=None, max_length=64)
+    consecutive_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    key_expires_at: datetime | None = None  # of `pgp_key`, read when the key is saved
+    # The problem the lawyer was last warned of; cleared when the contact works again.
+    warned_problem: str | None = Field(default=None, max_length=16)
 
 
 CONTACTS = Contact.__table__  # type: ignore[attr-defined]

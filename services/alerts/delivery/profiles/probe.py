@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import RowMapping
@@ -23,6 +23,8 @@ from libs.common.db import transaction
 from libs.common.errors import NotFound, RateLimited
 from services.alerts.delivery.channels import Channels
 from services.alerts.delivery.domain import AlertView, Outgoing, SendResult
+from services.alerts.delivery.health.domain import HealthRules
+from services.alerts.delivery.health.warnings import after_attempt
 from services.alerts.delivery.profiles import repository as repo
 from services.alerts.delivery.profiles.schemas import ContactTestOut
 from services.alerts.delivery.secrets import SecretBox
@@ -51,6 +53,7 @@ class Probe:
     channels: Channels
     clock: Clock
     every_s: float = TEST_EVERY_S
+    rules: HealthRules = field(default_factory=HealthRules)
 
     async def send(self, principal: Principal, contact_id: str) -> ContactTestOut:
         """One attempt through the contact's channel, now; 404 for another's, 429 too soon."""
@@ -66,6 +69,11 @@ class Probe:
             language = await watchlists.language(session, principal.client_id) or "en"
         message_id = str(uuid.uuid4())  # the webhook-id / Message-ID of this one message
         result = await self._send(row, message_id, language)
+        if result.error != "unknown_channel":
+            # A test counts on the contact's health like any send: it is how a fix is proven.
+            error = None if result.outcome == "delivered" else result.error or result.outcome
+            async with transaction(self.sessions) as session:
+                await after_attempt(session, contact_id, error, self.rules, self.clock.now())
         log.info(
             "test alert sent",
             extra={"delivery_id": message_id, "status": result.http_status, "reason": result.error},

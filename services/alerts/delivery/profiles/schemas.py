@@ -7,6 +7,7 @@ shorthand fields in a profile (the shape clients have always sent).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -117,6 +118,17 @@ class ProfileIn(Strict):
     language: Language = "en"
 
 
+class HealthOut(BaseModel):
+    """How a contact's deliveries fare (`delivery/health`); `last_failure` is a reason code."""
+
+    state: Literal["ok", "failing", "unknown", "key_expiring", "key_expired"]
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_failure: str | None = None
+    consecutive_failures: int = 0
+    key_expires_at: datetime | None = None
+
+
 class ContactOut(BaseModel):
     """A channel as stored; secrets are never shown again."""
 
@@ -128,6 +140,7 @@ class ContactOut(BaseModel):
     encrypted: bool = False
     disabled: bool = False
     disabled_reason: str | None = None
+    health: HealthOut | None = None
 
 
 class ProfileOut(BaseModel):
@@ -138,6 +151,8 @@ class ProfileOut(BaseModel):
     language: str = "en"
     contacts: list[ContactOut]
     new_secrets: dict[str, str] = Field(default_factory=dict)
+    # False when the lawyer watches someone and none of their own contacts works.
+    reachable: bool = True
 
 
 class ContactTestIn(Strict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -24,32 +24,20 @@ from libs.common.errors import InvalidInput
 from services.alerts.alerts.domain import EscalationPolicy
 from services.alerts.delivery.channels import Channel, Channels, email, webhook
 from services.alerts.delivery.domain import LAWYER_ROLES, PGP_KEY, SECRET, ContactSpec
+from services.alerts.delivery.health import repository as health
+from services.alerts.delivery.health.domain import HealthRules, reachable, state
 from services.alerts.delivery.profiles import repository as repo
 from services.alerts.delivery.profiles.schemas import (
     ContactIn,
-    ContactOut,
     EscalationIn,
     EscalationOut,
     LawyerContactIn,
     ProfileIn,
     ProfileOut,
 )
+from services.alerts.delivery.profiles.views import contact_out
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.watchlists import repository as watchlists
-
-
-def contact_out(row: RowMapping) -> ContactOut:
-    """The API view of a contact: never its secret."""
-    return ContactOut(
-        id=row["id"],
-        role=row["role"],
-        channel=row["channel"],
-        address=row["address"],
-        name=row["name"],
-        encrypted=bool(row["pgp_key"]),
-        disabled=row["disabled_at"] is not None,
-        disabled_reason=row["disabled_reason"],
-    )
 
 
 @dataclass
@@ -60,17 +48,23 @@ class Profiles:
     box: SecretBox
     channels: Channels
     clock: Clock
+    rules: HealthRules = field(default_factory=HealthRules)
 
     async def get(self, principal: Principal) -> ProfileOut:
-        """The caller's profile (secrets are never shown again)."""
+        """The caller's profile (secrets are never shown again), each contact's health and
+        whether anything of theirs reaches them."""
+        now = self.clock.now()
         async with self.sessions() as session:
             rows = await repo.lawyer_contacts(session, principal.client_id)
             language = await watchlists.language(session, principal.client_id)
+            watching = await health.has_entries(session, principal.client_id)
+        states = [state(r, self.rules, now) for r in rows if r["role"] in LAWYER_ROLES]
         return ProfileOut(
             client_id=principal.client_id,
             org_id=principal.partner_id,
             language=language or "en",
-            contacts=[contact_out(r) for r in rows],
+            contacts=[contact_out(r, self.rules, now) for r in rows],
+            reachable=reachable(states, watching),
         )
 
     async def put(self, principal: Principal, body: ProfileIn) -> ProfileOut:
@@ -92,7 +86,7 @@ class Profiles:
             client_id=principal.client_id,
             org_id=principal.partner_id,
             language=body.language,
-            contacts=[contact_out(r) for r in rows],
+            contacts=[contact_out(r, self.rules, now) for r in rows],
             new_secrets=secrets,
         )
 
@@ -233,6 +227,7 @@ class Profiles:
             values: dict[str, Any] = {
                 "name": w.name,
                 "pgp_key": _pgp_key(w, row),
+                "key_expires_at": email.key_expiry(_pgp_key(w, row)),
                 "position": position,
                 # Saving the profile again is how a lawyer says a disabled endpoint works now.
                 "disabled_at": None,

@@ -81,6 +81,17 @@ export interface Contact {
   encrypted: boolean;
   disabled: boolean;
   disabled_reason: string | null;
+  health?: ContactHealth | null;
+}
+
+/** How a contact's deliveries fare (alerts' `delivery/health`); `last_failure` is a code. */
+export interface ContactHealth {
+  state: "ok" | "failing" | "unknown" | "key_expiring" | "key_expired";
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  last_failure: string | null;
+  consecutive_failures: number;
+  key_expires_at: string | null;
 }
 
 export interface Profile {
@@ -89,6 +100,8 @@ export interface Profile {
   language?: string;
   contacts: Contact[];
   new_secrets: Record<string, string>;
+  /** False when the lawyer watches someone and none of their own contacts works. */
+  reachable?: boolean;
 }
 
 export interface Escalation {

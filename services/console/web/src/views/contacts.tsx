@@ -2,8 +2,8 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { call } from "../api.ts";
-import { type Language, language, t } from "../i18n/index.ts";
-import type { Contact, Profile } from "../types.ts";
+import { type Language, language, t, when } from "../i18n/index.ts";
+import type { Contact, ContactHealth, Profile } from "../types.ts";
 import { ErrorNote, Text, word } from "./common.tsx";
 
 const ROLES = ["primary", "secondary", "backup"] as const;
@@ -75,6 +75,11 @@ export function Contacts() {
     <section class="contacts">
       <h2>{t("contacts.title")}</h2>
       <ErrorNote error={error} />
+      {profile.reachable === false && (
+        <p class="warning" role="alert">
+          {t("contacts.unreachable")}
+        </p>
+      )}
       {contacts.length === 0 && <p class="warning">{t("contacts.none")}</p>}
       <ul class="cards">
         {contacts.map((c) => {
@@ -86,6 +91,7 @@ export function Contacts() {
               <br />
               <Text value={c.address} />
               {c.disabled && <p class="warning">{t("contacts.disabled")}</p>}
+              {c.health && <Health health={c.health} />}
               {secrets[c.id] && (
                 <p class="secret">
                   {t("contacts.new_secret")} <code>{secrets[c.id]}</code>
@@ -130,6 +136,45 @@ export function Contacts() {
         </select>
       </label>
     </section>
+  );
+}
+
+/** The inbox's banner when none of the lawyer's contacts works (nothing when they do, or on
+ * any error: the contacts page says more). */
+export function UnreachableBanner() {
+  const [reachable, setReachable] = useState(true);
+  useEffect(() => {
+    call<Profile>("alerts", "/v1/lawyer/profile")
+      .then((p) => setReachable(p.reachable !== false))
+      .catch(() => setReachable(true));
+  }, []);
+  if (reachable) return null;
+  return (
+    <p class="warning" role="alert">
+      {t("inbox.unreachable")} <a href="/settings">{t("nav.settings")}</a>
+    </p>
+  );
+}
+
+/** A contact's health: its state and what it rests on (times, a failure's code, key expiry). */
+function Health({ health }: { health: ContactHealth }) {
+  const ok = health.state === "ok" || health.state === "unknown";
+  return (
+    <p class={ok ? "health muted" : "health warning"} data-health={health.state}>
+      {t("contacts.health", { state: word("health", health.state) })}
+      {health.last_success_at && <> · {t("contacts.last_success", { at: when(health.last_success_at) })}</>}
+      {health.last_failure_at && (
+        <>
+          {" · "}
+          {t("contacts.last_failure", {
+            at: when(health.last_failure_at),
+            reason: health.last_failure ?? "?",
+            count: health.consecutive_failures,
+          })}
+        </>
+      )}
+      {health.key_expires_at && <> · {t("contacts.key_expires", { at: when(health.key_expires_at) })}</>}
+    </p>
   );
 }
 

@@ -6,6 +6,7 @@ import { usePoll } from "../hooks.ts";
 import { t, when } from "../i18n/index.ts";
 import { type Alert, type AlertPage, newIds } from "../types.ts";
 import { ErrorNote, Text, word } from "./common.tsx";
+import { UnreachableBanner } from "./contacts.tsx";
 import { Heading } from "./heading.tsx";
 
 const TABS = ["open", "acknowledged", "resolved"] as const;
@@ -52,6 +53,7 @@ export function Inbox() {
   return (
     <section>
       <Heading>{t("inbox.title")}</Heading>
+      <UnreachableBanner />
       <div class="tabs" role="group" aria-label={t("inbox.filter")}>
         {TABS.map((name) => (
           <button
