@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -151,17 +152,29 @@ class Mailbox:
 
 @asynccontextmanager
 async def smtp_server(
-    *, starttls: ssl.SSLContext | None = None, implicit_tls: ssl.SSLContext | None = None
+    *,
+    starttls: ssl.SSLContext | None = None,
+    implicit_tls: ssl.SSLContext | None = None,
+    login: tuple[str, str] | None = None,
 ) -> AsyncIterator[tuple[Mailbox, int]]:
     """A real SMTP server on a random port: plaintext, STARTTLS (then required before MAIL) or
-    implicit TLS."""
+    implicit TLS; with `login`, AUTH (over TLS only) with that user and password is required."""
     box, port = Mailbox(), free_port()
-    tls: dict[str, Any] = {}
+    options: dict[str, Any] = {}
     if starttls is not None:
-        tls = {"tls_context": starttls, "require_starttls": True}
+        options = {"tls_context": starttls, "require_starttls": True}
     if implicit_tls is not None:
-        tls = {"ssl_context": implicit_tls}
-    controller = Controller(box, hostname="127.0.0.1", port=port, **tls)
+        options = {"ssl_context": implicit_tls}
+    if login is not None:
+        expected = LoginPassword(login[0].encode(), login[1].encode())
+
+        def authenticator(
+            server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+        ) -> AuthResult:
+            return AuthResult(success=data == expected, handled=False)  # answered 535
+
+        options |= {"authenticator": authenticator, "auth_required": True}
+    controller = Controller(box, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield box, port

@@ -1,5 +1,8 @@
 """Handing one message to the SMTP server: over TLS unless told otherwise, honest about refusals.
 
+The client is aiosmtplib: asyncio-native and well kept, so a send is a coroutine on the service's
+own loop rather than a blocking smtplib session in a worker thread.
+
 TLS is STARTTLS (port 587) or implicit TLS (465), with the server's certificate and name checked;
 a server that does not offer STARTTLS gets nothing, never the message in the clear. `none`
 (plaintext) exists for tests and a relay on the same host, and must be chosen explicitly.
@@ -12,13 +15,13 @@ an operator can fix: it is retried like a network failure rather than losing the
 
 from __future__ import annotations
 
-import asyncio
-import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Final, Literal
+
+import aiosmtplib
 
 from services.alerts.delivery.domain import SendResult
 
@@ -40,30 +43,48 @@ class SmtpConfig:
     timeout_s: float = 10.0
 
 
+class Unavailable(Exception):
+    """The server lacks an extension this configuration needs (STARTTLS, AUTH)."""
+
+    def __init__(self, extension: str) -> None:
+        super().__init__(extension)
+        self.extension = extension
+
+
 def tls_context(config: SmtpConfig) -> ssl.SSLContext:
     """Certificate and host name verified, against `ca_file` if set (a private relay's CA)."""
     return ssl.create_default_context(cafile=config.ca_file)
 
 
-def classify(exc: smtplib.SMTPException) -> SendResult:
+def failure_name(exc: BaseException) -> str:
+    """What went wrong on the network, named as the OS or TLS layer names it (not the wrapper)."""
+    if isinstance(exc, TimeoutError):
+        return "TimeoutError"
+    cause = exc.__cause__
+    while isinstance(cause, OSError) and isinstance(cause.__cause__, OSError):
+        cause = cause.__cause__
+    # aiosmtplib wraps a refused connection or a failed handshake; the cause is the reason.
+    named = cause if isinstance(cause, OSError) else exc
+    return type(named).__name__[:64]
+
+
+def classify(exc: aiosmtplib.SMTPException) -> SendResult:
     """The verdict of a refusal: permanent for a 5xx to this message, a retry otherwise."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-    elif isinstance(exc, smtplib.SMTPDataError):
-        codes = [exc.smtp_code]
-    elif isinstance(exc, smtplib.SMTPNotSupportedError):
-        return SendResult("retry", error="smtp_starttls_unavailable")
-    elif isinstance(exc, smtplib.SMTPResponseException):
-        return SendResult("retry", error=f"smtp_{exc.smtp_code}")
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in exc.recipients]
+    elif isinstance(exc, aiosmtplib.SMTPDataError):
+        codes = [exc.code]
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        return SendResult("retry", error=f"smtp_{exc.code}")
     else:
-        return SendResult("retry", error=type(exc).__name__[:64])
+        return SendResult("retry", error=failure_name(exc))
     error = f"smtp_{codes[0]}" if codes else "smtp_refused"
     permanent = bool(codes) and all(500 <= code < 600 for code in codes)
     return SendResult("failed" if permanent else "retry", error=error)
 
 
 class SmtpTransport:
-    """One connection per message, in a worker thread (smtplib is blocking)."""
+    """One connection per message, on the event loop (no thread)."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
@@ -72,24 +93,42 @@ class SmtpTransport:
     async def submit(self, message: Message) -> SendResult:
         """Hand `message` over; refusals and network failures are results, not errors."""
         try:
-            await asyncio.to_thread(self._submit_blocking, message)
-        except smtplib.SMTPException as exc:
+            await self._submit(message)
+        except Unavailable as exc:
+            return SendResult("retry", error=f"smtp_{exc.extension}_unavailable")
+        except aiosmtplib.SMTPException as exc:
             return classify(exc)
         except OSError as exc:  # refused, timed out, or a certificate that does not verify
-            return SendResult("retry", error=type(exc).__name__[:64])
+            return SendResult("retry", error=failure_name(exc))
         return SendResult("delivered")
 
-    def _submit_blocking(self, message: Message) -> None:
+    async def _submit(self, message: Message) -> None:
         cfg = self.config
-        smtp: smtplib.SMTP
-        if cfg.tls == "tls":
-            smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_s, context=self.context)
-        else:
-            smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_s)
-        with smtp:
+        smtp = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            timeout=cfg.timeout_s,
+            use_tls=cfg.tls == "tls",
+            start_tls=False,  # done below, required rather than "if offered"
+            tls_context=self.context,
+        )
+        async with smtp:
             if cfg.tls == "starttls":
-                # Raises SMTPNotSupportedError when the server offers no STARTTLS: no downgrade.
-                smtp.starttls(context=self.context)
+                if not await offers(smtp, "starttls"):
+                    raise Unavailable("starttls")  # no downgrade to plaintext
+                await smtp.starttls()
             if cfg.username:
-                smtp.login(cfg.username, cfg.password)
-            smtp.send_message(message)
+                if not await offers(smtp, "auth"):
+                    raise Unavailable("auth")
+                await smtp.login(cfg.username, cfg.password)
+            await smtp.send_message(message)
+
+
+async def offers(smtp: aiosmtplib.SMTP, extension: str) -> bool:
+    """Whether the server offers `extension`, greeting it first if need be (EHLO, else HELO)."""
+    if smtp.is_ehlo_or_helo_needed:
+        try:
+            await smtp.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await smtp.helo()  # an old server without ESMTP: it offers no extensions
+    return smtp.supports_extension(extension)

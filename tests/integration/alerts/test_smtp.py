@@ -19,6 +19,7 @@ from services.alerts.settings import AlertsSettings
 from tests.integration.alerts.conftest import AlertsStack
 from tests.integration.alerts.support import Mailbox, smtp_server, until
 from tests.integration.alerts.test_delivery import page_lev, setup_lawyer
+from tests.support.natsd import free_port
 from tests.support.tls import self_signed
 from tests.unit.alerts.test_adapters import VIEW
 
@@ -94,6 +95,54 @@ async def test_implicit_tls(tmp_path: Path, cert: tuple[Path, ssl.SSLContext]) -
     async with smtp_server(implicit_tls=cert[1]) as (box, port):
         result = await _send(tmp_path, port, smtp_tls="tls", smtp_ca_file=cert[0])
         assert result == SendResult("delivered") and len(box.messages) == 1
+        untrusted = await _send(tmp_path, port, smtp_tls="tls")  # the system CAs do not know it
+        assert (untrusted.outcome, untrusted.error) == ("retry", "SSLCertVerificationError")
+        assert len(box.messages) == 1
+
+
+async def test_login_with_the_password_from_its_file_and_a_wrong_one_is_retried(
+    tmp_path: Path, cert: tuple[Path, ssl.SSLContext]
+) -> None:
+    password = tmp_path / "smtp-password"
+    password.write_text("s3cret\n")
+    async with smtp_server(starttls=cert[1], login=("alerts", "s3cret")) as (box, port):
+        settings = {
+            "smtp_ca_file": cert[0],
+            "smtp_username": "alerts",
+            "smtp_password_file": password,
+        }
+        assert await _send(tmp_path, port, **settings) == SendResult("delivered")
+        assert len(box.messages) == 1
+        # Without a login the server refuses the sender; with a wrong password, the login.
+        assert await _send(tmp_path, port, smtp_ca_file=cert[0]) == SendResult(
+            "retry", error="smtp_530"
+        )
+        password.write_text("wrong")
+        assert await _send(tmp_path, port, **settings) == SendResult("retry", error="smtp_535")
+        assert len(box.messages) == 1
+
+
+async def test_a_login_the_server_cannot_take_sends_nothing(tmp_path: Path) -> None:
+    async with smtp_server() as (box, port):  # plaintext: it offers no AUTH
+        result = await _send(tmp_path, port, smtp_tls="none", smtp_username="alerts")
+    assert (result.outcome, result.error, box.messages) == ("retry", "smtp_auth_unavailable", [])
+
+
+async def test_no_server_or_a_silent_one_is_retried(tmp_path: Path) -> None:
+    result = await _send(tmp_path, free_port(), smtp_tls="none")  # nothing listens there
+    assert (result.outcome, result.error) == ("retry", "ConnectionRefusedError")
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # takes the connection, never greets
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        config = AlertsSettings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=port,
+                                smtp_tls="none", smtp_timeout_s=0.5)  # fmt: skip
+        message = Outgoing("d-1", "lawyer@example.org", None, None, VIEW)
+        result = await from_settings(config).send(message, datetime.now(UTC))
+    assert (result.outcome, result.error) == ("retry", "TimeoutError")
 
 
 @pytest.mark.parametrize(
