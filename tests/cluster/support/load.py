@@ -84,15 +84,20 @@ class Load:
             "webhook": {"url": self.hook.url, "rotate_secret": False},
             "email": {"address": EMAIL, "pgp_public_key": (PGP / "lawyer-public.asc").read_text()},
         }
-        resp = await http.put(f"{self.alerts_urls[0]}/v1/lawyer/profile", json=body)
+        # Retried as the SDK retries (503 + Retry-After): a replica that cannot yet confirm its
+        # revocation feed is current trusts no token for a moment, by design (docs/auth.md).
+        backoff = Backoff()
+        profile = f"{self.alerts_urls[0]}/v1/lawyer/profile"
+        resp = await backoff.request(lambda: http.put(profile, json=body))
         assert resp.status_code == 200, resp.text
         (self.hook.secret,) = resp.json()["new_secrets"].values()
         people = [person(i, watched=True) for i in range(watched)]
-        tokens = await tokenise_identities(http, people, backoff=Backoff())
+        tokens = await tokenise_identities(http, people, backoff=backoff)
         for i, toks in enumerate(tokens):
             entry = {"label": f"client {i}", "tokens": [t.model_dump() for t in toks]}
             url = f"{self.alerts_urls[1]}/v1/watchlist/entries"
-            resp = await http.post(url, json={**entry, "replace": False})
+            body = {**entry, "replace": False}
+            resp = await backoff.request(lambda: http.post(url, json=body))  # noqa: B023
             assert resp.status_code in (200, 201), resp.text
         self.watched = watched
         ngo, _ = await self._stack.enter_async_context(
