@@ -184,6 +184,7 @@ async def test_only_alerts_asks_what_it_may_disclose_and_only_sharing_answers(
 
     try:
         await sharing.subscribe(DISCLOSURE_RPC, cb=answering(b"sharing"))
+        await sharing.flush()  # the server has the subscription before alerts asks
         # A stolen intake certificate can neither overhear the question nor answer it.
         await intake.subscribe(DISCLOSURE_RPC, cb=answering(b"impostor"))
         await intake.flush()
