@@ -71,11 +71,12 @@ test-web: install
 
 # The integration tests mostly wait (on services, NATS, databases): two worker processes, each
 # taking whole files, overlap that waiting on two cores. PYTEST_WORKERS=0 runs in one process.
+# The 30 slowest steps are printed at the end: where the gate's time goes.
 PYTEST_WORKERS ?= 2
 
 # The cluster tier (tests/cluster) has a target of its own: it takes both cores for ~2.5 min.
 pytest: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not cluster" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not cluster" --durations=30 $(PYTEST_ARGS)
 
 # Two replicas of each service on PostgreSQL, a 3-node NATS cluster, faults under load
 # (docs/architecture.md, "Testing tiers"). Needs LIFELINE_TEST_POSTGRES_URL; the table of the
