@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -27,6 +28,14 @@ class RetentionRunBase(SQLModel):
     last_pruned_at: datetime | None = None
     # `{"what": count, …}` of the last run that ended anything: counts only, never ids.
     last_counts: str = Field(default="{}", max_length=2000)
+
+
+class SweepRun(BaseModel):
+    """A sweep's last run, and the counts of its last run that pruned anything (API body)."""
+
+    last_run_at: datetime
+    last_pruned_at: datetime | None
+    last_counts: dict[str, int]
 
 
 async def record_run(

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
-
-class SweepRun(BaseModel):
-    """A sweep's last run, and the counts of its last run that pruned anything."""
-
-    last_run_at: datetime
-    last_pruned_at: datetime | None
-    last_counts: dict[str, int]
+from libs.common.retention import SweepRun
 
 
 class AlertsRetentionOut(BaseModel):

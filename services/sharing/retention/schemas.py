@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.reports.vocabulary import Tlp
+from libs.common.retention import SweepRun
 from services.sharing.retention.domain import MAX_DAYS, Periods
 
 Days = Annotated[int, Field(ge=1, le=MAX_DAYS)]
@@ -40,14 +40,6 @@ class PartnerRetention(BaseModel):
     partner_id: str
     own: PeriodsOut
     effective: dict[str, int | None]
-
-
-class SweepRun(BaseModel):
-    """A sweep's last run, and the counts of its last run that ended anything."""
-
-    last_run_at: datetime
-    last_pruned_at: datetime | None
-    last_counts: dict[str, int]
 
 
 class NetworkRetention(BaseModel):
