@@ -3,9 +3,12 @@ same erasure as a person's request; old read-log rows go; the audit chain stays 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from libs.common.clock import FakeClock
@@ -13,7 +16,9 @@ from libs.common.events import REPORT_ERASED, Envelope
 from services.sharing.container import Container
 from services.sharing.retention.domain import Periods, SweepLimits
 from services.sharing.retention.sweep import RetentionSweeper
-from tests.integration.vault.conftest import Vault, grant
+from tests.integration.vault.conftest import Vault, grant, running_vault, vault_settings
+from tests.support.natsd import NatsServer
+from tests.support.receivers import until
 
 NEW_ONLY = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
 OCCURRED = "2026-01-10T06:40:00+06:00"  # before every receipt time the tests make up
@@ -192,3 +197,31 @@ async def test_old_read_log_rows_are_pruned_and_the_audit_chain_still_verifies(
         "reports_erased": 0,
         "read_log_pruned": 1,
     }
+
+
+async def test_the_running_service_sweeps_by_itself_with_the_networks_periods(
+    nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
+) -> None:
+    settings = vault_settings(
+        tmp_path,
+        nats_server.url,
+        db_url_factory("sharing"),
+        retention_report_tlp_days={"RED": 30},
+        retention_interval_s=0.2,
+    )
+    async with httpx.AsyncClient(timeout=15) as http, running_vault(settings, http) as vault:
+        a = await vault.client("reports:read", "reports:manage")
+        red = await vault.submit(
+            a.partner_id, received_at=days_ago(31), tlp="RED", occurred_at=OCCURRED
+        )
+        amber = await vault.submit(a.partner_id, received_at=days_ago(31), occurred_at=OCCURRED)
+
+        async def gone() -> bool:
+            got = await vault.call(a, "GET", f"/v1/reports/{red}")
+            return got.status_code == 410
+
+        assert await until(gone, timeout=15)
+        assert (await vault.call(a, "GET", f"/v1/reports/{amber}")).status_code == 200
+        shown = (await vault.admin_call("GET", "/v1/admin/retention")).json()
+        assert shown["reports"] == {"days": None, "tlp": {"RED": 30}}
+        assert shown["sweeps"]["sharing"]["last_pruned_at"] is not None
