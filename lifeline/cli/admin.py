@@ -18,6 +18,7 @@ from lifeline.cli import (
     admin_enrol,
     admin_identity,
     admin_init,
+    admin_retention,
     admin_seize,
     admin_vault,
 )
@@ -34,7 +35,6 @@ KEY_COLUMNS = ["kid", "client_id", "status", "usable", "device_name", "not_after
 # Commands that are one call and a table: (group, action, help, method, path, argument).
 _SIMPLE: list[tuple[str, str, str, str, str, str | None]] = [
     ("partner", "list", "list partners", "GET", "/v1/admin/partners", None),
-    ("partner", "show", "show one partner", "GET", "/v1/admin/partners/{partner_id}", "partner_id"),
     ("partner", "disable", "disable a partner (its tokens stop at once)", "POST",
      "/v1/admin/partners/{partner_id}/disable", "partner_id"),
     ("client", "show", "show one client", "GET", "/v1/admin/clients/{client_id}", "client_id"),
@@ -65,6 +65,7 @@ def register(sub: Subparsers) -> None:
         "key": _group(groups, "key", "client public keys"),
     }
     admin_enrol.register(groups, actions)
+    admin_retention.register(groups, actions)
     command(actions["partner"], "create", "register a partner", _partner_create).add_argument(
         "name"
     )

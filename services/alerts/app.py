@@ -27,6 +27,7 @@ from services.alerts.alerts.api import router as alerts_router
 from services.alerts.container import Container, build_container, start
 from services.alerts.delivery.profiles.api import router as profiles_router
 from services.alerts.models import INBOX
+from services.alerts.retention.api import router as retention_router
 from services.alerts.rotas.api import router as rotas_router
 from services.alerts.settings import AlertsSettings
 from services.alerts.watchlists.api import router as watchlist_router
@@ -82,4 +83,5 @@ def create_app(settings: AlertsSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     app.include_router(rotas_router)
     app.include_router(alerts_router)
     app.include_router(link_router)
+    app.include_router(retention_router)
     return app

@@ -38,6 +38,7 @@ from services.alerts.matching.consumer import received_batch_handler, received_h
 from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.service import Matcher
 from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.alerts.retention.service import RetentionSweeper
 from services.alerts.rotas.service import Rotas
 from services.alerts.settings import AlertsSettings
 from services.alerts.watchlists.service import Watchlist
@@ -68,6 +69,8 @@ class Container:
     delivery: DeliveryWorker
     scheduler: EscalationScheduler
     health: HealthMonitor
+    # Prunes closed alerts, old attempts and warnings after their periods.
+    retention: RetentionSweeper
 
     async def aclose(self) -> None:
         """Close what the channels hold (the outbound HTTP client)."""
@@ -181,6 +184,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             settings.contact_health_poll_s,
             delivery.wake,
         ),
+        retention=RetentionSweeper(runtime.sessions, settings.retention(), clock=clock),
     )
 
 
@@ -202,6 +206,7 @@ def start(container: Container) -> None:
     runtime.spawn(container.delivery.run(runtime.stop), "alert-delivery")
     runtime.spawn(container.scheduler.run(runtime.stop), "alert-escalation")
     runtime.spawn(container.health.run(runtime.stop), "contact-health")
+    runtime.spawn(container.retention.run(runtime.stop), "retention")
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.start_nats(lambda connected: wire_consumers(container, connected))
 

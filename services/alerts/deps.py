@@ -20,6 +20,7 @@ from services.alerts.alerts.service import Alerts
 from services.alerts.container import Container
 from services.alerts.delivery.profiles.probe import Probe
 from services.alerts.delivery.profiles.service import Profiles
+from services.alerts.retention.service import RetentionSweeper
 from services.alerts.rotas.service import Rotas
 from services.alerts.watchlists.service import Watchlist
 
@@ -77,7 +78,12 @@ async def _clock(c: ContainerDep) -> Clock:
     return c.clock
 
 
+async def _retention(c: ContainerDep) -> RetentionSweeper:
+    return c.retention
+
+
 WatchlistDep = Annotated[Watchlist, Depends(_watchlist)]
+RetentionDep = Annotated[RetentionSweeper, Depends(_retention)]
 ProfilesDep = Annotated[Profiles, Depends(_profiles)]
 ProbeDep = Annotated[Probe, Depends(_probe)]
 RotasDep = Annotated[Rotas, Depends(_rotas)]

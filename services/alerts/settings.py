@@ -12,6 +12,7 @@ from libs.common.auth.scopes import DEFAULT_ISSUER
 from libs.common.settings import ServiceSettings
 from services.alerts.alerts.domain import ReminderPolicy
 from services.alerts.delivery.health.domain import HealthRules
+from services.alerts.retention.domain import AlertsRetention
 
 ENV_PREFIX = "LIFELINE_ALERTS_"
 
@@ -115,6 +116,16 @@ class AlertsSettings(ServiceSettings):
     ack_link_key_file: Path | None = None
     secrets_key_file: Path | None = None
 
+    # Retention (docs/alerts.md, "Retention"), in days; unset keeps for ever. A resolved or
+    # withdrawn alert goes with its deliveries, attempts, matches and updates that long after
+    # its last change (open and acknowledged ones never); delivery attempts and contact
+    # warnings on their own periods. Each run prunes at most `retention_batch` of each.
+    retention_alert_days: int | None = Field(default=None, ge=1, le=36_500)
+    retention_attempt_days: int | None = Field(default=None, ge=1, le=36_500)
+    retention_warning_days: int | None = Field(default=None, ge=1, le=36_500)
+    retention_interval_s: float = Field(default=300.0, gt=0)
+    retention_batch: int = Field(default=500, ge=1, le=10_000)
+
     @model_validator(mode="after")
     def _rotation_outlives_links(self) -> AlertsSettings:
         if self.ack_link_key_rotate_s < self.ack_link_ttl_s:
@@ -143,6 +154,16 @@ class AlertsSettings(ServiceSettings):
             self.resolved_secrets_key_file(),
             self.resolved_ack_link_key_file(),
             self.resolved_seal_file(),
+        )
+
+    def retention(self) -> AlertsRetention:
+        """The periods and the sweep's bounds."""
+        return AlertsRetention(
+            self.retention_alert_days,
+            self.retention_attempt_days,
+            self.retention_warning_days,
+            self.retention_batch,
+            self.retention_interval_s,
         )
 
     def reminder_policy(self) -> ReminderPolicy:

@@ -35,6 +35,7 @@ from services.sharing.audit import api as audit_api
 from services.sharing.container import Container, build_container, start
 from services.sharing.identity import api as identity_api
 from services.sharing.models import INBOX
+from services.sharing.retention import api as retention_api
 from services.sharing.seizure import api as seizure_api
 from services.sharing.settings import SharingSettings
 from services.sharing.vault import api as vault_api
@@ -133,6 +134,7 @@ def create_app(
         keys_api.router,
         seizure_api.router,
         approvals_api.router,
+        retention_api.router,
     ):
         app.include_router(router)
     return app

@@ -34,6 +34,8 @@ from services.sharing.identity.keystore import PrfKeyStore
 from services.sharing.identity.quota import PrfQuota
 from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.sharing.retention.service import RetentionAdmin
+from services.sharing.retention.sweep import RetentionSweeper
 from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
@@ -97,6 +99,9 @@ class Container:
     # two-person approval: pending requests, decisions, and the gated actions they run
     approvals: Approvals
     gated: GatedActions
+    # retention: partners' periods, and the sweep that erases reports past them
+    retention: RetentionAdmin
+    sweeper: RetentionSweeper
 
 
 def kek_provider(settings: SharingSettings) -> KekProvider:
@@ -165,6 +170,8 @@ async def build_container(
         catalogue=catalogue,
         clock=clock,
     )
+    limits = settings.retention_limits()
+    retention = RetentionAdmin(runtime.sessions, limits, clock=clock)
 
     return Container(
         settings=settings,
@@ -244,7 +251,10 @@ async def build_container(
             policies=policies,
             reports=actions,
             seizures=seizures,
+            retention=retention,
         ),
+        retention=retention,
+        sweeper=RetentionSweeper(runtime.sessions, actions, limits, clock=clock),
     )
 
 
@@ -254,6 +264,7 @@ def start(container: Container, auth: ServiceAuth) -> None:
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.spawn(container.janitor.run(), "bus-janitor")
     runtime.spawn(container.maintenance.run(runtime.stop), "maintenance")
+    runtime.spawn(container.sweeper.run(runtime.stop), "retention")
     # Sharing is the registry: without a current feed it asks its database, not the bus.
     auth.fallback = functools.partial(confirm_registered, runtime.sessions)
     auth.start(runtime)

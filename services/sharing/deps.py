@@ -21,6 +21,7 @@ from services.sharing.approvals.service import Approvals
 from services.sharing.audit.service import AuditLog
 from services.sharing.container import Container
 from services.sharing.identity.service import PrfEvaluator
+from services.sharing.retention.service import RetentionAdmin
 from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
@@ -130,6 +131,10 @@ async def _gated(container: ContainerDep) -> GatedActions:
     return container.gated
 
 
+async def _retention(container: ContainerDep) -> RetentionAdmin:
+    return container.retention
+
+
 Registry = Annotated[RegistryAdmin, Depends(_registry)]
 ClientKeys = Annotated[ClientKeyAdmin, Depends(_client_keys)]
 EnrolmentsDep = Annotated[Enrolments, Depends(_enrolments)]
@@ -151,6 +156,7 @@ VaultKeys = Annotated[VaultKeyAdmin, Depends(_vault_keys)]
 Seizures = Annotated[SeizureAdmin, Depends(_seizures)]
 ApprovalsDep = Annotated[Approvals, Depends(_approvals)]
 Gated = Annotated[GatedActions, Depends(_gated)]
+Retention = Annotated[RetentionAdmin, Depends(_retention)]
 
 
 async def admin_caller(

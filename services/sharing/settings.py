@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.auth.scopes import DEFAULT_ISSUER, TOKEN_PATH
+from libs.common.reports.vocabulary import Tlp
 from libs.common.settings import ServiceSettings
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.identity.quota import QuotaLimits
+from services.sharing.retention.domain import MAX_DAYS, Periods, SweepLimits
 
 ENV_PREFIX = "LIFELINE_SHARING_"
 # In the data dir while no administrator exists; `lifeline admin init --data-dir` reads it.
@@ -84,6 +87,16 @@ class SharingSettings(ServiceSettings):
     # A pending approval nobody decided within this time expires (the request must be made anew).
     approval_ttl_s: float = Field(default=86_400.0, gt=0)
 
+    # Retention (docs/vault.md, "Retention"): days a report is kept, network-wide and shorter
+    # per TLP (JSON, e.g. `{"RED": 90}`); unset keeps for ever. A partner's own periods
+    # override these. Read-log rows go after `retention_read_log_days`. Each sweep erases at
+    # most `retention_batch` reports, one transaction each, and runs again at once if more wait.
+    retention_report_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    retention_report_tlp_days: dict[Tlp, Annotated[int, Field(ge=1, le=MAX_DAYS)]] = {}
+    retention_read_log_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    retention_interval_s: float = Field(default=300.0, gt=0)
+    retention_batch: int = Field(default=100, ge=1, le=10_000)
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -101,6 +114,16 @@ class SharingSettings(ServiceSettings):
                 ("partner", "day"): self.prf_partner_per_day,
             },
             self.prf_alarm_fraction,
+        )
+
+    def retention_limits(self) -> SweepLimits:
+        """The network's periods and the sweep's bounds."""
+        tlp = {t.value: d for t, d in self.retention_report_tlp_days.items()}
+        return SweepLimits(
+            Periods(self.retention_report_days, tlp),
+            self.retention_read_log_days,
+            self.retention_batch,
+            self.retention_interval_s,
         )
 
     def approval_required(self) -> frozenset[ApprovalAction]:

@@ -83,6 +83,10 @@ EXPECTED: dict[str, str] = {
     "sharing GET /v1/admin/partners/{partner_id}": "operator",
     "sharing PUT /v1/admin/partners/{partner_id}/contact": "partner_admin operator",
     "sharing POST /v1/admin/partners/{partner_id}/disable": "operator",
+    # Retention: a partner administrator reads its own partner's; only the operator sets it.
+    "sharing GET /v1/admin/partners/{partner_id}/retention": "partner_admin operator",
+    "sharing PUT /v1/admin/partners/{partner_id}/retention": "operator",
+    "sharing GET /v1/admin/retention": "operator",
     "sharing GET /v1/admin/policies/{partner_id}": "operator",
     "sharing PUT /v1/admin/policies/{partner_id}": "operator",
     "sharing POST /v1/admin/policies/{partner_id}/diff": "operator",
@@ -142,6 +146,7 @@ EXPECTED: dict[str, str] = {
     "alerts POST /v1/alerts/{alert_id}/ack": "lawyer",
     "alerts POST /v1/alerts/{alert_id}/resolve": "lawyer",  # the same principal as the ack
     "alerts GET /v1/system/events/{event_id}": "operator",
+    "alerts GET /v1/admin/retention": "operator",
 }
 
 # Outside the OpenAPI documents, on every service: the document itself (public, like the code

@@ -21,6 +21,7 @@ class Alert(AlertsTable, table=True):
         Index("ix_alerts_due", "status", "next_step_at"),
         Index("ix_alerts_group", "entry_id", "incident_type", "country"),
         Index("ix_alerts_remind", "status", "remind_at"),
+        Index("ix_alerts_closed", "status", "updated_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)

@@ -39,6 +39,7 @@ class DeliveryAttempt(AlertsTable, table=True):
     """Every attempt of every delivery, kept for the lawyer and the operator to inspect."""
 
     __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_finished", "finished_at"),)
 
     id: int | None = Field(
         default=None,

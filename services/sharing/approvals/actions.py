@@ -19,6 +19,8 @@ from services.sharing.access.service import RegistryAdmin
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.repository import ApprovalRow
 from services.sharing.approvals.service import Approvals
+from services.sharing.retention.domain import Periods
+from services.sharing.retention.service import RetentionAdmin
 from services.sharing.seizure.schemas import SeizureOut
 from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.vault.policy.service import PolicyAdmin
@@ -38,6 +40,7 @@ class GatedActions:
         policies: PolicyAdmin,
         reports: ReportActions,
         seizures: SeizureAdmin,
+        retention: RetentionAdmin,
     ) -> None:
         self.approvals = approvals
         self.registry = registry
@@ -46,6 +49,7 @@ class GatedActions:
         self.policies = policies
         self.reports = reports
         self.seizures = seizures
+        self.retention = retention
         approvals.register(ApprovalAction.KEY_REGISTRATION, self._register_key)
         approvals.register(ApprovalAction.POLICY_CHANGE, self._change_policy)
         approvals.register(ApprovalAction.ERASURE, self._erase)
@@ -128,6 +132,13 @@ class GatedActions:
         request = {"report_id": report_id}
         return await self.approvals.request(ApprovalAction.ERASURE, principal, report_id, request)
 
+    async def ask_retention(
+        self, principal: Principal, partner_id: str, periods: Periods
+    ) -> ApprovalRow:
+        """Ask to shorten a partner's retention: it erases reports sooner, so it is an erasure."""
+        request = {"retention": periods.as_dict(), "partner_id": partner_id}
+        return await self.approvals.request(ApprovalAction.ERASURE, principal, partner_id, request)
+
     async def ask_lift(self, principal: Principal, seizure_id: str) -> ApprovalRow:
         """Ask to lift a seizure that still holds."""
         await self.seizures.check_liftable(seizure_id)
@@ -167,6 +178,11 @@ class GatedActions:
         return await self.policies.put(row.requester.client_id, req["partner_id"], req["document"])
 
     async def _erase(self, row: ApprovalRow) -> dict[str, Any]:
+        if "retention" in row.request:
+            wanted = row.request["retention"]
+            periods = Periods(wanted["days"], wanted["tlp"])
+            actor, partner_id = row.requester.client_id, row.request["partner_id"]
+            return await self.retention.set(actor, partner_id, periods)
         return await self.reports.erase(row.requester.principal(), row.request["report_id"])
 
     async def _lift(self, row: ApprovalRow) -> dict[str, Any]:

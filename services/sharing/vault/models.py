@@ -24,6 +24,7 @@ class VaultReport(SharingTable, table=True):
     __table_args__ = (
         UniqueConstraint("partner_id", "client_report_id", name="uq_vault_reports_client"),
         Index("ix_vault_reports_updated", "updated_us", "report_id"),
+        Index("ix_vault_reports_received", "received_at"),
     )
 
     report_id: str = Field(primary_key=True, max_length=36)
@@ -83,6 +84,7 @@ class VaultRead(SharingTable, table=True):
     """Who read which fields of a report, when: the submitter's read log (ids only)."""
 
     __tablename__ = "vault_reads"
+    __table_args__ = (Index("ix_vault_reads_read_at", "read_at"),)
 
     id: int | None = Field(
         default=None,

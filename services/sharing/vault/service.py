@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -240,26 +241,44 @@ class ReportActions:
         row = await self.owned(principal, report_id)
         if row.erased_at is not None:
             raise Gone("the report was erased")
+        details = {"partner": row.partner_id, "by_partner": principal.partner_id}
+        now = await self.shred(report_id, row.partner_id, principal.client_id, details)
+        if now is None:
+            raise Gone("the report was erased")
+        await self.settle()
+        return {"report_id": report_id, "erased_at": now.isoformat()}
+
+    async def shred(
+        self, report_id: str, partner_id: str, actor: str, details: dict[str, Any]
+    ) -> datetime | None:
+        """Erase one report in one transaction (tombstone, keys, fields, event, audit entry).
+
+        The one erasure path: a person's request and the retention sweep both come here. None
+        if the report was erased already; `settle` afterwards lets the erasure leave the host.
+        """
         now = self.clock.now()
-        event = erased_event(report_id, row.partner_id, now)
+        event = erased_event(report_id, partner_id, now)
         async with transaction(self.sessions) as session:
-            if not await vrepo.erase(session, report_id, principal.client_id, now):
-                raise Gone("the report was erased")
+            if not await vrepo.erase(session, report_id, actor, now):
+                return None
             await release_requests.withdraw_report(session, report_id, now)
             await enqueue(session, OUTBOX, event)
             await audit_log.append(
                 session,
-                actor=principal.client_id,
+                actor=actor,
                 action="report.erase",
                 target=report_id,
-                details={"partner": row.partner_id, "by_partner": principal.partner_id},
+                details=details,
                 now=now,
             )
+        log.info("report erased", extra={"report_id": report_id})
+        return now
+
+    async def settle(self) -> None:
+        """After erasures: publish their events, clear the bus copies, checkpoint the WAL."""
         self.wake_relay()
         self.wake_janitor()
         await self._checkpoint()
-        log.info("report erased", extra={"report_id": report_id})
-        return {"report_id": report_id, "erased_at": now.isoformat()}
 
     async def _checkpoint(self) -> None:
         # SQLite keeps the pre-erasure pages (wrapped key included) in the WAL until a

@@ -114,7 +114,7 @@ class Vault:
         """
         report = model.model_validate(body or report_body())
         report_id = tamper.pop("report_id", str(uuid.uuid4()))
-        received_at = datetime.now(UTC)
+        received_at = tamper.pop("received_at", None) or datetime.now(UTC)
         inner = {
             "report_id": tamper.pop("inner_report_id", report_id),
             "partner_id": tamper.pop("inner_partner_id", partner_id),
@@ -146,9 +146,11 @@ class Vault:
             headers={"Nats-Msg-Id": msg_id or event.id},
         )
 
-    async def submit(self, partner_id: str, **fields: Any) -> str:
+    async def submit(
+        self, partner_id: str, *, received_at: datetime | None = None, **fields: Any
+    ) -> str:
         """Publish a sealed report of `partner_id` and wait until the vault stored it."""
-        report_id, event = self.event(partner_id, report_body(**fields))
+        report_id, event = self.event(partner_id, report_body(**fields), received_at=received_at)
         await self.publish(event)
         await self.stored(report_id)
         return report_id

@@ -1,0 +1,1 @@
+"""Retention: closed alerts with their deliveries, old attempts and warnings, pruned."""

@@ -1,0 +1,72 @@
+"""The alerts' retention sweep and what administrators see of it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.db import transaction
+from libs.common.retention import last_runs, record_run
+from libs.common.ticker import Ticker
+from services.alerts.retention import repository as repo
+from services.alerts.retention.domain import SWEEP, AlertsRetention
+from services.alerts.retention.models import RUNS
+
+log = logging.getLogger(__name__)
+COUNTED = ("alerts", "deliveries", "delivery_attempts", "contact_warnings")
+
+
+class RetentionSweeper:
+    """Prunes past their periods, at most `batch` of each kind per run, one transaction a run."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        limits: AlertsRetention,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.sessions = sessions
+        self.limits = limits
+        self.clock = clock
+        self.ticker = Ticker(limits.interval_s)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep until `stop`; a failed run is logged and retried at the next tick."""
+        await self.ticker.run(stop, self.sweep, "retention")
+
+    async def sweep(self) -> dict[str, int]:
+        """One bounded run; its counts are recorded with it (`retention_runs`) and logged."""
+        now, batch = self.clock.now(), self.limits.batch
+        cut = self.limits.cutoffs(now)
+        counts: Counter[str] = Counter({k: 0 for k in COUNTED})
+        old_attempts = 0
+        async with transaction(self.sessions) as session:
+            alerts = cut["alerts"]
+            if alerts is not None:
+                counts.update(await repo.prune_alerts(session, alerts, batch))
+            warnings = cut["contact_warnings"]
+            if warnings is not None:
+                counts.update(await repo.prune_warnings(session, warnings, batch))
+            attempts = cut["delivery_attempts"]
+            if attempts is not None:
+                old_attempts = await repo.prune_attempts(session, attempts, batch)
+                counts["delivery_attempts"] += old_attempts
+            await record_run(session, RUNS, SWEEP, now, dict(counts))
+        for what, count in counts.items():
+            if count:
+                log.info("retention sweep", extra={"reason": what, "count": count})
+        if max(counts["alerts"], counts["contact_warnings"], old_attempts) >= batch:
+            self.ticker.wake()  # more may wait: run again at once, in a new transaction
+        return dict(counts)
+
+    async def show(self) -> dict[str, Any]:
+        """The periods, the bounds and the last runs."""
+        async with self.sessions() as session:
+            runs = await last_runs(session, RUNS)
+        return {**self.limits.as_dict(), "sweeps": runs}
