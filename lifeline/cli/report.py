@@ -13,7 +13,7 @@ from libs.sdk.readers import READERS
 from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse_file
 from libs.sdk.retry import Backoff
 from libs.sdk.submit import Outcome, StateFile, submit_drafts
-from lifeline.cli import report_read, report_release
+from lifeline.cli import report_export, report_read, report_release
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
 from lifeline.cli.profile import Profile, add_profile_option, load_profile, profile_path
 from lifeline.client import add_passphrase_options, emit, load_key, run, signed_in
@@ -31,6 +31,7 @@ def register(sub: Subparsers) -> None:
     group = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     report_read.register(group)
     report_release.register(group)
+    report_export.register(group)
 
     t = group.add_parser(
         "template",
