@@ -42,7 +42,7 @@ def rows(prefix: str = "ex") -> list[tuple[Any, ...]]:
             "AMBER",
             "RU:CC:ч. 2 ст. 280.3",
             "Пограничная служба, аэропорт Манас",
-            "Задержан на паспортном контроле; родственники не знают, где он",
+            "Задержан на паспортном контроле;  родственники не знают, где он",
             "Лев Скорякин",
             date(1999, 3, 14),
         ),
@@ -120,8 +120,11 @@ def _ods_cell(value: Any) -> str:
         )
     # LibreOffice writes a run of spaces as one space and <text:s text:c="n-1"/>.
     body = escape(str(value)).replace("  ", ' <text:s text:c="1"/>')
+    # A comment on the cell (LibreOffice's annotation) is not part of its value.
+    note = "<office:annotation><text:p>checked by phone</text:p></office:annotation>"
     return (
-        f'<table:table-cell office:value-type="string"><text:p>{body}</text:p></table:table-cell>'
+        f'<table:table-cell office:value-type="string">{note}<text:p>{body}</text:p>'
+        "</table:table-cell>"
     )
 
 

@@ -131,7 +131,8 @@ def _ods_value(cell: ET.Element) -> str:
         return cell_text(float(cell.get(_q("office", "value"), "0")))
     if kind == "boolean":
         return cell.get(_q("office", "boolean-value"), "")
-    return "\n".join(_text(p) for p in cell.iter(_q("text", "p")))
+    # Direct paragraphs only: a cell's comment (office:annotation) holds paragraphs of its own.
+    return "\n".join(_text(p) for p in cell.findall("text:p", _NS))
 
 
 def _text(node: ET.Element) -> str:

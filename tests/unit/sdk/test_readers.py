@@ -42,7 +42,8 @@ def _check(data: bytes, fmt: str, **kwargs: str) -> dict[str, str]:
         assert report["place"]["country"] in ("KG", "GE")
         body = draft.with_tokens([_token()]).model_dump(mode="json")
         assert body["charges"] == want["charges"]
-        assert body["narrative"].startswith("Задержан")
+        narrative = {r[0]: r[10] for r in spreadsheets.rows()}[draft.client_report_id]
+        assert body["narrative"] == narrative  # quotes, ";" and a run of spaces kept
         # A date cell becomes ISO, a date typed in a CSV file stays as written: the
         # canonicaliser reads both.
         name, dob = draft.person or ("", None)
