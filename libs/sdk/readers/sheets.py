@@ -32,6 +32,10 @@ def _q(prefix: str, name: str) -> str:
     return f"{{{_NS[prefix]}}}{name}"
 
 
+_CELL, _COVERED = _q("table", "table-cell"), _q("table", "covered-table-cell")
+_REPEAT_COLUMNS, _P = _q("table", "number-columns-repeated"), _q("text", "p")
+
+
 def records(cells: list[list[str]]) -> list[dict[str, str]]:
     """Rows by the header's lower-cased column names (the first non-empty row is the header)."""
     rows = [r for r in cells if any(c.strip() for c in r)]
@@ -109,16 +113,20 @@ def _table_rows(table: ET.Element) -> list[list[str]]:
 
 def _row_cells(row: ET.Element) -> list[str]:
     cells: list[str] = []
+    empty = 0  # empty cells not yet written: a row's padding to the sheet's width never is
     for cell in row:
-        if cell.tag not in (_q("table", "table-cell"), _q("table", "covered-table-cell")):
+        if cell.tag not in (_CELL, _COVERED):
             continue
+        repeat = int(cell.get(_REPEAT_COLUMNS, "1"))
         value = _ods_value(cell)
-        repeat = int(cell.get(_q("table", "number-columns-repeated"), "1"))
+        if not value:
+            empty += max(repeat, 0)
+            continue
+        cells.extend([""] * min(empty, MAX_COLUMNS - len(cells)))
         cells.extend([value] * min(repeat, MAX_COLUMNS - len(cells)))
+        empty = 0
         if len(cells) >= MAX_COLUMNS:
             break
-    while cells and not cells[-1]:
-        cells.pop()
     return cells
 
 
@@ -132,7 +140,7 @@ def _ods_value(cell: ET.Element) -> str:
     if kind == "boolean":
         return cell.get(_q("office", "boolean-value"), "")
     # Direct paragraphs only: a cell's comment (office:annotation) holds paragraphs of its own.
-    return "\n".join(_text(p) for p in cell.findall("text:p", _NS))
+    return "\n".join(_text(p) for p in cell if p.tag == _P)
 
 
 def _text(node: ET.Element) -> str:
