@@ -33,16 +33,13 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return _decode_as(data, name), name
+    # Before UTF-8: ASCII in UTF-16 is valid UTF-8 too, with a NUL after every character.
+    if (wide := _utf16_without_mark(data)) is not None:
+        return _decode_as(data, wide), wide
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if _looks_utf16(data):
-        for name in ("utf-16-le", "utf-16-be"):
-            try:
-                return data.decode(name), name
-            except UnicodeDecodeError:
-                continue
     best = charset_normalizer.from_bytes(data, cp_isolation=list(PLAUSIBLE)).best()
     if best is None:
         raise LifelineError(
@@ -63,10 +60,17 @@ def _decode_as(data: bytes, encoding: str) -> str:
         ) from None
 
 
-def _looks_utf16(data: bytes) -> bool:
-    """UTF-16 without a byte-order mark: mostly-ASCII text has a zero in every other byte."""
+def _utf16_without_mark(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: mostly-ASCII text has a zero in every other byte,
+    after each character in little-endian order, before it in big-endian."""
     sample = data[:512]
-    return len(sample) >= 4 and max(sample[0::2].count(0), sample[1::2].count(0)) > len(sample) / 4
+    if len(sample) < 4:
+        return None
+    if sample[1::2].count(0) > len(sample) / 4:
+        return "utf-16-le"
+    if sample[0::2].count(0) > len(sample) / 4:
+        return "utf-16-be"
+    return None
 
 
 def csv_rows(text: str) -> tuple[list[dict[str, str]], str]:

@@ -78,6 +78,17 @@ def test_utf16_tab_separated_unicode_text() -> None:
     assert _check(data, "csv") == {"encoding": "utf-16", "delimiter": "\t"}
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark(encoding: str) -> None:
+    data = spreadsheets.delimited("\t", encoding)
+    assert data[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    assert _check(data, "csv") == {"encoding": encoding, "delimiter": "\t"}
+    # ASCII in UTF-16 is also valid UTF-8 (with a NUL after each character): never read so.
+    ascii_only = "client_report_id\tincident_type\r\nkg-1\tdetention\r\n".encode(encoding)
+    assert ascii_only.decode("utf-8").count("\x00") == len(ascii_only) // 2
+    assert text.decode(ascii_only) == (ascii_only.decode(encoding), encoding)
+
+
 def test_utf8_with_bom_and_pipes() -> None:
     data = spreadsheets.delimited("|", "utf-8-sig")
     assert _check(data, "csv") == {"encoding": "utf-8-sig", "delimiter": "|"}
