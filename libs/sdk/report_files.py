@@ -1,4 +1,5 @@
-"""Report files as partners keep them (JSON, JSON Lines, CSV): parsed into drafts, locally.
+"""Report files as partners keep them (JSON, JSON Lines, CSV, XLSX, ODS): parsed into drafts,
+locally (`libs.sdk.readers` reads each format).
 
 A draft holds the report without its subject block plus the person's plain name and date of
 birth; only `libs.sdk.identity` turns those into tokens, and only the tokens are submitted.
@@ -6,9 +7,6 @@ birth; only `libs.sdk.identity` turns those into tokens, and only the tokens are
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,15 +16,10 @@ from libs.common.errors import LifelineError
 from libs.common.identity.canonical import canonical_keys
 from libs.common.reports import IdentityToken, ReportIn
 from libs.common.reports.fields import CATALOGUE
+from libs.sdk import readers
+from libs.sdk.columns import CSV_COLUMNS, KNOWN_COLUMNS, PERSON_COLUMNS
 
-# One column per catalogue field (`charges` is "STATE:CODE:ARTICLE" items separated by ";"),
-# then the person, who never leaves this machine: only tokens made from these are sent.
-PERSON_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("person_name", "the person's name in any script or spelling; NEVER sent, only tokens are"),
-    ("person_dob", "date of birth: YYYY-MM-DD, DD.MM.YYYY, YYYY, or empty; NEVER sent"),
-    ("person_sex", "female, male or unknown"),
-)
-CSV_COLUMNS: tuple[tuple[str, str], ...] = (*CATALOGUE.csv_columns(), *PERSON_COLUMNS)
+__all__ = ["CSV_COLUMNS", "PERSON_COLUMNS", "Draft", "Parsed", "Rejection", "parse", "parse_file"]
 _PLACEHOLDER = IdentityToken(kind="name", version=1, value="A" * 86)
 MAX_ROWS = 100_000
 
@@ -58,10 +51,29 @@ class Rejection:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A file's rows split into drafts and rejections, and how the file was read."""
+
+    drafts: list[Draft]
+    rejected: list[Rejection]
+    detected: dict[str, str]
+
+
 def parse(text: str, fmt: str, follows: str | None = None) -> tuple[list[Draft], list[Rejection]]:
-    """Rows of a `json`, `jsonl` or `csv` document, split into drafts and rejections; with
-    `follows`, every row that names no earlier report follows up that one."""
-    rows = _rows(text, fmt)
+    """Rows of a text document in `fmt`, split into drafts and rejections."""
+    parsed = parse_file(text.encode(), fmt, follows, encoding="utf-8")
+    return parsed.drafts, parsed.rejected
+
+
+def parse_file(
+    data: bytes, fmt: str, follows: str | None = None, *, encoding: str | None = None
+) -> Parsed:
+    """The bytes of a file in any format of `readers.READERS`, split into drafts and
+    rejections; with `follows`, every row that names no earlier report follows up that one.
+    The encoding of a text format is detected unless given."""
+    table = readers.read(data, fmt, encoding)
+    rows = [_from_csv(r) for r in table.rows] if table.tabular else table.rows
     if follows:
         rows = [{**r, "follows": r.get("follows") or follows} for r in rows]
     if len(rows) > MAX_ROWS:
@@ -72,21 +84,12 @@ def parse(text: str, fmt: str, follows: str | None = None) -> tuple[list[Draft],
             drafts.append(_draft(number, row))
         except _RowError as exc:
             rejections.append(Rejection(number, str(row.get("client_report_id", "")), exc.reasons))
-    return drafts, rejections
+    return Parsed(drafts, rejections, table.detected)
 
 
 def detect_format(filename: str) -> str:
     """The format implied by a file name."""
-    lowered = filename.lower()
-    for suffix, fmt in (
-        (".jsonl", "jsonl"),
-        (".ndjson", "jsonl"),
-        (".csv", "csv"),
-        (".json", "json"),
-    ):
-        if lowered.endswith(suffix):
-            return fmt
-    raise LifelineError("cannot tell the format from the file name: use --format json|jsonl|csv")
+    return readers.format_of(filename)
 
 
 class _RowError(Exception):
@@ -95,44 +98,9 @@ class _RowError(Exception):
         self.reasons = tuple(reasons)
 
 
-def _rows(text: str, fmt: str) -> list[dict[str, Any]]:
-    try:
-        if fmt == "json":
-            doc = json.loads(text)
-            rows = (
-                doc
-                if isinstance(doc, list)
-                else doc.get("reports")
-                if isinstance(doc, dict)
-                else None
-            )
-            if not isinstance(rows, list):
-                raise LifelineError('a JSON file holds a list of reports (or {"reports": [...]})')
-            return [r if isinstance(r, dict) else {"_invalid": True} for r in rows]
-        if fmt == "jsonl":
-            return [_jsonl_row(line) for line in text.splitlines() if line.strip()]
-        if fmt == "csv":
-            return [_from_csv(r) for r in csv.DictReader(io.StringIO(text))]
-    except json.JSONDecodeError as exc:
-        raise LifelineError(f"not valid JSON (line {exc.lineno})") from None
-    raise LifelineError(f"unknown format {fmt!r}")
-
-
-def _jsonl_row(line: str) -> dict[str, Any]:
-    # One broken line rejects that row only; the rest of the file still goes through.
-    try:
-        return _object(json.loads(line))
-    except json.JSONDecodeError:
-        return {"_bad_json": True}
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {"_invalid": True}
-
-
-def _from_csv(row: dict[str, str | None]) -> dict[str, Any]:
-    get = {k: (v or "").strip() for k, v in row.items() if k}
-    unknown = sorted(set(get) - {name for name, _ in CSV_COLUMNS})
+def _from_csv(row: dict[str, Any]) -> dict[str, Any]:
+    get = {k: str(v or "").strip() for k, v in row.items() if k}
+    unknown = sorted(set(get) - KNOWN_COLUMNS)
     out = CATALOGUE.from_csv(get)
     if get.get("person_name") or not get.get("follows"):
         out["person"] = {"name": get.get("person_name", ""), "dob": get.get("person_dob") or None}

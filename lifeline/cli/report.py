@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from libs.common.reports.fields import CATALOGUE
-from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse
+from libs.sdk.readers import READERS
+from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse_file
 from libs.sdk.retry import Backoff
 from libs.sdk.submit import Outcome, StateFile, submit_drafts
-from lifeline.cli import report_read, report_release
+from lifeline.cli import report_export, report_read, report_release
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
 from lifeline.cli.profile import Profile, add_profile_option, load_profile, profile_path
 from lifeline.client import add_passphrase_options, emit, load_key, run, signed_in
@@ -30,6 +31,7 @@ def register(sub: Subparsers) -> None:
     group = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     report_read.register(group)
     report_release.register(group)
+    report_export.register(group)
 
     t = group.add_parser(
         "template",
@@ -41,7 +43,7 @@ def register(sub: Subparsers) -> None:
 
     s = group.add_parser(
         "submit",
-        help="submit reports from a JSON, JSON Lines or CSV file",
+        help="submit reports from a JSON, JSON Lines, CSV, XLSX or ODS file",
         description=(
             "Validate every row, turn each person's name and date of birth into identity tokens "
             "on this machine (the name is never sent), and submit. Re-running after an "
@@ -49,7 +51,11 @@ def register(sub: Subparsers) -> None:
         ),
     )
     s.add_argument("file", type=Path, help="the report file")
-    s.add_argument("--format", choices=["json", "jsonl", "csv"], help="default: from the file name")
+    s.add_argument("--format", choices=list(READERS), help="default: from the file name")
+    s.add_argument(
+        "--encoding",
+        help="the text encoding of a CSV or JSON file (e.g. cp1251); default: detected",
+    )
     s.add_argument(
         "--follows",
         metavar="REPORT_ID",
@@ -99,12 +105,15 @@ def run_template(args: argparse.Namespace) -> int:
 def run_submit(args: argparse.Namespace) -> int:
     """Parse, validate, tokenise locally, submit; a summary of accepted and rejected rows."""
     try:
-        text = args.file.read_text(encoding="utf-8-sig")
+        data = args.file.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
-    drafts, rejected = parse(text, args.format or detect_format(args.file.name), args.follows)
+    fmt = args.format or detect_format(args.file.name)
+    parsed = parse_file(data, fmt, args.follows, encoding=args.encoding)
+    drafts, rejected = parsed.drafts, parsed.rejected
+    read_as = {"format": fmt, **parsed.detected}
     if args.dry_run:
-        summary = _summary(Outcome(rejected=rejected), drafts, dry_run=True)
+        summary = _summary(Outcome(rejected=rejected), drafts, dry_run=True) | {"read_as": read_as}
         emit(args, summary, lambda: _human(summary))
         return 1 if rejected else 0
     profile = load_profile(profile_path(args))
@@ -128,7 +137,7 @@ def run_submit(args: argparse.Namespace) -> int:
         profile.sharing_url,
     )
     outcome.rejected[:0] = rejected
-    summary = _summary(outcome, drafts, dry_run=False)
+    summary = _summary(outcome, drafts, dry_run=False) | {"read_as": read_as}
     emit(args, summary, lambda: _human(summary))
     return 0 if outcome.ok() else 1
 
@@ -224,6 +233,8 @@ def _human(summary: dict[str, Any]) -> str:
         f"not delivered {len(summary['failed'])}"
     )
     lines = [head]
+    if "read_as" in summary:
+        lines.append("  read as " + ", ".join(_shown(k, v) for k, v in summary["read_as"].items()))
     # The ids that `receipt`, grants, erasure and `--follows` take.
     lines += [f"  {r['client_report_id']} -> {r['report_id']}" for r in summary["reports"]]
     for r in summary["rejected"] + summary["failed"]:
@@ -231,6 +242,10 @@ def _human(summary: dict[str, Any]) -> str:
             f"  row {r['row']} ({r['client_report_id'] or 'no id'}): {'; '.join(r['reasons'])}"
         )
     return "\n".join(lines)
+
+
+def _shown(key: str, value: str) -> str:
+    return f"{key} {value!r}" if key == "delimiter" else f"{key} {value}"
 
 
 def _example_csv_row() -> dict[str, str]:

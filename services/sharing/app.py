@@ -40,6 +40,7 @@ from services.sharing.seizure import api as seizure_api
 from services.sharing.settings import SharingSettings
 from services.sharing.vault import api as vault_api
 from services.sharing.vault.delivery import api as delivery_api
+from services.sharing.vault.exports import api as exports_api
 from services.sharing.vault.keys import api as keys_api
 from services.sharing.vault.policy import api as policy_api
 from services.sharing.vault.releases import api as releases_api
@@ -129,6 +130,7 @@ def create_app(
         identity_api.admin,
         vault_api.router,
         delivery_api.router,
+        exports_api.router,
         policy_api.router,
         releases_api.router,
         keys_api.router,

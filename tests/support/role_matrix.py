@@ -49,6 +49,8 @@ EXPECTED: dict[str, str] = {
     "sharing GET /v1/reports": "reader lawyer partner_admin",
     "sharing GET /v1/reports/{report_id}": "reader lawyer partner_admin",
     "sharing GET /v1/reports/{report_id}/reads": "reader lawyer partner_admin operator",
+    # An export is a read of each report in it (CSV, STIX, MISP): the readers of the listing.
+    "sharing GET /v1/exports/reports": "reader lawyer partner_admin",
     "sharing GET /v1/reports/{report_id}/grants": "reader lawyer partner_admin operator",
     # Granting and erasing: `reports:manage` (own partner's reports) or `admin`.
     "sharing POST /v1/reports/{report_id}/grants": "reader partner_admin operator",

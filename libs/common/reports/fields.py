@@ -8,6 +8,7 @@ reports stored before it read that field as absent, never as tampering.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +34,18 @@ JSON = Any
 
 def _text(value: str) -> JSON:
     return value
+
+
+_DAY_FIRST = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
+
+
+def _occurred(value: str) -> JSON:
+    """`20.11.2026` (how a Russian spreadsheet writes a date) -> `2026-11-20`; else as given."""
+    match = _DAY_FIRST.fullmatch(value.strip())
+    if match is None:
+        return value
+    day, month, year = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def _charges(value: str) -> JSON:
@@ -104,8 +117,10 @@ FIELDS: tuple[ReportField, ...] = (
     ReportField("legal_basis", _choices(LegalBasis), "cis_interstate_search", routing=True),
     ReportField(
         "occurred_at",
-        "YYYY-MM-DD, or a time with its UTC offset: 2026-11-20T06:40:00+06:00",
+        "YYYY-MM-DD (in a file also DD.MM.YYYY), or a time with its UTC offset: "
         "2026-11-20T06:40:00+06:00",
+        "2026-11-20T06:40:00+06:00",
+        from_csv=_occurred,
     ),
     ReportField(
         "place.country",
@@ -123,7 +138,9 @@ FIELDS: tuple[ReportField, ...] = (
     ),
     ReportField(
         "charges",
-        "articles, e.g. RU:CC:207.3;RU:CC:280.3",
+        "articles as STATE:CODE:ARTICLE, `;` between them (RU:CC:207.3;BY:CC:361-1); an article "
+        "as its code writes it: 280.3, 361-1, 205.2(2), ч. 2 ст. 280.3, art. 361-1 "
+        "(stored as 280.3(2), 361-1)",
         [{"state": "RU", "code": "CC", "article": "207.3"}],
         spec=(list[Charge], Field(default_factory=list, max_length=20)),
         from_csv=_charges,

@@ -7,9 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from libs.common.countries import ISO_3166_ALPHA2
+from libs.common.reports.charges import CANONICAL, article_input
 
 
 class IncidentType(StrEnum):
@@ -127,13 +135,12 @@ class Strict(BaseModel):
 
 
 class Charge(Strict):
-    """An article of the requesting state's criminal code, e.g. RU CC 207.3."""
+    """An article of the requesting state's criminal code, e.g. RU CC 207.3, BY CC 361-1."""
 
     state: Country
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,8}$")] = "CC"
-    article: Annotated[
-        str, StringConstraints(pattern=r"^[0-9]{1,4}(\.[0-9]{1,3})?(\([0-9a-z]{1,3}\))?$")
-    ]
+    # Written as the codes write it (`ч. 2 ст. 280.3`, `361-1`), stored as `280.3(2)`, `361-1`.
+    article: Annotated[str, BeforeValidator(article_input), StringConstraints(pattern=CANONICAL)]
 
 
 class IdentityToken(Strict):

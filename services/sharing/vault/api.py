@@ -2,7 +2,6 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -11,12 +10,12 @@ from fastapi.responses import JSONResponse
 from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
-from libs.common.reports import IncidentType, LegalBasis
 from libs.common.web import Cursor
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
 from services.sharing.deps import Actions, Gated, Grants, Reads, Sealed
-from services.sharing.vault.domain import Search, validate_dates
+from services.sharing.vault.domain import Search
+from services.sharing.vault.filters import search_filters
 from services.sharing.vault.schemas import (
     KID,
     REPORT_ID,
@@ -50,24 +49,12 @@ ReportId = Annotated[str, Path(pattern=REPORT_ID)]
 async def list_reports(
     principal: Reader,
     reads: Reads,
+    search: Annotated[Search, Depends(search_filters)],
     *,
-    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
-    incident_type: IncidentType | None = None,
-    legal_basis: LegalBasis | None = None,
-    occurred_from: date | None = None,
-    occurred_to: date | None = None,
     cursor: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Pre-filtered by policy in SQL, re-checked per report; filters only match visible fields."""
-    validate_dates(occurred_from, occurred_to)
-    search = Search(
-        country=country,
-        incident_type=None if incident_type is None else incident_type.value,
-        legal_basis=None if legal_basis is None else legal_basis.value,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-    )
     return await reads.search(principal, search, cursor, limit)
 
 

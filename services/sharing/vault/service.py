@@ -147,9 +147,16 @@ class ReadService:
                 )
 
     async def search(
-        self, principal: Principal, search: Search, cursor: str | None, limit: int
+        self,
+        principal: Principal,
+        search: Search,
+        cursor: str | None,
+        limit: int,
+        *,
+        via: str = "list",
     ) -> dict[str, Any]:
-        """Reports the caller may see, in update order from `cursor`; pre-filtered in SQL."""
+        """Reports the caller may see, in update order from `cursor`; pre-filtered in SQL.
+        `via` names the read in the log (a listing, an export)."""
         reader = reader_of(principal)
         after = decode_cursor(cursor) if cursor else None
         cat = self.catalogue
@@ -175,7 +182,7 @@ class ReadService:
                 continue
             items.append(report_view(row, decision, values, catalogue=cat))
             releases.append(Release(row.report_id, decision))
-        await self.record(principal, releases, via="list")
+        await self.record(principal, releases, via=via)
         # Stamps follow commit order (`repository.begin_report_write`), so the last row seen is a
         # safe place to resume: nothing can commit behind it later.
         position = (int(rows[-1].updated_us), rows[-1].report_id) if rows else after

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from libs.common.reports.charges import REFUSAL
 from services.intake import repository as repo
 from tests.integration.intake.conftest import IntakeStack
 from tests.support.reports import report_body, token_value
@@ -121,3 +122,23 @@ async def test_access_is_write_only_and_scoped(intake_stack: IntakeStack) -> Non
         "/v1/reports", json=report_body(), headers={"Authorization": f"Bearer {wrong_audience}"}
     )
     assert resp.status_code == 401
+
+
+async def test_charge_articles_in_their_codes_forms_and_a_readable_refusal(
+    intake_stack: IntakeStack,
+) -> None:
+    written = [{"state": "BY", "article": "ч. 1 ст. 361-1"}, {"state": "RU", "article": "205.2(2)"}]
+    ok = await intake_stack.http.post(
+        "/v1/reports", json=_with("charges", written), headers=intake_stack.headers()
+    )
+    assert ok.status_code == 202, ok.text
+    refused = await intake_stack.http.post(
+        "/v1/reports",
+        json=_with("charges", [{"state": "RU", "article": "статья двести восемь"}]),
+        headers=intake_stack.headers(),
+    )
+    assert refused.status_code == 422, refused.text
+    (field,) = refused.json()["fields"]
+    assert field["path"] == "charges.0.article"
+    # Words a partner can act on, not the pattern the value failed.
+    assert field["reason"] == REFUSAL, field

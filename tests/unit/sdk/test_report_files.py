@@ -74,11 +74,16 @@ def test_csv_unknown_columns_and_charges() -> None:
 
 
 def test_format_comes_from_the_file_name() -> None:
-    assert [detect_format(n) for n in ("a.JSON", "b.jsonl", "c.ndjson", "d.csv")] == [
+    names = ("a.JSON", "b.jsonl", "c.ndjson", "d.csv", "e.tsv", "f.txt", "g.XLSX", "h.ods")
+    assert [detect_format(n) for n in names] == [
         "json",
         "jsonl",
         "jsonl",
         "csv",
+        "csv",
+        "csv",  # Excel's "Unicode Text": UTF-16, tab-separated
+        "xlsx",
+        "ods",
     ]
-    with pytest.raises(Exception, match="--format"):
-        detect_format("reports.txt")
+    with pytest.raises(Exception, match="--format json\\|jsonl\\|csv\\|xlsx\\|ods"):
+        detect_format("reports.pdf")

@@ -1,6 +1,7 @@
 /** The report form's fields as specs (one per catalogue field) and the checks a browser can
 make with them before anything is sent: the form draws them, an uploaded file is checked by them. */
 
+import { canonicalArticle } from "./charges.ts";
 import {
   type Draft,
   FACILITY_KINDS,
@@ -45,7 +46,6 @@ export const SHARING: Spec[] = [
 
 const CODE = /^[A-Za-z]{2}$/;
 const CLIENT_REPORT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const ARTICLE = /^[0-9]{1,4}(\.[0-9]{1,3})?(\([0-9a-z]{1,3}\))?$/;
 
 /** A problem found in the browser: the catalogue field and why (an i18n key's last part). */
 export interface LocalProblem {
@@ -81,7 +81,7 @@ export function checkDraft(draft: Draft): LocalProblem[] {
     out.push({ path: "client_report_id", reason: "client_report_id" });
   }
   if (draft.charges.length > 20 || draft.charges.some((c) => !CODE.test(c.state.trim()) ||
-      !ARTICLE.test(c.article.trim()))) {
+      canonicalArticle(c.article) === null)) {
     out.push({ path: "charges", reason: "charge" });
   }
   return out;

@@ -1,6 +1,7 @@
 /** The report form's model: the body intake expects (`libs/common/reports/model.py`), built as
 the SDK builds it (`libs/sdk/report_files.py`), and which field an intake error names. */
 
+import { canonicalArticle } from "./charges.ts";
 import { REPORT_FIELDS } from "./fields.ts";
 import type { IdentityToken } from "./identity/tokens.ts";
 
@@ -139,7 +140,7 @@ export function reportBody(draft: Draft, tokens: IdentityToken[] | null): Record
     .map((c) => ({
       state: upper(c.state),
       ...(c.code.trim() ? { code: upper(c.code) } : {}),
-      article: text(c.article),
+      article: canonicalArticle(c.article) ?? text(c.article),
     }));
   if (charges.length) body.charges = charges;
   if (text(draft.detaining_authority)) body.detaining_authority = text(draft.detaining_authority);

@@ -106,6 +106,7 @@ test("UTF-16 (what Excel saves as Unicode text), with or without its mark, and t
 test("the delimiter is the one that splits the header into known columns", () => {
   assert.equal(detectDelimiter("label;name;dob\nx,y;z", WATCHLIST_COLUMNS), ";");
   assert.equal(detectDelimiter('"label","name"\n', WATCHLIST_COLUMNS), ",");
+  assert.equal(detectDelimiter("label|name|dob\n", WATCHLIST_COLUMNS), "|"); // as the CLI reads it
   assert.throws(
     () => parseCsv(utf8("foo,bar\n1,2\n"), WATCHLIST_COLUMNS, WATCHLIST_REQUIRED),
     (e: unknown) => e instanceof CsvFileError && e.code === "no_header",

@@ -4,8 +4,8 @@ are detected (and shown), the rows parsed by Papa Parse (quoted fields, newlines
 import Papa from "papaparse";
 
 export type Encoding = "utf-8" | "utf-16le" | "utf-16be" | "windows-1251";
-export type Delimiter = "," | ";" | "\t";
-const DELIMITERS: Delimiter[] = [",", ";", "\t"];
+export type Delimiter = "," | ";" | "\t" | "|";
+const DELIMITERS: Delimiter[] = [",", ";", "\t", "|"];
 /** The most rows one upload takes (the CLI takes more; a browser tab is not a batch job). */
 export const MAX_ROWS = 5000;
 

@@ -52,6 +52,13 @@ export function chargesFrom(cell: string): ChargeRow[] {
     });
 }
 
+/** `20.11.2026`, as a Russian spreadsheet writes a date, as `2026-11-20`; anything else as
+it is (`fields._occurred`). */
+export function occurredFrom(cell: string): string {
+  const m = /^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$/.exec(cell.trim());
+  return m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : cell;
+}
+
 /** A short hex digest of a file: the same file gives the same client report ids. */
 export async function fileDigest(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
@@ -73,7 +80,7 @@ export function reportRow(row: CsvRow, digest: string, unknown: string[]): Repor
     follows: (c.follows ?? "").trim(),
     incident_type: c.incident_type ?? "",
     legal_basis: c.legal_basis || base.legal_basis,
-    occurred_at: c.occurred_at ?? "",
+    occurred_at: occurredFrom(c.occurred_at ?? ""),
     country: c.country ?? "",
     locality: c.locality ?? "",
     facility_kind: c.facility_kind || base.facility_kind,
