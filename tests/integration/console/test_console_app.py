@@ -141,7 +141,13 @@ async def test_the_proxy_relays_the_api_with_the_token_and_nothing_else(
     "path",
     [
         "/api/sharing/readyz",
+        # Metrics are on each service's own listener: the proxy never relays them (its stand-in
+        # upstream would answer anything it relayed).
         "/api/sharing/metrics",
+        "/api/alerts/metrics",
+        "/api/alerts/v1/../metrics",
+        "/api/alerts/v1/%2e%2e/metrics",
+        "/api/alerts/.well-known/../metrics",
         "/api/sharing/docs",
         "/api/sharing/v1/../readyz",
         "/api/sharing/v1/%2e%2e/readyz",
@@ -159,7 +165,7 @@ async def test_the_proxy_relays_only_the_api_surface(console: httpx.AsyncClient,
 def test_path_rule() -> None:
     assert allowed_path("v1/reports/r1")
     assert allowed_path(".well-known/oauth-authorization-server")
-    for bad in ("v1/../x", "v1/./x", "v1/a%2fb", "readyz", "v1//x", "", "v1/a\\b"):
+    for bad in ("v1/../x", "v1/./x", "v1/a%2fb", "readyz", "metrics", "v1//x", "", "v1/a\\b"):
         assert not allowed_path(bad), bad
 
 
