@@ -93,6 +93,17 @@ def test_taken_port_gives_one_clear_line_and_nonzero_exit(tmp_path: Path) -> Non
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_metrics_port_that_is_also_an_api_port_is_refused(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in PORT_NAMES}
+    ports["sharing-metrics"] = ports["intake"]
+    result = subprocess.run(
+        up_command(tmp_path / "data", ports), capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("lifeline: error: two parts of the network were given the same port")
+
+
 def test_nats_that_cannot_start_is_reported(tmp_path: Path) -> None:
     ports = {name: free_port() for name in PORT_NAMES}
     store_blocker = tmp_path / "data" / "nats"
