@@ -63,10 +63,11 @@ class ConsumerLoop:
     # On an authenticated bus: only events signed by their producer are handled.
     verifier: EventVerifier | None = None
     metrics: Metrics | None = None
+    stream: str = ""  # the stream's name, for the metrics
 
     def _count(self, outcome: str, n: int = 1) -> None:
         if self.metrics is not None:
-            self.metrics.consumed.labels(self.name, outcome).inc(n)
+            self.metrics.consumed.labels(self.stream, self.name, outcome).inc(n)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; survives NATS restarts and database outages."""

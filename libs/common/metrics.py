@@ -67,9 +67,9 @@ class Metrics:
         )
         self.consumed = Counter(
             "lifeline_events_consumed",
-            "Events a durable consumer took, by consumer and outcome (handled, retried, "
-            "dead_lettered).",
-            ["consumer", "outcome"],
+            "Events a durable consumer took, by stream, consumer and outcome (handled, "
+            "retried, dead_lettered).",
+            ["stream", "consumer", "outcome"],
             registry=r,
         )
         self.dead_letters = Counter(

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from libs.common import bus, db, nats_health
 from libs.common import nats as natsx
 from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
-from libs.common.events import STREAMS
+from libs.common.events import STREAMS, stream_for
 from libs.common.metrics import Metrics
 from libs.common.provenance import EventSigner, EventVerifier
 from libs.common.settings import ServiceSettings
@@ -170,6 +170,7 @@ class Runtime:
             batch_handler=batch_handler,
             verifier=self.verifier,
             metrics=self.metrics,
+            stream=stream_for(spec.filter_subject).name,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
         pending = self.metrics.consumer_pending

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from libs.common.bus import ROLES
+from libs.common.events import stream_for
 from libs.sdk.identity import tokenise_identities
 from services.alerts.app import create_app as alerts_app
 from services.alerts.settings import AlertsSettings
@@ -197,7 +199,9 @@ async def test_a_page_moves_every_services_figures(
         ("alerts", "alerts-reports"),
         ("intake", "intake-receipts"),
     ):
-        handled = moved(service, "lifeline_events_consumed_total", consumer=durable)
+        stream = stream_for(ROLES[service].durable(durable).subject).name
+        consumed = dict(stream=stream, consumer=durable, outcome="handled")
+        handled = moved(service, "lifeline_events_consumed_total", **consumed)
         assert handled == 1, (service, durable, handled)
         assert moved(service, "lifeline_events_consumed_total", outcome="dead_lettered") == 0
     assert moved("sharing", "lifeline_oprf_evaluations_total", outcome="evaluated") == 2
