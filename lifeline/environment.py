@@ -10,8 +10,8 @@ from lifeline.bus_pki import BusFiles
 from lifeline.sealing import KmsOptions
 from services.sharing.settings import APPROVAL_SETTINGS
 
-# Where each service's `/metrics` listener is by default (the public ports are 81xx).
-METRICS_PORTS = {"intake": 9101, "sharing": 9102, "alerts": 9103}
+# Where each part's `/metrics` listener is by default (the public ports are 81xx).
+METRICS_PORTS = {"console": 9100, "intake": 9101, "sharing": 9102, "alerts": 9103}
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class NetworkConfig:
     ports: dict[str, int] = field(
         default_factory=lambda: {"console": 8100, "intake": 8101, "sharing": 8102, "alerts": 8103}
     )
-    # Each service's `/metrics` listener: loopback whatever `host` is (scrapers run here).
+    # Each part's `/metrics` listener: loopback whatever `host` is (scrapers run here).
     metrics_host: str = "127.0.0.1"
     metrics_ports: dict[str, int] = field(default_factory=lambda: dict(METRICS_PORTS))
     json_logs: bool = False
@@ -98,6 +98,8 @@ def console_env(config: NetworkConfig) -> dict[str, str]:
     values = {
         "HOST": config.host,
         "PORT": str(config.ports["console"]),
+        "METRICS_HOST": config.metrics_host,
+        "METRICS_PORT": str(config.metrics_ports["console"]),
         "DATA_DIR": str(config.data_dir),
         "JSON_LOGS": "true" if config.json_logs else "false",
         "LOG_LEVEL": config.log_level,

@@ -119,7 +119,7 @@ class Network:
         check_port_free(cfg.host, cfg.nats_port, "nats")
         for name in PARTS:
             check_port_free(cfg.host, cfg.ports[name], name)
-        for name in SERVICES:
+        for name in PARTS:
             check_port_free(cfg.metrics_host, cfg.metrics_ports[name], f"{name} metrics")
         root = open_or_create(
             cfg.data_dir,

@@ -13,7 +13,7 @@ from pathlib import Path
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.seal import add_kms_arguments, kms_options
 from lifeline.environment import METRICS_PORTS, NetworkConfig
-from lifeline.network import PARTS, SERVICES, Network
+from lifeline.network import PARTS, Network
 from lifeline.supervisor import supervise
 
 
@@ -43,7 +43,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--metrics-host",
         default="127.0.0.1",
-        help="address of every service's /metrics listener (default: 127.0.0.1)",
+        help="address of every part's /metrics listener (default: 127.0.0.1)",
     )
     for name, port in METRICS_PORTS.items():
         p.add_argument(
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             "alerts": args.alerts_port,
         },
         metrics_host=args.metrics_host,
-        metrics_ports={name: getattr(args, f"{name}_metrics_port") for name in SERVICES},
+        metrics_ports={name: getattr(args, f"{name}_metrics_port") for name in PARTS},
         json_logs=args.json_logs,
         log_level=args.log_level,
         ready_timeout=args.ready_timeout,
@@ -121,7 +121,7 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
 
 def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: bool) -> None:
     urls = {name: config.url(name) for name in PARTS} | {"nats": config.nats_url}
-    metrics = {name: config.metrics_url(name) for name in SERVICES}
+    metrics = {name: config.metrics_url(name) for name in PARTS}
     if as_json:
         print(
             json.dumps(

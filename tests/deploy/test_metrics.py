@@ -1,4 +1,4 @@
-"""Each service's /metrics listener in the deploy files: scraped by Prometheus, never public."""
+"""Each part's /metrics listener in the deploy files: scraped by Prometheus, never public."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.deploy import (
-    SERVICES,
+    PROCESSES,
     compose_env,
     default_port,
     deployment_container,
@@ -22,7 +22,7 @@ def _metrics_port(env: dict[str, str], service: str) -> int:
     return int(env[f"{prefix_of(service)}METRICS_PORT"])
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_compose_serves_metrics_on_its_own_port_and_never_publishes_it(
     compose: dict[str, Any], service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -54,7 +54,7 @@ def _opens(rule: dict[str, Any], name: str, number: int) -> bool:
     return not ports or any(p.get("port") in (name, number) for p in ports)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", PROCESSES)
 def test_k8s_metrics_port_is_named_kept_off_the_service_and_open_to_prometheus_only(
     k8s: list[dict[str, Any]], service: str
 ) -> None:
@@ -86,7 +86,7 @@ def test_k8s_metrics_port_is_named_kept_off_the_service_and_open_to_prometheus_o
 
 def test_the_console_cannot_reach_a_metrics_port(k8s: list[dict[str, Any]]) -> None:
     deployments = k8s_kind(k8s, "Deployment")
-    metrics = {_metrics_port(k8s_env(k8s, deployments[s]), s) for s in SERVICES} | {"metrics"}
+    metrics = {_metrics_port(k8s_env(k8s, deployments[s]), s) for s in PROCESSES} | {"metrics"}
     egress = k8s_kind(k8s, "NetworkPolicy")["console-egress"]["spec"]["egress"]
     for rule in egress:
         assert rule.get("ports"), "the console's egress names its ports"

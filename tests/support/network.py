@@ -17,7 +17,7 @@ from tests.support.natsd import free_port
 
 LIFELINE = str(Path(sys.executable).parent / "lifeline")
 # Every listening part of the network.
-METRICS_NAMES = ("intake", "sharing", "alerts")  # each with a /metrics listener
+METRICS_NAMES = ("intake", "sharing", "alerts", "console")  # each with a /metrics listener
 PORT_NAMES = (
     "nats",
     "intake",
