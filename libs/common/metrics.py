@@ -129,11 +129,6 @@ class Metrics:
             child = self._http_children[key] = self.http.labels(key[0], route, str(status))
         child.observe(seconds)
 
-    def names(self) -> Iterator[str]:
-        """The metric family names this registry exposes."""
-        for family in self.registry.collect():
-            yield family.name
-
 
 class MetricsMiddleware:
     """Times every request by route template; pure ASGI, like `AccessLogMiddleware`."""
