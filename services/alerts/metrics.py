@@ -20,7 +20,8 @@ MAX_AWAITED = 10_000
 class AlertsMetrics:
     """`lifeline_deliveries_total{channel, outcome}`, `lifeline_time_to_first_page_seconds`
     (the report's arrival at intake → the first successful page of its alert) and
-    `lifeline_time_to_ack_seconds{via}` (the alert's creation → its acknowledgement)."""
+    `lifeline_time_to_ack_seconds{via}` (the alert's creation, or re-opening, → its
+    acknowledgement)."""
 
     def __init__(self, metrics: Metrics) -> None:
         r = metrics.registry
@@ -39,7 +40,7 @@ class AlertsMetrics:
         )
         self.ack = Histogram(
             "lifeline_time_to_ack_seconds",
-            "From an alert's creation to its acknowledgement, by how (api, link).",
+            "From an alert's creation (or re-opening) to its acknowledgement, by how (api, link).",
             ["via"],
             buckets=ACK_BUCKETS,
             registry=r,

@@ -220,7 +220,9 @@ class Alerts:
                 await jobs.ack_notices(session, alert_id, exclude, now, row["reopen_count"])
         if done:
             log.info("alert acknowledged", extra={"alert_id": alert_id, "reason": via})
-            self.metrics.acknowledged(via, now - aware(row["created_at"]))
+            # From the alert's creation, or its re-opening by a worse follow-up.
+            opened = row["reopened_at"] or row["created_at"]
+            self.metrics.acknowledged(via, now - aware(opened))
             self.wake_delivery()
             await self._pages_landed(alert_id)
         return AckResult(alert=alert_out(row, self.report_link, self.box), already=not done)
