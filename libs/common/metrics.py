@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -40,10 +41,11 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 Probe = Callable[[], Awaitable[None]]
+M = TypeVar("M", bound="WebMetrics")
 
 
-class Metrics:
-    """One service process's registry and the instruments every service has."""
+class WebMetrics:
+    """A web process's registry: its requests, its process, and the probes asked at scrape time."""
 
     def __init__(self, service: str) -> None:
         # No `*_created` series beside every counter: they double the output and say little.
@@ -58,42 +60,6 @@ class Metrics:
             ["method", "route", "status"],
             buckets=LATENCY_BUCKETS,
             registry=r,
-        )
-        self.published = Counter(
-            "lifeline_events_published",
-            "Events the outbox relay published (JetStream acknowledged), by subject.",
-            ["subject"],
-            registry=r,
-        )
-        self.consumed = Counter(
-            "lifeline_events_consumed",
-            "Events a durable consumer took, by stream, consumer and outcome (handled, "
-            "retried, dead_lettered).",
-            ["stream", "consumer", "outcome"],
-            registry=r,
-        )
-        self.dead_letters = Counter(
-            "lifeline_dead_letters",
-            "Events a consumer gave up on, by consumer and kind of reason.",
-            ["consumer", "reason"],
-            registry=r,
-        )
-        self.outbox_waiting = Gauge(
-            "lifeline_outbox_waiting", "Outbox rows not yet published.", registry=r
-        )
-        self.outbox_oldest_age = Gauge(
-            "lifeline_outbox_oldest_age_seconds",
-            "Age of the oldest outbox row not yet published (0 when empty).",
-            registry=r,
-        )
-        self.consumer_pending = Gauge(
-            "lifeline_consumer_pending",
-            "Messages of a stream not yet delivered to a durable consumer (JetStream num_pending).",
-            ["stream", "consumer"],
-            registry=r,
-        )
-        self.sealed = Gauge(
-            "lifeline_sealed", "1 while the service waits to be unsealed, else 0.", registry=r
         )
         self.probe_failures = Counter(
             "lifeline_metrics_probe_failures",
@@ -130,10 +96,54 @@ class Metrics:
         child.observe(seconds)
 
 
+class Metrics(WebMetrics):
+    """A service's: what every web process has, and its bus, outbox and seal."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(service)
+        r = self.registry
+        self.published = Counter(
+            "lifeline_events_published",
+            "Events the outbox relay published (JetStream acknowledged), by subject.",
+            ["subject"],
+            registry=r,
+        )
+        self.consumed = Counter(
+            "lifeline_events_consumed",
+            "Events a durable consumer took, by stream, consumer and outcome (handled, "
+            "retried, dead_lettered).",
+            ["stream", "consumer", "outcome"],
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "lifeline_dead_letters",
+            "Events a consumer gave up on, by consumer and kind of reason.",
+            ["consumer", "reason"],
+            registry=r,
+        )
+        self.outbox_waiting = Gauge(
+            "lifeline_outbox_waiting", "Outbox rows not yet published.", registry=r
+        )
+        self.outbox_oldest_age = Gauge(
+            "lifeline_outbox_oldest_age_seconds",
+            "Age of the oldest outbox row not yet published (0 when empty).",
+            registry=r,
+        )
+        self.consumer_pending = Gauge(
+            "lifeline_consumer_pending",
+            "Messages of a stream not yet delivered to a durable consumer (JetStream num_pending).",
+            ["stream", "consumer"],
+            registry=r,
+        )
+        self.sealed = Gauge(
+            "lifeline_sealed", "1 while the service waits to be unsealed, else 0.", registry=r
+        )
+
+
 class MetricsMiddleware:
     """Times every request by route template; pure ASGI, like `AccessLogMiddleware`."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: WebMetrics) -> None:
         self.app = app
         self.metrics = metrics
 
@@ -161,7 +171,7 @@ class MetricsMiddleware:
 class _ProbedExposition:
     """`/metrics` of the registry, after the probes ran; every other path is 404."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: WebMetrics) -> None:
         self.metrics = metrics
         self.exposition = make_asgi_app(metrics.registry)
 
@@ -186,7 +196,7 @@ class _Listener(uvicorn.Server):
 class MetricsListener:
     """`/metrics` on a port of its own, beside the service's public one, on the same loop."""
 
-    def __init__(self, metrics: Metrics, host: str, port: int) -> None:
+    def __init__(self, metrics: WebMetrics, host: str, port: int) -> None:
         config = uvicorn.Config(
             _ProbedExposition(metrics),
             host=host,
@@ -223,15 +233,15 @@ class MetricsListener:
         return int(sockets[0].getsockname()[1]) if sockets else self.server.config.port
 
 
-def install_metrics(app: FastAPI, service: str) -> Metrics:
-    """Time every request of `app` (add it last: outermost); the lifespan starts the listener."""
-    metrics = Metrics(service)
+def install_metrics(app: FastAPI, metrics: M) -> M:
+    """Time every request of `app` in `metrics` (add it last: outermost); the lifespan starts
+    the listener."""
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.metrics = metrics
     return metrics
 
 
-async def start_listener(metrics: Metrics, settings: ServiceSettings) -> MetricsListener | None:
+async def start_listener(metrics: WebMetrics, settings: ServiceSettings) -> MetricsListener | None:
     """The metrics listener of `settings` (none when `metrics_port` is unset), listening."""
     if settings.metrics_port is None:
         return None

@@ -16,7 +16,7 @@ from libs.common.auth.verifier import TokenVerifier
 from libs.common.auth.wiring import install_auth
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.lifespan import service_lifespan
-from libs.common.metrics import install_metrics
+from libs.common.metrics import Metrics, install_metrics
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.runtime import Runtime
 from libs.common.seal.api import install_seal
@@ -118,7 +118,7 @@ def create_app(
         min_refresh_interval=1.0,
     )
     # Last, so outermost: it times whatever the middlewares above answer too.
-    metrics = install_metrics(app, settings.service_name)
+    metrics = install_metrics(app, Metrics(settings.service_name))
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
     for router in (

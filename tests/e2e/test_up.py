@@ -54,7 +54,9 @@ def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
             assert scraped.status_code == 200, (name, scraped.text)
             names = {f.name for f in text_string_to_metric_families(scraped.text)}
             assert "lifeline_http_request_duration_seconds" in names
-            assert name == "console" or "lifeline_sealed" in names
+            # The console has no bus, outbox or seal: only its requests and its process.
+            assert ("lifeline_sealed" in names) == ("lifeline_events_consumed" in names)
+            assert ("lifeline_sealed" in names) == (name != "console")
             assert httpx.get(f"{net.urls[name]}/metrics", timeout=2).status_code == 404
         assert (net.data_dir / "sharing.db").exists() and (net.data_dir / "nats").is_dir()
         # A copy of the disk by another account reads nothing: 0700 directory, owner-only files.
