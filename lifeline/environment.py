@@ -10,6 +10,9 @@ from lifeline.bus_pki import BusFiles
 from lifeline.sealing import KmsOptions
 from services.sharing.settings import APPROVAL_SETTINGS
 
+# Where each part's `/metrics` listener is by default (the public ports are 81xx).
+METRICS_PORTS = {"console": 9100, "intake": 9101, "sharing": 9102, "alerts": 9103}
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -21,6 +24,9 @@ class NetworkConfig:
     ports: dict[str, int] = field(
         default_factory=lambda: {"console": 8100, "intake": 8101, "sharing": 8102, "alerts": 8103}
     )
+    # Each part's `/metrics` listener: loopback whatever `host` is (scrapers run here).
+    metrics_host: str = "127.0.0.1"
+    metrics_ports: dict[str, int] = field(default_factory=lambda: dict(METRICS_PORTS))
     json_logs: bool = False
     log_level: str = "INFO"
     ready_timeout: float = 30.0
@@ -33,6 +39,10 @@ class NetworkConfig:
     def url(self, service: str) -> str:
         """Base URL of a service."""
         return f"http://{self.host}:{self.ports[service]}"
+
+    def metrics_url(self, service: str) -> str:
+        """Where Prometheus scrapes a service."""
+        return f"http://{self.metrics_host}:{self.metrics_ports[service]}/metrics"
 
     @property
     def nats_url(self) -> str:
@@ -54,6 +64,8 @@ def service_env(
     values = {
         "HOST": config.host,
         "PORT": str(config.ports[service]),
+        "METRICS_HOST": config.metrics_host,
+        "METRICS_PORT": str(config.metrics_ports[service]),
         "DATA_DIR": str(config.data_dir),
         "NATS_URL": config.nats_url,
         # The service's identity on the bus (see lifeline/bus_pki.py), made by `Network.start`.
@@ -86,6 +98,8 @@ def console_env(config: NetworkConfig) -> dict[str, str]:
     values = {
         "HOST": config.host,
         "PORT": str(config.ports["console"]),
+        "METRICS_HOST": config.metrics_host,
+        "METRICS_PORT": str(config.metrics_ports["console"]),
         "DATA_DIR": str(config.data_dir),
         "JSON_LOGS": "true" if config.json_logs else "false",
         "LOG_LEVEL": config.log_level,

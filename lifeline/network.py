@@ -113,9 +113,14 @@ class Network:
         cfg.data_dir.chmod(0o700)
         # First: a second `lifeline up` here is told so, whatever ports it was given.
         self.lock_fd = lock_data_dir(cfg.data_dir)
+        ports = [cfg.nats_port, *cfg.ports.values(), *cfg.metrics_ports.values()]
+        if len(set(ports)) != len(ports):
+            raise CliError(f"two parts of the network were given the same port: {sorted(ports)}")
         check_port_free(cfg.host, cfg.nats_port, "nats")
         for name in PARTS:
             check_port_free(cfg.host, cfg.ports[name], name)
+        for name in PARTS:
+            check_port_free(cfg.metrics_host, cfg.metrics_ports[name], f"{name} metrics")
         root = open_or_create(
             cfg.data_dir,
             sealed=cfg.sealed,

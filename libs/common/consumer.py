@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from libs.common.events import Envelope, NotYet, PermanentError
+from libs.common.metrics import Metrics
 from libs.common.provenance import EventRejected, EventVerifier, open_event
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ class ConsumerLoop:
     batch_handler: BatchHandler | None = None
     # On an authenticated bus: only events signed by their producer are handled.
     verifier: EventVerifier | None = None
+    metrics: Metrics | None = None
+    stream: str = ""  # the stream's name, for the metrics
+
+    def _count(self, outcome: str, n: int = 1) -> None:
+        if self.metrics is not None:
+            self.metrics.consumed.labels(self.stream, self.name, outcome).inc(n)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; survives NATS restarts and database outages."""
@@ -102,6 +109,7 @@ class ConsumerLoop:
             return False
         for msg in msgs:
             await _quietly(msg.ack())
+        self._count("handled", len(msgs))
         return True
 
     async def _process(self, msg: object) -> None:
@@ -142,8 +150,10 @@ class ConsumerLoop:
                 },
             )
             await _quietly(msg.nak(delay=delay))
+            self._count("retried")
             return
         await _quietly(msg.ack())
+        self._count("handled")
 
     async def _give_up(self, msg: object, event_id: str | None, seq: int, reason: str) -> None:
         from nats.aio.msg import Msg
@@ -158,6 +168,10 @@ class ConsumerLoop:
             return
         log.warning("dead-lettered", extra={"event_id": event_id, "consumer": self.name})
         await _quietly(msg.term())
+        self._count("dead_lettered")
+        if self.metrics is not None:
+            # The kind only ("permanent", "signature" …): the text after it may quote data.
+            self.metrics.dead_letters.labels(self.name, reason.partition(":")[0]).inc()
 
 
 async def _quietly(op: Awaitable[object]) -> None:

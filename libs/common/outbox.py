@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from nats.js import JetStreamContext
-from sqlalchemy import BigInteger, Integer, Table, delete, select
+from sqlalchemy import BigInteger, Integer, Table, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from libs.common.clock import SYSTEM_CLOCK
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import is_sqlite, transaction
 from libs.common.events import Envelope
 from libs.common.runtime import Runtime
@@ -80,6 +80,7 @@ class OutboxRelay:
         interval: float = 1.0,
         on_published: PublishedHook | None = None,
         on_published_blocking: Callable[[Connection, list[str]], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.on_published = on_published
         # The same hook for the SQLite path, which forgets published rows in a worker thread.
@@ -89,6 +90,23 @@ class OutboxRelay:
         self.batch = batch
         self.interval = interval
         self._ticker = Ticker(interval)
+        self.clock = clock
+        self.metrics = runtime.metrics
+        self.metrics.probe("outbox", self.measure)
+
+    async def measure(self) -> None:
+        """Set the outbox gauges: rows waiting and the age of the oldest (one query a scrape)."""
+        t = self.table
+        async with self.runtime.sessions() as session:
+            waiting, oldest = (
+                await session.execute(select(func.count(), func.min(t.c.created_at)).select_from(t))
+            ).one()
+        self.metrics.outbox_waiting.set(waiting)
+        if oldest is None:
+            self.metrics.outbox_oldest_age.set(0)
+            return
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+        self.metrics.outbox_oldest_age.set(max((self.clock.now() - oldest).total_seconds(), 0))
 
     def wake(self) -> None:
         """Publish now rather than at the next tick (call after a commit that enqueued)."""
@@ -166,6 +184,7 @@ class OutboxRelay:
                 )
                 break
             done.append(row)
+            self.metrics.published.labels(row.subject).inc()
         return done
 
     def _forget_blocking(self, conn: Connection, done: list[Any]) -> None:

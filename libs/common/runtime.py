@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from libs.common import bus, db, nats_health
 from libs.common import nats as natsx
 from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
-from libs.common.events import STREAMS
+from libs.common.events import STREAMS, stream_for
+from libs.common.metrics import Metrics
 from libs.common.provenance import EventSigner, EventVerifier
 from libs.common.settings import ServiceSettings
 from libs.common.web import ReadinessCheck
@@ -66,6 +67,7 @@ class Runtime:
     # on a bus without authentication, where anyone could publish anyway).
     signer: EventSigner | None = None
     verifier: EventVerifier | None = None
+    metrics: Metrics = field(default_factory=lambda: Metrics("service"))
     _sync_engine: Engine | None = None
 
     async def write(self, work: Callable[[Connection], T]) -> T:
@@ -85,7 +87,9 @@ class Runtime:
             return await asyncio.to_thread(run)
 
     @classmethod
-    async def open(cls, settings: ServiceSettings, migrations: Path) -> Runtime:
+    async def open(
+        cls, settings: ServiceSettings, migrations: Path, metrics: Metrics | None = None
+    ) -> Runtime:
         """Create the engine and bring the schema to head."""
         engine = db.create_engine(
             settings.resolved_database_url(),
@@ -98,6 +102,7 @@ class Runtime:
             engine=engine,
             sessions=db.session_factory(engine),
             verifier=EventVerifier.load(settings.nats_ca_file) if settings.nats_ca_file else None,
+            metrics=metrics or Metrics(settings.service_name),
         )
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -164,8 +169,18 @@ class Runtime:
             nak_delays=self.settings.consumer_retry_delays_s,
             batch_handler=batch_handler,
             verifier=self.verifier,
+            metrics=self.metrics,
+            stream=stream_for(spec.filter_subject).name,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
+        pending = self.metrics.consumer_pending
+
+        async def lag() -> None:
+            # Asked at scrape time, not per message: one JetStream API call per scrape.
+            info = await sub.consumer_info()
+            pending.labels(info.stream_name, spec.durable).set(info.num_pending or 0)
+
+        self.metrics.probe(f"consumer-{spec.durable}", lag)
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         """The database answers, and NATS answers with streams and consumers set up."""

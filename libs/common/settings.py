@@ -19,6 +19,10 @@ class ServiceSettings(BaseSettings):
     service_name: str = "lifeline"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # `/metrics` (Prometheus) on a listener of its own, never on the public port: unset, no
+    # listener. Loopback by default; a deployment binds it where only its Prometheus reaches.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
     data_dir: Path = Path("./data")
     database_url: str = ""
     # PostgreSQL connections one replica may hold: the pool, its overflow, and the pool of

@@ -85,7 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning(
             "dependency unavailable",
             extra={
-                "route": _route_of(request.scope),
+                "route": route_of(request.scope),
                 "dependency": dependency,
                 "reason": type(exc).__name__,
             },
@@ -108,13 +108,13 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error(
             "unhandled error",
             exc_info=exc,
-            extra={"route": _route_of(request.scope), "reason": type(exc).__name__},
+            extra={"route": route_of(request.scope), "reason": type(exc).__name__},
         )
         body = {"error": "internal", "detail": "internal error", "fields": []}
         return JSONResponse(body, status_code=500)
 
 
-def _route_of(scope: Scope) -> str:
+def route_of(scope: Scope) -> str:
     """The route template that matched (never the raw path, which may carry ids)."""
     return str(getattr(scope.get("route"), "path", "unmatched"))
 
@@ -180,7 +180,7 @@ class AccessLogMiddleware:
             "request",
             extra={
                 "method": scope["method"],
-                "route": _route_of(scope),
+                "route": route_of(scope),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - start) * 1000, 2),
             },

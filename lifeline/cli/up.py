@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.seal import add_kms_arguments, kms_options
-from lifeline.environment import NetworkConfig
+from lifeline.environment import METRICS_PORTS, NetworkConfig
 from lifeline.network import PARTS, Network
 from lifeline.supervisor import supervise
 
@@ -40,6 +40,18 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--console-port", type=int, default=8100, help="web console port (default: 8100)"
     )
+    p.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="address of every part's /metrics listener (default: 127.0.0.1)",
+    )
+    for name, port in METRICS_PORTS.items():
+        p.add_argument(
+            f"--{name}-metrics-port",
+            type=int,
+            default=port,
+            help=f"{name}'s /metrics port (default: {port})",
+        )
     p.add_argument("--json-logs", action="store_true", help="services log JSON lines")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument(
@@ -69,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             "sharing": args.sharing_port,
             "alerts": args.alerts_port,
         },
+        metrics_host=args.metrics_host,
+        metrics_ports={name: getattr(args, f"{name}_metrics_port") for name in PARTS},
         json_logs=args.json_logs,
         log_level=args.log_level,
         ready_timeout=args.ready_timeout,
@@ -107,6 +121,7 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
 
 def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: bool) -> None:
     urls = {name: config.url(name) for name in PARTS} | {"nats": config.nats_url}
+    metrics = {name: config.metrics_url(name) for name in PARTS}
     if as_json:
         print(
             json.dumps(
@@ -114,6 +129,7 @@ def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: b
                     "event": "ready",
                     "seconds": round(seconds, 2),
                     "urls": urls,
+                    "metrics": metrics,
                     "data_dir": str(config.data_dir),
                     "sealed": sealed,
                 }
@@ -123,6 +139,8 @@ def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: b
         return
     lines = [f"Lifeline is up in {seconds:.1f} s (data: {config.data_dir})"]
     lines += [f"  {name:<8} {url}" for name, url in urls.items()]
+    lines.append("Metrics (Prometheus, this machine only):")
+    lines += [f"  {name:<8} {url}" for name, url in metrics.items()]
     if sealed:
         lines.append(f"Sealed: unseal with `lifeline unseal --data-dir {config.data_dir}`.")
     lines.append("Press Ctrl-C to stop.")

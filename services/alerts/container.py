@@ -37,6 +37,7 @@ from services.alerts.followups.service import FollowUps
 from services.alerts.matching.consumer import received_batch_handler, received_handler
 from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.service import Matcher
+from services.alerts.metrics import AlertsMetrics
 from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.alerts.retention.service import RetentionSweeper
 from services.alerts.rotas.service import Rotas
@@ -92,9 +93,10 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         now=clock.time(),
     )
     links = AckLinks(link_keys, settings.ack_link_ttl_s)
-    relay = OutboxRelay(runtime, OUTBOX)
+    relay = OutboxRelay(runtime, OUTBOX, clock=clock)
     sending = channels.build(settings)
     in_flight = in_flight_s(sending)
+    metrics = AlertsMetrics(runtime.metrics)
     delivery = DeliveryWorker(
         runtime.sessions,
         DeliveryConfig(
@@ -115,6 +117,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         box=box,
         links=links,
         clock=clock,
+        metrics=metrics,
     )
     disclosure = Disclosure(runtime, settings.disclosure_timeout_s)
     profiles = Profiles(runtime.sessions, box, sending, clock, settings.health_rules())
@@ -140,6 +143,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             clock=clock,
             reminders=settings.reminder_policy(),
             minute_s=settings.escalation_minute_s,
+            metrics=metrics,
         ),
         links=links,
         matcher=Matcher(
@@ -157,6 +161,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
                 disclosure.readable,
                 delivery.wake,
             ).apply,
+            metrics=metrics,
         ),
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),

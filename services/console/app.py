@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from libs.common.metrics import WebMetrics, install_metrics, start_listener
 from libs.common.web import AccessLogMiddleware, health_router, install_error_handlers
 from services.console.assets import SecurityHeaders, assets_router, built
 from services.console.proxy import ApiProxy, proxy_router
@@ -24,7 +25,12 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
             app.state.proxy = ApiProxy(settings.upstreams(), client, settings.max_body_bytes)
             app.state.readiness = {"front_end": ready}
-            yield
+            listener = await start_listener(metrics, settings)
+            try:
+                yield
+            finally:
+                if listener is not None:
+                    await listener.stop()
 
     async def ready() -> str | None:
         return None if built(settings.assets_dir) else "the front end is not built"
@@ -37,6 +43,8 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(SecurityHeaders, https=settings.resolved_public_url().startswith("https:"))
+    # Last, so outermost; /metrics is on the listener the lifespan starts, never on this app.
+    metrics = install_metrics(app, WebMetrics(settings.service_name))
     app.include_router(health_router())
     app.include_router(proxy_router())
     app.include_router(assets_router(settings.assets_dir))

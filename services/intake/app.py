@@ -12,6 +12,7 @@ from libs.common.auth.scopes import Audience
 from libs.common.auth.wiring import install_auth, jwks_over_http
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.lifespan import service_lifespan
+from libs.common.metrics import Metrics, install_metrics
 from libs.common.runtime import Runtime
 from libs.common.seal.api import install_seal
 from libs.common.web import (
@@ -40,7 +41,7 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
         return container
 
     def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
-        return service_lifespan(settings, MIGRATIONS, seal, auth, begin)(app)
+        return service_lifespan(settings, MIGRATIONS, seal, auth, begin, metrics=metrics)(app)
 
     # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN. The console serves the
     # documents at /docs/<service> with assets of its own.
@@ -64,6 +65,8 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
         fetch=jwks_over_http(settings.sharing_url),
         max_staleness=settings.revocation_max_staleness_s,
     )
+    # Last, so outermost: it times whatever the middlewares above answer too.
+    metrics = install_metrics(app, Metrics(settings.service_name))
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(router)
     return app

@@ -24,6 +24,7 @@ from libs.common.system import dead_letter_sink
 from services.intake import repository as repo
 from services.intake.consumer import stored_batch_handler, stored_handler
 from services.intake.followups import erased_handler
+from services.intake.metrics import IntakeMetrics
 from services.intake.models import DeadLetter
 from services.intake.sealing import SealingKey
 from services.intake.service import Intake
@@ -74,6 +75,7 @@ def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) ->
         interval=settings.relay_interval_s,
         on_published=published,
         on_published_blocking=published_blocking,
+        clock=clock,
     )
     writer = BatchWriter(runtime)
     intake = Intake(
@@ -89,6 +91,7 @@ def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) ->
         relay=relay,
         writer=writer,
         clock=clock,
+        metrics=IntakeMetrics.on(runtime.metrics),
     )
     return Container(
         runtime=runtime,

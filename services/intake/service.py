@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -17,12 +17,13 @@ from libs.common.clock import Clock
 from libs.common.contracts import ReportReceived, new_event
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
-from libs.common.errors import Conflict, NotFound, RateLimited
+from libs.common.errors import Conflict, LifelineError, NotFound, RateLimited
 from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter
 from libs.common.reports import ReportIn
 from services.intake import repository as repo
 from services.intake.followups import check_original
+from services.intake.metrics import IntakeMetrics
 from services.intake.sealing import SealingKey
 from services.intake.writer import BatchWriter
 
@@ -40,9 +41,19 @@ class Intake:
     relay: OutboxRelay
     writer: BatchWriter
     clock: Clock
+    metrics: IntakeMetrics = field(default_factory=IntakeMetrics.detached)
 
     async def submit(self, principal: Principal, report: ReportIn) -> tuple[str, bool]:
         """(report id, created): a retry with the same content gets the first id back."""
+        try:
+            report_id, created = await self._submit(principal, report)
+        except LifelineError:
+            self.metrics.outcome("refused")
+            raise
+        self.metrics.outcome("accepted" if created else "duplicate")
+        return report_id, created
+
+    async def _submit(self, principal: Principal, report: ReportIn) -> tuple[str, bool]:
         wait = self.limiter.take(principal.client_id, self.clock.monotonic())
         if wait:
             raise RateLimited(wait)

@@ -16,6 +16,7 @@ from libs.common.auth.verifier import TokenVerifier
 from libs.common.auth.wiring import install_auth
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.lifespan import service_lifespan
+from libs.common.metrics import Metrics, install_metrics
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.runtime import Runtime
 from libs.common.seal.api import install_seal
@@ -88,7 +89,7 @@ def create_app(
         return container
 
     def lifespan(app: FastAPI) -> AbstractAsyncContextManager[None]:
-        return service_lifespan(settings, MIGRATIONS, seal, auth, begin)(app)
+        return service_lifespan(settings, MIGRATIONS, seal, auth, begin, metrics=metrics)(app)
 
     # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN. The console serves the
     # documents at /docs/<service> with assets of its own.
@@ -118,6 +119,8 @@ def create_app(
         max_staleness=settings.revocation_max_staleness_s,
         min_refresh_interval=1.0,
     )
+    # Last, so outermost: it times whatever the middlewares above answer too.
+    metrics = install_metrics(app, Metrics(settings.service_name))
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
     for router in (

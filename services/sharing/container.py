@@ -31,6 +31,7 @@ from services.sharing.approvals.actions import GatedActions
 from services.sharing.approvals.service import Approvals
 from services.sharing.audit.service import CHECKPOINT_KEY_FORMAT, AuditLog
 from services.sharing.identity.keystore import PrfKeyStore
+from services.sharing.identity.metrics import IdentityMetrics
 from services.sharing.identity.quota import PrfQuota
 from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
@@ -123,7 +124,7 @@ async def build_container(
         rotate_every=settings.signing_key_rotate_days * 86400,
         clock=clock,
     )
-    relay = OutboxRelay(runtime, OUTBOX)
+    relay = OutboxRelay(runtime, OUTBOX, clock=clock)
     janitor = BusJanitor(runtime, interval=settings.bus_janitor_interval_s)
     changes = Changes(runtime.sessions, on_revoked=on_revoked, wake_relay=relay.wake, clock=clock)
     secret = BootstrapSecret(settings.bootstrap_secret_file())
@@ -132,7 +133,13 @@ async def build_container(
     hpke_keys = HpkeKeyStore.open(settings.resolved_hpke_key_file(), clock=clock)
     prf_keys = PrfKeyStore.open(settings.prf_key_file(), clock=clock)
     prf_quota = PrfQuota(runtime.sessions, settings.prf_quota(), wake_relay=relay.wake, clock=clock)
-    prf = PrfEvaluator(runtime.sessions, prf_keys, prf_quota, clock=clock)
+    prf = PrfEvaluator(
+        runtime.sessions,
+        prf_keys,
+        prf_quota,
+        clock=clock,
+        metrics=IdentityMetrics.on(runtime.metrics),
+    )
     prf.warn_if_outdated()
     kek = kek_provider(settings)
     signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)

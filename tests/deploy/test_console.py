@@ -53,11 +53,14 @@ from tests.support.dockerfile import (
 
 WEB = ROOT / "services" / "console" / "web"
 WEB_IN_IMAGE = "/src/services/console/web"  # where the build stage has the front end's sources
-# All a console needs to be told: where it listens, how it logs, its public address and the
-# three services. Nothing of the bus, a database, a data directory or a seal.
+# All a console needs to be told: where it listens (and serves /metrics), how it logs, its
+# public address and the three services. Nothing of the bus, a database, a data directory or a
+# seal.
 CONSOLE_FIELDS = {
     "host",
     "port",
+    "metrics_host",
+    "metrics_port",
     "json_logs",
     "log_level",
     "public_url",
@@ -392,7 +395,7 @@ def test_k8s_console_may_reach_only_the_services_and_dns(k8s: list[dict[str, Any
     policies = [
         p
         for p in k8s_kind(k8s, "NetworkPolicy").values()
-        if _selects(p["spec"]["podSelector"], console_pods)
+        if _selects(p["spec"]["podSelector"], console_pods) and "Egress" in p["spec"]["policyTypes"]
     ]
     assert len(policies) == 1, "one egress policy for the console's pods"
     (policy,) = policies

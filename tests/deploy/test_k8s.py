@@ -41,7 +41,8 @@ def test_k8s_ports_match_settings(k8s: list[dict[str, Any]], service: str) -> No
     dep = k8s_kind(k8s, "Deployment")[service]
     container = deployment_container(dep)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": port}
+    # The /metrics listener is a second, named port (tests/deploy/test_metrics.py).
+    assert ports == {"http": port, "metrics": ports["metrics"]}
     svc = k8s_kind(k8s, "Service")[service]
     assert svc["spec"].get("type", "ClusterIP") == "ClusterIP"
     assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] in (

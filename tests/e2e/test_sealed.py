@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from libs.common.crypto.kek_file import LocalFileKekProvider
 from libs.common.errors import LifelineError
@@ -99,6 +100,8 @@ def _assert_sealed(net: RunningNetwork) -> None:
         ready = httpx.get(f"{net.urls[name]}/readyz", timeout=5)
         assert ready.status_code == 503 and ready.json()["error"] == "sealed", (name, ready.text)
         assert ready.json()["checks"]["seal"] == "sealed"
+        # The metrics listener answers while sealed, and says so.
+        assert _sealed_gauge(net, name) == 1
     # Nothing but health and the seal answers: not even the public key documents.
     jwks = httpx.get(f"{net.urls['sharing']}/.well-known/jwks.json", timeout=5)
     assert jwks.status_code == 503 and jwks.json()["error"] == "sealed"
@@ -110,6 +113,16 @@ def _wait_ready(net: RunningNetwork) -> None:
         while httpx.get(f"{net.urls[name]}/readyz", timeout=5).status_code != 200:
             assert time.monotonic() < deadline, f"{name} not ready after unseal"
             time.sleep(0.1)
+        assert _sealed_gauge(net, name) == 0
+
+
+def _sealed_gauge(net: RunningNetwork, name: str) -> float:
+    """`lifeline_sealed` as Prometheus reads it from the service's metrics listener."""
+    scraped = httpx.get(net.metrics[name], timeout=5)
+    assert scraped.status_code == 200, scraped.text
+    families = {f.name: f for f in text_string_to_metric_families(scraped.text)}
+    (sample,) = families["lifeline_sealed"].samples
+    return float(sample.value)
 
 
 async def _submit_reports(net: RunningNetwork) -> tuple[list[str], tuple[str, str]]:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.access import bootstrap_admin
 from tests.support.natsd import free_port
@@ -46,6 +47,17 @@ def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
             while httpx.get(url, headers=headers).status_code != 200:
                 assert time.monotonic() < deadline, f"{name} never saw the ping"
                 time.sleep(0.05)
+        # Each part's /metrics is on a loopback listener of its own, not on its public port.
+        for name in ("intake", "sharing", "alerts", "console"):
+            assert net.metrics[name].startswith("http://127.0.0.1:")
+            scraped = httpx.get(net.metrics[name], timeout=2)
+            assert scraped.status_code == 200, (name, scraped.text)
+            names = {f.name for f in text_string_to_metric_families(scraped.text)}
+            assert "lifeline_http_request_duration_seconds" in names
+            # The console has no bus, outbox or seal: only its requests and its process.
+            assert ("lifeline_sealed" in names) == ("lifeline_events_consumed" in names)
+            assert ("lifeline_sealed" in names) == (name != "console")
+            assert httpx.get(f"{net.urls[name]}/metrics", timeout=2).status_code == 404
         assert (net.data_dir / "sharing.db").exists() and (net.data_dir / "nats").is_dir()
         # A copy of the disk by another account reads nothing: 0700 directory, owner-only files.
         assert net.data_dir.stat().st_mode & 0o777 == 0o700
@@ -82,6 +94,17 @@ def test_taken_port_gives_one_clear_line_and_nonzero_exit(tmp_path: Path) -> Non
         f"lifeline: error: port {ports['sharing']} on 127.0.0.1 is taken (sharing): Address already in use"
     ]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_metrics_port_that_is_also_an_api_port_is_refused(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in PORT_NAMES}
+    ports["sharing-metrics"] = ports["intake"]
+    result = subprocess.run(
+        up_command(tmp_path / "data", ports), capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode != 0
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("lifeline: error: two parts of the network were given the same port")
 
 
 def test_nats_that_cannot_start_is_reported(tmp_path: Path) -> None:

@@ -10,14 +10,22 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.natsd import free_port
 
 LIFELINE = str(Path(sys.executable).parent / "lifeline")
 # Every listening part of the network.
-PORT_NAMES = ("nats", "intake", "sharing", "alerts", "console")
+METRICS_NAMES = ("intake", "sharing", "alerts", "console")  # each with a /metrics listener
+PORT_NAMES = (
+    "nats",
+    "intake",
+    "sharing",
+    "alerts",
+    "console",
+    *(f"{n}-metrics" for n in METRICS_NAMES),
+)
 
 
 @dataclass
@@ -29,6 +37,8 @@ class RunningNetwork:
     data_dir: Path
     log: Path
     ports: dict[str, int]
+    # Each service's /metrics URL, as `lifeline up` announced it.
+    metrics: dict[str, str] = field(default_factory=dict)
 
     def output(self) -> str:
         """Everything the network printed so far."""
@@ -53,6 +63,11 @@ def up_command(data_dir: Path, ports: dict[str, int]) -> list[str]:
         str(ports["alerts"]),
         "--console-port",
         str(ports["console"]),
+        *(
+            arg
+            for name in METRICS_NAMES
+            for arg in (f"--{name}-metrics-port", str(ports[f"{name}-metrics"]))
+        ),
     ]
 
 
@@ -89,7 +104,8 @@ def lifeline_up(
                 raise RuntimeError(f"lifeline up not ready in {timeout} s:\n{net.output()}")
             for line in net.output().splitlines():
                 if line.startswith('{"event": "ready"'):
-                    net.urls = json.loads(line)["urls"]
+                    ready = json.loads(line)
+                    net.urls, net.metrics = ready["urls"], ready["metrics"]
             time.sleep(0.05)
         yield net
     finally:

@@ -39,6 +39,7 @@ from services.alerts.delivery.domain import LAWYER_ROLES
 from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.followups import repository as followups
+from services.alerts.metrics import AlertsMetrics
 
 log = logging.getLogger(__name__)
 STATUSES = tuple(s.value for s in AlertStatus)
@@ -64,6 +65,7 @@ class Alerts:
     # When an acknowledged, unresolved alert reminds its lawyer (`reminders.py`).
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     minute_s: float = 60.0
+    metrics: AlertsMetrics = field(default_factory=AlertsMetrics.detached)
 
     async def list(
         self, principal: Principal, status: str | None, before: str | None, limit: int
@@ -218,6 +220,9 @@ class Alerts:
                 await jobs.ack_notices(session, alert_id, exclude, now, row["reopen_count"])
         if done:
             log.info("alert acknowledged", extra={"alert_id": alert_id, "reason": via})
+            # From the alert's creation, or its re-opening by a worse follow-up.
+            opened = row["reopened_at"] or row["created_at"]
+            self.metrics.acknowledged(via, now - aware(opened))
             self.wake_delivery()
             await self._pages_landed(alert_id)
         return AckResult(alert=alert_out(row, self.report_link, self.box), already=not done)

@@ -34,6 +34,7 @@ from services.alerts.delivery.health.warnings import after_attempt
 from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.delivery.retries import retry_delay
 from services.alerts.delivery.secrets import SecretBox
+from services.alerts.metrics import AlertsMetrics
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class DeliveryWorker:
         box: SecretBox,
         links: AckLinks,
         clock: Clock,
+        metrics: AlertsMetrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.config = config
@@ -84,6 +86,7 @@ class DeliveryWorker:
         self.box = box
         self.links = links
         self.clock = clock
+        self.metrics = metrics or AlertsMetrics.detached()
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
 
@@ -287,6 +290,8 @@ class DeliveryWorker:
                 "retry_after_s": result.retry_after,
             },
         )
+        if counted:
+            self.metrics.attempt(ctx.channel, ctx.alert_id, ctx.kind, attempt_outcome, now)
         if not counted or (final or "").startswith("skip:") or result.error == "unknown_channel":
             return 0  # not a send through the contact (another replica's channel, a skip)
         error = None if status == "delivered" else result.error or attempt_outcome

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,7 @@ from services.alerts.matching.domain import (
     same_incident_since,
     stronger,
 )
+from services.alerts.metrics import AlertsMetrics
 from services.alerts.models import INBOX, OUTBOX
 from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
@@ -90,6 +91,7 @@ class Matcher:
     # A follow-up updates the alerts of its original: the entries those alerts are about
     # (`followups.service.FollowUps.apply`); None where follow-ups are not wired (tests).
     follow_up: Callable[[ReportReceived], Awaitable[set[str]]] | None = None
+    metrics: AlertsMetrics = field(default_factory=AlertsMetrics.detached)
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
@@ -135,6 +137,7 @@ class Matcher:
         if requested:
             self.wake_relay()
         if created:
+            self.metrics.await_first_pages({c.alert_id for c in created}, report.received_at)
             self.handoff(created)
         return len({c.alert_id for c in created})
 

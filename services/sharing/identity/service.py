@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common.auth.principal import Principal
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
-from libs.common.errors import Conflict, NotFound
+from libs.common.errors import Conflict, LifelineError, NotFound
 from libs.common.identity import oprf
 from services.sharing.audit import repository as audit_log
 from services.sharing.identity.keystore import PrfKeyStore
+from services.sharing.identity.metrics import IdentityMetrics
 from services.sharing.identity.quota import PrfQuota, Window
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,13 @@ class PrfEvaluator:
         quota: PrfQuota,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        metrics: IdentityMetrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.keys = keys
         self.quota = quota
         self.clock = clock
+        self.metrics = metrics or IdentityMetrics.detached()
 
     def current_version(self) -> int:
         """The key version clients should tokenise with now."""
@@ -111,6 +114,17 @@ class PrfEvaluator:
         self, principal: Principal, elements: list[str], version: int | None
     ) -> Evaluated:
         """Blind evaluation: the server never sees the keys, the client never holds the PRF key."""
+        try:
+            evaluated = await self._evaluate(principal, elements, version)
+        except LifelineError:
+            self.metrics.refused()
+            raise
+        self.metrics.evaluated(len(elements))
+        return evaluated
+
+    async def _evaluate(
+        self, principal: Principal, elements: list[str], version: int | None
+    ) -> Evaluated:
         # Validated before charging: a malformed batch costs the caller nothing.
         decoded = oprf.decode_elements(elements)
         windows = await self.quota.charge(principal, len(decoded))

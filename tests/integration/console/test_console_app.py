@@ -9,11 +9,13 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.console.app import create_app
 from services.console.assets import CSP
 from services.console.proxy import allowed_path
 from services.console.settings import ConsoleSettings
+from tests.support.natsd import free_port
 
 
 def _built(tmp_path: Path) -> Path:
@@ -141,7 +143,13 @@ async def test_the_proxy_relays_the_api_with_the_token_and_nothing_else(
     "path",
     [
         "/api/sharing/readyz",
+        # Metrics are on each service's own listener: the proxy never relays them (its stand-in
+        # upstream would answer anything it relayed).
         "/api/sharing/metrics",
+        "/api/alerts/metrics",
+        "/api/alerts/v1/../metrics",
+        "/api/alerts/v1/%2e%2e/metrics",
+        "/api/alerts/.well-known/../metrics",
         "/api/sharing/docs",
         "/api/sharing/v1/../readyz",
         "/api/sharing/v1/%2e%2e/readyz",
@@ -159,7 +167,7 @@ async def test_the_proxy_relays_only_the_api_surface(console: httpx.AsyncClient,
 def test_path_rule() -> None:
     assert allowed_path("v1/reports/r1")
     assert allowed_path(".well-known/oauth-authorization-server")
-    for bad in ("v1/../x", "v1/./x", "v1/a%2fb", "readyz", "v1//x", "", "v1/a\\b"):
+    for bad in ("v1/../x", "v1/./x", "v1/a%2fb", "readyz", "metrics", "v1//x", "", "v1/a\\b"):
         assert not allowed_path(bad), bad
 
 
@@ -184,3 +192,37 @@ async def test_not_built_is_said_plainly(tmp_path: Path) -> None:
             page = await http.get("/")
             assert page.status_code == 503 and "make install" in page.text
             assert (await http.get("/readyz")).status_code == 503
+
+
+async def test_the_console_serves_metrics_on_its_own_listener_by_route_template(
+    tmp_path: Path,
+) -> None:
+    settings = ConsoleSettings(
+        assets_dir=_built(tmp_path),
+        sharing_url="http://sharing.internal",
+        alerts_url="http://alerts.internal",
+        intake_url="http://127.0.0.1:9",
+        metrics_port=free_port(),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        echo = httpx.ASGITransport(app=_upstream())
+        app.state.proxy._client = httpx.AsyncClient(mounts={"http://alerts.internal": echo})
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://console") as http:
+            assert (await http.get("/api/alerts/v1/alerts/alt_secret_1")).status_code == 200
+            assert (await http.get("/alerts/alt_secret_2")).status_code == 200
+            # Not on the app people reach: only on the listener.
+            assert (await http.get("/metrics")).status_code == 404
+        async with httpx.AsyncClient() as scraper:
+            scraped = await scraper.get(f"http://127.0.0.1:{settings.metrics_port}/metrics")
+        await app.state.proxy._client.aclose()
+    assert scraped.status_code == 200
+    routes = {
+        s.labels["route"]
+        for f in text_string_to_metric_families(scraped.text)
+        for s in f.samples
+        if "route" in s.labels
+    }
+    assert "/api/{service}/{path:path}" in routes and "/alerts/{alert_id}" in routes
+    assert "secret" not in scraped.text
