@@ -87,7 +87,7 @@ def register(sub: Subparsers) -> None:
 
 def run_template(args: argparse.Namespace) -> int:
     """Example on stdout, explanations on stderr: `> reports.json` gives a valid file."""
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps({"columns": dict(CSV_COLUMNS), "example": EXAMPLE}, indent=2))
         return 0
     for name, meaning in CSV_COLUMNS:

@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
         share_count=args.shares,
         kms=kms_options(args),
     )
-    return asyncio.run(_supervise(config, json_summary=args.json_logs or args.json))
+    return asyncio.run(
+        _supervise(config, json_summary=args.json_logs or getattr(args, "json", False))
+    )
 
 
 async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
