@@ -17,6 +17,7 @@ from libs.sdk import TokenRequestError
 from libs.sdk.credentials import CredentialError
 from lifeline.cli.exits import MEANINGS, Exit, for_batch, for_exception, for_status
 from lifeline.cli.main import build_parser, leaf_parsers, main, package_version
+from lifeline.cli.up import cli_hint
 from lifeline.client import api_error, error_code
 
 LIFELINE = str(Path(sys.executable).parent / "lifeline")
@@ -217,3 +218,14 @@ def test_bash_completes_sub_commands(tmp_path: Path) -> None:
     )
     done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
     assert done.stdout.split() == ["erase"], done.stderr
+
+
+def test_up_says_how_to_run_lifeline_unless_it_is_on_the_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    venv_bin = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    hint = cli_hint()
+    assert f'  export PATH="{venv_bin}:$PATH"' in hint and "make shell" in hint[0]
+    monkeypatch.setenv("PATH", f"{venv_bin}:/usr/bin:/bin")
+    assert cli_hint() == []
