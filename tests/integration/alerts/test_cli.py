@@ -148,7 +148,7 @@ async def test_lawyer_cli_journey(
             code, text, err = await lifeline(
                 profile, "alerts", "resolve", alert["id"], "--outcome", "escaped"
             )
-            assert code == 2 and "invalid choice" in err
+            assert code == 64 and "invalid choice" in err  # a usage error
             # "Not my client": the entry holds a suppression, the figure counts it, it lifts.
             code, _, err = await lifeline(
                 profile, "alerts", "resolve", alert["id"], "--outcome", "not_my_client"
