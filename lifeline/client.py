@@ -61,7 +61,8 @@ def as_cli_error(exc: BaseException, sharing_url: str = "sharing") -> CliError:
             status=exc.http_status,
         )
     if isinstance(exc, LifelineError):
-        return CliError(str(exc), exit_code, code=exc.code, status=exc.status, fields=exc.fields)
+        # Raised on this machine (a key file, a secret file): no HTTP status to report.
+        return CliError(str(exc), exit_code, code=exc.code, fields=exc.fields)
     if isinstance(exc, OSError):
         return CliError(str(exc), exit_code, code=type(exc).__name__)
     return CliError(f"{type(exc).__name__}: {exc}", exit_code)
