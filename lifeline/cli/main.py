@@ -31,6 +31,17 @@ def package_version() -> str:
         return "unknown"
 
 
+class _Version(argparse.Action):
+    """`--version`: reads the installed metadata only when asked (it costs every start else)."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"lifeline {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser: one sub-command group per module."""
     from lifeline.cli import (
@@ -56,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"lifeline {package_version()}")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--json", action="store_true", help="print JSON (any command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -15,7 +15,7 @@ from libs.common.reports import IncidentType, LegalBasis
 from libs.sdk.identity import tokenise_identities
 from lifeline.cli import watchlist_suppressions
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
-from lifeline.cli.exits import for_batch
+from lifeline.cli.exits import Exit, for_batch
 from lifeline.cli.lawyer import all_entries, lawyer_api, leaf, preload_key
 from lifeline.cli.profile import load_profile, profile_path
 from lifeline.client import (
@@ -261,7 +261,9 @@ def _remove(args: argparse.Namespace) -> int:
     entries = all_entries(args)
     matches = [e for e in entries if args.entry in (e["id"], e["label"])]
     if not matches:
-        raise CliError(f"no entry with id or label {args.entry!r}")
+        raise CliError(
+            f"no entry with id or label {args.entry!r}", Exit.NOT_FOUND, code="not_found"
+        )
     entry = matches[0]
     _delete(args, entry["id"])
     emit(
