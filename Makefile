@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up test lint format typecheck pytest test-web console chromium test-cluster cluster-when-configured bench docs routes clean
+.PHONY: install up shell test lint format typecheck pytest test-web console chromium test-cluster cluster-when-configured bench docs routes clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -41,6 +41,11 @@ console: $(WEB)/dist/index.html ## build the web console's front end
 
 up: install ## start the whole network on this machine (ARGS="--data-dir ..." to pass options)
 	$(BIN)/lifeline up $(ARGS)
+
+# `lifeline up` prints this too: the CLI lives in the venv, which no shell has on its PATH.
+shell: install ## open a shell with the venv active: `lifeline` (and its completion) on the PATH
+	@echo "A shell with $(CURDIR)/$(BIN) on the PATH; \`exit\` leaves it."
+	@VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(BIN):$$PATH" $${SHELL:-/bin/sh} -i
 
 test: lint typecheck test-web chromium pytest cluster-when-configured ## everything CI runs
 

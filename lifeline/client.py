@@ -17,6 +17,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from libs.common.auth.scopes import TOKEN_PATH
+from libs.common.errors import LifelineError
 from libs.sdk import (
     BearerAuth,
     TokenRequestError,
@@ -25,6 +26,7 @@ from libs.sdk import (
     save_private_key,
 )
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.exits import Exit, for_exception, for_status
 from lifeline.cli.profile import add_profile_option, load_profile, profile_path
 
 PASSPHRASE_ENV = "LIFELINE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
@@ -35,11 +37,35 @@ def run(coro: Coroutine[Any, Any, T], sharing_url: str = "sharing") -> T:
     """Run one command's network work; failures become one actionable line."""
     try:
         return asyncio.run(coro)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, TokenRequestError) as exc:
+        raise as_cli_error(exc, sharing_url) from None
+
+
+def as_cli_error(exc: BaseException, sharing_url: str = "sharing") -> CliError:
+    """Any error below a command as a CliError: its words, machine code and exit status."""
+    if isinstance(exc, CliError):
+        return exc
+    exit_code = for_exception(exc)
+    if isinstance(exc, httpx.HTTPStatusError):
+        return api_error(exc.response)
+    if isinstance(exc, httpx.HTTPError):
         where = exc.request.url.copy_with(query=None) if _has_request(exc) else "the server"
-        raise CliError(f"cannot reach {where}: {type(exc).__name__}") from None
-    except TokenRequestError as exc:
-        raise CliError(token_refusal(exc, sharing_url)) from None
+        return CliError(
+            f"cannot reach {where}: {type(exc).__name__}", exit_code, code="unreachable"
+        )
+    if isinstance(exc, TokenRequestError):
+        return CliError(
+            token_refusal(exc, sharing_url),
+            exit_code,
+            code=exc.oauth_error or ("unreachable" if exc.http_status is None else exc.code),
+            status=exc.http_status,
+        )
+    if isinstance(exc, LifelineError):
+        # Raised on this machine (a key file, a secret file): no HTTP status to report.
+        return CliError(str(exc), exit_code, code=exc.code, fields=exc.fields)
+    if isinstance(exc, OSError):
+        return CliError(str(exc), exit_code, code=type(exc).__name__)
+    return CliError(f"{type(exc).__name__}: {exc}", exit_code)
 
 
 def token_refusal(exc: TokenRequestError, sharing_url: str = "sharing") -> str:
@@ -81,7 +107,9 @@ def _given_passphrase(args: argparse.Namespace) -> str | None:
         try:
             return Path(path).read_text().rstrip("\r\n")
         except OSError as exc:
-            raise CliError(f"cannot read the passphrase file: {exc.strerror}") from None
+            raise CliError(
+                f"cannot read the passphrase file: {exc.strerror}", Exit.CONFIG, code="passphrase"
+            ) from None
     return os.environ.get(PASSPHRASE_ENV) or None
 
 
@@ -114,13 +142,27 @@ def load_key(path: Path, args: argparse.Namespace) -> Ed25519PrivateKey:
     try:
         encrypted = b"ENCRYPTED PRIVATE KEY" in path.read_bytes()
     except OSError as exc:
-        raise CliError(f"cannot read the key file {path}: {exc.strerror}") from None
+        raise CliError(
+            f"cannot read the key file {path}: {exc.strerror}", Exit.CONFIG, code="key_file"
+        ) from None
     passphrase = _given_passphrase(args) if encrypted else None
     if encrypted and passphrase is None:
         if not sys.stdin.isatty():
-            raise CliError(f"the key is encrypted: give --passphrase-file or ${PASSPHRASE_ENV}")
+            raise CliError(
+                f"the key is encrypted: give --passphrase-file or ${PASSPHRASE_ENV}",
+                Exit.CONFIG,
+                code="passphrase",
+            )
         passphrase = getpass.getpass(f"Passphrase for {path}: ")
     return load_private_key(path, passphrase)
+
+
+def error_code(body: Any) -> str | None:
+    """The machine-readable code of an error body: RFC 9457 `code`, or the older `error`."""
+    if not isinstance(body, dict):
+        return None
+    code = body.get("code", body.get("error"))
+    return code if isinstance(code, str) else None
 
 
 def api_error(response: httpx.Response) -> CliError:
@@ -131,14 +173,16 @@ def api_error(response: httpx.Response) -> CliError:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    code, detail = body.get("error", "error"), body.get("detail", response.reason_phrase)
-    fields = "; ".join(
-        f"{f.get('path')}: {f.get('reason')}"
-        for f in body.get("fields") or []
-        if isinstance(f, dict)
-    )
+    code = error_code(body) or "error"
+    detail = body.get("detail", response.reason_phrase)
+    fields = [f for f in body.get("fields") or [] if isinstance(f, dict)]
+    where = "; ".join(f"{f.get('path')}: {f.get('reason')}" for f in fields)
     return CliError(
-        f"HTTP {response.status_code} {code}: {detail}" + (f" ({fields})" if fields else "")
+        f"HTTP {response.status_code} {code}: {detail}" + (f" ({where})" if where else ""),
+        for_status(response.status_code),
+        code=code,
+        status=response.status_code,
+        fields=fields,
     )
 
 

@@ -21,6 +21,7 @@ from libs.common.seal.api import STATUS_PATH, UNSEAL_PATH
 from libs.common.seal.kms import wrapper
 from libs.common.secretfile import read_private, write_private
 from lifeline.cli.base import CliError
+from lifeline.cli.exits import for_exception, for_status
 
 NETWORK_FILE = "network.json"  # where `lifeline up` says its services listen (not secret)
 MIN_PASSPHRASE = 12
@@ -215,12 +216,16 @@ def _call(
     try:
         resp = http.request(method, url, json=body)
     except httpx.HTTPError as exc:
-        raise CliError(f"{name} does not answer at {url}: {type(exc).__name__}") from None
+        raise CliError(
+            f"{name} does not answer at {url}: {type(exc).__name__}",
+            for_exception(exc),
+            code="unreachable",
+        ) from None
     if resp.status_code != 200:
         try:
             detail = resp.json().get("detail", resp.text)
         except ValueError:
             detail = resp.text
-        raise CliError(f"{name}: {detail}")
+        raise CliError(f"{name}: {detail}", for_status(resp.status_code), status=resp.status_code)
     answer: dict[str, Any] = resp.json()
     return answer

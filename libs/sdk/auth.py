@@ -77,6 +77,7 @@ def make_client_assertion(
 class _Cached:
     token: str
     refresh_at: float
+    expires_at: float
 
 
 class TokenSource:
@@ -120,6 +121,11 @@ class TokenSource:
                 cached = await self._fetch()
                 self._cached = cached
             return cached.token
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the cached token expires (seconds since the epoch), if there is one."""
+        return None if self._cached is None else self._cached.expires_at
 
     def invalidate(self, token: str | None = None) -> None:
         """Forget the cached token (only if it is still `token`, when given)."""
@@ -179,7 +185,11 @@ class TokenSource:
             raise TokenRequestError("malformed token response", http_status=200)
         # Measured from before the request, so network delay only makes us refresh earlier.
         margin = min(self._margin, expires_in / 4)
-        return _Cached(token=token, refresh_at=issued_at + expires_in - margin)
+        return _Cached(
+            token=token,
+            refresh_at=issued_at + expires_in - margin,
+            expires_at=issued_at + expires_in,
+        )
 
 
 class BearerAuth(httpx.Auth):

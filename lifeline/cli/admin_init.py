@@ -12,6 +12,7 @@ import httpx
 
 from libs.sdk import generate_private_key, public_key_text
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.exits import Exit
 from lifeline.cli.profile import (
     Profile,
     add_profile_option,
@@ -63,7 +64,9 @@ def _init(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         raise CliError(
             f"no bootstrap secret at {secret_file}: is an administrator already set "
-            "up, or is this not sharing's data directory?"
+            "up, or is this not sharing's data directory?",
+            Exit.NOT_FOUND,
+            code="not_found",
         ) from None
     except OSError as exc:
         raise CliError(f"cannot read {secret_file}: {exc.strerror}") from None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.base import Subparsers, confirm
 from lifeline.client import as_profile_client, command, emit, table
 
 SEIZURE_COLUMNS = ["id", "status", "target_kind", "target_id", "created_at", "lifted_at"]
@@ -39,12 +38,11 @@ def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> An
 
 
 def _confirm(what: str) -> None:
-    if not sys.stdin.isatty():
-        raise CliError("no terminal to confirm on: add --yes")
-    print(f"Seize {what}? Every key, token and delivery key it holds is revoked at once;")
-    print("lifting the seizure later restores no key (new keys must be enrolled).")
-    if input("Type 'seize' to go on: ").strip() != "seize":
-        raise CliError("not seized")
+    question = (
+        f"Seize {what}? Every key, token and delivery key it holds is revoked at once;\n"
+        "lifting the seizure later restores no key (new keys must be enrolled)."
+    )
+    confirm(question, word="seize", refused="not seized")
 
 
 def _seize(args: argparse.Namespace) -> int:

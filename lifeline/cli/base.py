@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Callable
-from typing import TextIO, TypeAlias
+from typing import Any, ClassVar, NoReturn, TextIO, TypeAlias
+
+from lifeline.cli.exits import Exit
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
@@ -21,18 +24,79 @@ class Parser(argparse.ArgumentParser):
     """argparse, except that an argument shaped like a key id is a value even if it starts with
     "-" (unless it is one of the command's options)."""
 
+    # Set by `main` when the command line asks for JSON, so usage errors come out as JSON too.
+    json_errors: ClassVar[bool] = False
+
     def _parse_optional(self, arg_string: str) -> tuple[object, ...] | None:  # type: ignore[override]
         if _KID_LIKE.fullmatch(arg_string) and arg_string not in self._option_string_actions:
             return None
         return super()._parse_optional(arg_string)
 
+    def error(self, message: str) -> NoReturn:
+        """A usage error: exit status 64 (EX_USAGE), not argparse's 2."""
+        if Parser.json_errors:
+            print_error(CliError(message, Exit.USAGE, code="usage"), as_json=True)
+        else:
+            self.print_usage(sys.stderr)
+            print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(Exit.USAGE)
+
 
 class CliError(Exception):
-    """An error the user can act on: printed as one line, exit status 1 (no traceback)."""
+    """An error the user can act on: one line (or one JSON object with --json), no traceback.
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
+    `code` is the machine-readable reason (the API's error code when a service refused), and
+    `exit_code` one of `Exit`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        exit_code: int = Exit.FAILURE,
+        *,
+        code: str = "error",
+        status: int | None = None,
+        fields: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.code = code
+        self.status = status
+        self.fields = fields or []
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"code", "detail", "exit"}`, with the HTTP status and field errors when known."""
+        body: dict[str, Any] = {"code": self.code, "detail": str(self), "exit": int(self.exit_code)}
+        if self.status is not None:
+            body["status"] = self.status
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+
+def print_error(exc: CliError, *, as_json: bool) -> None:
+    """One line on stderr: `lifeline: error: …`, or the error as one JSON object."""
+    if as_json:
+        print(json.dumps(exc.as_json(), sort_keys=True), file=sys.stderr)
+    else:
+        print(f"lifeline: error: {exc}", file=sys.stderr)
+
+
+def confirm(question: str, *, refused: str, word: str | None = None) -> None:
+    """Ask on the terminal before something that cannot be undone (`word` must be typed, else
+    y/N); without a terminal, refuse with the usage status: the caller must say --yes."""
+    if not sys.stdin.isatty():
+        raise CliError(
+            "no terminal to ask for a confirmation on: add --yes",
+            Exit.USAGE,
+            code="confirmation_required",
+        )
+    # On stderr, so that stdout stays the command's result (--json).
+    prompt = f"Type '{word}' to go on: " if word else "[y/N] "
+    print(f"{question}\n{prompt}", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip()
+    if (answer != word) if word else (answer.lower() not in ("y", "yes")):
+        raise CliError(refused, Exit.FAILURE, code="cancelled")
 
 
 def render_bar(done: int, total: int, width: int = 30) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from libs.common.bus import ROLES
 from lifeline.bus import rotate
 from lifeline.bus_deploy import NODES, BundleError, cluster_nodes, write_bundle
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.client import emit
 from lifeline.environment import NetworkConfig
 
 
@@ -28,6 +30,7 @@ def register(sub: Subparsers) -> None:
     )
     r.add_argument("--data-dir", type=Path, default=Path("data"), help="default: ./data")
     r.add_argument("--service", default=None, help="only this service (sharing, intake, alerts)")
+    r.add_argument("--json", action="store_true", help="print JSON")
     r.set_defaults(func=run_rotate)
     d = group.add_parser(
         "deploy-bundle",
@@ -59,6 +62,7 @@ def register(sub: Subparsers) -> None:
         action="store_true",
         help="replace the bundle's CA with the one in --ca-dir (made if missing): all anew",
     )
+    d.add_argument("--json", action="store_true", help="print JSON")
     d.set_defaults(func=run_deploy_bundle)
 
 
@@ -71,7 +75,11 @@ def run_rotate(args: argparse.Namespace) -> int:
         retired = rotate(root, args.service)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    print(f"retired: {', '.join(retired)}; `lifeline up` issues new ones when it next starts")
+    emit(
+        args,
+        {"retired": retired},
+        lambda: f"retired: {', '.join(retired)}; `lifeline up` issues new ones when it next starts",
+    )
     return 0
 
 
@@ -82,8 +90,22 @@ def run_deploy_bundle(args: argparse.Namespace) -> int:
         files = write_bundle(args.out, args.ca_dir, nodes, renew=args.renew, new_ca=args.new_ca)
     except BundleError as exc:
         raise CliError(str(exc)) from None
-    print(f"bus bundle in {files.root}: {', '.join(n.name for n in nodes)}, {', '.join(ROLES)}")
-    if args.renew:
-        print(f"issued anew: {', '.join(args.renew)}; restart what uses them (deploy/README.md)")
-    print(f"the CA key is {args.ca_dir.resolve() / 'ca-key.pem'}: keep it offline")
+    data = {
+        "bundle": str(files.root),
+        "nodes": [n.name for n in nodes],
+        "roles": list(ROLES),
+        "renewed": args.renew,
+        "ca_key": str(args.ca_dir.resolve() / "ca-key.pem"),
+    }
+    emit(args, data, lambda: _bundle_human(data))
     return 0
+
+
+def _bundle_human(data: dict[str, Any]) -> str:
+    lines = [f"bus bundle in {data['bundle']}: {', '.join(data['nodes'] + data['roles'])}"]
+    if data["renewed"]:
+        lines.append(
+            f"issued anew: {', '.join(data['renewed'])}; restart what uses them (deploy/README.md)"
+        )
+    lines.append(f"the CA key is {data['ca_key']}: keep it offline")
+    return "\n".join(lines)

@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-from libs.common.identity.evaluation import decision_line, read_pairs, run_eval, summary_lines
+from libs.common.identity.evaluation import (
+    EvalResult,
+    decision_line,
+    read_pairs,
+    run_eval,
+    summary_lines,
+)
 from libs.common.identity.keyring import PrfKeyRing, new_seed
 from libs.common.identity.tokens import LocalEvaluator
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.client import emit
 
 # The eval command's throwaway key: generated per run, held in memory, never written anywhere.
 _EVAL_KEY_VERSION = 1
@@ -39,6 +47,7 @@ def register(sub: Subparsers) -> None:
     evaluate.add_argument(
         "--out", type=Path, metavar="DECISIONS.jsonl", help='write {"id", "decision"} lines here'
     )
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     evaluate.set_defaults(func=_eval)
 
 
@@ -64,5 +73,26 @@ def _eval(args: argparse.Namespace) -> int:
         result = run_eval(pairs, LocalEvaluator(key), key.version)
         if out is not None:
             out.writelines(decision_line(i, m) + "\n" for i, m in result.decisions)
-    print("\n".join(summary_lines(result)))
+    emit(args, _figures(result), lambda: "\n".join(summary_lines(result)))
     return 0
+
+
+def _figures(result: EvalResult) -> dict[str, Any]:
+    """The aggregate figures as JSON: per class label, then totals and speed."""
+    return {
+        "classes": {
+            label: {
+                "pairs": t.pairs,
+                "strong": t.strong,
+                "possible": t.possible,
+                "alerts": t.alerts,
+                "rate": t.rate,
+            }
+            for label, t in result.tallies.items()
+        },
+        "identities": result.identities,
+        "tokens": result.tokens,
+        "max_tokens": result.max_tokens,
+        "seconds": round(result.seconds, 3),
+        "identities_per_second": round(result.identities_per_second, 1),
+    }

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from libs.common.secretfile import write_private
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.exits import Exit
 
 PROFILE_ENV = "LIFELINE_PROFILE"
 DEFAULT_SHARING_URL = "http://127.0.0.1:8102"
@@ -45,7 +46,9 @@ class Profile:
         """The client id and key path, or one line saying how to set them."""
         if not self.client_id or not self.key_path:
             raise CliError(
-                "no client in this profile: run `lifeline login --client-id ... --key ...`"
+                "no client in this profile: run `lifeline login --client-id ... --key ...`",
+                Exit.CONFIG,
+                code="no_client",
             )
         return self.client_id, Path(self.key_path)
 
@@ -63,10 +66,12 @@ def load_profile(path: Path) -> Profile:
     except FileNotFoundError:
         return Profile()
     except (OSError, ValueError) as exc:
-        raise CliError(f"cannot read the profile {path}: {exc}") from None
+        raise CliError(
+            f"cannot read the profile {path}: {exc}", Exit.CONFIG, code="profile"
+        ) from None
     known = {f.name for f in fields(Profile)}
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise CliError(f"the profile {path} is not a Lifeline profile")
+        raise CliError(f"the profile {path} is not a Lifeline profile", Exit.CONFIG, code="profile")
     return Profile(**{k: v for k, v in data.items() if k in known})
 
 
@@ -110,6 +115,7 @@ def register(sub: Subparsers) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = actions.add_parser("show", help="print the profile", description="Print the profile.")
     add_profile_option(show)
+    show.add_argument("--json", action="store_true", help="print JSON (the default)")
     show.set_defaults(func=_show)
     edit = actions.add_parser(
         "set", help="change profile values", description="Change URLs, client id or key path."
@@ -118,17 +124,23 @@ def register(sub: Subparsers) -> None:
     add_url_options(edit)
     edit.add_argument("--client-id", help="the client id the administrator gave you")
     edit.add_argument("--key", metavar="PATH", help="your private key file")
+    edit.add_argument("--json", action="store_true", help="print the saved profile as JSON")
     edit.set_defaults(func=_set)
 
 
 def _show(args: argparse.Namespace) -> int:
     path = profile_path(args)
-    print(json.dumps({"path": str(path), **asdict(load_profile(path))}, indent=2))
+    # Already JSON for a human: with or without --json, the same document.
+    print(json.dumps({"path": str(path), **asdict(load_profile(path))}, indent=2, sort_keys=True))
     return 0
 
 
 def _set(args: argparse.Namespace) -> int:
     path = profile_path(args)
-    save_profile(path, updated(load_profile(path), args))
-    print(f"profile saved: {path}")
+    profile = updated(load_profile(path), args)
+    save_profile(path, profile)
+    if getattr(args, "json", False):
+        print(json.dumps({"path": str(path), **asdict(profile)}, indent=2, sort_keys=True))
+    else:
+        print(f"profile saved: {path}")
     return 0

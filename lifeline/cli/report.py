@@ -13,8 +13,9 @@ from libs.sdk.readers import READERS
 from libs.sdk.report_files import CSV_COLUMNS, Draft, Rejection, detect_format, parse_file
 from libs.sdk.retry import Backoff
 from libs.sdk.submit import Outcome, StateFile, submit_drafts
-from lifeline.cli import report_export, report_read, report_release
+from lifeline.cli import report_export, report_manage, report_read, report_release
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
+from lifeline.cli.exits import Exit, for_batch, for_exception
 from lifeline.cli.profile import Profile, add_profile_option, load_profile, profile_path
 from lifeline.client import add_passphrase_options, emit, load_key, run, signed_in
 
@@ -30,6 +31,7 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("report", help="write, submit and follow incident reports")
     group = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     report_read.register(group)
+    report_manage.register(group)
     report_release.register(group)
     report_export.register(group)
 
@@ -39,6 +41,9 @@ def register(sub: Subparsers) -> None:
         description="Print an example file on stdout and what every field means on stderr.",
     )
     t.add_argument("--format", choices=["json", "jsonl", "csv"], default="json")
+    t.add_argument(
+        "--json", action="store_true", help='print {"columns": {name: meaning}, "example"}'
+    )
     t.set_defaults(func=run_template)
 
     s = group.add_parser(
@@ -88,6 +93,9 @@ def register(sub: Subparsers) -> None:
 
 def run_template(args: argparse.Namespace) -> int:
     """Example on stdout, explanations on stderr: `> reports.json` gives a valid file."""
+    if getattr(args, "json", False):
+        print(json.dumps({"columns": dict(CSV_COLUMNS), "example": EXAMPLE}, indent=2))
+        return 0
     for name, meaning in CSV_COLUMNS:
         print(f"# {name:<21} {meaning}", file=sys.stderr)
     print("# in JSON, place.* and person.* are nested objects; charges a list", file=sys.stderr)
@@ -107,7 +115,7 @@ def run_submit(args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+        raise CliError(f"cannot read {args.file}: {exc.strerror}", for_exception(exc)) from None
     fmt = args.format or detect_format(args.file.name)
     parsed = parse_file(data, fmt, args.follows, encoding=args.encoding)
     drafts, rejected = parsed.drafts, parsed.rejected
@@ -115,7 +123,7 @@ def run_submit(args: argparse.Namespace) -> int:
     if args.dry_run:
         summary = _summary(Outcome(rejected=rejected), drafts, dry_run=True) | {"read_as": read_as}
         emit(args, summary, lambda: _human(summary))
-        return 1 if rejected else 0
+        return for_batch(delivered=len(drafts), rejected=len(rejected), failed=0)
     profile = load_profile(profile_path(args))
     if not profile.intake_url:
         raise CliError("the profile has no intake URL: run `lifeline profile set --intake-url ...`")
@@ -139,7 +147,10 @@ def run_submit(args: argparse.Namespace) -> int:
     outcome.rejected[:0] = rejected
     summary = _summary(outcome, drafts, dry_run=False) | {"read_as": read_as}
     emit(args, summary, lambda: _human(summary))
-    return 0 if outcome.ok() else 1
+    delivered = len(outcome.accepted) + len(outcome.duplicates) + len(outcome.skipped)
+    return for_batch(
+        delivered=delivered, rejected=len(outcome.rejected), failed=len(outcome.failed)
+    )
 
 
 async def _submit(
@@ -187,7 +198,7 @@ def run_receipt(args: argparse.Namespace) -> int:
                 f"{profile.intake_url.rstrip('/')}/v1/reports/{args.report_id}/receipt"
             )
             if resp.status_code == 404:
-                raise CliError("no such report of your partner")
+                raise CliError("no such report of your partner", Exit.NOT_FOUND, code="not_found")
             resp.raise_for_status()
             data: dict[str, Any] = resp.json()
             return data

@@ -232,7 +232,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         )
     except CryptoError as exc:
         raise CliError(f"the delivery does not verify or open: {exc}; nothing was shown") from None
-    emit(args, view, lambda: _view_human(view))
+    emit(args, view, lambda: view_human(view))
     return 0
 
 
@@ -243,7 +243,8 @@ async def _ok(request: Any) -> Any:
     return resp.json()
 
 
-def _view_human(view: dict[str, Any]) -> str:
+def view_human(view: dict[str, Any]) -> str:
+    """A report view (plain or opened from a sealed delivery) as indented lines."""
     lines = [
         f"report {view['report_id']} from {view['partner_id']} (received {view['received_at']})"
     ]

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import io
+import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from libs.common.seal import sealfile
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.client import emit
 from lifeline.sealing import KmsOptions, load_urls, open_or_create, read_passphrase, unseal_all
+
+# How open_or_create prints each trustee's share (once, and never stored).
+_SHARE = re.compile(r"^share \d+: (.+)$", re.MULTILINE)
 
 
 def register(sub: Subparsers) -> None:
@@ -29,6 +36,7 @@ def register(sub: Subparsers) -> None:
     init.add_argument("--shares", type=int, default=5, help="trustee shares (default: 5)")
     init.add_argument("--threshold", type=int, default=3, help="shares to unseal (default: 3)")
     add_kms_arguments(init)
+    init.add_argument("--json", action="store_true", help='print {"data_dir", "shares"}')
     init.set_defaults(func=run_init)
     p = sub.add_parser(
         "unseal",
@@ -46,6 +54,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--url", action="append", default=[], help="a service's base URL (default: all of them)"
     )
+    p.add_argument("--json", action="store_true", help="print each service's progress as JSON")
     p.set_defaults(func=run)
 
 
@@ -75,14 +84,13 @@ def run_init(args: argparse.Namespace) -> int:
         raise CliError(f"{data_dir} has a root key already")
     kms = kms_options(args)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    text = io.StringIO()
     open_or_create(
-        data_dir,
-        sealed=True,
-        threshold=args.threshold,
-        count=args.shares,
-        out=sys.stdout,
-        kms=kms,
+        data_dir, sealed=True, threshold=args.threshold, count=args.shares, out=text, kms=kms
     )
+    shares = [m.group(1) for m in _SHARE.finditer(text.getvalue())]
+    data = {"data_dir": str(data_dir), "threshold": args.threshold, "shares": shares}
+    emit(args, data, lambda: text.getvalue().rstrip("\n"))
     return 0
 
 
@@ -94,7 +102,16 @@ def run(args: argparse.Namespace) -> int:
         requests = [{"share": share} for share in _read_shares()]
     else:
         requests = [{"passphrase": read_passphrase(confirm=False)}]
-    unseal_all(urls, requests, lambda line: print(line, flush=True))
+    progress: list[str] = []
+
+    def say(line: str) -> None:
+        progress.append(line)
+        if not getattr(args, "json", False):
+            print(line, flush=True)
+
+    unseal_all(urls, requests, say)
+    if getattr(args, "json", False):
+        print(json.dumps({"services": list(urls), "progress": progress}, indent=2))
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import signal
 import sys
 import time
@@ -53,6 +54,7 @@ def register(sub: Subparsers) -> None:
             help=f"{name}'s /metrics port (default: {port})",
         )
     p.add_argument("--json-logs", action="store_true", help="services log JSON lines")
+    p.add_argument("--json", action="store_true", help="announce readiness as one JSON line")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument(
         "--ready-timeout", type=float, default=30.0, help="seconds to wait for readiness"
@@ -91,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
         share_count=args.shares,
         kms=kms_options(args),
     )
-    return asyncio.run(_supervise(config, json_summary=args.json_logs))
+    return asyncio.run(
+        _supervise(config, json_summary=args.json_logs or getattr(args, "json", False))
+    )
 
 
 async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
@@ -119,6 +123,18 @@ async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
     return 0
 
 
+def cli_hint() -> list[str]:
+    """How to run `lifeline` from another shell, unless it is on the PATH already."""
+    here = Path(sys.executable).parent  # the venv's bin/, where `lifeline` is installed
+    found = shutil.which("lifeline")
+    if not (here / "lifeline").exists() or (found and Path(found).parent == here):
+        return []
+    return [
+        "Run `lifeline` from another shell: `make shell`, or",
+        f'  export PATH="{here}:$PATH"',
+    ]
+
+
 def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: bool) -> None:
     urls = {name: config.url(name) for name in PARTS} | {"nats": config.nats_url}
     metrics = {name: config.metrics_url(name) for name in PARTS}
@@ -143,5 +159,6 @@ def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: b
     lines += [f"  {name:<8} {url}" for name, url in metrics.items()]
     if sealed:
         lines.append(f"Sealed: unseal with `lifeline unseal --data-dir {config.data_dir}`.")
+    lines += cli_hint()
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)

@@ -15,6 +15,7 @@ from libs.common.reports import IncidentType, LegalBasis
 from libs.sdk.identity import tokenise_identities
 from lifeline.cli import watchlist_suppressions
 from lifeline.cli.base import CliError, ProgressBar, Subparsers
+from lifeline.cli.exits import Exit, for_batch
 from lifeline.cli.lawyer import all_entries, lawyer_api, leaf, preload_key
 from lifeline.cli.profile import load_profile, profile_path
 from lifeline.client import (
@@ -222,7 +223,10 @@ def _import(args: argparse.Namespace) -> int:
         bar.close()
     summary = {k: v for k, v in vars(outcome).items()}
     emit(args, summary, lambda: _import_human(outcome))
-    return 1 if outcome.rejected or outcome.conflicts else 0
+    delivered = len(outcome.created) + len(outcome.unchanged) + len(outcome.replaced)
+    return for_batch(
+        delivered=delivered, rejected=len(outcome.rejected) + len(outcome.conflicts), failed=0
+    )
 
 
 def _import_human(o: ImportOutcome) -> str:
@@ -257,7 +261,9 @@ def _remove(args: argparse.Namespace) -> int:
     entries = all_entries(args)
     matches = [e for e in entries if args.entry in (e["id"], e["label"])]
     if not matches:
-        raise CliError(f"no entry with id or label {args.entry!r}")
+        raise CliError(
+            f"no entry with id or label {args.entry!r}", Exit.NOT_FOUND, code="not_found"
+        )
     entry = matches[0]
     _delete(args, entry["id"])
     emit(

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.exits import Exit
 from lifeline.cli.lawyer import all_entries, call, lawyer_api, leaf
 from lifeline.cli.profile import load_profile, profile_path
 from lifeline.client import api_error, emit, run, table
@@ -32,7 +33,9 @@ def register(actions: Subparsers) -> None:
 def _entry(args: argparse.Namespace) -> dict[str, Any]:
     found = [e for e in all_entries(args) if args.entry in (e["id"], e["label"])]
     if not found:
-        raise CliError(f"no entry with id or label {args.entry!r}")
+        raise CliError(
+            f"no entry with id or label {args.entry!r}", Exit.NOT_FOUND, code="not_found"
+        )
     return dict(found[0])
 
 

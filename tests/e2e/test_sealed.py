@@ -53,7 +53,7 @@ def test_sealed_network_unseals_restarts_sealed_and_its_disk_opens_nothing(tmp_p
         _assert_sealed(net)
         # A wrong passphrase: a clear error, and every service stays sealed.
         wrong = _unseal(net, "not the passphrase at all\n")
-        assert wrong.returncode == 1 and "wrong passphrase" in wrong.stderr, wrong.stderr
+        assert wrong.returncode == 65 and "wrong passphrase" in wrong.stderr, wrong.stderr
         _assert_sealed(net)
         right = _unseal(net, PASSPHRASE + "\n")
         assert right.returncode == 0, right.stderr
@@ -73,7 +73,7 @@ def test_sealed_network_unseals_restarts_sealed_and_its_disk_opens_nothing(tmp_p
         _assert_sealed(net)
         stranger = split_shares(secrets.token_bytes(32), 3, 5)[1][0]
         refused = _unseal(net, stranger + "\n", "--shares")
-        assert refused.returncode == 1 and "another share set" in refused.stderr
+        assert refused.returncode == 65 and "another share set" in refused.stderr
         _assert_sealed(net)
         typo = " ".join([*shares[0].split()[:-1], "academic"])
         assert "not a valid share" in _unseal(net, typo + "\n", "--shares").stderr

@@ -76,9 +76,9 @@ async def test_rota_cli(
             rota_file.write_text(json.dumps(ROTA))
 
             code, _, err = await lifeline(mine, "alerts", "rota", "show")
-            assert code == 1 and "no rota" in err
+            assert code == 66 and "no rota" in err
             code, _, err = await lifeline(mine, "alerts", "rota", "set", str(rota_file))
-            assert code == 1, "a lawyer may not set the rota"
+            assert code == 77, "a lawyer may not set the rota"
             code, data, err = await lifeline(
                 boss, "alerts", "rota", "set", str(rota_file), "--json"
             )
@@ -99,7 +99,7 @@ async def test_rota_cli(
             assert "Anna is on duty (covering) until 2026-03-21T00:00:00Z" in text
             assert "anna@bar.example" in text
             code, _, err = await lifeline(mine, "alerts", "rota", "on-duty", "--at", "tomorrow")
-            assert code == 1 and "query.at" in err
+            assert code == 65 and "query.at" in err
 
             out = tmp_path / "rota.ics"
             code, _, err = await lifeline(

@@ -52,5 +52,5 @@ async def test_a_follow_up_is_submitted_with_follows_and_its_id_printed(wire_net
         [LIFELINE, "report", "submit", str(other), "--json", "--follows", "0" * 8], env
     )
     summary = json.loads(refused.stdout)
-    assert refused.returncode == 1 and summary["accepted"] == 0
+    assert refused.returncode == 65 and summary["accepted"] == 0
     assert summary["rejected"][0]["reasons"] == ["follows: not one of your reports"]

@@ -131,13 +131,13 @@ async def test_cli_submit_summary_and_resume(wire_network) -> None:  # type: ign
     # The servers run in this event loop: the CLI must run beside it, not block it.
     dry = await _run([*argv, "--dry-run"], env)
     checked = json.loads(dry.stdout)
-    assert dry.returncode == 1 and checked["dry_run"] is True, dry.stderr
+    assert dry.returncode == 3 and checked["dry_run"] is True, dry.stderr
     assert checked["valid"] == 2 and [r["client_report_id"] for r in checked["rejected"]] == [
         "bad-3"
     ]
     first = await _run(argv, env, tty=True)  # accepts both: the dry run sent and recorded nothing
     summary = json.loads(first.stdout)
-    assert first.returncode == 1, first.stderr  # one row was rejected
+    assert first.returncode == 3, first.stderr  # partial: one row was rejected
     assert summary["accepted"] == 2 and summary["rejected"][0]["client_report_id"] == "bad-3"
     assert "occurred_at" in summary["rejected"][0]["reasons"][0]
     # On a terminal, a progress bar is drawn in place on stderr and its line is ended…

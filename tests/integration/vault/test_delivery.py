@@ -184,7 +184,7 @@ async def test_report_keygen_fetch_and_reads_cli(vault: Vault, tmp_path: Path) -
     )
     assert wrong.returncode == 1 and "no signing key with the given fingerprint" in wrong.stderr
     hidden = await cli(vault, b, home, "report", "fetch", "00000000-0000-0000-0000-000000000000")
-    assert hidden.returncode == 1 and "HTTP 404" in hidden.stderr
+    assert hidden.returncode == 66 and "HTTP 404" in hidden.stderr
 
     reads = await cli_json(vault, a, tmp_path / "a", "report", "reads", report_id)
     assert [(r["reader_partner"], r["via"]) for r in reads] == [(b.partner_id, "sealed")]

@@ -59,13 +59,13 @@ async def test_a_device_enrols_from_the_command_line(vault: Vault, tmp_path: Pat
     login = ["login", "--sharing-url", vault.url, "--client-id", target.client_id]
     login += ["--key", str(key_path), "--json"]
     refused = await _device(device, *login)
-    assert refused.returncode == 1 and "invalid_client" in refused.stderr
+    assert refused.returncode == 77 and "invalid_client" in refused.stderr
 
     wrong = await cli(
         vault, vault.admin, admin_home, "admin", "key", "confirm", enrolled["kid"],
         "--fingerprint", fingerprint(vault.admin.key),
     )  # fmt: skip
-    assert wrong.returncode == 1 and "HTTP 409" in wrong.stderr
+    assert wrong.returncode == 65 and "HTTP 409" in wrong.stderr
 
     # The refused key is dead; the device enrols a new one and waits for the confirmation.
     again = await cli_json(vault, vault.admin, admin_home, "admin", "enrol", target.client_id)
@@ -119,6 +119,6 @@ async def test_the_contact_line_from_the_command_line(vault: Vault, tmp_path: Pa
     bad = await cli(
         vault, vault.admin, home, "admin", "partner", "contact", partner.partner_id, "a\nb"
     )
-    assert bad.returncode == 1 and "HTTP 422" in bad.stderr
+    assert bad.returncode == 65 and "HTTP 422" in bad.stderr
     shown = await vault.admin_call("GET", f"/v1/admin/partners/{partner.partner_id}")
     assert shown.json()["lawyer_contact"] == line

@@ -35,7 +35,7 @@ def test_keygen_writes_a_private_0600_key_and_prints_only_public_material(
     assert parse_public_key_text(str(data["public_key"])) is not None
     assert "PRIVATE" not in json.dumps(data) and "d" not in data["public_jwk"]  # type: ignore[operator]
     # An existing key is never silently replaced.
-    assert main(["keygen", "--out", str(out), "--no-passphrase"]) == 1
+    assert main(["keygen", "--out", str(out), "--no-passphrase"]) == 78  # key file in the way
     assert "already exists" in capsys.readouterr().err
     assert main(["keygen", "--out", str(out), "--no-passphrase", "--force", "--json"]) == 0
     assert _json(capsys)["public_key"] != data["public_key"]
@@ -70,30 +70,35 @@ def test_the_profile_holds_no_secret_and_is_private(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "status"),
     [
-        ["login", "--profile", "{tmp}/none.json"],
-        ["admin", "partner", "list", "--profile", "{tmp}/none.json"],
-        ["admin", "init", "--data-dir", "{tmp}/empty", "--profile", "{tmp}/p.json"],
-        [
-            "login",
-            "--profile",
-            "{tmp}/p.json",
-            "--client-id",
-            "cli_x",
-            "--key",
-            "{tmp}/missing.pem",
-        ],
-        ["profile", "show", "--profile", "{tmp}/garbage.json"],
+        (["login", "--profile", "{tmp}/none.json"], 78),  # no client in the profile
+        (["admin", "partner", "list", "--profile", "{tmp}/none.json"], 78),
+        (["admin", "init", "--data-dir", "{tmp}/empty", "--profile", "{tmp}/p.json"], 66),
+        (
+            [
+                "login",
+                "--profile",
+                "{tmp}/p.json",
+                "--client-id",
+                "cli_x",
+                "--key",
+                "{tmp}/missing.pem",
+            ],
+            78,  # the key file
+        ),
+        (["profile", "show", "--profile", "{tmp}/garbage.json"], 78),
     ],
 )
-def test_mistakes_are_one_line_without_a_traceback(tmp_path: Path, argv: list[str]) -> None:
+def test_mistakes_are_one_line_without_a_traceback(
+    tmp_path: Path, argv: list[str], status: int
+) -> None:
     (tmp_path / "garbage.json").write_text("[1, 2")
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     result = subprocess.run(
         [LIFELINE, *args], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
     )
-    assert result.returncode == 1, result
+    assert result.returncode == status, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lifeline: error:"), result.stderr
     assert "Traceback" not in result.stderr
