@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     from lifeline.cli import (
         admin,
         alerts,
+        backup,
         bus,
         enrol,
         identity,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         identity,
         watchlist,
         alerts,
+        backup,
     ):
         module.register(sub)
     return parser

@@ -1,0 +1,115 @@
+"""`lifeline backup verify` and `restore`: authenticate the whole file, then write an empty
+data directory from it (docs/backup.md, "Restore")."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from libs.common.crypto.hpke_keys import HpkePrivateKey
+from lifeline.backup import contents
+from lifeline.backup.archive import CHUNK, BackupFileError, DecryptingReader
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A backup file read to its end: every chunk authentic, every member expected."""
+
+    created_at: str
+    manifest: dict[str, Any]
+    members: list[str]
+
+
+@contextmanager
+def _members(path: Path, key: HpkePrivateKey) -> Iterator[Iterator[tuple[str, str, bytes]]]:
+    with path.open("rb") as src, DecryptingReader(src, key) as reader:
+        try:
+            with tarfile.open(fileobj=reader, mode="r|") as tar:
+
+                def each() -> Iterator[tuple[str, str, bytes]]:
+                    for info in tar:
+                        if not info.isreg():
+                            raise BackupFileError(f"unexpected member {info.name!r}")
+                        try:
+                            kind, rel = contents.safe_target(info.name)
+                        except ValueError as exc:
+                            raise BackupFileError(str(exc)) from None
+                        handle = tar.extractfile(info)
+                        assert handle is not None
+                        yield kind, rel, handle.read()
+
+                yield each()
+            # tarfile stops at the end-of-archive blocks: read on to the final chunk, so a
+            # file cut short after them is refused too.
+            while reader.read(CHUNK):
+                pass
+        except tarfile.TarError as exc:
+            raise BackupFileError(f"the backup's contents are damaged: {exc}") from None
+
+
+def verify(path: Path, key: HpkePrivateKey) -> Verified:
+    """Read the whole file: authentic, complete, and only the expected members (writes nothing)."""
+    manifest: dict[str, Any] | None = None
+    names: list[str] = []
+    with _members(path, key) as members:
+        for kind, rel, data in members:
+            if kind == "manifest":
+                try:
+                    manifest = contents.load_manifest(data)
+                except ValueError as exc:
+                    raise BackupFileError(f"bad manifest: {exc}") from None
+            elif kind == "db" and not data.startswith(b"SQLite format 3\x00"):
+                raise BackupFileError(f"{rel} is not a SQLite database")
+            names.append(rel)
+    if manifest is None:
+        raise BackupFileError("the backup has no manifest")
+    missing = {f"{s}.db" for s in contents.SERVICES} - set(names)
+    if missing:
+        raise BackupFileError(f"the backup lacks {sorted(missing)}")
+    return Verified(str(manifest["created_at"]), manifest, names)
+
+
+def check_empty(data_dir: Path) -> None:
+    """Refuse a data directory that exists and holds anything."""
+    if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
+        raise FileExistsError(f"{data_dir} is not empty: restore into a new, empty directory")
+
+
+def extract(path: Path, key: HpkePrivateKey, data_dir: Path) -> Verified:
+    """Verify, then write every member under `data_dir` (directories 0700, files 0600)."""
+    verified = verify(path, key)
+    check_empty(data_dir)
+    old = os.umask(0o077)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data_dir.chmod(0o700)
+        with _members(path, key) as members:
+            for kind, rel, data in members:
+                if kind == "manifest":
+                    continue
+                target = data_dir / rel
+                target.parent.mkdir(mode=0o700, exist_ok=True)
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                with os.fdopen(fd, "wb") as sink:
+                    sink.write(data)
+    finally:
+        os.umask(old)
+    _forget_bus_positions(data_dir / "sharing.db")
+    return verified
+
+
+def _forget_bus_positions(sharing_db: Path) -> None:
+    # Sharing's record of which stream sequence holds each stored report's copy refers to the
+    # old NATS store; on the new, empty streams the same numbers name other messages.
+    conn = sqlite3.connect(sharing_db)
+    try:
+        with conn:
+            conn.execute("DELETE FROM vault_bus_copies")
+    finally:
+        conn.close()
