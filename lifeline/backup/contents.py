@@ -7,6 +7,7 @@ import json
 import stat
 import tarfile
 import time
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,9 +38,20 @@ def data_files(data_dir: Path) -> list[str]:
     return found
 
 
-def database_member(service: str) -> str:
-    """Archive name of a service's database copy."""
-    return f"db/{service}.sqlite"
+def database_member(service: str, kind: str) -> str:
+    """Archive name of a service's database copy: a SQLite file, or PostgreSQL's rows."""
+    return f"db/{service}.sqlite" if kind == "sqlite" else f"db/{service}.rows"
+
+
+def database_url(service: str, data_dir: Path, urls: dict[str, str]) -> str:
+    """The service's database: the configured URL, else its SQLite file in the data dir."""
+    return urls.get(service) or f"sqlite+aiosqlite:///{data_dir / f'{service}.db'}"
+
+
+def configured_urls(environ: Mapping[str, str]) -> dict[str, str]:
+    """The services' database URLs as `lifeline up` passes them (`LIFELINE_<SERVICE>_...`)."""
+    found = {s: environ.get(f"LIFELINE_{s.upper()}_DATABASE_URL", "") for s in SERVICES}
+    return {s: url for s, url in found.items() if url}
 
 
 def file_member(relative: str) -> str:
@@ -47,13 +59,15 @@ def file_member(relative: str) -> str:
     return f"files/{relative}"
 
 
-def manifest(created_at: str, files: list[str], counts: dict[str, dict[str, int]]) -> bytes:
+def manifest(
+    created_at: str, files: list[str], counts: dict[str, dict[str, int]], kinds: dict[str, str]
+) -> bytes:
     """What is inside (names and row counts only: no content)."""
     return json.dumps(
         {
             "format": MANIFEST_FORMAT,
             "created_at": created_at,
-            "databases": {name: "sqlite" for name in counts},
+            "databases": kinds,
             "files": files,
             "rows": counts,
         },
@@ -76,9 +90,11 @@ def safe_target(name: str) -> tuple[str, str]:
         raise ValueError(f"unexpected member {name!r}")
     if name == MANIFEST:
         return "manifest", name
-    if path.parts[0] == "db" and len(path.parts) == 2 and path.suffix == ".sqlite":
+    if path.parts[0] == "db" and len(path.parts) == 2 and path.suffix in (".sqlite", ".rows"):
         if path.stem not in SERVICES:
             raise ValueError(f"unexpected database {name!r}")
+        if path.suffix == ".rows":
+            return "rows", path.stem
         return "db", f"{path.stem}.db"
     if path.parts[0] == "files":
         rel = PurePosixPath(*path.parts[1:])

@@ -4,14 +4,24 @@ so that a report erased after a backup stays erased when that backup is restored
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from libs.common.db import checkpoint_wal, create_engine, session_factory, transaction
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from libs.common.db import (
+    checkpoint_wal,
+    create_engine,
+    create_sync_engine,
+    is_sqlite,
+    session_factory,
+    transaction,
+)
 from libs.common.outbox import enqueue
+from lifeline.backup.contents import database_url
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import OUTBOX
 from services.sharing.vault import repository as vrepo
@@ -53,16 +63,15 @@ class Ledger:
             raise ValueError(f"not an erasure ledger: {exc}") from None
 
 
-def export(sharing_db: Path) -> Ledger:
-    """Every erased report id in a running network's sharing database (read-only)."""
-    conn = sqlite3.connect(f"file:{sharing_db}?mode=ro", uri=True, timeout=30)
+def export(sharing_url: str) -> Ledger:
+    """Every erased report id in a running network's sharing database."""
+    engine = create_sync_engine(sharing_url)
     try:
-        ids = {
-            r[0]
-            for r in conn.execute("SELECT report_id FROM vault_reports WHERE erased_at IS NOT NULL")
-        }
+        with engine.connect() as conn:
+            erased = "SELECT report_id FROM vault_reports WHERE erased_at IS NOT NULL"
+            ids = {r[0] for r in conn.execute(text(erased))}
     finally:
-        conn.close()
+        engine.dispose()
     return Ledger(datetime.now(UTC), frozenset(ids))
 
 
@@ -75,36 +84,34 @@ class Applied:
     announced: int  # `report.erased` events queued for alerts and intake
 
 
-def _intake_reports(intake_db: Path, ids: frozenset[str]) -> dict[str, tuple[str, str]]:
-    conn = sqlite3.connect(intake_db)
-    try:
-        rows = conn.execute("SELECT report_id, partner_id, event_id FROM reports").fetchall()
-    finally:
-        conn.close()
+def _intake_reports(intake: Engine, ids: frozenset[str]) -> dict[str, tuple[str, str]]:
+    with intake.connect() as conn:
+        query = text("SELECT report_id, partner_id, event_id FROM reports")
+        rows = conn.execute(query).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows if r[0] in ids}
 
 
-def _withhold(intake_db: Path, event_ids: list[str]) -> int:
-    # The sealed copy of an erased report still waiting in intake's outbox is never published.
-    conn = sqlite3.connect(intake_db)
-    try:
-        conn.execute("PRAGMA secure_delete = ON")
-        with conn:
-            gone = sum(
-                conn.execute("DELETE FROM outbox WHERE event_id = ?", (e,)).rowcount
-                for e in event_ids
-            )
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
+def _withhold(intake: Engine, event_ids: list[str]) -> int:
+    # The sealed copy of an erased report still waiting in intake's outbox is never published
+    # (SQLite: zeroed by `secure_delete`, set on every connection by `libs.common.db`).
+    with intake.begin() as conn:
+        drop = text("DELETE FROM outbox WHERE event_id = :e")
+        gone = sum(conn.execute(drop, {"e": e}).rowcount for e in event_ids)
+    if is_sqlite(str(intake.url)):
+        with intake.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return gone
 
 
-async def replay(data_dir: Path, ledger: Ledger) -> Applied:
+async def replay(data_dir: Path, ledger: Ledger, urls: dict[str, str] | None = None) -> Applied:
     """Erase again, in the restored databases, every ledger report the backup still holds."""
-    intake = _intake_reports(data_dir / "intake.db", ledger.report_ids)
-    withheld = _withhold(data_dir / "intake.db", [event for _, event in intake.values()])
-    engine = create_engine(f"sqlite+aiosqlite:///{data_dir / 'sharing.db'}")
+    intake_db = create_sync_engine(database_url("intake", data_dir, urls or {}))
+    try:
+        intake = _intake_reports(intake_db, ledger.report_ids)
+        withheld = _withhold(intake_db, [event for _, event in intake.values()])
+    finally:
+        intake_db.dispose()
+    engine = create_engine(database_url("sharing", data_dir, urls or {}))
     sessions = session_factory(engine)
     now, shredded, announced = datetime.now(UTC), 0, 0
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 
@@ -45,18 +44,3 @@ def handled_events(path: Path) -> set[str]:
     finally:
         conn.close()
     return done
-
-
-def wait_until_handled(path: Path, events: set[str], timeout: float) -> None:
-    """Block until the service at `path` has handled every event in `events`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        missing = events - handled_events(path)
-        if not missing:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"{path.stem} has not handled {len(missing)} published report(s) within "
-                f"{timeout:.0f} s: is it running and connected to the bus?"
-            )
-        time.sleep(0.1)

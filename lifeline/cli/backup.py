@@ -22,6 +22,7 @@ from libs.common.crypto.hpke_keys import (
 from libs.common.secretfile import SecretFileError, create_private, read_private
 from lifeline.backup import erasures
 from lifeline.backup.archive import BackupFileError
+from lifeline.backup.contents import configured_urls, database_url
 from lifeline.backup.create import create
 from lifeline.backup.restore import check_empty, extract, verify
 from lifeline.cli.base import CliError, Subparsers
@@ -57,6 +58,14 @@ def register(sub: Subparsers) -> None:
     p.add_argument("file", type=Path)
     p.add_argument("--key", type=Path, required=True, help="the backup private key file")
     p.add_argument("--data-dir", type=Path, required=True, help="a new or empty directory")
+    p.add_argument(
+        "--database-url",
+        action="append",
+        default=[],
+        metavar="SERVICE=URL",
+        help="an empty PostgreSQL database for a service that ran on one "
+        "(default: LIFELINE_<SERVICE>_DATABASE_URL)",
+    )
     ledger = p.add_mutually_exclusive_group(required=True)
     ledger.add_argument(
         "--erasures", type=Path, help="the erasure ledger exported after the backup was made"
@@ -75,11 +84,14 @@ def register(sub: Subparsers) -> None:
         each.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _check_sqlite() -> None:
-    for name in SERVICES:
-        url = os.environ.get(f"LIFELINE_{name.upper()}_DATABASE_URL", "")
-        if url and not url.startswith("sqlite"):
-            raise CliError(f"{name} runs on {url.split(':')[0]}: only SQLite backups exist yet")
+def _database_urls(pairs: list[str]) -> dict[str, str]:
+    urls = configured_urls(os.environ)
+    for pair in pairs:
+        service, sep, url = pair.partition("=")
+        if not sep or service not in SERVICES or not url:
+            raise CliError(f"--database-url takes SERVICE=URL with SERVICE one of {SERVICES}")
+        urls[service] = url
+    return urls
 
 
 def _public_key(path: Path) -> HpkePublicKey:
@@ -122,12 +134,15 @@ def run_keygen(args: argparse.Namespace) -> int:
 
 def run_create(args: argparse.Namespace) -> int:
     """Back up the running network in `--data-dir` to `--out`."""
-    _check_sqlite()
     recipient = _public_key(args.recipient)
     started = time.monotonic()
     try:
         made = create(
-            args.data_dir.resolve(), args.out, recipient, catch_up_timeout=args.catch_up_timeout
+            args.data_dir.resolve(),
+            args.out,
+            recipient,
+            urls=configured_urls(os.environ),
+            catch_up_timeout=args.catch_up_timeout,
         )
     except TimeoutError as exc:
         raise CliError(str(exc)) from None
@@ -192,17 +207,19 @@ def _ledger(path: Path, created_at: str) -> erasures.Ledger:
 def run_restore(args: argparse.Namespace) -> int:
     """Verify the file, check the ledger, then write the new data directory."""
     key, target = _private_key(args.key), args.data_dir.resolve()
+    urls = _database_urls(args.database_url)
     try:
-        check_empty(target)
+        check_empty(target, urls)
     except FileExistsError as exc:
         raise CliError(str(exc)) from None
     created_at = str(_verified(args.file, key)["created_at"])
     ledger = None if args.without_erasures else _ledger(args.erasures, created_at)
     try:
-        extract(args.file, key, target)
-    except (BackupFileError, FileExistsError) as exc:
+        verified = extract(args.file, key, target, urls)
+    except (BackupFileError, FileExistsError, FileNotFoundError) as exc:
         raise CliError(f"{args.file}: {exc}") from None
-    applied = asyncio.run(erasures.replay(target, ledger)) if ledger else None
+    urls = {s: u for s, u in urls.items() if s in verified.on_postgres}
+    applied = asyncio.run(erasures.replay(target, ledger, urls)) if ledger else None
     data = {
         "data_dir": str(target),
         "created_at": created_at,
@@ -227,8 +244,8 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def run_erasures(args: argparse.Namespace) -> int:
     """Write the ids of every erased report (keep the file with, but apart from, backups)."""
-    _check_sqlite()
-    ledger = erasures.export(args.data_dir.resolve() / "sharing.db")
+    urls = configured_urls(os.environ)
+    ledger = erasures.export(database_url("sharing", args.data_dir.resolve(), urls))
     args.out.write_bytes(ledger.dumps())
     data = {
         "file": str(args.out),
