@@ -8,6 +8,7 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from libs.common.crypto.errors import InvalidKey
 from libs.common.crypto.hpke_keys import (
@@ -20,13 +21,15 @@ from libs.common.crypto.hpke_keys import (
     load_public_key,
 )
 from libs.common.secretfile import SecretFileError, create_private, read_private
-from lifeline.backup import erasures
 from lifeline.backup.archive import BackupFileError
 from lifeline.backup.contents import configured_urls, database_url
 from lifeline.backup.create import create
 from lifeline.backup.restore import check_empty, extract, verify
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.client import emit
+
+if TYPE_CHECKING:
+    from lifeline.backup.erasures import Ledger
 
 SERVICES = ("intake", "sharing", "alerts")
 
@@ -191,7 +194,10 @@ def run_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ledger(path: Path, created_at: str) -> erasures.Ledger:
+def _ledger(path: Path, created_at: str) -> Ledger:
+    # Imported here: it brings sharing's vault code, which no other backup command needs.
+    from lifeline.backup import erasures
+
     try:
         ledger = erasures.Ledger.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
@@ -218,6 +224,8 @@ def run_restore(args: argparse.Namespace) -> int:
         verified = extract(args.file, key, target, urls)
     except (BackupFileError, FileExistsError, FileNotFoundError) as exc:
         raise CliError(f"{args.file}: {exc}") from None
+    from lifeline.backup import erasures
+
     urls = {s: u for s, u in urls.items() if s in verified.on_postgres}
     applied = asyncio.run(erasures.replay(target, ledger, urls)) if ledger else None
     data = {
@@ -244,6 +252,8 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def run_erasures(args: argparse.Namespace) -> int:
     """Write the ids of every erased report (keep the file with, but apart from, backups)."""
+    from lifeline.backup import erasures
+
     urls = configured_urls(os.environ)
     ledger = erasures.export(database_url("sharing", args.data_dir.resolve(), urls))
     args.out.write_bytes(ledger.dumps())
