@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,6 +107,23 @@ def extract(
         raise FileNotFoundError(f"the backup's {sorted(unknown)} ran on PostgreSQL: name an "
                                 "empty database for each (--database-url SERVICE=URL)")  # fmt: skip
     check_empty(data_dir, urls)
+    existed = data_dir.exists()
+    try:
+        rows = _write_files(path, key, data_dir)
+        for service, data in rows.items():
+            asyncio.run(_migrate(urls[service], MIGRATIONS / service / "migrations"))
+            postgres.load(urls[service], data)
+        _forget_bus_positions(contents.database_url("sharing", data_dir, urls))
+    except BaseException:
+        # Half a data directory must not be started: leave it as empty as it was found.
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if existed:
+            data_dir.mkdir(mode=0o700, exist_ok=True)
+        raise
+    return verified
+
+
+def _write_files(path: Path, key: HpkePrivateKey, data_dir: Path) -> dict[str, bytes]:
     rows: dict[str, bytes] = {}
     old = os.umask(0o077)
     try:
@@ -124,11 +142,7 @@ def extract(
                     sink.write(data)
     finally:
         os.umask(old)
-    for service, data in rows.items():
-        asyncio.run(_migrate(urls[service], MIGRATIONS / service / "migrations"))
-        postgres.load(urls[service], data)
-    _forget_bus_positions(contents.database_url("sharing", data_dir, urls))
-    return verified
+    return rows
 
 
 async def _migrate(url: str, script: Path) -> None:
