@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         access_token,
         admin,
         alerts,
+        backup,
         bus,
         completion,
         enrol,
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         identity,
         watchlist,
         alerts,
+        backup,
     ):
         module.register(sub)
     completion.register(cast(Subparsers, sub), parser)
