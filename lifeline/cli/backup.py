@@ -26,6 +26,7 @@ from lifeline.backup.contents import configured_urls, database_url
 from lifeline.backup.create import create
 from lifeline.backup.restore import check_empty, extract, verify
 from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.exits import Exit
 from lifeline.client import emit
 
 if TYPE_CHECKING:
@@ -254,8 +255,19 @@ def run_erasures(args: argparse.Namespace) -> int:
     """Write the ids of every erased report (keep the file with, but apart from, backups)."""
     from lifeline.backup import erasures
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     urls = configured_urls(os.environ)
-    ledger = erasures.export(database_url("sharing", args.data_dir.resolve(), urls))
+    try:
+        ledger = erasures.export(database_url("sharing", args.data_dir.resolve(), urls))
+    except SQLAlchemyError as exc:
+        # The driver's own message may quote data: its type is enough to act on.
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        raise CliError(
+            f"cannot read sharing's database ({reason}): is --data-dir the network's?",
+            Exit.UNREACHABLE,
+            code="database_unavailable",
+        ) from None
     args.out.write_bytes(ledger.dumps())
     data = {
         "file": str(args.out),
