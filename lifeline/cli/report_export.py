@@ -10,7 +10,7 @@ from typing import Any
 
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.profile import add_profile_option, load_profile, profile_path
-from lifeline.client import add_passphrase_options, api_error, load_key, run, signed_in
+from lifeline.client import add_passphrase_options, api_error, emit, load_key, run, signed_in
 
 EXPORT_PATH = "/v1/exports/reports"
 FORMATS = ("csv", "stix", "misp")
@@ -39,6 +39,8 @@ def register(group: Subparsers) -> None:
     e.add_argument("--limit", type=int, help="at most this many reports (default: the server's)")
     add_profile_option(e)
     add_passphrase_options(e)
+    # The export itself is the result on stdout; --json shapes the summary (with --out) and errors.
+    e.add_argument("--json", action="store_true", help="print the summary and errors as JSON")
     e.set_defaults(func=run_export)
 
 
@@ -75,7 +77,8 @@ def run_export(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
         return 0
     _write_private(args.out, body)
-    print(f"wrote {len(body)} bytes of {args.format} to {args.out}", file=sys.stderr)
+    summary = {"format": args.format, "bytes": len(body), "out": str(args.out)}
+    emit(args, summary, lambda: f"wrote {len(body)} bytes of {args.format} to {args.out}")
     return 0
 
 

@@ -207,13 +207,13 @@ def test_completion_scripts_name_every_command(
 
 
 def test_bash_completes_sub_commands(tmp_path: Path) -> None:
-    """The generated bash script, sourced in a real bash, completes `lifeline report e`."""
+    """The generated bash script, sourced in a real bash, completes `lifeline report er`."""
     script = tmp_path / "lifeline.bash"
     made = subprocess.run([LIFELINE, "completion", "bash"], capture_output=True, text=True)
     script.write_text(made.stdout)
     probe = (
-        f"source {script}; COMP_WORDS=(lifeline report e); COMP_CWORD=2; "
-        "COMP_LINE='lifeline report e'; COMP_POINT=${#COMP_LINE}; "
+        f"source {script}; COMP_WORDS=(lifeline report er); COMP_CWORD=2; "
+        "COMP_LINE='lifeline report er'; COMP_POINT=${#COMP_LINE}; "
         '_shtab_lifeline; printf "%s\\n" "${COMPREPLY[@]}"'
     )
     done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
