@@ -19,6 +19,8 @@ from lifeline.cli.exits import Exit
 
 PROFILE_ENV = "LIFELINE_PROFILE"
 DEFAULT_SHARING_URL = "http://127.0.0.1:8102"
+# Where `lifeline up` puts the other services: a profile on the local network needs no URLs.
+LOCAL_URLS = {"intake_url": "http://127.0.0.1:8101", "alerts_url": "http://127.0.0.1:8103"}
 
 
 def config_dir() -> Path:
@@ -64,7 +66,7 @@ def load_profile(path: Path) -> Profile:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        return Profile()
+        return _local_defaults(Profile())
     except (OSError, ValueError) as exc:
         raise CliError(
             f"cannot read the profile {path}: {exc}", Exit.CONFIG, code="profile"
@@ -72,7 +74,14 @@ def load_profile(path: Path) -> Profile:
     known = {f.name for f in fields(Profile)}
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise CliError(f"the profile {path} is not a Lifeline profile", Exit.CONFIG, code="profile")
-    return Profile(**{k: v for k, v in data.items() if k in known})
+    return _local_defaults(Profile(**{k: v for k, v in data.items() if k in known}))
+
+
+def _local_defaults(profile: Profile) -> Profile:
+    """On the local network, an unset service URL is where `lifeline up` puts that service."""
+    if profile.sharing_url != DEFAULT_SHARING_URL:
+        return profile
+    return replace(profile, **{k: v for k, v in LOCAL_URLS.items() if not getattr(profile, k)})
 
 
 def save_profile(path: Path, profile: Profile) -> None:
@@ -90,7 +99,12 @@ def updated(profile: Profile, args: argparse.Namespace) -> Profile:
     key = getattr(args, "key", None)
     if key:
         changes["key_path"] = str(Path(key).expanduser().resolve())
-    return replace(profile, **changes)
+    if changes.get("sharing_url", DEFAULT_SHARING_URL) != DEFAULT_SHARING_URL:
+        # Another network: the local defaults are not its services.
+        for name, local in LOCAL_URLS.items():
+            if getattr(profile, name) == local and name not in changes:
+                changes[name] = ""
+    return _local_defaults(replace(profile, **changes))
 
 
 def add_profile_option(parser: argparse.ArgumentParser) -> None:
