@@ -131,14 +131,19 @@ def api_error(response: httpx.Response) -> CliError:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    code, detail = body.get("error", "error"), body.get("detail", response.reason_phrase)
+    # A problem (RFC 9457) names its code in `code`; the token endpoint (RFC 6749) in `error`.
+    code = body.get("code") or body.get("error") or "error"
+    detail = body.get("detail") or body.get("error_description") or response.reason_phrase
     fields = "; ".join(
         f"{f.get('path')}: {f.get('reason')}"
         for f in body.get("fields") or []
         if isinstance(f, dict)
     )
+    rid = body.get("request_id") or response.headers.get("x-request-id")
     return CliError(
-        f"HTTP {response.status_code} {code}: {detail}" + (f" ({fields})" if fields else "")
+        f"HTTP {response.status_code} {code}: {detail}"
+        + (f" ({fields})" if fields else "")
+        + (f" [request {rid}]" if isinstance(rid, str) else "")
     )
 
 

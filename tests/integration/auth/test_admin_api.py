@@ -32,7 +32,7 @@ async def test_bootstrap_happens_once_and_its_secret_is_gone(sharing: Sharing) -
         sharing.url + "/v1/admin/bootstrap",
         json={"secret": "anything", "public_key": public_key_text(generate_private_key())},
     )
-    assert again.status_code == 409 and again.json()["error"] == "conflict"
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
     actions = await _audit_actions(sharing)
     assert [a[1] for a in actions[:3]] == ["partner.create", "client.create", "key.register"]
     assert {a[0] for a in actions[:3]} == {"bootstrap"}
@@ -52,7 +52,7 @@ async def test_bootstrap_needs_the_secret_and_only_one_of_two_racing_wins(
             wrong = await http.post(
                 url, json={"secret": "guess", "public_key": public_jwk(generate_private_key())}
             )
-            assert wrong.status_code == 401 and wrong.json()["error"] == "unauthenticated"
+            assert wrong.status_code == 401 and wrong.json()["code"] == "unauthenticated"
             secret = secret_file.read_text().strip()
             bodies = [
                 {"secret": secret, "public_key": public_jwk(generate_private_key())}

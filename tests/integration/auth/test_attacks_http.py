@@ -407,7 +407,7 @@ async def test_a_lawyers_token_gets_403_on_every_admin_route(network: Network) -
         for headers, status in (({"Authorization": f"Bearer {token}"}, 403), ({}, 401)):
             resp = await sharing.http.request(method.split(",")[0], url, headers=headers, json={})
             assert resp.status_code == status, (name, resp.text)
-            assert resp.json()["error"] == ("forbidden" if status == 403 else "unauthenticated")
+            assert resp.json()["code"] == ("forbidden" if status == 403 else "unauthenticated")
     # And on the admin routes of the other services, with a token that is for them.
     alerts_token = await lawyer.token(sharing.http)
     resp = await sharing.http.get(

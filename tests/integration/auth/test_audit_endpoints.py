@@ -41,7 +41,7 @@ async def test_any_registered_client_gets_a_checkpoint_and_proofs_that_verify(
 async def test_checkpoints_need_a_token(sharing: Sharing) -> None:
     for path in ("/v1/audit/checkpoint", "/v1/audit/consistency?first=0&second=0"):
         resp = await sharing.http.get(sharing.url + path)
-        assert resp.status_code == 401 and resp.json()["error"] == "unauthenticated"
+        assert resp.status_code == 401 and resp.json()["code"] == "unauthenticated"
 
 
 @pytest.mark.parametrize(

@@ -161,11 +161,13 @@ async def test_tampered_storage_fails_closed(vault: Vault, attack: str) -> None:
 
     resp = await vault.call(a, "GET", f"/v1/reports/{victim}")
     assert resp.status_code == 500, resp.text
-    assert resp.json() == {
-        "error": "report_unreadable",
-        "detail": "the stored report failed its integrity check",
-        "fields": [],
-    }
+    body = resp.json()
+    assert (body["code"], body["detail"], body["fields"]) == (
+        "report_unreadable",
+        "the stored report failed its integrity check",
+        [],
+    )
+    assert resp.headers["content-type"] == "application/problem+json"
     # In a listing the damaged report is named without content; the others are unaffected.
     page = (await vault.call(a, "GET", "/v1/reports")).json()["reports"]
     by_id = {r["report_id"]: r for r in page}
@@ -196,7 +198,7 @@ async def test_relabelled_routing_columns_never_widen_access(vault: Vault) -> No
     await vault.sql("UPDATE vault_reports SET country = 'KG' WHERE report_id = :r", r=kz)
     for report_id in (red, kz):
         resp = await vault.call(b, "GET", f"/v1/reports/{report_id}")
-        assert resp.status_code == 500 and resp.json()["error"] == "report_unreadable"
+        assert resp.status_code == 500 and resp.json()["code"] == "report_unreadable"
         assert NARRATIVE not in resp.text
     listed = (await vault.call(b, "GET", "/v1/reports")).json()["reports"]
     assert all("report" not in r for r in listed) and NARRATIVE not in str(listed)
