@@ -166,7 +166,9 @@ async def test_errors_share_one_json_shape(nats_server: NatsServer, tmp_path: Pa
     ):
         missing = await http.get("/v1/nothing-here")
         assert missing.status_code == 404
-        assert set(missing.json()) == {"error", "detail", "fields"}
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert set(missing.json()) >= {"type", "title", "status", "detail", "code", "fields"}
+        assert missing.json()["request_id"] == missing.headers["x-request-id"]
         big = await http.post("/v1/system/ping", content=b"x" * 4096)
         assert big.status_code == 413
         assert big.json()["code"] == "payload_too_large"

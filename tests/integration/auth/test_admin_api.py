@@ -18,6 +18,7 @@ from libs.sdk import (
 from tests.integration.auth.conftest import Sharing, running_sharing, sharing_settings
 from tests.support.access import BOOTSTRAP_FILE, Client
 from tests.support.natsd import NatsServer
+from tests.support.problems import sameness
 
 
 async def _audit_actions(sharing: Sharing) -> list[tuple[str, str, str]]:
@@ -159,7 +160,7 @@ async def test_bad_admin_input_gets_a_clear_4xx(
     sharing = module_sharing  # fresh clients of its own: the module's sharing serves
     resp = await sharing.admin_call(method, path, json=body)
     assert resp.status_code == status, resp.text
-    assert set(resp.json()) >= {"error", "detail", "fields"}
+    assert set(resp.json()) >= {"type", "status", "code", "detail", "fields", "request_id"}
 
 
 async def test_a_private_jwk_is_never_registered(module_sharing: Sharing) -> None:
@@ -231,8 +232,9 @@ async def test_an_admin_whose_client_vanished_from_the_registry_is_refused(
     await sharing.sql("DELETE FROM api_clients WHERE id = :c", c=second.client_id)
     resp = await sharing.http.get(sharing.url + "/v1/admin/partners", headers=headers)
     assert resp.status_code == 401
-    assert resp.json() == {
-        "error": "unauthenticated",
-        "detail": "authentication required",
-        "fields": [],
-    }
+    body = sameness(resp)
+    assert (body["code"], body["detail"], body["fields"]) == (
+        "unauthenticated",
+        "authentication required",
+        [],
+    )
