@@ -112,13 +112,11 @@ def describe_errors(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
 def publish_problems(app: FastAPI) -> None:
     """Make `app.openapi()` (and `/openapi.json`) describe errors and examples truthfully."""
     build = app.openapi
-    done: list[int] = []
 
     def openapi() -> dict[str, Any]:
-        schema = build()
-        if id(schema) not in done:
+        schema = build()  # FastAPI's cached document: described once
+        if "Problem" not in schema.get("components", {}).get("schemas", {}):
             describe_errors(schema, app)
-            done.append(id(schema))
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
