@@ -1,6 +1,6 @@
 """Request ids: one per HTTP request, taken from `X-Request-ID` when safe, in logs and errors.
 
-Pure (no web imports): errors and logging read the current id; `libs/common/tracing.py` sets it.
+Pure (no web imports): errors and logging read the current id; `requestid_middleware.py` sets it.
 """
 
 from __future__ import annotations

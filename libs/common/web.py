@@ -25,7 +25,7 @@ from libs.common.openapi import ALWAYS_UP, publish_problems
 from libs.common.outages import OUTAGE_TYPES, RETRY_AFTER_S, unreachable
 from libs.common.problems import field_errors
 from libs.common.requestid import HEADER
-from libs.common.tracing import RequestIdMiddleware, request_id_of
+from libs.common.requestid_middleware import RequestIdMiddleware, request_id_of
 
 log = logging.getLogger("lifeline.http")
 

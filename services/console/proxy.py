@@ -19,7 +19,7 @@ from starlette.background import BackgroundTask
 
 from libs.common.errors import NotFound, PayloadTooLarge, Unavailable
 from libs.common.outages import RETRY_AFTER_S
-from libs.common.tracing import request_id_of
+from libs.common.requestid_middleware import request_id_of
 
 log = logging.getLogger("lifeline.console.proxy")
 
