@@ -173,12 +173,16 @@ def api_error(response: httpx.Response) -> CliError:
         body = {}
     if not isinstance(body, dict):
         body = {}
+    # A problem (RFC 9457) names its code in `code`; the token endpoint (RFC 6749) in `error`.
     code = error_code(body) or "error"
-    detail = body.get("detail", response.reason_phrase)
+    detail = body.get("detail") or body.get("error_description") or response.reason_phrase
     fields = [f for f in body.get("fields") or [] if isinstance(f, dict)]
     where = "; ".join(f"{f.get('path')}: {f.get('reason')}" for f in fields)
+    rid = body.get("request_id") or response.headers.get("x-request-id")
     return CliError(
-        f"HTTP {response.status_code} {code}: {detail}" + (f" ({where})" if where else ""),
+        f"HTTP {response.status_code} {code}: {detail}"
+        + (f" ({where})" if where else "")
+        + (f" [request {rid}]" if isinstance(rid, str) else ""),
         for_status(response.status_code),
         code=code,
         status=response.status_code,

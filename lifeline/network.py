@@ -243,4 +243,4 @@ def _up(readyz: httpx.Response) -> bool:
     """Ready, or up and waiting to be unsealed (nothing more can happen before that)."""
     if readyz.status_code == 200:
         return True
-    return bool(readyz.status_code == 503 and readyz.json().get("error") == "sealed")
+    return bool(readyz.status_code == 503 and readyz.json().get("code") == "sealed")

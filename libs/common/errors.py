@@ -1,15 +1,61 @@
-"""One error hierarchy for every service: each error knows its HTTP status and machine code."""
+"""One error hierarchy for every service: each error knows its HTTP status and machine code.
+
+Every error answers as an RFC 9457 problem (`application/problem+json`): `type` (a stable URI per
+code), `title`, `status`, `detail`, and the extensions `code`, `fields` and `request_id`
+(`docs/api.md`). `error` repeats `code` for clients written before the problem shape; it is
+deprecated and goes in the next release.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from libs.common.requestid import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Identifiers, not addresses: `.invalid` never resolves, so no client fetches anything from it.
+PROBLEM_TYPE_BASE = "https://lifeline.invalid/problems/"
+
+
+def problem_type(code: str) -> str:
+    """The stable `type` URI of a machine code."""
+    return PROBLEM_TYPE_BASE + code
+
+
+def problem_title(code: str) -> str:
+    """The fixed human summary of a code (the same for every occurrence, as RFC 9457 asks)."""
+    return code.replace("_", " ").capitalize()
+
+
+def problem(
+    code: str,
+    status: int,
+    detail: str,
+    *,
+    fields: list[dict[str, Any]] | None = None,
+    request_id: str | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
+    """An RFC 9457 problem body for `code`; `request_id` defaults to the current request's."""
+    return {
+        "type": problem_type(code),
+        "title": problem_title(code),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "fields": fields or [],
+        "request_id": request_id or current_request_id(),
+        "error": code,  # deprecated alias of `code`, kept for one release
+        **extensions,
+    }
+
 
 class LifelineError(Exception):
-    """Base error: rendered as `{"error": code, "detail": text, "fields": [...]}` with `status`."""
+    """Base error: rendered as an RFC 9457 problem with `status`, `code` and `fields`."""
 
     status: int = 400
     code: str = "bad_request"
+    media_type: str = PROBLEM_MEDIA_TYPE
 
     def __init__(
         self,
@@ -24,8 +70,8 @@ class LifelineError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        """The JSON body a client receives."""
-        return {"error": self.code, "detail": self.detail, "fields": self.fields}
+        """The problem body a client receives."""
+        return problem(self.code, self.status, self.detail, fields=self.fields)
 
 
 class InvalidInput(LifelineError):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from libs.common.errors import LifelineError
+from libs.common.requestid import current_request_id
 
 # Only these `extra=` keys ever reach a log line: ids and measurements, nothing a person wrote.
 SAFE_FIELDS = frozenset(
@@ -39,6 +40,7 @@ SAFE_FIELDS = frozenset(
         "version",
         "changed",
         "dependency",
+        "request_id",
     }
 )
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -80,6 +82,18 @@ def safe_exception_text(exc: BaseException) -> str:
     return "".join(lines).rstrip("\n")
 
 
+class RequestIdFilter(logging.Filter):
+    """Stamp every record emitted while a request is handled with that request's id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Add `request_id` (unless the caller gave one); never drops a record."""
+        if getattr(record, "request_id", None) is None:
+            rid = current_request_id()
+            if rid is not None:
+                record.request_id = rid
+        return True
+
+
 class _SafeExceptions(logging.Formatter):
     """A formatter whose tracebacks carry no exception message that could quote data."""
 
@@ -119,6 +133,8 @@ class PlainFormatter(_SafeExceptions):
 def configure_logging(*, json_logs: bool, level: str = "INFO", service: str = "") -> None:
     """Install one stderr handler on the root logger; quiet chatty libraries."""
     handler = logging.StreamHandler(sys.stderr)
+    # On the handler, not a logger: it then sees records of every logger that propagates here.
+    handler.addFilter(RequestIdFilter())
     if json_logs:
         handler.setFormatter(JsonFormatter())
     else:

@@ -11,10 +11,21 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from libs.common.errors import LifelineError, PayloadTooLarge, Unavailable
+from libs.common.errors import (
+    PROBLEM_MEDIA_TYPE,
+    LifelineError,
+    PayloadTooLarge,
+    Unavailable,
+    problem,
+)
+from libs.common.openapi import ALWAYS_UP, publish_problems
 from libs.common.outages import OUTAGE_TYPES, RETRY_AFTER_S, unreachable
+from libs.common.problems import field_errors
+from libs.common.requestid import HEADER
+from libs.common.requestid_middleware import RequestIdMiddleware, request_id_of
 
 log = logging.getLogger("lifeline.http")
 
@@ -38,22 +49,31 @@ _STATUS_CODES = {
 }
 
 
+class ProblemResponse(JSONResponse):
+    """A JSON response served as `application/problem+json` (RFC 9457)."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    """A problem body as a response with its status and content type."""
+    return ProblemResponse(body, status_code=int(body["status"]), headers=headers or None)
+
+
 def error_response(exc: LifelineError) -> JSONResponse:
-    """The one JSON shape of every error."""
-    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
-
-
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # Never echo the rejected input back: it may be a name or a narrative.
-    fields = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-        fields.append({"path": ".".join(loc) or "body", "reason": err.get("msg", "invalid")})
-    return fields[:100]
+    """The one shape of every error: an RFC 9457 problem (the token endpoint's: RFC 6749)."""
+    return JSONResponse(
+        exc.body(), status_code=exc.status, headers=exc.headers or None, media_type=exc.media_type
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every failure to `{"error", "detail", "fields"}`; nothing escapes as a bare 500."""
+    """Map every failure to an RFC 9457 problem; nothing escapes as a bare 500.
+
+    Also gives every request an id (`X-Request-ID`) for its logs and its error body.
+    """
+    _request_ids_outermost(app)
+    publish_problems(app)
 
     @app.exception_handler(LifelineError)
     async def _lifeline(_: Request, exc: LifelineError) -> JSONResponse:
@@ -61,20 +81,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = _field_errors(exc)
-        malformed = any(f["reason"].startswith("JSON decode error") for f in fields)
-        body = {
-            "error": "malformed_json" if malformed else "invalid_input",
-            "detail": "the body is not valid JSON" if malformed else "some fields are invalid",
-            "fields": fields,
-        }
-        return JSONResponse(body, status_code=400 if malformed else 422)
+        fields = field_errors(exc.errors())
+        malformed = any(e.get("type") == "json_invalid" for e in exc.errors())
+        if malformed:
+            body = problem("malformed_json", 400, "the body is not valid JSON", fields=fields)
+        else:
+            body = problem("invalid_input", 422, "some fields are invalid", fields=fields)
+        return problem_response(body)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
-        body = {"error": code, "detail": str(exc.detail), "fields": []}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        body = problem(code, exc.status_code, str(exc.detail))
+        return problem_response(body, dict(exc.headers or {}))
 
     async def _outage(request: Request, exc: Exception) -> JSONResponse:
         """503 + Retry-After while a dependency is away; anything else of these types is a 500."""
@@ -105,13 +124,31 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if unreachable(exc) is not None:  # raised outside the routes (a middleware)
             return await _outage(request, exc)
+        # Starlette answers a 500 outside the request-id middleware: the id comes from the scope.
+        rid = request_id_of(request.scope)
         log.error(
             "unhandled error",
             exc_info=exc,
-            extra={"route": route_of(request.scope), "reason": type(exc).__name__},
+            extra={
+                "route": route_of(request.scope),
+                "reason": type(exc).__name__,
+                "request_id": rid,
+            },
         )
-        body = {"error": "internal", "detail": "internal error", "fields": []}
-        return JSONResponse(body, status_code=500)
+        body = problem("internal", 500, "internal error", request_id=rid)
+        return problem_response(body, {HEADER: rid} if rid else None)
+
+
+def _request_ids_outermost(app: FastAPI) -> None:
+    """Run the request-id middleware outside every other (so a 413 or a 503 has an id too)."""
+    build = app.build_middleware_stack
+
+    def build_with_outermost() -> ASGIApp:
+        rest = [m for m in app.user_middleware if m.cls is not RequestIdMiddleware]  # type: ignore[comparison-overlap]
+        app.user_middleware[:] = [Middleware(RequestIdMiddleware), *rest]
+        return build()
+
+    app.build_middleware_stack = build_with_outermost  # type: ignore[method-assign]
 
 
 def route_of(scope: Scope) -> str:
@@ -191,7 +228,9 @@ def health_router() -> APIRouter:
     """`/healthz` (alive) and `/readyz` (the checks the lifespan put on `app.state.readiness`)."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="Liveness: the process answers.")
+    @router.get(
+        "/healthz", summary="Liveness: the process answers.", openapi_extra={ALWAYS_UP: True}
+    )
     async def healthz() -> dict[str, str]:
         """Always 200 while the process runs."""
         return {"status": "ok"}
@@ -203,17 +242,16 @@ def health_router() -> APIRouter:
         results: dict[str, str] = {} if checks else {"service": "starting"}
         for name, check in checks.items():
             try:
-                problem = await check()
+                trouble = await check()
             except Exception as exc:  # a failing check is the answer, not an error
-                problem = type(exc).__name__
-            results[name] = problem or "ok"
+                trouble = type(exc).__name__
+            results[name] = trouble or "ok"
         failing = {k: v for k, v in results.items() if v != "ok"}
         if failing:
             detail = "; ".join(f"{k}: {v}" for k, v in failing.items())
             # A sealed service waits for an operator, not for a dependency: say so first.
-            error = "sealed" if failing.get("seal") == "sealed" else "not_ready"
-            body = {"error": error, "detail": detail, "fields": [], "checks": results}
-            return JSONResponse(body, status_code=503)
+            code = "sealed" if failing.get("seal") == "sealed" else "not_ready"
+            return problem_response(problem(code, 503, detail, checks=results))
         return JSONResponse({"status": "ready", "checks": results})
 
     return router

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from libs.common.errors import LifelineError
 from libs.common.identity.canonical import canonical_keys
+from libs.common.problems import field_errors
 from libs.common.reports import IdentityToken, ReportIn
 from libs.common.reports.fields import CATALOGUE
 from libs.sdk import readers
@@ -141,12 +142,15 @@ def _draft(number: int, row: dict[str, Any]) -> Draft:
     try:
         ReportIn.model_validate({**body, "subject": {**body["subject"], "tokens": [_PLACEHOLDER]}})
     except ValidationError as exc:
-        for err in exc.errors():
-            path = ".".join(str(p) for p in err["loc"]) or "report"
-            reasons.append(f"{path}: {err['msg']}")
+        reasons += _field_reasons(exc)
     if reasons:
         raise _RowError(reasons)
     return Draft(number, str(body["client_report_id"]), body, (name, dob))
+
+
+def _field_reasons(exc: ValidationError) -> list[str]:
+    """`path: reason` per refused field, in the words the API would use (never the input)."""
+    return [f"{f['path']}: {f['reason']}" for f in field_errors(exc.errors(), root="report")]
 
 
 def _follow_up(number: int, body: dict[str, Any]) -> Draft:
@@ -155,9 +159,7 @@ def _follow_up(number: int, body: dict[str, Any]) -> Draft:
     try:
         ReportIn.model_validate(body)
     except ValidationError as exc:
-        for err in exc.errors():
-            path = ".".join(str(p) for p in err["loc"]) or "report"
-            reasons.append(f"{path}: {err['msg']}")
+        reasons += _field_reasons(exc)
     if reasons:
         raise _RowError(reasons)
     return Draft(number, str(body["client_report_id"]), body, None)

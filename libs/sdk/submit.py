@@ -156,5 +156,5 @@ def _reasons(resp: httpx.Response) -> tuple[str, ...]:
         for f in answer.get("fields", [])
     ]
     return tuple(fields) or (
-        f"{answer.get('error', resp.status_code)}: {answer.get('detail', '')}",
+        f"{answer.get('code') or resp.status_code}: {answer.get('detail', '')}",
     )

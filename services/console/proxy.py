@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 
 from libs.common.errors import NotFound, PayloadTooLarge, Unavailable
 from libs.common.outages import RETRY_AFTER_S
+from libs.common.requestid_middleware import request_id_of
 
 log = logging.getLogger("lifeline.console.proxy")
 
@@ -77,6 +78,10 @@ class ApiProxy:
         body = await self._body(request)
         headers = {k: v for k, v in request.headers.items() if k in _FORWARDED_REQUEST}
         headers["x-forwarded-for"] = forwarded_for(request)
+        # The console's id for this request (the caller's, if safe): one id across both logs.
+        rid = request_id_of(request.scope)
+        if rid is not None:
+            headers["x-request-id"] = rid
         upstream = self._client.build_request(
             request.method,
             f"{base}/{path}",

@@ -4,17 +4,22 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel
 
 from libs.common import nats as natsx
 from libs.common.contracts import SystemPing, new_event
 from libs.common.errors import Unavailable
 from libs.common.reports import ReportIn
+from libs.common.reports.model import example_report
 from services.intake.deps import Admin, ContainerDep, IntakeDep, Submitter
 from services.intake.schemas import Receipt, ReportAccepted
 
 router = APIRouter()
+# The report `lifeline report template` writes, with its person already turned into tokens.
+_REPORT_EXAMPLES = {
+    "detention": {"summary": "a detention on a CIS search request", "value": example_report()}
+}
 
 
 @router.post(
@@ -26,7 +31,7 @@ router = APIRouter()
     responses={200: {"model": ReportAccepted}, 409: {}, 422: {}, 429: {}},
 )
 async def submit_report(
-    report: ReportIn,
+    report: Annotated[ReportIn, Body(openapi_examples=_REPORT_EXAMPLES)],
     principal: Submitter,
     response: Response,
     intake: IntakeDep,

@@ -98,13 +98,13 @@ def _unseal(net: RunningNetwork, stdin: str, *args: str) -> subprocess.Completed
 def _assert_sealed(net: RunningNetwork) -> None:
     for name in SERVICES:
         ready = httpx.get(f"{net.urls[name]}/readyz", timeout=5)
-        assert ready.status_code == 503 and ready.json()["error"] == "sealed", (name, ready.text)
+        assert ready.status_code == 503 and ready.json()["code"] == "sealed", (name, ready.text)
         assert ready.json()["checks"]["seal"] == "sealed"
         # The metrics listener answers while sealed, and says so.
         assert _sealed_gauge(net, name) == 1
     # Nothing but health and the seal answers: not even the public key documents.
     jwks = httpx.get(f"{net.urls['sharing']}/.well-known/jwks.json", timeout=5)
-    assert jwks.status_code == 503 and jwks.json()["error"] == "sealed"
+    assert jwks.status_code == 503 and jwks.json()["code"] == "sealed"
 
 
 def _wait_ready(net: RunningNetwork) -> None:

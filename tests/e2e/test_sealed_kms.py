@@ -43,7 +43,7 @@ def test_a_kms_sealed_network_unseals_itself_at_every_start(tmp_path: Path) -> N
         with lifeline_up(tmp_path, args=again) as net:
             for name in SERVICES:
                 ready = httpx.get(f"{net.urls[name]}/readyz", timeout=5)
-                assert ready.status_code == 503 and ready.json()["error"] == "sealed"
+                assert ready.status_code == 503 and ready.json()["code"] == "sealed"
             transit.start()
             _wait_ready(net, timeout=30)
             assert "KMS unreachable" in net.output() and "hvs." not in net.output()

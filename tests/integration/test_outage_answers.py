@@ -50,7 +50,7 @@ def _assert_unavailable(resp: httpx.Response) -> None:
     assert resp.status_code == 503, resp.text
     assert int(resp.headers["Retry-After"]) > 0
     body = resp.json()
-    assert body["error"] == "unavailable"
+    assert body["code"] == "unavailable"
     assert body["detail"] == "database unavailable, try again later"
     assert body["fields"] == []
 

@@ -110,7 +110,7 @@ async def test_readyz_follows_nats_down_and_back(own_nats: NatsServer, tmp_path:
 
         assert await _until(not_ready, timeout=5)
         body = (await http.get("/readyz")).json()
-        assert body["error"] == "not_ready" and "nats" in body["detail"]
+        assert body["code"] == "not_ready" and "nats" in body["detail"]
         own_nats.start()
 
         async def ready() -> bool:
@@ -140,7 +140,7 @@ async def test_readyz_turns_red_while_nats_is_frozen(own_nats: NatsServer, tmp_p
         try:
             assert await until(not_ready, timeout=5)
             body = (await http.get("/readyz")).json()
-            assert body["error"] == "not_ready" and "nats" in body["detail"]
+            assert body["code"] == "not_ready" and "nats" in body["detail"]
         finally:
             own_nats.resume()
         assert await until(ready, timeout=15)
@@ -166,13 +166,15 @@ async def test_errors_share_one_json_shape(nats_server: NatsServer, tmp_path: Pa
     ):
         missing = await http.get("/v1/nothing-here")
         assert missing.status_code == 404
-        assert set(missing.json()) == {"error", "detail", "fields"}
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert set(missing.json()) >= {"type", "title", "status", "detail", "code", "fields"}
+        assert missing.json()["request_id"] == missing.headers["x-request-id"]
         big = await http.post("/v1/system/ping", content=b"x" * 4096)
         assert big.status_code == 413
-        assert big.json()["error"] == "payload_too_large"
+        assert big.json()["code"] == "payload_too_large"
         wrong_method = await http.get("/v1/system/ping")
         assert wrong_method.status_code == 405
-        assert wrong_method.json()["error"] == "method_not_allowed"
+        assert wrong_method.json()["code"] == "method_not_allowed"
 
 
 @pytest.mark.parametrize("svc", ["intake", "sharing", "alerts"])

@@ -59,9 +59,14 @@ def test_logs_keep_ids_and_drop_anything_else() -> None:
 
 def test_error_bodies_have_one_shape() -> None:
     assert Conflict("reused id").body() == {
-        "error": "conflict",
+        "type": "https://lifeline.invalid/problems/conflict",
+        "title": "Conflict",
+        "status": 409,
         "detail": "reused id",
+        "code": "conflict",
         "fields": [],
+        "request_id": None,
+        "error": "conflict",
     }
     assert RateLimited(0).headers == {"Retry-After": "1"}
     unauth = Unauthenticated()

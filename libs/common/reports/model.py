@@ -99,3 +99,11 @@ if TYPE_CHECKING:
     ReportIn = ReportCore
 else:
     Place, ReportIn = build_models()
+
+
+def example_report() -> dict[str, Any]:
+    """The example `lifeline report template` writes, as the API receives it: tokens, no name."""
+    body = CATALOGUE.example()
+    token = {"kind": "name", "version": 1, "value": "Xk3vQ9p2LmT8wZr4YbN6cD1fGh5JsE7a"}
+    body["subject"] = {**body["subject"], "tokens": [token]}
+    return body

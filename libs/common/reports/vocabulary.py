@@ -113,7 +113,13 @@ def _not_future(value: date | datetime) -> date | datetime:
     return value
 
 
-Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+# `examples` only shape the OpenAPI documents' examples (`docs/api.md`), never validation.
+Country = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2),
+    AfterValidator(_country),
+    Field(examples=["KG"]),
+]
 Line = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -122,10 +128,22 @@ Line = Annotated[
 LongText = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_control)]
 ShortText = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_no_control)]
 OccurredAt = Annotated[date | datetime, AfterValidator(_not_future)]
-TokenKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
-TokenValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$")]
-ClientReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
-ReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+TokenKind = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$"), Field(examples=["name"])
+]
+TokenValue = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,128}$"),
+    Field(examples=["Xk3vQ9p2LmT8wZr4YbN6cD1fGh5JsE7a"]),
+]
+ClientReportId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$"), Field(examples=["kg-2026-0042"])
+]
+ReportId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$"),
+    Field(examples=["0b0f6a3e-7d2c-4f4e-9a57-1c2b3d4e5f60"]),
+]
 
 
 class Strict(BaseModel):

@@ -1,7 +1,7 @@
 """A service's seal on the HTTP side: the gate in front of every route, status and unseal routes.
 
 While sealed only `/healthz`, `/readyz` (503, `sealed`) and the two routes here answer; every
-other request gets 503 `{"error": "sealed"}` and nothing that needs a key has started. A seal
+other request gets 503 `{"code": "sealed"}` and nothing that needs a key has started. A seal
 with a KMS-wrapped root key, in a service given a KMS token, unseals itself at start
 (`kms.unseal_with_kms`).
 """
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.common.auth.fastapi import PUBLIC
+from libs.common.problems import problems
 from libs.common.runtime import Runtime
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
@@ -153,7 +154,10 @@ def install_seal(app: FastAPI, settings: ServiceSettings) -> SealGate:
     @router.post(
         UNSEAL_PATH,
         summary="Unseal with the passphrase or one share at a time.",
-        responses={400: {"description": "wrong passphrase or share; still sealed"}},
+        responses={
+            400: {"description": "wrong passphrase or share; still sealed"},
+            **problems(429),
+        },
     )
     async def unseal(body: UnsealRequest) -> dict[str, Any]:
         """Answers the seal status; 400 `unseal_refused` (still sealed), 429 when throttled."""

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.errors import LifelineError
+from libs.common.problems import problems
 from services.alerts.alerts.feedback import FeedbackOut, org_feedback
 from services.alerts.alerts.schemas import AckResult, AlertDetail, AlertOut, AlertPage, ResolveIn
 from services.alerts.delivery.messages import negotiate, text
@@ -76,6 +77,7 @@ async def get_feedback(
     response_model=AckResult,
     tags=["alerts"],
     summary="Acknowledge an alert: escalation stops and the others are told who took it.",
+    responses=problems(409),
 )
 async def ack_alert(alert_id: str, principal: Acker, alerts: AlertsDep) -> AckResult:
     """Idempotent: a second ack answers who acknowledged it first (`already`)."""
@@ -87,6 +89,7 @@ async def ack_alert(alert_id: str, principal: Acker, alerts: AlertsDep) -> AckRe
     response_model=AlertOut,
     tags=["alerts"],
     summary="Resolve an alert with its outcome and a note (acknowledging it if still open).",
+    responses=problems(409),
 )
 async def resolve_alert(
     alert_id: str, body: ResolveIn, principal: Acker, alerts: AlertsDep
@@ -130,13 +133,16 @@ def _failure(request: Request, exc: LifelineError, lang: str | None = None) -> R
         known = {"invalid_input", "link_expired", "link_used", "not_found"}
         reason = f"ack.failure.{exc.code if exc.code in known else 'other'}"
         return _page(lang, "ack.failure.title", text(lang, reason), status=exc.status)
-    return JSONResponse(exc.body(), status_code=exc.status, headers=_HEADERS)
+    return JSONResponse(
+        exc.body(), status_code=exc.status, headers=_HEADERS, media_type=exc.media_type
+    )
 
 
 @link_router.get(
     "/{token}",
     response_class=HTMLResponse,
     summary="Acknowledgement page of a signed link: a form only; nothing changes on GET.",
+    responses=problems(410),
 )
 async def ack_page(
     token: str, request: Request, links: LinksDep, alerts: AlertsDep, clock: ClockDep
@@ -161,6 +167,7 @@ async def ack_page(
     "/{token}",
     response_class=HTMLResponse,
     summary="Acknowledge the alert named by a signed, unexpired link.",
+    responses=problems(409, 410),
 )
 async def ack_by_link(
     token: str, request: Request, links: LinksDep, alerts: AlertsDep, clock: ClockDep

@@ -6,16 +6,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from libs.common.problems import problems
 from services.alerts.deps import OrgManager, OrgViewer, RotasDep
 from services.alerts.rotas.schemas import Instant, OnDutyOut, RotaIn, RotaOut
 
 router = APIRouter(prefix="/v1", tags=["rota"])
 CALENDAR = "text/calendar; charset=utf-8"
+# What a feed looks like (shortened): one VEVENT per stretch of duty, display names only.
+_ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Lifeline//rota//EN\r\nBEGIN:VEVENT\r\n"
+    "UID:shift-1@lifeline\r\nDTSTART:20260316T080000Z\r\nDTEND:20260316T200000Z\r\n"
+    "SUMMARY:On duty: A. Lawyer\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 @router.get(
     "/organisation/rota",
     response_model=RotaOut,
+    responses=problems(404),
     summary="The caller's organisation's duty rota (members, hand-over, overrides).",
 )
 async def get_rota(principal: OrgViewer, rotas: RotasDep) -> RotaOut:
@@ -61,7 +69,10 @@ async def get_on_duty(
 @router.get(
     "/organisation/rota.ics",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}},
+    responses={
+        **problems(404),
+        200: {"content": {"text/calendar": {"schema": {"type": "string"}, "example": _ICS}}},
+    },
     summary="The rota's shifts as an iCalendar (RFC 5545) feed: display names, no addresses.",
 )
 async def get_rota_calendar(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
+from libs.common.problems import problems
 from services.sharing.access.domain import managed_partner
 from services.sharing.access.schemas import (
     Bootstrapped,
@@ -44,6 +45,7 @@ Kid = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     status_code=201,
     response_model=Bootstrapped,
     dependencies=[Depends(PUBLIC)],
+    responses=problems(401, 409),
     summary="Create the first administrator with the one-time secret from sharing's data dir.",
 )
 async def bootstrap(body: BootstrapRequest, bootstrapper: Bootstrap) -> Bootstrapped:
@@ -96,6 +98,7 @@ async def set_partner_contact(
     "/partners/{partner_id}/disable",
     response_model=PartnerOut,
     summary="Disable a partner: its clients get no tokens, outstanding tokens stop.",
+    responses=problems(409),
 )
 async def disable_partner(
     partner_id: IdPath, caller: AdminCaller, registry: Registry
@@ -116,7 +119,11 @@ async def list_clients(
 
 
 @router.post(
-    "/clients", status_code=201, response_model=ClientOut, summary="Register an API client."
+    "/clients",
+    status_code=201,
+    response_model=ClientOut,
+    responses=problems(409),
+    summary="Register an API client.",
 )
 async def create_client(body: ClientCreate, caller: ManagerCaller, registry: Registry) -> ClientOut:
     """A client of an active partner; its role bounds its scopes (422 outside the bound)."""
@@ -141,6 +148,7 @@ async def get_client(client_id: IdPath, caller: ManagerCaller, registry: Registr
     "/clients/{client_id}/revoke",
     response_model=ClientOut,
     summary="Revoke an API client: no more tokens, outstanding tokens stop.",
+    responses=problems(409),
 )
 async def revoke_client(client_id: IdPath, caller: ManagerCaller, registry: Registry) -> ClientOut:
     """Revoke now and announce the revocation to every service."""
@@ -165,7 +173,7 @@ async def list_keys(client_id: IdPath, caller: ManagerCaller, keys: ClientKeys) 
     "/clients/{client_id}/keys",
     status_code=201,
     response_model=KeyOut,
-    responses=PENDING_RESPONSE,
+    responses={**PENDING_RESPONSE, **problems(409)},
     summary="Register a client's Ed25519 public key.",
 )
 async def add_key(
@@ -196,6 +204,7 @@ async def get_key(kid: Kid, caller: ManagerCaller, keys: ClientKeys) -> KeyOut:
     "/keys/{kid}/revoke",
     response_model=KeyOut,
     summary="Revoke a client key: tokens obtained with it stop at once.",
+    responses=problems(409),
 )
 async def revoke_key(kid: Kid, caller: ManagerCaller, keys: ClientKeys) -> KeyOut:
     """Revoke now and announce the revocation to every service."""
@@ -207,7 +216,7 @@ async def revoke_key(kid: Kid, caller: ManagerCaller, keys: ClientKeys) -> KeyOu
     "/keys/{kid}/rotate",
     status_code=201,
     response_model=KeyRotated,
-    responses=PENDING_RESPONSE,
+    responses={**PENDING_RESPONSE, **problems(409)},
     summary="Register a replacement key and retire this one (now, or after a grace period).",
 )
 async def rotate_key(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from libs.common.problems import problems
 from services.sharing.approvals.domain import ApprovalStatus
 from services.sharing.approvals.schemas import ApprovalOut
 from services.sharing.deps import AdminCaller, ApprovalsDep
@@ -38,6 +39,7 @@ async def get_approval(
     "/{approval_id}/approve",
     response_model=ApprovalOut,
     summary="Approve as a second operator: the action runs now, exactly once.",
+    responses=problems(409),
 )
 async def approve(
     approval_id: ApprovalId, caller: AdminCaller, approvals: ApprovalsDep
@@ -50,6 +52,7 @@ async def approve(
     "/{approval_id}/deny",
     response_model=ApprovalOut,
     summary="Deny as a second operator: the action never runs.",
+    responses=problems(409),
 )
 async def deny(
     approval_id: ApprovalId, caller: AdminCaller, approvals: ApprovalsDep

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.scopes import ALL_SCOPES
+from libs.common.problems import problems
 from libs.common.web import MAX_CURSOR, Cursor
 from services.sharing.audit.repository import Filter
 from services.sharing.audit.schemas import (
@@ -102,6 +103,7 @@ async def checkpoint(audit_log: Audit) -> dict[str, Any]:
     response_model=Consistency,
     dependencies=[Witness],
     summary="Proof that the log of size `first` is a prefix of the log of size `second`.",
+    responses=problems(409),
 )
 async def consistency(first: TreeSize, second: TreeSize, audit_log: Audit) -> Consistency:
     """RFC 9162 consistency proof (hex hashes); 409 if the log holds fewer than `second`."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.problems import problems
 from services.sharing.deps import AdminCaller, Prf
 from services.sharing.identity.quota import ratelimit_headers
 from services.sharing.identity.schemas import (
@@ -53,6 +54,7 @@ async def prf_rotate(caller: AdminCaller, prf: Prf) -> PrfRotated:
 @admin.post(
     "/prf/{version}/retire",
     response_model=PrfRetired,
+    responses=problems(409),
     summary="Destroy an old PRF key version's seed; 409 while it is the current one.",
 )
 async def prf_retire(version: Version, caller: AdminCaller, prf: Prf) -> PrfRetired:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from libs.common.problems import problems
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
 from services.sharing.deps import AdminCaller, Gated, Seizures
@@ -23,6 +24,7 @@ SeizureId = Annotated[str, Path(pattern=r"^szr_[0-9a-f]{16}$")]
     status_code=201,
     response_model=SeizureOut,
     summary="Seize a client or a partner: every key, token, delivery key and grant, at once.",
+    responses=problems(409),
 )
 async def seize(body: SeizureCreate, caller: AdminCaller, seizures: Seizures) -> SeizureOut:
     """One transaction, one audit entry; revocations reach every service through the outbox."""
@@ -47,7 +49,7 @@ async def get_seizure(seizure_id: SeizureId, _: AdminCaller, seizures: Seizures)
 @router.post(
     "/{seizure_id}/lift",
     response_model=SeizureOut,
-    responses=PENDING_RESPONSE,
+    responses={**PENDING_RESPONSE, **problems(409)},
     summary="Lift a seizure; revoked keys stay revoked (the target enrols new ones).",
 )
 async def lift(

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.problems import problems
 from libs.common.web import Cursor
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
@@ -63,6 +64,7 @@ async def list_reports(
     response_model=ReportView | SealedDelivery,
     response_model_exclude_unset=True,
     summary="One report with only the permitted fields; 404 if not visible, 410 once erased.",
+    responses=problems(410),
 )
 async def get_report(
     report_id: ReportId,
@@ -98,6 +100,7 @@ async def report_reads(
     status_code=201,
     response_model=GrantOut,
     summary="Grant fields of one report to another partner (the only way TLP:RED is shared).",
+    responses=problems(410),
 )
 async def grant_report(
     report_id: ReportId, body: GrantIn, principal: Owner, grants: Grants
@@ -125,7 +128,7 @@ async def report_grants(report_id: ReportId, principal: OwnerReader, grants: Gra
 @router.delete(
     "/{report_id}",
     response_model=Erased,
-    responses=PENDING_RESPONSE,
+    responses={**PENDING_RESPONSE, **problems(410)},
     summary="Erase a report by crypto-shredding its data key; later reads answer 410.",
 )
 async def erase_report(

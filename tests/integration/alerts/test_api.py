@@ -45,7 +45,7 @@ async def test_watchlist_add_is_idempotent_by_label_and_conflicts_on_other_conte
     clash = await stack.call(
         "POST", "/v1/watchlist/entries", json={"label": "client 1", "tokens": other}
     )
-    assert clash.status_code == 409 and clash.json()["error"] == "conflict"
+    assert clash.status_code == 409 and clash.json()["code"] == "conflict"
     replaced = await stack.call(
         "POST",
         "/v1/watchlist/entries",
@@ -143,7 +143,7 @@ async def test_bad_watchlist_entries_are_refused_naming_the_field(
     resp = await stack.call("POST", "/v1/watchlist/entries", json=body)
     assert resp.status_code == 422, (label, resp.text)
     answer = resp.json()
-    assert answer["error"] == "invalid_input"
+    assert answer["code"] == "invalid_input"
     assert any(f["path"] == field or f["path"].startswith(field) for f in answer["fields"]), answer
     assert (await stack.call("GET", "/v1/watchlist/entries")).json()["entries"] == []
 
@@ -321,7 +321,7 @@ async def test_only_the_partner_administrator_sets_the_organisations_escalation(
     }
     lawyer = await stack.call("PUT", "/v1/organisation/escalation", json=body)
     assert lawyer.status_code == 403, lawyer.text
-    assert lawyer.json()["error"] == "forbidden"
+    assert lawyer.json()["code"] == "forbidden"
     kept = (await stack.call("GET", "/v1/organisation/escalation")).json()
     assert (kept["escalate_after_minutes"], kept["duty_contacts"]) == (10, [])  # nothing written
     admin = await stack.call("PUT", "/v1/organisation/escalation", json=body, **ORG_ADMIN)
@@ -340,7 +340,7 @@ async def test_duty_contacts_cannot_be_due_before_the_backups(stack: AlertsStack
         "PUT", "/v1/organisation/escalation", json={**body, "duty_after_minutes": 19}, **ORG_ADMIN
     )
     assert early.status_code == 422, early.text
-    assert early.json()["error"] == "invalid_input"
+    assert early.json()["code"] == "invalid_input"
     assert [f["path"] for f in early.json()["fields"]] == ["duty_after_minutes"]
     assert "escalate_after_minutes" in early.json()["fields"][0]["reason"]
     kept = (await stack.call("GET", "/v1/organisation/escalation")).json()
@@ -409,6 +409,6 @@ async def test_an_unknown_channel_kind_is_refused_naming_the_field(stack: Alerts
     )
     for resp, path in ((profile, "backup_contacts.0.channel"), (duty, "duty_contacts.0.channel")):
         assert resp.status_code == 422, resp.text
-        assert resp.json()["error"] == "invalid_input"
+        assert resp.json()["code"] == "invalid_input"
         assert path in [f["path"] for f in resp.json()["fields"]]
     assert (await stack.call("GET", "/v1/lawyer/profile")).json()["contacts"] == []

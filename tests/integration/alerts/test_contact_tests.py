@@ -87,7 +87,7 @@ async def test_tests_are_paced_per_contact(clocked_stack: AlertsStack) -> None:
         assert (await _test(stack, webhook)).status_code == 200
         clock.advance(4)
         again = await _test(stack, webhook)
-        assert again.status_code == 429 and again.json()["error"] == "rate_limited"
+        assert again.status_code == 429 and again.json()["code"] == "rate_limited"
         assert again.headers["retry-after"] == "6"
         assert len(hook.seen) == 1  # refused before anything was sent
         # Another contact has its own turn.
@@ -102,7 +102,7 @@ async def test_only_the_callers_own_contacts_can_be_tested(stack: AlertsStack) -
     mine = _contact(profile, "secondary")
     other = {"client_id": "lawyer-2", "org": "bar-2"}
     resp = await _test(stack, mine, **other)
-    assert resp.status_code == 404 and resp.json()["error"] == "not_found"
+    assert resp.status_code == 404 and resp.json()["code"] == "not_found"
     assert (await _test(stack, "no-such-contact")).status_code == 404
     org = await stack.call(
         "PUT",

@@ -278,11 +278,11 @@ async def test_an_encrypted_mail_carries_an_ack_link_that_acts_once(stack: Alert
         assert (await stack.call("GET", "/v1/alerts?status=open")).json()["alerts"]
         tampered = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
         bad = await browser.post(tampered)
-        assert bad.status_code == 422 and bad.json()["error"] == "invalid_input"
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"
         done = await browser.post(url, headers={"Accept": "text/html"})
         assert done.status_code == 200 and "Acknowledged" in done.text
         again = await browser.post(url)
-        assert again.status_code == 409 and again.json()["error"] == "link_used"
+        assert again.status_code == 409 and again.json()["code"] == "link_used"
     (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
     assert alert["status"] == "acknowledged" and alert["acknowledged"]["via"] == "link"
     used = await stack.db(select(USED_LINKS.c.link_id))
@@ -308,7 +308,7 @@ async def test_a_used_link_acts_no_more_even_on_an_alert_still_open(
             update(ALERTS).where(ALERTS.c.id == alert["id"]).values(status="open")
         )
     again = await stack.http.post(f"/v1/ack/{token}")
-    assert again.status_code == 409 and again.json()["error"] == "link_used"
+    assert again.status_code == 409 and again.json()["code"] == "link_used"
 
 
 async def test_links_of_the_previous_key_work_during_rotation_and_retired_keys_fail(
@@ -328,7 +328,7 @@ async def test_links_of_the_previous_key_work_during_rotation_and_retired_keys_f
     links.keys.rotate(stack.clock.time())  # key 3 signs, key 2 verifies, key 1 is retired
     assert [k.id for k in links.keys.ring()] == [2, 3]
     retired = await stack.http.post(f"/v1/ack/{retiring}")
-    assert retired.status_code == 422 and retired.json()["error"] == "invalid_input"
+    assert retired.status_code == 422 and retired.json()["code"] == "invalid_input"
     assert (await stack.call("GET", "/v1/alerts?status=open")).json()["alerts"]
     assert (await stack.http.post(f"/v1/ack/{previous}")).status_code == 200
     (alert,) = (await stack.call("GET", "/v1/alerts")).json()["alerts"]
@@ -343,7 +343,7 @@ async def test_expired_ack_links_are_refused(clocked_stack: AlertsStack) -> None
     assert (await stack.http.get(f"/v1/ack/{token}")).status_code == 200  # valid for its TTL
     clock.advance(links.ttl_s + 10)
     resp = await stack.http.post(f"/v1/ack/{token}")
-    assert resp.status_code == 410 and resp.json()["error"] == "link_expired"
+    assert resp.status_code == 410 and resp.json()["code"] == "link_expired"
 
 
 async def test_an_interstate_search_pages_every_channel_at_once_other_cases_the_webhook_first(

@@ -125,4 +125,4 @@ async def test_an_invalid_link_page_follows_accept_language(
         assert page.status_code == 422
         assert expected in page.text and f'<html lang="{lang}">' in page.text
     api = await stack.http.post("/v1/ack/not-a-link", headers={"Accept-Language": "ru"})
-    assert api.status_code == 422 and api.json()["error"] == "invalid_input"
+    assert api.status_code == 422 and api.json()["code"] == "invalid_input"

@@ -110,7 +110,7 @@ async def test_not_my_client_suppresses_that_persons_reports_until_lifted(
     again = await stack.call(
         "DELETE", f"/v1/watchlist/entries/{entry['id']}/suppressions/{held['id']}"
     )
-    assert again.status_code == 404 and again.json()["error"] == "not_found"
+    assert again.status_code == 404 and again.json()["code"] == "not_found"
     await _resolve(stack, alerts[0]["id"], "released")  # the strong alert's case is closed
     await _report(stack, NAME_ONLY)
     alerts = await _count(stack, 3)
@@ -167,7 +167,7 @@ async def test_the_false_match_figure_of_the_organisation(stack: AlertsStack) ->
 
 async def test_feedback_refusals(stack: AlertsStack) -> None:
     bad = await stack.call("GET", "/v1/organisation/feedback", params={"since": "yesterday"})
-    assert bad.status_code == 422 and bad.json()["error"] == "invalid_input"
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"
     naive = await stack.call(
         "GET", "/v1/organisation/feedback", params={"since": "2026-01-01T00:00:00"}
     )

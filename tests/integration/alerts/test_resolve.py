@@ -108,7 +108,7 @@ async def test_a_withdrawn_alert_cannot_be_resolved(stack: AlertsStack) -> None:
     await stack.publish(erased_event(report_id))
     assert await until(lambda: _alerts(stack, status="withdrawn"))
     resp = await _resolve(stack, alert["id"], json={"outcome": "released", "note": "x"})
-    assert resp.status_code == 409 and resp.json()["error"] == "alert_withdrawn"
+    assert resp.status_code == 409 and resp.json()["code"] == "alert_withdrawn"
     (row,) = await stack.db(select(ALERTS).where(ALERTS.c.id == alert["id"]))
     assert (row.status, row.resolution, row.resolution_note) == ("withdrawn", None, None)
 
@@ -130,7 +130,7 @@ async def test_bad_resolutions_are_refused_and_change_nothing(
     alert = await _open_alert(stack)
     resp = await _resolve(stack, alert["id"], json=body)
     assert resp.status_code == 422, resp.text
-    assert resp.json()["error"] == "invalid_input"
+    assert resp.json()["code"] == "invalid_input"
     assert field in [f["path"] for f in resp.json()["fields"]]
     assert "Lev" not in resp.text and "\x1b" not in resp.text
     # Nothing was written: not even the acknowledgement a valid resolution begins with.
@@ -142,7 +142,7 @@ async def test_another_lawyers_alert_is_not_found(stack: AlertsStack) -> None:
     alert = await _open_alert(stack)
     other = {"client_id": "lawyer-2", "org": "bar-2"}
     resp = await _resolve(stack, alert["id"], json={"outcome": "released"}, **other)
-    assert resp.status_code == 404 and resp.json()["error"] == "not_found"
+    assert resp.status_code == 404 and resp.json()["code"] == "not_found"
     assert (await _resolve(stack, "no-such-alert", json={"outcome": "released"})).status_code == 404
     reader = {"scopes": ("alerts:read",)}
     assert (

@@ -33,7 +33,7 @@ def rota_body(**over: Any) -> dict[str, Any]:
 
 def _fields(resp: Any) -> set[str]:
     assert resp.status_code == 422, resp.text
-    assert resp.json()["error"] == "invalid_input"
+    assert resp.json()["code"] == "invalid_input"
     return {f["path"] for f in resp.json()["fields"]}
 
 

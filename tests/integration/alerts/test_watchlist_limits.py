@@ -34,7 +34,7 @@ async def test_a_lawyer_and_a_partner_hold_no_more_entries_than_their_limits(
             assert (await _add(stack, f"client {n}", "lawyer-1")).status_code == 201
         full = await _add(stack, "client 3", "lawyer-1")
         assert full.status_code == 409, full.text
-        assert full.json()["error"] == "watchlist_full"
+        assert full.json()["code"] == "watchlist_full"
         # Re-sending an entry it holds is not a new entry; removing one makes room.
         listed = (await stack.call("GET", "/v1/watchlist/entries", client_id="lawyer-1")).json()
         first = listed["entries"][0]["id"]
@@ -45,6 +45,6 @@ async def test_a_lawyer_and_a_partner_hold_no_more_entries_than_their_limits(
         for n in range(2):
             assert (await _add(stack, f"other {n}", "lawyer-2")).status_code == 201
         crowded = await _add(stack, "other 2", "lawyer-2")
-        assert crowded.status_code == 409 and crowded.json()["error"] == "watchlist_full"
+        assert crowded.status_code == 409 and crowded.json()["code"] == "watchlist_full"
         elsewhere = await _add(stack, "client 0", "lawyer-9", org="bar-2")
         assert elsewhere.status_code == 201, elsewhere.text

@@ -18,6 +18,7 @@ from libs.sdk import (
 from tests.integration.auth.conftest import Sharing, running_sharing, sharing_settings
 from tests.support.access import BOOTSTRAP_FILE, Client
 from tests.support.natsd import NatsServer
+from tests.support.problems import sameness
 
 
 async def _audit_actions(sharing: Sharing) -> list[tuple[str, str, str]]:
@@ -32,7 +33,7 @@ async def test_bootstrap_happens_once_and_its_secret_is_gone(sharing: Sharing) -
         sharing.url + "/v1/admin/bootstrap",
         json={"secret": "anything", "public_key": public_key_text(generate_private_key())},
     )
-    assert again.status_code == 409 and again.json()["error"] == "conflict"
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
     actions = await _audit_actions(sharing)
     assert [a[1] for a in actions[:3]] == ["partner.create", "client.create", "key.register"]
     assert {a[0] for a in actions[:3]} == {"bootstrap"}
@@ -52,7 +53,7 @@ async def test_bootstrap_needs_the_secret_and_only_one_of_two_racing_wins(
             wrong = await http.post(
                 url, json={"secret": "guess", "public_key": public_jwk(generate_private_key())}
             )
-            assert wrong.status_code == 401 and wrong.json()["error"] == "unauthenticated"
+            assert wrong.status_code == 401 and wrong.json()["code"] == "unauthenticated"
             secret = secret_file.read_text().strip()
             bodies = [
                 {"secret": secret, "public_key": public_jwk(generate_private_key())}
@@ -159,7 +160,7 @@ async def test_bad_admin_input_gets_a_clear_4xx(
     sharing = module_sharing  # fresh clients of its own: the module's sharing serves
     resp = await sharing.admin_call(method, path, json=body)
     assert resp.status_code == status, resp.text
-    assert set(resp.json()) >= {"error", "detail", "fields"}
+    assert set(resp.json()) >= {"type", "status", "code", "detail", "fields", "request_id"}
 
 
 async def test_a_private_jwk_is_never_registered(module_sharing: Sharing) -> None:
@@ -231,8 +232,9 @@ async def test_an_admin_whose_client_vanished_from_the_registry_is_refused(
     await sharing.sql("DELETE FROM api_clients WHERE id = :c", c=second.client_id)
     resp = await sharing.http.get(sharing.url + "/v1/admin/partners", headers=headers)
     assert resp.status_code == 401
-    assert resp.json() == {
-        "error": "unauthenticated",
-        "detail": "authentication required",
-        "fields": [],
-    }
+    body = sameness(resp)
+    assert (body["code"], body["detail"], body["fields"]) == (
+        "unauthenticated",
+        "authentication required",
+        [],
+    )

@@ -41,7 +41,7 @@ async def test_any_registered_client_gets_a_checkpoint_and_proofs_that_verify(
 async def test_checkpoints_need_a_token(sharing: Sharing) -> None:
     for path in ("/v1/audit/checkpoint", "/v1/audit/consistency?first=0&second=0"):
         resp = await sharing.http.get(sharing.url + path)
-        assert resp.status_code == 401 and resp.json()["error"] == "unauthenticated"
+        assert resp.status_code == 401 and resp.json()["code"] == "unauthenticated"
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,8 @@ async def test_checkpoints_need_a_token(sharing: Sharing) -> None:
 async def test_consistency_bounds(sharing: Sharing, params: dict[str, int], status: int) -> None:
     resp = await sharing.admin_call("GET", "/v1/audit/consistency", params=params)
     assert resp.status_code == status, resp.text
-    assert set(resp.json()) == {"error", "detail", "fields"}
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert set(resp.json()) >= {"type", "status", "code", "detail", "fields", "request_id"}
 
 
 @pytest.mark.parametrize("after", [TOO_BIG, 2**64, -1])

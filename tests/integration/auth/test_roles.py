@@ -102,7 +102,7 @@ async def test_a_partner_admin_manages_its_own_partners_clients_only(sharing: Sh
         json=_body(stranger.partner_id, "submitter", "reports:submit"),
     )
     assert other.status_code == 403, other.text
-    assert other.json()["error"] == "forbidden"
+    assert other.json()["code"] == "forbidden"
     listing = await _as(
         sharing, boss, "GET", "/v1/admin/clients", params={"partner_id": stranger.partner_id}
     )

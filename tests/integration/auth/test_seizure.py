@@ -158,7 +158,7 @@ async def test_a_seizure_names_exactly_one_target_and_a_reason(
 ) -> None:
     resp = await sharing.admin_call("POST", "/v1/admin/seizures", json=body)
     assert resp.status_code == 422, resp.text
-    assert resp.json()["error"] in {"invalid_input", "validation_error"}
+    assert resp.json()["code"] in {"invalid_input", "validation_error"}
 
 
 async def test_only_an_operator_seizes(sharing: Sharing) -> None:

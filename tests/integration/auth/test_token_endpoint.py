@@ -123,7 +123,10 @@ async def test_malformed_requests_get_rfc6749_errors(
     )
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"] == error
-    assert set(resp.json()) == {"error", "detail", "fields"}
+    # RFC 6749 §5.2, not a problem: OAuth clients read `error` and `error_description`.
+    assert set(resp.json()) == {"error", "error_description", "request_id"}
+    assert resp.headers["content-type"] == "application/json"
+    assert resp.json()["request_id"] == resp.headers["x-request-id"]
 
 
 async def test_an_assertion_for_another_token_endpoint_is_refused(sharing: Sharing) -> None:

@@ -48,7 +48,7 @@ def sharing(module_sharing: Sharing) -> Sharing:
 def _assert_weak_key_refused(resp: httpx.Response) -> None:
     assert resp.status_code == 422, resp.text
     body = resp.json()
-    assert body["error"] == "weak_key"
+    assert body["code"] == "weak_key"
     assert [f["path"] for f in body["fields"]] == ["public_key"]
 
 
@@ -119,7 +119,7 @@ async def test_registering_a_small_order_key_is_refused(sharing: Sharing, form: 
         resp = await sharing.admin_call(
             "POST", path, json={"public_key": FORMS[form](bytes.fromhex(hex_key))}
         )
-        assert resp.status_code == 422 and resp.json()["error"] == "weak_key", resp.text
+        assert resp.status_code == 422 and resp.json()["code"] == "weak_key", resp.text
     keys = (await sharing.admin_call("GET", path)).json()
     assert [k["kid"] for k in keys] == [client.kid]  # nothing but the real key was stored
 

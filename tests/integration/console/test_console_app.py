@@ -139,6 +139,19 @@ async def test_the_proxy_relays_the_api_with_the_token_and_nothing_else(
     assert resp.headers["cache-control"] == "no-store"
 
 
+async def test_the_request_id_reaches_the_service_and_comes_back(
+    console: httpx.AsyncClient,
+) -> None:
+    given = await console.get("/api/sharing/v1/x", headers={"X-Request-ID": "trace-42.a"})
+    assert given.json()["headers"]["x-request-id"] == "trace-42.a"
+    assert given.headers["x-request-id"] == "trace-42.a"
+    # An id that could forge a log line or carry data is replaced by one of the console's own.
+    forged = await console.get("/api/sharing/v1/x", headers={"X-Request-ID": "a b\tSkoryakin"})
+    made = forged.headers["x-request-id"]
+    assert made != "a b\tSkoryakin" and made.isalnum()
+    assert forged.json()["headers"]["x-request-id"] == made
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -161,7 +174,7 @@ async def test_the_proxy_relays_the_api_with_the_token_and_nothing_else(
 async def test_the_proxy_relays_only_the_api_surface(console: httpx.AsyncClient, path: str) -> None:
     resp = await console.get(path)
     assert resp.status_code == 404, path
-    assert resp.json()["error"] == "not_found"
+    assert resp.json()["code"] == "not_found"
 
 
 def test_path_rule() -> None:
@@ -174,14 +187,14 @@ def test_path_rule() -> None:
 async def test_an_unreachable_service_is_a_503_with_retry_after(console: httpx.AsyncClient) -> None:
     resp = await console.get("/api/intake/v1/reports")
     assert resp.status_code == 503
-    assert resp.json()["error"] == "unavailable"
+    assert resp.json()["code"] == "unavailable"
     assert resp.headers["retry-after"]
 
 
 async def test_a_body_over_the_limit_is_refused(console: httpx.AsyncClient) -> None:
     resp = await console.post("/api/alerts/v1/x", content=b"x" * (8 * 1024 * 1024 + 1))
     assert resp.status_code == 413
-    assert resp.json()["error"] == "payload_too_large"
+    assert resp.json()["code"] == "payload_too_large"
 
 
 async def test_not_built_is_said_plainly(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ async def test_invalid_reports_are_refused_with_the_field_named(
     resp = await intake_stack.http.post("/v1/reports", json=body, headers=intake_stack.headers())
     assert resp.status_code == 422, (label, resp.text)
     answer = resp.json()
-    assert answer["error"] == "invalid_input"
+    assert answer["code"] == "invalid_input"
     assert any(f["path"] == field or f["path"].startswith(field + ".") for f in answer["fields"]), (
         answer
     )
@@ -89,9 +89,9 @@ async def test_malformed_json_oversized_bodies_and_huge_lists_are_refused(
     broken = await intake_stack.http.post(
         "/v1/reports", content=b'{"incident_type": ', headers=headers
     )
-    assert broken.status_code == 400 and broken.json()["error"] == "malformed_json"
+    assert broken.status_code == 400 and broken.json()["code"] == "malformed_json"
     huge = await intake_stack.http.post("/v1/reports", content=b" " * 10_000_000, headers=headers)
-    assert huge.status_code == 413 and huge.json()["error"] == "payload_too_large"
+    assert huge.status_code == 413 and huge.json()["code"] == "payload_too_large"
     many = json.dumps(_with("charges", [{"state": "RU", "article": "1"}] * 100_000)).encode()
     listed = await intake_stack.http.post("/v1/reports", content=many, headers=headers)
     assert listed.status_code == 413
@@ -101,7 +101,7 @@ async def test_malformed_json_oversized_bodies_and_huge_lists_are_refused(
 async def test_access_is_write_only_and_scoped(intake_stack: IntakeStack) -> None:
     body = report_body()
     anonymous = await intake_stack.http.post("/v1/reports", json=body)
-    assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthenticated"
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated"
     reader = intake_stack.headers(scopes=("reports:read",))
     assert (
         await intake_stack.http.post("/v1/reports", json=body, headers=reader)

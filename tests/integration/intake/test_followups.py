@@ -58,7 +58,7 @@ async def test_another_partners_report_cannot_be_followed_up(intake_stack: Intak
         resp = await _submit(intake_stack, _follow_up(follows))
         # The same answer whether the report is another partner's or does not exist at all.
         assert resp.status_code == 422, resp.text
-        assert resp.json()["error"] == "unknown_original"
+        assert resp.json()["code"] == "unknown_original"
         assert [f["path"] for f in resp.json()["fields"]] == ["follows"]
     assert await _count(intake_stack) == before  # nothing stored, so nothing published
 
@@ -71,7 +71,7 @@ async def test_an_erased_report_cannot_be_followed_up(intake_stack: IntakeStack)
     before = await _count(intake_stack)
     resp = await _submit(intake_stack, _follow_up(original))
     assert resp.status_code == 409, resp.text
-    assert resp.json()["error"] == "original_erased"
+    assert resp.json()["code"] == "original_erased"
     assert await _count(intake_stack) == before
 
 
@@ -80,7 +80,7 @@ async def test_a_follow_up_must_say_where_the_case_stands(intake_stack: IntakeSt
     body = _follow_up(original)
     del body["status"]
     resp = await _submit(intake_stack, body)
-    assert resp.status_code == 422 and resp.json()["error"] == "invalid_input"
+    assert resp.status_code == 422 and resp.json()["code"] == "invalid_input"
     # And a new report (no `follows`) still needs its subject.
     no_subject = report_body()
     del no_subject["subject"]

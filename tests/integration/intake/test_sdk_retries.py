@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from libs.common.errors import problem
 from libs.sdk import load_private_key
 from libs.sdk.report_files import parse
 from libs.sdk.retry import Backoff
@@ -56,11 +57,21 @@ class FaultyFront:
     async def _answer(self, request: Request, body: bytes, fault: str | None) -> Response:
         if fault in {"503", "429", "500", "always"}:
             status = 503 if fault == "always" else int(fault)
-            error = {"error": "unavailable", "detail": "try later", "fields": []}
-            return JSONResponse(error, status_code=status, headers={"Retry-After": "1"})
+            error = problem("unavailable", status, "try later")
+            return JSONResponse(
+                error,
+                status_code=status,
+                headers={"Retry-After": "1"},
+                media_type="application/problem+json",
+            )
         if fault == "401":
-            error = {"error": "unauthenticated", "detail": "authentication required", "fields": []}
-            return JSONResponse(error, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            error = problem("unauthenticated", 401, "authentication required")
+            return JSONResponse(
+                error,
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+                media_type="application/problem+json",
+            )
         headers = {
             k: v for k, v in request.headers.items() if k in {"authorization", "content-type"}
         }

@@ -89,7 +89,7 @@ async def test_same_client_report_id_is_idempotent_or_conflicts(intake_stack: In
     changed = await intake_stack.http.post(
         "/v1/reports", json={**body, "status": "released"}, headers=intake_stack.headers()
     )
-    assert changed.status_code == 409 and changed.json()["error"] == "conflict"
+    assert changed.status_code == 409 and changed.json()["code"] == "conflict"
     # Another partner may use the same client report id for its own report.
     other = await intake_stack.http.post(
         "/v1/reports", json=body, headers=intake_stack.headers(org="partner-b")
@@ -118,7 +118,7 @@ async def test_receipts_belong_to_the_submitting_partner(intake_stack: IntakeSta
         f"/v1/reports/{report_id}/receipt", headers=intake_stack.headers(org="partner-b")
     )
     assert mine.status_code == 200 and mine.json()["status"] in {"received", "published", "stored"}
-    assert theirs.status_code == 404 and theirs.json()["error"] == "not_found"
+    assert theirs.status_code == 404 and theirs.json()["code"] == "not_found"
 
 
 async def test_a_partner_lists_its_own_receipts_newest_first_in_pages(
@@ -163,6 +163,6 @@ async def test_rate_limit_answers_429_with_retry_after(intake_stack: IntakeStack
         codes.append(r.status_code)
         if r.status_code == 429:
             assert int(r.headers["Retry-After"]) >= 1
-            assert r.json()["error"] == "rate_limited"
+            assert r.json()["code"] == "rate_limited"
             break
     assert codes.count(202) == 50 and codes[-1] == 429

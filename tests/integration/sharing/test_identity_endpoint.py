@@ -134,7 +134,7 @@ async def test_evaluate_is_scoped_validated_and_rate_limited(sharing) -> None:  
         assert (await reader.post("/v1/identity/evaluate", json=body)).status_code == 403
     async with _client(url, issuer, ("reports:submit",)) as ngo:
         bad = await ngo.post("/v1/identity/evaluate", json=body)
-        assert bad.status_code == 422 and bad.json()["error"] == "invalid_input"
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"
         too_many = await ngo.post("/v1/identity/evaluate", json={"elements": ["x"] * 4097})
         assert too_many.status_code == 422
         identities = [(f"Person Number{i}", "1990-01-01") for i in range(800)]

@@ -107,7 +107,7 @@ async def test_clients_of_one_partner_share_its_budget_and_429_says_when(
         assert (await _evaluate(url, _token(issuer, "case-worker-1"), 1)).status_code == 429
         second = _token(issuer, "case-worker-2")
         refused = await _evaluate(url, second, 21)
-        assert refused.status_code == 429 and refused.json()["error"] == "rate_limited"
+        assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
         assert refused.headers["Retry-After"] == "2400"
         assert _policies(refused)["partner-hour"] == {"r": 20, "t": 2400}
         assert (await _evaluate(url, second, 20)).status_code == 200

@@ -104,10 +104,10 @@ async def test_retirement_is_refused_for_the_current_version_and_audited(
     vault: Vault, tmp_path: Path
 ) -> None:
     current = await vault.admin_call("POST", "/v1/admin/identity/prf/1/retire")
-    assert (current.status_code, current.json()["error"]) == (409, "conflict")
+    assert (current.status_code, current.json()["code"]) == (409, "conflict")
     assert (await vault.admin_call("POST", "/v1/admin/identity/prf/rotate")).status_code == 200
     unknown = await vault.admin_call("POST", "/v1/admin/identity/prf/9/retire")
-    assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
     home = tmp_path / "admin"
     retired = await cli_json(vault, vault.admin, home, "admin", "identity", "retire", "1")
     assert retired == {"version": 1, "state": "retired"}

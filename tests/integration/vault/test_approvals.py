@@ -90,7 +90,7 @@ async def test_a_key_waits_for_a_second_operator_and_is_registered_once(gated: V
     assert not await _can_sign_in(vault, renewed)
     assert len((await vault.admin_call("GET", path)).json()) == 1
     mine = await _decide(vault, vault.admin, approval["id"], "approve")
-    assert mine.status_code == 403 and mine.json()["error"] == "same_operator", mine.text
+    assert mine.status_code == 403 and mine.json()["code"] == "same_operator", mine.text
     assert not await _can_sign_in(vault, renewed)
 
     approved = await _decide(vault, second, approval["id"], "approve")
@@ -220,7 +220,7 @@ async def test_a_seizure_is_lifted_only_by_a_second_operator(gated: Vault) -> No
     client = await vault.admin_call("GET", f"/v1/admin/clients/{target.client_id}")
     assert client.json()["status"] == "seized"
     same = await _decide(vault, vault.admin, approval_id, "approve")
-    assert same.status_code == 403 and same.json()["error"] == "same_operator"
+    assert same.status_code == 403 and same.json()["code"] == "same_operator"
     assert (await vault.admin_call("GET", f"/v1/admin/seizures/{seizure_id}")).json()[
         "status"
     ] == "active"

@@ -80,6 +80,6 @@ async def test_submit_read_by_policy_read_log_and_erasure(
             erased = await vault.call(a, "DELETE", f"/v1/reports/{report_id}")
             assert erased.status_code == 200, erased.text
             gone = await vault.call(b, "GET", f"/v1/reports/{report_id}")
-            assert gone.status_code == 410 and gone.json()["error"] == "gone"
+            assert gone.status_code == 410 and gone.json()["code"] == "gone"
             after = (await vault.call(b, "GET", "/v1/reports")).json()["reports"]
             assert [("erased_at" in r, "report" in r) for r in after] == [(True, False)]

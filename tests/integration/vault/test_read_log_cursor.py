@@ -14,7 +14,7 @@ async def test_read_log_cursor_out_of_range_is_a_422(vault: Vault, after: int) -
     path = f"/v1/reports/{report_id}/reads"
     resp = await vault.call(owner, "GET", path, params={"after": after})
     assert resp.status_code == 422, resp.text
-    assert resp.json()["error"] == "invalid_input"
+    assert resp.json()["code"] == "invalid_input"
     assert resp.json()["fields"][0]["path"] == "query.after"
     largest = await vault.call(owner, "GET", path, params={"after": 2**63 - 1})
     assert largest.status_code == 200 and largest.json() == []

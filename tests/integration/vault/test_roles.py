@@ -18,7 +18,7 @@ async def test_a_submitter_key_can_neither_grant_nor_erase_its_partners_red_repo
 
     granted = await vault.call(submitter, "POST", f"/v1/reports/{red}/grants", json=body)
     assert granted.status_code == 403, granted.text
-    assert granted.json()["error"] == "forbidden"
+    assert granted.json()["code"] == "forbidden"
     erased = await vault.call(submitter, "DELETE", f"/v1/reports/{red}")
     assert erased.status_code == 403, erased.text
     # Nothing left: the other partner still cannot see it, and it is not erased.

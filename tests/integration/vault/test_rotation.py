@@ -104,11 +104,11 @@ async def test_promoting_an_unknown_or_retired_kek_version_is_a_clear_client_err
     vault: Vault,
 ) -> None:
     unknown = await vault.admin_call("POST", "/v1/admin/vault/kek/9/promote")
-    assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
     await vault.admin_call("POST", "/v1/admin/vault/kek/rotate", json={})
     assert (await vault.admin_call("POST", "/v1/admin/vault/kek/1/retire")).status_code == 200
     retired = await vault.admin_call("POST", "/v1/admin/vault/kek/1/promote")
-    assert (retired.status_code, retired.json()["error"]) == (409, "conflict")
+    assert (retired.status_code, retired.json()["code"]) == (409, "conflict")
     status = (await vault.admin_call("GET", "/v1/admin/vault/keys")).json()
     assert [(k["version"], k["primary"]) for k in status["kek"]] == [(1, False), (2, True)]
 

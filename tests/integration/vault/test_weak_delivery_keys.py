@@ -32,7 +32,7 @@ async def test_a_low_order_delivery_key_is_refused(vault: Vault) -> None:
                 b, "POST", "/v1/partners/me/hpke-keys", json={"public_key": text}
             )
             assert resp.status_code == 422, (text[:40], resp.text)
-            assert resp.json()["error"] == "weak_key"
+            assert resp.json()["code"] == "weak_key"
     assert (await vault.call(b, "GET", "/v1/partners/me/hpke-keys")).json() == []
 
 
@@ -61,7 +61,7 @@ async def test_a_sealed_read_to_a_stored_low_order_key_is_a_clean_422(vault: Vau
         # Before the fix: 500 (OpenSSL refuses the all-zero shared secret with a ValueError).
         resp = await vault.call(b, "GET", f"/v1/reports/{report_id}", params={"sealed_to": kid})
         assert resp.status_code == 422, resp.text
-        assert resp.json()["error"] == "weak_key" and "sealed" not in resp.json()
+        assert resp.json()["code"] == "weak_key" and "sealed" not in resp.json()
     # Nothing was delivered, so no sealed read is on the submitter's record; the key is listed
     # so that the partner can see and revoke it.
     reads = (await vault.call(a, "GET", f"/v1/reports/{report_id}/reads")).json()

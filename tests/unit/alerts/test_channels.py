@@ -157,7 +157,7 @@ async def test_the_api_answers_an_unknown_channel_with_a_machine_readable_422() 
         resp = await client.put("/profile", json=body)
     assert resp.status_code == 422
     answer = resp.json()
-    assert answer["error"] == "invalid_input"
+    assert answer["code"] == "invalid_input"
     assert [f["path"] for f in answer["fields"]] == ["contacts.0.channel"]
     assert "carrier-pigeon" not in resp.text  # the rejected input is never echoed
 

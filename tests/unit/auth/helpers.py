@@ -14,7 +14,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from libs.common.auth import JwksCache, RevocationList, SigningKey, TokenVerifier
 from libs.common.auth.scopes import Audience
-from libs.common.errors import Unauthenticated
+from libs.common.errors import Unauthenticated, problem
+
+# The one 401 body, whatever failed (outside a request: no request id).
+UNAUTHENTICATED = problem("unauthenticated", 401, "authentication required")
 
 ISSUER = "https://sharing.lifeline.test"
 OTHER_ISSUER = "https://other-issuer.test"
@@ -133,11 +136,7 @@ async def assert_rejected(
     caplog.set_level(logging.DEBUG, logger="libs.common.auth")
     with pytest.raises(Unauthenticated) as info:
         await verifier.verify(token)
-    assert info.value.body() == {
-        "error": "unauthenticated",
-        "detail": "authentication required",
-        "fields": [],
-    }
+    assert info.value.body() == UNAUTHENTICATED
     messages = [r.getMessage() for r in caplog.records]
     assert f"access token rejected: {reason}" in messages, messages
     if isinstance(token, str):

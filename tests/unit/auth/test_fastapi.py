@@ -13,7 +13,7 @@ from libs.common.auth import Principal, RevocationKind
 from libs.common.auth.fastapi import PUBLIC, require_scopes, route_scopes, undeclared_routes
 from libs.common.auth.scopes import Scope
 from libs.common.errors import LifelineError
-from tests.unit.auth.helpers import Env
+from tests.unit.auth.helpers import UNAUTHENTICATED, Env
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
 
@@ -72,11 +72,7 @@ async def test_missing_or_invalid_credentials_get_a_generic_401(
     async with _client(_app(env)) as client:
         response = await client.get("/reports", headers=headers)
     assert response.status_code == 401
-    assert response.json() == {
-        "error": "unauthenticated",
-        "detail": "authentication required",
-        "fields": [],
-    }
+    assert response.json() == UNAUTHENTICATED
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
@@ -92,7 +88,7 @@ async def test_missing_scope_is_403(env: Env) -> None:
         token = env.token(scope="reports:submit")
         response = await client.get("/reports", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 403
-        assert response.json()["error"] == "forbidden"
+        assert response.json()["code"] == "forbidden"
         assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
         # Both declared scopes are needed on the admin route.
         token = env.token(scope="admin", jti="j2")

@@ -38,7 +38,7 @@ def test_the_requester_never_decides_its_own_request() -> None:
     with pytest.raises(SameOperator) as refused:
         check_second_operator("cli_op1", "cli_op1")
     assert isinstance(refused.value, Forbidden)
-    assert refused.value.body()["error"] == "same_operator"
+    assert refused.value.body()["code"] == "same_operator"
     check_second_operator("cli_op1", "cli_op2")
 
 

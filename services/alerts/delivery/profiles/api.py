@@ -5,6 +5,7 @@ return)."""
 
 from fastapi import APIRouter
 
+from libs.common.problems import problems
 from services.alerts.delivery.profiles.schemas import (
     ContactTestIn,
     ContactTestOut,
@@ -41,6 +42,7 @@ async def put_profile(body: ProfileIn, principal: Manager, profiles: ProfilesDep
 @router.post(
     "/lawyer/profile/test",
     response_model=ContactTestOut,
+    responses=problems(429),
     summary="Send a test alert to one of the caller's contacts now and say how it went.",
 )
 async def test_contact(body: ContactTestIn, principal: Manager, probe: ProbeDep) -> ContactTestOut:

@@ -10,6 +10,8 @@ export class ApiError extends Error {
   readonly code: string;
   readonly detail: string;
   readonly fields: { path: string; reason: string }[];
+  /** The request's id (X-Request-ID), for a support request; never shown as the message. */
+  requestId?: string;
 
   constructor(status: number, code: string, detail: string, fields: ApiError["fields"] = []) {
     super(code);
@@ -30,12 +32,17 @@ export function currentSession(): Session | undefined {
   return session;
 }
 
-/** The error of a failed answer, from either error shape the services use. */
+/** The error of a failed answer: an RFC 9457 problem (`code`), or the token endpoint's
+ * RFC 6749 error (`error`, `error_description`). */
 export async function errorOf(answer: Response): Promise<ApiError> {
   const body = await answer.json().catch(() => ({}));
-  const code = typeof body.error === "string" ? body.error : `http_${answer.status}`;
+  const named = typeof body.code === "string" ? body.code : body.error;
+  const code = typeof named === "string" ? named : `http_${answer.status}`;
   const detail = String(body.detail ?? body.error_description ?? "");
-  return new ApiError(answer.status, code, detail, Array.isArray(body.fields) ? body.fields : []);
+  const error = new ApiError(answer.status, code, detail, Array.isArray(body.fields) ? body.fields : []);
+  const id = body.request_id ?? answer.headers.get("x-request-id");
+  if (typeof id === "string") error.requestId = id;
+  return error;
 }
 
 export interface CallOptions {

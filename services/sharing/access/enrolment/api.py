@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
+from libs.common.problems import problems
 from services.sharing.access.domain import managed_partner
 from services.sharing.access.enrolment.schemas import (
     Enrolled,
@@ -33,6 +34,7 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     status_code=201,
     response_model=EnrolmentIssued,
     summary="Make a one-time enrolment code with which a device registers its own key.",
+    responses=problems(409),
 )
 async def create_enrolment(
     client_id: IdPath, caller: ManagerCaller, enrolments: EnrolmentsDep, response: Response
@@ -83,6 +85,7 @@ async def _per_source(request: Request, enrolments: EnrolmentsDep, tokens: Token
     status_code=201,
     response_model=Enrolled,
     dependencies=[Depends(PUBLIC), Depends(_per_source)],
+    responses=problems(401, 429),
     summary="Register this device's public key with an enrolment code (it stays pending).",
 )
 async def enrol(body: EnrolRequest, enrolments: EnrolmentsDep) -> JSONResponse:
@@ -98,7 +101,7 @@ async def enrol(body: EnrolRequest, enrolments: EnrolmentsDep) -> JSONResponse:
 @router.post(
     "/v1/admin/keys/{kid}/confirm",
     response_model=KeyOut,
-    responses=PENDING_RESPONSE,
+    responses={**PENDING_RESPONSE, **problems(409)},
     summary="Confirm an enrolled key with the fingerprint its device shows; a mismatch kills it.",
 )
 async def confirm_key(

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.auth.scopes import JWKS_PATH, TOKEN_PATH
+from libs.common.problems import OAuthProblem
 from services.sharing.access.tokens.domain import parse_token_form
 from services.sharing.access.tokens.schemas import TokenResponse
 from services.sharing.deps import Keystore, Tokens
@@ -37,6 +38,13 @@ _TOKEN_FORM: dict[str, Any] = {
     }
 }
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Errors here follow RFC 6749 §5.2 (`error`, `error_description`), as OAuth clients expect, not
+# the problem shape of every other route (except 503, answered before the endpoint runs).
+_OAUTH = {
+    "description": "an OAuth error (RFC 6749 §5.2), not an RFC 9457 problem",
+    "model": OAuthProblem,
+}
+_OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {400: _OAUTH, 401: _OAUTH, 429: _OAUTH}
 
 
 @router.post(
@@ -44,6 +52,7 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     response_model=TokenResponse,
     dependencies=[Depends(PUBLIC)],
     openapi_extra=_TOKEN_FORM,
+    responses=_OAUTH_ERRORS,
     summary="Exchange a signed client assertion (private_key_jwt) for an access token.",
 )
 async def token(request: Request, issuer: Tokens) -> JSONResponse:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 from libs.common.auth.scopes import audiences_for, parse_scope
 from libs.common.auth.tokens import CLIENT_ASSERTION_TYPE
 from libs.common.errors import LifelineError
+from libs.common.requestid import current_request_id
 
 MAX_FORM_BYTES = 16 * 1024
 
 
 class OAuthError(LifelineError):
-    """An RFC 6749 §5.2 token-endpoint error; `error` is the OAuth code."""
+    """An RFC 6749 §5.2 token-endpoint error: `{error, error_description}`, not a problem.
+
+    OAuth clients parse this shape by their own standard; `request_id` is an extra member,
+    which RFC 6749 clients ignore.
+    """
+
+    media_type = "application/json"
 
     def __init__(self, error: str, detail: str, status: int = 400) -> None:
         headers = {"Cache-Control": "no-store"}
@@ -22,6 +30,14 @@ class OAuthError(LifelineError):
         super().__init__(detail, headers=headers)
         self.code = error
         self.status = status
+
+    def body(self) -> dict[str, Any]:
+        """The RFC 6749 §5.2 error body."""
+        return {
+            "error": self.code,
+            "error_description": self.detail,
+            "request_id": current_request_id(),
+        }
 
 
 def invalid_client() -> OAuthError:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.crypto.hpke_keys import HpkeSuite
+from libs.common.problems import problems
 from services.sharing.deps import AdminCaller, SealingKeyFile, VaultKeys
 from services.sharing.vault.keys.schemas import (
     KekRotateIn,
@@ -36,7 +37,11 @@ async def rotate_kek(body: KekRotateIn, caller: AdminCaller, keys: VaultKeys) ->
     return await keys.rotate_kek(caller.client_id, promote=body.promote)
 
 
-@router.post("/kek/{version}/promote", summary="Make a staged KEK version the primary.")
+@router.post(
+    "/kek/{version}/promote",
+    responses=problems(409),
+    summary="Make a staged KEK version the primary.",
+)
 async def promote_kek(version: Version, caller: AdminCaller, keys: VaultKeys) -> dict[str, Any]:
     """The former primary stays active for unwrapping."""
     return await keys.promote_kek(caller.client_id, version)
@@ -59,6 +64,7 @@ async def rewrap(
 @router.post(
     "/kek/{version}/retire",
     summary="Destroy an old KEK version; 409 while any data key is still wrapped under it.",
+    responses=problems(409),
 )
 async def retire_kek(version: Version, caller: AdminCaller, keys: VaultKeys) -> dict[str, Any]:
     """Irreversible: the material is deleted from the KEK store."""
@@ -79,6 +85,7 @@ async def rotate_sealing(
 @router.post(
     "/sealing-keys/{kid}/retire",
     summary="Forget an old sealing key; 409 while reports sealed to it may still arrive.",
+    responses=problems(409),
 )
 async def retire_sealing(
     kid: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")], caller: AdminCaller, keys: VaultKeys

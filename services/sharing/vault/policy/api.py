@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import JSONResponse
 
+from libs.common.problems import problems
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
 from services.sharing.deps import AdminCaller, Gated, Policies
@@ -36,7 +37,7 @@ async def show_policies(
 @router.put(
     "/policies/{partner_id}",
     response_model=PolicySet,
-    responses=PENDING_RESPONSE,
+    responses={**PENDING_RESPONSE, **problems(409)},
     summary="Replace the policy of a partner (and the document's role); audited with its diff.",
 )
 async def set_policy(

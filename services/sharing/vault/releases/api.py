@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.problems import problems
 from services.sharing.deps import ReleasesDep
 from services.sharing.vault.releases.schemas import ApproveIn, ReleaseRequestList, ReleaseRequestOut
 
@@ -39,6 +40,7 @@ async def list_requests(
     "/{request_id}/approve",
     response_model=ReleaseRequestOut,
     summary="Release the fields (a per-report grant to the organisation's lawyers); audited.",
+    responses=problems(409, 410),
 )
 async def approve(
     request_id: RequestId,
@@ -55,6 +57,7 @@ async def approve(
     "/{request_id}/deny",
     response_model=ReleaseRequestOut,
     summary="Refuse the request; audited. The lawyer is told it was refused.",
+    responses=problems(409, 410),
 )
 async def deny(request_id: RequestId, principal: Decider, releases: ReleasesDep) -> dict[str, Any]:
     """Nothing more is released; what a policy released stays."""
