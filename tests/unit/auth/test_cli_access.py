@@ -12,7 +12,7 @@ import pytest
 from libs.common.auth.jwk import parse_public_key_text
 from libs.sdk import fingerprint, load_private_key, public_key_text
 from lifeline.cli.main import main
-from lifeline.cli.profile import Profile, load_profile, save_profile
+from lifeline.cli.profile import LOCAL_URLS, Profile, load_profile, save_profile
 from services.sharing.settings import SharingSettings
 
 LIFELINE = str(Path(sys.executable).parent / "lifeline")
@@ -59,7 +59,8 @@ def test_keygen_with_a_passphrase_file_encrypts_the_key(
 
 def test_the_profile_holds_no_secret_and_is_private(tmp_path: Path) -> None:
     path = tmp_path / "cfg" / "profile.json"
-    assert load_profile(path) == Profile()
+    # No profile yet: the local network's services, where `lifeline up` puts them.
+    assert load_profile(path) == Profile(**LOCAL_URLS)
     profile = Profile("http://127.0.0.1:9", client_id="cli_1", key_path="/k.pem")
     save_profile(path, profile)
     assert load_profile(path) == profile
