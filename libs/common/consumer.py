@@ -177,7 +177,12 @@ class ConsumerLoop:
         if "batch" in ids:
             attributes["messaging.batch.message_count"] = ids["batch"]
         return tracing.span(
-            self.service, f"{subject} process", SpanKind.CONSUMER, parent, links, **attributes
+            self.service,
+            f"{subject} process",
+            SpanKind.CONSUMER,
+            parent=parent,
+            links=links,
+            attributes=attributes,
         )
 
     async def _give_up(self, msg: object, event_id: str | None, seq: int, reason: str) -> None:

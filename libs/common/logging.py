@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from libs.common.errors import LifelineError
+from libs.common.tracing import TraceIdFilter
 
 # Only these `extra=` keys ever reach a log line: ids and measurements, nothing a person wrote.
 SAFE_FIELDS = frozenset(
@@ -39,6 +40,7 @@ SAFE_FIELDS = frozenset(
         "version",
         "changed",
         "dependency",
+        "trace_id",
     }
 )
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -125,6 +127,7 @@ def configure_logging(*, json_logs: bool, level: str = "INFO", service: str = ""
         handler.setFormatter(
             PlainFormatter(f"%(asctime)s %(levelname)s {service or '%(name)s'}: %(message)s")
         )
+    handler.addFilter(TraceIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -202,9 +202,12 @@ class OutboxRelay:
             self.runtime.settings.service_name,
             f"{row.subject} publish",
             SpanKind.PRODUCER,
-            tracing.from_stored(row.trace_context),
-            **{"messaging.system": "nats", "messaging.destination.name": row.subject},
-            **{"messaging.message.id": row.event_id},
+            parent=tracing.from_stored(row.trace_context),
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": row.subject,
+                "messaging.message.id": row.event_id,
+            },
         )
 
     def _forget_blocking(self, conn: Connection, done: list[Any]) -> None:

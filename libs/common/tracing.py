@@ -11,6 +11,7 @@ tokens, report content or a raw path.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -121,9 +122,10 @@ def span(
     service: str,
     name: str,
     kind: SpanKind = SpanKind.INTERNAL,
+    *,
     parent: Context | None = None,
     links: list[Context | None] | None = None,
-    **attributes: Any,
+    attributes: Mapping[str, Any] | None = None,
 ) -> Iterator[Span]:
     """A span of `service` under `parent` (default: the current span), made current."""
     if _provider is None:
@@ -136,7 +138,7 @@ def span(
         context=parent,
         kind=kind,
         links=linked,
-        attributes=attributes,
+        attributes=dict(attributes or {}),
         record_exception=False,
         set_status_on_exception=False,
     ) as current:
@@ -172,7 +174,7 @@ class TraceMiddleware:
                 status = message["status"]
             await send(message)
 
-        with span(self.service, method, SpanKind.SERVER, extract(headers)) as current:
+        with span(self.service, method, SpanKind.SERVER, parent=extract(headers)) as current:
             try:
                 await self.app(scope, receive, noting_send)
             finally:
@@ -182,3 +184,15 @@ class TraceMiddleware:
                 current.set_attribute("http.request.method", method)
                 current.set_attribute("http.route", route)
                 current.set_attribute("http.response.status_code", status)
+
+
+class TraceIdFilter(logging.Filter):
+    """Adds `trace_id` to a log record made inside a recorded span (to find its trace)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Never drops a record; only notes the trace it belongs to."""
+        if _provider is not None:
+            context = trace.get_current_span().get_span_context()
+            if context.is_valid:
+                record.trace_id = f"{context.trace_id:032x}"
+        return True

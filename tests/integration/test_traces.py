@@ -238,7 +238,7 @@ async def test_the_otlp_exporter_sends_to_the_configured_endpoint() -> None:
     try:
         provider = tracing.setup("intake", f"http://127.0.0.1:{port}")
         assert provider is not None and tracing.enabled()
-        with tracing.span("intake", "probe", route="/v1/reports"):
+        with tracing.span("intake", "probe", attributes={"http.route": "/v1/reports"}):
             pass
         # The exporter posts from its own thread with a blocking client: flush off the loop.
         await asyncio.to_thread(tracing.shutdown, provider)

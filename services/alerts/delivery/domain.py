@@ -192,7 +192,7 @@ def send_context(
 ) -> SendContext:
     """The one way a send context is made: a job row, its alert row, its contact row (or None),
     the entry's label and the lawyer's language."""
-    values = {
+    values: dict[str, Any] = {
         f: delivery.get(c) if f == "trace_context" else delivery[c]
         for f, c in FROM_DELIVERY.items()
     }

@@ -203,6 +203,6 @@ def delivery_span(ctx: SendContext) -> AbstractContextManager[Any]:
         "alerts",
         f"delivery {ctx.channel} send",
         SpanKind.CLIENT,
-        tracing.from_stored(ctx.trace_context),
-        **{"lifeline.delivery.channel": ctx.channel, "lifeline.delivery.kind": ctx.kind},
+        parent=tracing.from_stored(ctx.trace_context),
+        attributes={"lifeline.delivery.channel": ctx.channel, "lifeline.delivery.kind": ctx.kind},
     )
