@@ -81,3 +81,19 @@ def test_log_records_inside_a_span_carry_its_trace_id(spans: InMemorySpanExporte
         inside = logging.makeLogRecord({"msg": "x"})
         assert filt.filter(inside)
     assert inside.trace_id == f"{span.get_span_context().trace_id:032x}"
+
+
+def test_lifeline_up_passes_the_trace_settings_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from lifeline.environment import NetworkConfig, service_env
+    from services.alerts.settings import AlertsSettings
+
+    monkeypatch.setenv("LIFELINE_ALERTS_OTLP_ENDPOINT", "http://collector:4318")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+    env = service_env(NetworkConfig(data_dir=Path("/x")), "alerts")
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4318"
+    monkeypatch.delenv("LIFELINE_ALERTS_OTLP_ENDPOINT")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert AlertsSettings().otlp_endpoint == "http://collector:4318"
