@@ -23,13 +23,15 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.common import tracing
+from libs.common import db, tracing
 from tests.integration.auth.conftest import running_sharing, services_for, sharing_settings
+from tests.support.bus import SecuredBus, start_secured_bus
 from tests.support.natsd import NatsServer, free_port
 from tests.support.receivers import Receiver, receiver, serve, unserve, until
 from tests.support.reports import report_body, token_value
@@ -66,9 +68,20 @@ class TracedReceiver(Receiver):
 
 @asynccontextmanager
 async def _network(
-    nats_url: str, db_url_factory: Callable[[str], str], tmp_path: Path
+    nats_url: str,
+    db_url_factory: Callable[[str], str],
+    tmp_path: Path,
+    bus: SecuredBus | None = None,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], Any]]:
-    settings = sharing_settings(tmp_path, nats_url, db_url_factory("sharing"), wire=False)
+    """Sharing, intake and alerts (on an authenticated bus, signing every event, with `bus`)."""
+
+    def extra(service: str) -> dict[str, Any]:
+        out: dict[str, Any] = bus.settings(service) if bus is not None else {}
+        return out | ({"webhook_allow_private": True} if service == "alerts" else {})
+
+    settings = sharing_settings(
+        tmp_path, nats_url, db_url_factory("sharing"), wire=False, **extra("sharing")
+    )
     async with (
         httpx.AsyncClient(timeout=10) as http,
         running_sharing(settings, http) as sharing,
@@ -77,7 +90,7 @@ async def _network(
             nats_url,
             db_url_factory,
             tmp_path,
-            extra=lambda s: {"webhook_allow_private": True} if s == "alerts" else {},
+            extra=extra,
         ) as (urls, _),
     ):
         yield http, urls, sharing
@@ -117,15 +130,15 @@ def _one(spans: list[ReadableSpan], name: str, kind: SpanKind) -> ReadableSpan:
 
 
 async def test_one_trace_runs_from_submit_to_the_webhook(
-    spans: InMemorySpanExporter,
-    nats_server: NatsServer,
-    db_url_factory: Callable[[str], str],
-    tmp_path: Path,
+    spans: InMemorySpanExporter, db_url_factory: Callable[[str], str], tmp_path: Path
 ) -> None:
+    # On the authenticated bus: every event is signed, and its trace headers ride outside the
+    # signature, so each consumer still proves the producer and handles it.
+    bus = start_secured_bus(tmp_path)
     hook = TracedReceiver()
     await hook.start()
     try:
-        async with _network(nats_server.url, db_url_factory, tmp_path) as (http, urls, sharing):
+        async with _network(bus.url, db_url_factory, tmp_path, bus) as (http, urls, sharing):
             report_id = await _report_to_webhook(http, urls, sharing, hook)
             # sharing's consume span ends after its commit, a moment after alerts' page.
             await until(
@@ -137,6 +150,7 @@ async def test_one_trace_runs_from_submit_to_the_webhook(
             )
     finally:
         await hook.stop()
+        bus.server.stop()
     done = list(spans.get_finished_spans())
     post = _one(done, "POST /v1/reports", SpanKind.SERVER)
     trace_id = post.context.trace_id
@@ -171,13 +185,27 @@ async def test_without_an_exporter_nothing_is_recorded_and_a_forged_context_is_i
     nats_server: NatsServer, db_url_factory: Callable[[str], str], tmp_path: Path
 ) -> None:
     assert not tracing.enabled()
+    made: dict[str, str] = {}
+
+    def databases(name: str) -> str:
+        made[name] = db_url_factory(name)
+        return made[name]
+
     forged = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    async with receiver() as hook, _network(nats_server.url, db_url_factory, tmp_path) as net:
+    async with receiver() as hook, _network(nats_server.url, databases, tmp_path) as net:
         http, urls, sharing = net
         await _report_to_webhook(http, urls, sharing, hook, traceparent=forged)
         (hit,) = hook.alerts("alert.created")
         assert hit.payload["data"]["match"]["strength"] == "strong"
     assert not tracing.enabled()
+    # Nothing was recorded, not even the caller's forged context with the job it led to.
+    engine = db.create_engine(made["alerts"])
+    try:
+        async with engine.connect() as conn:
+            stored = (await conn.execute(text("SELECT trace_context FROM deliveries"))).all()
+    finally:
+        await engine.dispose()
+    assert stored and all(row.trace_context is None for row in stored)
 
 
 async def test_a_forged_traceparent_on_the_bus_changes_no_processing(
