@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +13,12 @@ from nats.errors import ConnectionClosedError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import APIError
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from libs.common import tracing
 from libs.common.events import Envelope, NotYet, PermanentError
 from libs.common.metrics import Metrics
 from libs.common.provenance import EventRejected, EventVerifier, open_event
@@ -64,6 +68,7 @@ class ConsumerLoop:
     verifier: EventVerifier | None = None
     metrics: Metrics | None = None
     stream: str = ""  # the stream's name, for the metrics
+    service: str = "lifeline"  # whose spans
 
     def _count(self, outcome: str, n: int = 1) -> None:
         if self.metrics is not None:
@@ -100,7 +105,10 @@ class ConsumerLoop:
             return False
         assert self.batch_handler is not None
         try:
-            await self.batch_handler(events)
+            # One span for the batch, linked to the trace of each message it holds.
+            links = [tracing.extract(m.headers) for m in msgs]
+            with self._span(events[0].type, None, links, batch=len(events)):
+                await self.batch_handler(events)
         except Exception as exc:
             log.debug(
                 "batch failed, one by one",
@@ -130,7 +138,10 @@ class ConsumerLoop:
             await self._give_up(msg, None, seq, "invalid_envelope")
             return
         try:
-            await self.handler(event)
+            # Only once the event is proven genuine, and only ever as a parent: the trace
+            # headers are unsigned hints that decide nothing about the event.
+            with self._span(event.type, tracing.extract(msg.headers), None, event=event.id):
+                await self.handler(event)
         except PermanentError as exc:
             await self._give_up(msg, event.id, seq, f"permanent:{exc}"[:200])
             return
@@ -154,6 +165,25 @@ class ConsumerLoop:
             return
         await _quietly(msg.ack())
         self._count("handled")
+
+    def _span(
+        self, subject: str, parent: Context | None, links: list[Context | None] | None, **ids: Any
+    ) -> AbstractContextManager[Any]:
+        """The CONSUMER span of handling a message (or a batch)."""
+        attributes = {"messaging.system": "nats", "messaging.destination.name": subject}
+        attributes["messaging.consumer.group.name"] = self.name
+        if "event" in ids:
+            attributes["messaging.message.id"] = ids["event"]
+        if "batch" in ids:
+            attributes["messaging.batch.message_count"] = ids["batch"]
+        return tracing.span(
+            self.service,
+            f"{subject} process",
+            SpanKind.CONSUMER,
+            parent=parent,
+            links=links,
+            attributes=attributes,
+        )
 
     async def _give_up(self, msg: object, event_id: str | None, seq: int, reason: str) -> None:
         from nats.aio.msg import Msg

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from libs.common import tracing
 from libs.common.auth.wiring import ServiceAuth
 from libs.common.metrics import Metrics, start_listener
 from libs.common.runtime import Runtime
@@ -36,6 +37,7 @@ def service_lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        traces = tracing.setup(settings.service_name, settings.otlp_endpoint)
         seal.open()
         runtime = await Runtime.open(settings, migrations, metrics)
         metrics.sealed.set_function(lambda: float(seal.sealed))
@@ -61,5 +63,6 @@ def service_lifespan(
             if close is not None:
                 await close()
             seal.close()
+            tracing.shutdown(traces)
 
     return lifespan

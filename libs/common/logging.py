@@ -11,6 +11,7 @@ from typing import Any
 
 from libs.common.errors import LifelineError
 from libs.common.requestid import current_request_id
+from libs.common.tracing import TraceIdFilter
 
 # Only these `extra=` keys ever reach a log line: ids and measurements, nothing a person wrote.
 SAFE_FIELDS = frozenset(
@@ -41,6 +42,7 @@ SAFE_FIELDS = frozenset(
         "changed",
         "dependency",
         "request_id",
+        "trace_id",
     }
 )
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -135,6 +137,7 @@ def configure_logging(*, json_logs: bool, level: str = "INFO", service: str = ""
     handler = logging.StreamHandler(sys.stderr)
     # On the handler, not a logger: it then sees records of every logger that propagates here.
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(TraceIdFilter())
     if json_logs:
         handler.setFormatter(JsonFormatter())
     else:

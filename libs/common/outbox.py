@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 from sqlalchemy import BigInteger, Integer, Table, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from libs.common import tracing
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import is_sqlite, transaction
 from libs.common.events import Envelope
@@ -47,21 +50,24 @@ class OutboxBase(SQLModel):
     subject: str = Field(max_length=256)
     payload: bytes
     created_at: datetime = Field(default_factory=SYSTEM_CLOCK.now)
+    # The trace the event was written in (`tracing.stored`), so its publish continues it.
+    trace_context: str | None = Field(default=None, max_length=1024)
 
 
-def outbox_row(event: Envelope) -> dict[str, Any]:
+def outbox_row(event: Envelope, trace_context: str | None = None) -> dict[str, Any]:
     """Column values of one outbox row (written when its event occurred)."""
     return {
         "event_id": event.id,
         "subject": event.type,
         "payload": event.model_dump_json().encode(),
         "created_at": event.occurred_at,
+        "trace_context": trace_context,
     }
 
 
 async def enqueue(session: AsyncSession, table: Table, event: Envelope) -> None:
-    """Add an event to the outbox inside the caller's transaction."""
-    await session.execute(table.insert().values(**outbox_row(event)))
+    """Add an event to the outbox inside the caller's transaction (and its trace)."""
+    await session.execute(table.insert().values(**outbox_row(event, tracing.stored())))
 
 
 class OutboxRelay:
@@ -132,7 +138,7 @@ class OutboxRelay:
             return 0, 0
         t = self.table
         query = (
-            select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload)
+            select(t.c.seq, t.c.event_id, t.c.subject, t.c.payload, t.c.trace_context)
             .order_by(t.c.seq)
             .limit(self.batch)
         )
@@ -169,7 +175,10 @@ class OutboxRelay:
                 headers = {"Nats-Msg-Id": r.event_id}
                 if signer is not None:
                     headers |= signer.headers(r.subject, r.payload)
-                futures.append(await js.publish_async(r.subject, r.payload, headers=headers))
+                with self._span(r):
+                    # After signing: the trace headers are hints outside what is signed.
+                    headers = tracing.inject(headers)
+                    futures.append(await js.publish_async(r.subject, r.payload, headers=headers))
         except Exception as exc:
             # The connection went mid-batch: what was sent still gets awaited below.
             log.warning("publish failed", extra={"reason": type(exc).__name__})
@@ -186,6 +195,20 @@ class OutboxRelay:
             done.append(row)
             self.metrics.published.labels(row.subject).inc()
         return done
+
+    def _span(self, row: Any) -> AbstractContextManager[Any]:
+        """The PRODUCER span of one publish, in the trace its event was written in."""
+        return tracing.span(
+            self.runtime.settings.service_name,
+            f"{row.subject} publish",
+            SpanKind.PRODUCER,
+            parent=tracing.from_stored(row.trace_context),
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": row.subject,
+                "messaging.message.id": row.event_id,
+            },
+        )
 
     def _forget_blocking(self, conn: Connection, done: list[Any]) -> None:
         ids = conn.execute(self._delete(done)).scalars().all()

@@ -171,6 +171,7 @@ class Runtime:
             verifier=self.verifier,
             metrics=self.metrics,
             stream=stream_for(spec.filter_subject).name,
+            service=self.settings.service_name,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
         pending = self.metrics.consumer_pending

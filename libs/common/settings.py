@@ -53,6 +53,9 @@ class ServiceSettings(BaseSettings):
     # One replica locally; production streams are replicated three times (R3). A change is
     # applied to existing streams too, by the services that manage them (`libs/common/bus.py`).
     stream_replicas: int = Field(default=1, ge=1, le=5)
+    # Traces go to this OTLP/HTTP collector (`<endpoint>/v1/traces`); unset (and no
+    # OTEL_EXPORTER_OTLP_ENDPOINT), nothing is recorded (`libs/common/tracing.py`).
+    otlp_endpoint: str = ""
     json_logs: bool = False
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

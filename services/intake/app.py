@@ -15,6 +15,7 @@ from libs.common.lifespan import service_lifespan
 from libs.common.metrics import Metrics, install_metrics
 from libs.common.runtime import Runtime
 from libs.common.seal.api import install_seal
+from libs.common.tracing import TraceMiddleware
 from libs.common.web import (
     BodyLimitMiddleware,
     health_router,
@@ -67,6 +68,8 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     )
     # Last, so outermost: it times whatever the middlewares above answer too.
     metrics = install_metrics(app, Metrics(settings.service_name))
+    # Outermost: the request's span holds everything below, the metrics middleware included.
+    app.add_middleware(TraceMiddleware, service=settings.service_name)
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(router)
     return app

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from libs.common import tracing
 from libs.common.events import Envelope
 from libs.common.outbox import outbox_row
 from libs.common.runtime import Runtime
@@ -20,6 +21,7 @@ from services.intake import repository as repo
 class _Pending:
     row: dict[str, Any]
     event: Envelope
+    trace_context: str | None
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -35,7 +37,8 @@ class BatchWriter:
 
     async def write(self, row: dict[str, Any], event: Envelope) -> None:
         """Commit the report and its event; IntegrityError if the report key already exists."""
-        pending = _Pending(row, event)
+        # Taken here, in the request's task: the commit runs in the writer's.
+        pending = _Pending(row, event, tracing.stored())
         await self._queue.put(pending)
         await pending.done
 
@@ -74,7 +77,7 @@ class BatchWriter:
 
     async def _insert(self, batch: list[_Pending]) -> None:
         reports = [p.row for p in batch]
-        events = [outbox_row(p.event) for p in batch]
+        events = [outbox_row(p.event, p.trace_context) for p in batch]
         # The whole transaction runs in a worker thread: one loop turn while holding the lock.
         await self.runtime.write(lambda conn: _insert_blocking(conn, reports, events))
 

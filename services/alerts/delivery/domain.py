@@ -156,6 +156,7 @@ class SendContext:
     label: str
     language: str  # the alert's lawyer's
     case_status: str | None = None  # the latest follow-up's status as the lawyer may see it
+    trace_context: str | None = None  # the trace that made the job (a hint, never trusted)
 
 
 # Which column of which row each field of a send context comes from. The repository selects
@@ -169,6 +170,7 @@ FROM_DELIVERY: Final = {
     "attempts": "attempts",
     "channel": "channel",
     "contact_id": "contact_id",
+    "trace_context": "trace_context",
 }
 FROM_CONTACT: Final = {f: f for f in ("role", "address", "secret", "pgp_key", "disabled_at")}
 FROM_ALERT: Final = {
@@ -190,7 +192,10 @@ def send_context(
 ) -> SendContext:
     """The one way a send context is made: a job row, its alert row, its contact row (or None),
     the entry's label and the lawyer's language."""
-    values = {f: delivery[c] for f, c in FROM_DELIVERY.items()}
+    values: dict[str, Any] = {
+        f: delivery.get(c) if f == "trace_context" else delivery[c]
+        for f, c in FROM_DELIVERY.items()
+    }
     values |= {f: alert.get(c) if f == "case_status" else alert[c] for f, c in FROM_ALERT.items()}
     values |= {f: None if contact is None else contact[c] for f, c in FROM_CONTACT.items()}
     return SendContext(label=label, language=language or "en", **values)

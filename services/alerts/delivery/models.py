@@ -33,6 +33,8 @@ class Delivery(AlertsTable, table=True):
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None = None
+    # The trace that created the job (`tracing.stored`): its sends continue it.
+    trace_context: str | None = Field(default=None, max_length=1024)
 
 
 class DeliveryAttempt(AlertsTable, table=True):

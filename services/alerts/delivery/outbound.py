@@ -17,15 +17,18 @@ import re
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Container
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from opentelemetry.trace import SpanKind
 
+from libs.common import tracing
 from libs.common.http import make_client
-from services.alerts.delivery.domain import SendResult
+from services.alerts.delivery.domain import SendContext, SendResult
 from services.alerts.delivery.retries import parse_retry_after
 from services.alerts.delivery.targets import is_public
 
@@ -192,3 +195,14 @@ class NoSecret:
     def new_secret(self) -> str | None:
         """Nothing to sign or authenticate per contact."""
         return None
+
+
+def delivery_span(ctx: SendContext) -> AbstractContextManager[Any]:
+    """The CLIENT span of one send, in the trace that created its job."""
+    return tracing.span(
+        "alerts",
+        f"delivery {ctx.channel} send",
+        SpanKind.CLIENT,
+        parent=tracing.from_stored(ctx.trace_context),
+        attributes={"lifeline.delivery.channel": ctx.channel, "lifeline.delivery.kind": ctx.kind},
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
+from libs.common import tracing
 from services.alerts.delivery.domain import delivery_id
 
 
@@ -42,6 +43,7 @@ def job_row(
         "next_attempt_at": now,
         "created_at": now,
         "updated_at": now,
+        "trace_context": tracing.stored(),
     }
     if claim is not None:
         # As `repository.claim_due` would leave it: leased, on the wire, attempt 1.

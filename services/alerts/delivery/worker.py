@@ -31,6 +31,7 @@ from services.alerts.delivery.domain import (
 )
 from services.alerts.delivery.health.domain import HealthRules
 from services.alerts.delivery.health.warnings import after_attempt
+from services.alerts.delivery.outbound import delivery_span
 from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.delivery.retries import retry_delay
 from services.alerts.delivery.secrets import SecretBox
@@ -191,12 +192,13 @@ class DeliveryWorker:
 
     async def send(self, ctx: SendContext, now: datetime) -> SendResult:
         """One attempt through the delivery's channel (nothing recorded); failures are results."""
-        try:
-            return await self._send_unsafe(ctx, now)
-        except Exception as exc:
-            # E.g. a secret this replica cannot decrypt: record it and retry like any failure.
-            log.exception("delivery attempt crashed", extra={"delivery_id": ctx.delivery_id})
-            return SendResult("retry", error=f"internal_{type(exc).__name__}"[:64])
+        with delivery_span(ctx):
+            try:
+                return await self._send_unsafe(ctx, now)
+            except Exception as exc:
+                # E.g. a secret this replica cannot decrypt: record it and retry like any failure.
+                log.exception("delivery attempt crashed", extra={"delivery_id": ctx.delivery_id})
+                return SendResult("retry", error=f"internal_{type(exc).__name__}"[:64])
 
     async def _send_unsafe(self, ctx: SendContext, now: datetime) -> SendResult:
         channel = self.channels.get(ctx.channel)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common import tracing
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.contracts import ReportReceived, ReportStored, new_event, read_event
 from libs.common.crypto import hpke
@@ -122,7 +123,8 @@ class ReportStore:
             await session.execute(INBOX.insert(), [inbox_row(r.event, now) for r in batch])
             await repo.insert_reports(session, [self._new(r) for r in batch], now)
             await copies.record(session, events)
-            await session.execute(OUTBOX.insert(), [outbox_row(r.stored) for r in batch])
+            trace = tracing.stored()
+            await session.execute(OUTBOX.insert(), [outbox_row(r.stored, trace) for r in batch])
         self._stored(batch)
 
     def _prepare(self, event: Envelope, now: datetime) -> _Ready:

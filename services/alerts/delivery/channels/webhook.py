@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from libs.common import tracing
 from libs.common.errors import InvalidInput
 from libs.common.http import make_client
 from services.alerts.delivery.domain import (
@@ -187,6 +188,8 @@ class WebhookSender:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(secret, msg_id, timestamp, body),
         }
+        # `traceparent` (outside the signature): the receiver's own trace may join this one.
+        tracing.inject(signed)
         # A lawyer's own endpoint may be fixed by its owner: every failure but 410 is retried.
         return await self.poster.post(
             url, delivery_id=msg_id, now=now, verdict=verdict, content=body, headers=signed
