@@ -139,7 +139,7 @@ async def test_the_policy_cli(vault: Vault, tmp_path: Path) -> None:
 
     (tmp_path / "bad.json").write_text(json.dumps(_doc(b.partner_id, grant(max_tlp="RED"))))
     bad = await cli(vault, vault.admin, home, "admin", "policy", "set", str(tmp_path / "bad.json"))
-    assert bad.returncode == 1
+    assert bad.returncode == 65  # input rejected (lifeline/cli/exits.py)
     assert (
         bad.stderr.startswith("lifeline: error: HTTP 422 invalid_input") and "max_tlp" in bad.stderr
     )

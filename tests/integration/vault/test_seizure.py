@@ -73,7 +73,7 @@ async def test_the_cli_seizes_only_once_confirmed(vault: Vault, tmp_path: Path) 
     args = ("admin", "seize", "--client", target.client_id, "--reason", "phone lost")
 
     unconfirmed = await cli(vault, vault.admin, home, *args)
-    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
+    assert unconfirmed.returncode == 64 and "--yes" in unconfirmed.stderr  # usage: no confirmation
     assert await cli_json(vault, vault.admin, home, "admin", "seizures", "list") == []
 
     seizure = await cli_json(vault, vault.admin, home, *args, "--yes")
