@@ -253,9 +253,9 @@ def run_restore(args: argparse.Namespace) -> int:
 
 def run_erasures(args: argparse.Namespace) -> int:
     """Write the ids of every erased report (keep the file with, but apart from, backups)."""
-    from lifeline.backup import erasures
-
     from sqlalchemy.exc import SQLAlchemyError
+
+    from lifeline.backup import erasures
 
     urls = configured_urls(os.environ)
     try:
