@@ -11,9 +11,14 @@ the real key files (local-file KEK, hybrid ML-KEM-768+X25519 sealing key as in p
 - read: `ReadService.get` for a partner whose policy shows 3 fields of these reports: policy
   load, decide, unwrap, decrypt (3 + 4 routing fields), and the audited release (read log +
   hash-chained audit entry, one transaction); the submitter's full read too;
-- list: one policy-filtered page of 50 (SQL pre-filter, decide, decrypt, 50 audit entries).
+- list: one policy-filtered page of 50 (SQL pre-filter, decide, decrypt, 50 audit entries);
+- CPU: the process CPU time of the consumer per stored report (one by one, and in batches).
 
-Run: .venv/bin/python bench/vault_bench.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--n 1000]
+`--baseline REV` runs the same measurements first against the code of another revision
+(exported with `git archive`, so the working tree is left alone) and prints both side by side.
+
+Run: .venv/bin/python bench/vault_bench.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+     [--n 1000] [--baseline main]
 """
 
 from __future__ import annotations
@@ -32,7 +37,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# `--code DIR` (set by `--baseline`, see `bench/compare.py`): another revision's tree.
+sys.path.insert(
+    0,
+    sys.argv[sys.argv.index("--code") + 1]
+    if "--code" in sys.argv
+    else str(Path(__file__).resolve().parent.parent),
+)
 
 from libs.common import db
 from libs.common.auth.principal import Principal
@@ -51,7 +62,7 @@ from services.sharing.vault.domain import Search
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.policy import repository as prepo
 from services.sharing.vault.service import ReadService
-from tests.support.databases import pg_scratch_database
+from tests.support.databases import PgScratch
 
 
 def report_body() -> dict[str, Any]:
@@ -127,6 +138,13 @@ def _stats(label: str, samples: list[float]) -> dict[str, Any]:
     return row
 
 
+def _cpu(label: str, since: float, reports: int) -> dict[str, Any]:
+    """Process CPU time (every thread) spent since `since`, per report."""
+    per = (time.process_time() - since) / reports
+    print(f"{label:<44} {per * 1e6:>8.0f} µs")
+    return {"what": label, "n": reports, "cpu_us": round(per * 1e6)}
+
+
 async def _timed(items: list[Any], work: Callable[[Any], Awaitable[Any] | Any]) -> list[float]:
     samples = []
     for item in items:
@@ -159,7 +177,10 @@ async def main(database_url: str | None, n: int) -> list[dict[str, Any]]:
         async def one_insert(event: Envelope) -> None:
             async with db.transaction(sessions) as session:
                 await mark_processed(
-                    session, INBOX, event.model_copy(update={"id": "b-" + event.id})
+                    session,
+                    INBOX,
+                    event.model_copy(update={"id": "b-" + event.id}),
+                    datetime.now(UTC),
                 )
 
         results = [
@@ -186,12 +207,20 @@ async def main(database_url: str | None, n: int) -> list[dict[str, Any]]:
                     ),
                 ),
             ),
-            _stats("store: open + encrypt + write (handle)", await _timed(events, store.handle)),
+        ]
+        cpu = time.process_time()
+        results.append(
+            _stats("store: open + encrypt + write (handle)", await _timed(events, store.handle))
+        )
+        results.append(_cpu("store (handle): consumer CPU /report", cpu, len(events)))
+        cpu = time.process_time()
+        results.append(
             _stats(
                 f"store, batches of {BATCH} (handle_batch), /report",
                 [t / BATCH for t in await _timed(batches, store.handle_batch)],
-            ),
-        ]
+            )
+        )
+        results.append(_cpu("store (handle_batch): consumer CPU /report", cpu, len(more)))
 
         policy = {
             "partner": "ptn_b",
@@ -224,7 +253,7 @@ async def main(database_url: str | None, n: int) -> list[dict[str, Any]]:
                 "read: submitter (14 fields), audited", await _timed(ids, lambda r: reads.get(a, r))
             )
         )
-        pages = list(range(max(1, n // 50)))
+        pages = list(range(max(20, n // 20)))
         results.append(
             _stats(
                 "list: page of 50, policy-filtered, audited",
@@ -233,6 +262,18 @@ async def main(database_url: str | None, n: int) -> list[dict[str, Any]]:
         )
         await engine.dispose()
         return results
+
+
+def _run(postgres: str | None, n: int) -> list[dict[str, Any]]:
+    if not postgres:
+        return asyncio.run(main(None, n))
+    scratch = PgScratch(postgres, ahead=0)
+    url = scratch.take()
+    try:
+        return asyncio.run(main(url, n))
+    finally:
+        scratch.give_back(url)
+        scratch.close()  # drops the database
 
 
 if __name__ == "__main__":
@@ -244,14 +285,16 @@ if __name__ == "__main__":
     )
     parser.add_argument("--n", type=int, default=1000, help="reports (default 1000)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    parser.add_argument("--baseline", metavar="REV", help="measure this revision first, compare")
+    parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.postgres:
-        scratch = pg_scratch_database(args.postgres, "lifeline_bench")
-        try:
-            out = asyncio.run(main(next(scratch), args.n))
-        finally:
-            scratch.close()  # drops the database
-    else:
-        out = asyncio.run(main(None, args.n))
+    common = ["--n", str(args.n)] + (["--postgres", args.postgres] if args.postgres else [])
+    if args.baseline:
+        from bench import compare  # not in a baseline's tree, and needed only here
+
+        before = compare.baseline(__file__, args.baseline, common)
+    out = _run(args.postgres, args.n)
+    if args.baseline:
+        compare.side_by_side(before, out)
     if args.json:
         print(json.dumps(out, indent=2))

@@ -30,6 +30,15 @@ BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 DeadLetterSink = Callable[["DeadLetter"], Awaitable[None]]
 
 
+class LeftOver(Exception):
+    """Raised by a batch handler after it committed every event of a batch but these: the loop
+    acks the others and runs these one by one (so a poison event is dead-lettered alone)."""
+
+    def __init__(self, event_ids: frozenset[str]) -> None:
+        super().__init__(f"{len(event_ids)} events left over")
+        self.event_ids = event_ids
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     """What a consumer records about a message it gave up on."""
@@ -104,20 +113,27 @@ class ConsumerLoop:
             # One by one: the bad message is dead-lettered alone.
             return False
         assert self.batch_handler is not None
+        left: frozenset[str] = frozenset()
         try:
             # One span for the batch, linked to the trace of each message it holds.
             links = [tracing.extract(m.headers) for m in msgs]
             with self._span(events[0].type, None, links, batch=len(events)):
                 await self.batch_handler(events)
+        except LeftOver as exc:
+            left = exc.event_ids
         except Exception as exc:
             log.debug(
                 "batch failed, one by one",
                 extra={"consumer": self.name, "reason": type(exc).__name__},
             )
             return False
-        for msg in msgs:
+        done = [m for m, e in zip(msgs, events, strict=True) if e.id not in left]
+        for msg in done:
             await _quietly(msg.ack())
-        self._count("handled", len(msgs))
+        self._count("handled", len(done))
+        for msg, event in zip(msgs, events, strict=True):
+            if event.id in left:
+                await self._process(msg)
         return True
 
     async def _process(self, msg: object) -> None:

@@ -11,7 +11,7 @@ from nats.aio.client import Client
 from sqlalchemy.exc import OperationalError
 
 from libs.common import nats as natsx
-from libs.common.consumer import ConsumerLoop, DeadLetter
+from libs.common.consumer import ConsumerLoop, DeadLetter, LeftOver
 from libs.common.events import Envelope, PermanentError, new_event
 from tests.support.natsd import NatsServer
 
@@ -35,7 +35,7 @@ class Recorder:
         self.dead.append(letter)
 
 
-async def _run(nc: Client, subject: str, handler, rec: Recorder, until) -> None:  # type: ignore[no-untyped-def]
+async def _run(nc: Client, subject: str, handler, rec: Recorder, until, batch_handler=None) -> None:  # type: ignore[no-untyped-def]
     js = nc.jetstream()
     sub = await natsx.ensure_pull_consumer(
         js, natsx.ConsumerSpec(durable=f"t-{uuid.uuid4().hex[:8]}", filter_subject=subject)
@@ -48,6 +48,7 @@ async def _run(nc: Client, subject: str, handler, rec: Recorder, until) -> None:
         fetch_timeout=0.2,
         nak_delays=(0.05,),
         poison_after=3,
+        batch_handler=batch_handler,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(loop.run(stop))
@@ -132,3 +133,29 @@ async def test_republishing_the_same_event_id_is_stored_once(nc: Client) -> None
     assert first == second
     info = await js.stream_info("LIFELINE_SYSTEM", subjects_filter=subject)
     assert info.state.subjects == {subject: 1}
+
+
+async def test_a_batch_commits_its_good_messages_and_leaves_the_poison_to_be_dead_lettered(
+    nc: Client,
+) -> None:
+    subject, rec = _subject(), Recorder()
+    events = [new_event(subject, "test", {"poison": i == 2}) for i in range(5)]
+    for event in events:
+        await natsx.publish(nc.jetstream(), event)
+    batches: list[list[str]] = []
+    one_by_one: list[str] = []
+
+    async def batch_handler(batch: list[Envelope]) -> None:
+        batches.append([e.id for e in batch])
+        rec.handled.extend(e.id for e in batch if not e.data["poison"])
+        raise LeftOver(frozenset(e.id for e in batch if e.data["poison"]))
+
+    async def handler(event: Envelope) -> None:
+        one_by_one.append(event.id)
+        raise PermanentError("does not open")
+
+    await _run(nc, subject, handler, rec, until=lambda: bool(rec.dead), batch_handler=batch_handler)
+    assert batches == [[e.id for e in events]]  # one fetch, one batch
+    assert rec.handled == [e.id for i, e in enumerate(events) if i != 2]
+    assert one_by_one == [events[2].id]
+    assert [(d.event_id, d.reason) for d in rec.dead] == [(events[2].id, "permanent:does not open")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,20 @@ def audit_time(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """One entry to append: who did what to which target, with ids-only details."""
+
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+# Rows per INSERT: 8 parameters each stays far below every driver's bind-parameter limit.
+_ROWS_PER_INSERT = 500
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -33,37 +48,58 @@ async def append(
     details: dict[str, Any],
     now: datetime,
 ) -> int:
-    """Append one entry chained to the last one; returns its seq.
+    """Append one entry chained to the last one; returns its seq."""
+    return (await append_many(session, [NewEntry(actor, action, target, details)], now))[-1]
 
-    Appends must be serialised or two would chain to the same predecessor. PostgreSQL: an
-    advisory lock held to the end of the caller's transaction. SQLite: the write lock the
-    caller's `db.transaction()` holds from BEGIN.
+
+async def append_many(session: AsyncSession, new: Sequence[NewEntry], now: datetime) -> list[int]:
+    """Append entries in order, each chained to the one before; returns their seqs.
+
+    One look-up of the chain head, the hashes chained here, one multi-row INSERT: a page of 50
+    reads costs three statements, not a hundred. Appends must be serialised or two would chain
+    to the same predecessor. PostgreSQL: an advisory lock held to the end of the caller's
+    transaction. SQLite: the write lock the caller's `db.transaction()` holds from BEGIN.
     """
+    if not new:
+        return []
     await advisory_lock(session, _CHAIN_LOCK)
     last = (
         await session.execute(
             select(AUDIT_LOG.c.seq, AUDIT_LOG.c.hash).order_by(AUDIT_LOG.c.seq.desc()).limit(1)
         )
     ).first()
-    seq = 1 if last is None else int(last.seq) + 1
+    seq = 0 if last is None else int(last.seq)
     prev = GENESIS_HASH if last is None else str(last.hash)
     at = audit_time(now)
-    digest = entry_hash(
-        prev, seq=seq, at=at, actor=actor, action=action, target=target, details=details
-    )
-    await session.execute(
-        AUDIT_LOG.insert().values(
+    rows: list[dict[str, Any]] = []
+    for entry in new:
+        seq += 1
+        digest = entry_hash(
+            prev,
             seq=seq,
             at=at,
-            actor=actor,
-            action=action,
-            target=target,
-            details=canonical_json(details),
-            prev_hash=prev,
-            hash=digest,
+            actor=entry.actor,
+            action=entry.action,
+            target=entry.target,
+            details=entry.details,
         )
-    )
-    return seq
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "target": entry.target,
+                "details": canonical_json(entry.details),
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    for i in range(0, len(rows), _ROWS_PER_INSERT):
+        # `.values(list)` renders one INSERT … VALUES (…), (…): one round trip per chunk.
+        await session.execute(AUDIT_LOG.insert().values(rows[i : i + _ROWS_PER_INSERT]))
+    return [int(r["seq"]) for r in rows]
 
 
 @dataclass(frozen=True)

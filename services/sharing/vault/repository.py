@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from libs.common.sql import advisory_lock, lock_key
+from services.sharing.access.models import PARTNERS
 from services.sharing.vault.domain import Search, to_us
 from services.sharing.vault.models import DATA_KEYS, FIELDS, READS, REPORTS
 from services.sharing.vault.policy.domain import Filter
@@ -113,6 +114,22 @@ _READ_COLUMNS = [*_ROW_COLUMNS, DATA_KEYS.c.wrapped]
 async def get_report(session: AsyncSession, report_id: str) -> Row[Any] | None:
     """One report row (clear columns and `wrapped`, the wrapped data key or None)."""
     query = select(*_READ_COLUMNS).select_from(_WITH_KEY).where(REPORTS.c.report_id == report_id)
+    return (await session.execute(query)).first()
+
+
+async def report_to_read(session: AsyncSession, report_id: str) -> Row[Any] | None:
+    """`get_report` plus `partner_contact`, the reporting partner's lawyer line (one query)."""
+    contact = (
+        select(PARTNERS.c.lawyer_contact)
+        .where(PARTNERS.c.id == REPORTS.c.partner_id)
+        .scalar_subquery()
+        .label("partner_contact")
+    )
+    query = (
+        select(*[*_READ_COLUMNS, contact])
+        .select_from(_WITH_KEY)
+        .where(REPORTS.c.report_id == report_id)
+    )
     return (await session.execute(query)).first()
 
 

@@ -17,7 +17,6 @@ from libs.common.db import checkpoint_wal, transaction
 from libs.common.errors import Forbidden, Gone, NotFound
 from libs.common.outbox import enqueue
 from libs.common.reports.fields import CATALOGUE, Catalogue
-from services.sharing.access import repository as registry
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import OUTBOX
 from services.sharing.vault import repository as vrepo
@@ -77,7 +76,7 @@ class ReadService:
         """Decide and decrypt one report; the caller must `record` it before releasing it."""
         reader = reader_of(principal)
         async with self.sessions() as session:
-            row = await vrepo.get_report(session, report_id)
+            row = await vrepo.report_to_read(session, report_id)
             if row is None:
                 raise NotFound(NO_SUCH_REPORT)
             cat = self.catalogue
@@ -89,12 +88,11 @@ class ReadService:
             if row.erased_at is not None:
                 raise Gone("the report was erased")
             blobs = await vrepo.field_blobs(session, [report_id], decision.fields | cat.routing)
-            partner = await registry.get_partner(session, row.partner_id)
             follow_ups = await vrepo.follow_ups_of(session, report_id, row.partner_id)
         values = self._open(row, wrapped_key(row), blobs[report_id], decision)
         view = report_view(row, decision, values, catalogue=cat)
         # Whom a lawyer calls about this report: the reporting partner's own contact line.
-        view["partner_contact"] = None if partner is None else partner.lawyer_contact
+        view["partner_contact"] = row.partner_contact
         view["follow_ups"] = follow_ups
         return view, Release(report_id, decision)
 
@@ -134,17 +132,18 @@ class ReadService:
         rows = read_log_rows(
             principal, releases, via=via, delivery_id=delivery_id, now=now, catalogue=self.catalogue
         )
+        entries = [
+            audit_log.NewEntry(
+                principal.client_id,
+                "report.read",
+                release.report_id,
+                read_audit_details(principal, release, row, sealed_to=sealed_to),
+            )
+            for release, row in zip(releases, rows, strict=True)
+        ]
         async with transaction(self.sessions) as session:
             await vrepo.log_reads(session, rows)
-            for release, row in zip(releases, rows, strict=True):
-                await audit_log.append(
-                    session,
-                    actor=principal.client_id,
-                    action="report.read",
-                    target=release.report_id,
-                    details=read_audit_details(principal, release, row, sealed_to=sealed_to),
-                    now=now,
-                )
+            await audit_log.append_many(session, entries, now)
 
     async def search(
         self,

@@ -201,3 +201,21 @@ async def test_a_burst_is_stored_in_batches_once_each_with_poison_and_repeats_is
     assert sorted(r.report_id for r in rows if r.report_id in all_ids) == sorted(all_ids)
     assert len({r.updated_us for r in rows}) == len(rows)  # sync stamps stay unique
     assert await vault.sql("SELECT * FROM dead_letters WHERE event_id = :e", e=repeat.id) == []
+
+
+async def test_a_poison_event_leaves_the_rest_of_its_batch_stored_together(vault: Vault) -> None:
+    a = await vault.client("reports:read")
+    good = [vault.event(a.partner_id) for _ in range(12)]
+    _, poison = vault.event(a.partner_id, info_partner_id="someone-else")
+    events = [e for _, e in good]
+    await _burst(vault, [*events[:6], poison, *events[6:]])
+    for report_id, _ in good:
+        await vault.stored(report_id)
+    assert await vault.dead_letter(poison.id) == "permanent:sealed report does not open"
+    ids = {r for r, _ in good}
+    rows = await vault.sql("SELECT report_id, stored_at FROM vault_reports")
+    mine = [r for r in rows if r.report_id in ids]
+    assert len(mine) == len(ids)
+    # The batch the poison came in was still stored in one transaction (one shared time),
+    # not fallen back to one transaction per report.
+    assert len({r.stored_at for r in mine}) < len(mine)

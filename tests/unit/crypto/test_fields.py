@@ -197,3 +197,42 @@ def test_data_key_is_random_and_hidden_from_repr(data_key: DataKey) -> None:
     assert str(list(data_key.key)) not in repr(data_key)
     with pytest.raises(ValueError):
         DataKey("id", b"short")
+
+
+# Written by the first implementation (a `cryptography` HKDFExpand per field): stored reports
+# hold blobs like these, so they must open unchanged.
+_KAT_KEY = DataKey("dk-kat", bytes(range(32)))
+_KAT_CTX = FieldContext("ngo-a", "rep-kat", "dk-kat", kek_version=3)
+_KAT_BLOBS = {
+    "place.locality": "0101bf3d8dbaaf7b85984c536a540f6094c2b56f0296e8f0573e66d294f3e5180e528983a4"
+    "1f69c4e57cad17d43c460508a71019d3ccc56efe0c7b00fef5",
+    "charges": "0101ee00787bd433ff0efcb65a1f89cd3dc980d50ec3c89683d2de73367a4434e3a61cff17ed9e90"
+    "024f970e8b5dc6927f3656b7359c6882185f1395cf5404e8d814fdae7996d030bb4babaedcf168b779674388dd1a"
+    "8d02af72c8e177e4",
+}
+
+
+def test_blobs_written_before_the_keyed_hmac_still_open() -> None:
+    blobs = {f: bytes.fromhex(h) for f, h in _KAT_BLOBS.items()}
+    assert fields.decrypt_fields(_KAT_KEY, _KAT_CTX, blobs) == {
+        "place.locality": "Bishkek",
+        "charges": [{"state": "RU", "code": "CC", "article": "207.3"}],
+    }
+
+
+@pytest.mark.parametrize("field", ["narrative", "place.locality", "x", "é" * 40, "f" * 128])
+def test_field_subkeys_are_hkdf_expand(data_key: DataKey, field: str) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+    from libs.common.crypto.encoding import lp
+
+    info = fields._SUBKEY_INFO + lp(field.encode())
+    expected = HKDFExpand(hashes.SHA256(), 32, info).derive(data_key.key)
+    block, _ = fields._field_parts(field)
+    nonce = bytes(12)
+    # Same key <=> the same ciphertext for the same nonce and input.
+    ours = fields._Subkeys(data_key).aead(block).encrypt(nonce, b"probe", b"")
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    assert ours == AESGCM(expected).encrypt(nonce, b"probe", b"")
