@@ -12,7 +12,7 @@ from libs.common.contracts import SystemPing, new_event
 from libs.common.errors import Unavailable
 from libs.common.reports import ReportIn
 from libs.common.reports.model import example_report
-from services.intake.deps import Admin, ContainerDep, IntakeDep, Submitter
+from services.intake.deps import Admin, ContainerDep, IdempotentSubmit, IntakeDep, Submitter
 from services.intake.schemas import Receipt, ReportAccepted
 
 router = APIRouter()
@@ -33,6 +33,7 @@ _REPORT_EXAMPLES = {
 async def submit_report(
     report: Annotated[ReportIn, Body(openapi_examples=_REPORT_EXAMPLES)],
     principal: Submitter,
+    _key: IdempotentSubmit,
     response: Response,
     intake: IntakeDep,
 ) -> ReportAccepted:
