@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from libs.common.auth.fastapi import api_routes
 from libs.common.auth.openapi import security_of
 from libs.common.examples import example_of
+from libs.common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from libs.common.idempotency import REPLAYED_HEADER
 from libs.common.problems import (
     STATUSES,
     FieldProblem,
@@ -56,6 +58,8 @@ def inferred_statuses(operation: dict[str, Any], security: list[Any] | None) -> 
     parameters = operation.get("parameters", [])
     if any(p.get("in") == "path" for p in parameters):
         statuses.add(404)
+    if _idempotent(operation):
+        statuses |= {400, 409}  # a malformed key; a key reused or still in progress
     body = operation.get("requestBody")
     if parameters or body:
         statuses.add(422)
@@ -84,6 +88,23 @@ def _errors(operation: dict[str, Any], security: list[Any] | None) -> None:
     operation["responses"] = dict(sorted(responses.items()))
 
 
+def _idempotent(operation: dict[str, Any]) -> bool:
+    parameters = operation.get("parameters", [])
+    return any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters)
+
+
+def _replay_header(operation: dict[str, Any]) -> None:
+    if not _idempotent(operation):
+        return
+    header = {
+        "description": "`true` when this is the first answer to the same Idempotency-Key again",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})[REPLAYED_HEADER] = header
+
+
 def _examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
     media = list(operation.get("requestBody", {}).get("content", {}).values())
     for response in operation.get("responses", {}).values():
@@ -105,6 +126,7 @@ def describe_errors(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             _errors(operation, security_of(route.dependant))
+            _replay_header(operation)
             _examples(operation, components)
     return schema
 
