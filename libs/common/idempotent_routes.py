@@ -8,6 +8,7 @@ sees it, or releases the key when the route refused or failed.
 
 # No `from __future__ import annotations`: FastAPI reads the dependency's annotations at runtime.
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -15,7 +16,6 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from libs.common.auth.principal import Principal
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.idempotency import (
     DEFAULT_TTL_S,
@@ -27,6 +27,8 @@ from libs.common.idempotency import (
     key_digest,
     parse_key,
 )
+
+log = logging.getLogger(__name__)
 
 _TICKET = "lifeline_idempotency"
 _KEY_DESCRIPTION = (
@@ -67,7 +69,7 @@ def idempotent(caller: Any, *, secret: bool = False) -> Any:
         parsed = parse_key(key)
         store: IdempotencyStore = request.app.state.idempotency
         sessions = request.app.state.container.runtime.sessions
-        client = _client_of(principal)
+        client = principal.client_id
         route = str(getattr(request.scope.get("route"), "path", request.url.path))
         digest = key_digest(client, parsed)
         print_ = fingerprint(parsed, request.method, route, await request.body())
@@ -77,10 +79,6 @@ def idempotent(caller: Any, *, secret: bool = False) -> Any:
         setattr(request.state, _TICKET, _Ticket(store, sessions, digest))
 
     return Depends(claim)
-
-
-def _client_of(principal: Principal) -> str:
-    return principal.client_id
 
 
 def install_idempotency(
@@ -133,10 +131,15 @@ class IdempotencyMiddleware:
             done = True
             status = int(held[0]["status"])
             state.pop(_TICKET, None)
-            if 200 <= status < 300:
-                await ticket.store.complete(ticket.sessions, ticket.digest, status, bytes(body))
-            else:
-                await ticket.store.release(ticket.sessions, ticket.digest)
+            try:
+                if 200 <= status < 300:
+                    await ticket.store.complete(ticket.sessions, ticket.digest, status, bytes(body))
+                else:
+                    await ticket.store.release(ticket.sessions, ticket.digest)
+            except Exception as exc:
+                # What was created stays created: the client still gets its answer, and the
+                # key, left "in progress", frees itself after STALE_AFTER_S.
+                log.warning("idempotency key not recorded", extra={"reason": type(exc).__name__})
             for item in held:
                 await send(item)
 
