@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from libs.common.auth.fastapi import api_routes
 from libs.common.auth.openapi import security_of
 from libs.common.examples import example_of
+from libs.common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from libs.common.idempotency import REPLAYED_HEADER
 from libs.common.problems import (
     STATUSES,
     FieldProblem,
@@ -30,6 +32,8 @@ from libs.common.problems import (
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
 # An operation that answers whatever state the service is in (liveness) sets this to true.
 ALWAYS_UP = "x-lifeline-always-up"
+# An operation that sends the RateLimit headers on its successes too sets this to true.
+RATE_LIMITED = "x-lifeline-rate-limited"
 _REF = "#/components/schemas/{model}"
 # FastAPI's descriptions of a status, replaced by what the status means here.
 _GENERIC = {None, "", "Validation Error"} | {s.phrase for s in HTTPStatus}
@@ -56,6 +60,8 @@ def inferred_statuses(operation: dict[str, Any], security: list[Any] | None) -> 
     parameters = operation.get("parameters", [])
     if any(p.get("in") == "path" for p in parameters):
         statuses.add(404)
+    if _idempotent(operation):
+        statuses |= {400, 409}  # a malformed key; a key reused or still in progress
     body = operation.get("requestBody")
     if parameters or body:
         statuses.add(422)
@@ -84,6 +90,52 @@ def _errors(operation: dict[str, Any], security: list[Any] | None) -> None:
     operation["responses"] = dict(sorted(responses.items()))
 
 
+def _idempotent(operation: dict[str, Any]) -> bool:
+    parameters = operation.get("parameters", [])
+    return any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters)
+
+
+def _replay_header(operation: dict[str, Any]) -> None:
+    if not _idempotent(operation):
+        return
+    header = {
+        "description": "`true` when this is the first answer to the same Idempotency-Key again",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})[REPLAYED_HEADER] = header
+
+
+# draft-ietf-httpapi-ratelimit-headers: what a limited route answers, refused or not.
+_RATELIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": 'each policy: `"name";q=<quota>;w=<window seconds>` (a structured list)',
+        "schema": {"type": "string"},
+        "example": '"client";q=50;w=1000',
+    },
+    "RateLimit": {
+        "description": 'each policy: `"name";r=<remaining>;t=<seconds until full>`',
+        "schema": {"type": "string"},
+        "example": '"client";r=0;t=1000',
+    },
+}
+_RETRY_AFTER = {
+    "description": "seconds to wait before trying again",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def _ratelimit_headers(operation: dict[str, Any]) -> None:
+    responses = operation.get("responses", {})
+    if "429" not in responses:
+        return
+    for status, response in responses.items():
+        if status == "429" or (status.startswith("2") and operation.get(RATE_LIMITED)):
+            response.setdefault("headers", {}).update(_RATELIMIT_HEADERS)
+    responses["429"]["headers"]["Retry-After"] = _RETRY_AFTER
+
+
 def _examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
     media = list(operation.get("requestBody", {}).get("content", {}).values())
     for response in operation.get("responses", {}).values():
@@ -105,6 +157,8 @@ def describe_errors(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             if operation is None:
                 continue
             _errors(operation, security_of(route.dependant))
+            _replay_header(operation)
+            _ratelimit_headers(operation)
             _examples(operation, components)
     return schema
 

@@ -59,6 +59,8 @@ class ServiceSettings(BaseSettings):
     json_logs: bool = False
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How long an Idempotency-Key and its first answer are kept (`docs/api.md`).
+    idempotency_ttl_s: int = Field(default=86_400, ge=60, le=30 * 86_400)
     public_url: str = ""
     # Key material at rest (docs/sealing.md): the seal file, by default `<data_dir>/seal.json`.
     # Without one the key files are plain, unless `require_seal`: then the service refuses to

@@ -20,6 +20,9 @@ import httpx
 
 from libs.sdk.auth import TokenRequestError
 
+# draft-ietf-httpapi-idempotency-key-header: the same key on every try of one create.
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
 
 class GaveUp(Exception):
     """The retry budget ran out before a final answer; `reason` says what the last try met."""
@@ -81,9 +84,19 @@ class Backoff:
         status = response.status_code
         if status == 401 and elapsed < self.unauthenticated_s:
             return 0.0
-        if status == 429 or status >= 500:
+        if status == 429 or status >= 500 or _in_progress(response):
             return retry_after(response)
         return None
+
+
+def _in_progress(response: httpx.Response) -> bool:
+    """A 409 saying the first try with this Idempotency-Key is still running: worth waiting."""
+    if response.status_code != 409:
+        return False
+    try:
+        return bool(response.json().get("code") == "idempotency_in_progress")
+    except (ValueError, AttributeError):
+        return False
 
 
 def retry_after(response: httpx.Response) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 from libs.common.reports import IdentityToken
 from libs.sdk.identity import tokenise_identities
 from libs.sdk.report_files import Draft, Rejection
-from libs.sdk.retry import Backoff, GaveUp
+from libs.sdk.retry import IDEMPOTENCY_KEY, Backoff, GaveUp
 
 TOKENISE_CHUNK = 100
 # Rows not sent once another row ran out of time: the service is away, waiting again for each
@@ -126,9 +127,14 @@ class _Batch:
         if self.given_up:
             self._fail(draft, NOT_SENT)
             return
+        # Every try of one report carries one key: a try whose answer was lost is answered
+        # again (the first 202) instead of being taken for a duplicate; a repeated
+        # client_report_id across runs still gets the first report id back.
+        headers = {IDEMPOTENCY_KEY: f'"{uuid.uuid4()}"'}
         try:
-            # Safe to repeat: intake answers a repeated client_report_id with the first report id.
-            resp = await self.backoff.request(lambda: self.http.post(self.url, json=body))
+            resp = await self.backoff.request(
+                lambda: self.http.post(self.url, json=body, headers=headers)
+            )
         except GaveUp as exc:
             self.given_up = True
             self._fail(draft, f"not delivered: {exc.reason} until the retry budget ran out")

@@ -11,6 +11,7 @@ from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.wiring import install_auth, jwks_over_http
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.idempotent_routes import install_idempotency
 from libs.common.lifespan import service_lifespan
 from libs.common.metrics import Metrics, install_metrics
 from libs.common.runtime import Runtime
@@ -28,7 +29,7 @@ from services.alerts.alerts.api import link_router
 from services.alerts.alerts.api import router as alerts_router
 from services.alerts.container import Container, build_container, start
 from services.alerts.delivery.profiles.api import router as profiles_router
-from services.alerts.models import INBOX
+from services.alerts.models import IDEMPOTENCY_KEYS, INBOX
 from services.alerts.retention.api import router as retention_router
 from services.alerts.rotas.api import router as rotas_router
 from services.alerts.settings import AlertsSettings
@@ -67,6 +68,7 @@ def create_app(settings: AlertsSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_idempotency(app, ttl_s=settings.idempotency_ttl_s, table=IDEMPOTENCY_KEYS, clock=clock)
     install_access_log(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     seal = install_seal(app, settings)

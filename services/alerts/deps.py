@@ -15,6 +15,7 @@ from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.clock import Clock
 from libs.common.errors import Unavailable
+from libs.common.idempotent_routes import idempotent
 from services.alerts.alerts.links import AckLinks
 from services.alerts.alerts.service import Alerts
 from services.alerts.container import Container
@@ -32,6 +33,8 @@ OrgViewer = Annotated[
     Principal, Depends(require_any_scope(Scope.WATCHLIST_MANAGE, Scope.ESCALATION_MANAGE))
 ]
 OrgManager = Annotated[Principal, Depends(require_scopes(Scope.ESCALATION_MANAGE))]
+# Creates (watchlist entries, test alerts) that honour Idempotency-Key (`docs/api.md`).
+IdempotentManager = Annotated[None, idempotent(Manager)]
 
 
 async def container(request: Request) -> Container:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
+from libs.common.idempotency import IdempotencyBase
 from libs.common.inbox import DeadLetterBase, ProcessedEventBase
 from libs.common.outbox import OutboxBase
 
@@ -35,6 +36,12 @@ class DeadLetter(DeadLetterBase, AlertsTable, table=True):
     __tablename__ = "dead_letters"
 
 
+class IdempotencyKey(IdempotencyBase, AlertsTable, table=True):
+    """A client's Idempotency-Key on a create, with the first answer to replay."""
+
+    __tablename__ = "idempotency_keys"
+
+
 class Outbox(OutboxBase, AlertsTable, table=True):
     """Events (release requests) written with the alert that asks, relayed to JetStream."""
 
@@ -45,3 +52,4 @@ INBOX = ProcessedEvent.__table__  # type: ignore[attr-defined]
 DEAD_LETTERS = DeadLetter.__table__  # type: ignore[attr-defined]
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 metadata = AlertsTable.metadata
+IDEMPOTENCY_KEYS = IdempotencyKey.__table__  # type: ignore[attr-defined]

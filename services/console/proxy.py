@@ -42,6 +42,7 @@ _FORWARDED_RESPONSE = frozenset(
         "www-authenticate",
         "ratelimit",
         "ratelimit-policy",
+        "idempotent-replayed",
         "etag",
         "content-security-policy",
         "x-frame-options",

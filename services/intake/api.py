@@ -10,9 +10,10 @@ from pydantic import BaseModel
 from libs.common import nats as natsx
 from libs.common.contracts import SystemPing, new_event
 from libs.common.errors import Unavailable
+from libs.common.openapi import RATE_LIMITED
 from libs.common.reports import ReportIn
 from libs.common.reports.model import example_report
-from services.intake.deps import Admin, ContainerDep, IntakeDep, Submitter
+from services.intake.deps import Admin, ContainerDep, IdempotentSubmit, IntakeDep, Submitter
 from services.intake.schemas import Receipt, ReportAccepted
 
 router = APIRouter()
@@ -29,15 +30,18 @@ _REPORT_EXAMPLES = {
     tags=["reports"],
     summary="Submit an incident report; 202 when accepted, 200 for a retry of the same one.",
     responses={200: {"model": ReportAccepted}, 409: {}, 422: {}, 429: {}},
+    openapi_extra={RATE_LIMITED: True},
 )
 async def submit_report(
     report: Annotated[ReportIn, Body(openapi_examples=_REPORT_EXAMPLES)],
     principal: Submitter,
+    _key: IdempotentSubmit,
     response: Response,
     intake: IntakeDep,
 ) -> ReportAccepted:
     """Validate, seal to sharing and store with its event in one transaction."""
     report_id, created = await intake.submit(principal, report)
+    response.headers.update(intake.rate_headers(principal))
     if not created:
         response.status_code = 200
     return ReportAccepted(report_id=report_id, status="received" if created else "duplicate")

@@ -11,6 +11,7 @@ from libs.common.auth.fastapi import PUBLIC
 from libs.common.auth.scopes import Audience
 from libs.common.auth.wiring import install_auth, jwks_over_http
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.idempotent_routes import install_idempotency
 from libs.common.lifespan import service_lifespan
 from libs.common.metrics import Metrics, install_metrics
 from libs.common.runtime import Runtime
@@ -24,6 +25,7 @@ from libs.common.web import (
 )
 from services.intake.api import router
 from services.intake.container import Container, build_container, start
+from services.intake.models import IDEMPOTENCY_KEYS
 from services.intake.settings import IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -56,6 +58,7 @@ def create_app(settings: IntakeSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_idempotency(app, ttl_s=settings.idempotency_ttl_s, table=IDEMPOTENCY_KEYS, clock=clock)
     install_access_log(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     seal = install_seal(app, settings)

@@ -87,7 +87,7 @@ def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) ->
             clock=clock,
         ),
         mac_key=_mac_key(settings),
-        limiter=RateLimiter(settings.rate_burst, settings.rate_per_second),
+        limiter=RateLimiter(settings.rate_burst, settings.rate_per_second, name="client"),
         relay=relay,
         writer=writer,
         clock=clock,

@@ -13,11 +13,14 @@ from libs.common.auth.fastapi import require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Unavailable
+from libs.common.idempotent_routes import idempotent
 from services.intake.container import Container
 from services.intake.service import Intake
 
 Submitter = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_SUBMIT))]
 Admin = Annotated[Principal, Depends(require_scopes(Scope.ADMIN))]
+# A submission honours Idempotency-Key, as well as its own `client_report_id`.
+IdempotentSubmit = Annotated[None, idempotent(Submitter)]
 
 
 async def container(request: Request) -> Container:

@@ -8,6 +8,7 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from libs.common.idempotency import IdempotencyBase
 from libs.common.inbox import DeadLetterBase, ProcessedEventBase
 from libs.common.outbox import OutboxBase
 
@@ -39,6 +40,12 @@ class Report(IntakeTable, table=True):
     erased_at: datetime | None = None
 
 
+class IdempotencyKey(IdempotencyBase, IntakeTable, table=True):
+    """A client's Idempotency-Key on a create, with the first answer to replay."""
+
+    __tablename__ = "idempotency_keys"
+
+
 class Outbox(OutboxBase, IntakeTable, table=True):
     """Events waiting for their publish ack; the sealed report leaves with its row."""
 
@@ -58,3 +65,4 @@ class DeadLetter(DeadLetterBase, IntakeTable, table=True):
 
 
 metadata = IntakeTable.metadata
+IDEMPOTENCY_KEYS = IdempotencyKey.__table__  # type: ignore[attr-defined]

@@ -17,9 +17,9 @@ from libs.common.clock import Clock
 from libs.common.contracts import ReportReceived, new_event
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
-from libs.common.errors import Conflict, LifelineError, NotFound, RateLimited
+from libs.common.errors import Conflict, LifelineError, NotFound
 from libs.common.outbox import OutboxRelay
-from libs.common.ratelimit import RateLimiter
+from libs.common.ratelimit import RateLimiter, ratelimit_headers
 from libs.common.reports import ReportIn
 from services.intake import repository as repo
 from services.intake.followups import check_original
@@ -54,9 +54,7 @@ class Intake:
         return report_id, created
 
     async def _submit(self, principal: Principal, report: ReportIn) -> tuple[str, bool]:
-        wait = self.limiter.take(principal.client_id, self.clock.monotonic())
-        if wait:
-            raise RateLimited(wait)
+        self.limiter.check(principal.client_id, self.clock.monotonic())
         partner = principal.partner_id
         if report.follows is not None:
             async with self.sessions() as session:
@@ -101,6 +99,11 @@ class Intake:
             return _same_or_conflict(earlier, mac)
         self.relay.wake()
         return report_id, True
+
+    def rate_headers(self, principal: Principal) -> dict[str, str]:
+        """The RateLimit headers of the caller's submissions, as they stand now."""
+        quota = self.limiter.quota(principal.client_id, self.clock.monotonic())
+        return ratelimit_headers([quota])
 
     async def receipt(self, principal: Principal, report_id: str) -> dict[str, Any]:
         """Progress of a report of the caller's partner; someone else's is simply not found."""

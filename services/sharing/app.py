@@ -15,6 +15,7 @@ from libs.common.auth.scopes import Audience, Scope
 from libs.common.auth.verifier import TokenVerifier
 from libs.common.auth.wiring import install_auth
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.idempotent_routes import install_idempotency
 from libs.common.lifespan import service_lifespan
 from libs.common.metrics import Metrics, install_metrics
 from libs.common.reports.fields import CATALOGUE, Catalogue
@@ -36,7 +37,7 @@ from services.sharing.approvals import api as approvals_api
 from services.sharing.audit import api as audit_api
 from services.sharing.container import Container, build_container, start
 from services.sharing.identity import api as identity_api
-from services.sharing.models import INBOX
+from services.sharing.models import IDEMPOTENCY_KEYS, INBOX
 from services.sharing.retention import api as retention_api
 from services.sharing.seizure import api as seizure_api
 from services.sharing.settings import SharingSettings
@@ -107,6 +108,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_idempotency(app, ttl_s=settings.idempotency_ttl_s, table=IDEMPOTENCY_KEYS, clock=clock)
     install_access_log(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     seal = install_seal(app, settings)

@@ -164,7 +164,9 @@ async def build_container(
         public_url=settings.console_url or settings.resolved_public_url(),
         ttl_s=settings.enrolment_ttl_s,
         confirm_within_s=settings.enrolment_confirm_within_s,
-        source_limits=RateLimiter(settings.enrol_source_burst, settings.enrol_source_per_second),
+        source_limits=RateLimiter(
+            settings.enrol_source_burst, settings.enrol_source_per_second, name="source"
+        ),
         clock=clock,
     )
     policies = PolicyAdmin(runtime.sessions, catalogue=catalogue, clock=clock)
@@ -195,8 +197,12 @@ async def build_container(
             token_endpoint=settings.token_endpoint(),
             lifetime=settings.access_token_lifetime,
             limits=TokenLimits(
-                source=RateLimiter(settings.token_source_burst, settings.token_source_per_second),
-                client=RateLimiter(settings.token_client_burst, settings.token_client_per_second),
+                source=RateLimiter(
+                    settings.token_source_burst, settings.token_source_per_second, name="source"
+                ),
+                client=RateLimiter(
+                    settings.token_client_burst, settings.token_client_per_second, name="client"
+                ),
                 trusted_proxies=settings.trusted_proxies,
                 clock=clock,
             ),

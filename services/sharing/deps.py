@@ -10,6 +10,7 @@ from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.errors import Unauthenticated, Unavailable
+from libs.common.idempotent_routes import idempotent
 from services.sharing.access.bootstrap import Bootstrapper
 from services.sharing.access.enrolment.service import Enrolments
 from services.sharing.access.keys import ClientKeyAdmin
@@ -188,3 +189,8 @@ async def manager_caller(
 # Routes on clients and keys: the operator manages every partner's, a partner administrator
 # its own partner's (`access.domain.managed_partner`).
 ManagerCaller = Annotated[Principal, Depends(manager_caller)]
+# Creates that honour Idempotency-Key (`docs/api.md`).
+IdempotentAdmin = Annotated[None, idempotent(AdminCaller)]
+IdempotentManager = Annotated[None, idempotent(ManagerCaller)]
+# Its answer holds a one-time secret: a retry learns the key was used, never a second copy.
+IdempotentSecret = Annotated[None, idempotent(ManagerCaller, secret=True)]

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from libs.common.idempotency import IdempotencyBase
 from libs.common.inbox import DeadLetterBase, ProcessedEventBase
 from libs.common.outbox import OutboxBase
 
@@ -25,6 +26,12 @@ class DeadLetter(DeadLetterBase, SharingTable, table=True):
     """Messages this service could never process, kept for inspection and replay."""
 
     __tablename__ = "dead_letters"
+
+
+class IdempotencyKey(IdempotencyBase, SharingTable, table=True):
+    """A client's Idempotency-Key on a create, with the first answer to replay."""
+
+    __tablename__ = "idempotency_keys"
 
 
 class Outbox(OutboxBase, SharingTable, table=True):
@@ -51,3 +58,4 @@ LEASES = Lease.__table__  # type: ignore[attr-defined]
 # Every context's tables derive from SharingTable; `migrations/env.py` imports them all, so
 # that this metadata is the whole schema there (importing them here would be an import cycle).
 metadata = SharingTable.metadata
+IDEMPOTENCY_KEYS = IdempotencyKey.__table__  # type: ignore[attr-defined]

@@ -60,6 +60,26 @@ NOT_LOOKED_UP: dict[str, set[int]] = {
     "alerts GET /v1/ack/{token}": {422},
     "alerts POST /v1/ack/{token}": {422},
 }
+# The creates that honour Idempotency-Key (`docs/api.md` says why these and not others).
+IDEMPOTENT = {
+    "intake POST /v1/reports",
+    "sharing POST /v1/admin/partners",
+    "sharing POST /v1/admin/clients",
+    "sharing POST /v1/admin/clients/{client_id}/keys",
+    "sharing POST /v1/admin/clients/{client_id}/enrolments",
+    "sharing POST /v1/admin/keys/{kid}/rotate",
+    "sharing POST /v1/admin/seizures",
+    "sharing POST /v1/reports/{report_id}/grants",
+    "sharing POST /v1/partners/me/hpke-keys",
+    "alerts POST /v1/watchlist/entries",
+    "alerts POST /v1/lawyer/profile/test",
+}
+# Operations that send the RateLimit headers on their successes, not only with a 429.
+RATE_LIMITED = {
+    "intake POST /v1/reports",
+    "sharing POST /v1/auth/token",
+    "sharing POST /v1/identity/evaluate",
+}
 # Operations that need state before they can succeed, with what they answer on a fresh network.
 NO_STATE_YET: dict[str, set[int]] = {
     "alerts GET /v1/organisation/rota": {404},
@@ -143,6 +163,44 @@ def test_every_operation_declares_the_statuses_its_signature_allows(
             assert "404" in declared, op.key
         if "requestBody" in op.spec or op.spec.get("parameters"):
             assert "422" in declared, op.key
+
+
+def _idempotent(op: Operation) -> bool:
+    return any(
+        p["in"] == "header" and p["name"] == "Idempotency-Key"
+        for p in op.spec.get("parameters", [])
+    )
+
+
+def test_the_creates_document_idempotency_key(documents: dict[str, dict[str, Any]]) -> None:
+    idempotent = {op.key for op in operations(documents) if _idempotent(op)}
+    assert idempotent == IDEMPOTENT
+    for op in operations(documents):
+        if op.key not in IDEMPOTENT:
+            continue
+        assert op.method == "post", op.key
+        assert {"400", "409"} <= set(op.spec["responses"]), op.key
+        for status, response in op.spec["responses"].items():
+            if status.startswith("2"):
+                assert "Idempotent-Replayed" in response["headers"], (op.key, status)
+
+
+def test_every_429_documents_retry_after_and_the_ratelimit_headers(
+    documents: dict[str, dict[str, Any]],
+) -> None:
+    limited = set()
+    for op in operations(documents):
+        responses = op.spec["responses"]
+        if "429" not in responses:
+            continue
+        limited.add(op.key)
+        headers = set(responses["429"].get("headers", {}))
+        assert {"Retry-After", "RateLimit", "RateLimit-Policy"} <= headers, op.key
+        for status, response in responses.items():
+            if status.startswith("2"):
+                sent = {"RateLimit", "RateLimit-Policy"} <= set(response.get("headers", {}))
+                assert sent == (op.key in RATE_LIMITED), (op.key, status)
+    assert limited >= RATE_LIMITED
 
 
 def _media_with_example(op: Operation) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -246,10 +304,16 @@ class Wire:
     seen: dict[str, set[int]] = field(default_factory=dict)
 
     async def send(
-        self, op: Operation, *, token: str | None, path: dict[str, str], **kwargs: Any
+        self,
+        op: Operation,
+        *,
+        token: str | None,
+        path: dict[str, str],
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Send, then check the answer is documented and matches its schema."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
         url = self.network.urls[op.service] + _url(op, path)
         http = self.network.sharing.http
         response = await http.request(op.method.upper(), url, headers=headers, **kwargs)
@@ -330,6 +394,12 @@ async def test_every_operation_answers_as_documented(wire: Wire, service: str) -
             expect(op, answer, {422}, "body of the wrong type")
             if answer.status_code == 422 and not answer.json()["fields"]:
                 wrong.append(f"{op.key}: a 422 without fields")
+        if _idempotent(op):
+            key = {"Idempotency-Key": '"short"'}
+            answer = await wire.send(op, token=token, path=params, headers=key, **body)
+            expect(op, answer, {400}, "malformed Idempotency-Key")
+            if answer.status_code == 400:
+                assert answer.json()["code"] == "malformed_idempotency_key", op.key
         required = any(p.get("required") for p in op.spec.get("parameters", []))
         if not required and not body and op.method == "get":
             answer = await wire.send(op, token=token, path=params)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from libs.common.errors import LifelineError, RateLimited
+from libs.common.errors import LifelineError
 from libs.common.ratelimit import RateLimiter
 from libs.common.seal import root as seal_root
 from libs.common.seal.domain import (
@@ -71,7 +71,7 @@ class Unsealer:
         self.document = document
         self.unsealed = asyncio.Event()
         self._shares: dict[int, str] = {}
-        self._limiter = RateLimiter(UNSEAL_BURST, UNSEAL_RATE)
+        self._limiter = RateLimiter(UNSEAL_BURST, UNSEAL_RATE, name="unseal")
         self._lock = asyncio.Lock()
 
     def status(self) -> SealStatus:
@@ -147,6 +147,4 @@ class Unsealer:
         return self.status()
 
     def _throttle(self) -> None:
-        wait = self._limiter.take("unseal", time.monotonic())
-        if wait:
-            raise RateLimited(wait)
+        self._limiter.check("unseal", time.monotonic())

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.alerts.deps import Manager, WatchlistDep
+from services.alerts.deps import IdempotentManager, Manager, WatchlistDep
 from services.alerts.watchlists.schemas import EntryIn, EntryOut, EntryPage
 
 router = APIRouter(prefix="/v1/watchlist", tags=["watchlist"])
@@ -20,7 +20,11 @@ router = APIRouter(prefix="/v1/watchlist", tags=["watchlist"])
     responses={200: {"model": EntryOut}, 409: {}, 422: {}},
 )
 async def add_entry(
-    body: EntryIn, principal: Manager, watchlist: WatchlistDep, response: Response
+    body: EntryIn,
+    principal: Manager,
+    _key: IdempotentManager,
+    watchlist: WatchlistDep,
+    response: Response,
 ) -> EntryOut:
     """Create an entry; re-adding a label with the same content is a no-op (idempotent import)."""
     entry = await watchlist.add(principal, body)

@@ -30,6 +30,8 @@ from services.sharing.deps import (
     Bootstrap,
     ClientKeys,
     Gated,
+    IdempotentAdmin,
+    IdempotentManager,
     ManagerCaller,
     Registry,
 )
@@ -66,7 +68,7 @@ async def list_partners(_: AdminCaller, registry: Registry) -> list[PartnerOut]:
 
 @router.post("/partners", status_code=201, response_model=PartnerOut, summary="Register a partner.")
 async def create_partner(
-    body: PartnerCreate, caller: AdminCaller, registry: Registry
+    body: PartnerCreate, caller: AdminCaller, _key: IdempotentAdmin, registry: Registry
 ) -> PartnerOut:
     """A new, active partner organisation with a random id."""
     return PartnerOut.of(await registry.create_partner(caller.client_id, body.name))
@@ -125,7 +127,9 @@ async def list_clients(
     responses=problems(409),
     summary="Register an API client.",
 )
-async def create_client(body: ClientCreate, caller: ManagerCaller, registry: Registry) -> ClientOut:
+async def create_client(
+    body: ClientCreate, caller: ManagerCaller, _key: IdempotentManager, registry: Registry
+) -> ClientOut:
     """A client of an active partner; its role bounds its scopes (422 outside the bound)."""
     client = await registry.create_client(
         caller.client_id,
@@ -177,7 +181,12 @@ async def list_keys(client_id: IdPath, caller: ManagerCaller, keys: ClientKeys) 
     summary="Register a client's Ed25519 public key.",
 )
 async def add_key(
-    client_id: IdPath, body: KeyCreate, caller: ManagerCaller, keys: ClientKeys, gated: Gated
+    client_id: IdPath,
+    body: KeyCreate,
+    caller: ManagerCaller,
+    _key: IdempotentManager,
+    keys: ClientKeys,
+    gated: Gated,
 ) -> KeyOut | JSONResponse:
     """The key, its kid (RFC 7638 thumbprint) and fingerprint; 202 while it awaits approval."""
     within = managed_partner(caller)
@@ -220,7 +229,12 @@ async def revoke_key(kid: Kid, caller: ManagerCaller, keys: ClientKeys) -> KeyOu
     summary="Register a replacement key and retire this one (now, or after a grace period).",
 )
 async def rotate_key(
-    kid: Kid, body: KeyRotate, caller: ManagerCaller, keys: ClientKeys, gated: Gated
+    kid: Kid,
+    body: KeyRotate,
+    caller: ManagerCaller,
+    _key: IdempotentManager,
+    keys: ClientKeys,
+    gated: Gated,
 ) -> KeyRotated | JSONResponse:
     """The new key and the old one as it now stands; 202 while it awaits approval."""
     within, grace = managed_partner(caller), body.old_key_grace_seconds

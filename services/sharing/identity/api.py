@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.openapi import RATE_LIMITED
 from libs.common.problems import problems
 from services.sharing.deps import AdminCaller, Prf
 from services.sharing.identity.quota import ratelimit_headers
@@ -67,6 +68,7 @@ async def prf_retire(version: Version, caller: AdminCaller, prf: Prf) -> PrfReti
     response_model=EvaluateResponse,
     summary="Evaluate blinded identity keys with the PRF key; under quota and audited by count.",
     responses={429: {"description": "A client or partner quota is spent (see RateLimit)."}},
+    openapi_extra={RATE_LIMITED: True},
 )
 async def evaluate(
     body: EvaluateRequest, principal: Caller, prf: Prf, response: Response

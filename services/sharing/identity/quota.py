@@ -17,6 +17,8 @@ from libs.common.contracts import SystemAlarm, new_event
 from libs.common.db import transaction
 from libs.common.errors import RateLimited
 from libs.common.outbox import enqueue
+from libs.common.ratelimit import Quota
+from libs.common.ratelimit import ratelimit_headers as headers_of
 from libs.common.sql import upserting
 from services.sharing.audit import repository as audit_log
 from services.sharing.identity.models import PRF_USAGE
@@ -58,10 +60,7 @@ class Window:
 
 def ratelimit_headers(windows: list[Window]) -> dict[str, str]:
     """`RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers) for windows."""
-    return {
-        "RateLimit-Policy": ", ".join(f'"{w.name}";q={w.limit};w={SPANS[w.span]}' for w in windows),
-        "RateLimit": ", ".join(f'"{w.name}";r={w.remaining};t={w.reset}' for w in windows),
-    }
+    return headers_of(Quota(w.name, w.limit, SPANS[w.span], w.remaining, w.reset) for w in windows)
 
 
 class PrfQuota:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from libs.common.problems import problems
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
-from services.sharing.deps import AdminCaller, Gated, Seizures
+from services.sharing.deps import AdminCaller, Gated, IdempotentAdmin, Seizures
 from services.sharing.seizure.domain import SeizureStatus
 from services.sharing.seizure.schemas import SeizureCreate, SeizureOut
 
@@ -26,7 +26,9 @@ SeizureId = Annotated[str, Path(pattern=r"^szr_[0-9a-f]{16}$")]
     summary="Seize a client or a partner: every key, token, delivery key and grant, at once.",
     responses=problems(409),
 )
-async def seize(body: SeizureCreate, caller: AdminCaller, seizures: Seizures) -> SeizureOut:
+async def seize(
+    body: SeizureCreate, caller: AdminCaller, _key: IdempotentAdmin, seizures: Seizures
+) -> SeizureOut:
     """One transaction, one audit entry; revocations reach every service through the outbox."""
     row = await seizures.seize(caller.client_id, body.client_id, body.partner_id, body.reason)
     return SeizureOut.of(row)

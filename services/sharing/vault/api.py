@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.idempotent_routes import idempotent
 from libs.common.problems import problems
 from libs.common.web import Cursor
 from services.sharing.approvals.domain import ApprovalAction
@@ -40,6 +41,7 @@ Owner = Annotated[Principal, Depends(require_any_scope(Scope.REPORTS_MANAGE, Sco
 # `reports:submit` client is write-only and sees nothing but its receipts.
 OwnerReader = Annotated[Principal, Depends(require_any_scope(Scope.REPORTS_READ, Scope.ADMIN))]
 ReportId = Annotated[str, Path(pattern=REPORT_ID)]
+IdempotentOwner = Annotated[None, idempotent(Owner)]
 
 
 @router.get(
@@ -103,7 +105,7 @@ async def report_reads(
     responses=problems(410),
 )
 async def grant_report(
-    report_id: ReportId, body: GrantIn, principal: Owner, grants: Grants
+    report_id: ReportId, body: GrantIn, principal: Owner, _key: IdempotentOwner, grants: Grants
 ) -> dict[str, Any]:
     """Submitting partner or administrator; audited."""
     return await grants.grant(

@@ -77,9 +77,8 @@ class AlertsStack:
         """One API call as a lawyer (org bar-1 unless given)."""
         org = kw.pop("org", "bar-1")
         scopes = kw.pop("scopes", LAWYER_SCOPES)
-        return await self.http.request(
-            method, path, headers=self.headers(client_id, org, scopes), **kw
-        )
+        headers = {**self.headers(client_id, org, scopes), **kw.pop("headers", {})}
+        return await self.http.request(method, path, headers=headers, **kw)
 
     async def db(self, statement: Any) -> list[Any]:
         """Rows of a statement against the service's own database."""

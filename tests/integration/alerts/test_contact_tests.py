@@ -10,6 +10,7 @@ from libs.common.clock import FakeClock
 from tests.integration.alerts.conftest import ORG_ADMIN, AlertsStack
 from tests.integration.alerts.support import Receiver, receiver, until
 from tests.integration.alerts.test_delivery import setup_lawyer
+from tests.support.ratelimit import ratelimit_of
 
 
 def _contact(profile: dict[str, Any], role: str) -> str:
@@ -89,6 +90,7 @@ async def test_tests_are_paced_per_contact(clocked_stack: AlertsStack) -> None:
         again = await _test(stack, webhook)
         assert again.status_code == 429 and again.json()["code"] == "rate_limited"
         assert again.headers["retry-after"] == "6"
+        assert ratelimit_of(again.headers) == {"contact-test": {"q": 1, "w": 10, "r": 0, "t": 6}}
         assert len(hook.seen) == 1  # refused before anything was sent
         # Another contact has its own turn.
         assert (await _test(stack, email)).status_code == 200

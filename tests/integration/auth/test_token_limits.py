@@ -12,6 +12,7 @@ from libs.common.auth.scopes import TOKEN_PATH
 from libs.common.auth.tokens import CLIENT_ASSERTION_TYPE
 from tests.integration.auth.conftest import Sharing, running_sharing, sharing_settings
 from tests.support.natsd import NatsServer
+from tests.support.ratelimit import ratelimit_of
 
 
 @pytest.fixture
@@ -53,10 +54,20 @@ async def test_a_client_gets_only_so_many_tokens_and_a_forger_cannot_spend_them(
         forged = await _ask(limited, client.assertion()[:-4] + "AAAA", "198.51.100.1")
         assert forged.status_code == 401
     for _ in range(4):
-        assert (await _ask(limited, client.assertion(), "198.51.100.2")).status_code == 200
+        issued = await _ask(limited, client.assertion(), "198.51.100.2")
+        assert issued.status_code == 200
+    # The last answer says what is left: of this source's requests and of the client's tokens.
+    limits = ratelimit_of(issued.headers)
+    assert {name: (p["q"], p["w"], p["r"]) for name, p in limits.items()} == {
+        "source": (6, 6000, 2),
+        "client": (4, 4000, 0),
+    }
+    # Seconds until full again: 4 spent at 0.001 per second (less the moment that passed).
+    assert 3900 <= limits["source"]["t"] <= 4000 and 3900 <= limits["client"]["t"] <= 4000
     refused = await _ask(limited, client.assertion(), "198.51.100.3")
     assert refused.status_code == 429, refused.text
     assert refused.json()["error"] == "slow_down" and int(refused.headers["Retry-After"]) > 0
+    assert ratelimit_of(refused.headers)["client"]["r"] == 0
 
 
 async def test_a_source_is_limited_and_only_a_trusted_proxy_names_it(limited: Sharing) -> None:
@@ -66,4 +77,7 @@ async def test_a_source_is_limited_and_only_a_trusted_proxy_names_it(limited: Sh
         assert (await _ask(limited, junk, "203.0.113.7")).status_code == 401
     flooded = await _ask(limited, junk, "203.0.113.7")
     assert flooded.status_code == 429 and flooded.json()["error"] == "slow_down"
+    limits = ratelimit_of(flooded.headers)
+    assert limits == {"source": {"q": 6, "w": 6000, "r": 0, "t": limits["source"]["t"]}}
+    assert limits["source"]["t"] >= int(flooded.headers["Retry-After"])
     assert (await _ask(limited, junk, "203.0.113.8")).status_code == 401

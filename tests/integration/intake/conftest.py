@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from libs.common.clock import SYSTEM_CLOCK, Clock
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.sharing.app import create_app as sharing_app
@@ -45,7 +46,12 @@ class IntakeStack:
 
 @asynccontextmanager
 async def intake_stack_on(
-    nats_url: str, db_url_factory, tmp_path: Path, *, wire: bool = False
+    nats_url: str,
+    db_url_factory,
+    tmp_path: Path,
+    *,
+    wire: bool = False,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AsyncIterator[IntakeStack]:  # type: ignore[no-untyped-def]
     """A sharing (for its sealing key) and an intake on the given NATS."""
     key_file = tmp_path / "sharing-keys" / "hpke.json"
@@ -68,7 +74,7 @@ async def intake_stack_on(
             max_body_bytes=65536,
         )
         async with (
-            serve(intake_app, i_set) as (url, app),
+            serve(lambda s: intake_app(s, clock), i_set) as (url, app),
             httpx.AsyncClient(base_url=url) as http,
         ):
             issuer.install(app, "lifeline-intake")

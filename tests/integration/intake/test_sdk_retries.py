@@ -45,6 +45,7 @@ class FaultyFront:
         self.intake_url = intake_url
         self.plans = {k: list(v) for k, v in plans.items()}
         self.stored: collections.Counter[str] = collections.Counter()
+        self.replayed: collections.Counter[str] = collections.Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -73,12 +74,17 @@ class FaultyFront:
                 media_type="application/problem+json",
             )
         headers = {
-            k: v for k, v in request.headers.items() if k in {"authorization", "content-type"}
+            k: v
+            for k, v in request.headers.items()
+            if k in {"authorization", "content-type", "idempotency-key"}
         }
         async with httpx.AsyncClient() as http:
             real = await http.post(self.intake_url + "/v1/reports", content=body, headers=headers)
-        if real.status_code == 202:
-            self.stored[json.loads(body)["client_report_id"]] += 1
+        client_report_id = json.loads(body)["client_report_id"]
+        if real.headers.get("Idempotent-Replayed") == "true":
+            self.replayed[client_report_id] += 1
+        elif real.status_code == 202:
+            self.stored[client_report_id] += 1
         if fault == "lost":
             return Response(b"bad gateway", status_code=502)
         return Response(real.content, status_code=real.status_code, media_type="application/json")
@@ -119,7 +125,10 @@ async def test_every_report_is_delivered_once_through_outages_limits_and_lost_an
     delivered = dict(outcome.accepted + outcome.duplicates)
     assert sorted(delivered) == sorted(PLANS)
     assert len(set(delivered.values())) == len(PLANS)  # one report id each
-    assert [c for c, _ in outcome.duplicates] == ["r-lost"]  # the retry found it stored
+    # The retry of the lost answer carried the first try's Idempotency-Key: intake answered it
+    # again (202, replayed) rather than as a duplicate, and created nothing new.
+    assert outcome.duplicates == []
+    assert front.replayed == {"r-lost": 1}
     assert front.stored == dict.fromkeys(PLANS, 1)  # intake stored each report once
     assert state.done == delivered
 

@@ -16,6 +16,7 @@ from libs.common.events import REPORT_RECEIVED, Envelope
 from services.intake import repository as repo
 from tests.integration.intake.conftest import IntakeStack
 from tests.support.natsd import NatsServer
+from tests.support.ratelimit import ratelimit_of
 from tests.support.reports import report_body
 
 
@@ -161,8 +162,13 @@ async def test_rate_limit_answers_429_with_retry_after(intake_stack: IntakeStack
     for _ in range(60):
         r = await intake_stack.http.post("/v1/reports", json=report_body(), headers=headers)
         codes.append(r.status_code)
+        limits = ratelimit_of(r.headers)["client"]
+        assert (limits["q"], limits["w"]) == (50, 1000)  # 50 at once, refilled at 0.05/s
+        if r.status_code == 202:
+            assert limits["r"] == 50 - len(codes)
         if r.status_code == 429:
             assert int(r.headers["Retry-After"]) >= 1
+            assert limits["r"] == 0 and limits["t"] >= int(r.headers["Retry-After"])
             assert r.json()["code"] == "rate_limited"
             break
     assert codes.count(202) == 50 and codes[-1] == 429

@@ -94,6 +94,19 @@ async def test_the_budget_ends_in_gave_up_and_never_sleeps_past_it() -> None:
     assert t.now <= 20.0 and len(calls) >= 5
 
 
+async def test_a_create_still_running_under_its_key_is_waited_for_but_a_reused_key_is_not() -> None:
+    t = FakeTime()
+    running = httpx.Response(
+        409, headers={"Retry-After": "1"}, json={"code": "idempotency_in_progress"}
+    )
+    send, calls = _script(running, _r(202))
+    assert (await _backoff(t, jitter=0.0).request(send)).status_code == 202
+    assert len(calls) == 2 and t.slept == [1.0]
+    reused = httpx.Response(409, json={"code": "idempotency_key_reused"})
+    send, calls = _script(reused)
+    assert (await _backoff(t).request(send)).status_code == 409 and len(calls) == 1
+
+
 @pytest.mark.parametrize("status", [200, 202, 400, 403, 404, 409, 413, 422])
 async def test_final_answers_are_returned_at_once(status: int) -> None:
     t = FakeTime()

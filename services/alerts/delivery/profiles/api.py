@@ -14,7 +14,14 @@ from services.alerts.delivery.profiles.schemas import (
     ProfileIn,
     ProfileOut,
 )
-from services.alerts.deps import Manager, OrgManager, OrgViewer, ProbeDep, ProfilesDep
+from services.alerts.deps import (
+    IdempotentManager,
+    Manager,
+    OrgManager,
+    OrgViewer,
+    ProbeDep,
+    ProfilesDep,
+)
 
 router = APIRouter(prefix="/v1", tags=["profile"])
 
@@ -45,7 +52,9 @@ async def put_profile(body: ProfileIn, principal: Manager, profiles: ProfilesDep
     responses=problems(429),
     summary="Send a test alert to one of the caller's contacts now and say how it went.",
 )
-async def test_contact(body: ContactTestIn, principal: Manager, probe: ProbeDep) -> ContactTestOut:
+async def test_contact(
+    body: ContactTestIn, principal: Manager, _key: IdempotentManager, probe: ProbeDep
+) -> ContactTestOut:
     """One attempt, no retry; one per contact per 10 s (429 otherwise)."""
     return await probe.send(principal, body.contact)
 

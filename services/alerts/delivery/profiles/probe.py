@@ -21,6 +21,7 @@ from libs.common.auth.principal import Principal
 from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import NotFound, RateLimited
+from libs.common.ratelimit import Quota, ratelimit_headers
 from services.alerts.delivery.channels import Channels
 from services.alerts.delivery.domain import AlertView, Outgoing, SendResult
 from services.alerts.delivery.health.domain import HealthRules
@@ -65,7 +66,10 @@ class Probe:
             if not await repo.mark_tested(
                 session, contact_id, now, now - timedelta(seconds=self.every_s)
             ):
-                raise RateLimited(math.ceil(self._wait(row["tested_at"], now)))
+                wait = math.ceil(self._wait(row["tested_at"], now))
+                # One test per contact per `every_s`: a policy of one unit in that window.
+                window = Quota("contact-test", 1, math.ceil(self.every_s), 0, wait)
+                raise RateLimited(wait, headers=ratelimit_headers([window]))
             language = await watchlists.language(session, principal.client_id) or "en"
         message_id = str(uuid.uuid4())  # the webhook-id / Message-ID of this one message
         result = await self._send(row, message_id, language)

@@ -49,18 +49,30 @@ export interface CallOptions {
   method?: string;
   body?: unknown;
   signal?: AbortSignal;
+  /** The Idempotency-Key of a POST, to share it between tries the caller makes itself. */
+  idempotencyKey?: string;
 }
 
-/** Call `path` on a service as the signed-in device; one retry with a fresh token on 401. */
+/** A new Idempotency-Key (an sf-string holding a UUID, docs/api.md). */
+export function newIdempotencyKey(): string {
+  return `"${crypto.randomUUID()}"`;
+}
+
+/** Call `path` on a service as the signed-in device; one retry with a fresh token on 401.
+ * A POST carries one Idempotency-Key for all its tries: a create is made once (docs/api.md). */
 export async function call<T>(service: Service, path: string, opts: CallOptions = {}): Promise<T> {
   if (!session) throw new DeviceRefused("not_enrolled");
+  const method = opts.method ?? "GET";
+  const key: Record<string, string> =
+    method === "POST" ? { "idempotency-key": opts.idempotencyKey ?? newIdempotencyKey() } : {};
   for (let attempt = 0; ; attempt++) {
     const token = await session.accessToken();
     const answer = await fetch(`/api/${service}${path}`, {
-      method: opts.method ?? "GET",
+      method,
       headers: {
         authorization: `Bearer ${token}`,
         accept: "application/json",
+        ...key,
         ...(opts.body === undefined ? {} : { "content-type": "application/json" }),
       },
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),

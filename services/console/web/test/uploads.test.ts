@@ -234,4 +234,20 @@ test("a row is sent again after a lost answer or a busy service, 3 times at most
   };
   await assert.rejects(withRetry(busy, 3, wait), ApiError);
   assert.equal(calls, 3);
+  // The first try of the row's Idempotency-Key is still running: wait for it; a key used for
+  // another row is a refusal like any 409.
+  calls = 0;
+  const running = async () => {
+    calls++;
+    if (calls === 1) throw new ApiError(409, "idempotency_in_progress", "");
+    return "first answer";
+  };
+  assert.equal(await withRetry(running, 3, wait), "first answer");
+  calls = 0;
+  const reused = async () => {
+    calls++;
+    throw new ApiError(409, "idempotency_key_reused", "");
+  };
+  await assert.rejects(withRetry(reused, 3, wait), ApiError);
+  assert.equal(calls, 1);
 });

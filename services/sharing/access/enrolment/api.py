@@ -20,7 +20,7 @@ from services.sharing.access.enrolment.schemas import (
 from services.sharing.access.schemas import KeyOut
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
-from services.sharing.deps import EnrolmentsDep, Gated, ManagerCaller, Tokens
+from services.sharing.deps import EnrolmentsDep, Gated, IdempotentSecret, ManagerCaller, Tokens
 
 router = APIRouter(tags=["enrolment"])
 
@@ -37,7 +37,11 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     responses=problems(409),
 )
 async def create_enrolment(
-    client_id: IdPath, caller: ManagerCaller, enrolments: EnrolmentsDep, response: Response
+    client_id: IdPath,
+    caller: ManagerCaller,
+    _key: IdempotentSecret,
+    enrolments: EnrolmentsDep,
+    response: Response,
 ) -> EnrolmentIssued:
     """The code and its link, shown once (only its hash is kept)."""
     issued = await enrolments.create(caller.client_id, client_id, within=managed_partner(caller))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.jwk import ed25519_fingerprint, stored_public_key
 from libs.common.clock import Clock
-from libs.common.errors import Conflict, LifelineError, NotFound, RateLimited
+from libs.common.errors import Conflict, LifelineError, NotFound
 from libs.common.ratelimit import RateLimiter
 from services.sharing.access import repository as access_repo
 from services.sharing.access.changes import Changes
@@ -78,9 +78,7 @@ class Enrolments:
 
     def check_source(self, source: str) -> None:
         """429 when this address has tried too many codes (floods; guessing is hopeless)."""
-        wait = self.sources.take(source, self.clock.monotonic())
-        if wait:
-            raise RateLimited(wait)
+        self.sources.check(source, self.clock.monotonic())
 
     async def create(self, actor: str, client_id: str, *, within: str | None) -> Issued:
         """A one-time code for an active client of an active partner."""

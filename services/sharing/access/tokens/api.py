@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.auth.scopes import JWKS_PATH, TOKEN_PATH
+from libs.common.openapi import RATE_LIMITED
 from libs.common.problems import OAuthProblem
+from libs.common.ratelimit import ratelimit_headers
 from services.sharing.access.tokens.domain import parse_token_form
 from services.sharing.access.tokens.schemas import TokenResponse
 from services.sharing.deps import Keystore, Tokens
@@ -51,7 +53,7 @@ _OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {400: _OAUTH, 401: _OAUTH, 429:
     TOKEN_PATH,
     response_model=TokenResponse,
     dependencies=[Depends(PUBLIC)],
-    openapi_extra=_TOKEN_FORM,
+    openapi_extra={**_TOKEN_FORM, RATE_LIMITED: True},
     responses=_OAUTH_ERRORS,
     summary="Exchange a signed client assertion (private_key_jwt) for an access token.",
 )
@@ -59,13 +61,14 @@ async def token(request: Request, issuer: Tokens) -> JSONResponse:
     """RFC 6749 client_credentials with an RFC 7523 assertion; errors per RFC 6749 §5.2."""
     limits = issuer.limits
     peer = request.client.host if request.client else None
-    limits.check_source(limits.source_of(peer, request.headers.get("x-forwarded-for")))
+    source = limits.check_source(limits.source_of(peer, request.headers.get("x-forwarded-for")))
     form = parse_token_form(await request.body(), request.headers.get("content-type", ""))
     issued = await issuer.issue(form)
     body = TokenResponse(
         access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
     )
-    return JSONResponse(body.model_dump(), headers=_NO_STORE)
+    limited = ratelimit_headers([source, *issued.quotas])
+    return JSONResponse(body.model_dump(), headers={**_NO_STORE, **limited})
 
 
 @router.get(

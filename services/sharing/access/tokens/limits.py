@@ -6,15 +6,16 @@ import ipaddress
 from collections.abc import Sequence
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
-from libs.common.ratelimit import RateLimiter
+from libs.common.ratelimit import Quota, RateLimiter, ratelimit_headers
 from services.sharing.access.tokens.domain import OAuthError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def slow_down(wait: int) -> OAuthError:
-    """429 in the token endpoint's RFC 6749 error form, with Retry-After."""
+def slow_down(wait: int, quota: Quota) -> OAuthError:
+    """429 in the token endpoint's RFC 6749 error form, with Retry-After and RateLimit."""
     error = OAuthError("slow_down", "too many token requests", 429)
+    error.headers.update(ratelimit_headers([quota]))
     error.headers["Retry-After"] = str(max(1, wait))
     return error
 
@@ -56,14 +57,18 @@ class TokenLimits:
                 break
         return source
 
-    def check_source(self, source: str) -> None:
-        """Raise slow_down when this address has sent too many token requests."""
-        wait = self.sources.take(source, self.clock.monotonic())
-        if wait:
-            raise slow_down(wait)
+    def check_source(self, source: str) -> Quota:
+        """What this address has left; slow_down when it has sent too many token requests."""
+        return _checked(self.sources, source, self.clock.monotonic())
 
-    def check_client(self, client_id: str) -> None:
-        """Raise slow_down when this client has been issued too many tokens."""
-        wait = self.clients.take(client_id, self.clock.monotonic())
-        if wait:
-            raise slow_down(wait)
+    def check_client(self, client_id: str) -> Quota:
+        """What this client has left; slow_down when it has been issued too many tokens."""
+        return _checked(self.clients, client_id, self.clock.monotonic())
+
+
+def _checked(limiter: RateLimiter, key: str, now: float) -> Quota:
+    wait = limiter.take(key, now)
+    quota = limiter.quota(key, now)
+    if wait:
+        raise slow_down(wait, quota)
+    return quota

@@ -18,6 +18,7 @@ from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.crypto.errors import WeakPublicKey
 from libs.common.db import transaction
 from libs.common.errors import Unauthenticated
+from libs.common.ratelimit import Quota
 from services.sharing.access.tokens import repository as tokens_repo
 from services.sharing.access.tokens.domain import (
     TokenRequest,
@@ -42,6 +43,8 @@ class IssuedToken:
     access_token: str
     expires_in: int
     scope: str
+    # What the client has left of its token limit (the RateLimit headers of the answer).
+    quotas: tuple[Quota, ...] = ()
 
 
 class TokenIssuer:
@@ -95,7 +98,7 @@ class TokenIssuer:
                 raise invalid_client() from None
             # Counted only once the assertion verified: whoever merely names a client id must
             # not be able to spend its budget and lock it out.
-            self.limits.check_client(claims.client_id)
+            quota = self.limits.check_client(claims.client_id)
             context = found[0]
             scopes = grant_scopes(request.scope, context.scopes)
             audiences = grant_audiences(request.audience, scopes)
@@ -118,7 +121,7 @@ class TokenIssuer:
             client_kid=claims.kid,
         )
         log.debug("token issued", extra={"client_id": claims.client_id, "key_id": key.kid})
-        return IssuedToken(token, self._lifetime, format_scope(scopes))
+        return IssuedToken(token, self._lifetime, format_scope(scopes), (quota,))
 
 
 async def confirm_registered(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.idempotent_routes import idempotent
 from libs.common.problems import problems
 from services.sharing.deps import DeliveryKeysDep, Signer
 from services.sharing.vault.delivery.schemas import DeliveryKeyIn, DeliveryKeyOut, SigningKeysOut
@@ -17,6 +18,7 @@ from services.sharing.vault.schemas import KID
 router = APIRouter(tags=["delivery"])
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
+IdempotentReader = Annotated[None, idempotent(Reader)]
 
 
 @router.post(
@@ -26,7 +28,9 @@ Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
     summary="Register an HPKE public key of your partner for sealed reads (hybrid suggested).",
     responses=problems(409),
 )
-async def add_key(body: DeliveryKeyIn, principal: Reader, keys: DeliveryKeysDep) -> dict[str, Any]:
+async def add_key(
+    body: DeliveryKeyIn, principal: Reader, _key: IdempotentReader, keys: DeliveryKeysDep
+) -> dict[str, Any]:
     """`hpke-v1:pub:x25519:…` or `hpke-v1:pub:mlkem768x25519:…`; audited."""
     return await keys.register(principal, body.public_key)
 

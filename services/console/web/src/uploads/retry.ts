@@ -1,6 +1,7 @@
-/** Sending one row again after a lost answer or a busy service: safe, because a report row's
-client report id and a watchlist row's label make the second send a retry the service
-recognises (intake answers `duplicate`, alerts `unchanged`), never a second record. */
+/** Sending one row again after a lost answer or a busy service: safe, because every try of a
+row carries the row's one Idempotency-Key (the service answers its first answer again), and a
+report row's client report id and a watchlist row's label make even a new send a retry the
+service recognises (intake answers `duplicate`, alerts `unchanged`), never a second record. */
 
 import { ApiError } from "../api.ts";
 
@@ -8,7 +9,10 @@ const TRANSIENT = new Set([429, 502, 503, 504]);
 
 /** Whether trying again may succeed: no answer at all, or a service asking to wait. */
 export function transient(failure: unknown): boolean {
-  if (failure instanceof ApiError) return TRANSIENT.has(failure.status);
+  if (failure instanceof ApiError) {
+    // The first try of this key is still running: its answer comes on a later try.
+    return TRANSIENT.has(failure.status) || failure.code === "idempotency_in_progress";
+  }
   return failure instanceof TypeError;
 }
 

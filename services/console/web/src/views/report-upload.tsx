@@ -2,7 +2,7 @@
 names tokenised in a worker, each row posted to intake as the form posts one report. */
 
 import { useState } from "preact/hooks";
-import { ApiError, call } from "../api.ts";
+import { ApiError, call, newIdempotencyKey } from "../api.ts";
 import { usePoll } from "../hooks.ts";
 import { UploadTokeniser } from "../identity/worker-client.ts";
 import { t } from "../i18n/index.ts";
@@ -37,10 +37,12 @@ const field = (path: string) => {
 async function submit(row: ReportRow, tokens: Parameters<typeof reportBody>[1]): Promise<Outcome> {
   try {
     const body = reportBody(row.draft, tokens);
+    const idempotencyKey = newIdempotencyKey();
     const answer = await withRetry(() =>
       call<{ report_id: string; status: string }>("intake", "/v1/reports", {
         method: "POST",
         body,
+        idempotencyKey,
       }),
     );
     return { kind: "accepted", id: answer.report_id, duplicate: answer.status === "duplicate" };

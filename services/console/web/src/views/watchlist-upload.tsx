@@ -2,7 +2,7 @@
 tokenised in a worker in this browser; only the labels, rules and tokens are sent. */
 
 import { useState } from "preact/hooks";
-import { ApiError, call } from "../api.ts";
+import { ApiError, call, newIdempotencyKey } from "../api.ts";
 import { UploadTokeniser } from "../identity/worker-client.ts";
 import { t } from "../i18n/index.ts";
 import type { Entry } from "../types.ts";
@@ -26,12 +26,13 @@ type Outcome =
 
 async function add(row: WatchRow, tokens: unknown[]): Promise<Outcome> {
   const body = { label: row.label, tokens, ...(row.rule ? { rule: row.rule } : {}) };
+  const idempotencyKey = newIdempotencyKey();
   try {
     const entry = await withRetry(() =>
       call<Entry & { status: "created" | "unchanged" | "replaced" }>(
         "alerts",
         "/v1/watchlist/entries",
-        { method: "POST", body },
+        { method: "POST", body, idempotencyKey },
       ),
     );
     return { kind: entry.status, entry };

@@ -1,0 +1,20 @@
+"""Idempotency keys: the first answer of a create, replayed for a retry with the same key.
+
+Revision ID: 0015
+Revises: 0014
+"""
+
+from libs.common.idempotency_migration import create_table, drop_table
+
+revision = "0015"
+down_revision = "0014"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_table()
+
+
+def downgrade() -> None:
+    drop_table()
