@@ -1,13 +1,13 @@
 """Idempotency keys: the first answer of a create, replayed for a retry with the same key.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0006
+Revises: 0005
 """
 
 from libs.common.idempotency_migration import create_table, drop_table
 
-revision = "0012"
-down_revision = "0011"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

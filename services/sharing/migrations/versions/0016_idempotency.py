@@ -1,13 +1,13 @@
 """Idempotency keys: the first answer of a create, replayed for a retry with the same key.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0016
+Revises: 0015
 """
 
 from libs.common.idempotency_migration import create_table, drop_table
 
-revision = "0005"
-down_revision = "0004"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
