@@ -1,4 +1,8 @@
-"""The idempotency-key table as each service's migration creates it (the same in every one)."""
+"""The idempotency-key table as each service's migration creates it (the same in every one).
+
+Frozen: the three services' migrations (intake 0006, sharing 0016, alerts 0013) run this code, so
+a change to the table is a new migration in each service, never an edit here.
+"""
 
 from __future__ import annotations
 
