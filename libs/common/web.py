@@ -11,7 +11,6 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.common.errors import (
@@ -68,11 +67,7 @@ def error_response(exc: LifelineError) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every failure to an RFC 9457 problem; nothing escapes as a bare 500.
-
-    Also gives every request an id (`X-Request-ID`) for its logs and its error body.
-    """
-    _request_ids_outermost(app)
+    """Map every failure to an RFC 9457 problem; nothing escapes as a bare 500."""
     publish_problems(app)
 
     @app.exception_handler(LifelineError)
@@ -139,16 +134,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(body, {HEADER: rid} if rid else None)
 
 
-def _request_ids_outermost(app: FastAPI) -> None:
-    """Run the request-id middleware outside every other (so a 413 or a 503 has an id too)."""
-    build = app.build_middleware_stack
+def install_request_ids(app: FastAPI) -> None:
+    """Give every request an id (`X-Request-ID`) for its logs and its error body; call it last.
 
-    def build_with_outermost() -> ASGIApp:
-        rest = [m for m in app.user_middleware if m.cls is not RequestIdMiddleware]  # type: ignore[comparison-overlap]
-        app.user_middleware[:] = [Middleware(RequestIdMiddleware), *rest]
-        return build()
-
-    app.build_middleware_stack = build_with_outermost  # type: ignore[method-assign]
+    Starlette runs the middleware added last outermost, so a 413, a 503 or a 429 that another
+    middleware answers carries the id too.
+    """
+    app.add_middleware(RequestIdMiddleware)
 
 
 def route_of(scope: Scope) -> str:

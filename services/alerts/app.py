@@ -23,6 +23,7 @@ from libs.common.web import (
     health_router,
     install_access_log,
     install_error_handlers,
+    install_request_ids,
 )
 from services.alerts import deps
 from services.alerts.alerts.api import link_router
@@ -81,8 +82,9 @@ def create_app(settings: AlertsSettings, clock: Clock = SYSTEM_CLOCK) -> FastAPI
     )
     # Last, so outermost: it times whatever the middlewares above answer too.
     metrics = install_metrics(app, Metrics(settings.service_name))
-    # Outermost: the request's span holds everything below, the metrics middleware included.
+    # Outside all but the request id: the span holds everything below, metrics included.
     app.add_middleware(TraceMiddleware, service=settings.service_name)
+    install_request_ids(app)
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     admin = [Depends(require_scopes(Scope.ADMIN))]
     app.include_router(system_router(INBOX, admin, sessions=deps.sessions))

@@ -9,7 +9,12 @@ import httpx
 from fastapi import FastAPI
 
 from libs.common.metrics import WebMetrics, install_metrics, start_listener
-from libs.common.web import AccessLogMiddleware, health_router, install_error_handlers
+from libs.common.web import (
+    AccessLogMiddleware,
+    health_router,
+    install_error_handlers,
+    install_request_ids,
+)
 from services.console.assets import SecurityHeaders, assets_router, built
 from services.console.proxy import ApiProxy, proxy_router
 from services.console.settings import ConsoleSettings
@@ -45,6 +50,7 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     app.add_middleware(SecurityHeaders, https=settings.resolved_public_url().startswith("https:"))
     # Last, so outermost; /metrics is on the listener the lifespan starts, never on this app.
     metrics = install_metrics(app, WebMetrics(settings.service_name))
+    install_request_ids(app)
     app.include_router(health_router())
     app.include_router(proxy_router())
     app.include_router(assets_router(settings.assets_dir))

@@ -28,6 +28,7 @@ from libs.common.web import (
     health_router,
     install_access_log,
     install_error_handlers,
+    install_request_ids,
 )
 from services.sharing import deps
 from services.sharing.access import api as access_api
@@ -124,8 +125,9 @@ def create_app(
     )
     # Last, so outermost: it times whatever the middlewares above answer too.
     metrics = install_metrics(app, Metrics(settings.service_name))
-    # Outermost: the request's span holds everything below, the metrics middleware included.
+    # Outside all but the request id: the span holds everything below, metrics included.
     app.add_middleware(TraceMiddleware, service=settings.service_name)
+    install_request_ids(app)
     app.include_router(health_router(), dependencies=[Depends(PUBLIC)])
     app.include_router(system_router(INBOX, [Depends(require_scopes(Scope.ADMIN))]))
     for router in (

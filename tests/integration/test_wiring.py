@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import inspect
 
 from libs.common import db
+from libs.common.requestid_middleware import RequestIdMiddleware
 from services.alerts.app import create_app as alerts_app
 from services.alerts.settings import AlertsSettings
 from services.intake.app import create_app as intake_app
@@ -172,9 +173,23 @@ async def test_errors_share_one_json_shape(nats_server: NatsServer, tmp_path: Pa
         big = await http.post("/v1/system/ping", content=b"x" * 4096)
         assert big.status_code == 413
         assert big.json()["code"] == "payload_too_large"
+        # Answered by a middleware, so only an outermost request-id middleware can number it.
+        assert big.json()["request_id"] == big.headers["x-request-id"]
         wrong_method = await http.get("/v1/system/ping")
         assert wrong_method.status_code == 405
         assert wrong_method.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("svc", ["intake", "sharing", "alerts"])
+def test_request_ids_wrap_every_other_middleware(svc: str, tmp_path: Path) -> None:
+    factory = {
+        "intake": (intake_app, IntakeSettings),
+        "sharing": (sharing_app, SharingSettings),
+        "alerts": (alerts_app, AlertsSettings),
+    }[svc]
+    app = factory[0](factory[1](data_dir=tmp_path))
+    # Starlette runs user_middleware[0] outermost.
+    assert app.user_middleware[0].cls is RequestIdMiddleware
 
 
 @pytest.mark.parametrize("svc", ["intake", "sharing", "alerts"])

@@ -16,7 +16,7 @@ from libs.common.errors import NotFound
 from libs.common.logging import JsonFormatter, RequestIdFilter
 from libs.common.problems import field_reason
 from libs.common.requestid import accepted_request_id
-from libs.common.web import install_error_handlers
+from libs.common.web import install_error_handlers, install_request_ids
 
 
 class Body(BaseModel):
@@ -35,6 +35,7 @@ class Body(BaseModel):
 def _app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
+    install_request_ids(app)
     log = logging.getLogger("lifeline.test.problems")
 
     @app.post("/things")

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from libs.common.clock import FakeClock
 from libs.common.errors import InvalidInput
-from libs.common.web import install_error_handlers
+from libs.common.web import install_error_handlers, install_request_ids
 from services.alerts.container import IN_FLIGHT_MARGIN_S, in_flight_s
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
@@ -146,6 +146,7 @@ def test_an_unknown_channel_is_refused_naming_the_field() -> None:
 async def test_the_api_answers_an_unknown_channel_with_a_machine_readable_422() -> None:
     app = FastAPI()
     install_error_handlers(app)
+    install_request_ids(app)
 
     @app.put("/profile")
     async def put(body: ProfileIn) -> dict[str, Any]:

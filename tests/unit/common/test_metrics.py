@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from libs.common.metrics import Metrics, MetricsMiddleware
-from libs.common.web import install_error_handlers
+from libs.common.web import install_error_handlers, install_request_ids
 
 
 def _samples(metrics: Metrics) -> list[tuple[str, dict[str, str], float]]:
@@ -31,6 +31,7 @@ def _count(metrics: Metrics, **labels: str) -> float:
 def _app(metrics: Metrics) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
+    install_request_ids(app)
 
     @app.get("/v1/reports/{report_id}")
     async def report(report_id: str) -> dict[str, str]:
