@@ -7,17 +7,22 @@ answers the same question for every service, whichever replica ran the sweep.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
 
-from libs.common.clock import as_utc
+from libs.common.clock import SYSTEM_CLOCK, Clock, as_utc
 from libs.common.sql import upserting
+from libs.common.ticker import Ticker
+
+log = logging.getLogger(__name__)
 
 
 class RetentionRunBase(SQLModel):
@@ -60,3 +65,34 @@ async def last_runs(session: AsyncSession, table: Table) -> dict[str, dict[str, 
             "last_counts": json.loads(r.last_counts),
         }
     return out
+
+
+class Sweeper:
+    """A service's retention sweep: runs every `interval_s`, and again at once while more waits."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        interval_s: float,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.ticker = Ticker(interval_s)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep until `stop`; a failed run is logged and retried at the next tick."""
+        await self.ticker.run(stop, self.sweep, "retention")
+
+    async def sweep(self) -> dict[str, int]:
+        """One bounded run; its counts by what it ended."""
+        raise NotImplementedError
+
+    def finished(self, counts: dict[str, int], *, more: bool) -> dict[str, int]:
+        """Log a run's counts (never ids) and run again at once, in a new run, if `more` waits."""
+        for what, count in counts.items():
+            if count:
+                log.info("retention sweep", extra={"reason": what, "count": count})
+        if more:
+            self.ticker.wake()
+        return counts

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections import Counter
 from typing import Any
 
@@ -11,17 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
-from libs.common.retention import last_runs, record_run
-from libs.common.ticker import Ticker
+from libs.common.retention import Sweeper, last_runs, record_run
 from services.alerts.retention import repository as repo
 from services.alerts.retention.domain import SWEEP, AlertsRetention
 from services.alerts.retention.models import RUNS
 
-log = logging.getLogger(__name__)
 COUNTED = ("alerts", "deliveries", "delivery_attempts", "contact_warnings")
 
 
-class RetentionSweeper:
+class RetentionSweeper(Sweeper):
     """Prunes past their periods, at most `batch` of each kind per run, one transaction a run."""
 
     def __init__(
@@ -31,14 +27,8 @@ class RetentionSweeper:
         *,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, limits.interval_s, clock)
         self.limits = limits
-        self.clock = clock
-        self.ticker = Ticker(limits.interval_s)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Sweep until `stop`; a failed run is logged and retried at the next tick."""
-        await self.ticker.run(stop, self.sweep, "retention")
 
     async def sweep(self) -> dict[str, int]:
         """One bounded run; its counts are recorded with it (`retention_runs`) and logged."""
@@ -58,12 +48,8 @@ class RetentionSweeper:
                 old_attempts = await repo.prune_attempts(session, attempts, batch)
                 counts["delivery_attempts"] += old_attempts
             await record_run(session, RUNS, SWEEP, now, dict(counts))
-        for what, count in counts.items():
-            if count:
-                log.info("retention sweep", extra={"reason": what, "count": count})
-        if max(counts["alerts"], counts["contact_warnings"], old_attempts) >= batch:
-            self.ticker.wake()  # more may wait: run again at once, in a new transaction
-        return dict(counts)
+        more = max(counts["alerts"], counts["contact_warnings"], old_attempts) >= batch
+        return self.finished(dict(counts), more=more)
 
     async def show(self) -> dict[str, Any]:
         """The periods, the bounds and the last runs."""

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.db import transaction
-from libs.common.retention import record_run
-from libs.common.ticker import Ticker
+from libs.common.retention import Sweeper, record_run
 from services.sharing.audit import repository as audit_log
 from services.sharing.retention import repository as repo
 from services.sharing.retention.domain import (
@@ -23,14 +19,13 @@ from services.sharing.retention.domain import (
 from services.sharing.retention.models import RUNS
 from services.sharing.vault.service import ReportActions
 
-log = logging.getLogger(__name__)
 SWEEP = "sharing"
 # Read-log rows are small: a run deletes this many times more of them than it erases reports.
 READS_PER_REPORT = 10
 
 
-class RetentionSweeper:
-    """Runs every `interval_s`, and again at once while a run found more than its batch."""
+class RetentionSweeper(Sweeper):
+    """Erases expired reports one by one and prunes the read log, in batches."""
 
     def __init__(
         self,
@@ -40,15 +35,9 @@ class RetentionSweeper:
         *,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, limits.interval_s, clock)
         self.actions = actions
         self.limits = limits
-        self.clock = clock
-        self.ticker = Ticker(limits.interval_s)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Sweep until `stop`; a failed run is logged and retried at the next tick."""
-        await self.ticker.run(stop, self.sweep, "retention")
 
     async def sweep(self) -> dict[str, int]:
         """One bounded run: each report erased in its own transaction, then one audit entry."""
@@ -85,9 +74,4 @@ class RetentionSweeper:
                     now=now,
                 )
             await record_run(session, RUNS, SWEEP, now, counts)
-        for what, count in counts.items():
-            if count:
-                log.info("retention sweep", extra={"reason": what, "count": count})
-        if more:
-            self.ticker.wake()
-        return counts
+        return self.finished(counts, more=more)
