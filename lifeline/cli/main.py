@@ -6,6 +6,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import cast
 
@@ -42,25 +43,37 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser: one sub-command group per module."""
-    from lifeline.cli import (
-        access_token,
-        admin,
-        alerts,
-        backup,
-        bus,
-        completion,
-        enrol,
-        identity,
-        keygen,
-        login,
-        profile,
-        report,
-        seal,
-        up,
-        watchlist,
-    )
+# Every top-level command, in the order `lifeline --help` lists them: its module and its help.
+# Only the chosen command's module is imported (the others pull in FastAPI, SQLAlchemy and the
+# services' settings: about a second of CPU at every start); a test keeps this table true.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("up", "start nats-server, sharing, intake and alerts on this machine"),
+    "seal": ("seal", "the root key that seals every key at rest"),
+    "unseal": ("seal", "unseal every service of a running sealed network"),
+    "bus": ("bus", "the event bus's certificates (mutual TLS identities)"),
+    "keygen": ("keygen", "create your client key pair and print the public key to register"),
+    "enrol": (
+        "enrol",
+        "register this device's key with a one-time enrolment code from your administrator",
+    ),
+    "login": ("login", "check your credentials and show your scopes (saves them in the profile)"),
+    "token": (
+        "access_token",
+        'print an access token of your client (for curl: -H "Authorization: Bearer …")',
+    ),
+    "admin": ("admin", "administer the network (partners, clients, keys, audit)"),
+    "profile": ("profile", "show or change the CLI profile (URLs, client id, key path)"),
+    "report": ("report", "write, submit and follow incident reports"),
+    "identity": ("identity", "pseudonymous identities: canonical keys, OPRF tokens, matching"),
+    "watchlist": ("watchlist", "your clients: add (tokenised locally), import, list, remove"),
+    "alerts": ("alerts", "your alerts (list, show, ack, resolve) and how you are reached"),
+    "backup": ("backup", "back up a running network and restore it"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser: every command group, or only `only`'s with the others listed by name."""
+    from lifeline.cli import completion
 
     parser = Parser(
         prog="lifeline",
@@ -72,27 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--json", action="store_true", help="print JSON (any command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (
-        up,
-        seal,
-        bus,
-        keygen,
-        enrol,
-        login,
-        access_token,
-        admin,
-        profile,
-        report,
-        identity,
-        watchlist,
-        alerts,
-        backup,
-    ):
-        module.register(sub)
+    chosen = COMMANDS[only][0] if only in COMMANDS else None
+    for name, (module, help_text) in COMMANDS.items():
+        if name in sub.choices:
+            continue  # registered with an earlier name of its module (`unseal` with `seal`)
+        if chosen is None or module == chosen:
+            import_module(f"lifeline.cli.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_text)
     completion.register(cast(Subparsers, sub), parser)
     for _, command in leaf_parsers(parser):
         _json_anywhere(command)
     return parser
+
+
+def chosen_command(words: Sequence[str]) -> str | None:
+    """The command word of a command line (global options take no value), if it names one."""
+    first = next((w for w in words if not w.startswith("-")), None)
+    return first if first in COMMANDS else None
 
 
 def leaf_parsers(
@@ -121,7 +131,7 @@ def _json_anywhere(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors become one line (or one JSON object) on stderr unless --debug."""
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(only=chosen_command(words))
     Parser.json_errors = "--json" in words
     args = parser.parse_args(words)
     if args.command is None:

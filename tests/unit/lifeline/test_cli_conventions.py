@@ -16,7 +16,14 @@ from libs.common.errors import Forbidden, Gone, InvalidInput, Unavailable
 from libs.sdk import TokenRequestError
 from libs.sdk.credentials import CredentialError
 from lifeline.cli.exits import MEANINGS, Exit, for_batch, for_exception, for_status
-from lifeline.cli.main import build_parser, leaf_parsers, main, package_version
+from lifeline.cli.main import (
+    COMMANDS,
+    build_parser,
+    chosen_command,
+    leaf_parsers,
+    main,
+    package_version,
+)
 from lifeline.cli.up import cli_hint
 from lifeline.client import api_error, error_code
 
@@ -106,6 +113,34 @@ def test_every_command_declares_json() -> None:
         if "--json" not in parser._option_string_actions
     ]
     assert not missing, f"commands without --json: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_command_parses_as_in_the_full_parser_with_only_its_module_loaded(name: str) -> None:
+    """The lazy parser lists every command as the full one does, and builds the chosen one whole."""
+    full, lazy = build_parser(), build_parser(only=name)
+    assert lazy.format_help() == full.format_help()
+    ours = [p for p, _ in leaf_parsers(full) if p[0] == name]
+    assert ours and ours == [p for p, _ in leaf_parsers(lazy) if p[0] == name]
+
+
+def test_the_command_word_comes_after_the_global_options() -> None:
+    assert chosen_command(["--json", "--debug", "report", "show", "r"]) == "report"
+    assert chosen_command(["completion", "bash"]) is None  # completion needs every command
+    assert chosen_command(["--version"]) is None
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    """`lifeline token` must not pay for FastAPI and the services' settings at every start."""
+    probe = (
+        "import sys; from lifeline.cli.main import build_parser; build_parser(only='token'); "
+        "print(sorted(m for m in ('fastapi', 'alembic', 'services.sharing.settings') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
 
 
 def _dummy_argv(parser: argparse.ArgumentParser, tmp: Path) -> list[str]:
