@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -140,8 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exits.Exit.USAGE
     try:
         code: int = args.func(args)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         return exits.Exit.INTERRUPTED
+    except BrokenPipeError:
+        # The reader left (`lifeline completion zsh | head`): as `cat` does, stop quietly; point
+        # stdout at /dev/null so the interpreter's own flush at exit cannot complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return exits.Exit.FAILURE
     except (CliError, LifelineError, OSError, httpx.HTTPError) as exc:
         if args.debug:
             traceback.print_exc()

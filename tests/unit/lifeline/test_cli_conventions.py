@@ -264,3 +264,16 @@ def test_up_says_how_to_run_lifeline_unless_it_is_on_the_path(
     assert f'  export PATH="{venv_bin}:$PATH"' in hint and "make shell" in hint[0]
     monkeypatch.setenv("PATH", f"{venv_bin}:/usr/bin:/bin")
     assert cli_hint() == []
+
+
+def test_a_reader_that_leaves_early_gets_no_error_line() -> None:
+    """`lifeline completion zsh | head -1`: the closed pipe is not an error worth a line."""
+    reader = subprocess.Popen(
+        [LIFELINE, "completion", "zsh"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.readline()
+    reader.stdout.close()  # like `head` leaving after its line
+    err = reader.stderr.read()
+    assert reader.wait(timeout=30) == 1
+    assert err == b""
