@@ -193,6 +193,29 @@ class _Listener(uvicorn.Server):
         yield
 
 
+class _OwnLines(logging.Filter):
+    """Drops uvicorn's start and stop lines while the listener starts or stops: the service's
+    own server prints the same ones, and two "Started server process" lines read as two
+    processes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_UVICORN_LIFECYCLE)
+
+
+_UVICORN_LIFECYCLE = ("Started server process", "Uvicorn running on", "Shutting down", "Finished server")
+
+
+@contextlib.contextmanager
+def _quiet_lifecycle() -> Iterator[None]:
+    """uvicorn's lifecycle lines are muted inside (the service's server is idle meanwhile)."""
+    quiet, logger = _OwnLines(), logging.getLogger("uvicorn.error")
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 class MetricsListener:
     """`/metrics` on a port of its own, beside the service's public one, on the same loop."""
 
@@ -211,19 +234,20 @@ class MetricsListener:
 
     async def start(self) -> None:
         """Listen; raise if the port cannot be bound (a misconfiguration should stop the start)."""
-        self.task = asyncio.create_task(self.server.serve(), name="metrics-listener")
-        while not self.server.started:
-            if self.task.done():
-                self.task.result()  # raises what stopped it
-                raise OSError("the metrics listener stopped while starting")
-            await asyncio.sleep(0.01)
+        with _quiet_lifecycle():
+            self.task = asyncio.create_task(self.server.serve(), name="metrics-listener")
+            while not self.server.started:
+                if self.task.done():
+                    self.task.result()  # raises what stopped it
+                    raise OSError("the metrics listener stopped while starting")
+                await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Close the listener."""
         if self.task is None:
             return
         self.server.should_exit = True
-        with contextlib.suppress(Exception):
+        with _quiet_lifecycle(), contextlib.suppress(Exception):
             await asyncio.wait_for(self.task, timeout=5.0)
 
     @property

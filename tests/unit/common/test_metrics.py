@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from libs.common.metrics import Metrics, MetricsMiddleware
+from libs.common.metrics import Metrics, MetricsListener, MetricsMiddleware
 from libs.common.web import install_error_handlers, install_request_ids
 
 
@@ -95,3 +97,24 @@ def test_each_service_has_its_own_registry() -> None:
     a, b = Metrics("intake"), Metrics("alerts")
     a.request("GET", "/healthz", 200, 0.001)
     assert _count(a) == 1 and _count(b) == 0
+
+
+async def test_the_listener_serves_metrics_without_repeating_uvicorns_lifecycle_lines(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The service's own server prints "Started server process"; the listener must not again."""
+    metrics = Metrics("test-listener")
+    listener = MetricsListener(metrics, "127.0.0.1", 0)
+    with caplog.at_level(logging.INFO, logger="uvicorn.error"):
+        await listener.start()
+        try:
+            async with httpx.AsyncClient() as http:
+                scrape = await http.get(f"http://127.0.0.1:{listener.port}/metrics")
+            assert scrape.status_code == 200 and "lifeline_http_request" in scrape.text
+        finally:
+            await listener.stop()
+        uvicorn_lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.error"]
+        assert not [m for m in uvicorn_lines if "server process" in m or "running on" in m]
+        # The mute ends with the listener: the service's own lines still reach the log.
+        logging.getLogger("uvicorn.error").info("Started server process [1]")
+        assert caplog.records[-1].getMessage() == "Started server process [1]"
