@@ -202,7 +202,12 @@ class _OwnLines(logging.Filter):
         return not str(record.msg).startswith(_UVICORN_LIFECYCLE)
 
 
-_UVICORN_LIFECYCLE = ("Started server process", "Uvicorn running on", "Shutting down", "Finished server")
+_UVICORN_LIFECYCLE = (
+    "Started server process",
+    "Uvicorn running on",
+    "Shutting down",
+    "Finished server",
+)
 
 
 @contextlib.contextmanager
