@@ -23,6 +23,7 @@ from libs.common.events import (
     STREAMS,
     SYSTEM_ALARM,
     SYSTEM_PING,
+    SYSTEM_PRUNED,
     StreamSpec,
     stream_for,
 )
@@ -103,6 +104,8 @@ ROLES: dict[str, BusRole] = {
                 Durable("sharing-vault", REPORT_RECEIVED),
                 Durable("sharing-releases", RELEASE_REQUESTED),
                 Durable("sharing-system", SYSTEM_PING),
+                # Other services' retention runs go into the one audit chain.
+                Durable("sharing-pruned", SYSTEM_PRUNED),
             ),
             manages=("LIFELINE_REPORTS", "LIFELINE_AUTH"),
             # The sealed report must not outlive its delivery (`docs/bus.md`, erasure).
@@ -111,7 +114,7 @@ ROLES: dict[str, BusRole] = {
         ),
         BusRole(
             "alerts",
-            publishes=(RELEASE_REQUESTED,),
+            publishes=(RELEASE_REQUESTED, SYSTEM_PRUNED),
             durables=(
                 Durable("alerts-reports", REPORT_RECEIVED),
                 Durable("alerts-erasures", REPORT_ERASED),

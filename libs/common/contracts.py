@@ -9,9 +9,16 @@ that breaks the contract is a `PermanentError` (dead-lettered at once, never ret
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    StringConstraints,
+    ValidationError,
+)
 
 from libs.common import events
 from libs.common.events import (
@@ -23,6 +30,7 @@ from libs.common.events import (
     REPORT_STORED,
     SYSTEM_ALARM,
     SYSTEM_PING,
+    SYSTEM_PRUNED,
     Envelope,
     PermanentError,
 )
@@ -203,6 +211,17 @@ class SystemAlarm(Contract):
     raised_at: datetime
 
 
+class SystemPruned(Contract):
+    """`lifeline.system.pruned.v1`: a retention run of the producer ended rows (counts only, by
+    what they were); sharing appends it to the audit chain, attributed to the signed producer."""
+
+    SUBJECT: ClassVar[str] = SYSTEM_PRUNED
+
+    counts: dict[Annotated[str, StringConstraints(pattern="^[a-z_]{1,32}$")], NonNegativeInt] = (
+        Field(min_length=1, max_length=16)
+    )
+
+
 class SystemPing(Contract):
     """`lifeline.system.ping.v1`: the wiring check (every consumer records it)."""
 
@@ -222,6 +241,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
         AuthRevoked,
         SystemAlarm,
         SystemPing,
+        SystemPruned,
     )
 }
 

@@ -16,6 +16,8 @@ AUTH_REVOKED = "lifeline.auth.revoked.v1"
 SYSTEM_PING = "lifeline.system.ping.v1"
 # Something operators must hear about now (bulk OPRF use): alerts mails them.
 SYSTEM_ALARM = "lifeline.system.alarm.v1"
+# Another service's retention run pruned rows (alerts → sharing): sharing's audit chain keeps it.
+SYSTEM_PRUNED = "lifeline.system.pruned.v1"
 # A lawyer's organisation asks the submitter to release an alert's details (alerts → sharing),
 # and the answer: fields released by a policy or the submitter, or a refusal (sharing → alerts).
 RELEASE_REQUESTED = "lifeline.report.release_requested.v1"

@@ -189,7 +189,9 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             settings.contact_health_poll_s,
             delivery.wake,
         ),
-        retention=RetentionSweeper(runtime.sessions, settings.retention(), clock=clock),
+        retention=RetentionSweeper(
+            runtime.sessions, settings.retention(), clock=clock, wake_relay=relay.wake
+        ),
     )
 
 

@@ -35,6 +35,7 @@ from services.sharing.identity.metrics import IdentityMetrics
 from services.sharing.identity.quota import PrfQuota
 from services.sharing.identity.service import PrfEvaluator
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
+from services.sharing.retention.consumer import PrunedRecorder, consume_pruned
 from services.sharing.retention.service import RetentionAdmin
 from services.sharing.retention.sweep import RetentionSweeper
 from services.sharing.seizure.service import SeizureAdmin
@@ -292,3 +293,4 @@ async def _wire_nats(runtime: Runtime, container: Container) -> None:
     )
     await consume_received(runtime, container.store)
     await serve_releases(runtime, container.releases)
+    await consume_pruned(runtime, PrunedRecorder(runtime.sessions, clock=container.clock))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import SYSTEM_CLOCK, Clock
+from libs.common.contracts import SystemPruned, new_event
 from libs.common.db import transaction
+from libs.common.outbox import enqueue
 from libs.common.retention import Sweeper, last_runs, record_run
+from services.alerts.models import OUTBOX
 from services.alerts.retention import repository as repo
 from services.alerts.retention.domain import SWEEP, AlertsRetention
 from services.alerts.retention.models import RUNS
@@ -26,9 +30,11 @@ class RetentionSweeper(Sweeper):
         limits: AlertsRetention,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        wake_relay: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(sessions, limits.interval_s, clock)
         self.limits = limits
+        self.wake_relay = wake_relay
 
     async def sweep(self) -> dict[str, int]:
         """One bounded run; its counts are recorded with it (`retention_runs`) and logged."""
@@ -48,6 +54,12 @@ class RetentionSweeper(Sweeper):
                 old_attempts = await repo.prune_attempts(session, attempts, batch)
                 counts["delivery_attempts"] += old_attempts
             await record_run(session, RUNS, SWEEP, now, dict(counts))
+            if any(counts.values()):
+                # Alerts keeps no audit chain: sharing's records the run, with the prune itself.
+                pruned = SystemPruned(counts=dict(counts))
+                await enqueue(session, OUTBOX, new_event(pruned, "alerts", SWEEP, at=now))
+        if any(counts.values()):
+            self.wake_relay()
         more = max(counts["alerts"], counts["contact_warnings"], old_attempts) >= batch
         return self.finished(dict(counts), more=more)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from libs.common.contracts import (
     CONTRACTS,
@@ -16,6 +17,7 @@ from libs.common.contracts import (
     ReportStored,
     SystemAlarm,
     SystemPing,
+    SystemPruned,
     new_event,
     read_event,
 )
@@ -88,5 +90,13 @@ def _sample(model: type) -> object:
             raised_at=datetime.now(UTC),
         ),
         SystemPing: SystemPing,
+        SystemPruned: lambda: SystemPruned(counts={"alerts": 2, "deliveries": 3}),
     }
     return samples[model]()
+
+
+def test_pruned_counts_are_counts_by_kind_never_free_text() -> None:
+    """The event feeds the audit chain: keys are short snake_case kinds, values non-negative."""
+    for bad in ({}, {"Alert ids": 1}, {"alerts": -1}, {f"k{i}": 1 for i in range(17)}):
+        with pytest.raises(ValidationError):
+            SystemPruned(counts=bad)
