@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import inspect
 
 from libs.common import db
@@ -180,26 +183,29 @@ async def test_errors_share_one_json_shape(nats_server: NatsServer, tmp_path: Pa
         assert wrong_method.json()["code"] == "method_not_allowed"
 
 
-@pytest.mark.parametrize("svc", ["intake", "sharing", "alerts"])
+FACTORIES: dict[str, tuple[Callable[..., FastAPI], type[Any]]] = {
+    "intake": (intake_app, IntakeSettings),
+    "sharing": (sharing_app, SharingSettings),
+    "alerts": (alerts_app, AlertsSettings),
+}
+
+
+def _app(svc: str, tmp_path: Path) -> FastAPI:
+    """The service's app on default settings in `tmp_path` (not started)."""
+    factory, settings = FACTORIES[svc]
+    return factory(settings(data_dir=tmp_path))
+
+
+@pytest.mark.parametrize("svc", sorted(FACTORIES))
 def test_request_ids_wrap_every_other_middleware(svc: str, tmp_path: Path) -> None:
-    factory = {
-        "intake": (intake_app, IntakeSettings),
-        "sharing": (sharing_app, SharingSettings),
-        "alerts": (alerts_app, AlertsSettings),
-    }[svc]
-    app = factory[0](factory[1](data_dir=tmp_path))
+    app = _app(svc, tmp_path)
     # Starlette runs user_middleware[0] outermost.
     assert app.user_middleware[0].cls is RequestIdMiddleware
 
 
-@pytest.mark.parametrize("svc", ["intake", "sharing", "alerts"])
+@pytest.mark.parametrize("svc", sorted(FACTORIES))
 def test_every_route_has_a_one_line_description(svc: str, tmp_path: Path) -> None:
-    factory = {
-        "intake": (intake_app, IntakeSettings),
-        "sharing": (sharing_app, SharingSettings),
-        "alerts": (alerts_app, AlertsSettings),
-    }[svc]
-    app = factory[0](factory[1](data_dir=tmp_path))
+    app = _app(svc, tmp_path)
     schema = app.openapi()
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
