@@ -21,7 +21,7 @@ from services.sharing.retention.domain import (
     expiries,
 )
 from services.sharing.retention.models import RUNS
-from services.sharing.vault.service import ReportActions
+from services.sharing.vault.erasure import ReportActions
 
 log = logging.getLogger(__name__)
 SWEEP = "sharing"
