@@ -42,8 +42,30 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser: one sub-command group per module."""
+def build_parser(*, only_up: bool = False) -> argparse.ArgumentParser:
+    """The full parser: one sub-command group per module; `only_up`: the `up` command alone."""
+    parser = Parser(
+        prog="lifeline",
+        description="Lifeline: secure incident sharing and rapid-response alerts.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--json", action="store_true", help="print JSON (any command)")
+    sub = cast(Subparsers, parser.add_subparsers(dest="command", metavar="COMMAND"))
+    if only_up:
+        from lifeline.cli import up
+
+        up.register(sub)
+    else:
+        _register_all(parser, sub)
+    for _, command in leaf_parsers(parser):
+        _json_anywhere(command)
+    return parser
+
+
+def _register_all(parser: argparse.ArgumentParser, sub: Subparsers) -> None:
     from lifeline.cli import (
         access_token,
         admin,
@@ -62,16 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
         watchlist,
     )
 
-    parser = Parser(
-        prog="lifeline",
-        description="Lifeline: secure incident sharing and rapid-response alerts.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action=_Version, help="print the version and exit")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument("--json", action="store_true", help="print JSON (any command)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (
         up,
         seal,
@@ -89,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         backup,
     ):
         module.register(sub)
-    completion.register(cast(Subparsers, sub), parser)
-    for _, command in leaf_parsers(parser):
-        _json_anywhere(command)
-    return parser
+    completion.register(sub, parser)
+
+
+def _command(words: Sequence[str]) -> str | None:
+    """The command word: the first that is no global option (none of them takes a value)."""
+    return next((w for w in words if not w.startswith("-")), None)
 
 
 def leaf_parsers(
@@ -121,7 +135,9 @@ def _json_anywhere(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; errors become one line (or one JSON object) on stderr unless --debug."""
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    # `lifeline up` stays resident as the network's supervisor: it loads its own command
+    # alone, not the modules of every other command (tens of MB it would hold all its life).
+    parser = build_parser(only_up=_command(words) == "up")
     Parser.json_errors = "--json" in words
     args = parser.parse_args(words)
     if args.command is None:
