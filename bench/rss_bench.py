@@ -15,6 +15,7 @@ Run: .venv/bin/python bench/rss_bench.py [--runs 3] [--settle 10] [--baseline ma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -74,7 +75,17 @@ def memory_kb(pid: int) -> dict[str, int]:
 def measure(settle: float) -> dict[str, dict[str, float]]:
     """One network: MB of RSS and PSS per process once idle."""
     env = {"PYTHONPATH": CODE} if CODE else {}
-    with tempfile.TemporaryDirectory() as tmp, lifeline_up(Path(tmp), env=env) as net:
+    dist = Path("services/console/web/dist")
+    if CODE and not (Path(CODE) / dist).exists():
+        # A revision's archive has no console build (`make install` makes it): borrow ours.
+        (Path(CODE) / dist).symlink_to(Path(__file__).resolve().parent.parent / dist)
+    # Run outside any checkout: `python -m` puts the working directory first on the children's
+    # path, which would run this tree's services under a baseline's supervisor.
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        contextlib.chdir(tmp),
+        lifeline_up(Path(tmp), 120, env, ("--ready-timeout", "120")) as net,
+    ):
         time.sleep(settle)
         root = net.proc.pid
         per: dict[str, dict[str, float]] = {}
@@ -161,4 +172,5 @@ if __name__ == "__main__":
             )
     if args.json:
         print(json.dumps(out, indent=2))
-    emit(out)
+    if not CODE:
+        emit(out)
