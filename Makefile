@@ -98,8 +98,12 @@ cluster-when-configured: install
 		echo "No LIFELINE_TEST_POSTGRES_URL: the cluster fault tier (make test-cluster) did not run"; \
 	fi
 
-bench: install ## micro-benchmarks (see bench/)
-	@for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b; done
+# Every bench in turn with its own output, then one table: each figure of issue #19 against its
+# target and the limit measured in the same run (bench/table.py; a bench that leaves no figure
+# is listed as "no figure"). Quick sizes by default; BENCH_FULL=1 runs the sizes each bench
+# documents (alerts_bench.py: 100,000 entries and 1,000 reports; backup_bench.py: 10,000).
+bench: install ## benchmarks (see bench/), then one table of the figures
+	$(BIN)/python bench/table.py --run $(if $(BENCH_FULL),,--quick) bench/*_bench.py
 
 docs: install ## regenerate the generated parts of the docs (report fields, route × role matrix)
 	$(BIN)/python -m libs.common.reports.docs docs/intake.md

@@ -276,6 +276,29 @@ def _run(postgres: str | None, n: int) -> list[dict[str, Any]]:
         scratch.close()  # drops the database
 
 
+def emit(rows: list[dict[str, Any]]) -> None:
+    """The issue's read figures for `make bench`, the one-row transaction as their limit."""
+    from bench import results  # not in a baseline's tree, and needed only here
+
+    p50 = {r["what"]: r.get("p50_ms") for r in rows}
+    limit = p50["baseline: one-row transaction (inbox)"]
+    results.emit(
+        "vault",
+        [
+            results.figure(
+                "vault read of one report p50",
+                p50["read: policy-filtered (3 fields), audited"],
+                limit=limit,
+            ),
+            results.figure(
+                "vault page of 50 p50",
+                p50["list: page of 50, policy-filtered, audited"],
+                limit=limit,
+            ),
+        ],
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -298,3 +321,5 @@ if __name__ == "__main__":
         compare.side_by_side(before, out)
     if args.json:
         print(json.dumps(out, indent=2))
+    if not args.code:
+        emit(out)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lifeline.bus_pki import BusFiles
 from lifeline.sealing import KmsOptions
-from services.sharing.settings import APPROVAL_SETTINGS
+from services.sharing.approvals.domain import APPROVAL_SETTINGS
 
 # Where each part's `/metrics` listener is by default (the public ports are 81xx).
 METRICS_PORTS = {"console": 9100, "intake": 9101, "sharing": 9102, "alerts": 9103}

@@ -17,7 +17,7 @@ import httpx
 from libs.common.crypto.kek_vault import VaultTransitKekProvider
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
-from libs.common.seal.api import STATUS_PATH, UNSEAL_PATH
+from libs.common.seal.domain import STATUS_PATH, UNSEAL_PATH
 from libs.common.seal.kms import wrapper
 from libs.common.secretfile import read_private, write_private
 from lifeline.cli.base import CliError

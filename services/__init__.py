@@ -1,0 +1,6 @@
+"""Lifeline's services."""
+
+from libs.common.lean import skip_httpx_cli
+
+# First thing in every process of the package: before anything imports httpx.
+skip_httpx_cli()

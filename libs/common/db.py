@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import sys
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
@@ -198,22 +198,46 @@ def _lock_key(script_location: Path) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def upgrade(conn: Connection, script_location: Path) -> None:
+    """Upgrade the schema on `conn` to head; replicas starting together take turns (PostgreSQL)."""
+    # Alembic (~10 MB resident) only for this: a process that never migrates never loads it.
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["connection"] = conn
+    if conn.dialect.name == "postgresql":
+        # Several replicas may start at once: an advisory lock serialises their upgrades.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(script_location)})
+    command.upgrade(config, "head")
+
+
+# Set by a long-lived service process (`python -m services.<name>`): its start-up migration runs
+# in a short-lived child (`python -m libs.common.migrate`), so Alembic's ~10 MB never stay in
+# the service's resident set. Everything else (tests, tools) migrates in process.
+MIGRATE_IN_CHILD = False
+# The child's database URL: in its environment, never on a command line that `ps` shows.
+MIGRATE_URL_ENV = "LIFELINE_MIGRATE_DATABASE_URL"
+
+
 async def migrate(engine: AsyncEngine, script_location: Path) -> None:
-    """Upgrade the schema to head; replicas starting together take turns on PostgreSQL."""
-
-    def upgrade(conn: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(script_location))
-        config.attributes["connection"] = conn
-        if conn.dialect.name == "postgresql":
-            # Several replicas may start at once: an advisory lock serialises their upgrades.
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(script_location)}
-            )
-        command.upgrade(config, "head")
-
-    async with engine.begin() as conn:
-        await conn.run_sync(upgrade)
+    """Upgrade the schema to head: in this process, or in a child (`MIGRATE_IN_CHILD`)."""
+    if not MIGRATE_IN_CHILD:
+        async with engine.begin() as conn:
+            await conn.run_sync(upgrade, script_location)
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "libs.common.migrate",
+        str(script_location),
+        env={**os.environ, MIGRATE_URL_ENV: url},
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    if await child.wait() != 0:
+        raise RuntimeError(f"the schema migration exited with status {child.returncode}")
 
 
 def run_alembic_env(target_metadata: Any) -> None:

@@ -18,8 +18,6 @@ from fastapi import FastAPI
 from libs.common.auth.fastapi import api_routes
 from libs.common.auth.openapi import security_of
 from libs.common.examples import example_of
-from libs.common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from libs.common.idempotency import REPLAYED_HEADER
 from libs.common.problems import (
     STATUSES,
     FieldProblem,
@@ -91,11 +89,17 @@ def _errors(operation: dict[str, Any], security: list[Any] | None) -> None:
 
 
 def _idempotent(operation: dict[str, Any]) -> bool:
+    # Imported here: the module holds the idempotency table (SQLAlchemy), which a process
+    # without a database (the console) would otherwise load for a header name.
+    from libs.common.idempotency import HEADER
+
     parameters = operation.get("parameters", [])
-    return any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters)
+    return any(p.get("in") == "header" and p.get("name") == HEADER for p in parameters)
 
 
 def _replay_header(operation: dict[str, Any]) -> None:
+    from libs.common.idempotency import REPLAYED_HEADER
+
     if not _idempotent(operation):
         return
     header = {

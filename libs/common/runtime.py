@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.common import bus, db, nats_health
@@ -23,6 +23,7 @@ from libs.common.events import STREAMS, stream_for
 from libs.common.metrics import Metrics
 from libs.common.provenance import EventSigner, EventVerifier
 from libs.common.settings import ServiceSettings
+from libs.common.threaded import ThreadTransactions
 from libs.common.web import ReadinessCheck
 
 log = logging.getLogger(__name__)
@@ -68,23 +69,20 @@ class Runtime:
     signer: EventSigner | None = None
     verifier: EventVerifier | None = None
     metrics: Metrics = field(default_factory=lambda: Metrics("service"))
-    _sync_engine: Engine | None = None
+    _threads: ThreadTransactions | None = None
+
+    @property
+    def threads(self) -> ThreadTransactions:
+        """Whole transactions in a worker thread (see `libs.common.threaded`)."""
+        if self._threads is None:
+            self._threads = ThreadTransactions(
+                self.sessions, pool_size=self.settings.db_write_pool_size
+            )
+        return self._threads
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` as one transaction in a worker thread (see `db.create_sync_engine`)."""
-        if self._sync_engine is None:
-            url = self.engine.url.render_as_string(hide_password=False)
-            self._sync_engine = db.create_sync_engine(
-                url, pool_size=self.settings.db_write_pool_size
-            )
-        engine = self._sync_engine
-
-        def run() -> T:
-            with db.begin_write(engine) as conn:
-                return work(conn)
-
-        async with db.write_lock(self.sessions) or contextlib.nullcontext():
-            return await asyncio.to_thread(run)
+        return await self.threads.write(work)
 
     @classmethod
     async def open(
@@ -217,8 +215,8 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.nc.close(), timeout=2.0)
         await self.engine.dispose()
-        if self._sync_engine is not None:
-            self._sync_engine.dispose()
+        if self._threads is not None:
+            self._threads.dispose()
 
 
 def _log_crash(task: asyncio.Task[Any]) -> None:

@@ -21,7 +21,7 @@ from libs.common.errors import (
     problem,
 )
 from libs.common.openapi import ALWAYS_UP, publish_problems
-from libs.common.outages import OUTAGE_TYPES, RETRY_AFTER_S, unreachable
+from libs.common.outages import RETRY_AFTER_S, outage_types, unreachable
 from libs.common.problems import field_errors
 from libs.common.requestid import HEADER
 from libs.common.requestid_middleware import RequestIdMiddleware, request_id_of
@@ -112,7 +112,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # On these types, not on Exception: Starlette re-raises what reaches the catch-all (a
     # traceback in the server's log) even after its handler answered.
-    for exc_type in OUTAGE_TYPES:
+    for exc_type in outage_types():
         app.add_exception_handler(exc_type, _outage)
 
     @app.exception_handler(Exception)

@@ -1,8 +1,11 @@
 """`python -m services.sharing`: run one sharing process with settings from the environment."""
 
+from libs.common import db
 from libs.common.runner import serve
 from services.sharing.app import create_app
 from services.sharing.settings import SharingSettings
 
 if __name__ == "__main__":
+    # A long-lived process: its start-up migration runs in a child (`db.MIGRATE_IN_CHILD`).
+    db.MIGRATE_IN_CHILD = True
     serve(create_app, SharingSettings())

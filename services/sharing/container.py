@@ -44,12 +44,13 @@ from services.sharing.vault.consumer import ReportStore, consume_received, recei
 from services.sharing.vault.copies.service import BusJanitor
 from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
+from services.sharing.vault.erasure import ReportActions
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
 from services.sharing.vault.policy.service import PolicyAdmin, ReportGrants
 from services.sharing.vault.releases.consumer import serve_releases
 from services.sharing.vault.releases.service import Releases
-from services.sharing.vault.service import ReadService, ReportActions
+from services.sharing.vault.service import ReadService
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,9 @@ async def build_container(
     prf.warn_if_outdated()
     kek = kek_provider(settings)
     signer = DeliverySigner.open(settings.delivery_signing_key_file(), clock=clock)
-    reads = ReadService(runtime.sessions, kek, catalogue=catalogue, clock=clock)
+    reads = ReadService(
+        runtime.sessions, kek, catalogue=catalogue, clock=clock, threads=runtime.threads
+    )
     delivery_keys = DeliveryKeys(runtime.sessions, clock=clock)
 
     async def is_admin(principal: Principal) -> bool:

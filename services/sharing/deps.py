@@ -26,11 +26,12 @@ from services.sharing.retention.service import RetentionAdmin
 from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.vault.delivery.keystore import DeliverySigner
 from services.sharing.vault.delivery.service import DeliveryKeys, SealedReads
+from services.sharing.vault.erasure import ReportActions
 from services.sharing.vault.keys.keystore import HpkeKeyStore
 from services.sharing.vault.keys.service import VaultKeyAdmin
 from services.sharing.vault.policy.service import PolicyAdmin, ReportGrants
 from services.sharing.vault.releases.service import Releases
-from services.sharing.vault.service import ReadService, ReportActions
+from services.sharing.vault.service import ReadService
 
 
 def container_of(app: FastAPI) -> Container:

@@ -19,13 +19,6 @@ from services.sharing.retention.domain import MAX_DAYS, Periods, SweepLimits
 ENV_PREFIX = "LIFELINE_SHARING_"
 # In the data dir while no administrator exists; `lifeline admin init --data-dir` reads it.
 BOOTSTRAP_SECRET_FILE = "admin-bootstrap-secret"  # noqa: S105 - a file name
-# The two-person approval switches, as `lifeline up --sealed` and deploy/ turn them all on.
-APPROVAL_SETTINGS = (
-    "APPROVAL_KEY_REGISTRATION",
-    "APPROVAL_POLICY_CHANGE",
-    "APPROVAL_ERASURE",
-    "APPROVAL_SEIZURE_LIFT",
-)
 
 
 class SharingSettings(ServiceSettings):

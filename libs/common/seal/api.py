@@ -21,6 +21,7 @@ from libs.common.problems import problems
 from libs.common.runtime import Runtime
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
+from libs.common.seal.domain import STATUS_PATH, UNSEAL_PATH
 from libs.common.seal.kms import unseal_with_kms
 from libs.common.seal.service import Sealed, SealStatus, Unsealer, UnsealRefused
 from libs.common.settings import ServiceSettings
@@ -28,8 +29,6 @@ from libs.common.web import ReadinessCheck, error_response
 
 log = logging.getLogger(__name__)
 
-STATUS_PATH = "/v1/sys/seal-status"
-UNSEAL_PATH = "/v1/sys/unseal"
 _OPEN_WHILE_SEALED = frozenset({"/healthz", "/readyz", STATUS_PATH, UNSEAL_PATH})
 
 

@@ -25,6 +25,9 @@ from shamir_mnemonic.utils import MnemonicError
 from libs.common.crypto.encoding import b64u_decode, b64u_encode
 
 ROOT_KEY_BYTES = 32
+# The seal's two routes on every service (`libs.common.seal.api`), as `lifeline unseal` calls them.
+STATUS_PATH = "/v1/sys/seal-status"
+UNSEAL_PATH = "/v1/sys/unseal"
 SEALED_FORMAT = "lifeline-sealed/1"
 _INFO = b"lifeline/seal/v1/"
 _PASSPHRASE_AAD = b"lifeline/seal/v1/passphrase-wrap"

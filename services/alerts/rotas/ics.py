@@ -10,8 +10,6 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
-
 from services.alerts.rotas.domain import Rota, shifts
 
 PRODID = "-//Lifeline//Alerts rota//EN"
@@ -27,6 +25,9 @@ def calendar(
     org_id: str, rota: Rota, names: Sequence[str | None], now: datetime, weeks: int
 ) -> bytes:
     """The shifts from the one running at `now` through `weeks` weeks, overrides applied."""
+    # icalendar (~3 MB resident) is loaded by the first calendar asked for, not at start.
+    from icalendar import Calendar, Event
+
     cal = Calendar.new(
         prodid=PRODID, name="Lifeline duty rota", calscale="GREGORIAN", uid=_uid(org_id)
     )

@@ -23,8 +23,8 @@ from services.sharing.retention.domain import Periods
 from services.sharing.retention.service import RetentionAdmin
 from services.sharing.seizure.schemas import SeizureOut
 from services.sharing.seizure.service import SeizureAdmin
+from services.sharing.vault.erasure import ReportActions
 from services.sharing.vault.policy.service import PolicyAdmin
-from services.sharing.vault.service import ReportActions
 
 
 class GatedActions:

@@ -10,6 +10,14 @@ from typing import Any
 from libs.common.auth.principal import Principal
 from libs.common.errors import Forbidden
 
+# The two-person approval switches, as `lifeline up --sealed` and deploy/ turn them all on.
+APPROVAL_SETTINGS = (
+    "APPROVAL_KEY_REGISTRATION",
+    "APPROVAL_POLICY_CHANGE",
+    "APPROVAL_ERASURE",
+    "APPROVAL_SEIZURE_LIFT",
+)
+
 
 class ApprovalAction(StrEnum):
     """The actions a setting can put behind a second operator."""

@@ -35,8 +35,7 @@ class NewEntry:
     details: dict[str, Any]
 
 
-# Rows per INSERT: 8 parameters each stays far below every driver's bind-parameter limit.
-_ROWS_PER_INSERT = 500
+_INSERT = AUDIT_LOG.insert()
 
 
 async def append(
@@ -55,8 +54,8 @@ async def append(
 async def append_many(session: AsyncSession, new: Sequence[NewEntry], now: datetime) -> list[int]:
     """Append entries in order, each chained to the one before; returns their seqs.
 
-    One look-up of the chain head, the hashes chained here, one multi-row INSERT: a page of 50
-    reads costs three statements, not a hundred. Appends must be serialised or two would chain
+    One look-up of the chain head, the hashes chained here, one INSERT for all rows: a page of
+    50 reads costs three statements, not a hundred. Appends must be serialised or two would chain
     to the same predecessor. PostgreSQL: an advisory lock held to the end of the caller's
     transaction. SQLite: the write lock the caller's `db.transaction()` holds from BEGIN.
     """
@@ -96,9 +95,10 @@ async def append_many(session: AsyncSession, new: Sequence[NewEntry], now: datet
             }
         )
         prev = digest
-    for i in range(0, len(rows), _ROWS_PER_INSERT):
-        # `.values(list)` renders one INSERT … VALUES (…), (…): one round trip per chunk.
-        await session.execute(AUDIT_LOG.insert().values(rows[i : i + _ROWS_PER_INSERT]))
+    # One prepared INSERT run for every row (the driver's executemany: one call, and on
+    # PostgreSQL one pipelined round trip). A multi-row VALUES would be compiled anew for
+    # each page, since its statement grows with the rows.
+    await session.execute(_INSERT, rows)
     return [int(r["seq"]) for r in rows]
 
 

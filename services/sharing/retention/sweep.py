@@ -17,7 +17,7 @@ from services.sharing.retention.domain import (
     expiries,
 )
 from services.sharing.retention.models import RUNS
-from services.sharing.vault.service import ReportActions
+from services.sharing.vault.erasure import ReportActions
 
 SWEEP = "sharing"
 # Read-log rows are small: a run deletes this many times more of them than it erases reports.

@@ -17,15 +17,16 @@ from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.utils import formatdate
-from typing import Final
-
-import pysequoia
+from typing import TYPE_CHECKING, Final
 
 from libs.common.errors import InvalidInput
 from services.alerts.delivery.domain import PGP_KEY, ContactSpec, Outgoing, SendResult
 from services.alerts.delivery.messages.mail import email_subject, email_text
 from services.alerts.delivery.smtp import DEFAULT_PORTS, SmtpConfig, SmtpTransport
 from services.alerts.settings import AlertsSettings
+
+if TYPE_CHECKING:
+    import pysequoia
 
 KIND: Final = "email"
 Encrypt = Callable[[str, bytes], bytes]
@@ -56,6 +57,9 @@ def _field_error(detail: str, reason: str) -> InvalidInput:
 
 
 def _cert(armored: str) -> pysequoia.Cert:
+    # Sequoia is loaded when a key is first used, not by every idle alerts process (~2 MB).
+    import pysequoia
+
     try:
         return pysequoia.Cert.from_bytes(armored.encode())
     except Exception:  # the parser raises its own error types for every kind of bad input
@@ -83,6 +87,8 @@ def key_expiry(armored: str | None) -> datetime | None:
     """When the key expires (None: never, or no usable key); read once, as it is saved."""
     if not armored:
         return None
+    import pysequoia
+
     try:
         value = pysequoia.Cert.from_bytes(armored.encode()).expiration
     except Exception:  # checked when saved: an unreadable key has no expiry to warn of
@@ -92,6 +98,8 @@ def key_expiry(armored: str | None) -> datetime | None:
 
 def encrypt(armored: str, data: bytes) -> bytes:
     """ASCII-armoured OpenPGP message of `data` for the key; ValueError if it cannot be done."""
+    import pysequoia
+
     try:
         return pysequoia.encrypt(data, recipients=[pysequoia.Cert.from_bytes(armored.encode())])
     except Exception as exc:  # expired, no encryption subkey, unparsable …

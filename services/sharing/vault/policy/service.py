@@ -16,11 +16,11 @@ from services.sharing.access import repository as registry
 from services.sharing.audit import repository as audit_log
 from services.sharing.vault import repository as vrepo
 from services.sharing.vault.domain import grant_row, meta_of, new_grant
+from services.sharing.vault.erasure import ReportActions
 from services.sharing.vault.policy import repository as prepo
 from services.sharing.vault.policy.document import diff_policies, dump_policy, parse_policy
 from services.sharing.vault.policy.domain import Policy, Reader, check_grant_fields, decide
 from services.sharing.vault.policy.explain import explain
-from services.sharing.vault.service import ReportActions
 
 
 def _parse_for(partner_id: str, document: object, catalogue: Catalogue) -> Policy:

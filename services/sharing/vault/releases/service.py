@@ -32,6 +32,7 @@ from services.sharing.audit import repository as audit_log
 from services.sharing.models import INBOX, OUTBOX
 from services.sharing.vault import repository as vrepo
 from services.sharing.vault.domain import grant_row, meta_of, new_grant
+from services.sharing.vault.erasure import ReportActions
 from services.sharing.vault.policy import repository as prepo
 from services.sharing.vault.policy.domain import ReportMeta, decide
 from services.sharing.vault.releases import repository as repo
@@ -46,7 +47,6 @@ from services.sharing.vault.releases.domain import (
     released_event,
     split,
 )
-from services.sharing.vault.service import ReportActions
 
 log = logging.getLogger(__name__)
 

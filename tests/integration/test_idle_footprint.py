@@ -1,0 +1,55 @@
+"""What the long-lived processes of `lifeline up` load before they serve, checked in fresh
+interpreters: heavy modules that only rare paths need stay out (bench/rss_bench.py measures)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("alembic", "sqlalchemy", "fastapi", "rich", "pygments", "pysequoia", "icalendar")
+
+
+def _loaded(code: str) -> set[str]:
+    """The HEAVY modules a fresh interpreter holds after running `code`."""
+    probe = f"import sys\n{code}\nprint(__import__('json').dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    return set(json.loads(out.splitlines()[-1])) & set(HEAVY)
+
+
+@pytest.mark.parametrize(
+    ("service", "allowed"),
+    [
+        ("sharing", {"sqlalchemy", "fastapi"}),
+        ("intake", {"sqlalchemy", "fastapi"}),
+        ("alerts", {"sqlalchemy", "fastapi"}),
+        # No database: the outage handlers and the OpenAPI rules do not load SQLAlchemy for it.
+        ("console", {"fastapi"}),
+    ],
+)
+def test_a_service_process_loads_no_more_than_it_serves_with(
+    service: str, allowed: set[str]
+) -> None:
+    # Alembic runs in a child at start; httpx's CLI, OpenPGP and iCalendar on first use.
+    assert _loaded(f"import services.{service}.__main__") == allowed
+
+
+def test_the_supervisor_loads_no_service_and_no_web_stack() -> None:
+    code = "from lifeline.cli.main import build_parser; build_parser(only='up')"
+    assert _loaded(code) == set()
+    services = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{code}\n"
+         "print(sorted(m for m in sys.modules if m.endswith('.app')))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert services == "[]"
+
+
+def test_the_probe_sees_what_the_whole_command_line_loads() -> None:
+    code = "from lifeline.cli.main import build_parser; build_parser()"
+    # The whole CLI may load what its commands need; `up` alone must not (above).
+    assert "fastapi" in _loaded(code) or "sqlalchemy" in _loaded(code)
