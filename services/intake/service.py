@@ -18,7 +18,6 @@ from libs.common.contracts import ReportReceived, new_event
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
 from libs.common.errors import Conflict, LifelineError, NotFound
-from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter, ratelimit_headers
 from libs.common.reports import ReportIn
 from services.intake import repository as repo
@@ -38,7 +37,6 @@ class Intake:
     sealing_key: SealingKey
     mac_key: bytes
     limiter: RateLimiter
-    relay: OutboxRelay
     writer: BatchWriter
     clock: Clock
     metrics: IntakeMetrics = field(default_factory=IntakeMetrics.detached)
@@ -97,7 +95,6 @@ class Intake:
             if earlier is None:
                 raise
             return _same_or_conflict(earlier, mac)
-        self.relay.wake()
         return report_id, True
 
     def rate_headers(self, principal: Principal) -> dict[str, str]:
