@@ -56,11 +56,19 @@ class OutboxBase(SQLModel):
 
 def outbox_row(event: Envelope, trace_context: str | None = None) -> dict[str, Any]:
     """Column values of one outbox row (written when its event occurred)."""
+    payload = event.model_dump_json().encode()
+    return encoded_row(event.id, event.type, payload, event.occurred_at, trace_context)
+
+
+def encoded_row(
+    event_id: str, subject: str, payload: bytes, at: datetime, trace_context: str | None
+) -> dict[str, Any]:
+    """Column values of the outbox row of an event its producer encoded itself."""
     return {
-        "event_id": event.id,
-        "subject": event.type,
-        "payload": event.model_dump_json().encode(),
-        "created_at": event.occurred_at,
+        "event_id": event_id,
+        "subject": subject,
+        "payload": payload,
+        "created_at": at,
         "trace_context": trace_context,
     }
 

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from libs.common import tracing
-from libs.common.events import Envelope
-from libs.common.outbox import OutboxRelay, outbox_row, unsent
+from libs.common.events import REPORT_RECEIVED
+from libs.common.outbox import OutboxRelay, encoded_row, unsent
 from libs.common.runtime import Runtime
 from services.intake import repository as repo
 from services.intake.publisher import Publisher
@@ -49,10 +49,14 @@ class BatchWriter:
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
 
-    async def write(self, row: dict[str, Any], event: Envelope) -> None:
-        """Commit the report and its event; IntegrityError if the report key already exists."""
-        # Taken here, in the request's task: the commit runs in the writer's.
-        pending = _Pending(row, outbox_row(event, tracing.stored()))
+    async def write(self, row: dict[str, Any], event_id: str, payload: bytes) -> None:
+        """Commit the report and its `report.received` event (`payload`, encoded by the caller);
+        IntegrityError if the report key already exists."""
+        # The trace is taken here, in the request's task: the commit runs in the writer's.
+        outbox = encoded_row(
+            event_id, REPORT_RECEIVED, payload, row["received_at"], tracing.stored()
+        )
+        pending = _Pending(row, outbox)
         await self._queue.put(pending)
         await pending.done
 
