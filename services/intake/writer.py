@@ -1,8 +1,9 @@
 """Group commit: submissions arriving together share one transaction (one SQLite write).
 
 The committed batch goes to the publisher at once; the "published" bookkeeping of earlier
-batches (outbox rows deleted, reports marked) rides in the same transaction as the next batch,
-or in one of its own once the writer has been idle for `IDLE_BOOKKEEPING_S`.
+batches (outbox rows deleted, reports marked) rides in the next transaction, the next batch's
+or a receipt's (`carry`), or in one of its own once the writer has been idle for
+`IDLE_BOOKKEEPING_S`.
 """
 
 from __future__ import annotations
