@@ -175,13 +175,18 @@ async def paced(
     """Open-loop Poisson arrivals at `rate`/s: (POST->bus ms, POST answer ms, accepted)."""
     sent: dict[str, float] = {}
     answered: list[float] = []
+    failed: list[str] = []
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=10.0, limits=limits) as http:
 
         async def one() -> None:
             payload = body()
             started = time.perf_counter()
-            resp = await http.post(url, json=payload, headers=headers)
+            try:
+                resp = await http.post(url, json=payload, headers=headers)
+            except httpx.TransportError as exc:  # e.g. a keep-alive connection the server closed
+                failed.append(type(exc).__name__)
+                return
             if resp.status_code == 202:
                 answered.append((time.perf_counter() - started) * 1000)
                 sent[resp.json()["report_id"]] = started
@@ -194,6 +199,8 @@ async def paced(
             tasks.append(asyncio.create_task(one()))
             due += random.expovariate(rate)
         await asyncio.gather(*tasks)
+    if failed:
+        print(f"  {len(failed)} POSTs failed on the connection ({', '.join(sorted(set(failed)))})")
     for _ in range(50):  # the last events may still be on their way
         if all(rid in tap.seen for rid in sent):
             break
