@@ -38,13 +38,18 @@ def baseline(script: str, rev: str, argv: list[str]) -> list[dict[str, Any]]:
 
 
 def side_by_side(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
-    """One line per measurement: p50 and p99 (ms), or CPU (µs), before and after."""
+    """One line per measurement: p50 and p99 (ms), CPU (µs) or a value, before and after."""
     old = {r["what"]: r for r in before}
     print(f"\n{'':<44} {'p50 before':>10} {'after':>8} {'p99 before':>10} {'after':>8}")
     for row in after:
         was = old.get(row["what"], {})
         if "cpu_us" in row:
             print(f"{row['what']:<44} {was.get('cpu_us', '-'):>10} {row['cpu_us']:>8}  (µs CPU)")
+            continue
+        if "value" in row:
+            print(
+                f"{row['what']:<44} {was.get('value', '-'):>10} {row['value']:>8}  ({row['unit']})"
+            )
             continue
         print(
             f"{row['what']:<44} {was.get('p50_ms', '-'):>10} {row['p50_ms']:>8}"

@@ -1,15 +1,23 @@
-"""Intake throughput: N concurrent submitters against the running embedded network.
+"""Intake's hot path: POST -> event in JetStream, flat-out throughput, CPU per report per process.
 
-Starts `lifeline up` in a temporary directory (SQLite, local nats-server), registers a
-submitter the way an administrator would (bootstrap secret → partner → client → key), and
-drives `POST /v1/reports` for a fixed time, twice: paced (each submitter pauses a random,
-exponential time so that together they offer `--rate` reports/s: latency at a sustained rate),
-then flat out (each submitter sends its next report as soon as the last is answered: the
-saturation throughput). Sharing stores and alerts matches every report meanwhile, on the same
-two cores. Last, the flat-out load against a bare FastAPI endpoint that only validates the same
-body, in the same run.
+Starts the embedded network (`bench/intake_network.py`: `lifeline up` with a read-only tap on
+the bus) in a temporary directory, on SQLite or (`--postgres SERVER_URL`) with each service in
+a scratch PostgreSQL database, registers a submitter the way an administrator would, and runs:
 
-    .venv/bin/python bench/intake_bench.py [--concurrency 16] [--seconds 10] [--rate 500]
+- paced: reports arrive at `--rate` per second (Poisson, open loop) for `--seconds`; each
+  event is timed from its POST being sent to the tap seeing it on `lifeline.report.received.v1`
+  (the server stores it in the stream in the same pass), and the POST's own answer too;
+- CPU per report of each process (intake, sharing, alerts, nats, console) over the paced run,
+  from /proc (user + system, every thread), once sharing and alerts have caught up;
+- flat out: `--concurrency` submitters each sending the next report as soon as the last is
+  answered (intake's CPU per report here too), then a bare FastAPI endpoint that only
+  validates the same body, in the same run: the ratio of the two.
+
+`--baseline REV` measures another revision's code first (exported with `git archive`, see
+`bench/compare.py`) and prints both side by side; run it twice or more to interleave.
+
+    .venv/bin/python bench/intake_bench.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+        [--rate 100] [--seconds 10] [--concurrency 16] [--baseline REV] [--json]
 """
 
 from __future__ import annotations
@@ -19,8 +27,10 @@ import asyncio
 import base64
 import json
 import os
+import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,17 +39,28 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+# `--code DIR` (set by `--baseline`, see `bench/compare.py`): another revision's tree.
+sys.path.insert(
+    0,
+    sys.argv[sys.argv.index("--code") + 1]
+    if "--code" in sys.argv
+    else str(Path(__file__).resolve().parent.parent),
+)
+# The bench's own helpers come from its directory (on the path as the script's): a baseline's
+# tree may not have them.
+
 import httpx
+import intake_network as network
+from loadgen import LoadResult, run_load, run_wrk
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.loadgen import LoadResult, run_load, run_wrk
+from libs.common import nats as natsx
 from libs.common.auth.scopes import TOKEN_PATH
 from libs.sdk import TokenSource, generate_private_key, public_jwk
+from tests.support.databases import PgScratch
 from tests.support.natsd import free_port
 
-LIFELINE = str(Path(sys.executable).parent / "lifeline")
 LUA = str(Path(__file__).with_name("report_post.lua"))
+SERVICES = ("intake", "sharing", "alerts")
 
 
 def body() -> dict[str, Any]:
@@ -74,38 +95,6 @@ def body() -> dict[str, Any]:
         "contact_instructions": "Call the duty phone.",
         "subject": {"tokens": tokens, "sex": "male"},
     }
-
-
-def start_network(tmp: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    """`lifeline up` on free ports; returns the process and its URLs once ready."""
-    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
-    argv = [
-        LIFELINE,
-        "up",
-        "--json-logs",
-        "--log-level",
-        "WARNING",
-        "--data-dir",
-        str(tmp / "data"),
-    ]
-    for name, port in ports.items():
-        argv += [f"--{name}-port", str(port)]
-    env = {
-        **os.environ,
-        "LIFELINE_INTAKE_RATE_BURST": "1000000",
-        "LIFELINE_INTAKE_RATE_PER_SECOND": "1000000",
-    }
-    log = (tmp / "network.log").open("wb")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for line in (tmp / "network.log").read_text(errors="replace").splitlines():
-            if line.startswith('{"event": "ready"'):
-                return proc, json.loads(line)["urls"]
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    raise SystemExit("network did not start:\n" + (tmp / "network.log").read_text())
 
 
 async def submitter_token(sharing: str, data_dir: Path) -> str:
@@ -155,86 +144,243 @@ async def submitter_token(sharing: str, data_dir: Path) -> str:
         return await source.token()
 
 
-async def main(concurrency: int, seconds: float, rate: float) -> None:
-    """Run the loads and print them side by side."""
-    pause_ms = concurrency / rate * 1000 if rate else 0.0
+class Tap:
+    """The bench's subscription to the reports' subject: when each report's event arrived."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, float] = {}
+        self.nc: Any = None
+
+    async def open(self, nats_url: str, data_dir: Path) -> None:
+        """Connect as the tap user (certificate from the network's CA) and subscribe."""
+        ca, cert, key = network.tap_credentials(data_dir)
+        tls = natsx.tls_context(str(ca), str(cert), str(key))
+        self.nc = await natsx.connect(nats_url, network.TAP, tls=tls)
+
+        async def arrived(msg: Any) -> None:
+            now = time.perf_counter()
+            self.seen[json.loads(msg.data)["data"]["report_id"]] = now
+
+        self.sub = await self.nc.subscribe(network.TAPPED, cb=arrived)
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self.nc is not None:
+            await self.nc.close()
+
+
+async def paced(
+    url: str, headers: dict[str, str], rate: float, seconds: float, tap: Tap
+) -> tuple[list[float], list[float], int]:
+    """Open-loop Poisson arrivals at `rate`/s: (POST->bus ms, POST answer ms, accepted)."""
+    sent: dict[str, float] = {}
+    answered: list[float] = []
+    failed: list[str] = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(timeout=10.0, limits=limits) as http:
+
+        async def one() -> None:
+            payload = body()
+            started = time.perf_counter()
+            try:
+                resp = await http.post(url, json=payload, headers=headers)
+            except httpx.TransportError as exc:  # e.g. a keep-alive connection the server closed
+                failed.append(type(exc).__name__)
+                return
+            if resp.status_code == 202:
+                answered.append((time.perf_counter() - started) * 1000)
+                sent[resp.json()["report_id"]] = started
+
+        tasks = []
+        due = time.perf_counter()
+        end = due + seconds
+        while due < end:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.create_task(one()))
+            due += random.expovariate(rate)
+        await asyncio.gather(*tasks)
+    if failed:
+        print(f"  {len(failed)} POSTs failed on the connection ({', '.join(sorted(set(failed)))})")
+    for _ in range(50):  # the last events may still be on their way
+        if all(rid in tap.seen for rid in sent):
+            break
+        await asyncio.sleep(0.1)
+    to_bus = [(tap.seen[rid] - t) * 1000 for rid, t in sent.items() if rid in tap.seen]
+    missing = len(sent) - len(to_bus)
+    if missing:
+        print(f"  {missing} accepted reports were not seen on the bus within 5 s")
+    return to_bus, answered, len(sent)
+
+
+def _stats(label: str, samples: list[float]) -> dict[str, Any]:
+    ordered = sorted(samples) or [0.0]
+    row = {
+        "what": label,
+        "n": len(samples),
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
+    }
+    print(f"{label:<44} p50 {row['p50_ms']:>8.2f} ms   p99 {row['p99_ms']:>8.2f} ms  n={row['n']}")
+    return row
+
+
+def _value(label: str, value: float, unit: str) -> dict[str, Any]:
+    print(f"{label:<44} {value:>10.2f} {unit}")
+    return {"what": label, "value": round(value, 2), "unit": unit}
+
+
+def _cpu_rows(
+    label: str, spent: dict[str, float], idle: dict[str, float], seconds: float, n: int
+) -> list[Any]:
+    """CPU µs per report of each process (and their sum): what it spent over `seconds`, less
+    what it spends idle in as long (pull consumers, tickers), over the `n` reports."""
+    per = {name: max(spent[name] - idle[name] * seconds, 0.0) / max(n, 1) * 1e6 for name in spent}
+    rows = []
+    for name in (*sorted(per), "whole stack"):
+        us = sum(per.values()) if name == "whole stack" else per[name]
+        print(f"{label + ': ' + name:<44} {us:>10.0f} µs CPU/report")
+        rows.append({"what": f"{label}: {name}", "n": n, "cpu_us": round(us)})
+    return rows
+
+
+def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in after}
+
+
+async def _idle(pids: dict[str, int], seconds: float = 5.0) -> dict[str, float]:
+    """CPU seconds per second each process spends with no reports coming."""
+    before = network.cpu_seconds(pids)
+    await asyncio.sleep(seconds)
+    rates = {k: v / seconds for k, v in _delta(before, network.cpu_seconds(pids)).items()}
+    print("idle CPU, ms/s: " + ", ".join(f"{k} {v * 1000:.1f}" for k, v in sorted(rates.items())))
+    return rates
+
+
+async def _caught_up(pids: dict[str, int], quiet_s: float = 1.0) -> None:
+    """Wait until sharing and alerts stop working through a backlog (CPU nearly idle)."""
+    for _ in range(60):
+        was = network.cpu_seconds(pids)
+        await asyncio.sleep(quiet_s)
+        now = network.cpu_seconds(pids)
+        if sum(now[k] - was[k] for k in now) < 0.05 * quiet_s * len(now):
+            return
+
+
+async def _flat(
+    label: str, url: str, headers: dict[str, str], concurrency: int, seconds: float
+) -> LoadResult:
+    if shutil.which("wrk"):  # a C load generator leaves the cores to the servers
+        return run_wrk(label, url, headers, LUA, concurrency=concurrency, seconds=seconds)
+    return await run_load(
+        label, url, body, lambda: headers, concurrency=concurrency, seconds=seconds
+    )
+
+
+async def measure(
+    urls: dict[str, str], pids: dict[str, int], bare_url: str, tmp: Path, args: Any
+) -> list[dict[str, Any]]:
+    """The runs, once the network is up."""
+    token = await submitter_token(urls["sharing"], tmp / "data")
+    headers = {"Authorization": f"Bearer {token}"}
+    intake = urls["intake"] + "/v1/reports"
+    tap = Tap()
+    await tap.open(urls["nats"], tmp / "data")
+    try:
+        await run_load("warm-up", intake, body, lambda: headers, concurrency=4, seconds=2)
+        await _caught_up(pids)
+        idle = await _idle(pids)
+        cpu, started = network.cpu_seconds(pids), time.monotonic()
+        to_bus, answered, n = await paced(intake, headers, args.rate, args.seconds, tap)
+        await _caught_up(pids)
+        spent, seconds = _delta(cpu, network.cpu_seconds(pids)), time.monotonic() - started
+        label = f"at {args.rate:.0f}/s"
+        results = [
+            _stats(f"POST -> JetStream, {label}", to_bus),
+            _stats(f"POST answered, {label}", answered),
+            *_cpu_rows(f"CPU {label}", spent, idle, seconds, n),
+        ]
+    finally:
+        await tap.close()
+    cpu, started = network.cpu_seconds(pids), time.monotonic()
+    flat = await _flat("intake, flat out", intake, headers, args.concurrency, args.seconds)
+    spent, seconds = _delta(cpu, network.cpu_seconds(pids)), time.monotonic() - started
+    # Sharing and alerts are still working through the backlog: intake's share only.
+    us = max(spent["intake"] - idle["intake"] * seconds, 0.0) / max(flat.ok, 1) * 1e6
+    print(f"{'CPU flat out: intake':<44} {us:>10.0f} µs CPU/report")
+    results.append({"what": "CPU flat out: intake", "n": flat.ok, "cpu_us": round(us)})
+    await _caught_up(pids)
+    bare = await _flat("bare FastAPI, flat out", bare_url, {}, args.concurrency, args.seconds)
+    print(flat.line())
+    print(bare.line())
+    results += [
+        _value("intake flat out", flat.rate, "reports/s"),
+        _value("bare FastAPI flat out", bare.rate, "reports/s"),
+        _value("intake / bare FastAPI", flat.rate / max(bare.rate, 1), "x"),
+    ]
+    return results
+
+
+async def main(args: Any) -> list[dict[str, Any]]:
+    """Start the network (and the bare app), measure, stop them."""
+    env = {
+        "LIFELINE_INTAKE_RATE_BURST": "1000000",
+        "LIFELINE_INTAKE_RATE_PER_SECOND": "1000000",
+    }
+    scratch = PgScratch(args.postgres, ahead=0) if args.postgres else None
+    databases = []
+    for service in SERVICES if scratch else ():
+        databases.append(scratch.take())  # type: ignore[union-attr]
+        env[f"LIFELINE_{service.upper()}_DATABASE_URL"] = databases[-1]
+    backend = "PostgreSQL" if scratch else "SQLite"
+    print(
+        f"intake bench: {backend}, {args.rate:.0f}/s paced, {args.concurrency} flat out; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        proc, urls = start_network(tmp)
+        ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
+        proc, urls = network.start(tmp, ports, env, args.code)
+        urls["nats"] = f"nats://127.0.0.1:{ports['nats']}"
         bare_port = free_port()
+        path = {**os.environ, "PYTHONPATH": args.code or ""}
         bare = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("bare_app.py")), str(bare_port)]
+            [sys.executable, str(Path(__file__).with_name("bare_app.py")), str(bare_port)],
+            env=path,
         )
         try:
-            token = await submitter_token(urls["sharing"], tmp / "data")
-            headers = {"Authorization": f"Bearer {token}"}
-            await run_load(
-                "warm-up",
-                urls["intake"] + "/v1/reports",
-                body,
-                lambda: headers,
-                concurrency=4,
-                seconds=2,
-            )
-            intake = urls["intake"] + "/v1/reports"
+            pids = network.processes(proc.pid)
             bare_url = f"http://127.0.0.1:{bare_port}/v1/reports"
-            # Paced first (the flat-out run leaves sharing a backlog to store). A short trial
-            # calibrates the pause: a submitter's cycle is its pause plus the answer's latency.
-            cycle_ms = pause_ms
-            for _ in range(3):  # the latency grows with the rate: converge on the pause
-                trial = await _load("trial", intake, headers, pause_ms, concurrency, 3)
-                latency_ms = concurrency / max(trial.rate, 1) * 1000 - pause_ms
-                pause_ms = max(0.0, cycle_ms - latency_ms)
-            results = [
-                await _load(
-                    f"intake, paced at {rate:.0f}/s",
-                    intake,
-                    headers,
-                    pause_ms,
-                    concurrency,
-                    seconds,
-                ),
-                await _load("intake, flat out", intake, headers, 0.0, concurrency, seconds),
-                await _load("bare FastAPI, flat out", bare_url, {}, 0.0, concurrency, seconds),
-            ]
+            return await measure(urls, pids, bare_url, tmp, args)
         finally:
             bare.send_signal(signal.SIGTERM)
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
             bare.wait(timeout=10)
-    generator = "wrk" if shutil.which("wrk") else "python httpx (install wrk for a lighter client)"
-    print(
-        f"{concurrency} submitters, {seconds:.0f} s each, load from {generator} on the same machine"
-    )
-    for result in results:
-        print(result.line())
-    print(
-        f"intake / bare throughput ratio (flat out): {results[1].rate / max(results[2].rate, 1):.2f}"
-    )
-
-
-async def _load(
-    label: str, url: str, headers: dict[str, str], pause_ms: float, concurrency: int, seconds: float
-) -> LoadResult:
-    if shutil.which("wrk"):  # a C load generator leaves the cores to the servers
-        return run_wrk(
-            label, url, headers, LUA, concurrency=concurrency, seconds=seconds, pause_ms=pause_ms
-        )
-    return await run_load(
-        label,
-        url,
-        body,
-        lambda: headers,
-        concurrency=concurrency,
-        seconds=seconds,
-        pause_ms=pause_ms,
-    )
+            for url in databases:
+                scratch.give_back(url)  # type: ignore[union-attr]
+            if scratch:
+                scratch.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rate", type=float, default=500.0, help="offered reports/s when paced")
-    options = parser.parse_args()
-    asyncio.run(main(options.concurrency, options.seconds, options.rate))
+    parser.add_argument("--postgres", metavar="SERVER_URL", help="services on PostgreSQL")
+    parser.add_argument("--rate", type=float, default=100.0, help="paced reports/s (100)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each run (10)")
+    parser.add_argument("--concurrency", type=int, default=16, help="flat-out submitters (16)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    parser.add_argument("--baseline", metavar="REV", help="measure this revision first, compare")
+    parser.add_argument("--code", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    common = ["--rate", str(args.rate), "--seconds", str(args.seconds)]
+    common += ["--concurrency", str(args.concurrency)]
+    common += ["--postgres", args.postgres] if args.postgres else []
+    if args.baseline:
+        import compare  # this tree's, beside the script
+
+        before = compare.baseline(__file__, args.baseline, common)
+    out = asyncio.run(main(args))
+    if args.baseline:
+        compare.side_by_side(before, out)
+    if args.json:
+        print(json.dumps(out, indent=2))

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind
@@ -56,13 +56,35 @@ class OutboxBase(SQLModel):
 
 def outbox_row(event: Envelope, trace_context: str | None = None) -> dict[str, Any]:
     """Column values of one outbox row (written when its event occurred)."""
+    payload = event.model_dump_json().encode()
+    return encoded_row(event.id, event.type, payload, event.occurred_at, trace_context)
+
+
+def encoded_row(
+    event_id: str, subject: str, payload: bytes, at: datetime, trace_context: str | None
+) -> dict[str, Any]:
+    """Column values of the outbox row of an event its producer encoded itself."""
     return {
-        "event_id": event.id,
-        "subject": event.type,
-        "payload": event.model_dump_json().encode(),
-        "created_at": event.occurred_at,
+        "event_id": event_id,
+        "subject": subject,
+        "payload": payload,
+        "created_at": at,
         "trace_context": trace_context,
     }
+
+
+class Unsent(NamedTuple):
+    """An event a publisher holds in memory: the columns of its outbox row the relay reads."""
+
+    event_id: str
+    subject: str
+    payload: bytes
+    trace_context: str | None
+
+
+def unsent(row: dict[str, Any]) -> Unsent:
+    """The in-memory form of an outbox row (as `outbox_row` makes it)."""
+    return Unsent(row["event_id"], row["subject"], row["payload"], row["trace_context"])
 
 
 async def enqueue(session: AsyncSession, table: Table, event: Envelope) -> None:
@@ -99,6 +121,10 @@ class OutboxRelay:
         self.clock = clock
         self.metrics = runtime.metrics
         self.metrics.probe("outbox", self.measure)
+        # Events another publisher of this process sent right after their commit and has not
+        # forgotten yet (intake's writer): the relay leaves them alone, and takes over whatever
+        # is released unacknowledged. A crash forgets the claims: the rows are relayed then.
+        self.claimed: set[str] = set()
 
     async def measure(self) -> None:
         """Set the outbox gauges: rows waiting and the age of the oldest (one query a scrape)."""
@@ -142,6 +168,9 @@ class OutboxRelay:
             .order_by(t.c.seq)
             .limit(self.batch)
         )
+        # Claimed when the read starts or by the time it ends: a row forgotten meanwhile was
+        # claimed before, one committed meanwhile is claimed by now.
+        held = set(self.claimed)
         if is_sqlite(str(self.runtime.engine.url)):
             # Read without SQLite's single write lock, so submissions keep committing while the
             # relay waits for NATS. A second relay on the same file may read and publish the
@@ -149,25 +178,30 @@ class OutboxRelay:
             # window is hours), and each relay deletes only the event ids it saw acked.
             async with self.runtime.sessions() as session:
                 rows = (await session.execute(query)).all()
-            done = await self._publish(js, rows) if rows else []
+            mine = self._unclaimed(rows, held)
+            done = await self._publish(js, mine) if mine else []
             if done:
                 await self.runtime.write(lambda conn: self._forget_blocking(conn, done))
             return len(rows), len(done)
         async with transaction(self.runtime.sessions) as session:
             # SKIP LOCKED lets several replicas relay side by side without publishing a row twice.
             rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
-            done = await self._publish(js, rows)
+            done = await self._publish(js, self._unclaimed(rows, held))
             if done:
                 await self._forget(session, done)
         return len(rows), len(done)
 
-    async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> list[Any]:
-        """Publish pipelined (all sends before the first ack wait); the acked prefix.
+    def _unclaimed(self, rows: Sequence[Any], held: set[str]) -> list[Any]:
+        claimed = held | self.claimed
+        return [r for r in rows if r.event_id not in claimed] if claimed else list(rows)
 
-        Every ack is awaited, failed or not: a future left behind would fail later as "Future
-        exception was never retrieved". Rows after the first failure stay and are published
-        again, in order, with the same `Nats-Msg-Id`: JetStream stores an acked one only once.
-        """
+    async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> list[Any]:
+        """Publish pipelined (all sends before the first ack wait); the acked prefix."""
+        return await self.settle(rows, await self.send(js, rows))
+
+    async def send(self, js: JetStreamContext, rows: Sequence[Any]) -> list[asyncio.Future[Any]]:
+        """Send each row's event (signed, `Nats-Msg-Id` = event id) without waiting for acks;
+        the ack futures of those sent, in order (fewer than the rows if the connection went)."""
         signer = self.runtime.signer
         futures: list[asyncio.Future[Any]] = []
         try:
@@ -180,8 +214,17 @@ class OutboxRelay:
                     headers = tracing.inject(headers)
                     futures.append(await js.publish_async(r.subject, r.payload, headers=headers))
         except Exception as exc:
-            # The connection went mid-batch: what was sent still gets awaited below.
+            # The connection went mid-batch: what was sent still gets awaited in `settle`.
             log.warning("publish failed", extra={"reason": type(exc).__name__})
+        return futures
+
+    async def settle(self, rows: Sequence[Any], futures: list[asyncio.Future[Any]]) -> list[Any]:
+        """The rows whose acks came, up to the first that failed or is missing.
+
+        Every ack is awaited, failed or not: a future left behind would fail later as "Future
+        exception was never retrieved". Rows after the first failure stay and are published
+        again, in order, with the same `Nats-Msg-Id`: JetStream stores an acked one only once.
+        """
         acks = await asyncio.gather(
             *(asyncio.wait_for(f, PUBLISH_TIMEOUT_S) for f in futures), return_exceptions=True
         )
@@ -211,17 +254,22 @@ class OutboxRelay:
         )
 
     def _forget_blocking(self, conn: Connection, done: list[Any]) -> None:
-        ids = conn.execute(self._delete(done)).scalars().all()
+        self.forget_blocking(conn, [r.event_id for r in done])
+
+    def forget_blocking(self, conn: Connection, event_ids: list[str]) -> None:
+        """Delete the rows of these acknowledged events in the caller's transaction (a worker
+        thread's), and tell the hook which of them this call deleted."""
+        ids = conn.execute(self._delete(event_ids)).scalars().all()
         if ids and self.on_published_blocking is not None:
             self.on_published_blocking(conn, list(ids))
 
     async def _forget(self, session: AsyncSession, done: list[Any]) -> None:
-        ids = (await session.execute(self._delete(done))).scalars().all()
+        ids = (await session.execute(self._delete([r.event_id for r in done]))).scalars().all()
         if ids and self.on_published is not None:
             await self.on_published(session, list(ids))
 
-    def _delete(self, done: list[Any]) -> Any:
+    def _delete(self, event_ids: list[str]) -> Any:
         """Delete by event id, never by `seq`: exactly the acked events go, and the hook hears
         only of those this relay deleted (another relay may have deleted the same ones)."""
         t = self.table
-        return delete(t).where(t.c.event_id.in_([r.event_id for r in done])).returning(t.c.event_id)
+        return delete(t).where(t.c.event_id.in_(event_ids)).returning(t.c.event_id)

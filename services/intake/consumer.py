@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.engine import Connection
+
 from libs.common.consumer import BatchHandler, Handler
 from libs.common.contracts import ReportStored, read_event
-from libs.common.db import transaction
 from libs.common.events import Envelope
-from libs.common.runtime import Runtime
 from services.intake import repository as repo
 
+# `BatchWriter.carry`: a transaction that also does the writer's pending bookkeeping.
+Carry = Callable[[Callable[[Connection], None]], Awaitable[None]]
 
-def stored_handler(runtime: Runtime) -> Handler:
+
+def stored_handler(carry: Carry) -> Handler:
     """Mark the receipt stored (a redelivery changes nothing); bad data is poison."""
 
     async def handle(event: Envelope) -> None:
         data = read_event(event, ReportStored)
         # Setting stored_at only where it is still empty is idempotent by itself: no inbox row.
-        async with transaction(runtime.sessions) as session:
-            await repo.mark_stored(session, data.report_id, data.stored_at)
+        pairs = [(data.report_id, data.stored_at)]
+        await carry(lambda conn: repo.mark_stored_blocking(conn, pairs))
 
     return handle
 
 
-def stored_batch_handler(runtime: Runtime) -> BatchHandler:
+def stored_batch_handler(carry: Carry) -> BatchHandler:
     """Mark many receipts stored in one transaction (sharing stores reports in bursts); any bad
     event makes the loop retry the batch one by one."""
 
     async def handle(events: list[Envelope]) -> None:
         pairs = [(s.report_id, s.stored_at) for s in (read_event(e, ReportStored) for e in events)]
-        await runtime.write(lambda conn: repo.mark_stored_blocking(conn, pairs))
+        await carry(lambda conn: repo.mark_stored_blocking(conn, pairs))
 
     return handle

@@ -77,7 +77,7 @@ def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) ->
         on_published_blocking=published_blocking,
         clock=clock,
     )
-    writer = BatchWriter(runtime)
+    writer = BatchWriter(runtime, relay)
     intake = Intake(
         sessions=runtime.sessions,
         sealing_key=SealingKey(
@@ -88,7 +88,6 @@ def build_container(settings: IntakeSettings, runtime: Runtime, clock: Clock) ->
         ),
         mac_key=_mac_key(settings),
         limiter=RateLimiter(settings.rate_burst, settings.rate_per_second, name="client"),
-        relay=relay,
         writer=writer,
         clock=clock,
         metrics=IntakeMetrics.on(runtime.metrics),
@@ -110,16 +109,17 @@ def start(container: Container) -> None:
     runtime.spawn(container.writer.run(runtime.stop), "batch-writer")
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.spawn(container.scrubber.run(runtime.stop), "wal-scrub")
-    runtime.start_nats(wire_consumers)
+    runtime.start_nats(lambda rt: wire_consumers(rt, container.writer))
 
 
-async def wire_consumers(runtime: Runtime) -> None:
+async def wire_consumers(runtime: Runtime, writer: BatchWriter) -> None:
     """The durable consumers of sharing's `report.stored` receipts and `report.erased`."""
+    # A receipt's transaction also carries the writer's "published" bookkeeping.
     await runtime.consume(
         ConsumerSpec.granted("intake", "intake-receipts"),
-        stored_handler(runtime),
+        stored_handler(writer.carry),
         dead_letter_sink(runtime, DEAD_LETTERS),
-        batch_handler=stored_batch_handler(runtime),
+        batch_handler=stored_batch_handler(writer.carry),
     )
     await runtime.consume(
         ConsumerSpec.granted("intake", "intake-erasures"),

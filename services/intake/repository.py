@@ -89,15 +89,6 @@ async def mark_published(session: AsyncSession, event_ids: Sequence[str], now: d
     )
 
 
-async def mark_stored(session: AsyncSession, report_id: str, stored_at: datetime) -> None:
-    """Note that sharing has stored the report."""
-    await session.execute(
-        update(REPORTS)
-        .where(REPORTS.c.report_id == report_id, REPORTS.c.stored_at.is_(None))
-        .values(stored_at=stored_at)
-    )
-
-
 def mark_published_blocking(conn: Connection, event_ids: Sequence[str], now: datetime) -> None:
     """`mark_published` on a blocking connection (the relay's SQLite path)."""
     conn.execute(
@@ -108,7 +99,7 @@ def mark_published_blocking(conn: Connection, event_ids: Sequence[str], now: dat
 
 
 def mark_stored_blocking(conn: Connection, stored: Sequence[tuple[str, datetime]]) -> None:
-    """`mark_stored_many` on a blocking connection."""
+    """Note that sharing has stored these reports (report id, when), where not noted yet."""
     conn.execute(
         update(REPORTS)
         .where(REPORTS.c.report_id == bindparam("rid"), REPORTS.c.stored_at.is_(None))

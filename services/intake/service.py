@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -14,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.auth.principal import Principal
 from libs.common.clock import Clock
-from libs.common.contracts import ReportReceived, new_event
 from libs.common.crypto import hpke
-from libs.common.crypto.encoding import b64u_encode, canonical_json
+from libs.common.crypto.encoding import b64u_encode
 from libs.common.errors import Conflict, LifelineError, NotFound
-from libs.common.outbox import OutboxRelay
 from libs.common.ratelimit import RateLimiter, ratelimit_headers
 from libs.common.reports import ReportIn
 from services.intake import repository as repo
+from services.intake import wire
 from services.intake.followups import check_original
 from services.intake.metrics import IntakeMetrics
 from services.intake.sealing import SealingKey
@@ -38,7 +36,6 @@ class Intake:
     sealing_key: SealingKey
     mac_key: bytes
     limiter: RateLimiter
-    relay: OutboxRelay
     writer: BatchWriter
     clock: Clock
     metrics: IntakeMetrics = field(default_factory=IntakeMetrics.detached)
@@ -59,37 +56,36 @@ class Intake:
         if report.follows is not None:
             async with self.sessions() as session:
                 await check_original(session, partner, report.follows)
-        content = canonical_json(report.model_dump(mode="json"))
+        # The report's canonical bytes, made once: MAC'd here, sealed inside the event's body.
+        doc, content = wire.canonical(report)
         mac = hmac.new(self.mac_key, partner.encode() + b"\0" + content, hashlib.sha256).hexdigest()
         # No look-up first: a new report (the common case) costs one write transaction; a
         # retry is recognised by the unique (partner, client_report_id) key below.
         key = await self.sealing_key.current()
         report_id, received_at = str(uuid.uuid4()), self.clock.now()
+        ids = {"report_id": report_id, "partner_id": partner}
         sealed = hpke.seal(
             key,
-            _sealed_plaintext(report, report_id, principal, received_at),
-            hpke.report_seal_info(report_id=report_id, partner_id=partner),
+            wire.sealed_plaintext(
+                content, client_id=principal.client_id, received_at=received_at, **ids
+            ),
+            hpke.report_seal_info(**ids),
         )
-        data = ReportReceived.of(
-            report,
-            report_id=report_id,
-            partner_id=partner,
-            received_at=received_at,
-            sealed=b64u_encode(sealed),
+        event_id, payload = wire.received_event(
+            doc, received_at=received_at, sealed=b64u_encode(sealed), **ids
         )
-        event = new_event(data, "intake", report_id, at=received_at)
         row = {
             "report_id": report_id,
             "partner_id": partner,
             "client_id": principal.client_id,
             "client_report_id": report.client_report_id,
             "content_mac": mac,
-            "event_id": event.id,
+            "event_id": event_id,
             "received_at": received_at,
             "follows": report.follows,
         }
         try:
-            await self.writer.write(row, event)
+            await self.writer.write(row, event_id, payload)
         except IntegrityError:
             # A concurrent submission with the same client report id won the race.
             async with self.sessions() as session:
@@ -97,7 +93,6 @@ class Intake:
             if earlier is None:
                 raise
             return _same_or_conflict(earlier, mac)
-        self.relay.wake()
         return report_id, True
 
     def rate_headers(self, principal: Principal) -> dict[str, str]:
@@ -136,17 +131,3 @@ def _same_or_conflict(earlier: tuple[str, str], mac: str) -> tuple[str, bool]:
     if not hmac.compare_digest(earlier_mac, mac):
         raise Conflict("client_report_id was already used for a report with other content")
     return report_id, False
-
-
-def _sealed_plaintext(
-    report: ReportIn, report_id: str, principal: Principal, received_at: datetime
-) -> bytes:
-    return canonical_json(
-        {
-            "report_id": report_id,
-            "partner_id": principal.partner_id,
-            "client_id": principal.client_id,
-            "received_at": received_at.isoformat(),
-            "report": report.model_dump(mode="json"),
-        }
-    )

@@ -1,9 +1,17 @@
-"""Group commit: submissions arriving together share one transaction (one SQLite write)."""
+"""Group commit: submissions arriving together share one transaction (one SQLite write).
+
+The committed batch goes to the publisher at once; the "published" bookkeeping of earlier
+batches (outbox rows deleted, reports marked) rides in the next transaction, the next batch's
+or a receipt's (`carry`), or in one of its own once the writer has been idle for
+`IDLE_BOOKKEEPING_S`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,17 +19,22 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from libs.common import tracing
-from libs.common.events import Envelope
-from libs.common.outbox import outbox_row
+from libs.common.events import REPORT_RECEIVED
+from libs.common.outbox import OutboxRelay, encoded_row, unsent
 from libs.common.runtime import Runtime
 from services.intake import repository as repo
+from services.intake.publisher import Publisher
+
+# How long acknowledged events may wait for a submission to carry their bookkeeping.
+IDLE_BOOKKEEPING_S = 0.2
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Pending:
     row: dict[str, Any]
-    event: Envelope
-    trace_context: str | None
+    outbox: dict[str, Any]
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -30,29 +43,47 @@ class _Pending:
 class BatchWriter:
     """Writes (report row, outbox event) pairs; a caller's `write` returns once committed."""
 
-    def __init__(self, runtime: Runtime, max_batch: int = 128) -> None:
+    def __init__(self, runtime: Runtime, relay: OutboxRelay, max_batch: int = 128) -> None:
         self.runtime = runtime
+        self.relay = relay
+        self.publisher = Publisher(runtime, relay)
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
 
-    async def write(self, row: dict[str, Any], event: Envelope) -> None:
-        """Commit the report and its event; IntegrityError if the report key already exists."""
-        # Taken here, in the request's task: the commit runs in the writer's.
-        pending = _Pending(row, event, tracing.stored())
+    async def write(self, row: dict[str, Any], event_id: str, payload: bytes) -> None:
+        """Commit the report and its `report.received` event (`payload`, encoded by the caller);
+        IntegrityError if the report key already exists."""
+        # The trace is taken here, in the request's task: the commit runs in the writer's.
+        outbox = encoded_row(
+            event_id, REPORT_RECEIVED, payload, row["received_at"], tracing.stored()
+        )
+        pending = _Pending(row, outbox)
         await self._queue.put(pending)
         await pending.done
 
     async def run(self, stop: asyncio.Event) -> None:
         """Take whatever is waiting (up to `max_batch`) and commit it together, until stopped."""
-        while not stop.is_set():
-            try:
-                first = await asyncio.wait_for(self._queue.get(), timeout=0.5)
-            except TimeoutError:
-                continue
-            batch = [first]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._commit(batch)
+        try:
+            while not stop.is_set():
+                idle = IDLE_BOOKKEEPING_S if self.publisher.acked else 0.5
+                try:
+                    first = await asyncio.wait_for(self._queue.get(), timeout=idle)
+                except TimeoutError:
+                    await self._bookkeeping()
+                    continue
+                batch = [first]
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                await self._commit(batch)
+        finally:
+            await self.publisher.drain()
+            await self._bookkeeping()
+
+    async def _bookkeeping(self) -> None:
+        """A transaction of its own for acknowledged events no submission came to carry."""
+        if self.publisher.acked:
+            with contextlib.suppress(Exception):  # they stay for the next one, or the relay
+                await self.carry(lambda conn: None)
 
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
@@ -67,6 +98,7 @@ class BatchWriter:
                     _settle(pending, exc)
                 else:
                     _settle(pending, None)
+                    await self._publish([pending])
             return
         except Exception as exc:
             for pending in batch:
@@ -74,12 +106,45 @@ class BatchWriter:
             return
         for pending in batch:
             _settle(pending, None)
+        await self._publish(batch)
+
+    async def _publish(self, batch: list[_Pending]) -> None:
+        events = [unsent(p.outbox) for p in batch]
+        try:
+            await self.publisher.publish(events)
+        except Exception as exc:  # committed: the relay publishes what was not sent
+            log.warning("publish after commit failed", extra={"reason": type(exc).__name__})
+            self.publisher.release([e.event_id for e in events])
+
+    async def carry(self, work: Callable[[Connection], None]) -> None:
+        """Run `work` as one transaction (in a worker thread) that also forgets the events
+        acknowledged since the last one: their outbox rows go, their reports read published."""
+        published = self.publisher.take()
+        forget = self.relay.forget_blocking
+
+        def run(conn: Connection) -> None:
+            work(conn)
+            if published:
+                forget(conn, published)
+
+        try:
+            await self.runtime.write(run)
+        except BaseException:
+            self.publisher.give_back(published)
+            raise
+        self.publisher.release(published)
 
     async def _insert(self, batch: list[_Pending]) -> None:
         reports = [p.row for p in batch]
-        events = [outbox_row(p.event, p.trace_context) for p in batch]
-        # The whole transaction runs in a worker thread: one loop turn while holding the lock.
-        await self.runtime.write(lambda conn: _insert_blocking(conn, reports, events))
+        events = [p.outbox for p in batch]
+        claimed = [e["event_id"] for e in events]
+        self.publisher.claim(claimed)
+        try:
+            # One loop turn while holding the write lock (`Runtime.write`).
+            await self.carry(lambda conn: _insert_blocking(conn, reports, events))
+        except BaseException:
+            self.publisher.release(claimed)
+            raise
 
 
 def _settle(pending: _Pending, exc: BaseException | None) -> None:

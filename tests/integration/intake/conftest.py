@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -52,8 +53,9 @@ async def intake_stack_on(
     *,
     wire: bool = False,
     clock: Clock = SYSTEM_CLOCK,
+    **intake_settings: Any,
 ) -> AsyncIterator[IntakeStack]:  # type: ignore[no-untyped-def]
-    """A sharing (for its sealing key) and an intake on the given NATS."""
+    """A sharing (for its sealing key) and an intake (`intake_settings` on top) on this NATS."""
     key_file = tmp_path / "sharing-keys" / "hpke.json"
     keys = HpkeKeyStore.open(key_file)
     make = service_settings if wire else in_process_settings
@@ -72,6 +74,7 @@ async def intake_stack_on(
             rate_burst=50,
             rate_per_second=0.05,
             max_body_bytes=65536,
+            **intake_settings,
         )
         async with (
             serve(lambda s: intake_app(s, clock), i_set) as (url, app),
