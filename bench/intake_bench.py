@@ -38,7 +38,6 @@ from libs.common.auth.scopes import TOKEN_PATH
 from libs.sdk import TokenSource, generate_private_key, public_jwk
 from tests.support.natsd import free_port
 
-LIFELINE = str(Path(sys.executable).parent / "lifeline")
 LUA = str(Path(__file__).with_name("report_post.lua"))
 
 
@@ -76,28 +75,37 @@ def body() -> dict[str, Any]:
     }
 
 
-def start_network(tmp: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    """`lifeline up` on free ports; returns the process and its URLs once ready."""
-    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
-    argv = [
-        LIFELINE,
-        "up",
-        "--json-logs",
-        "--log-level",
-        "WARNING",
-        "--data-dir",
-        str(tmp / "data"),
-    ]
+def start_network(
+    tmp: Path, *, code: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """`lifeline up` on free ports; returns the process and its URLs once ready.
+
+    `code`: run the network from another revision's tree (`bench/compare.py`) instead of this
+    one; `env`: settings for its services (e.g. their database URLs).
+    """
+    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts", "console")}
+    ports |= {f"{name}-metrics": free_port() for name in ("intake", "sharing", "alerts", "console")}
+    # `python -m` from a scratch directory: the tree on PYTHONPATH (if any) is the one imported.
+    argv = [sys.executable, "-m", "lifeline", "up", "--json-logs", "--log-level", "WARNING"]
+    argv += ["--ready-timeout", "120"]  # a busy machine
+    argv += ["--data-dir", str(tmp / "data")]
     for name, port in ports.items():
         argv += [f"--{name}-port", str(port)]
-    env = {
+    here = Path(__file__).resolve().parent.parent
+    # A revision exported by `git archive` has no built console (it is not checked in): the
+    # console, which no bench measures, serves this tree's.
+    assets = {"LIFELINE_CONSOLE_ASSETS_DIR": str(here / "services/console/web/dist")}
+    run_env = {
         **os.environ,
+        **(assets if code else {}),
         "LIFELINE_INTAKE_RATE_BURST": "1000000",
         "LIFELINE_INTAKE_RATE_PER_SECOND": "1000000",
+        "PYTHONPATH": str(code or here),
+        **(env or {}),
     }
     log = (tmp / "network.log").open("wb")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 30
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=run_env, cwd=tmp)
+    deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         for line in (tmp / "network.log").read_text(errors="replace").splitlines():
             if line.startswith('{"event": "ready"'):
