@@ -118,6 +118,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         links=links,
         clock=clock,
         metrics=metrics,
+        write=runtime.write,
     )
     disclosure = Disclosure(runtime, settings.disclosure_timeout_s)
     profiles = Profiles(runtime.sessions, box, sending, clock, settings.health_rules())
@@ -162,6 +163,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
                 delivery.wake,
             ).apply,
             metrics=metrics,
+            write=runtime.write,
         ),
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),
