@@ -1,34 +1,41 @@
-"""Alert latency: report submitted → signed webhook received, against 100,000 watchlist entries.
+"""Alert latency and CPU: report submitted → signed webhook received, against 1M watchlist entries.
 
-Starts `lifeline up` in a temporary directory (SQLite, local nats-server), registers an NGO
-submitter and a lawyer the way an administrator would, sets the lawyer's webhook (a receiver in
-this process that verifies every signature with `standardwebhooks`), loads the watchlist (one
-entry through the API, the rest written straight into alerts' SQLite file: 7 tokens each, kinds
-as the canonicaliser makes them, random values), then measures in one run:
+Starts `lifeline up` in a temporary directory (SQLite, or scratch PostgreSQL databases with
+`--postgres`; local nats-server), registers an NGO submitter and a lawyer the way an
+administrator would, sets the lawyer's webhook (a receiver in this process that verifies every
+signature with `standardwebhooks`), loads the watchlist (one entry through the API, the rest
+written straight into alerts' database in one transaction: 7 tokens each, kinds as the
+canonicaliser makes them, random values; `bench/alerts_load.py`), then measures in one run:
 
 1. intake: `POST /v1/reports` → webhook received (the whole path: intake, outbox relay,
    JetStream, matching, delivery) — `--reports` reports at `--rate` per second, each matching
-   one entry;
-2. alerts only: `lifeline.report.received.v1` published straight to JetStream → webhook;
-3. bare JetStream: publish → pull fetch → ack of a small message at the same rate.
+   one entry; and the CPU time each process of the network spent per report meanwhile;
+2. alerts only: `lifeline.report.received.v1` published straight to JetStream → webhook, and
+   alerts' CPU per matched report;
+3. the limits, same run: alerts' CPU per report that matches nobody (published the same way),
+   and bare JetStream publish → pull fetch → ack of a small message at the same rate.
 
-    .venv/bin/python bench/alerts_bench.py [--entries 100000] [--reports 1000] [--rate 50]
+`--baseline REV` runs the same measurements first with the network of another revision (its
+tree exported by `bench/compare.py`; this process, the load and the receiver stay this tree's)
+and prints both side by side; `--rounds N` alternates the two N times (the machine is shared:
+compare ranges).
+
+    .venv/bin/python bench/alerts_bench.py [--entries 1000000] [--reports 1000] [--rate 50]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--baseline REV] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
-import os
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,35 +52,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nats.js.api import DeliverPolicy
 
-from bench.intake_bench import start_network
+from bench import alerts_load
+from bench.alerts_load import token_set
+from bench.intake_network import start as start_network
 from libs.common import nats as natsx
 from libs.common.auth.scopes import TOKEN_PATH
 from libs.common.contracts import ReportReceived, new_event
 from libs.common.events import REPORT_RECEIVED
 from libs.sdk import TokenSource, generate_private_key, public_jwk
+from tests.support.databases import PgScratch
 from tests.support.natsd import free_port
-
-KINDS = (
-    "name_dob",
-    "name_year",
-    "name",
-    "part_dob_head",
-    "part_dob_tail",
-    "part_dob_head",
-    "part_dob_tail",
-)
-
-
-def token_set() -> list[dict[str, Any]]:
-    """Seven tokens as one identity with a full date of birth yields (random values)."""
-    return [
-        {
-            "kind": k,
-            "version": 1,
-            "value": base64.urlsafe_b64encode(os.urandom(64)).rstrip(b"=").decode(),
-        }
-        for k in KINDS
-    ]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -179,54 +167,15 @@ async def register(http: httpx.AsyncClient, sharing: str, data_dir: Path) -> dic
         source = TokenSource(
             http, token_endpoint=sharing + TOKEN_PATH, client_id=client["id"], private_key=key
         )
-        out[who] = {
-            "client_id": client["id"],
-            "org": partner["id"],
-            "headers": {"Authorization": f"Bearer {await source.token()}"},
-        }
+        # The source fetches a new access token shortly before the last one expires: a run at a
+        # million entries outlives one token.
+        out[who] = {"client_id": client["id"], "org": partner["id"], "tokens": source}
     return out
 
 
-def bulk_entries(db: Path, lawyer: str, org: str, count: int) -> list[list[dict[str, Any]]]:
-    """Write `count` entries straight into alerts' database; returns their token sets."""
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    sets = [token_set() for _ in range(count)]
-    conn = sqlite3.connect(db, timeout=60)
-    try:
-        with conn:
-            entries, tokens = [], []
-            for i, tokens_of in enumerate(sets):
-                entry_id = str(uuid.uuid4())
-                entries.append(
-                    (
-                        entry_id,
-                        lawyer,
-                        org,
-                        f"bulk {i}",
-                        "abduction,deportation,detention,extradition_decision,extradition_request",
-                        "",
-                        "",
-                        7,
-                        now,
-                        now,
-                    )
-                )
-                tokens += [(entry_id, t["kind"], 1, t["value"]) for t in tokens_of]
-            conn.executemany(
-                "INSERT INTO watchlist_entries (id, lawyer_id, org_id, label, incident_types, legal_bases,"
-                " countries, token_count, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                entries,
-            )
-            # Two tokens of one kind can share a kind: dedupe on the key like the service does.
-            conn.executemany(
-                "INSERT OR IGNORE INTO entry_tokens (entry_id, kind, version, value) VALUES (?,?,?,?)",
-                tokens,
-            )
-        # Fold the bulk load into the database file now, not during the measurement.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-    return sets
+async def bearer(who: dict[str, Any]) -> dict[str, str]:
+    """A current bearer header for `who` (see `register`)."""
+    return {"Authorization": f"Bearer {await who['tokens'].token()}"}
 
 
 def report_body(tokens: list[dict[str, Any]]) -> dict[str, Any]:
@@ -262,9 +211,9 @@ async def wait_for(receiver: Receiver, ids: list[str], timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def bare_jetstream(nats_url: str, count: int, rate: float) -> list[float]:
+async def bare_jetstream(nats_url: str, tls: Any, count: int, rate: float) -> list[float]:
     """Publish → pull fetch → ack latencies (ms) on the same nats-server, same rate."""
-    nc = await natsx.connect(nats_url, "bench-bare")
+    nc = await natsx.connect(nats_url, "bench-bare", tls=tls)
     js = nc.jetstream()
     subject = f"lifeline.system.bench{uuid.uuid4().hex[:6]}.v1"
     sub = await natsx.ensure_pull_consumer(
@@ -295,136 +244,254 @@ async def bare_jetstream(nats_url: str, count: int, rate: float) -> list[float]:
     return got
 
 
-async def main(entries: int, reports: int, rate: float) -> None:
-    """Set up, run the three measurements, print them side by side."""
-    os.environ["LIFELINE_ALERTS_WEBHOOK_ALLOW_PRIVATE"] = "true"  # the receiver is on loopback
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        proc, urls = start_network(tmp)
-        receiver = Receiver()
-        server = await receiver.serve()
-        try:
-            async with httpx.AsyncClient(
-                timeout=30, limits=httpx.Limits(max_connections=64)
-            ) as http:
-                who = await register(http, urls["sharing"], tmp / "data")
-                lawyer = who["lawyer"]
-                profile = await http.put(
-                    urls["alerts"] + "/v1/lawyer/profile",
-                    json={"webhook": {"url": f"http://127.0.0.1:{receiver.port}/hook"}},
-                    headers=lawyer["headers"],
+Row = dict[str, Any]
+
+
+def stats(what: str, ms: list[float], expected: int) -> Row:
+    """Print a latency line; the row `bench/compare.py` puts side by side."""
+    print(line(what, ms, expected))
+    if not ms:
+        return {"what": what, "n": 0, "p50_ms": None, "p99_ms": None}
+    return {
+        "what": what,
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p99_ms": round(pct(ms, 0.99), 1),
+    }
+
+
+def cpu(what: str, before: dict[str, float], after: dict[str, float], reports: int) -> Row:
+    """Print the CPU time a process spent per report between two readings (µs)."""
+    name = what.rsplit(" ", 1)[1]
+    per = (after.get(name, 0.0) - before.get(name, 0.0)) / max(reports, 1) * 1e6
+    print(f"{'CPU per report, ' + what:<44} {per / 1000:7.2f} ms")
+    return {"what": f"CPU/report {what}", "n": reports, "cpu_us": round(per)}
+
+
+def received(who: dict[str, Any], tokens: list[dict[str, Any]]) -> tuple[str, Any]:
+    """A `report.received` event as intake publishes it (its sealed report a stand-in)."""
+    report_id = str(uuid.uuid4())
+    data = {
+        "report_id": report_id, "partner_id": who["ngo"]["org"], "client_report_id": report_id,
+        "incident_type": "detention", "legal_basis": "cis_interstate_search", "country": "KG",
+        "facility_kind": "airport", "occurred_at": "2026-11-20T06:40:00+06:00",
+        "received_at": datetime.now(UTC).isoformat(), "tlp": "AMBER",
+        "tokens": tokens, "sealed": "c2VhbGVk",
+    }  # fmt: skip
+    at = datetime.now(UTC)
+    return report_id, new_event(ReportReceived.model_validate(data), "intake", report_id, at=at)
+
+
+async def measure(
+    tmp: Path, entries: int, n: int, rate: float, code: Path | None, env: dict[str, str]
+) -> list[Row]:
+    """Start the network, load the watchlist, run every measurement; the rows."""
+    proc, urls = start_network(tmp, code=code, env=env)
+    receiver = Receiver()
+    server = await receiver.serve()
+    rows: list[Row] = []
+    try:
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64)) as http:
+            who = await register(http, urls["sharing"], tmp / "data")
+            lawyer = who["lawyer"]
+            profile = await http.put(
+                urls["alerts"] + "/v1/lawyer/profile",
+                json={"webhook": {"url": f"http://127.0.0.1:{receiver.port}/hook"}},
+                headers=await bearer(lawyer),
+            )
+            profile.raise_for_status()
+            receiver.secret = next(iter(profile.json()["new_secrets"].values()))
+            first = await http.post(
+                urls["alerts"] + "/v1/watchlist/entries",
+                json={"label": "via api", "tokens": token_set()},
+                headers=await bearer(lawyer),
+            )
+            first.raise_for_status()
+            started = time.perf_counter()
+            db = env.get("LIFELINE_ALERTS_DATABASE_URL") or str(tmp / "data" / "alerts.db")
+            sets = alerts_load.load(
+                db, lawyer["client_id"], lawyer["org"], entries - 1, keep=2 * n + 21
+            )
+            print(
+                f"watchlist: {entries} entries ({7 * entries} tokens) loaded in"
+                f" {time.perf_counter() - started:.1f} s"
+            )
+            pids = alerts_load.processes(proc.pid)
+            bus = alerts_load.bench_bus(tmp / "data", pids["nats"])
+            await asyncio.sleep(1)  # nats-server reloads its users
+
+            # 1. The whole path from intake.
+            sent: dict[str, float] = {}
+
+            async def submit(i: int) -> None:
+                headers = await bearer(who["ngo"])
+                t0 = time.perf_counter()
+                resp = await http.post(
+                    urls["intake"] + "/v1/reports", json=report_body(sets[i]), headers=headers
                 )
-                profile.raise_for_status()
-                receiver.secret = next(iter(profile.json()["new_secrets"].values()))
-                first = await http.post(
-                    urls["alerts"] + "/v1/watchlist/entries",
-                    json={"label": "via api", "tokens": token_set()},
-                    headers=lawyer["headers"],
-                )
-                first.raise_for_status()
-                started = time.perf_counter()
-                sets = bulk_entries(
-                    tmp / "data" / "alerts.db", lawyer["client_id"], lawyer["org"], entries - 1
-                )
-                print(
-                    f"watchlist: {entries} entries ({7 * entries} tokens) loaded in {time.perf_counter() - started:.1f} s"
-                )
-                n = reports
+                resp.raise_for_status()
+                sent[resp.json()["report_id"]] = t0
 
-                # 1. The whole path from intake.
-                sent: dict[str, float] = {}
-                ngo = who["ngo"]["headers"]
+            for i in range(20):  # warm-up: connections, caches
+                await submit(len(sets) - 1 - i)
+            await wait_for(receiver, list(sent), 30)
+            sent.clear()
+            seen: dict[str, float] = {}
+            watcher = await natsx.connect(urls["nats"], "bench-watch", tls=bus.tls)
 
-                async def submit(i: int) -> None:
-                    t0 = time.perf_counter()
-                    resp = await http.post(
-                        urls["intake"] + "/v1/reports", json=report_body(sets[i]), headers=ngo
-                    )
-                    resp.raise_for_status()
-                    sent[resp.json()["report_id"]] = t0
+            async def on_event(msg: Any) -> None:
+                seen.setdefault(json.loads(msg.data)["data"]["report_id"], time.perf_counter())
 
-                for i in range(20):  # warm-up: connections, caches
-                    await submit(len(sets) - 1 - i)
-                await wait_for(receiver, list(sent), 30)
-                sent.clear()
-                seen: dict[str, float] = {}
-                watcher = await natsx.connect(urls["nats"], "bench-watch")
+            watch = await watcher.jetstream().subscribe(
+                REPORT_RECEIVED,
+                cb=on_event,
+                ordered_consumer=True,
+                deliver_policy=DeliverPolicy.NEW,
+            )
+            cpu0 = alerts_load.cpu_seconds(pids)
+            await steady(n, rate, submit)
+            await wait_for(receiver, list(sent), 60)
+            cpu1 = alerts_load.cpu_seconds(pids)
+            await watch.unsubscribe()
+            await watcher.close()
+            rows.append(stats("intake POST → webhook received", _since(sent, receiver.arrived), n))
+            rows.append(
+                stats("  of which: intake POST → event in JetStream", _since(sent, seen), n)
+            )
+            # Per report that got through: a saturated run ends its wait with some still queued.
+            done = sum(r in receiver.arrived for r in sent)
+            rows += [cpu(f"via intake: {p}", cpu0, cpu1, done) for p in sorted(pids)]
 
-                async def on_event(msg: Any) -> None:
-                    report_id = json.loads(msg.data)["data"]["report_id"]
-                    seen.setdefault(report_id, time.perf_counter())
+            # 2. Alerts only: report.received straight to JetStream, then 3. one that hits nobody.
+            nc = await natsx.connect(urls["nats"], "bench-publisher", tls=bus.tls)
+            js = nc.jetstream()
+            direct: dict[str, float] = {}
 
-                watch = await watcher.jetstream().subscribe(
-                    REPORT_RECEIVED,
-                    cb=on_event,
-                    ordered_consumer=True,
-                    deliver_policy=DeliverPolicy.NEW,
-                )
-                await steady(n, rate, submit)
-                await wait_for(receiver, list(sent), 60)
-                await watch.unsubscribe()
-                await watcher.close()
-                published = [(seen[r] - t) * 1000 for r, t in sent.items() if r in seen]
-                via_intake = [
-                    (receiver.arrived[r] - t) * 1000
-                    for r, t in sent.items()
-                    if r in receiver.arrived
-                ]
-
-                # 2. Alerts only: report.received straight to JetStream.
-                nc = await natsx.connect(urls["nats"], "bench-publisher")
-                js = nc.jetstream()
-                direct: dict[str, float] = {}
-
+            def publisher(first: int, times: dict[str, float]) -> Callable[[int], Awaitable[None]]:
                 async def publish(i: int) -> None:
-                    report_id = str(uuid.uuid4())
-                    data = {
-                        "report_id": report_id, "partner_id": who["ngo"]["org"], "client_report_id": report_id,
-                        "incident_type": "detention", "legal_basis": "cis_interstate_search", "country": "KG",
-                        "facility_kind": "airport", "occurred_at": "2026-11-20T06:40:00+06:00",
-                        "received_at": datetime.now(UTC).isoformat(), "tlp": "AMBER",
-                        "tokens": sets[n + i], "sealed": "c2VhbGVk",
-                    }  # fmt: skip
-                    event = new_event(
-                        ReportReceived.model_validate(data),
-                        "bench",
-                        report_id,
-                        at=datetime.now(UTC),
-                    )
-                    direct[report_id] = time.perf_counter()
-                    await natsx.publish(js, event)
+                    report_id, event = received(who, sets[first + i] if first >= 0 else token_set())
+                    times[report_id] = time.perf_counter()
+                    await natsx.publish(js, event, signer=bus.signer)
 
-                await steady(n, rate, publish)
-                await wait_for(receiver, list(direct), 60)
-                await nc.close()
-                via_nats = [
-                    (receiver.arrived[r] - t) * 1000
-                    for r, t in direct.items()
-                    if r in receiver.arrived
-                ]
+                return publish
 
-                # 3. The floor: JetStream alone.
-                bare = await bare_jetstream(urls["nats"], n, rate)
-        finally:
-            server.should_exit = True
-            if receiver.task is not None:
-                await asyncio.wait_for(receiver.task, timeout=10)
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-    print(
-        f"{n} reports per measurement at {rate:.0f}/s against {entries} entries (SQLite, embedded stack)"
-    )
-    print(line("intake POST → webhook received", via_intake, n))
-    print(line("  of which: intake POST → event in JetStream", published, n))
-    print(line("report.received published → webhook received", via_nats, n))
-    print(line("bare JetStream publish → fetch → ack", bare, n))
+            cpu0 = alerts_load.cpu_seconds(pids)
+            await steady(n, rate, publisher(n, direct))
+            await wait_for(receiver, list(direct), 60)
+            cpu1 = alerts_load.cpu_seconds(pids)
+            matched = stats(
+                "report.received published → webhook received", _since(direct, receiver.arrived), n
+            )
+            done = sum(r in receiver.arrived for r in direct)
+            rows += [matched, cpu("matched report: alerts", cpu0, cpu1, done)]
+            cpu0 = alerts_load.cpu_seconds(pids)
+            await steady(n, rate, publisher(-1, {}))
+            # Then one that matches: the consumer takes events in order, so once its webhook
+            # arrives every report before it was handled (it adds 1/n of a match's CPU).
+            sentinel: dict[str, float] = {}
+            await publisher(2 * n, sentinel)(0)
+            await wait_for(receiver, list(sentinel), 60)
+            rows.append(
+                cpu("report matching nobody: alerts", cpu0, alerts_load.cpu_seconds(pids), n)
+            )
+            await nc.close()
+
+            # 4. The floor: JetStream alone.
+            bare = stats(
+                "bare JetStream publish → fetch → ack",
+                await bare_jetstream(urls["nats"], bus.tls, n, rate),
+                n,
+            )
+            rows.append(bare)
+    finally:
+        server.should_exit = True
+        if receiver.task is not None:
+            await asyncio.wait_for(receiver.task, timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    _ratios(rows)
     print(f"signatures rejected by the receiver: {receiver.rejected}")
+    return rows
+
+
+def _since(start: dict[str, float], end: dict[str, float]) -> list[float]:
+    return [(end[r] - t) * 1000 for r, t in start.items() if r in end]
+
+
+def _ratios(rows: list[Row]) -> None:
+    """Matched against the limits measured in the same run."""
+    by = {r["what"]: r for r in rows}
+    hit = by["CPU/report matched report: alerts"]["cpu_us"]
+    idle = by["CPU/report report matching nobody: alerts"]["cpu_us"]
+    print(f"alerts CPU per matched report / per report matching nobody: {hit / max(idle, 1):.1f}x")
+    alerts, bare = (
+        by["report.received published → webhook received"],
+        by["bare JetStream publish → fetch → ack"],
+    )
+    if alerts["p50_ms"] is not None and bare["p50_ms"]:
+        print(
+            f"report.received → webhook / bare JetStream: p50 {alerts['p50_ms'] / bare['p50_ms']:.1f}x,"
+            f" p99 {alerts['p99_ms'] / max(bare['p99_ms'], 0.1):.1f}x"
+        )
+
+
+async def run(
+    entries: int, n: int, rate: float, code: Path | None, postgres: str | None
+) -> list[Row]:
+    """One measurement on SQLite, or on three scratch PostgreSQL databases (dropped after)."""
+    backend = "PostgreSQL" if postgres else "SQLite"
+    print(f"{n} reports per measurement at {rate:.0f}/s against {entries} entries ({backend})")
+    allow = {"LIFELINE_ALERTS_WEBHOOK_ALLOW_PRIVATE": "true"}  # the receiver is on loopback
+    with tempfile.TemporaryDirectory() as tmp:
+        if not postgres:
+            return await measure(Path(tmp), entries, n, rate, code, allow)
+        scratch = PgScratch(postgres, ahead=0)
+        urls = {s: scratch.take() for s in ("intake", "sharing", "alerts")}
+        try:
+            env = {f"LIFELINE_{s.upper()}_DATABASE_URL": url for s, url in urls.items()} | allow
+            return await measure(Path(tmp), entries, n, rate, code, env)
+        finally:
+            for url in urls.values():
+                scratch.give_back(url)
+            scratch.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50.0)
-    options = parser.parse_args()
-    asyncio.run(main(options.entries, options.reports, options.rate))
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="run the services on scratch databases of this PostgreSQL server (default: SQLite)",
+    )
+    parser.add_argument("--baseline", metavar="REV", help="measure this revision first, compare")
+    parser.add_argument("--rounds", type=int, default=1, help="before/after pairs, alternated")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    common = [
+        "--entries",
+        str(args.entries),
+        "--reports",
+        str(args.reports),
+        "--rate",
+        str(args.rate),
+    ]
+    common += ["--postgres", args.postgres] if args.postgres else []
+    pairs = []
+    for _ in range(args.rounds):
+        before = None
+        if args.baseline:
+            from bench import compare  # not in a baseline's tree, and needed only here
+
+            before = compare.baseline(__file__, args.baseline, common)
+        out = asyncio.run(run(args.entries, args.reports, args.rate, args.code, args.postgres))
+        if before is not None:
+            compare.side_by_side(before, out)
+            pairs.append((before, out))
+    if len(pairs) > 1:
+        compare.ranges(pairs)
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))

@@ -25,7 +25,8 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.intake_bench import body, start_network, submitter_token
+from bench.intake_bench import body, submitter_token
+from bench.intake_network import start as start_network
 from libs.common.crypto.hpke_keys import generate_private_key
 from libs.common.db import create_sync_engine
 from lifeline.backup.contents import SERVICES, database_url

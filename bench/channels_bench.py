@@ -29,7 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.alerts_bench import bulk_entries, line, register, report_body
-from bench.intake_bench import start_network
+from bench.intake_network import start as start_network
 from tests.support.channel_apis import BOT_TOKEN, SIGNAL_NUMBER, SMS_TOKEN, ChannelApis
 from tests.support.receivers import receiver, smtp_server
 

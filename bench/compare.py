@@ -55,3 +55,22 @@ def side_by_side(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> N
             f"{row['what']:<44} {was.get('p50_ms', '-'):>10} {row['p50_ms']:>8}"
             f" {was.get('p99_ms', '-'):>10} {row['p99_ms']:>8}"
         )
+
+
+def ranges(pairs: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> None:
+    """Over alternated rounds: each measurement's range before and after (min-max)."""
+
+    def span(rows: list[dict[str, Any]], what: str, key: str) -> str:
+        found = [r[key] for r in rows if r["what"] == what and r.get(key) is not None]
+        return f"{min(found)}..{max(found)}" if found else "-"
+
+    befores = [row for before, _ in pairs for row in before]
+    afters = [row for _, after in pairs for row in after]
+    print(f"\n{len(pairs)} rounds, ranges{'':<28} {'before':>16} {'after':>16}")
+    for row in pairs[0][1]:
+        keys = ["cpu_us"] if "cpu_us" in row else ["p50_ms", "p99_ms"]
+        for key in keys:
+            what = row["what"]
+            print(
+                f"{what[:36] + ' ' + key:<44} {span(befores, what, key):>16} {span(afters, what, key):>16}"
+            )

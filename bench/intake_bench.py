@@ -338,9 +338,7 @@ async def main(args: Any) -> list[dict[str, Any]]:
     )
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts")}
-        proc, urls = network.start(tmp, ports, env, args.code)
-        urls["nats"] = f"nats://127.0.0.1:{ports['nats']}"
+        proc, urls = network.start(tmp, code=args.code, env=env, tap=True)
         bare_port = free_port()
         path = {**os.environ, "PYTHONPATH": args.code or ""}
         bare = subprocess.Popen(

@@ -46,23 +46,49 @@ def _with_tap() -> None:
 
 
 def start(
-    tmp: Path, ports: dict[str, int], env: dict[str, str], code: str | None
+    tmp: Path,
+    *,
+    code: str | Path | None = None,
+    env: dict[str, str] | None = None,
+    tap: bool = False,
 ) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    """The network on `ports` with `env` added; returns the process and its URLs once ready."""
-    argv = [sys.executable, __file__, "--json-logs", "--log-level", "WARNING"]
+    """`lifeline up` on free ports (with the tap user when `tap`); the process and its URLs,
+    `nats` included, once ready.
+
+    `code`: run the network from another revision's tree (`bench/compare.py`) instead of this
+    one; `env`: settings for its services (e.g. their database URLs).
+    """
+    from tests.support.natsd import free_port
+
+    ports = {name: free_port() for name in ("nats", "intake", "sharing", "alerts", "console")}
+    ports |= {f"{name}-metrics": free_port() for name in ("intake", "sharing", "alerts", "console")}
+    # From a scratch directory: the tree on PYTHONPATH is the one imported.
+    entry = [__file__] if tap else ["-m", "lifeline", "up"]
+    argv = [sys.executable, *entry, "--json-logs", "--log-level", "WARNING"]
+    argv += ["--ready-timeout", "120"]  # a busy machine
     argv += ["--data-dir", str(tmp / "data")]
     for name, port in ports.items():
         argv += [f"--{name}-port", str(port)]
-    full = {**os.environ, **env}
-    if code:
-        full["PYTHONPATH"] = os.pathsep.join([code, full.get("PYTHONPATH", "")])
+    here = Path(__file__).resolve().parent.parent
+    # A revision exported by `git archive` has no built console (it is not checked in): the
+    # console, which no bench measures, serves this tree's.
+    assets = {"LIFELINE_CONSOLE_ASSETS_DIR": str(here / "services/console/web/dist")}
+    run_env = {
+        **os.environ,
+        **(assets if code else {}),
+        "LIFELINE_INTAKE_RATE_BURST": "1000000",
+        "LIFELINE_INTAKE_RATE_PER_SECOND": "1000000",
+        "PYTHONPATH": str(code or here),
+        **(env or {}),
+    }
     log = (tmp / "network.log").open("wb")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full)
-    deadline = time.monotonic() + 60
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=run_env, cwd=tmp)
+    deadline = time.monotonic() + 150
     while time.monotonic() < deadline:
         for line in (tmp / "network.log").read_text(errors="replace").splitlines():
             if line.startswith('{"event": "ready"'):
-                return proc, json.loads(line)["urls"]
+                urls: dict[str, str] = json.loads(line)["urls"]
+                return proc, urls | {"nats": f"nats://127.0.0.1:{ports['nats']}"}
         if proc.poll() is not None:
             break
         time.sleep(0.1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Connection, Engine, Result
@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common import db
 
 T = TypeVar("T")
+# `ThreadTransactions.run` as the services' classes are handed it: async repository code in, its
+# result out, as one transaction in a worker thread.
+InThread = Callable[[Callable[[AsyncSession], Coroutine[Any, Any, Any]]], Awaitable[Any]]
 
 
 class ThreadSession:

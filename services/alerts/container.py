@@ -118,6 +118,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
         links=links,
         clock=clock,
         metrics=metrics,
+        in_thread=runtime.threads.run,
     )
     disclosure = Disclosure(runtime, settings.disclosure_timeout_s)
     profiles = Profiles(runtime.sessions, box, sending, clock, settings.health_rules())
@@ -162,6 +163,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
                 delivery.wake,
             ).apply,
             metrics=metrics,
+            in_thread=runtime.threads.run,
         ),
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),

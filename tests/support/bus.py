@@ -73,6 +73,17 @@ class SecuredBus:
         return [e.lower() for e in self.errors if wanted in e.lower()]
 
 
+def admit_everywhere(files: BusFiles, party: str) -> None:
+    """Issue `party` a certificate of the bus's CA and a user that may publish anything and read
+    every stream (the server reads its configuration at start, or again on SIGHUP)."""
+    issue(files, party)
+    head, users = files.config.read_text().split("authorization: ", 1)
+    policy = json.loads(users)
+    everything = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
+    policy["users"].append({"user": bus_user(party), "permissions": everything})
+    files.config.write_text(f"{head}authorization: {json.dumps(policy)}\n")
+
+
 def start_secured_bus(root: Path, *, intruder: bool = False) -> SecuredBus:
     """Make the bus's PKI and configuration under `root` and start its server.
 
@@ -83,12 +94,7 @@ def start_secured_bus(root: Path, *, intruder: bool = False) -> SecuredBus:
     store = root / "nats"
     files = ensure_bus(root / "bus", host="127.0.0.1", port=port, store_dir=store, server_name="t")
     if intruder:
-        issue(files, INTRUDER)
-        head, users = files.config.read_text().split("authorization: ", 1)
-        policy = json.loads(users)
-        everything = {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
-        policy["users"].append({"user": bus_user(INTRUDER), "permissions": everything})
-        files.config.write_text(f"{head}authorization: {json.dumps(policy)}\n")
+        admit_everywhere(files, INTRUDER)
     server = NatsServer(store, port, config=files.config)
     server.start()
     return SecuredBus(files, server)

@@ -81,4 +81,12 @@ def worker_for(
     keys = LinkKeys(Path(tempfile.mkdtemp()) / "ack-link-keys", rotate_s=3600, now=NOW.timestamp())
     links = AckLinks(keys, ttl_s=3600)
     clock = FakeClock(NOW)
-    return DeliveryWorker(None, config, channels=sending, box=box, links=links, clock=clock)  # type: ignore[arg-type]
+    return DeliveryWorker(
+        None,  # type: ignore[arg-type]
+        config,
+        channels=sending,
+        box=box,
+        links=links,
+        clock=clock,
+        in_thread=None,  # type: ignore[arg-type]
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common.clock import Clock
 from libs.common.db import transaction
+from libs.common.threaded import InThread
 from services.alerts.alerts.links import AckLinks
 from services.alerts.delivery import jobs
 from services.alerts.delivery import repository as repo
@@ -80,8 +81,10 @@ class DeliveryWorker:
         links: AckLinks,
         clock: Clock,
         metrics: AlertsMetrics | None = None,
+        in_thread: InThread,
     ) -> None:
         self.sessions = sessions
+        self.in_thread = in_thread  # `Runtime.threads.run`: one transaction in a worker thread
         self.config = config
         self.channels = channels
         self.box = box
@@ -160,14 +163,8 @@ class DeliveryWorker:
             more = await self._attempt(delivery_id, attempt, ctx)
         except Exception as exc:
             # Not recorded: the lease runs out and the job is retried with the same webhook-id.
-            log.warning(
-                "delivery attempt not recorded",
-                extra={
-                    "delivery_id": delivery_id,
-                    "alert_id": alert_id,
-                    "reason": type(exc).__name__,
-                },
-            )
+            extra = {"delivery_id": delivery_id, "alert_id": alert_id, "reason": type(exc).__name__}
+            log.warning("delivery attempt not recorded", extra=extra)
             return
         if more:
             self.wake()
@@ -184,11 +181,14 @@ class DeliveryWorker:
         started = self.clock.now()
         skip = skip_reason(ctx)
         result = SendResult("retry", error=skip) if skip else await self.send(ctx, started)
-        async with transaction(self.sessions) as session:
+
+        async def record(session: AsyncSession) -> bool:
             if skip:
                 await self._finish(session, ctx, attempt, result, final=skip, started=started)
                 return False
             return await self._record(session, ctx, attempt, result, started)
+
+        return bool(await self.in_thread(record))  # one transaction, one worker thread
 
     async def send(self, ctx: SendContext, now: datetime) -> SendResult:
         """One attempt through the delivery's channel (nothing recorded); failures are results."""

@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
+from libs.common.contracts import ReportReceived
 from libs.common.identity.match import Match, Strength, match
 from libs.common.identity.tokens import Token
 from libs.common.reports import LegalBasis
@@ -86,3 +87,23 @@ def judge(
 def same_incident_since(received_at: datetime) -> datetime:
     """Alerts created after this time about the same entry, type and country are the same case."""
     return received_at - GROUP_WINDOW
+
+
+def _occurred(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def alert_summary(report: ReportReceived, verdict: Verdict, disclosed: str) -> dict[str, Any]:
+    """The columns a match and its alert carry of the verdict and the report's routing data."""
+    return {
+        "decision": verdict.match.strength.value,
+        "reason": verdict.match.reason[:200],
+        "agreed": verdict.agreed,
+        "priority": verdict.priority.value,
+        "incident_type": report.incident_type.value,
+        "legal_basis": report.legal_basis.value,
+        "country": report.country,
+        "facility_kind": report.facility_kind.value,
+        "occurred_at": _occurred(report.occurred_at),
+        "disclosed": disclosed,
+    }

@@ -26,6 +26,7 @@ from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
 from libs.common.outbox import enqueue
 from libs.common.sql import is_postgres
+from libs.common.threaded import InThread
 from services.alerts.alerts import suppressions
 from services.alerts.alerts.domain import (
     EVERY_DETAIL,
@@ -45,6 +46,7 @@ from services.alerts.matching.disclosure import release_request
 from services.alerts.matching.domain import (
     Priority,
     Verdict,
+    alert_summary,
     judge,
     same_incident_since,
     stronger,
@@ -58,10 +60,6 @@ log = logging.getLogger(__name__)
 Handoff = Callable[[Sequence[SendContext]], None]
 # Organisation → the alert fields its lawyers may see of a report (`disclosure.Disclosure`).
 Disclose = Callable[[ReportReceived, Collection[str]], Awaitable[dict[str, str]]]
-
-
-def _occurred(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 @dataclass(frozen=True)
@@ -92,6 +90,8 @@ class Matcher:
     # (`followups.service.FollowUps.apply`); None where follow-ups are not wired (tests).
     follow_up: Callable[[ReportReceived], Awaitable[set[str]]] | None = None
     metrics: AlertsMetrics = field(default_factory=AlertsMetrics.detached)
+    # Runs a match's transaction in a worker thread (`Runtime.threads.run`).
+    in_thread: InThread = field(kw_only=True)
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
@@ -110,36 +110,50 @@ class Matcher:
     ) -> int:
         """Match a report whose tokens hit the index (see `hits`): alerts and first pages; an
         entry in `exclude` (updated by the follow-up already) gets no new alert."""
-        created: list[SendContext] = []
         # Asked before the write transaction, which must not wait on another service.
         async with self.sessions() as session:
             orgs = await repo.orgs_holding(session, [t.value for t in report.tokens])
         disclosed = await self.disclose(report, orgs)
-        requested = False
         now = self.clock.now()
-        async with transaction(self.sessions) as session:
-            if not await mark_processed(session, INBOX, event, now):
-                return 0
-            found = await self._candidates(session, report)
-            found = {k: v for k, v in found.items() if k not in exclude}
-            found = await self._unsuppressed(session, report, found, now)
-            if not found:
-                return 0
-            live = set(found)
-            if is_postgres(session):
-                live = await repo.lock_live(session, found)
-            for entry_id in sorted(live):
-                candidate = found[entry_id]
-                shown = disclosed.get(candidate.entry["org_id"], "")
-                pages, asked = await self._record(session, report, candidate, shown, now)
-                created += pages
-                requested |= asked
+
+        async def write(session: AsyncSession) -> tuple[list[SendContext], bool]:
+            return await self._write(
+                session, event, report, exclude=exclude, disclosed=disclosed, now=now
+            )
+
+        # The whole transaction (inbox row, candidates, alert, first pages) in one worker
+        # thread: one hop instead of one per statement; the event is acked after it commits.
+        created, requested = await self.in_thread(write)
         if requested:
             self.wake_relay()
         if created:
             self.metrics.await_first_pages({c.alert_id for c in created}, report.received_at)
             self.handoff(created)
         return len({c.alert_id for c in created})
+
+    async def _write(
+        self, session: AsyncSession, event: Envelope, report: ReportReceived, **given: Any
+    ) -> tuple[list[SendContext], bool]:
+        """The match's transaction (`given`: exclude, disclosed, now): send contexts of new
+        first pages, whether a release request was queued."""
+        exclude, disclosed, now = given["exclude"], given["disclosed"], given["now"]
+        created: list[SendContext] = []
+        requested = False
+        if not await mark_processed(session, INBOX, event, now):
+            return created, requested
+        found = await self._candidates(session, report)
+        found = {k: v for k, v in found.items() if k not in exclude}
+        found = await self._unsuppressed(session, report, found, now)
+        live = set(found)
+        if found and is_postgres(session):
+            live = await repo.lock_live(session, found)
+        for entry_id in sorted(live):
+            candidate = found[entry_id]
+            shown = disclosed.get(candidate.entry["org_id"], "")
+            pages, asked = await self._record(session, report, candidate, shown, now)
+            created += pages
+            requested |= asked
+        return created, requested
 
     async def mark_seen(self, events: list[Envelope]) -> None:
         """Record events that matched nobody as handled."""
@@ -217,18 +231,7 @@ class Matcher:
         whether a release request was queued."""
         entry, verdict = found.entry, found.verdict
         hidden = disclosed != EVERY_DETAIL
-        summary = {
-            "decision": verdict.match.strength.value,
-            "reason": verdict.match.reason[:200],
-            "agreed": verdict.agreed,
-            "priority": verdict.priority.value,
-            "incident_type": report.incident_type.value,
-            "legal_basis": report.legal_basis.value,
-            "country": report.country,
-            "facility_kind": report.facility_kind.value,
-            "occurred_at": _occurred(report.occurred_at),
-            "disclosed": disclosed,
-        }
+        summary = alert_summary(report, verdict, disclosed)
         group = await repo.open_group(
             session,
             entry["id"],

@@ -187,6 +187,7 @@ async def test_an_event_that_crashes_the_handler_every_time_is_dead_lettered_and
         lambda _: None,
         container.matcher.disclose,
         lambda: None,
+        in_thread=runtime.threads.run,
     )
     subject = f"lifeline.report.crashtest{uuid.uuid4().hex[:6]}.v1"
     tokens = tokens_for("SKORIAKIN LEV", "14.03.1999")
