@@ -28,7 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.alerts_bench import bulk_entries, line, register, report_body
+from bench import alerts_load
+from bench.alerts_bench import bearer, line, register, report_body
 from bench.intake_network import start as start_network
 from tests.support.channel_apis import BOT_TOKEN, SIGNAL_NUMBER, SMS_TOKEN, ChannelApis
 from tests.support.receivers import receiver, smtp_server
@@ -52,7 +53,7 @@ async def measure(
     arrived: Callable[[], int],
 ) -> list[float]:
     """Set the lawyer's one contact, submit reports one by one; latencies in ms."""
-    lawyer, ngo = who["lawyer"]["headers"], who["ngo"]["headers"]
+    lawyer, ngo = await bearer(who["lawyer"]), await bearer(who["ngo"])
     body = {"contacts": [{"role": "primary", **contact}]}
     resp = await http.put(urls["alerts"] + "/v1/lawyer/profile", json=body, headers=lawyer)
     resp.raise_for_status()
@@ -97,9 +98,8 @@ async def main(reports: int) -> None:
                     who = await register(http, urls["sharing"], tmp / "data")
                     lawyer = who["lawyer"]
                     count = (len(CONTACTS) + 1) * reports
-                    sets = bulk_entries(
-                        tmp / "data" / "alerts.db", lawyer["client_id"], lawyer["org"], count
-                    )
+                    db = str(tmp / "data" / "alerts.db")
+                    sets = alerts_load.load(db, lawyer["client_id"], lawyer["org"], count, count)
                     addresses = CONTACTS | {"webhook": hook.url, "ntfy": f"{apis.url}/lawyer"}
                     counters: dict[str, Callable[[], int]] = {
                         "webhook": lambda: len(hook.hits),
@@ -113,7 +113,7 @@ async def main(reports: int) -> None:
                             resp = await http.put(
                                 urls["alerts"] + "/v1/lawyer/profile",
                                 json={"webhook": {"url": hook.url}},
-                                headers=lawyer["headers"],
+                                headers=await bearer(lawyer),
                             )
                             hook.secret = next(iter(resp.json()["new_secrets"].values()))
                             contact["secret"] = hook.secret
