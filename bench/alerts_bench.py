@@ -435,6 +435,26 @@ def _ratios(rows: list[Row]) -> None:
         )
 
 
+def emit(rows: list[Row]) -> None:
+    """The issue's alerts figures for `make bench`, beside the limits of the same run."""
+    from bench import results  # not in a baseline's tree, and needed only here
+
+    by = {r["what"]: r for r in rows}
+    bare = by["bare JetStream publish → fetch → ack"]["p99_ms"]
+    figures = []
+    for name, row in (
+        ("report.received → webhook p99", "report.received published → webhook received"),
+        ("intake POST → webhook p99", "intake POST → webhook received"),
+    ):
+        if by[row]["p99_ms"] is not None:
+            limit = bare if name.startswith("report.received") else None
+            figures.append(results.figure(name, by[row]["p99_ms"], limit=limit))
+    nobody = by["CPU/report report matching nobody: alerts"]["cpu_us"] / 1000
+    hit = by["CPU/report matched report: alerts"]["cpu_us"] / 1000
+    figures.append(results.figure("alerts CPU per matched report", hit, limit=nobody))
+    results.emit("alerts", figures)
+
+
 async def run(
     entries: int, n: int, rate: float, code: Path | None, postgres: str | None
 ) -> list[Row]:
@@ -493,5 +513,6 @@ if __name__ == "__main__":
             pairs.append((before, out))
     if len(pairs) > 1:
         compare.ranges(pairs)
+    emit(out)
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))

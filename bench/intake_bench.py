@@ -360,6 +360,31 @@ async def main(args: Any) -> list[dict[str, Any]]:
                 scratch.close()
 
 
+def emit(rows: list[dict[str, Any]]) -> None:
+    """The issue's intake figures for `make bench`, beside the limits of the same run."""
+    import results  # this tree's, beside the script; not in a baseline's tree
+
+    by = {r["what"]: r for r in rows}
+    bare = by["bare FastAPI flat out"]["value"]
+    # The paced rows are named by their rate (`--rate`): the figure is at 100/s when it is 100.
+    paced = next(r for r in rows if r["what"].startswith("POST -> JetStream"))
+    stack = next(r for r in rows if r["what"].endswith(": whole stack"))
+    results.emit(
+        "intake",
+        [
+            results.figure(
+                "intake POST → JetStream p50 at 100/s", paced["p50_ms"], note=paced["what"]
+            ),
+            results.figure(
+                "intake throughput / bare FastAPI",
+                by["intake / bare FastAPI"]["value"],
+                limit=bare,
+            ),
+            results.figure("whole-stack CPU per report", stack["cpu_us"] / 1000),
+        ],
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="SERVER_URL", help="services on PostgreSQL")
@@ -380,5 +405,6 @@ if __name__ == "__main__":
     out = asyncio.run(main(args))
     if args.baseline:
         compare.side_by_side(before, out)
+    emit(out)
     if args.json:
         print(json.dumps(out, indent=2))
