@@ -25,8 +25,6 @@ from services.sharing.vault.domain import (
     NO_SUCH_REPORT,
     Release,
     Search,
-    decode_cursor,
-    encode_cursor,
     erased_event,
     meta_of,
     read_audit_details,
@@ -149,15 +147,14 @@ class ReadService:
         self,
         principal: Principal,
         search: Search,
-        cursor: str | None,
+        after: tuple[int, str] | None,
         limit: int,
         *,
         via: str = "list",
     ) -> dict[str, Any]:
-        """Reports the caller may see, in update order from `cursor`; pre-filtered in SQL.
-        `via` names the read in the log (a listing, an export)."""
+        """Reports the caller may see, in update order after the (updated, id) position `after`;
+        pre-filtered in SQL. `via` names the read in the log (a listing, an export)."""
         reader = reader_of(principal)
-        after = decode_cursor(cursor) if cursor else None
         cat = self.catalogue
         async with self.sessions() as session:
             policies = await prepo.policies_for(session, reader.partner, cat)
@@ -187,7 +184,7 @@ class ReadService:
         position = (int(rows[-1].updated_us), rows[-1].report_id) if rows else after
         return {
             "reports": items,
-            "next_cursor": encode_cursor(position or (0, "")),
+            "position": position or (0, ""),
             "has_more": len(rows) == limit,
         }
 
