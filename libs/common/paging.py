@@ -111,7 +111,10 @@ class Lister:
         def page(
             request: Request,
             response: Response,
-            cursor: Annotated[str | None, Query(max_length=MAX_CURSOR, description=doc)] = None,
+            # The length is checked by `decode`, so a long cursor is `invalid_cursor` too.
+            cursor: Annotated[
+                str | None, Query(description=doc, json_schema_extra={"maxLength": MAX_CURSOR})
+            ] = None,
             limit: Annotated[
                 int, Query(ge=1, le=self.maximum, description="at most this many items")
             ] = self.default,
