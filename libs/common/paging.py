@@ -106,7 +106,7 @@ class Lister:
 
     def dependency(self) -> Callable[..., "Page"]:
         """A FastAPI dependency taking `cursor` and `limit`: the `Page` a route works with."""
-        doc = f"opaque: the `next_cursor` or `Link: rel=next` of the page before ({self.name})"
+        doc = "opaque: where the next page starts, from the page before (`Link: rel=next`)"
 
         def page(
             request: Request,
