@@ -81,6 +81,15 @@ class InvalidInput(LifelineError):
     code = "invalid_input"
 
 
+class InvalidCursor(InvalidInput):
+    """A page cursor that this list did not hand out (422, `fields` at `cursor`)."""
+
+    code = "invalid_cursor"
+
+    def __init__(self, reason: str = "not a cursor of this list") -> None:
+        super().__init__("invalid cursor", fields=[{"path": "cursor", "reason": reason}])
+
+
 class Unauthenticated(LifelineError):
     """No valid credentials; the body never says which check failed (401)."""
 

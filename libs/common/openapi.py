@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from libs.common.auth.fastapi import api_routes
 from libs.common.auth.openapi import security_of
 from libs.common.examples import example_of
+from libs.common.paging import PARAM as PAGE_PARAM
 from libs.common.problems import (
     STATUSES,
     FieldProblem,
@@ -140,6 +141,29 @@ def _ratelimit_headers(operation: dict[str, Any]) -> None:
     responses["429"]["headers"]["Retry-After"] = _RETRY_AFTER
 
 
+# RFC 8288: a paged list's next page (`libs/common/paging.py`), only while more may follow.
+_LINK_HEADER = {
+    "description": 'the next page, `<?…&cursor=…>; rel="next"` (relative to the request URL); '
+    "absent on the last page",
+    "schema": {"type": "string"},
+    "example": '<?limit=50&cursor=WzEsImFsZXJ0cyIsWzQyXV0>; rel="next"',
+}
+
+
+def paged(operation: dict[str, Any]) -> bool:
+    """Whether an operation is a paged list (it takes the opaque `cursor`)."""
+    parameters = operation.get("parameters", [])
+    return any(p.get("in") == "query" and p.get("name") == PAGE_PARAM for p in parameters)
+
+
+def _link_header(operation: dict[str, Any]) -> None:
+    if not paged(operation):
+        return
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["Link"] = _LINK_HEADER
+
+
 def _examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
     media = list(operation.get("requestBody", {}).get("content", {}).values())
     for response in operation.get("responses", {}).values():
@@ -163,6 +187,7 @@ def describe_errors(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             _errors(operation, security_of(route.dependant))
             _replay_header(operation)
             _ratelimit_headers(operation)
+            _link_header(operation)
             _examples(operation, components)
     return schema
 

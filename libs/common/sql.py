@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, literal_column, text
+from sqlalchemy import Select, Table, literal_column, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,3 +98,15 @@ async def insert_many_ignore(
 def changed_one(result: object) -> bool:
     """Whether an UPDATE's result says it changed exactly one row."""
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def seek(
+    query: S, columns: Sequence[Any], position: Sequence[Any] | None, *, descending: bool = False
+) -> S:
+    """Keyset paging: the rows past `position` in the order of `columns` (a row-value compare,
+    which SQLite and PostgreSQL both have), ordered by them."""
+    if position is not None:
+        key = tuple_(*columns) if len(columns) > 1 else columns[0]
+        at = tuple_(*position) if len(columns) > 1 else position[0]
+        query = query.where(key < at if descending else key > at)
+    return query.order_by(*(c.desc() if descending else c.asc() for c in columns))

@@ -25,6 +25,7 @@ from lifeline.cli import (
 from lifeline.cli.admin_seize import pending_note
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.client import Api, as_profile_client, command, emit, table
+from lifeline.pages import every_item
 
 T = TypeVar("T")
 PARTNER_COLUMNS = ["id", "status", "name", "created_at"]
@@ -136,7 +137,10 @@ def _show(args: argparse.Namespace, data: Any, columns: list[str]) -> int:
 
 
 def _simple(method: str, path: str, columns: list[str], args: argparse.Namespace) -> int:
-    return _show(args, _call(args, method, path.format(**vars(args))), columns)
+    url = path.format(**vars(args))
+    if method == "GET" and url.endswith(("/partners", "/keys")):  # a list: every page of it
+        return _show(args, _admin(args, lambda api: every_item(api, url)), columns)
+    return _show(args, _call(args, method, url), columns)
 
 
 def _partner_create(args: argparse.Namespace) -> int:
@@ -152,7 +156,8 @@ def _client_create(args: argparse.Namespace) -> int:
 
 def _client_list(args: argparse.Namespace) -> int:
     params = {"partner_id": args.partner} if args.partner else {}
-    return _show(args, _call(args, "GET", "/v1/admin/clients", params=params), CLIENT_COLUMNS)
+    rows = _admin(args, lambda api: every_item(api, "/v1/admin/clients", params))
+    return _show(args, rows, CLIENT_COLUMNS)
 
 
 def _public_key(args: argparse.Namespace) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from lifeline.cli.base import Subparsers
 from lifeline.client import as_profile_client, command, emit, table
+from lifeline.pages import every_item
 
 APPROVAL_COLUMNS = ["id", "status", "action", "target", "requested_by", "expires_at"]
 STATUSES = ["pending", "running", "done", "failed", "denied", "expired", "cancelled"]
@@ -38,7 +39,9 @@ def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> An
 
 def _list(args: argparse.Namespace) -> int:
     params = {"status": args.status} if args.status else {}
-    data = _call(args, "GET", "/v1/admin/approvals", params=params)
+    data = as_profile_client(
+        args, lambda api: every_item(api, "/v1/admin/approvals", params), scopes=["admin"]
+    )
     emit(args, data, lambda: table(data, APPROVAL_COLUMNS))
     return 0
 

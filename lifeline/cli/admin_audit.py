@@ -13,6 +13,7 @@ from libs.common.errors import LifelineError
 from libs.common.secretfile import write_private
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.client import Api, as_profile_client, command, emit, table
+from lifeline.pages import add_paging_options, every_item, note_more, walk
 
 AUDIT_COLUMNS = ["seq", "at", "actor", "action", "target"]
 CHECKPOINT_PATH = "/v1/audit/checkpoint"
@@ -25,8 +26,8 @@ def register(groups: Subparsers) -> None:
     )
     audit = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = command(audit, "list", "print audit entries", _list)
-    p.add_argument("--after", type=int, default=0, help="entries after this seq")
-    p.add_argument("--limit", type=int, default=50, help="at most this many")
+    add_paging_options(p, 50)
+    p.add_argument("--after", type=int, help="entries after this seq (deprecated: --cursor)")
     p = command(audit, "verify", "recompute the hash chain; exit 1 if broken", _verify)
     p.add_argument(
         "--against", type=Path, metavar="FILE", help="also check the log against a kept checkpoint"
@@ -39,11 +40,15 @@ def register(groups: Subparsers) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    params = {"after": args.after, "limit": args.limit}
-    data = as_profile_client(
-        args, lambda api: api.call("GET", "/v1/admin/audit", params=params), scopes=["admin"]
+    params = {"after": args.after, "limit": args.limit, "cursor": args.cursor}
+    url = "/v1/admin/audit"
+    rows, more = as_profile_client(
+        args,
+        lambda api: walk(api.http, api.base_url + url, params, key="entries", every=args.all),
+        scopes=["admin"],
     )
-    emit(args, data["entries"], lambda: table(data["entries"], AUDIT_COLUMNS))
+    emit(args, rows, lambda: table(rows, AUDIT_COLUMNS))
+    note_more(more)
     return 0
 
 
@@ -52,12 +57,7 @@ def _verify(args: argparse.Namespace) -> int:
     kept = _load(args.against) if args.against else None
 
     async def fetch(api: Api) -> tuple[list[dict[str, Any]], SignedCheckpoint | None, str | None]:
-        entries: list[dict[str, Any]] = []
-        after: int | None = 0
-        while after is not None:
-            page = await api.call("GET", "/v1/admin/audit", params={"after": after, "limit": 1000})
-            entries += page["entries"]
-            after = page["next_after"]
+        entries = await every_item(api, "/v1/admin/audit", {"limit": 1000}, key="entries")
         if kept is None:
             return entries, None, None
         latest, failure = await _witness(api, kept)

@@ -12,6 +12,7 @@ import segno
 from lifeline.cli.admin_seize import pending_note
 from lifeline.cli.base import Subparsers
 from lifeline.client import as_profile_client, command, emit, table
+from lifeline.pages import every_item
 
 ENROLMENT_COLUMNS = ["id", "status", "expires_at", "kid", "created_by"]
 KEY_COLUMNS = ["kid", "client_id", "status", "usable", "device_name", "fingerprint"]
@@ -79,7 +80,7 @@ def _list(args: argparse.Namespace) -> int:
         data = _call(args, "DELETE", f"{path}/{args.cancel}")
         emit(args, data, lambda: table([data], ENROLMENT_COLUMNS))
         return 0
-    rows = _call(args, "GET", path)
+    rows = as_profile_client(args, lambda api: every_item(api, path))
     emit(args, rows, lambda: table(rows, ENROLMENT_COLUMNS))
     return 0
 

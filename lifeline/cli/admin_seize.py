@@ -7,6 +7,7 @@ from typing import Any
 
 from lifeline.cli.base import Subparsers, confirm
 from lifeline.client import as_profile_client, command, emit, table
+from lifeline.pages import every_item
 
 SEIZURE_COLUMNS = ["id", "status", "target_kind", "target_id", "created_at", "lifted_at"]
 COUNT_NAMES = ["clients", "client_keys", "delivery_keys", "report_grants", "approvals"]
@@ -58,7 +59,9 @@ def _seize(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     params = {"status": args.status} if args.status else {}
-    data = _call(args, "GET", "/v1/admin/seizures", params=params)
+    data = as_profile_client(
+        args, lambda api: every_item(api, "/v1/admin/seizures", params), scopes=["admin"]
+    )
     emit(args, data, lambda: table(data, SEIZURE_COLUMNS))
     return 0
 

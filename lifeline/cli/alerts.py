@@ -8,8 +8,9 @@ from typing import Any
 
 from lifeline.cli import alerts_contacts, alerts_rota
 from lifeline.cli.base import Subparsers
-from lifeline.cli.lawyer import call, leaf
+from lifeline.cli.lawyer import call, lawyer_walk, leaf
 from lifeline.client import emit, table
+from lifeline.pages import add_paging_options, note_more
 from services.alerts.alerts.domain import OUTCOMES
 
 ALERT_COLUMNS = [
@@ -33,7 +34,7 @@ def register(sub: Subparsers) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     ls = leaf(actions, "list", "list your alerts, newest first", _list)
     ls.add_argument("--status", choices=STATUSES, help="only these")
-    ls.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    add_paging_options(ls, 50)
     show = leaf(actions, "show", "one alert with every delivery attempt", _show)
     show.add_argument("alert_id")
     ack = leaf(actions, "ack", "acknowledge an alert: escalation stops, the others are told", _ack)
@@ -59,12 +60,10 @@ def register(sub: Subparsers) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    params: dict[str, Any] = {
-        "limit": args.limit,
-        **({"status": args.status} if args.status else {}),
-    }
-    data = call(args, ["alerts:read"], "GET", "/v1/alerts", params=params)
-    emit(args, data["alerts"], lambda: table(data["alerts"], ALERT_COLUMNS))
+    params = {"limit": args.limit, "status": args.status, "cursor": args.cursor}
+    rows, more = lawyer_walk(args, ["alerts:read"], "/v1/alerts", params, "alerts")
+    emit(args, rows, lambda: table(rows, ALERT_COLUMNS))
+    note_more(more)
     return 0
 
 

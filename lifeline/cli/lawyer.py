@@ -12,6 +12,7 @@ import httpx
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.profile import add_profile_option, load_profile, profile_path
 from lifeline.client import Api, add_passphrase_options, load_key, run, signed_in
+from lifeline.pages import every_item, walk
 
 
 def leaf(actions: Subparsers, name: str, text: str, func: Any) -> argparse.ArgumentParser:
@@ -50,6 +51,19 @@ def call(args: argparse.Namespace, scopes: list[str], method: str, path: str, **
     return run(go(), load_profile(profile_path(args)).sharing_url)
 
 
+def lawyer_walk(
+    args: argparse.Namespace, scopes: list[str], path: str, params: dict[str, Any], key: str
+) -> tuple[list[Any], str | None]:
+    """One page of an alerts list (every page with `--all`) and the cursor of the next."""
+    preload_key(args)
+
+    async def go() -> tuple[list[Any], str | None]:
+        async with lawyer_api(args, scopes) as (api, _):
+            return await walk(api.http, api.base_url + path, params, key=key, every=args.all)
+
+    return run(go(), load_profile(profile_path(args)).sharing_url)
+
+
 def preload_key(args: argparse.Namespace) -> None:
     """Load the private key (asking for its passphrase) before any network work starts."""
     _, key_path = load_profile(profile_path(args)).require_client()
@@ -61,15 +75,8 @@ def all_entries(args: argparse.Namespace) -> list[dict[str, Any]]:
     preload_key(args)
 
     async def go() -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
         async with lawyer_api(args, ["watchlist:manage"]) as (api, _):
-            after: str | None = None
-            while True:
-                params = {"limit": 1000, **({"after": after} if after else {})}
-                page = await api.call("GET", "/v1/watchlist/entries", params=params)
-                entries += page["entries"]
-                after = page["next_after"]
-                if not after:
-                    return entries
+            params = {"limit": 1000}
+            return await every_item(api, "/v1/watchlist/entries", params, key="entries")
 
     return run(go(), load_profile(profile_path(args)).sharing_url)

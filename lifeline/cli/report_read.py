@@ -37,6 +37,7 @@ from libs.common.secretfile import SecretFileError, create_private, read_private
 from lifeline.cli.base import CliError, Subparsers
 from lifeline.cli.profile import add_profile_option, config_dir, load_profile, profile_path
 from lifeline.client import add_passphrase_options, api_error, emit, load_key, run, signed_in, table
+from lifeline.pages import walk
 
 DELIVERY_FORMAT = "lifeline-delivery/v1"
 SIGNERS_PATH = "/.well-known/lifeline/delivery-signing-keys"
@@ -260,10 +261,8 @@ def run_reads(args: argparse.Namespace) -> int:
 
     async def reads() -> list[dict[str, Any]]:
         async with signed_in(sharing, client_id, client_key) as (http, _):
-            data: list[dict[str, Any]] = await _ok(
-                http.get(f"{sharing}/v1/reports/{args.report_id}/reads")
-            )
-            return data
+            found, _ = await walk(http, f"{sharing}/v1/reports/{args.report_id}/reads")
+            return found
 
     data = run(reads(), sharing)
     rows = [r | {"fields": " ".join(r["fields"])} for r in data]

@@ -7,6 +7,7 @@ from typing import Any
 
 from lifeline.cli.base import Subparsers
 from lifeline.client import as_profile_client, command, emit, table
+from lifeline.pages import every_item
 
 COLUMNS = ["id", "report_id", "partner_id", "asked_by", "requested_at", "status", "fields"]
 
@@ -40,8 +41,11 @@ def _call(args: argparse.Namespace, method: str, path: str, **kwargs: Any) -> An
 def run_list(args: argparse.Namespace) -> int:
     """List release requests, newest first."""
     params = {"status": args.status} if args.status else {}
-    data = _call(args, "GET", "/v1/release-requests", params=params)
-    rows = [r | {"fields": " ".join(r["fields"])} for r in data["requests"]]
+    found = as_profile_client(
+        args, lambda api: every_item(api, "/v1/release-requests", params, key="requests")
+    )
+    data = {"requests": found}
+    rows = [r | {"fields": " ".join(r["fields"])} for r in found]
     emit(args, data, lambda: table(rows, COLUMNS) if rows else "no release requests")
     return 0
 

@@ -2,21 +2,25 @@
 
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from pydantic import BaseModel
 
 from libs.common import nats as natsx
 from libs.common.contracts import SystemPing, new_event
 from libs.common.errors import Unavailable
 from libs.common.openapi import RATE_LIMITED
+from libs.common.paging import Lister, Page
 from libs.common.reports import ReportIn
 from libs.common.reports.model import example_report
 from services.intake.deps import Admin, ContainerDep, IdempotentSubmit, IntakeDep, Submitter
 from services.intake.schemas import Receipt, ReportAccepted
 
 router = APIRouter()
+# Newest first; `before` (a report id, deprecated) named the position of that report.
+RECEIPTS = Lister("intake.receipts", (datetime, str), default=50, maximum=200, replaces=("before",))
 # The report `lifeline report template` writes, with its person already turned into tokens.
 _REPORT_EXAMPLES = {
     "detention": {"summary": "a detention on a CIS search request", "value": example_report()}
@@ -56,11 +60,17 @@ async def submit_report(
 async def report_receipts(
     principal: Submitter,
     intake: IntakeDep,
-    before: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[Page, Depends(RECEIPTS.dependency())],
+    before: Annotated[str | None, Query(max_length=64, deprecated=True)] = None,
 ) -> list[Receipt]:
-    """Page on with `before` = the last report id of a page; never a report's content."""
-    rows = await intake.receipts(principal, before, limit)
+    """Follow `Link: rel=next` for the next page; never a report's content."""
+    legacy = None
+    if before is not None and page.position is None:
+        legacy = await intake.receipt_position(principal, before)
+        if legacy is None:
+            return []  # what a deprecated `before` naming no report of the caller's answered
+    rows, last = await intake.receipts(principal, page.start(legacy), page.limit)
+    page.follow(last)
     return [Receipt.model_validate(row) for row in rows]
 
 

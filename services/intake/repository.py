@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.sql import seek
 from services.intake.models import Outbox, Report
 
 REPORTS = Report.__table__  # type: ignore[attr-defined]
@@ -50,9 +51,9 @@ async def receipt(session: AsyncSession, report_id: str, partner_id: str) -> dic
 
 
 async def receipts(
-    session: AsyncSession, partner_id: str, before: str | None, limit: int
+    session: AsyncSession, partner_id: str, before: tuple[datetime, str] | None, limit: int
 ) -> list[dict[str, Any]]:
-    """This partner's reports, newest first; `before` a report id: those received before it."""
+    """This partner's reports, newest first, after the (received_at, report_id) `before`."""
     columns = (
         REPORTS.c.report_id,
         REPORTS.c.client_report_id,
@@ -63,21 +64,20 @@ async def receipts(
         REPORTS.c.erased_at,
     )
     query = select(*columns).where(REPORTS.c.partner_id == partner_id)
-    if before is not None:
-        mark = (
-            await session.execute(
-                select(REPORTS.c.received_at).where(
-                    REPORTS.c.report_id == before, REPORTS.c.partner_id == partner_id
-                )
-            )
-        ).first()
-        if mark is None:
-            return []
-        query = query.where(
-            tuple_(REPORTS.c.received_at, REPORTS.c.report_id) < (mark.received_at, before)
-        )
-    query = query.order_by(REPORTS.c.received_at.desc(), REPORTS.c.report_id.desc()).limit(limit)
+    order = (REPORTS.c.received_at, REPORTS.c.report_id)
+    query = seek(query, order, before, descending=True).limit(limit)
     return [dict(row._mapping) for row in (await session.execute(query)).all()]
+
+
+async def receipt_position(
+    session: AsyncSession, partner_id: str, report_id: str
+) -> tuple[datetime, str] | None:
+    """Where one of this partner's reports sits in its receipts (None: not its report)."""
+    query = select(REPORTS.c.received_at).where(
+        REPORTS.c.report_id == report_id, REPORTS.c.partner_id == partner_id
+    )
+    received_at = (await session.execute(query)).scalar_one_or_none()
+    return None if received_at is None else (received_at, report_id)
 
 
 async def mark_published(session: AsyncSession, event_ids: Sequence[str], now: datetime) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from libs.common.clock import Clock
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode
 from libs.common.errors import Conflict, LifelineError, NotFound
+from libs.common.paging import split_page
 from libs.common.ratelimit import RateLimiter, ratelimit_headers
 from libs.common.reports import ReportIn
 from services.intake import repository as repo
@@ -109,12 +111,22 @@ class Intake:
         return _with_status(row)
 
     async def receipts(
-        self, principal: Principal, before: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        """The receipts of the caller's partner's reports, newest first."""
+        self, principal: Principal, before: tuple[datetime, str] | None, limit: int
+    ) -> tuple[list[dict[str, Any]], tuple[datetime, str] | None]:
+        """The receipts of the caller's partner's reports, newest first, after `before`; and
+        the last one's position when more follow."""
         async with self.sessions() as session:
-            rows = await repo.receipts(session, principal.partner_id, before, limit)
-        return [_with_status(row) for row in rows]
+            rows = await repo.receipts(session, principal.partner_id, before, limit + 1)
+        rows, more = split_page(rows, limit)
+        last = (rows[-1]["received_at"], rows[-1]["report_id"]) if more else None
+        return [_with_status(row) for row in rows], last
+
+    async def receipt_position(
+        self, principal: Principal, report_id: str
+    ) -> tuple[datetime, str] | None:
+        """Where a report of the caller's partner sits in its receipts (a deprecated `before`)."""
+        async with self.sessions() as session:
+            return await repo.receipt_position(session, principal.partner_id, report_id)
 
 
 def _with_status(row: dict[str, Any]) -> dict[str, Any]:

@@ -80,6 +80,24 @@ RATE_LIMITED = {
     "sharing POST /v1/auth/token",
     "sharing POST /v1/identity/evaluate",
 }
+# The list operations: each takes `cursor` and `limit` and documents `Link` (`docs/api.md`).
+PAGED = {
+    "intake GET /v1/reports",
+    "alerts GET /v1/alerts",
+    "alerts GET /v1/watchlist/entries",
+    "sharing GET /v1/reports",
+    "sharing GET /v1/reports/{report_id}/reads",
+    "sharing GET /v1/reports/{report_id}/grants",
+    "sharing GET /v1/release-requests",
+    "sharing GET /v1/partners/me/hpke-keys",
+    "sharing GET /v1/admin/audit",
+    "sharing GET /v1/admin/approvals",
+    "sharing GET /v1/admin/partners",
+    "sharing GET /v1/admin/clients",
+    "sharing GET /v1/admin/clients/{client_id}/keys",
+    "sharing GET /v1/admin/clients/{client_id}/enrolments",
+    "sharing GET /v1/admin/seizures",
+}
 # Operations that need state before they can succeed, with what they answer on a fresh network.
 NO_STATE_YET: dict[str, set[int]] = {
     "alerts GET /v1/organisation/rota": {404},
@@ -183,6 +201,26 @@ def test_the_creates_document_idempotency_key(documents: dict[str, dict[str, Any
         for status, response in op.spec["responses"].items():
             if status.startswith("2"):
                 assert "Idempotent-Replayed" in response["headers"], (op.key, status)
+
+
+def _query(op: Operation) -> set[str]:
+    return {p["name"] for p in op.spec.get("parameters", []) if p["in"] == "query"}
+
+
+def test_every_list_takes_a_cursor_and_documents_link(documents: dict[str, dict[str, Any]]) -> None:
+    paged = {op.key for op in operations(documents) if "cursor" in _query(op)}
+    assert paged == PAGED
+    for op in operations(documents):
+        successes = [r for s, r in op.spec["responses"].items() if s.startswith("2")]
+        linked = any("Link" in r.get("headers", {}) for r in successes)
+        assert linked == (op.key in PAGED), op.key
+        if op.key in PAGED:
+            assert op.method == "get" and "limit" in _query(op), op.key
+            assert all("Link" in r["headers"] for r in successes), op.key
+        # A list answered as one array is a list to page, whatever its path.
+        for response in successes:
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            assert schema.get("type") != "array" or op.key in PAGED, op.key
 
 
 def test_every_429_documents_retry_after_and_the_ratelimit_headers(
@@ -302,6 +340,7 @@ class Wire:
     schemas: dict[str, Any]
     callers: Callers
     seen: dict[str, set[int]] = field(default_factory=dict)
+    linked: set[str] = field(default_factory=set)  # operations seen answering `Link`
 
     async def send(
         self,
@@ -327,6 +366,10 @@ class Wire:
         self.seen.setdefault(op.key, set()).add(response.status_code)
         rid = response.headers.get("x-request-id")
         assert rid, (op.key, status)
+        if "link" in response.headers:
+            self.linked.add(op.key)
+            assert "Link" in op.spec["responses"][status].get("headers", {}), (op.key, status)
+            assert re.fullmatch(r'<\?[^<>]*cursor=[^<>]+>; rel="next"', response.headers["link"])
         documented = op.spec["responses"][status].get("content", {})
         kind = response.headers.get("content-type", "").split(";")[0]
         if documented:
@@ -401,11 +444,20 @@ async def test_every_operation_answers_as_documented(wire: Wire, service: str) -
             if answer.status_code == 400:
                 assert answer.json()["code"] == "malformed_idempotency_key", op.key
         required = any(p.get("required") for p in op.spec.get("parameters", []))
+        if op.key in PAGED:
+            answer = await wire.send(op, token=token, path=params, params={"cursor": "x"})
+            expect(op, answer, {422}, "a cursor that is none")
+            if answer.status_code == 422:
+                assert answer.json()["code"] == "invalid_cursor", op.key
         if not required and not body and op.method == "get":
-            answer = await wire.send(op, token=token, path=params)
+            # One item a page: a list that holds more answers `Link`, checked as documented.
+            query = {"params": {"limit": 1}} if op.key in PAGED else {}
+            answer = await wire.send(op, token=token, path=params, **query)
             success = {s for s in range(200, 300)}
             expect(op, answer, NO_STATE_YET.get(op.key, success), "success")
     assert wrong == []
     # Each kind of answer was provoked on this service, not just documented.
     assert {401, 403, 404, 422} <= set(provoked), provoked
     assert sum(n for status, n in provoked.items() if status < 300) >= 2, provoked
+    if service == "sharing":  # the partners, clients and audit entries the stack starts with
+        assert {"sharing GET /v1/admin/partners", "sharing GET /v1/admin/audit"} <= wire.linked

@@ -10,6 +10,7 @@ sent to (`Accept-Language` where the link names no alert we can trust).
 # No `from __future__ import annotations`: FastAPI reads these annotations at runtime.
 
 import html
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -18,14 +19,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from libs.common.auth.fastapi import PUBLIC
 from libs.common.errors import LifelineError
+from libs.common.paging import Lister, Page
 from libs.common.problems import problems
 from services.alerts.alerts.feedback import FeedbackOut, org_feedback
 from services.alerts.alerts.schemas import AckResult, AlertDetail, AlertOut, AlertPage, ResolveIn
+from services.alerts.alerts.service import legacy_position
 from services.alerts.delivery.messages import negotiate, text
 from services.alerts.deps import Acker, AlertsDep, ClockDep, LinksDep, OrgViewer, Reader
 from services.alerts.rotas.schemas import Instant
 
 router = APIRouter(prefix="/v1")
+# Newest first; `before` (`<created_at>|<id>`, deprecated) named the same position.
+ALERTS = Lister("alerts", (datetime, str), default=50, maximum=500, replaces=("before",))
 link_router = APIRouter(prefix="/v1/ack", tags=["acknowledgement"], dependencies=[Depends(PUBLIC)])
 
 
@@ -38,12 +43,16 @@ link_router = APIRouter(prefix="/v1/ack", tags=["acknowledgement"], dependencies
 async def list_alerts(
     principal: Reader,
     alerts: AlertsDep,
+    page: Annotated[Page, Depends(ALERTS.dependency())],
     status: Annotated[str | None, Query(max_length=16)] = None,
-    before: Annotated[str | None, Query(max_length=120)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[str | None, Query(max_length=120, deprecated=True)] = None,
 ) -> AlertPage:
-    """Filter by status (open, acknowledged, resolved, withdrawn); page with `next_before`."""
-    return await alerts.list(principal, status, before, limit)
+    """Filter by status (open, acknowledged, resolved, withdrawn); page with `cursor`."""
+    found, last = await alerts.list(
+        principal, status, page.start(legacy_position(before)), page.limit
+    )
+    legacy = f"{last[0].isoformat()}|{last[1]}" if last else None
+    return AlertPage(alerts=found, next_cursor=page.follow(last), next_before=legacy)
 
 
 @router.get(

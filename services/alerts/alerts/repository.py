@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.sql import for_update, insert_ignore
+from libs.common.sql import for_update, insert_ignore, seek
 from services.alerts.alerts.domain import AlertStatus
 from services.alerts.alerts.models import ALERTS, ERASED, MATCHES, USED_LINKS
 from services.alerts.delivery.models import ATTEMPTS, DELIVERIES
@@ -34,10 +34,8 @@ async def list_alerts(
     )
     if status:
         query = query.where(a.status == status)
-    if before is not None:
-        at, alert_id = before
-        query = query.where((a.created_at < at) | ((a.created_at == at) & (a.id < alert_id)))
-    rows = await session.execute(query.order_by(a.created_at.desc(), a.id.desc()).limit(limit))
+    query = seek(query, (a.created_at, a.id), before, descending=True)
+    rows = await session.execute(query.limit(limit))
     return list(rows.mappings())
 
 

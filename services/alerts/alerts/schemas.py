@@ -6,7 +6,7 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from libs.common.schemas import Strict
 
@@ -129,7 +129,8 @@ class AlertPage(BaseModel):
     """One page of alerts, newest first."""
 
     alerts: list[AlertOut]
-    next_before: str | None
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last page")
+    next_before: str | None = Field(deprecated=True, description="deprecated: use `next_cursor`")
 
 
 class AckResult(BaseModel):

@@ -14,6 +14,7 @@ from libs.common.auth.principal import Principal
 from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import InvalidInput, LifelineError, NotFound
+from libs.common.paging import split_page
 from services.alerts.alerts import repository as repo
 from services.alerts.alerts import suppressions
 from services.alerts.alerts.domain import (
@@ -26,7 +27,6 @@ from services.alerts.alerts.schemas import (
     AckResult,
     AlertDetail,
     AlertOut,
-    AlertPage,
     AttemptOut,
     DeliveryOut,
     ResolveIn,
@@ -68,24 +68,23 @@ class Alerts:
     metrics: AlertsMetrics = field(default_factory=AlertsMetrics.detached)
 
     async def list(
-        self, principal: Principal, status: str | None, before: str | None, limit: int
-    ) -> AlertPage:
-        """The caller's alerts, newest first."""
+        self,
+        principal: Principal,
+        status: str | None,
+        position: tuple[datetime, str] | None,
+        limit: int,
+    ) -> tuple[list[AlertOut], tuple[datetime, str] | None]:
+        """The caller's alerts, newest first, after `position`; and the last one's position
+        when more follow."""
         if status is not None and status not in STATUSES:
             raise InvalidInput(
                 "unknown status", fields=[{"path": "status", "reason": f"one of {STATUSES}"}]
             )
-        cursor = _cursor(before)
         async with self.sessions() as session:
-            rows = await repo.list_alerts(session, principal.client_id, status, cursor, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_before = (
-            f"{aware(rows[-1]['created_at']).isoformat()}|{rows[-1]['id']}" if more else None
-        )
-        return AlertPage(
-            alerts=[alert_out(r, self.report_link, self.box) for r in rows], next_before=next_before
-        )
+            rows = await repo.list_alerts(session, principal.client_id, status, position, limit + 1)
+        rows, more = split_page(rows, limit)
+        last = (aware(rows[-1]["created_at"]), rows[-1]["id"]) if more else None
+        return [alert_out(r, self.report_link, self.box) for r in rows], last
 
     async def get(self, principal: Principal, alert_id: str) -> AlertDetail:
         """One of the caller's alerts with its deliveries and attempts."""
@@ -240,7 +239,8 @@ class Alerts:
             await asyncio.sleep(0.02)
 
 
-def _cursor(before: str | None) -> tuple[datetime, str] | None:
+def legacy_position(before: str | None) -> tuple[datetime, str] | None:
+    """The position a deprecated `before` (`<created_at>|<id>`) names."""
     if not before:
         return None
     at, _, alert_id = before.partition("|")

@@ -4,12 +4,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
+from libs.common.paging import Lister, Page
 from services.alerts.deps import IdempotentManager, Manager, WatchlistDep
 from services.alerts.watchlists.schemas import EntryIn, EntryOut, EntryPage
 
 router = APIRouter(prefix="/v1/watchlist", tags=["watchlist"])
+# Ordered by id; `after` (an entry id, deprecated) named the same position.
+ENTRIES = Lister("watchlist.entries", (str,), default=100, maximum=1000, replaces=("after",))
 
 
 @router.post(
@@ -41,11 +44,14 @@ async def add_entry(
 async def list_entries(
     principal: Manager,
     watchlist: WatchlistDep,
-    after: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    page: Annotated[Page, Depends(ENTRIES.dependency())],
+    after: Annotated[str | None, Query(max_length=64, deprecated=True)] = None,
 ) -> EntryPage:
-    """Entries ordered by id; pass `next_after` as `after` for the next page."""
-    return await watchlist.list(principal, after, limit)
+    """Entries ordered by id; follow `Link: rel=next` (or `next_cursor`) for the next page."""
+    start = page.start((after,) if after else None)
+    found, last = await watchlist.list(principal, start[0] if start else None, page.limit)
+    cursor = page.follow((last,) if last else None)
+    return EntryPage(entries=found, next_cursor=cursor, next_after=last)
 
 
 @router.get(

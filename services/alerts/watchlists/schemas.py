@@ -63,7 +63,8 @@ class EntryOut(BaseModel):
 
 
 class EntryPage(BaseModel):
-    """One page of entries; pass `next_after` as `after` for the next."""
+    """One page of entries, ordered by id; `next_cursor` asks for the next."""
 
     entries: list[EntryOut]
-    next_after: str | None
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last page")
+    next_after: str | None = Field(deprecated=True, description="deprecated: use `next_cursor`")

@@ -15,6 +15,7 @@ from libs.common.auth.principal import Principal
 from libs.common.clock import Clock
 from libs.common.db import transaction
 from libs.common.errors import Conflict, InvalidInput, NotFound
+from libs.common.paging import split_page
 from services.alerts.alerts import suppressions
 from services.alerts.watchlists import repository as repo
 from services.alerts.watchlists.domain import (
@@ -25,7 +26,6 @@ from services.alerts.watchlists.domain import (
 from services.alerts.watchlists.schemas import (
     EntryIn,
     EntryOut,
-    EntryPage,
     RuleIn,
     RuleOut,
     SuppressionOut,
@@ -161,15 +161,14 @@ class Watchlist:
                 f"your organisation's watchlists hold their limit of {self.max_per_partner} entries"
             )
 
-    async def list(self, principal: Principal, after: str | None, limit: int) -> EntryPage:
-        """One page of the caller's entries."""
+    async def list(
+        self, principal: Principal, after: str | None, limit: int
+    ) -> tuple[list[EntryOut], str | None]:
+        """One page of the caller's entries after the id `after`; the last id when more follow."""
         async with self.sessions() as session:
             rows = await repo.list_entries(session, principal.client_id, after, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return EntryPage(
-            entries=[entry_out(r) for r in rows], next_after=rows[-1]["id"] if more else None
-        )
+        rows, more = split_page(rows, limit)
+        return [entry_out(r) for r in rows], rows[-1]["id"] if more else None
 
     async def get(self, principal: Principal, entry_id: str) -> EntryOut:
         """One of the caller's entries; anyone else's is not found."""

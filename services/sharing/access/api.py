@@ -2,12 +2,14 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
+from libs.common.paging import Lister, Page, split_page
 from libs.common.problems import problems
 from services.sharing.access.domain import managed_partner
 from services.sharing.access.schemas import (
@@ -37,6 +39,10 @@ from services.sharing.deps import (
 )
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+# Oldest first, each by (created_at, id).
+PARTNERS = Lister("partners", (datetime, str), default=200, maximum=1000)
+CLIENTS = Lister("clients", (datetime, str), default=200, maximum=1000)
+KEYS = Lister("clients.keys", (datetime, str), default=200, maximum=1000)
 
 IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")]
 Kid = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -61,9 +67,13 @@ async def bootstrap(body: BootstrapRequest, bootstrapper: Bootstrap) -> Bootstra
 
 
 @router.get("/partners", response_model=list[PartnerOut], summary="List partner organisations.")
-async def list_partners(_: AdminCaller, registry: Registry) -> list[PartnerOut]:
+async def list_partners(
+    _: AdminCaller, registry: Registry, page: Annotated[Page, Depends(PARTNERS.dependency())]
+) -> list[PartnerOut]:
     """Every partner, oldest first."""
-    return [PartnerOut.of(p) for p in await registry.list_partners()]
+    rows, more = split_page(await registry.list_partners(page.position, page.limit + 1), page.limit)
+    page.follow((rows[-1].created_at, rows[-1].id) if more else None)
+    return [PartnerOut.of(p) for p in rows]
 
 
 @router.post("/partners", status_code=201, response_model=PartnerOut, summary="Register a partner.")
@@ -113,11 +123,16 @@ async def disable_partner(
 async def list_clients(
     caller: ManagerCaller,
     registry: Registry,
+    page: Annotated[Page, Depends(CLIENTS.dependency())],
     partner_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")] = None,
 ) -> list[ClientOut]:
-    """Every client, or those of one partner (a partner administrator: its own)."""
-    within = managed_partner(caller)
-    return [ClientOut.of(c) for c in await registry.list_clients(partner_id, within=within)]
+    """Every client, oldest first, or those of one partner (a partner administrator: its own)."""
+    found = await registry.list_clients(
+        partner_id, within=managed_partner(caller), after=page.position, limit=page.limit + 1
+    )
+    rows, more = split_page(found, page.limit)
+    page.follow((rows[-1].created_at, rows[-1].id) if more else None)
+    return [ClientOut.of(c) for c in rows]
 
 
 @router.post(
@@ -166,11 +181,20 @@ async def revoke_client(client_id: IdPath, caller: ManagerCaller, registry: Regi
 @router.get(
     "/clients/{client_id}/keys", response_model=list[KeyOut], summary="List a client's keys."
 )
-async def list_keys(client_id: IdPath, caller: ManagerCaller, keys: ClientKeys) -> list[KeyOut]:
+async def list_keys(
+    client_id: IdPath,
+    caller: ManagerCaller,
+    keys: ClientKeys,
+    page: Annotated[Page, Depends(KEYS.dependency())],
+) -> list[KeyOut]:
     """Every key registered for the client, oldest first."""
     now = keys.now()
-    found = await keys.list_keys(client_id, within=managed_partner(caller))
-    return [KeyOut.of(k, now) for k in found]
+    found = await keys.list_keys(
+        client_id, within=managed_partner(caller), after=page.position, limit=page.limit + 1
+    )
+    rows, more = split_page(found, page.limit)
+    page.follow((rows[-1].created_at, rows[-1].kid) if more else None)
+    return [KeyOut.of(k, now) for k in rows]
 
 
 @router.post(

@@ -103,11 +103,18 @@ class ClientKeyAdmin:
             await client_of(change.session, client_id, within)
             return await register_key(change, client_id, key, valid_days)
 
-    async def list_keys(self, client_id: str, *, within: str | None = None) -> list[KeyRow]:
+    async def list_keys(
+        self,
+        client_id: str,
+        *,
+        within: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[KeyRow]:
         """A client's keys (404 if the client is unknown, or not the caller's to manage)."""
         async with self.sessions() as session:
             await client_of(session, client_id, within)
-            return await repo.list_keys(session, client_id)
+            return await repo.list_keys(session, client_id, after, limit)
 
     async def get_key(self, kid: str, *, within: str | None = None) -> KeyRow:
         """One key (404 if unknown, or not the caller's to manage)."""

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.roles import Role
 from libs.common.auth.scopes import format_scope
-from libs.common.sql import changed_one, insert_ignore
+from libs.common.sql import changed_one, insert_ignore, seek
 from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus
 from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
 from services.sharing.access.rows import ClientRow, KeyRow, PartnerRow
@@ -36,10 +36,12 @@ async def get_partner(session: AsyncSession, partner_id: str) -> PartnerRow | No
     return None if row is None else PartnerRow.of(row)
 
 
-async def list_partners(session: AsyncSession) -> list[PartnerRow]:
-    """Every partner, oldest first."""
-    rows = await session.execute(select(PARTNERS).order_by(PARTNERS.c.created_at, PARTNERS.c.id))
-    return [PartnerRow.of(r) for r in rows]
+async def list_partners(
+    session: AsyncSession, after: tuple[datetime, str] | None = None, limit: int | None = None
+) -> list[PartnerRow]:
+    """Partners, oldest first, after the (created_at, id) position `after`."""
+    query = seek(select(PARTNERS), (PARTNERS.c.created_at, PARTNERS.c.id), after)
+    return [PartnerRow.of(r) for r in await session.execute(query.limit(limit))]
 
 
 async def disable_partner(session: AsyncSession, partner_id: str, now: datetime) -> bool:
@@ -93,12 +95,17 @@ async def get_client(session: AsyncSession, client_id: str) -> ClientRow | None:
     return None if row is None else ClientRow.of(row)
 
 
-async def list_clients(session: AsyncSession, partner_id: str | None) -> list[ClientRow]:
-    """Clients (of one partner, if given), oldest first."""
-    query = select(CLIENTS).order_by(CLIENTS.c.created_at, CLIENTS.c.id)
+async def list_clients(
+    session: AsyncSession,
+    partner_id: str | None,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> list[ClientRow]:
+    """Clients (of one partner, if given), oldest first, after the (created_at, id) `after`."""
+    query = seek(select(CLIENTS), (CLIENTS.c.created_at, CLIENTS.c.id), after)
     if partner_id is not None:
         query = query.where(CLIENTS.c.partner_id == partner_id)
-    return [ClientRow.of(r) for r in await session.execute(query)]
+    return [ClientRow.of(r) for r in await session.execute(query.limit(limit))]
 
 
 async def revoke_client(session: AsyncSession, client_id: str, now: datetime) -> bool:
@@ -163,14 +170,16 @@ async def get_key(session: AsyncSession, kid: str) -> KeyRow | None:
     return None if row is None else KeyRow.of(row)
 
 
-async def list_keys(session: AsyncSession, client_id: str) -> list[KeyRow]:
-    """A client's keys, oldest first."""
-    query = (
-        select(CLIENT_KEYS)
-        .where(CLIENT_KEYS.c.client_id == client_id)
-        .order_by(CLIENT_KEYS.c.created_at, CLIENT_KEYS.c.kid)
-    )
-    return [KeyRow.of(r) for r in await session.execute(query)]
+async def list_keys(
+    session: AsyncSession,
+    client_id: str,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> list[KeyRow]:
+    """A client's keys, oldest first, after the (created_at, kid) position `after`."""
+    query = select(CLIENT_KEYS).where(CLIENT_KEYS.c.client_id == client_id)
+    query = seek(query, (CLIENT_KEYS.c.created_at, CLIENT_KEYS.c.kid), after)
+    return [KeyRow.of(r) for r in await session.execute(query.limit(limit))]
 
 
 async def revoke_key(session: AsyncSession, kid: str, now: datetime) -> bool:

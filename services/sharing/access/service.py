@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.revocation import RevocationKind
@@ -49,10 +51,12 @@ class RegistryAdmin:
             await change.audit("partner.create", partner_id, name=name)
             return await _partner(change.session, partner_id)
 
-    async def list_partners(self) -> list[PartnerRow]:
-        """Every partner."""
+    async def list_partners(
+        self, after: tuple[datetime, str] | None = None, limit: int | None = None
+    ) -> list[PartnerRow]:
+        """Partners, oldest first, after the position `after`."""
         async with self.sessions() as session:
-            return await repo.list_partners(session)
+            return await repo.list_partners(session, after, limit)
 
     async def get_partner(self, partner_id: str) -> PartnerRow:
         """One partner (404 if unknown)."""
@@ -129,7 +133,12 @@ class RegistryAdmin:
             return await client_of(change.session, client_id)
 
     async def list_clients(
-        self, partner_id: str | None, *, within: str | None = None
+        self,
+        partner_id: str | None,
+        *,
+        within: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
     ) -> list[ClientRow]:
         """Clients, of one partner if given (a partner administrator's: only its own)."""
         if within is not None:
@@ -139,7 +148,7 @@ class RegistryAdmin:
         async with self.sessions() as session:
             if partner_id is not None:
                 await _partner(session, partner_id)
-            return await repo.list_clients(session, partner_id)
+            return await repo.list_clients(session, partner_id, after, limit)
 
     async def get_client(self, client_id: str, *, within: str | None = None) -> ClientRow:
         """One client (404 if unknown, or not the partner administrator's to manage)."""

@@ -2,10 +2,12 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from libs.common.paging import Lister, Page, split_page
 from libs.common.problems import problems
 from services.sharing.approvals.domain import ApprovalStatus
 from services.sharing.approvals.schemas import ApprovalOut
@@ -13,6 +15,7 @@ from services.sharing.deps import AdminCaller, ApprovalsDep
 
 router = APIRouter(prefix="/v1/admin/approvals", tags=["admin"])
 
+APPROVALS = Lister("approvals", (datetime, str), default=200, maximum=1000)  # newest first
 ApprovalId = Annotated[str, Path(pattern=r"^apr_[0-9a-f]{16}$")]
 
 
@@ -20,11 +23,15 @@ ApprovalId = Annotated[str, Path(pattern=r"^apr_[0-9a-f]{16}$")]
 async def list_approvals(
     _: AdminCaller,
     approvals: ApprovalsDep,
+    page: Annotated[Page, Depends(APPROVALS.dependency())],
     status: Annotated[ApprovalStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ApprovalOut]:
     """Every approval (or those in one status); pending ones past their time show as expired."""
-    return [ApprovalOut.of(r) for r in await approvals.listing(status, limit)]
+    rows, more = split_page(
+        await approvals.listing(status, page.position, page.limit + 1), page.limit
+    )
+    page.follow((rows[-1].requested_at, rows[-1].id) if more else None)
+    return [ApprovalOut.of(r) for r in rows]
 
 
 @router.get("/{approval_id}", response_model=ApprovalOut, summary="Show one approval.")

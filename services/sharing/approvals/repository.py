@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.clock import as_utc
-from libs.common.sql import changed_one
+from libs.common.sql import changed_one, seek
 from services.sharing.approvals.domain import ApprovalAction, ApprovalStatus, Requester
 from services.sharing.approvals.models import APPROVALS
 
@@ -64,9 +64,12 @@ async def get(session: AsyncSession, approval_id: str) -> ApprovalRow | None:
     return None if row is None else ApprovalRow.of(row)
 
 
-async def listing(session: AsyncSession, status: str | None, limit: int) -> list[ApprovalRow]:
-    """Approvals, newest first."""
-    query = select(APPROVALS).order_by(APPROVALS.c.requested_at.desc(), APPROVALS.c.id)
+async def listing(
+    session: AsyncSession, status: str | None, after: tuple[datetime, str] | None, limit: int
+) -> list[ApprovalRow]:
+    """Approvals, newest first, after the (requested_at, id) position `after`."""
+    order = (APPROVALS.c.requested_at, APPROVALS.c.id)
+    query = seek(select(APPROVALS), order, after, descending=True)
     if status is not None:
         query = query.where(APPROVALS.c.status == status)
     return [ApprovalRow.of(r) for r in await session.execute(query.limit(limit))]

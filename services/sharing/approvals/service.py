@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from libs.common.auth.principal import Principal
@@ -89,11 +89,13 @@ class Approvals:
             await change.audit("approval.request", approval_id, gated=action.value, about=target)
             return await _approval(change, approval_id)
 
-    async def listing(self, status: ApprovalStatus | None, limit: int = 200) -> list[ApprovalRow]:
-        """Approvals, newest first (expired ones marked so first)."""
+    async def listing(
+        self, status: ApprovalStatus | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[ApprovalRow]:
+        """Approvals, newest first, after the position `after` (expired ones marked so first)."""
         await self._expire()
         async with self.sessions() as session:
-            return await repo.listing(session, status, limit)
+            return await repo.listing(session, status, after, limit)
 
     async def get(self, approval_id: str) -> ApprovalRow:
         """One approval (404 if unknown)."""

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.scopes import ALL_SCOPES
+from libs.common.paging import Lister, Page
 from libs.common.problems import problems
-from libs.common.web import MAX_CURSOR, Cursor
+from libs.common.web import MAX_CURSOR
 from services.sharing.audit.repository import Filter
 from services.sharing.audit.schemas import (
     AuditEntryOut,
@@ -27,6 +28,8 @@ router = APIRouter(tags=["audit"])
 # checkpoint says how many entries the log has and their tree head, nothing about any entry.
 Witness = Depends(require_any_scope(*ALL_SCOPES))
 TreeSize = Annotated[int, Query(ge=0, le=MAX_CURSOR)]
+# By seq, either way (`order`); `after` and `before` (deprecated) named the same seq.
+AUDIT = Lister("audit", (int,), default=200, maximum=1000, replaces=("after", "before"))
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -42,31 +45,37 @@ def _utc(moment: datetime | None) -> datetime | None:
 async def audit(
     _: AdminCaller,
     audit_log: Audit,
+    page: Annotated[Page, Depends(AUDIT.dependency())],
     *,
-    after: Cursor = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
-    before: Annotated[int | None, Query(ge=1, le=MAX_CURSOR)] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_CURSOR, deprecated=True)] = 0,
+    before: Annotated[int | None, Query(ge=1, le=MAX_CURSOR, deprecated=True)] = None,
     action: Annotated[str | None, Query(pattern=r"^[a-z_.]{1,64}$")] = None,
     actor: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     target: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> AuditPage:
-    """Entries with seq > `after` (`next_after` while more may follow); newest first, those
-    with seq < `before` (`next_before`). `action` and `target` match by their beginning."""
+    """Entries by seq, oldest first (`order=desc`: newest first); follow `Link: rel=next`.
+    `action` and `target` match by their beginning."""
     where = Filter(action, actor, target, _utc(since), _utc(until))
-    if order == "desc":
-        entries = await audit_log.page(
-            after, limit, before=MAX_CURSOR if before is None else before, where=where
-        )
-        next_before = entries[-1]["seq"] if len(entries) == limit else None
-        return AuditPage(
-            entries=[AuditEntryOut(**e) for e in entries], next_after=None, next_before=next_before
-        )
-    entries = await audit_log.page(after, limit, where=where)
-    next_after = entries[-1]["seq"] if len(entries) == limit else None
-    return AuditPage(entries=[AuditEntryOut(**e) for e in entries], next_after=next_after)
+    desc = order == "desc"
+    legacy = before if desc else after
+    start = page.start((legacy,) if legacy else None)
+    seq = start[0] if start else None
+    if desc:
+        bound = MAX_CURSOR if seq is None else seq
+        entries = await audit_log.page(after, page.limit, before=bound, where=where)
+    else:
+        entries = await audit_log.page(seq or 0, page.limit, where=where)
+    # A full page: more may follow (an empty last page may answer the next request).
+    last = entries[-1]["seq"] if len(entries) == page.limit else None
+    return AuditPage(
+        entries=[AuditEntryOut(**e) for e in entries],
+        next_cursor=page.follow(None if last is None else (last,)),
+        next_after=None if desc else last,
+        next_before=last if desc else None,
+    )
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class AuditEntryOut(BaseModel):
@@ -21,11 +21,14 @@ class AuditEntryOut(BaseModel):
 
 
 class AuditPage(BaseModel):
-    """A page of the audit log; ask again with `after=next_after` while it is not null."""
+    """A page of the audit log; ask again with `cursor=next_cursor` while it is not null."""
 
     entries: list[AuditEntryOut]
-    next_after: int | None
-    next_before: int | None = None  # newest first (`order=desc`): ask with `before=` this
+    next_cursor: str | None = Field(description="the next page's `cursor`; null on the last page")
+    next_after: int | None = Field(deprecated=True, description="deprecated: use `next_cursor`")
+    next_before: int | None = Field(
+        default=None, deprecated=True, description="deprecated: use `next_cursor`"
+    )
 
 
 class AuditVerification(BaseModel):

@@ -2,11 +2,13 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
+from libs.common.paging import Lister, Page, split_page
 from libs.common.problems import problems
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
@@ -16,6 +18,7 @@ from services.sharing.seizure.schemas import SeizureCreate, SeizureOut
 
 router = APIRouter(prefix="/v1/admin/seizures", tags=["admin"])
 
+SEIZURES = Lister("seizures", (datetime, str), default=200, maximum=1000)  # newest first
 SeizureId = Annotated[str, Path(pattern=r"^szr_[0-9a-f]{16}$")]
 
 
@@ -36,10 +39,16 @@ async def seize(
 
 @router.get("", response_model=list[SeizureOut], summary="List seizures, newest first.")
 async def list_seizures(
-    _: AdminCaller, seizures: Seizures, status: Annotated[SeizureStatus | None, Query()] = None
+    _: AdminCaller,
+    seizures: Seizures,
+    page: Annotated[Page, Depends(SEIZURES.dependency())],
+    status: Annotated[SeizureStatus | None, Query()] = None,
 ) -> list[SeizureOut]:
     """Every seizure, or only the active (lifted) ones."""
-    return [SeizureOut.of(r) for r in await seizures.listing(status)]
+    found = await seizures.listing(status, page.position, page.limit + 1)
+    rows, more = split_page(found, page.limit)
+    page.follow((rows[-1].created_at, rows[-1].id) if more else None)
+    return [SeizureOut.of(r) for r in rows]
 
 
 @router.get("/{seizure_id}", response_model=SeizureOut, summary="Show one seizure.")

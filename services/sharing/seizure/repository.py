@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.clock import as_utc
-from libs.common.sql import changed_one, for_update
+from libs.common.sql import changed_one, for_update, seek
 from services.sharing.access.domain import ClientStatus, KeyStatus, PartnerStatus
 from services.sharing.access.models import CLIENT_KEYS, CLIENTS, PARTNERS
 from services.sharing.seizure.domain import SeizureStatus, TargetKind
@@ -71,12 +71,18 @@ async def get(session: AsyncSession, seizure_id: str, *, lock: bool = False) -> 
     return None if row is None else SeizureRow.of(row)
 
 
-async def listing(session: AsyncSession, status: str | None = None) -> list[SeizureRow]:
-    """Seizures, newest first."""
-    query = select(SEIZURES).order_by(SEIZURES.c.created_at.desc(), SEIZURES.c.id)
+async def listing(
+    session: AsyncSession,
+    status: str | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> list[SeizureRow]:
+    """Seizures, newest first, after the (created_at, id) position `after`."""
+    order = (SEIZURES.c.created_at, SEIZURES.c.id)
+    query = seek(select(SEIZURES), order, after, descending=True)
     if status is not None:
         query = query.where(SEIZURES.c.status == status)
-    return [SeizureRow.of(r) for r in await session.execute(query)]
+    return [SeizureRow.of(r) for r in await session.execute(query.limit(limit))]
 
 
 async def active_on(session: AsyncSession, kind: TargetKind, target_id: str) -> bool:

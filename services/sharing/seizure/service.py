@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from libs.common.auth.revocation import RevocationKind
 from libs.common.errors import Conflict, NotFound
@@ -149,10 +150,15 @@ class SeizureAdmin:
             )
             return await _seizure(change, seizure_id)
 
-    async def listing(self, status: SeizureStatus | None = None) -> list[SeizureRow]:
-        """Seizures, newest first (only active or lifted ones, if asked)."""
+    async def listing(
+        self,
+        status: SeizureStatus | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[SeizureRow]:
+        """Seizures, newest first (only active or lifted ones, if asked), after `after`."""
         async with self.sessions() as session:
-            return await repo.listing(session, status)
+            return await repo.listing(session, status, after, limit)
 
     async def get(self, seizure_id: str) -> SeizureRow:
         """One seizure (404 if unknown)."""

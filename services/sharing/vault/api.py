@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -11,12 +12,13 @@ from libs.common.auth.fastapi import require_any_scope, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.idempotent_routes import idempotent
+from libs.common.paging import Lister, Page, encode_cursor, split_page
 from libs.common.problems import problems
-from libs.common.web import Cursor
+from libs.common.web import MAX_CURSOR
 from services.sharing.approvals.domain import ApprovalAction
 from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
 from services.sharing.deps import Actions, Gated, Grants, Reads, Sealed
-from services.sharing.vault.domain import Search
+from services.sharing.vault.domain import Search, legacy_cursor
 from services.sharing.vault.filters import search_filters
 from services.sharing.vault.schemas import (
     KID,
@@ -31,6 +33,12 @@ from services.sharing.vault.schemas import (
 )
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+# The sync feed, in update order; its cursors of the format before were `v1:<us>:<id>`.
+REPORTS = Lister("reports", (int, str), default=50, maximum=200, legacy=legacy_cursor)
+# A report's read log, oldest first; `after` (a read id, deprecated) named the same position.
+# A report's grants, oldest first, by (created_at, id).
+GRANTS = Lister("reports.grants", (datetime, str), default=200, maximum=1000)
+READS = Lister("reports.reads", (int,), default=200, maximum=1000, replaces=("after",))
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
 # Granting and erasing need `reports:manage` (a reader or partner administrator of the
@@ -53,12 +61,15 @@ async def list_reports(
     principal: Reader,
     reads: Reads,
     search: Annotated[Search, Depends(search_filters)],
-    *,
-    cursor: Annotated[str | None, Query(max_length=128)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[Page, Depends(REPORTS.dependency())],
 ) -> dict[str, Any]:
-    """Pre-filtered by policy in SQL, re-checked per report; filters only match visible fields."""
-    return await reads.search(principal, search, cursor, limit)
+    """Pre-filtered by policy in SQL, re-checked per report; filters only match visible fields.
+    `next_cursor` is always there (keep it to ask for what changes later); `Link: rel=next`
+    only when the page was full."""
+    found = await reads.search(principal, search, page.position, page.limit)
+    position = found.pop("position")
+    cursor = page.follow(position) if found["has_more"] else None
+    return {**found, "next_cursor": cursor or encode_cursor(REPORTS.name, position)}
 
 
 @router.get(
@@ -90,11 +101,15 @@ async def report_reads(
     report_id: ReportId,
     principal: OwnerReader,
     reads: Reads,
-    after: Cursor = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    page: Annotated[Page, Depends(READS.dependency())],
+    after: Annotated[int, Query(ge=0, le=MAX_CURSOR, deprecated=True)] = 0,
 ) -> list[dict[str, Any]]:
     """The read log of one report, oldest first; 404 for a report of another partner."""
-    return await reads.reads(principal, report_id, after, limit)
+    start = page.start((after,) if after else None)
+    rows = await reads.reads(principal, report_id, start[0] if start else 0, page.limit + 1)
+    rows, more = split_page(rows, page.limit)
+    page.follow((rows[-1]["id"],) if more else None)
+    return rows
 
 
 @router.post(
@@ -122,9 +137,17 @@ async def grant_report(
     response_model=list[GrantOut],
     summary="The per-report grants of a report (submitting partner or administrator).",
 )
-async def report_grants(report_id: ReportId, principal: OwnerReader, grants: Grants) -> list[Any]:
+async def report_grants(
+    report_id: ReportId,
+    principal: OwnerReader,
+    grants: Grants,
+    page: Annotated[Page, Depends(GRANTS.dependency())],
+) -> list[Any]:
     """Every grant of the report, oldest first."""
-    return await grants.grants(principal, report_id)
+    found = await grants.grants(principal, report_id, page.position, page.limit + 1)
+    rows, more = split_page(found, page.limit)
+    page.follow((rows[-1]["created_at"], rows[-1]["id"]) if more else None)
+    return rows
 
 
 @router.delete(

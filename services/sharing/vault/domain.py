@@ -13,9 +13,9 @@ from typing import Any
 from libs.common.auth.principal import Principal
 from libs.common.clock import as_utc
 from libs.common.contracts import ReportErased, new_event
-from libs.common.crypto.encoding import JSONValue, b64u_decode, b64u_encode
+from libs.common.crypto.encoding import JSONValue, b64u_decode
 from libs.common.crypto.errors import InvalidKey
-from libs.common.errors import InvalidInput
+from libs.common.errors import InvalidCursor, InvalidInput
 from libs.common.events import Envelope
 from libs.common.reports import IncidentType, LegalBasis
 from libs.common.reports.fields import CATALOGUE, Catalogue
@@ -253,25 +253,17 @@ def tombstone_view(row: Any) -> dict[str, Any]:
     return view
 
 
-def encode_cursor(pos: tuple[int, str]) -> str:
-    """Opaque to clients; it only names a position, so a forged one reveals nothing."""
-    return b64u_encode(f"v1:{pos[0]}:{pos[1]}".encode())
-
-
-def decode_cursor(text: str) -> tuple[int, str]:
-    """Parse a cursor strictly; anything else is a 422."""
-    bad = InvalidInput(
-        "invalid cursor", fields=[{"path": "cursor", "reason": "not a cursor from this API"}]
-    )
+def legacy_cursor(text: str) -> tuple[int, str]:
+    """The position of a sync cursor of the format before `libs.common.paging` (deprecated)."""
     if len(text) > 128:
-        raise bad
+        raise InvalidCursor()
     try:
         raw = b64u_decode(text).decode("ascii")
     except (InvalidKey, UnicodeDecodeError):
-        raise bad from None
+        raise InvalidCursor() from None
     match = _CURSOR.fullmatch(raw)
     if match is None:
-        raise bad
+        raise InvalidCursor()
     return int(match.group(1)), match.group(2)
 
 

@@ -22,8 +22,6 @@ from services.sharing.vault.domain import (
     NO_SUCH_REPORT,
     Release,
     Search,
-    decode_cursor,
-    encode_cursor,
     meta_of,
     read_audit_details,
     read_log_rows,
@@ -177,14 +175,13 @@ class ReadService:
         self,
         principal: Principal,
         search: Search,
-        cursor: str | None,
+        after: tuple[int, str] | None,
         limit: int,
         *,
         via: str = "list",
     ) -> dict[str, Any]:
-        """Reports the caller may see, in update order from `cursor`; pre-filtered in SQL.
-        `via` names the read in the log (a listing, an export)."""
-        after = decode_cursor(cursor) if cursor else None
+        """Reports the caller may see, in update order after the (updated, id) position `after`;
+        pre-filtered in SQL. `via` names the read in the log (a listing, an export)."""
 
         async def read(session: AsyncSession) -> tuple[list[Any], list[dict[str, Any]]]:
             rows, items, releases = await self._page(session, principal, search, after, limit)
@@ -197,7 +194,7 @@ class ReadService:
         position = (int(rows[-1].updated_us), rows[-1].report_id) if rows else after
         return {
             "reports": items,
-            "next_cursor": encode_cursor(position or (0, "")),
+            "position": position or (0, ""),
             "has_more": len(rows) == limit,
         }
 

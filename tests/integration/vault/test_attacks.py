@@ -14,7 +14,7 @@ import pytest
 from libs.common.crypto.encoding import b64u_encode
 from libs.common.crypto.hpke_keys import HpkeSuite, generate_private_key
 from libs.common.crypto.kek_file import LocalFileKekProvider
-from services.sharing.vault.domain import encode_cursor
+from libs.common.paging import encode_cursor
 from tests.integration.vault.conftest import Vault, grant
 from tests.support.problems import sameness
 
@@ -234,8 +234,8 @@ async def test_partner_b_never_reaches_partner_a_report(vault: Vault) -> None:
         {"country": "KG"},
         {"incident_type": "detention", "legal_basis": "cis_interstate_search"},
         {"occurred_from": "2020-01-01"},
-        {"cursor": encode_cursor((0, ""))},
-        {"cursor": encode_cursor((0, report_id[:-1]))},
+        {"cursor": encode_cursor("reports", (0, ""))},
+        {"cursor": encode_cursor("reports", (0, report_id[:-1]))},
     ):
         page = await vault.call(b, "GET", "/v1/reports", params=params)
         assert page.status_code == 200 and report_id not in page.text, params

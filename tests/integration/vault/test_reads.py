@@ -153,16 +153,15 @@ async def test_the_cursor_pages_and_syncs_without_widening_anything(vault: Vault
     page = (await vault.call(b, "GET", "/v1/reports", params={"cursor": cursor})).json()
     assert later in [r["report_id"] for r in page["reports"]]
     # A cursor is only a position: a forged one from the start shows nothing more.
-    from services.sharing.vault.domain import encode_cursor
+    from libs.common.paging import encode_cursor
 
-    forged = (
-        await vault.call(b, "GET", "/v1/reports", params={"cursor": encode_cursor((0, ""))})
-    ).json()
+    start = encode_cursor("reports", (0, ""))
+    forged = (await vault.call(b, "GET", "/v1/reports", params={"cursor": start})).json()
     assert {r["report_id"] for r in forged["reports"]} == {*visible, later}
     for bad in ("x", "djE6LTE6eA", "A" * 200):
         resp = await vault.call(b, "GET", "/v1/reports", params={"cursor": bad})
         assert resp.status_code == 422, bad
-        assert resp.json()["code"] == "invalid_input"
+        assert resp.json()["code"] == "invalid_cursor"
 
 
 async def test_roles_and_red_reports_with_per_report_grants(vault: Vault) -> None:

@@ -1,6 +1,7 @@
 /** Calls to the services through the console's same-origin proxy, with the device's token. */
 
 import { DeviceRefused, type Session } from "./auth/session.ts";
+import { nextPath, type Page } from "./paging.ts";
 
 export type Service = "alerts" | "sharing" | "intake";
 
@@ -60,7 +61,7 @@ export function newIdempotencyKey(): string {
 
 /** Call `path` on a service as the signed-in device; one retry with a fresh token on 401.
  * A POST carries one Idempotency-Key for all its tries: a create is made once (docs/api.md). */
-export async function call<T>(service: Service, path: string, opts: CallOptions = {}): Promise<T> {
+async function send(service: Service, path: string, opts: CallOptions): Promise<Response> {
   if (!session) throw new DeviceRefused("not_enrolled");
   const method = opts.method ?? "GET";
   const key: Record<string, string> =
@@ -84,7 +85,48 @@ export async function call<T>(service: Service, path: string, opts: CallOptions 
       continue;
     }
     if (!answer.ok) throw await errorOf(answer);
-    if (answer.status === 204) return undefined as T;
-    return (await answer.json()) as T;
+    return answer;
   }
+}
+
+/** The JSON answer of `path` (undefined for a 204). */
+export async function call<T>(service: Service, path: string, opts: CallOptions = {}): Promise<T> {
+  const answer = await send(service, path, opts);
+  if (answer.status === 204) return undefined as T;
+  return (await answer.json()) as T;
+}
+
+/** One page of a list, and the path of the next (its `Link: rel="next"`). */
+export async function callPage<T>(
+  service: Service,
+  path: string,
+  opts: CallOptions = {},
+): Promise<Page<T>> {
+  const answer = await send(service, path, opts);
+  return { body: (await answer.json()) as T, next: nextPath(answer.headers.get("link"), path) };
+}
+
+/** Every item of a list that answers a bare array, page after page. */
+export async function callAll<T>(
+  service: Service,
+  path: string,
+  opts: CallOptions = {},
+): Promise<T[]> {
+  return callAllOf<T[], T>(service, path, (body) => body, opts);
+}
+
+/** Every item of a list, page after page; `items` finds them in a page's body. */
+export async function callAllOf<B, T>(
+  service: Service,
+  path: string,
+  items: (body: B) => T[],
+  opts: CallOptions = {},
+): Promise<T[]> {
+  const found: T[] = [];
+  for (let next: string | null = path; next !== null; ) {
+    const page: Page<B> = await callPage<B>(service, next, opts);
+    found.push(...items(page.body));
+    next = page.next;
+  }
+  return found;
 }

@@ -60,7 +60,7 @@ export interface AlertDetail extends Alert {
 
 export interface AlertPage {
   alerts: Alert[];
-  next_before: string | null;
+  next_cursor: string | null;
 }
 
 export interface ReportView {
@@ -139,7 +139,7 @@ export interface Entry {
 
 export interface EntryPage {
   entries: Entry[];
-  next_after: string | null;
+  next_cursor: string | null;
 }
 
 /** Alerts in `now` that were not in `before` (null before the first load: nothing is new). */

@@ -67,9 +67,10 @@ test("added and removed grants; no change is no change", () => {
 test("an audit page is asked for newest first, filtered on the server, times in UTC", () => {
   assert.equal(auditQuery(NO_FILTER, null, 50), "order=desc&limit=50");
   const query = new URLSearchParams(
-    auditQuery({ ...NO_FILTER, action: " policy. ", target: "ptn_b/lawyer", from: "2026-12-03T10:00" }, 70, 50),
+    auditQuery({ ...NO_FILTER, action: " policy. ", target: "ptn_b/lawyer", from: "2026-12-03T10:00" }, "WzEsImF1ZGl0IixbNzBdXQ", 50),
   );
-  assert.equal(query.get("before"), "70");
+  assert.equal(query.get("cursor"), "WzEsImF1ZGl0IixbNzBdXQ");
+  assert.equal(query.get("before"), null);
   assert.equal(query.get("action"), "policy.");
   assert.equal(query.get("target"), "ptn_b/lawyer");
   assert.equal(query.get("actor"), null);

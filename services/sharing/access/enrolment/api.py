@@ -2,12 +2,14 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from libs.common.auth.fastapi import PUBLIC
+from libs.common.paging import Lister, Page, split_page
 from libs.common.problems import problems
 from services.sharing.access.domain import managed_partner
 from services.sharing.access.enrolment.schemas import (
@@ -23,6 +25,7 @@ from services.sharing.approvals.schemas import PENDING_RESPONSE, pending
 from services.sharing.deps import EnrolmentsDep, Gated, IdempotentSecret, ManagerCaller, Tokens
 
 router = APIRouter(tags=["enrolment"])
+ENROLMENTS = Lister("enrolments", (datetime, str), default=200, maximum=1000)  # newest first
 
 IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9._~:-]{1,128}$")]
 Kid = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -55,10 +58,17 @@ async def create_enrolment(
     summary="List a client's enrolment codes (never the codes themselves).",
 )
 async def list_enrolments(
-    client_id: IdPath, caller: ManagerCaller, enrolments: EnrolmentsDep
+    client_id: IdPath,
+    caller: ManagerCaller,
+    enrolments: EnrolmentsDep,
+    page: Annotated[Page, Depends(ENROLMENTS.dependency())],
 ) -> list[EnrolmentOut]:
     """Newest first, with each code's status (open, used, cancelled, expired)."""
-    rows = await enrolments.listing(client_id, within=managed_partner(caller))
+    found = await enrolments.listing(
+        client_id, within=managed_partner(caller), after=page.position, limit=page.limit + 1
+    )
+    rows, more = split_page(found, page.limit)
+    page.follow((rows[-1].created_at, rows[-1].id) if more else None)
     now = enrolments.now()
     return [EnrolmentOut.of(r, now) for r in rows]
 

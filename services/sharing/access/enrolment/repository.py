@@ -11,7 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.clock import as_utc
-from libs.common.sql import changed_one
+from libs.common.sql import changed_one, seek
 from services.sharing.access.domain import KeyStatus
 from services.sharing.access.enrolment.domain import EnrolmentStatus
 from services.sharing.access.enrolment.models import ENROLMENTS
@@ -64,14 +64,16 @@ async def get(session: AsyncSession, enrolment_id: str) -> EnrolmentRow | None:
     return None if row is None else EnrolmentRow.of(row)
 
 
-async def listing(session: AsyncSession, client_id: str) -> list[EnrolmentRow]:
-    """A client's enrolments, newest first."""
-    query = (
-        select(ENROLMENTS)
-        .where(ENROLMENTS.c.client_id == client_id)
-        .order_by(ENROLMENTS.c.created_at.desc(), ENROLMENTS.c.id)
-    )
-    return [EnrolmentRow.of(r) for r in await session.execute(query)]
+async def listing(
+    session: AsyncSession,
+    client_id: str,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> list[EnrolmentRow]:
+    """A client's enrolments, newest first, after the (created_at, id) position `after`."""
+    query = select(ENROLMENTS).where(ENROLMENTS.c.client_id == client_id)
+    query = seek(query, (ENROLMENTS.c.created_at, ENROLMENTS.c.id), after, descending=True)
+    return [EnrolmentRow.of(r) for r in await session.execute(query.limit(limit))]
 
 
 async def spend(session: AsyncSession, hashed: str, now: datetime) -> EnrolmentRow | None:

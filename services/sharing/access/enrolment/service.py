@@ -114,11 +114,18 @@ class Enrolments:
         assert row is not None  # written in this very transaction
         return Issued(row, code, enrol_link(self.public_url, code))
 
-    async def listing(self, client_id: str, *, within: str | None) -> list[EnrolmentRow]:
+    async def listing(
+        self,
+        client_id: str,
+        *,
+        within: str | None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[EnrolmentRow]:
         """A client's enrolments, newest first (404 if not the caller's client)."""
         async with self.sessions() as session:
             await client_of(session, client_id, within)
-            return await repo.listing(session, client_id)
+            return await repo.listing(session, client_id, after, limit)
 
     async def cancel(
         self, actor: str, client_id: str, enrolment_id: str, *, within: str | None

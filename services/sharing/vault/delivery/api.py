@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
@@ -10,6 +11,7 @@ from libs.common.auth.fastapi import PUBLIC, require_scopes
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
 from libs.common.idempotent_routes import idempotent
+from libs.common.paging import Lister, Page, split_page
 from libs.common.problems import problems
 from services.sharing.deps import DeliveryKeysDep, Signer
 from services.sharing.vault.delivery.schemas import DeliveryKeyIn, DeliveryKeyOut, SigningKeysOut
@@ -19,6 +21,8 @@ router = APIRouter(tags=["delivery"])
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.REPORTS_READ))]
 IdempotentReader = Annotated[None, idempotent(Reader)]
+# Oldest first, by (created_at, kid).
+KEYS = Lister("hpke-keys", (datetime, str), default=50, maximum=200)
 
 
 @router.post(
@@ -40,9 +44,14 @@ async def add_key(
     response_model=list[DeliveryKeyOut],
     summary="Your partner's registered delivery keys.",
 )
-async def list_keys(principal: Reader, keys: DeliveryKeysDep) -> list[dict[str, Any]]:
+async def list_keys(
+    principal: Reader, keys: DeliveryKeysDep, page: Annotated[Page, Depends(KEYS.dependency())]
+) -> list[dict[str, Any]]:
     """Active keys, oldest first."""
-    return await keys.list_keys(principal)
+    found = await keys.list_keys(principal, page.position, page.limit + 1)
+    rows, more = split_page(found, page.limit)
+    page.follow((rows[-1]["created_at"], rows[-1]["kid"]) if more else None)
+    return rows
 
 
 @router.delete(

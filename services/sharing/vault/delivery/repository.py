@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.sql import seek
 from services.sharing.vault.delivery.models import DELIVERY_KEYS
 
 
@@ -17,13 +18,19 @@ async def insert_delivery_key(session: AsyncSession, values: dict[str, Any]) -> 
 
 
 async def delivery_keys(
-    session: AsyncSession, partner_id: str, *, active_only: bool = True
+    session: AsyncSession,
+    partner_id: str,
+    *,
+    active_only: bool = True,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """A partner's delivery keys, oldest first."""
+    """A partner's delivery keys, oldest first, after the (created_at, kid) position `after`."""
     query = select(DELIVERY_KEYS).where(DELIVERY_KEYS.c.partner_id == partner_id)
     if active_only:
         query = query.where(DELIVERY_KEYS.c.revoked_at.is_(None))
-    result = await session.execute(query.order_by(DELIVERY_KEYS.c.created_at))
+    query = seek(query, (DELIVERY_KEYS.c.created_at, DELIVERY_KEYS.c.kid), after)
+    result = await session.execute(query.limit(limit))
     return [dict(r._mapping) for r in result]
 
 

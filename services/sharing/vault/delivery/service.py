@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -112,10 +113,15 @@ class DeliveryKeys:
             raise Conflict("this key is already registered") from None
         return _key_view(values)
 
-    async def list_keys(self, principal: Principal) -> list[dict[str, Any]]:
-        """The caller's partner's active keys."""
+    async def list_keys(
+        self, principal: Principal, after: tuple[datetime, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The caller's partner's active keys, oldest first, after the position `after`."""
         async with self.sessions() as session:
-            return [_key_view(r) for r in await drepo.delivery_keys(session, principal.partner_id)]
+            rows = await drepo.delivery_keys(
+                session, principal.partner_id, after=after, limit=limit
+            )
+        return [_key_view(r) for r in rows]
 
     async def revoke(self, principal: Principal, kid: str) -> None:
         """Stop sealing to one of the caller's partner's keys."""

@@ -41,14 +41,14 @@ async def export_reports(
     """
     chosen = exporter(fmt)
     reports: list[ExportedReport] = []
-    cursor: str | None = None
+    position: tuple[int, str] | None = None
     while len(reports) < limit:
         page = await reads.search(
-            principal, search, cursor, min(PAGE, limit - len(reports)), via=f"export:{fmt}"
+            principal, search, position, min(PAGE, limit - len(reports)), via=f"export:{fmt}"
         )
         # Erased reports (tombstones) and unreadable ones carry no content to export.
         reports += [exported(v, reads.catalogue) for v in page["reports"] if "report" in v]
-        cursor = page["next_cursor"]
+        position = page["position"]
         if not page["has_more"]:
             break
     return chosen, chosen.render(Export(reports, reads.catalogue, clock.now()))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.reports.fields import CATALOGUE, Catalogue
-from libs.common.sql import for_update
+from libs.common.sql import for_update, seek
 from services.sharing.vault.policy.document import parse_policy
 from services.sharing.vault.policy.domain import Policy, ReportGrant
 from services.sharing.vault.policy.models import POLICIES, REPORT_GRANTS
@@ -123,14 +123,17 @@ async def grants_to(
     return [_grant(r, catalogue) for r in await session.execute(query)]
 
 
-async def grants_of_report(session: AsyncSession, report_id: str) -> list[dict[str, Any]]:
-    """Every grant of one report (for its submitter and administrators)."""
-    query = (
-        select(REPORT_GRANTS)
-        .where(REPORT_GRANTS.c.report_id == report_id)
-        .order_by(REPORT_GRANTS.c.created_at)
-    )
-    return [dict(r._mapping) for r in await session.execute(query)]
+async def grants_of_report(
+    session: AsyncSession,
+    report_id: str,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Grants of one report (for its submitter and administrators), oldest first, after the
+    (created_at, id) position `after`."""
+    query = select(REPORT_GRANTS).where(REPORT_GRANTS.c.report_id == report_id)
+    query = seek(query, (REPORT_GRANTS.c.created_at, REPORT_GRANTS.c.id), after)
+    return [dict(r._mapping) for r in await session.execute(query.limit(limit))]
 
 
 async def insert_grant(session: AsyncSession, values: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -182,9 +183,15 @@ class ReportGrants:
             )
         return {**values, "fields": ordered, "created_at": now.isoformat()}
 
-    async def grants(self, principal: Principal, report_id: str) -> list[dict[str, Any]]:
+    async def grants(
+        self,
+        principal: Principal,
+        report_id: str,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         """The per-report grants of a report (submitter and administrators only)."""
         await self.reports.owned(principal, report_id)
         async with self.sessions() as session:
-            rows = await prepo.grants_of_report(session, report_id)
+            rows = await prepo.grants_of_report(session, report_id, after, limit)
         return [{**r, "fields": r["fields"].split()} for r in rows]

@@ -2,13 +2,15 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime.
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path
 
 from libs.common.auth.fastapi import require_any_scope
 from libs.common.auth.principal import Principal
 from libs.common.auth.scopes import Scope
+from libs.common.paging import Lister, Page
 from libs.common.problems import problems
 from services.sharing.deps import ReleasesDep
 from services.sharing.vault.releases.schemas import ApproveIn, ReleaseRequestList, ReleaseRequestOut
@@ -18,6 +20,7 @@ router = APIRouter(prefix="/v1/release-requests", tags=["release requests"])
 # Deciding what leaves a partner is granting: `reports:manage` (its readers and partner
 # administrators) or the operator's `admin`; lawyers and write-only keys decide nothing.
 Decider = Annotated[Principal, Depends(require_any_scope(Scope.REPORTS_MANAGE, Scope.ADMIN))]
+RELEASES = Lister("release-requests", (datetime, str), default=50, maximum=200)  # newest first
 RequestId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 
 
@@ -29,11 +32,12 @@ RequestId = Annotated[str, Path(pattern=r"^[0-9a-f-]{36}$")]
 async def list_requests(
     principal: Decider,
     releases: ReleasesDep,
+    page: Annotated[Page, Depends(RELEASES.dependency())],
     status: Literal["pending", "released", "approved", "denied", "withdrawn"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Who asked (organisation and lawyer), when, for which fields, and what was decided."""
-    return {"requests": await releases.listing(principal, status, limit)}
+    found, last = await releases.listing(principal, status, page.position, page.limit)
+    return {"requests": found, "next_cursor": page.follow(last)}
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.sql import for_update, insert_ignore
+from libs.common.sql import for_update, insert_ignore, seek
 from services.sharing.vault.releases.models import RELEASE_REQUESTS as REQ
 
 
@@ -35,10 +35,16 @@ async def get(
 
 
 async def listing(
-    session: AsyncSession, submitter_id: str | None, status: str | None, limit: int
+    session: AsyncSession,
+    submitter_id: str | None,
+    status: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
-    """Requests about one submitter's reports (every partner's for None), newest first."""
-    query = select(REQ).order_by(REQ.c.requested_at.desc(), REQ.c.id).limit(limit)
+    """Requests about one submitter's reports (every partner's for None), newest first, after
+    the (requested_at, id) position `after`."""
+    order = (REQ.c.requested_at, REQ.c.id)
+    query = seek(select(REQ), order, after, descending=True).limit(limit)
     if submitter_id is not None:
         query = query.where(REQ.c.submitter_id == submitter_id)
     if status is not None:

@@ -35,3 +35,6 @@ class ReleaseRequestList(BaseModel):
     """Release requests, newest first."""
 
     requests: list[ReleaseRequestOut]
+    next_cursor: str | None = Field(
+        default=None, description="the next page's `cursor`; null on the last page"
+    )

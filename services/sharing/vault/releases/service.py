@@ -27,6 +27,7 @@ from libs.common.errors import Conflict, Gone, InvalidInput, NotFound
 from libs.common.events import Envelope, NotYet
 from libs.common.inbox import mark_processed
 from libs.common.outbox import enqueue
+from libs.common.paging import split_page
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import INBOX, OUTBOX
@@ -144,15 +145,21 @@ class Releases:
         log.info("release requested", extra={"report_id": data.report_id})
 
     async def listing(
-        self, principal: Principal, status: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        """Requests about the caller's partner's reports (every partner's for an operator)."""
+        self,
+        principal: Principal,
+        status: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], tuple[datetime, str] | None]:
+        """Requests about the caller's partner's reports (every partner's for an operator),
+        newest first, after `after`; and the last one's position when more follow."""
         async with self.sessions() as session:
             everyone = await self.actions.is_admin(principal)
-            rows = await repo.listing(
-                session, None if everyone else principal.partner_id, status, limit
-            )
-        return [_out(r) for r in rows]
+            within = None if everyone else principal.partner_id
+            rows = await repo.listing(session, within, status, after, limit + 1)
+        rows, more = split_page(rows, limit)
+        last = (rows[-1]["requested_at"], rows[-1]["id"]) if more else None
+        return [_out(r) for r in rows], last
 
     async def approve(
         self, principal: Principal, request_id: str, fields: list[str] | None

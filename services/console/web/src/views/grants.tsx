@@ -2,7 +2,7 @@
 `reports:manage`, granting fields of it to another partner after a confirmation in words. */
 
 import { useState } from "preact/hooks";
-import { ApiError, call } from "../api.ts";
+import { ApiError, call, callAll } from "../api.ts";
 import { language, t, when } from "../i18n/index.ts";
 import { ErrorNote, Text } from "./common.tsx";
 import {
@@ -168,7 +168,7 @@ export function Grants({ id, manage }: { id: string; manage: boolean }) {
   const load = async (event: Event) => {
     if (!(event.currentTarget as HTMLDetailsElement).open || grants) return;
     try {
-      setGrants(await call<Grant[]>("sharing", `/v1/reports/${encodeURIComponent(id)}/grants`));
+      setGrants(await callAll<Grant>("sharing", `/v1/reports/${encodeURIComponent(id)}/grants`));
     } catch (failure) {
       setError(failure);
     }

@@ -4,7 +4,7 @@ administrator with `reports:manage` (or an operator) releases them or refuses, a
 confirmation. */
 
 import { useState } from "preact/hooks";
-import { call } from "../api.ts";
+import { call, callAllOf } from "../api.ts";
 import { usePoll } from "../hooks.ts";
 import { language, t, when } from "../i18n/index.ts";
 import { ErrorNote, Row, Text } from "./common.tsx";
@@ -92,8 +92,8 @@ export function Releases() {
     async (signal) => {
       try {
         const path = "/v1/release-requests";
-        const page = await call<{ requests: ReleaseRequest[] }>("sharing", path, { signal });
-        setRequests(sortRequests(page.requests));
+        const page = (body: { requests: ReleaseRequest[] }) => body.requests;
+        setRequests(sortRequests(await callAllOf("sharing", path, page, { signal })));
         setError(null);
       } catch (failure) {
         if (!signal.aborted) setError(failure);

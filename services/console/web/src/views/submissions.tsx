@@ -3,7 +3,7 @@ client that may read reports, who read each (sharing's `GET /v1/reports/{id}/rea
 partners it was granted to (`…/grants`; granting with `reports:manage`). */
 
 import { useState } from "preact/hooks";
-import { call, currentSession } from "../api.ts";
+import { call, callAll, callPage, currentSession } from "../api.ts";
 import { usePoll } from "../hooks.ts";
 import { t, when } from "../i18n/index.ts";
 import type { Read, Receipt } from "../report.ts";
@@ -55,7 +55,7 @@ function Reads({ id }: { id: string }) {
   const load = async (event: Event) => {
     if (!(event.currentTarget as HTMLDetailsElement).open || reads) return;
     try {
-      setReads(await call<Read[]>("sharing", `/v1/reports/${encodeURIComponent(id)}/reads`));
+      setReads(await callAll<Read>("sharing", `/v1/reports/${encodeURIComponent(id)}/reads`));
     } catch (failure) {
       setError(failure);
     }
@@ -87,7 +87,8 @@ function Reads({ id }: { id: string }) {
 export function Submissions() {
   const [receipts, setReceipts] = useState<Receipt[] | null>(null);
   const [older, setOlder] = useState<Receipt[]>([]);
-  const [more, setMore] = useState(false);
+  // The page after the last one shown (its `Link: rel="next"`), null when there is none.
+  const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const scopes = currentSession()?.scopes() ?? new Set<string>();
   const readable = scopes.has("reports:read");
@@ -96,9 +97,9 @@ export function Submissions() {
   usePoll(
     async (signal) => {
       try {
-        const page = await call<Receipt[]>("intake", `/v1/reports?limit=${PAGE}`, { signal });
-        setReceipts(page);
-        if (older.length === 0) setMore(page.length === PAGE);
+        const page = await callPage<Receipt[]>("intake", `/v1/reports?limit=${PAGE}`, { signal });
+        setReceipts(page.body);
+        if (older.length === 0) setNext(page.next);
         setError(null);
       } catch (failure) {
         if (!signal.aborted) setError(failure);
@@ -109,16 +110,11 @@ export function Submissions() {
   );
 
   const showMore = async () => {
-    const shown = [...(receipts ?? []), ...older];
-    const last = shown[shown.length - 1];
-    if (!last) return;
+    if (next === null) return;
     try {
-      const page = await call<Receipt[]>(
-        "intake",
-        `/v1/reports?limit=${PAGE}&before=${encodeURIComponent(last.report_id)}`,
-      );
-      setOlder([...older, ...page]);
-      setMore(page.length === PAGE);
+      const page = await callPage<Receipt[]>("intake", next);
+      setOlder([...older, ...page.body]);
+      setNext(page.next);
     } catch (failure) {
       setError(failure);
     }
@@ -173,7 +169,7 @@ export function Submissions() {
           ))}
         </ul>
       )}
-      {more && (
+      {next !== null && (
         <button type="button" onClick={showMore}>
           {t("submissions.more")}
         </button>

@@ -15,12 +15,13 @@ export function Watchlist() {
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
 
-  const load = async (after: string | null) => {
+  /** The first page (cursor null), or the one `cursor` names appended to what is shown. */
+  const load = async (cursor: string | null) => {
     try {
-      const query = `limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+      const query = `limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
       const page = await call<EntryPage>("alerts", `/v1/watchlist/entries?${query}`);
-      setEntries((prev) => [...(after && prev ? prev : []), ...page.entries]);
-      setNext(page.next_after);
+      setEntries((prev) => [...(cursor && prev ? prev : []), ...page.entries]);
+      setNext(page.next_cursor);
     } catch (failure) {
       setError(failure);
     }

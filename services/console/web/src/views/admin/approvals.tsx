@@ -2,7 +2,7 @@
 by itself), one approval, and approving or denying another operator's request. */
 
 import { useState } from "preact/hooks";
-import { call, currentSession } from "../../api.ts";
+import { call, callAll, currentSession } from "../../api.ts";
 import { usePoll } from "../../hooks.ts";
 import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Row, word } from "../common.tsx";
@@ -24,7 +24,7 @@ export function Approvals() {
       try {
         const query = status ? `?status=${encodeURIComponent(status)}` : "";
         const listed = `/v1/admin/approvals${query}`;
-        setRows(queueOrder(await call<Approval[]>("sharing", listed, { signal })));
+        setRows(queueOrder(await callAll<Approval>("sharing", listed, { signal })));
         setError(null);
       } catch (failure) {
         if (!signal.aborted) setError(failure);

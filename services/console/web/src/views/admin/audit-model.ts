@@ -28,11 +28,11 @@ export interface AuditFilter {
 
 export const NO_FILTER: AuditFilter = { action: "", actor: "", target: "", from: "", to: "" };
 
-/** The query of one page of `GET /v1/admin/audit`: newest first, before `before` (the last
-page's `next_before`), filtered on the server; local times are sent as UTC. */
-export function auditQuery(filter: AuditFilter, before: number | null, limit: number): string {
+/** The query of one page of `GET /v1/admin/audit`: newest first, from `cursor` (the last
+page's `next_cursor`), filtered on the server; local times are sent as UTC. */
+export function auditQuery(filter: AuditFilter, cursor: string | null, limit: number): string {
   const query = new URLSearchParams({ order: "desc", limit: String(limit) });
-  if (before !== null) query.set("before", String(before));
+  if (cursor !== null) query.set("cursor", cursor);
   for (const key of ["action", "actor", "target"] as const) {
     const value = filter[key].trim();
     if (value) query.set(key, value);

@@ -20,7 +20,7 @@ const PER_PAGE = 50;
 
 interface AuditPage {
   entries: AuditEntry[];
-  next_before: number | null;
+  next_cursor: string | null;
 }
 
 interface Verification {
@@ -34,7 +34,7 @@ interface Verification {
 export function AuditLog() {
   const [checkpoint, setCheckpoint] = useState<SignedCheckpoint | null>(null);
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
-  const [next, setNext] = useState<number | null>(null);
+  const [next, setNext] = useState<string | null>(null);
   // What is typed, and what the list shows (applied when the form is sent).
   const [typed, setTyped] = useState<AuditFilter>(NO_FILTER);
   const [applied, setApplied] = useState<AuditFilter>(NO_FILTER);
@@ -44,17 +44,17 @@ export function AuditLog() {
   const signCheckpoint = () =>
     call<SignedCheckpoint>("sharing", "/v1/audit/checkpoint").then(setCheckpoint, setError);
 
-  /** A page before `before` (null: the newest), appended to what is shown or replacing it. */
-  const load = async (filter: AuditFilter, before: number | null) => {
+  /** The page `cursor` names (null: the newest), appended to what is shown or replacing it. */
+  const load = async (filter: AuditFilter, cursor: string | null) => {
     setBusy(true);
     setError(null);
     try {
       const page = await call<AuditPage>(
         "sharing",
-        `/v1/admin/audit?${auditQuery(filter, before, PER_PAGE)}`,
+        `/v1/admin/audit?${auditQuery(filter, cursor, PER_PAGE)}`,
       );
-      setEntries((shown) => (before === null ? page.entries : [...(shown ?? []), ...page.entries]));
-      setNext(page.next_before);
+      setEntries((shown) => (cursor === null ? page.entries : [...(shown ?? []), ...page.entries]));
+      setNext(page.next_cursor);
     } catch (failure) {
       setError(failure);
     } finally {

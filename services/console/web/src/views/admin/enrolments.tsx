@@ -1,7 +1,7 @@
 /** A client's enrolment codes: make one (shown once, with its link), list them, cancel one. */
 
 import { useEffect, useState } from "preact/hooks";
-import { call } from "../../api.ts";
+import { call, callAll } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Row, word } from "../common.tsx";
 import { type Enrolment, type Issued, path } from "./model.ts";
@@ -19,7 +19,7 @@ export function Enrolments(props: {
   const base = `/v1/admin/clients/${path(props.clientId)}/enrolments`;
 
   useEffect(() => {
-    call<Enrolment[]>("sharing", base).then(setRows, setError);
+    callAll<Enrolment>("sharing", base).then(setRows, setError);
   }, [props.clientId, props.version]);
 
   const make = async () => {

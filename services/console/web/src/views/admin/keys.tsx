@@ -2,7 +2,7 @@
 fingerprint the device shows (a mismatch revokes it, as `lifeline admin key confirm`); revoke. */
 
 import { useRef, useState } from "preact/hooks";
-import { ApiError, call } from "../../api.ts";
+import { ApiError, call, callAll } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { usePoll } from "../../hooks.ts";
 import { ErrorNote, Row, Text, word } from "../common.tsx";
@@ -23,7 +23,7 @@ export function Keys(props: { clientId: string; version: number; onChange: () =>
     async (signal) => {
       try {
         const listed = `/v1/admin/clients/${path(props.clientId)}/keys`;
-        const found = await call<Key[]>("sharing", listed, { signal });
+        const found = await callAll<Key>("sharing", listed, { signal });
         // A device enrolled meanwhile used a code: the codes' list reads it again.
         if (seen.current !== null && seen.current !== found.length) props.onChange();
         seen.current = found.length;

@@ -1,7 +1,7 @@
 /** One partner: its contact line for lawyers, disabling it, its clients and a new client. */
 
 import { useEffect, useState } from "preact/hooks";
-import { call, currentSession } from "../../api.ts";
+import { call, callAll, currentSession } from "../../api.ts";
 import { t } from "../../i18n/index.ts";
 import { ErrorNote, Row, Text, word } from "../common.tsx";
 import { Heading } from "../heading.tsx";
@@ -16,7 +16,7 @@ export function PartnerView({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
 
   const loadClients = () =>
-    call<Client[]>("sharing", `/v1/admin/clients?partner_id=${encodeURIComponent(id)}`).then(
+    callAll<Client>("sharing", `/v1/admin/clients?partner_id=${encodeURIComponent(id)}`).then(
       setClients,
       setError,
     );

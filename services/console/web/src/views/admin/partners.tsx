@@ -1,7 +1,7 @@
 /** The operator's partners: each with its id, status and contact line for lawyers; create one. */
 
 import { useEffect, useState } from "preact/hooks";
-import { call } from "../../api.ts";
+import { call, callAll } from "../../api.ts";
 import { t } from "../../i18n/index.ts";
 import { navigate } from "../../router.ts";
 import { ErrorNote, Text, word } from "../common.tsx";
@@ -13,7 +13,7 @@ export function Partners() {
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    call<Partner[]>("sharing", "/v1/admin/partners").then(setPartners, setError);
+    callAll<Partner>("sharing", "/v1/admin/partners").then(setPartners, setError);
   }, []);
 
   return (

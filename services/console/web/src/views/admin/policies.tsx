@@ -4,7 +4,7 @@ the canonical form; what changes, and for whom, is worked out here in the reader
 and only then saved — or asked for, when a second operator must approve. */
 
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, call } from "../../api.ts";
+import { ApiError, call, callAll } from "../../api.ts";
 import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Text } from "../common.tsx";
 import { Heading } from "../heading.tsx";
@@ -26,7 +26,7 @@ export function Policies({ partner }: { partner: string | null }) {
   const [role, setRole] = useState<string>("lawyer");
 
   useEffect(() => {
-    call<Partner[]>("sharing", "/v1/admin/partners").then(setPartners, setError);
+    callAll<Partner>("sharing", "/v1/admin/partners").then(setPartners, setError);
   }, []);
 
   const choose = (id: string) => {

@@ -2,7 +2,7 @@
 lifting it — which, where the network asks for it, waits for a second operator. */
 
 import { useEffect, useState } from "preact/hooks";
-import { call } from "../../api.ts";
+import { call, callAll } from "../../api.ts";
 import { usePoll } from "../../hooks.ts";
 import { t, when } from "../../i18n/index.ts";
 import { ErrorNote, Row, Text, word } from "../common.tsx";
@@ -41,7 +41,7 @@ export function Seizures() {
   useEffect(() => {
     setError(null);
     const query = filter === "all" ? "" : `?status=${filter}`;
-    call<Seizure[]>("sharing", `/v1/admin/seizures${query}`).then(setRows, setError);
+    callAll<Seizure>("sharing", `/v1/admin/seizures${query}`).then(setRows, setError);
   }, [filter]);
 
   return (
@@ -94,7 +94,7 @@ export function SeizureView({ id }: { id: string }) {
         setSeizure(found);
         if (found.status !== "active") return setWaiting(null);
         const pending = "/v1/admin/approvals?status=pending";
-        const open = await call<Approval[]>("sharing", pending, { signal });
+        const open = await callAll<Approval>("sharing", pending, { signal });
         const mine = open.find((a) => a.action === "seizure_lift" && a.target === id);
         setWaiting(mine ?? null);
       } catch (failure) {
