@@ -100,7 +100,7 @@ def rows(out: Path, statuses: dict[str, int]) -> list[tuple[str, str, str, str, 
 def _limit(fig: results.Figure) -> str:
     if fig.limit is None:
         return "-"
-    value = f"{_num(fig.limit)} {fig.unit}"
+    value = f"{_num(fig.limit)} {fig.limit_unit or fig.unit}"
     return f"{value} ({fig.limit_what})" if fig.limit_what else value
 
 
