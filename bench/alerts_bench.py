@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nats.js.api import DeliverPolicy
 
-from bench import alerts_load
+from bench import alerts_load, intake_network
 from bench.alerts_load import token_set
 from bench.intake_network import start as start_network
 from libs.common import nats as natsx
@@ -316,7 +316,7 @@ async def measure(
                 f"watchlist: {entries} entries ({7 * entries} tokens) loaded in"
                 f" {time.perf_counter() - started:.1f} s"
             )
-            pids = alerts_load.processes(proc.pid)
+            pids = intake_network.processes(proc.pid)
             bus = alerts_load.bench_bus(tmp / "data", pids["nats"])
             await asyncio.sleep(1)  # nats-server reloads its users
 
@@ -348,10 +348,10 @@ async def measure(
                 ordered_consumer=True,
                 deliver_policy=DeliverPolicy.NEW,
             )
-            cpu0 = alerts_load.cpu_seconds(pids)
+            cpu0 = intake_network.cpu_seconds(pids)
             await steady(n, rate, submit)
             await wait_for(receiver, list(sent), 60)
-            cpu1 = alerts_load.cpu_seconds(pids)
+            cpu1 = intake_network.cpu_seconds(pids)
             await watch.unsubscribe()
             await watcher.close()
             rows.append(stats("intake POST → webhook received", _since(sent, receiver.arrived), n))
@@ -375,16 +375,16 @@ async def measure(
 
                 return publish
 
-            cpu0 = alerts_load.cpu_seconds(pids)
+            cpu0 = intake_network.cpu_seconds(pids)
             await steady(n, rate, publisher(n, direct))
             await wait_for(receiver, list(direct), 60)
-            cpu1 = alerts_load.cpu_seconds(pids)
+            cpu1 = intake_network.cpu_seconds(pids)
             matched = stats(
                 "report.received published → webhook received", _since(direct, receiver.arrived), n
             )
             done = sum(r in receiver.arrived for r in direct)
             rows += [matched, cpu("matched report: alerts", cpu0, cpu1, done)]
-            cpu0 = alerts_load.cpu_seconds(pids)
+            cpu0 = intake_network.cpu_seconds(pids)
             await steady(n, rate, publisher(-1, {}))
             # Then one that matches: the consumer takes events in order, so once its webhook
             # arrives every report before it was handled (it adds 1/n of a match's CPU).
@@ -392,7 +392,7 @@ async def measure(
             await publisher(2 * n, sentinel)(0)
             await wait_for(receiver, list(sentinel), 60)
             rows.append(
-                cpu("report matching nobody: alerts", cpu0, alerts_load.cpu_seconds(pids), n)
+                cpu("report matching nobody: alerts", cpu0, intake_network.cpu_seconds(pids), n)
             )
             await nc.close()
 

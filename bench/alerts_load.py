@@ -49,7 +49,6 @@ ENTRY_COLUMNS = (
 )
 LOOKUP_INDEX = "ix_entry_tokens_lookup"
 CHUNK = 20_000
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def token_set() -> list[dict[str, Any]]:
@@ -174,37 +173,3 @@ def bench_bus(data_dir: Path, nats_pid: int) -> BenchBus:
     os.kill(nats_pid, signal.SIGHUP)  # nats-server reloads its users
     tls = natsx.tls_context(files.ca, files.cert("bench"), files.key("bench"))
     return BenchBus(tls, EventSigner.load(files.event_key("intake"), files.event_cert("intake")))
-
-
-def processes(root: int) -> dict[str, int]:
-    """The network's processes under the supervisor `root`: part name → pid."""
-    found = {"supervisor": root}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) != root:
-            continue
-        words = [a.decode(errors="replace") for a in argv]
-        name = next((w.split(".", 1)[1] for w in words if w.startswith("services.")), None)
-        if name is None and words and words[0].endswith("nats-server"):
-            name = "nats"
-        if name is not None:
-            found[name] = int(entry.name)
-    return found
-
-
-def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """User + system CPU time of each process so far (s)."""
-    out = {}
-    for name, pid in pids.items():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[name] = (int(fields[11]) + int(fields[12])) / TICKS
-    return out

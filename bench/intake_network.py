@@ -137,7 +137,10 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
     for name, pid in pids.items():
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it has exited (a restart under a fault, the end of a run)
         out[name] = (int(fields[11]) + int(fields[12])) / tick
     return out
 
