@@ -27,6 +27,8 @@ SERVICES = ("sharing", "intake", "alerts")
 # The web console is a part of the network, not a service on the bus: no bus identity, no keys.
 CONSOLE = "console"
 PARTS = (*SERVICES, CONSOLE)
+# What nats-server prints once it accepts clients (every release since 2.2).
+NATS_READY = "Server is ready"
 
 
 def find_nats_server() -> str:
@@ -61,6 +63,8 @@ class Child:
     env: dict[str, str] | None
     started: float = field(default_factory=time.monotonic)
     last_line: str = ""
+    # nats-server said "Server is ready" (`Network._wait_nats`).
+    said_ready: bool = False
 
     def ran_for(self) -> float:
         """Seconds since it was started."""
@@ -101,6 +105,7 @@ class Network:
         async for raw in child.proc.stdout:
             line = raw.decode(errors="replace").rstrip()
             child.last_line = line or child.last_line
+            child.said_ready = child.said_ready or NATS_READY in line
             print(f"{child.name:<{width}} | {line}", file=self.out, flush=True)
 
     async def start(self) -> None:
@@ -169,19 +174,17 @@ class Network:
             await self._spawn(dead.name, dead.argv, dead.env)
 
     async def _wait_nats(self, nats: Child) -> None:
+        # Its own "ready" line, not a probe: a bare TCP connection to a TLS-only server makes
+        # it log a TLS handshake error at every start.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if nats.proc.returncode is not None:
                 await asyncio.sleep(0.05)  # let the relay print the reason
                 raise CliError(f"nats-server could not start: {nats.last_line or 'exited'}")
-            try:
-                _, writer = await asyncio.open_connection(self.config.host, self.config.nats_port)
-            except OSError:
-                await asyncio.sleep(0.05)
-                continue
-            writer.close()
-            return
-        raise CliError("nats-server did not start listening within 10 s")
+            if nats.said_ready:
+                return
+            await asyncio.sleep(0.02)
+        raise CliError("nats-server did not say it was ready within 10 s")
 
     async def _wait_ready(self) -> None:
         pending = set(PARTS)

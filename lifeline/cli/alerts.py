@@ -73,16 +73,27 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(value: Any) -> str:
+    """A detail as the alert shows it: null is one the partner's policy withholds."""
+    return "withheld" if value is None else str(value)
+
+
 def _alert_human(a: dict[str, Any]) -> str:
     lines = [
         f"Alert {a['id']}  [{a['status']}, priority {a['priority']}]",
         f"  entry      {a['label']}",
         f"  match      {a['match']['strength']}: {a['match']['reason']}",
-        f"  incident   {a['incident_type']} ({a['legal_basis']})",
-        f"  where      {a['country']}, {a['facility_kind']}",
-        f"  occurred   {a['occurred_at']}  (reports: {a['report_count']})",
-        f"  report     {a['report_url']}",
+        f"  incident   {_shown(a['incident_type'])} ({_shown(a['legal_basis'])})",
+        f"  where      {_shown(a['country'])}, {_shown(a['facility_kind'])}",
+        f"  occurred   {_shown(a['occurred_at'])}  (reports: {a['report_count']})",
     ]
+    if a.get("report_url"):
+        lines.append(f"  report     {a['report_url']}")
+    if a.get("restricted"):
+        # docs/alerts.md §3a: the partner's policy hides details until it releases them.
+        lines.append(
+            f"  withheld   a partner holds a report about your client; release: {a.get('release')}"
+        )
     if a.get("acknowledged"):
         ack = a["acknowledged"]
         lines.append(f"  acked      by {ack['by']} at {ack['at']} via {ack['via']}")

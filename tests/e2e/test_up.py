@@ -59,6 +59,9 @@ def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
             assert ("lifeline_sealed" in names) == (name != "console")
             assert httpx.get(f"{net.urls[name]}/metrics", timeout=2).status_code == 404
         assert (net.data_dir / "sharing.db").exists() and (net.data_dir / "nats").is_dir()
+        # Waiting for nats-server leaves no error in its log (a bare TCP probe of the TLS-only
+        # port did: "TLS handshake error ... connection reset by peer").
+        assert "[ERR]" not in net.output(), net.output()
         # A copy of the disk by another account reads nothing: 0700 directory, owner-only files.
         assert net.data_dir.stat().st_mode & 0o777 == 0o700
         shared = [p for p in net.data_dir.rglob("*") if p.stat().st_mode & 0o077]

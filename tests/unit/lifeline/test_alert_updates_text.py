@@ -1,4 +1,4 @@
-"""`lifeline alerts show` lists what follow-ups said became of the case."""
+"""`lifeline alerts show`: what follow-ups said became of the case, and withheld details."""
 
 from __future__ import annotations
 
@@ -33,3 +33,15 @@ def test_updates_are_listed_with_whether_they_reopened_the_alert() -> None:
     )
     assert "update     status not disclosed at 2026-11-22T08:00:00+00:00 (report r-3)" in text
     assert "update" not in _alert_human({**ALERT, "updates": []})
+
+
+def test_withheld_details_read_as_withheld_and_say_a_release_is_asked() -> None:
+    hidden = dict.fromkeys(("incident_type", "legal_basis", "country", "facility_kind"))
+    alert = {**ALERT, **hidden, "occurred_at": None, "report_url": "", "updates": []}
+    text = _alert_human({**alert, "restricted": True, "release": "requested"})
+    assert "None" not in text
+    assert "incident   withheld (withheld)" in text
+    assert "where      withheld, withheld" in text
+    assert "report     " not in text
+    assert "release: requested" in text
+    assert "withheld   " not in _alert_human(ALERT)
