@@ -30,7 +30,7 @@ def received_batch_handler(matcher: Matcher) -> BatchHandler:
             if report.follows is not None:
                 await matcher.on_received(event, report)  # updates its original's alerts
             elif any(t.value in hits for t in report.tokens):
-                await matcher.match(event, report)
+                await matcher.match(event, report, hits)
             else:
                 nobody.append(event)
         if nobody:

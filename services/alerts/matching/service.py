@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -92,6 +92,8 @@ class Matcher:
     metrics: AlertsMetrics = field(default_factory=AlertsMetrics.detached)
     # Runs a match's transaction in a worker thread (`Runtime.threads.run`).
     in_thread: InThread = field(kw_only=True)
+    # Runs the index read in a worker thread (`lookup.reader`); None: on an async session.
+    read: InThread | None = field(default=None, kw_only=True)
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
@@ -100,19 +102,24 @@ class Matcher:
             # Idempotent by (alert, follow-up) itself; runs before the inbox row is written.
             updated = await self.follow_up(report)
         # Almost every report names nobody on a watchlist: one index read and the inbox row.
-        if not await self.hits([t.value for t in report.tokens]):
+        hits = await self.hits([t.value for t in report.tokens])
+        if not hits:
             await self.mark_seen([event])
             return 0
-        return await self.match(event, report, exclude=updated)
+        return await self.match(event, report, hits, exclude=updated)
 
     async def match(
-        self, event: Envelope, report: ReportReceived, exclude: Collection[str] = ()
+        self,
+        event: Envelope,
+        report: ReportReceived,
+        hits: Mapping[str, Collection[str]],
+        exclude: Collection[str] = (),
     ) -> int:
-        """Match a report whose tokens hit the index (see `hits`): alerts and first pages; an
-        entry in `exclude` (updated by the follow-up already) gets no new alert."""
+        """Match a report whose tokens hit the index (`hits`: value → organisations, see
+        `hits`): alerts and first pages; an entry in `exclude` (updated by the follow-up
+        already) gets no new alert."""
+        orgs = {org for t in report.tokens for org in hits.get(t.value, ())}
         # Asked before the write transaction, which must not wait on another service.
-        async with self.sessions() as session:
-            orgs = await repo.orgs_holding(session, [t.value for t in report.tokens])
         disclosed = await self.disclose(report, orgs)
         now = self.clock.now()
 
@@ -160,27 +167,26 @@ class Matcher:
         async with transaction(self.sessions) as session:
             await repo.mark_seen(session, events, self.clock.now())
 
-    async def hits(self, values: list[str]) -> set[str]:
-        """The token values that some watchlist entry holds."""
-        async with self.sessions() as session:
-            return await repo.hit_values(session, values)
+    async def hits(self, values: list[str]) -> dict[str, set[str]]:
+        """The token values that some live watchlist entry holds → those entries' organisations."""
+        if self.read is None:
+            async with self.sessions() as session:
+                return await repo.hit_orgs(session, values)
+        return dict(await self.read(lambda session: repo.hit_orgs(session, values)))
 
     async def _candidates(
         self, session: AsyncSession, report: ReportReceived
     ) -> dict[str, Candidate]:
-        entries, sets = await repo.candidates(
-            session, [t.value for t in report.tokens], report.report_id
-        )
-        tokens = decode_tokens(report.tokens)
         values = [t.value for t in report.tokens]
-        held = await repo.entry_values(session, list(entries), values)
+        found = await repo.candidates(session, values, report.report_id)
+        tokens = decode_tokens(report.tokens)
         out: dict[str, Candidate] = {}
-        for entry_id, entry in entries.items():
+        for entry_id, entry in found.entries.items():
             rule = EntryRule.from_columns(
                 entry["incident_types"], entry["legal_bases"], entry["countries"]
             )
             verdict = judge(
-                sets.get(entry_id, []),
+                found.sets.get(entry_id, []),
                 tokens,
                 rule,
                 incident_type=report.incident_type,
@@ -192,7 +198,7 @@ class Matcher:
             contacts, policy = await profiles.paging_view(
                 session, entry["lawyer_id"], entry["org_id"]
             )
-            person = person_key(values, held.get(entry_id, ()))
+            person = person_key(values, found.held.get(entry_id, ()))
             out[entry_id] = Candidate({**entry, "id": entry_id}, verdict, policy, contacts, person)
         return out
 
