@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, select, update
+from sqlalchemy import RowMapping, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.crypto.encoding import b64u_decode
@@ -23,7 +23,7 @@ from libs.common.identity.tokens import Token
 from libs.common.inbox import inbox_row
 from libs.common.sql import ignoring, insert_many_ignore
 from services.alerts.alerts.models import ALERTS, ERASED, MATCHES
-from services.alerts.models import INBOX
+from services.alerts.models import INBOX, OUTBOX
 from services.alerts.watchlists.models import ENTRIES, TOKENS
 
 
@@ -170,3 +170,17 @@ async def attach_report(
         .where(ALERTS.c.id == alert_id)
         .values(report_count=ALERTS.c.report_count + 1, updated_at=now, **values)
     )
+
+
+_FORGET = delete(OUTBOX).where(OUTBOX.c.event_id.in_(bindparam("event_ids", expanding=True)))
+
+
+async def forget_outbox(session: AsyncSession, event_ids: Collection[str]) -> None:
+    """Delete the outbox rows of events JetStream acknowledged (published after commit)."""
+    if event_ids:
+        await session.execute(_FORGET, {"event_ids": sorted(event_ids)})
+
+
+async def insert_outbox(session: AsyncSession, row: dict[str, Any]) -> None:
+    """An outbox row (`libs.common.outbox.outbox_row`), in the caller's transaction."""
+    await session.execute(OUTBOX.insert(), row)

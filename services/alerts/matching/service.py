@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common import tracing
 from libs.common.clock import Clock
 from libs.common.contracts import ReportReceived
 from libs.common.db import transaction
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
-from libs.common.outbox import enqueue
+from libs.common.outbox import outbox_row
 from libs.common.sql import is_postgres
 from libs.common.threaded import InThread
 from services.alerts.alerts import suppressions
@@ -51,8 +52,9 @@ from services.alerts.matching.domain import (
     same_incident_since,
     stronger,
 )
+from services.alerts.matching.releases import Releases
 from services.alerts.metrics import AlertsMetrics
-from services.alerts.models import INBOX, OUTBOX
+from services.alerts.models import INBOX
 from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ class Matcher:
     in_thread: InThread = field(kw_only=True)
     # Runs the index read in a worker thread (`lookup.reader`); None: on an async session.
     read: InThread | None = field(default=None, kw_only=True)
+    # Publishes release requests right after the commit; None: the relay does (`wake_relay`).
+    releases: Releases | None = field(default=None, kw_only=True)
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
@@ -123,15 +127,23 @@ class Matcher:
         disclosed = await self.disclose(report, orgs)
         now = self.clock.now()
 
-        async def write(session: AsyncSession) -> tuple[list[SendContext], bool]:
-            return await self._write(
-                session, event, report, exclude=exclude, disclosed=disclosed, now=now
-            )
+        claimed: list[str] = []  # release requests kept from the relay until sent
+
+        async def write(session: AsyncSession) -> tuple[list[SendContext], list[dict[str, Any]]]:
+            given = {"exclude": exclude, "disclosed": disclosed, "now": now, "claimed": claimed}
+            return await self._write(session, event, report, **given)
 
         # The whole transaction (inbox row, candidates, alert, first pages) in one worker
         # thread: one hop instead of one per statement; the event is acked after it commits.
-        created, requested = await self.in_thread(write)
-        if requested:
+        try:
+            created, requested = await self.in_thread(write)
+        except BaseException:
+            if self.releases is not None:
+                self.releases.release(claimed)
+            raise
+        if requested and self.releases is not None:
+            await self.releases.publish(requested)
+        elif requested:
             self.wake_relay()
         if created:
             self.metrics.await_first_pages({c.alert_id for c in created}, report.received_at)
@@ -140,12 +152,12 @@ class Matcher:
 
     async def _write(
         self, session: AsyncSession, event: Envelope, report: ReportReceived, **given: Any
-    ) -> tuple[list[SendContext], bool]:
-        """The match's transaction (`given`: exclude, disclosed, now): send contexts of new
-        first pages, whether a release request was queued."""
+    ) -> tuple[list[SendContext], list[dict[str, Any]]]:
+        """The match's transaction (`given`: exclude, disclosed, now, claimed): send contexts
+        of new first pages, the outbox rows of release requests queued."""
         exclude, disclosed, now = given["exclude"], given["disclosed"], given["now"]
         created: list[SendContext] = []
-        requested = False
+        requested: list[dict[str, Any]] = []
         if not await mark_processed(session, INBOX, event, now):
             return created, requested
         found = await self._candidates(session, report)
@@ -159,7 +171,10 @@ class Matcher:
             shown = disclosed.get(candidate.entry["org_id"], "")
             pages, asked = await self._record(session, report, candidate, shown, now)
             created += pages
-            requested |= asked
+            requested += asked
+        if requested and self.releases is not None:
+            given["claimed"].extend(r["event_id"] for r in requested)
+            self.releases.claim(given["claimed"])  # before the commit: the relay never sees them
         return created, requested
 
     async def mark_seen(self, events: list[Envelope]) -> None:
@@ -232,9 +247,9 @@ class Matcher:
         found: Candidate,
         disclosed: str,
         now: datetime,
-    ) -> tuple[list[SendContext], bool]:
+    ) -> tuple[list[SendContext], list[dict[str, Any]]]:
         """Create or join the alert of (report, entry): send contexts of a new one's pages, and
-        whether a release request was queued."""
+        the outbox row of the release request queued (if any)."""
         entry, verdict = found.entry, found.verdict
         hidden = disclosed != EVERY_DETAIL
         summary = alert_summary(report, verdict, disclosed)
@@ -257,11 +272,13 @@ class Matcher:
             **summary,
         }
         if not await repo.insert_match(session, match_row):
-            return [], False
+            return [], []
+        asked = []
         if hidden:
             # Ask the submitter for what the organisation may not see (same transaction).
             request = release_request(report, entry, alert_id=alert_id, disclosed=disclosed, at=now)
-            await enqueue(session, OUTBOX, request)
+            asked = [outbox_row(request, tracing.stored())]
+            await repo.insert_outbox(session, asked[0])
         release = {"release": "requested" if hidden else None}
         if group is not None:
             # The same detention reported again: update the alert, do not page again.
@@ -271,7 +288,7 @@ class Matcher:
             await repo.attach_report(
                 session, alert_id, {**summary, **release, "report_id": report.report_id}, now
             )
-            return [], hidden
+            return [], asked
         plan = escalation_plan(found.policy)
         alert = {
             "id": alert_id,
@@ -302,4 +319,4 @@ class Matcher:
             send_context(row, alert, dict(contact), entry["label"], contact["language"])
             for row, contact in pages
         ]
-        return contexts, hidden
+        return contexts, asked
