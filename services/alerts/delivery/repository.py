@@ -46,12 +46,17 @@ def _interrupted(delivery_id: str, attempt: int, now: datetime) -> dict[str, Any
     }
 
 
+# Inserts built once: a fresh construct costs a cache key per call.
+_INSERT_DELIVERIES = DELIVERIES.insert()
+_INSERT_ATTEMPTS = ATTEMPTS.insert()
+
+
 async def insert_claimed(
     session: AsyncSession, rows: Sequence[dict[str, Any]], now: datetime
 ) -> None:
     """New jobs created already claimed (keys that cannot exist yet), their attempt 1 opened."""
-    await session.execute(DELIVERIES.insert(), list(rows))
-    await session.execute(ATTEMPTS.insert(), [_interrupted(r["id"], 1, now) for r in rows])
+    await session.execute(_INSERT_DELIVERIES, list(rows))
+    await session.execute(_INSERT_ATTEMPTS, [_interrupted(r["id"], 1, now) for r in rows])
 
 
 async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[bool]:

@@ -151,9 +151,14 @@ async def open_group(
     return (await session.execute(_OPEN_GROUP, params)).mappings().first()
 
 
+# Inserts built once: a fresh construct costs a cache key per call.
+_INSERT_ALERT = ALERTS.insert()
+_INSERT_OUTBOX = OUTBOX.insert()
+
+
 async def insert_alert(session: AsyncSession, values: dict[str, Any]) -> None:
     """A new alert."""
-    await session.execute(ALERTS.insert(), values)
+    await session.execute(_INSERT_ALERT, values)
 
 
 async def insert_match(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -183,4 +188,4 @@ async def forget_outbox(session: AsyncSession, event_ids: Collection[str]) -> No
 
 async def insert_outbox(session: AsyncSession, row: dict[str, Any]) -> None:
     """An outbox row (`libs.common.outbox.outbox_row`), in the caller's transaction."""
-    await session.execute(OUTBOX.insert(), row)
+    await session.execute(_INSERT_OUTBOX, row)

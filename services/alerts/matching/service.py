@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.common import tracing
 from libs.common.clock import Clock
 from libs.common.contracts import ReportReceived
-from libs.common.db import transaction
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
 from libs.common.outbox import outbox_row
@@ -118,13 +117,13 @@ class Matcher:
         report: ReportReceived,
         hits: Mapping[str, Collection[str]],
         exclude: Collection[str] = (),
+        disclosed: dict[str, str] | None = None,
     ) -> int:
         """Match a report whose tokens hit the index (`hits`: value → organisations, see
         `hits`): alerts and first pages; an entry in `exclude` (updated by the follow-up
-        already) gets no new alert."""
-        orgs = {org for t in report.tokens for org in hits.get(t.value, ())}
-        # Asked before the write transaction, which must not wait on another service.
-        disclosed = await self.disclose(report, orgs)
+        already) gets no new alert. `disclosed`: `disclosed(report, hits)` if asked already."""
+        if disclosed is None:
+            disclosed = await self.disclosed(report, hits)
         now = self.clock.now()
 
         claimed: list[str] = []  # release requests kept from the relay until sent
@@ -177,10 +176,19 @@ class Matcher:
             self.releases.claim(given["claimed"])  # before the commit: the relay never sees them
         return created, requested
 
+    async def disclosed(
+        self, report: ReportReceived, hits: Mapping[str, Collection[str]]
+    ) -> dict[str, str]:
+        """What the organisations holding the report's hits may see of it (asked of sharing
+        before the write transaction, which must not wait on another service)."""
+        return await self.disclose(
+            report, {o for t in report.tokens for o in hits.get(t.value, ())}
+        )
+
     async def mark_seen(self, events: list[Envelope]) -> None:
-        """Record events that matched nobody as handled."""
-        async with transaction(self.sessions) as session:
-            await repo.mark_seen(session, events, self.clock.now())
+        """Record events that matched nobody as handled (one statement, in a worker thread)."""
+        now = self.clock.now()
+        await self.in_thread(lambda session: repo.mark_seen(session, events, now))
 
     async def hits(self, values: list[str]) -> dict[str, set[str]]:
         """The token values that some live watchlist entry holds → those entries' organisations."""
