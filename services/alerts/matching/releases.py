@@ -54,7 +54,12 @@ class Releases:
         if js is None or nc is None or not nc.is_connected:
             self._hand_back(events)
             return
-        futures = await self.relay.send(js, events)
+        try:
+            futures = await self.relay.send(js, events)
+        except Exception as exc:  # committed: the relay publishes what was not sent
+            log.warning("release request not sent", extra={"reason": type(exc).__name__})
+            self._hand_back(events)
+            return
         task = asyncio.create_task(self._settle(events, futures))
         self._waiting.add(task)
         task.add_done_callback(self._waiting.discard)
