@@ -36,6 +36,8 @@ from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
 from services.alerts.followups.service import FollowUps
 from services.alerts.matching.consumer import received_batch_handler, received_handler
 from services.alerts.matching.disclosure import Disclosure
+from services.alerts.matching.lookup import reader
+from services.alerts.matching.releases import Releases
 from services.alerts.matching.service import Matcher
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
@@ -164,6 +166,8 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             ).apply,
             metrics=metrics,
             in_thread=runtime.threads.run,
+            read=reader(runtime.threads),
+            releases=Releases(runtime, relay, delivery.recorder.run),
         ),
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),

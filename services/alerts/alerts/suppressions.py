@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy import RowMapping, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.alerts.alerts.domain import AlertStatus
@@ -62,15 +62,17 @@ async def lift_alert(session: AsyncSession, alert_id: str, by: str, now: datetim
     )
 
 
+# Built once (the matching hot path): SQLAlchemy reuses its compiled form.
+_ACTIVE = select(S.id, S.entry_id, S.person).where(
+    S.entry_id.in_(bindparam("entry_ids", expanding=True)), S.lifted_at.is_(None)
+)
+
+
 async def active(session: AsyncSession, entry_ids: Collection[str]) -> dict[tuple[str, str], str]:
     """(entry, person) → suppression id, for the live suppressions of these entries."""
     if not entry_ids:
         return {}
-    rows = await session.execute(
-        select(S.id, S.entry_id, S.person).where(
-            S.entry_id.in_(sorted(entry_ids)), S.lifted_at.is_(None)
-        )
-    )
+    rows = await session.execute(_ACTIVE, {"entry_ids": sorted(entry_ids)})
     return {(r.entry_id, r.person): r.id for r in rows}
 
 

@@ -16,8 +16,8 @@ import logging
 import re
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Container
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Container
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -29,6 +29,7 @@ from opentelemetry.trace import SpanKind
 from libs.common import tracing
 from libs.common.http import make_client
 from services.alerts.delivery.domain import SendContext, SendResult
+from services.alerts.delivery.pools import Key, PinnedPools, key_of
 from services.alerts.delivery.retries import parse_retry_after
 from services.alerts.delivery.targets import is_public
 
@@ -50,8 +51,13 @@ async def resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The same request sent to `address`: the Host header and the TLS name stay the URL's."""
+def pinned(
+    url: str, address: str, *, own_pool: bool = False
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The same request sent to `address`: the Host header and the TLS name stay the URL's.
+
+    `own_pool`: sent through the pool of this name and address only (`pools.PinnedPools`), whose
+    connections may be kept alive."""
     parts = urlsplit(url)
     ip = ipaddress.ip_address(address)
     literal = f"[{ip}]" if ip.version == 6 else str(ip)
@@ -59,10 +65,12 @@ def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]
     # Credentials in the URL (basic auth) travel on as httpx would have sent them.
     netloc = userinfo + at + (literal if parts.port is None else f"{literal}:{parts.port}")
     # httpcore checks the server's certificate against `sni_hostname`, not against the IP. Its
-    # pool keys connections by IP only: `close` keeps another name's TLS session (same CDN
-    # address, say) from carrying this request.
+    # pool keys connections by IP only: on a shared pool, `close` keeps another name's TLS
+    # session (same CDN address, say) from carrying this request.
     extensions = {"sni_hostname": parts.hostname or ""}
-    headers = {"host": host_header, "connection": "close"}
+    headers = {"host": host_header}
+    if not own_pool:
+        headers["connection"] = "close"
     return urlunsplit(parts._replace(netloc=netloc)), headers, extensions
 
 
@@ -86,14 +94,21 @@ def verdict(
 
 
 class Poster:
-    """Posts to a URL with one client; checks and pins lawyer-supplied targets."""
+    """Posts to a URL with one client; checks and pins lawyer-supplied targets (through a pool
+    of their own per name and address when `pools` is given)."""
 
     def __init__(
-        self, http: httpx.AsyncClient, *, allow_private: bool, resolver: Resolver = resolve
+        self,
+        http: httpx.AsyncClient,
+        *,
+        allow_private: bool,
+        resolver: Resolver = resolve,
+        pools: PinnedPools | None = None,
     ) -> None:
         self.http = http
         self.allow_private = allow_private
         self.resolve = resolver
+        self.pools = pools
 
     async def post(
         self,
@@ -107,7 +122,8 @@ class Poster:
         headers: dict[str, str],
     ) -> SendResult:
         """One attempt; `trusted` (operator configuration) skips the target checks."""
-        requests = [(url, dict[str, str](), dict[str, Any]())]
+        requests: list[tuple[str, dict[str, str], dict[str, Any], Key | None]]
+        requests = [(url, {}, {}, None)]
         if not (trusted or self.allow_private):
             parts = urlsplit(url)
             if parts.scheme != "https":
@@ -122,13 +138,18 @@ class Poster:
                 return unreachable(delivery_id, "private_target")
             # Connect to the addresses just checked: a second lookup by the HTTP client could be
             # answered by a rebinding DNS server with an inside address.
-            requests = [pinned(url, a) for a in addresses[:MAX_ADDRESSES]]
+            own = self.pools is not None
+            requests = [
+                (*pinned(url, a, own_pool=own), key_of(url, a) if own else None)
+                for a in addresses[:MAX_ADDRESSES]
+            ]
         error = "no_address"
-        for target, pins, extensions in requests:
+        for target, pins, extensions, key in requests:
             try:
-                resp = await self.http.post(
-                    target, content=content, headers=pins | headers, extensions=extensions
-                )
+                async with self._client(key) as http:
+                    resp = await http.post(
+                        target, content=content, headers=pins | headers, extensions=extensions
+                    )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached that address: the next one (an IPv4 beside a dead IPv6, say)
                 # cannot receive the page twice.
@@ -139,9 +160,19 @@ class Poster:
             return verdict(resp, now)
         return SendResult("retry", error=error)
 
+    @asynccontextmanager
+    async def _client(self, key: Key | None) -> AsyncIterator[httpx.AsyncClient]:
+        if key is None or self.pools is None:
+            yield self.http
+        else:
+            async with self.pools.client(key) as http:
+                yield http
+
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP clients."""
         await self.http.aclose()
+        if self.pools is not None:
+            await self.pools.aclose()
 
 
 def unreachable(delivery_id: str, reason: str) -> SendResult:

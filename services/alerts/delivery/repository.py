@@ -46,12 +46,17 @@ def _interrupted(delivery_id: str, attempt: int, now: datetime) -> dict[str, Any
     }
 
 
+# Inserts built once: a fresh construct costs a cache key per call.
+_INSERT_DELIVERIES = DELIVERIES.insert()
+_INSERT_ATTEMPTS = ATTEMPTS.insert()
+
+
 async def insert_claimed(
     session: AsyncSession, rows: Sequence[dict[str, Any]], now: datetime
 ) -> None:
     """New jobs created already claimed (keys that cannot exist yet), their attempt 1 opened."""
-    await session.execute(DELIVERIES.insert(), list(rows))
-    await session.execute(ATTEMPTS.insert(), [_interrupted(r["id"], 1, now) for r in rows])
+    await session.execute(_INSERT_DELIVERIES, list(rows))
+    await session.execute(_INSERT_ATTEMPTS, [_interrupted(r["id"], 1, now) for r in rows])
 
 
 async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[bool]:
@@ -168,6 +173,41 @@ async def in_flight(session: AsyncSession, alert_id: str, now: datetime) -> int:
     return int(result.scalar_one())
 
 
+# The outcome columns of an attempt, all of them set by `finish`.
+_OUTCOME = ("started_at", "finished_at", "outcome", "http_status", "error", "retry_after_s")
+_FINISH_ATTEMPT = (
+    update(ATTEMPTS)
+    .where(
+        ATTEMPTS.c.delivery_id == bindparam("k_id"), ATTEMPTS.c.attempt == bindparam("k_attempt")
+    )
+    .values({c: bindparam(f"v_{c}") for c in _OUTCOME})
+)
+# One statement per set of delivery columns `finish` is given (a handful), built once: building
+# an UPDATE (and its cache key) costs more than running it.
+_FINISH: dict[frozenset[str], Any] = {}
+
+
+def _finish_statement(columns: frozenset[str]) -> Any:
+    statement = _FINISH.get(columns)
+    if statement is None:
+        d = DELIVERIES.c
+        statement = _FINISH[columns] = (
+            update(DELIVERIES)
+            .where(
+                d.id == bindparam("k_id"),
+                d.status == "sending",
+                d.attempts == bindparam("k_attempt"),
+            )
+            .values(
+                lease_until=None,
+                in_flight_until=None,
+                **{c: bindparam(f"v_{c}") for c in sorted(columns)},
+            )
+            .returning(d.id)
+        )
+    return statement
+
+
 async def finish(
     session: AsyncSession,
     delivery_id: str,
@@ -176,18 +216,10 @@ async def finish(
     outcome: dict[str, Any],
 ) -> bool:
     """Record an attempt's outcome; False if the job was cancelled or re-claimed meanwhile."""
-    d = DELIVERIES.c
-    result = await session.execute(
-        update(DELIVERIES)
-        .where(d.id == delivery_id, d.status == "sending", d.attempts == attempt)
-        .values(lease_until=None, in_flight_until=None, **delivery)
-        .returning(d.id)
-    )
-    await session.execute(
-        update(ATTEMPTS)
-        .where(ATTEMPTS.c.delivery_id == delivery_id, ATTEMPTS.c.attempt == attempt)
-        .values(**outcome)
-    )
+    keys = {"k_id": delivery_id, "k_attempt": attempt}
+    statement = _finish_statement(frozenset(delivery))
+    result = await session.execute(statement, keys | {f"v_{c}": v for c, v in delivery.items()})
+    await session.execute(_FINISH_ATTEMPT, keys | {f"v_{c}": outcome.get(c) for c in _OUTCOME})
     return result.first() is not None
 
 

@@ -34,6 +34,7 @@ from services.alerts.delivery.health.domain import HealthRules
 from services.alerts.delivery.health.warnings import after_attempt
 from services.alerts.delivery.outbound import delivery_span
 from services.alerts.delivery.profiles import repository as profiles
+from services.alerts.delivery.recorder import Recorder
 from services.alerts.delivery.retries import retry_delay
 from services.alerts.delivery.secrets import SecretBox
 from services.alerts.metrics import AlertsMetrics
@@ -62,6 +63,9 @@ class DeliveryConfig:
     console: bool = False
     # When a contact counts as failing (`delivery/health`).
     health: HealthRules = field(default_factory=HealthRules)
+    # How long a finished attempt's bookkeeping waits for others to share its transaction
+    # (`recorder.py`); an ack waits for an in-flight page at most this much longer.
+    record_linger_s: float = 0.02
 
 
 class DeliveryWorker:
@@ -84,7 +88,8 @@ class DeliveryWorker:
         in_thread: InThread,
     ) -> None:
         self.sessions = sessions
-        self.in_thread = in_thread  # `Runtime.threads.run`: one transaction in a worker thread
+        # Finished attempts' bookkeeping, batched into thread-run transactions (`Runtime.threads`).
+        self.recorder = Recorder(in_thread, linger_s=config.record_linger_s)
         self.config = config
         self.channels = channels
         self.box = box
@@ -181,14 +186,23 @@ class DeliveryWorker:
         started = self.clock.now()
         skip = skip_reason(ctx)
         result = SendResult("retry", error=skip) if skip else await self.send(ctx, started)
+        counted: list[Callable[[], None]] = []  # metrics, once the bookkeeping committed
 
         async def record(session: AsyncSession) -> bool:
+            counted.clear()  # a batch rolled back runs this again alone
             if skip:
-                await self._finish(session, ctx, attempt, result, final=skip, started=started)
+                await self._finish(
+                    session, ctx, attempt, result, counted, final=skip, started=started
+                )
                 return False
-            return await self._record(session, ctx, attempt, result, started)
+            return await self._record(
+                session, ctx, attempt, result, started=started, counted=counted
+            )
 
-        return bool(await self.in_thread(record))  # one transaction, one worker thread
+        added = bool(await self.recorder.run(record))  # shares a transaction with others
+        for count in counted:
+            count()
+        return added
 
     async def send(self, ctx: SendContext, now: datetime) -> SendResult:
         """One attempt through the delivery's channel (nothing recorded); failures are results."""
@@ -231,12 +245,14 @@ class DeliveryWorker:
         ctx: SendContext,
         attempt: int,
         result: SendResult,
+        *,
         started: datetime,
+        counted: list[Callable[[], None]],
     ) -> bool:
         now = self.clock.now()
         extra = {"delivery_id": ctx.delivery_id, "alert_id": ctx.alert_id, "attempt": attempt}
         if result.outcome == "delivered":
-            added = await self._finish(session, ctx, attempt, result, started=started)
+            added = await self._finish(session, ctx, attempt, result, counted, started=started)
             log.info("delivered", extra={**extra, "status": result.http_status})
             return added > 0
         final = None
@@ -248,7 +264,9 @@ class DeliveryWorker:
             final = "refused"  # retrying cannot help (a 5xx answer to this message)
         elif attempt >= self.config.max_attempts:
             final = "attempts_exhausted"
-        added = await self._finish(session, ctx, attempt, result, final=final, started=started)
+        added = await self._finish(
+            session, ctx, attempt, result, counted, final=final, started=started
+        )
         log.warning("delivery failed", extra={**extra, "reason": result.error})
         if ctx.role == "primary" and ctx.kind not in NOTICE_KINDS and (attempt == 1 or final):
             # The secondary channel fires on the first failure of the primary.
@@ -263,6 +281,7 @@ class DeliveryWorker:
         ctx: SendContext,
         attempt: int,
         result: SendResult,
+        counted: list[Callable[[], None]],
         *,
         final: str | None = None,
         started: datetime | None = None,
@@ -278,7 +297,7 @@ class DeliveryWorker:
                 attempt, self.config.schedule, self.config.jitter, retry_after=result.retry_after
             )
             values["next_attempt_at"] = now + timedelta(seconds=delay)
-        counted = await repo.finish(
+        recorded = await repo.finish(
             session,
             ctx.delivery_id,
             attempt,
@@ -292,9 +311,10 @@ class DeliveryWorker:
                 "retry_after_s": result.retry_after,
             },
         )
-        if counted:
-            self.metrics.attempt(ctx.channel, ctx.alert_id, ctx.kind, attempt_outcome, now)
-        if not counted or (final or "").startswith("skip:") or result.error == "unknown_channel":
+        if recorded:
+            metric = (ctx.channel, ctx.alert_id, ctx.kind, attempt_outcome, now)
+            counted.append(lambda: self.metrics.attempt(*metric))
+        if not recorded or (final or "").startswith("skip:") or result.error == "unknown_channel":
             return 0  # not a send through the contact (another replica's channel, a skip)
         error = None if status == "delivered" else result.error or attempt_outcome
         return await after_attempt(session, ctx.contact_id, error, self.config.health, now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from libs.common.consumer import BatchHandler, Handler
 from libs.common.contracts import ReportReceived, read_event
 from libs.common.events import Envelope
@@ -25,12 +27,21 @@ def received_batch_handler(matcher: Matcher) -> BatchHandler:
     async def handle(events: list[Envelope]) -> None:
         reports = [read_event(event, ReportReceived) for event in events]
         hits = await matcher.hits([t.value for r in reports for t in r.tokens])
+        hit = [
+            (e, r)
+            for e, r in zip(events, reports, strict=True)
+            if r.follows is None and any(t.value in hits for t in r.tokens)
+        ]
+        # Sharing's answers asked side by side: a backlog waits one round trip, not one per
+        # report (the matches themselves still commit one by one, in stream order).
+        answers = await asyncio.gather(*(matcher.disclosed(r, hits) for _, r in hit))
+        disclosed = {e.id: a for (e, _), a in zip(hit, answers, strict=True)}
         nobody = []
         for event, report in zip(events, reports, strict=True):
             if report.follows is not None:
                 await matcher.on_received(event, report)  # updates its original's alerts
-            elif any(t.value in hits for t in report.tokens):
-                await matcher.match(event, report)
+            elif event.id in disclosed:
+                await matcher.match(event, report, hits, disclosed=disclosed[event.id])
             else:
                 nobody.append(event)
         if nobody:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, select, update
+from sqlalchemy import RowMapping, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.crypto.encoding import b64u_decode
@@ -22,7 +23,7 @@ from libs.common.identity.tokens import Token
 from libs.common.inbox import inbox_row
 from libs.common.sql import ignoring, insert_many_ignore
 from services.alerts.alerts.models import ALERTS, ERASED, MATCHES
-from services.alerts.models import INBOX
+from services.alerts.models import INBOX, OUTBOX
 from services.alerts.watchlists.models import ENTRIES, TOKENS
 
 
@@ -32,31 +33,25 @@ async def mark_seen(session: AsyncSession, events: Sequence[Envelope], now: date
 
 
 _HITS = select(TOKENS.c.entry_id).where(TOKENS.c.value.in_(bindparam("values", expanding=True)))
-_HIT_VALUES = (
-    select(TOKENS.c.value).where(TOKENS.c.value.in_(bindparam("values", expanding=True))).distinct()
-)
-
-
-async def hit_values(session: AsyncSession, values: Collection[str]) -> set[str]:
-    """Which of these token values some watchlist entry holds (an index-only read)."""
-    if not values:
-        return set()
-    result = await session.execute(_HIT_VALUES, {"values": sorted(set(values))})
-    return set(result.scalars())
-
-
-_ORGS = (
-    select(ENTRIES.c.org_id)
-    .where(ENTRIES.c.id.in_(_HITS), ENTRIES.c.removed_at.is_(None))
+# Value and organisation of every live entry holding one of the values: for a report that names
+# nobody an index-only read that finds nothing; for one that hits, the organisations whose
+# disclosure is asked before its match (no second read).
+_HIT_ORGS = (
+    select(TOKENS.c.value, ENTRIES.c.org_id)
+    .select_from(TOKENS.join(ENTRIES, ENTRIES.c.id == TOKENS.c.entry_id))
+    .where(TOKENS.c.value.in_(bindparam("values", expanding=True)), ENTRIES.c.removed_at.is_(None))
     .distinct()
 )
 
 
-async def orgs_holding(session: AsyncSession, values: Collection[str]) -> set[str]:
-    """The organisations of live entries holding any of these token values."""
+async def hit_orgs(session: AsyncSession, values: Collection[str]) -> dict[str, set[str]]:
+    """Of these token values, those some live watchlist entry holds → the entries' organisations."""
     if not values:
-        return set()
-    return set((await session.execute(_ORGS, {"values": sorted(set(values))})).scalars())
+        return {}
+    out: dict[str, set[str]] = defaultdict(set)
+    for row in await session.execute(_HIT_ORGS, {"values": sorted(set(values))}):
+        out[row.value].add(row.org_id)
+    return dict(out)
 
 
 _CANDIDATES = (
@@ -81,43 +76,40 @@ _CANDIDATES = (
 )
 
 
-async def candidates(
-    session: AsyncSession, values: Collection[str], report_id: str
-) -> tuple[dict[str, RowMapping], dict[str, list[Token]]]:
+@dataclass(frozen=True)
+class Candidates:
+    """Live entries a report's token values hit: rows, full token sets, the values held."""
+
+    entries: dict[str, RowMapping]
+    sets: dict[str, list[Token]]
+    # Of the report's values, those each entry holds (what the report matched it on).
+    held: dict[str, set[str]]
+
+
+async def candidates(session: AsyncSession, values: Collection[str], report_id: str) -> Candidates:
     """Live entries holding any of these token values, with their full token sets.
 
     One indexed lookup whose cost follows the number of hits, never the watchlist's size; empty
     when the report was erased. Key versions are compared by the match rule, token by token.
     """
     if not values:
-        return {}, {}
-    params = {"values": sorted(set(values)), "report_id": report_id}
+        return Candidates({}, {}, {})
+    asked = set(values)
+    params = {"values": sorted(asked), "report_id": report_id}
     entries: dict[str, RowMapping] = {}
     sets: dict[str, list[Token]] = defaultdict(list)
+    held: dict[str, set[str]] = defaultdict(set)
     for row in (await session.execute(_CANDIDATES, params)).mappings():
         entries[row["entry_id"]] = row
+        if row["value"] in asked:
+            held[row["entry_id"]].add(row["value"])
         try:
             sets[row["entry_id"]].append(
                 Token(Kind(row["kind"]), row["version"], b64u_decode(row["value"]))
             )
         except (ValueError, InvalidKey):
             continue
-    return entries, sets
-
-
-async def entry_values(
-    session: AsyncSession, entry_ids: Collection[str], values: Collection[str]
-) -> dict[str, set[str]]:
-    """Of these token values, those each entry holds (what a report matched it on)."""
-    if not entry_ids or not values:
-        return {}
-    query = select(TOKENS.c.entry_id, TOKENS.c.value).where(
-        TOKENS.c.entry_id.in_(sorted(set(entry_ids))), TOKENS.c.value.in_(sorted(set(values)))
-    )
-    out: dict[str, set[str]] = defaultdict(set)
-    for row in await session.execute(query):
-        out[row.entry_id].add(row.value)
-    return out
+    return Candidates(entries, sets, held)
 
 
 async def lock_live(session: AsyncSession, entry_ids: Collection[str]) -> set[str]:
@@ -159,9 +151,14 @@ async def open_group(
     return (await session.execute(_OPEN_GROUP, params)).mappings().first()
 
 
+# Inserts built once: a fresh construct costs a cache key per call.
+_INSERT_ALERT = ALERTS.insert()
+_INSERT_OUTBOX = OUTBOX.insert()
+
+
 async def insert_alert(session: AsyncSession, values: dict[str, Any]) -> None:
     """A new alert."""
-    await session.execute(ALERTS.insert(), values)
+    await session.execute(_INSERT_ALERT, values)
 
 
 async def insert_match(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -178,3 +175,17 @@ async def attach_report(
         .where(ALERTS.c.id == alert_id)
         .values(report_count=ALERTS.c.report_count + 1, updated_at=now, **values)
     )
+
+
+_FORGET = delete(OUTBOX).where(OUTBOX.c.event_id.in_(bindparam("event_ids", expanding=True)))
+
+
+async def forget_outbox(session: AsyncSession, event_ids: Collection[str]) -> None:
+    """Delete the outbox rows of events JetStream acknowledged (published after commit)."""
+    if event_ids:
+        await session.execute(_FORGET, {"event_ids": sorted(event_ids)})
+
+
+async def insert_outbox(session: AsyncSession, row: dict[str, Any]) -> None:
+    """An outbox row (`libs.common.outbox.outbox_row`), in the caller's transaction."""
+    await session.execute(_INSERT_OUTBOX, row)

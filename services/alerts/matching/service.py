@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from libs.common import tracing
 from libs.common.clock import Clock
 from libs.common.contracts import ReportReceived
-from libs.common.db import transaction
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
-from libs.common.outbox import enqueue
+from libs.common.outbox import outbox_row
 from libs.common.sql import is_postgres
 from libs.common.threaded import InThread
 from services.alerts.alerts import suppressions
@@ -51,8 +51,9 @@ from services.alerts.matching.domain import (
     same_incident_since,
     stronger,
 )
+from services.alerts.matching.releases import Releases
 from services.alerts.metrics import AlertsMetrics
-from services.alerts.models import INBOX, OUTBOX
+from services.alerts.models import INBOX
 from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,10 @@ class Matcher:
     metrics: AlertsMetrics = field(default_factory=AlertsMetrics.detached)
     # Runs a match's transaction in a worker thread (`Runtime.threads.run`).
     in_thread: InThread = field(kw_only=True)
+    # Runs the index read in a worker thread (`lookup.reader`); None: on an async session.
+    read: InThread | None = field(default=None, kw_only=True)
+    # Publishes release requests right after the commit; None: the relay does (`wake_relay`).
+    releases: Releases | None = field(default=None, kw_only=True)
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
@@ -100,31 +105,44 @@ class Matcher:
             # Idempotent by (alert, follow-up) itself; runs before the inbox row is written.
             updated = await self.follow_up(report)
         # Almost every report names nobody on a watchlist: one index read and the inbox row.
-        if not await self.hits([t.value for t in report.tokens]):
+        hits = await self.hits([t.value for t in report.tokens])
+        if not hits:
             await self.mark_seen([event])
             return 0
-        return await self.match(event, report, exclude=updated)
+        return await self.match(event, report, hits, exclude=updated)
 
     async def match(
-        self, event: Envelope, report: ReportReceived, exclude: Collection[str] = ()
+        self,
+        event: Envelope,
+        report: ReportReceived,
+        hits: Mapping[str, Collection[str]],
+        exclude: Collection[str] = (),
+        disclosed: dict[str, str] | None = None,
     ) -> int:
-        """Match a report whose tokens hit the index (see `hits`): alerts and first pages; an
-        entry in `exclude` (updated by the follow-up already) gets no new alert."""
-        # Asked before the write transaction, which must not wait on another service.
-        async with self.sessions() as session:
-            orgs = await repo.orgs_holding(session, [t.value for t in report.tokens])
-        disclosed = await self.disclose(report, orgs)
+        """Match a report whose tokens hit the index (`hits`: value → organisations, see
+        `hits`): alerts and first pages; an entry in `exclude` (updated by the follow-up
+        already) gets no new alert. `disclosed`: `disclosed(report, hits)` if asked already."""
+        if disclosed is None:
+            disclosed = await self.disclosed(report, hits)
         now = self.clock.now()
 
-        async def write(session: AsyncSession) -> tuple[list[SendContext], bool]:
-            return await self._write(
-                session, event, report, exclude=exclude, disclosed=disclosed, now=now
-            )
+        claimed: list[str] = []  # release requests kept from the relay until sent
+
+        async def write(session: AsyncSession) -> tuple[list[SendContext], list[dict[str, Any]]]:
+            given = {"exclude": exclude, "disclosed": disclosed, "now": now, "claimed": claimed}
+            return await self._write(session, event, report, **given)
 
         # The whole transaction (inbox row, candidates, alert, first pages) in one worker
         # thread: one hop instead of one per statement; the event is acked after it commits.
-        created, requested = await self.in_thread(write)
-        if requested:
+        try:
+            created, requested = await self.in_thread(write)
+        except BaseException:
+            if self.releases is not None:
+                self.releases.release(claimed)
+            raise
+        if requested and self.releases is not None:
+            await self.releases.publish(requested)
+        elif requested:
             self.wake_relay()
         if created:
             self.metrics.await_first_pages({c.alert_id for c in created}, report.received_at)
@@ -133,12 +151,12 @@ class Matcher:
 
     async def _write(
         self, session: AsyncSession, event: Envelope, report: ReportReceived, **given: Any
-    ) -> tuple[list[SendContext], bool]:
-        """The match's transaction (`given`: exclude, disclosed, now): send contexts of new
-        first pages, whether a release request was queued."""
+    ) -> tuple[list[SendContext], list[dict[str, Any]]]:
+        """The match's transaction (`given`: exclude, disclosed, now, claimed): send contexts
+        of new first pages, the outbox rows of release requests queued."""
         exclude, disclosed, now = given["exclude"], given["disclosed"], given["now"]
         created: list[SendContext] = []
-        requested = False
+        requested: list[dict[str, Any]] = []
         if not await mark_processed(session, INBOX, event, now):
             return created, requested
         found = await self._candidates(session, report)
@@ -152,35 +170,46 @@ class Matcher:
             shown = disclosed.get(candidate.entry["org_id"], "")
             pages, asked = await self._record(session, report, candidate, shown, now)
             created += pages
-            requested |= asked
+            requested += asked
+        if requested and self.releases is not None:
+            given["claimed"].extend(r["event_id"] for r in requested)
+            self.releases.claim(given["claimed"])  # before the commit: the relay never sees them
         return created, requested
 
-    async def mark_seen(self, events: list[Envelope]) -> None:
-        """Record events that matched nobody as handled."""
-        async with transaction(self.sessions) as session:
-            await repo.mark_seen(session, events, self.clock.now())
+    async def disclosed(
+        self, report: ReportReceived, hits: Mapping[str, Collection[str]]
+    ) -> dict[str, str]:
+        """What the organisations holding the report's hits may see of it (asked of sharing
+        before the write transaction, which must not wait on another service)."""
+        return await self.disclose(
+            report, {o for t in report.tokens for o in hits.get(t.value, ())}
+        )
 
-    async def hits(self, values: list[str]) -> set[str]:
-        """The token values that some watchlist entry holds."""
-        async with self.sessions() as session:
-            return await repo.hit_values(session, values)
+    async def mark_seen(self, events: list[Envelope]) -> None:
+        """Record events that matched nobody as handled (one statement, in a worker thread)."""
+        now = self.clock.now()
+        await self.in_thread(lambda session: repo.mark_seen(session, events, now))
+
+    async def hits(self, values: list[str]) -> dict[str, set[str]]:
+        """The token values that some live watchlist entry holds → those entries' organisations."""
+        if self.read is None:
+            async with self.sessions() as session:
+                return await repo.hit_orgs(session, values)
+        return dict(await self.read(lambda session: repo.hit_orgs(session, values)))
 
     async def _candidates(
         self, session: AsyncSession, report: ReportReceived
     ) -> dict[str, Candidate]:
-        entries, sets = await repo.candidates(
-            session, [t.value for t in report.tokens], report.report_id
-        )
-        tokens = decode_tokens(report.tokens)
         values = [t.value for t in report.tokens]
-        held = await repo.entry_values(session, list(entries), values)
+        found = await repo.candidates(session, values, report.report_id)
+        tokens = decode_tokens(report.tokens)
         out: dict[str, Candidate] = {}
-        for entry_id, entry in entries.items():
+        for entry_id, entry in found.entries.items():
             rule = EntryRule.from_columns(
                 entry["incident_types"], entry["legal_bases"], entry["countries"]
             )
             verdict = judge(
-                sets.get(entry_id, []),
+                found.sets.get(entry_id, []),
                 tokens,
                 rule,
                 incident_type=report.incident_type,
@@ -192,7 +221,7 @@ class Matcher:
             contacts, policy = await profiles.paging_view(
                 session, entry["lawyer_id"], entry["org_id"]
             )
-            person = person_key(values, held.get(entry_id, ()))
+            person = person_key(values, found.held.get(entry_id, ()))
             out[entry_id] = Candidate({**entry, "id": entry_id}, verdict, policy, contacts, person)
         return out
 
@@ -226,9 +255,9 @@ class Matcher:
         found: Candidate,
         disclosed: str,
         now: datetime,
-    ) -> tuple[list[SendContext], bool]:
+    ) -> tuple[list[SendContext], list[dict[str, Any]]]:
         """Create or join the alert of (report, entry): send contexts of a new one's pages, and
-        whether a release request was queued."""
+        the outbox row of the release request queued (if any)."""
         entry, verdict = found.entry, found.verdict
         hidden = disclosed != EVERY_DETAIL
         summary = alert_summary(report, verdict, disclosed)
@@ -251,11 +280,13 @@ class Matcher:
             **summary,
         }
         if not await repo.insert_match(session, match_row):
-            return [], False
+            return [], []
+        asked = []
         if hidden:
             # Ask the submitter for what the organisation may not see (same transaction).
             request = release_request(report, entry, alert_id=alert_id, disclosed=disclosed, at=now)
-            await enqueue(session, OUTBOX, request)
+            asked = [outbox_row(request, tracing.stored())]
+            await repo.insert_outbox(session, asked[0])
         release = {"release": "requested" if hidden else None}
         if group is not None:
             # The same detention reported again: update the alert, do not page again.
@@ -265,7 +296,7 @@ class Matcher:
             await repo.attach_report(
                 session, alert_id, {**summary, **release, "report_id": report.report_id}, now
             )
-            return [], hidden
+            return [], asked
         plan = escalation_plan(found.policy)
         alert = {
             "id": alert_id,
@@ -296,4 +327,4 @@ class Matcher:
             send_context(row, alert, dict(contact), entry["label"], contact["language"])
             for row, contact in pages
         ]
-        return contexts, hidden
+        return contexts, asked

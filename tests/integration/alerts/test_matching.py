@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,14 +13,14 @@ from sqlalchemy import func, select
 from libs.common import nats as natsx
 from libs.common.consumer import ConsumerLoop
 from libs.common.contracts import ReportReceived
-from libs.common.events import REPORT_RECEIVED, Envelope, new_event
+from libs.common.events import RELEASE_REQUESTED, REPORT_RECEIVED, Envelope, new_event
 from libs.common.system import dead_letter_sink
 from services.alerts.alerts.models import Alert, AlertMatch
 from services.alerts.delivery.models import Delivery
 from services.alerts.delivery.rows import Claim
 from services.alerts.matching.consumer import received_handler
 from services.alerts.matching.service import Matcher
-from services.alerts.models import DEAD_LETTERS, INBOX
+from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
 from tests.integration.alerts.conftest import AlertsStack
 from tests.integration.alerts.support import erased_event, report_event, tokens_for, until
 
@@ -288,3 +289,32 @@ async def test_a_burst_is_matched_in_batches_with_nobody_paged_for_strangers(
     assert [a.report_id for a in alerts] == [lev.data["report_id"]]
     rows = await stack.db(select(DEAD_LETTERS.c.reason).where(DEAD_LETTERS.c.event_id == poison.id))
     assert [r.reason for r in rows] == ["permanent:invalid report.received data"]
+
+
+async def test_a_release_request_is_published_once_after_its_commit_and_its_outbox_row_goes(
+    stack: AlertsStack,
+) -> None:
+    stack.visible = {}  # the lawyer's organisation may see nothing: the alert asks for release
+    await _entry(stack)
+    event = report_event(tokens_for("SKORIAKIN LEV", "14.03.1999"))
+    await stack.publish(event)
+    await _processed(stack, event)
+    relay = stack.app.state.container.relay
+
+    async def forgotten() -> bool:
+        return not await stack.db(select(OUTBOX.c.event_id)) and not relay.claimed
+
+    assert await until(forgotten), "the published request's outbox row stayed"
+    await asyncio.sleep(1.2)  # a relay tick: nothing is left for it to publish again
+    js = stack.nc.jetstream()
+    spec = natsx.ConsumerSpec(durable=f"t-{uuid.uuid4().hex[:8]}", filter_subject=RELEASE_REQUESTED)
+    sub = await natsx.ensure_pull_consumer(js, spec)
+    seen: list[dict[str, Any]] = []
+    while True:
+        try:
+            msgs = await sub.fetch(100, timeout=0.5)
+        except TimeoutError:
+            break
+        seen += [json.loads(m.data)["data"] for m in msgs]
+    mine = [s for s in seen if s["report_id"] == event.data["report_id"]]
+    assert [s["partner_id"] for s in mine] == ["bar-1"]  # once, for the lawyer's organisation

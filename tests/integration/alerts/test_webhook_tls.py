@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from services.alerts.delivery.channels.webhook import pinned
+from services.alerts.delivery.pools import PinnedPools, key_of
 from tests.support.tls import self_signed
 
 
@@ -84,3 +85,37 @@ async def test_a_pinned_request_checks_the_certificate_against_the_url_name(
         async with _tls_receiver({names[1]: certs[names[1]]}, seen) as port:
             with pytest.raises(httpx.ConnectError, match=r"(?i)hostname|certificate"):
                 await _post(http, names[0], port)
+
+
+async def test_pinned_pools_keep_a_connection_alive_per_name_and_address_only(
+    tmp_path: Path,
+) -> None:
+    names = ("hooks.example.org", "elsewhere.example.org")
+    certs = {name: self_signed(name, tmp_path) for name in names}
+    trust = ssl.create_default_context()
+    for cert, _ in certs.values():
+        trust.load_verify_locations(cafile=str(cert))
+    pools = PinnedPools(lambda: httpx.AsyncClient(verify=trust))
+    seen: list[str] = []
+    try:
+        async with _tls_receiver(certs, seen) as port:
+            for name in (names[0], names[0], names[1], names[0]):
+                url = f"https://{name}:{port}/hook"
+                target, headers, extensions = pinned(url, "127.0.0.1", own_pool=True)
+                async with pools.client(key_of(url, "127.0.0.1")) as http:
+                    resp = await http.post(
+                        target, content=b"{}", headers=headers, extensions=extensions
+                    )
+                    assert resp.status_code == 204
+    finally:
+        await pools.aclose()
+    # The second send to a name reuses its connection; another name on the same address never
+    # rides on it (a handshake of its own, with its own certificate checked).
+    assert seen == [
+        f"tls {names[0]}",
+        f"host {names[0]}:{port}",
+        f"host {names[0]}:{port}",
+        f"tls {names[1]}",
+        f"host {names[1]}:{port}",
+        f"host {names[0]}:{port}",
+    ]

@@ -26,6 +26,7 @@ from services.alerts.delivery.channels.webhook import (
 )
 from services.alerts.delivery.domain import AlertView, SendResult
 from services.alerts.delivery.messages.mail import email_subject, email_text
+from services.alerts.delivery.pools import PinnedPools
 from services.alerts.delivery.secrets import SecretBox
 
 VIEW = AlertView(
@@ -239,6 +240,37 @@ async def test_a_webhook_goes_to_the_address_that_was_checked() -> None:
     assert request.headers["host"] == "hooks.example.org:8443"
     assert request.headers["connection"] == "close"  # no pooled TLS session of another name
     assert request.extensions["sni_hostname"] == "hooks.example.org"
+
+
+async def test_pinned_sends_keep_a_client_per_name_and_address_without_closing() -> None:
+    seen: list[httpx.Request] = []
+    made: list[httpx.AsyncClient] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    def factory() -> httpx.AsyncClient:
+        made.append(httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+        return made[-1]
+
+    pools = PinnedPools(factory, size=1)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as shared:
+        resolver = _Rebinding(["93.184.215.14"])
+        sender = WebhookSender(shared, allow_private=False, resolver=resolver, pools=pools)
+        for url in (
+            "https://a.example.org/h",
+            "https://a.example.org/h",
+            "https://b.example.org/h",
+        ):
+            result = await sender.send(url, generate_secret(), "m", b"{}", datetime.now(UTC))
+            assert result.outcome == "delivered"
+        assert resolver.calls == 3  # every send checks the name again
+        await sender.poster.aclose()
+    assert [r.headers["host"] for r in seen] == ["a.example.org", "a.example.org", "b.example.org"]
+    assert all(r.headers["connection"] == "keep-alive" for r in seen)  # its own pool
+    # One client per (name, address); beyond `size` the least recently used idle one is closed.
+    assert len(made) == 2 and made[0].is_closed and made[1].is_closed
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from services.alerts.delivery.outbound import (
     json_bytes,
     verdict,
 )
+from services.alerts.delivery.pools import PinnedPools
 from services.alerts.settings import AlertsSettings
 
 KIND: Final = "ntfy"
@@ -143,7 +144,12 @@ def from_settings(settings: AlertsSettings) -> NtfyChannel:
     verify: ssl.SSLContext | bool = True
     if settings.ntfy_ca_file is not None:
         verify = ssl.create_default_context(cafile=str(settings.ntfy_ca_file))
-    poster = Poster(client(timeout, verify), allow_private=settings.webhook_allow_private)
+    trust = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context()
+    poster = Poster(
+        client(timeout, verify),
+        allow_private=settings.webhook_allow_private,
+        pools=PinnedPools(lambda: client(timeout, trust)),  # a lawyer's own server: pinned
+    )
     # A lawyer's server may need one connect timeout per dead address first, like a webhook.
     return NtfyChannel(
         poster,

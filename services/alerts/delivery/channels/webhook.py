@@ -35,6 +35,7 @@ from services.alerts.delivery.outbound import (
     resolve,
     verdict,
 )
+from services.alerts.delivery.pools import PinnedPools
 from services.alerts.delivery.targets import host_problem
 from services.alerts.settings import AlertsSettings
 
@@ -172,9 +173,14 @@ class WebhookSender:
     """Posts signed JSON; every non-2xx is a failure (redirects are never followed)."""
 
     def __init__(
-        self, http: httpx.AsyncClient, *, allow_private: bool, resolver: Resolver = resolve
+        self,
+        http: httpx.AsyncClient,
+        *,
+        allow_private: bool,
+        resolver: Resolver = resolve,
+        pools: PinnedPools | None = None,
     ) -> None:
-        self.poster = Poster(http, allow_private=allow_private, resolver=resolver)
+        self.poster = Poster(http, allow_private=allow_private, resolver=resolver, pools=pools)
         self.allow_private = allow_private
 
     async def send(
@@ -253,7 +259,11 @@ def from_settings(settings: AlertsSettings) -> WebhookChannel:
     """The webhook channel with its own HTTP client."""
     connect = connect_s(settings)
     http = make_client(connect=connect, read=settings.webhook_timeout_s)
-    sender = WebhookSender(http, allow_private=settings.webhook_allow_private)
+    trust = httpx.create_ssl_context()  # one for every pinned pool: loaded once
+    pools = PinnedPools(
+        lambda: make_client(connect=connect, read=settings.webhook_timeout_s, verify=trust)
+    )
+    sender = WebhookSender(http, allow_private=settings.webhook_allow_private, pools=pools)
     # A webhook may fail to connect to all but the last of its name's addresses first.
     return WebhookChannel(
         sender, timeout_s=(MAX_ADDRESSES - 1) * connect + settings.webhook_timeout_s

@@ -21,22 +21,36 @@ from services.alerts.watchlists.models import ENTRIES, LAWYERS
 WARNING_KIND = "contact_warning"
 
 
+_C = CONTACTS.c
+# Built once (after every attempt): SQLAlchemy reuses their compiled form.
+_SUCCEEDED = (
+    update(CONTACTS)
+    .where(_C.id == bindparam("k_id"))
+    .values(last_success_at=bindparam("v_now"), consecutive_failures=0)
+    .returning(*CONTACTS.c)
+)
+_FAILED = (
+    update(CONTACTS)
+    .where(_C.id == bindparam("k_id"))
+    .values(
+        last_failure_at=bindparam("v_now"),
+        last_failure=bindparam("v_error"),
+        consecutive_failures=_C.consecutive_failures + 1,
+    )
+    .returning(*CONTACTS.c)
+)
+
+
 async def record(
     session: AsyncSession, contact_id: str, error: str | None, now: datetime
 ) -> RowMapping | None:
     """Count one attempt's outcome on its contact (`error` None: delivered); the row after."""
-    c = CONTACTS.c
     if error is None:
-        values: dict[str, Any] = {"last_success_at": now, "consecutive_failures": 0}
+        result = await session.execute(_SUCCEEDED, {"k_id": contact_id, "v_now": now})
     else:
-        values = {
-            "last_failure_at": now,
-            "last_failure": error[:64],  # a reason code: the receiver's body is never kept
-            "consecutive_failures": c.consecutive_failures + 1,
-        }
-    result = await session.execute(
-        update(CONTACTS).where(c.id == contact_id).values(**values).returning(*CONTACTS.c)
-    )
+        # A reason code: the receiver's body is never kept.
+        params = {"k_id": contact_id, "v_now": now, "v_error": error[:64]}
+        result = await session.execute(_FAILED, params)
     return result.mappings().first()
 
 
