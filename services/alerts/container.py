@@ -25,6 +25,7 @@ from services.alerts.alerts.service import Alerts
 from services.alerts.delivery import channels
 from services.alerts.delivery.channels import Channels
 from services.alerts.delivery.channels.email import EmailChannel
+from services.alerts.delivery.config import DeliveryConfig
 from services.alerts.delivery.health.monitor import HealthMonitor
 from services.alerts.delivery.operators import OperatorNotices, alarm_handler
 from services.alerts.delivery.profiles.probe import Probe
@@ -32,7 +33,7 @@ from services.alerts.delivery.profiles.revocations import Suspender, revoked_han
 from services.alerts.delivery.profiles.service import Profiles
 from services.alerts.delivery.rows import Claim
 from services.alerts.delivery.secrets import SecretBox
-from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
+from services.alerts.delivery.worker import DeliveryWorker
 from services.alerts.followups.service import FollowUps
 from services.alerts.matching.consumer import received_batch_handler, received_handler
 from services.alerts.matching.disclosure import Disclosure

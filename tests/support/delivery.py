@@ -14,9 +14,10 @@ from services.alerts.alerts.link_keys import LinkKeys
 from services.alerts.alerts.links import AckLinks
 from services.alerts.container import in_flight_s
 from services.alerts.delivery.channels import Channels
+from services.alerts.delivery.config import DeliveryConfig
 from services.alerts.delivery.domain import SendContext, send_context
 from services.alerts.delivery.secrets import SecretBox
-from services.alerts.delivery.worker import DeliveryConfig, DeliveryWorker
+from services.alerts.delivery.worker import DeliveryWorker
 
 NOW = datetime(2026, 11, 20, 6, 41, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from services.alerts.alerts.links import AckLinks
 from services.alerts.delivery import jobs
 from services.alerts.delivery import repository as repo
 from services.alerts.delivery.channels import Channels, may_carry_action_links, may_carry_details
+from services.alerts.delivery.config import DeliveryConfig
 from services.alerts.delivery.domain import (
     NOTICE_KINDS,
     PAGE_KINDS,
@@ -30,7 +30,6 @@ from services.alerts.delivery.domain import (
     skip_reason,
     without_details,
 )
-from services.alerts.delivery.health.domain import HealthRules
 from services.alerts.delivery.health.warnings import after_attempt
 from services.alerts.delivery.outbound import delivery_span
 from services.alerts.delivery.profiles import repository as profiles
@@ -40,32 +39,6 @@ from services.alerts.delivery.secrets import SecretBox
 from services.alerts.metrics import AlertsMetrics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DeliveryConfig:
-    """Retry schedule and worker limits (from settings)."""
-
-    schedule: tuple[float, ...]
-    jitter: float
-    max_attempts: int
-    lease_s: float
-    poll_s: float
-    concurrency: int
-    # Longest a send can take (the slowest channel's timeout and a margin): an ack waits at
-    # most this.
-    in_flight_s: float
-    public_url: str  # the base of ack links
-    # (alert id, report id) → where the report is opened; alert id → where the alert is: the
-    # console's page of the alert when `console` (settings.report_link, alert_link).
-    report_link: Callable[[str, str], str]
-    alert_link: Callable[[str], str]
-    console: bool = False
-    # When a contact counts as failing (`delivery/health`).
-    health: HealthRules = field(default_factory=HealthRules)
-    # How long a finished attempt's bookkeeping waits for others to share its transaction
-    # (`recorder.py`); an ack waits for an in-flight page at most this much longer.
-    record_linger_s: float = 0.02
 
 
 class DeliveryWorker:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from libs.common import tracing
@@ -27,51 +26,35 @@ from libs.common.inbox import mark_processed
 from libs.common.outbox import outbox_row
 from libs.common.sql import is_postgres
 from libs.common.threaded import InThread
-from services.alerts.alerts import suppressions
 from services.alerts.alerts.domain import (
     EVERY_DETAIL,
     AlertStatus,
     Audience,
-    EscalationPolicy,
     escalation_plan,
-    person_key,
     step_due,
 )
 from services.alerts.delivery import jobs
 from services.alerts.delivery.domain import SendContext, send_context
-from services.alerts.delivery.profiles import repository as profiles
 from services.alerts.delivery.rows import Claim
+from services.alerts.matching import candidates
 from services.alerts.matching import repository as repo
+from services.alerts.matching.candidates import Candidate
 from services.alerts.matching.disclosure import release_request
 from services.alerts.matching.domain import (
     Priority,
-    Verdict,
     alert_summary,
-    judge,
     same_incident_since,
     stronger,
 )
 from services.alerts.matching.releases import Releases
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.models import INBOX
-from services.alerts.watchlists.domain import EntryRule, decode_tokens
 
 log = logging.getLogger(__name__)
 # Send contexts of first pages created here already claimed (see `DeliveryWorker.submit`).
 Handoff = Callable[[Sequence[SendContext]], None]
 # Organisation → the alert fields its lawyers may see of a report (`disclosure.Disclosure`).
 Disclose = Callable[[ReportReceived, Collection[str]], Awaitable[dict[str, str]]]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """An entry the report matches, with what paging its lawyer needs."""
-
-    entry: dict[str, Any]
-    verdict: Verdict
-    policy: EscalationPolicy
-    contacts: list[RowMapping]
-    person: str  # `alerts.domain.person_key` of the report for this entry
 
 
 @dataclass
@@ -159,9 +142,9 @@ class Matcher:
         requested: list[dict[str, Any]] = []
         if not await mark_processed(session, INBOX, event, now):
             return created, requested
-        found = await self._candidates(session, report)
+        found = await candidates.found(session, report)
         found = {k: v for k, v in found.items() if k not in exclude}
-        found = await self._unsuppressed(session, report, found, now)
+        found = await candidates.unsuppressed(session, report, found, now)
         live = set(found)
         if found and is_postgres(session):
             live = await repo.lock_live(session, found)
@@ -196,57 +179,6 @@ class Matcher:
             async with self.sessions() as session:
                 return await repo.hit_orgs(session, values)
         return dict(await self.read(lambda session: repo.hit_orgs(session, values)))
-
-    async def _candidates(
-        self, session: AsyncSession, report: ReportReceived
-    ) -> dict[str, Candidate]:
-        values = [t.value for t in report.tokens]
-        found = await repo.candidates(session, values, report.report_id)
-        tokens = decode_tokens(report.tokens)
-        out: dict[str, Candidate] = {}
-        for entry_id, entry in found.entries.items():
-            rule = EntryRule.from_columns(
-                entry["incident_types"], entry["legal_bases"], entry["countries"]
-            )
-            verdict = judge(
-                found.sets.get(entry_id, []),
-                tokens,
-                rule,
-                incident_type=report.incident_type,
-                legal_basis=report.legal_basis,
-                country=report.country,
-            )
-            if verdict is None:
-                continue
-            contacts, policy = await profiles.paging_view(
-                session, entry["lawyer_id"], entry["org_id"]
-            )
-            person = person_key(values, found.held.get(entry_id, ()))
-            out[entry_id] = Candidate({**entry, "id": entry_id}, verdict, policy, contacts, person)
-        return out
-
-    async def _unsuppressed(
-        self,
-        session: AsyncSession,
-        report: ReportReceived,
-        found: dict[str, Candidate],
-        now: datetime,
-    ) -> dict[str, Candidate]:
-        """The candidates whose lawyer did not say "not my client" of this report's person; a
-        match a suppression keeps from alerting is counted on it."""
-        if not found:
-            return found
-        held = await suppressions.active(session, found)
-        for entry_id in sorted(found):
-            suppression = held.get((entry_id, found[entry_id].person))
-            if suppression is not None:
-                await suppressions.count(session, suppression, now)
-                log.info(
-                    "match suppressed",
-                    extra={"report_id": report.report_id, "reason": "not_my_client"},
-                )
-                del found[entry_id]
-        return found
 
     async def _record(
         self,
