@@ -237,6 +237,7 @@ async def build_container(
             runtime.sessions,
             kek,
             hpke_keys,
+            threads=runtime.threads,
             on_stored=relay.wake,
             catalogue=catalogue,
             clock=clock,

@@ -21,16 +21,16 @@ from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_decode
 from libs.common.crypto.errors import DecryptionFailed, InvalidKey
 from libs.common.crypto.kek import KekProvider
-from libs.common.db import transaction
 from libs.common.events import REPORT_RECEIVED, Envelope, PermanentError, stream_for
 from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
-from libs.common.outbox import enqueue, outbox_row
+from libs.common.outbox import outbox_row
 from libs.common.reports import ReportCore
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.reports.model import build_models
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink
+from libs.common.threaded import ThreadTransactions
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.vault import repository as repo
 from services.sharing.vault.copies import repository as copies
@@ -93,6 +93,7 @@ class ReportStore:
         provider: KekProvider,
         sealing: HpkeKeyStore,
         *,
+        threads: ThreadTransactions | None = None,
         on_stored: Callable[[], None] = lambda: None,
         catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
@@ -100,6 +101,8 @@ class ReportStore:
         self.sessions = sessions
         self.provider = provider
         self.sealing = sealing
+        # Each store is one transaction in a worker thread (`libs.common.threaded`).
+        self.threads = threads or ThreadTransactions(sessions)
         self.on_stored = on_stored
         # Reports are validated and stored with the fields of this catalogue; each row records
         # its version, so a field added later reads as absent in reports stored before it.
@@ -110,8 +113,8 @@ class ReportStore:
     async def handle(self, event: Envelope) -> None:
         """Handle one event; PermanentError dead-letters it, anything else is retried."""
         # A redelivery costs the crypto below once more; the inbox then skips it. Cheaper than a
-        # look-up before every first delivery.
-        ready = self._prepare(event, self.clock.now())
+        # look-up before every first delivery. Off the event loop, as a batch's.
+        ready = await asyncio.to_thread(self._prepare, event, self.clock.now())
         if await self._store(ready):
             self._stored([ready])
 
@@ -140,14 +143,17 @@ class ReportStore:
         return batch, frozenset(left)
 
     async def _store_batch(self, batch: list[_Ready], now: datetime) -> None:
-        events = [r.event for r in batch]
-        async with transaction(self.sessions) as session:
+        trace = tracing.stored()
+
+        async def write(session: AsyncSession) -> None:
             await repo.begin_report_write(session, wraps_key=True)
             await session.execute(INBOX.insert(), [inbox_row(r.event, now) for r in batch])
             await repo.insert_reports(session, [self._new(r) for r in batch], now)
-            await copies.record(session, events)
-            trace = tracing.stored()
+            await copies.record(session, [r.event for r in batch])
             await session.execute(OUTBOX.insert(), [outbox_row(r.stored, trace) for r in batch])
+
+        # One worker-thread hop for the whole transaction, not several loop turns per statement.
+        await self.threads.run(write)
         self._stored(batch)
 
     def _prepare(self, event: Envelope, now: datetime) -> _Ready:
@@ -230,30 +236,37 @@ class ReportStore:
 
     async def _store(self, ready: _Ready) -> bool:
         data, now = ready.data, ready.row["stored_at"]
-        try:
-            async with transaction(self.sessions) as session:
-                await repo.begin_report_write(session, wraps_key=True)
-                # Where this copy sits on the bus, so that it is erased there (`vault/copies`).
+        trace = tracing.stored()
+
+        async def write(session: AsyncSession) -> bool:
+            await repo.begin_report_write(session, wraps_key=True)
+            # Where this copy sits on the bus, so that it is erased there (`vault/copies`).
+            await copies.record(session, [ready.event])
+            if not await mark_processed(session, INBOX, ready.event, now):
+                return False  # a redelivery, or another replica got there first
+            await repo.insert_reports(session, [self._new(ready)], now)
+            await session.execute(OUTBOX.insert(), [outbox_row(ready.stored, trace)])
+            return True
+
+        async def same_report(session: AsyncSession) -> str | None:
+            clash = await repo.stored_as(
+                session, data.report_id, data.partner_id, data.client_report_id
+            )
+            if clash == "same":
                 await copies.record(session, [ready.event])
-                if not await mark_processed(session, INBOX, ready.event, now):
-                    return False  # a redelivery, or another replica got there first
-                await repo.insert_reports(session, [self._new(ready)], now)
-                await enqueue(session, OUTBOX, ready.stored)
+            return clash
+
+        try:
+            return bool(await self.threads.run(write))
         except IntegrityError:
             # The report id or (partner, client report id) is taken: by this very report under
             # another event id (nothing to do), or by a different report (never overwrite).
-            async with self.sessions() as session:
-                clash = await repo.stored_as(
-                    session, data.report_id, data.partner_id, data.client_report_id
-                )
+            clash = await self.threads.run(same_report)
             if clash == "same":
-                async with transaction(self.sessions) as session:
-                    await copies.record(session, [ready.event])
                 return False
             if clash == "other":
                 raise PermanentError("client_report_id already stored as another report") from None
             raise
-        return True
 
 
 async def consume_received(runtime: Runtime, store: ReportStore) -> None:

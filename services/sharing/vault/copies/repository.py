@@ -8,7 +8,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import Envelope
-from libs.common.sql import insert_many_ignore
+from libs.common.sql import upserting
 from services.sharing.vault.copies.models import BUS_COPIES
 from services.sharing.vault.models import REPORTS
 
@@ -20,7 +20,9 @@ async def record(session: AsyncSession, events: Sequence[Envelope]) -> None:
         for e in events
         if e.stream_seq is not None
     ]
-    await insert_many_ignore(session, BUS_COPIES, rows)
+    if rows:
+        # One statement for the batch (the driver's executemany), not one per copy.
+        await session.execute(upserting(session, BUS_COPIES).on_conflict_do_nothing(), rows)
 
 
 async def any_left(session: AsyncSession) -> bool:
