@@ -42,6 +42,8 @@ from services.sharing.vault.opening import open_sealed
 
 log = logging.getLogger(__name__)
 CONSUMER = ConsumerSpec.granted("sharing", "sharing-vault")
+# Built once (hot path): a statement built per call is cache-keyed anew each time.
+_INSERT_INBOX, _INSERT_OUTBOX = INBOX.insert(), OUTBOX.insert()
 # A store's transaction, as async repository code run in a worker thread; False: nothing new.
 _Work = Callable[[AsyncSession], Coroutine[Any, Any, bool]]
 
@@ -125,10 +127,10 @@ class ReportStore:
 
         async def write(session: AsyncSession) -> bool:
             await repo.begin_report_write(session, wraps_key=True)
-            await session.execute(INBOX.insert(), [inbox_row(r.event, now) for r in batch])
+            await session.execute(_INSERT_INBOX, [inbox_row(r.event, now) for r in batch])
             await repo.insert_reports(session, [self._new(r) for r in batch], now)
             await copies.record(session, [r.event for r in batch])
-            await session.execute(OUTBOX.insert(), outbox)
+            await session.execute(_INSERT_OUTBOX, outbox)
             return True
 
         await self._write(write, outbox)
@@ -213,7 +215,7 @@ class ReportStore:
             if not await mark_processed(session, INBOX, ready.event, now):
                 return False  # a redelivery, or another replica got there first
             await repo.insert_reports(session, [self._new(ready)], now)
-            await session.execute(OUTBOX.insert(), outbox)
+            await session.execute(_INSERT_OUTBOX, outbox)
             return True
 
         async def same_report(session: AsyncSession) -> str | None:
