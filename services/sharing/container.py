@@ -40,7 +40,6 @@ from services.sharing.retention.service import RetentionAdmin
 from services.sharing.retention.sweep import RetentionSweeper
 from services.sharing.seizure.service import SeizureAdmin
 from services.sharing.settings import SharingSettings
-from services.sharing.vault.announce import Announcer
 from services.sharing.vault.consumer import ReportStore, consume_received, received_backlog
 from services.sharing.vault.copies.service import BusJanitor
 from services.sharing.vault.delivery.keystore import DeliverySigner
@@ -238,8 +237,7 @@ async def build_container(
             runtime.sessions,
             kek,
             hpke_keys,
-            threads=runtime.threads,
-            announcer=Announcer(runtime.threads, relay),
+            relay=relay,
             catalogue=catalogue,
             clock=clock,
         ),
@@ -282,8 +280,7 @@ def start(container: Container, auth: ServiceAuth) -> None:
     runtime = container.runtime
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.spawn(container.janitor.run(), "bus-janitor")
-    if container.store.announcer is not None:
-        runtime.spawn(container.store.announcer.run(runtime.stop), "stored-announcer")
+    runtime.spawn(container.store.announce(runtime.stop), "stored-announcer")
     runtime.spawn(container.maintenance.run(runtime.stop), "maintenance")
     runtime.spawn(container.sweeper.run(runtime.stop), "retention")
     # Sharing is the registry: without a current feed it asks its database, not the bus.

@@ -20,7 +20,7 @@ from libs.common.crypto.kek import KekProvider
 from libs.common.events import REPORT_RECEIVED, Envelope, PermanentError, stream_for
 from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
-from libs.common.outbox import outbox_row, unsent
+from libs.common.outbox import OutboxRelay, outbox_row, unsent
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.reports.model import build_models
 from libs.common.runtime import Runtime
@@ -69,7 +69,7 @@ class ReportStore:
         sealing: HpkeKeyStore,
         *,
         threads: ThreadTransactions | None = None,
-        announcer: Announcer | None = None,
+        relay: OutboxRelay | None = None,
         on_stored: Callable[[], None] = lambda: None,
         catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
@@ -78,16 +78,23 @@ class ReportStore:
         self.provider = provider
         self.sealing = sealing
         # Each store is one transaction in a worker thread (`libs.common.threaded`).
-        self.threads = threads or ThreadTransactions(sessions)
-        # Sends `report.stored` right after each commit (`vault/announce`); without it, the
-        # relay is woken (`on_stored`) to send it.
-        self.announcer = announcer
+        if threads is None:  # the process's own when a relay comes with its runtime
+            threads = relay.runtime.threads if relay is not None else ThreadTransactions(sessions)
+        self.threads = threads
+        # Sends `report.stored` right after each commit (`vault/announce`); without a relay
+        # to claim rows from, `on_stored` is told instead (a test's or a bench's store).
+        self.announcer = Announcer(self.threads, relay) if relay is not None else None
         self.on_stored = on_stored
         # Reports are validated and stored with the fields of this catalogue; each row records
         # its version, so a field added later reads as absent in reports stored before it.
         self.catalogue = catalogue
         self.report_model = build_models(catalogue)[1]
         self.clock = clock
+
+    async def announce(self, stop: asyncio.Event) -> None:
+        """Forget announced events no store came to carry, until stopped (`Announcer.run`)."""
+        if self.announcer is not None:
+            await self.announcer.run(stop)
 
     async def handle(self, event: Envelope) -> None:
         """Handle one event; PermanentError dead-letters it, anything else is retried."""
