@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from libs.common import tracing
 from libs.common.events import REPORT_RECEIVED
 from libs.common.outbox import OutboxRelay, encoded_row, unsent
+from libs.common.publisher import Publisher
 from libs.common.runtime import Runtime
 from services.intake import repository as repo
-from services.intake.publisher import Publisher
 
 # How long acknowledged events may wait for a submission to carry their bookkeeping.
 IDLE_BOOKKEEPING_S = 0.2

@@ -237,7 +237,7 @@ async def build_container(
             runtime.sessions,
             kek,
             hpke_keys,
-            on_stored=relay.wake,
+            relay=relay,
             catalogue=catalogue,
             clock=clock,
         ),
@@ -280,6 +280,7 @@ def start(container: Container, auth: ServiceAuth) -> None:
     runtime = container.runtime
     runtime.spawn(container.relay.run(), "outbox-relay")
     runtime.spawn(container.janitor.run(), "bus-janitor")
+    runtime.spawn(container.store.announce(runtime.stop), "stored-announcer")
     runtime.spawn(container.maintenance.run(runtime.stop), "maintenance")
     runtime.spawn(container.sweeper.run(runtime.stop), "retention")
     # Sharing is the registry: without a current feed it asks its database, not the bus.

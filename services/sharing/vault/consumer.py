@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,22 +16,19 @@ from libs.common import tracing
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.consumer import LeftOver
 from libs.common.contracts import ReportReceived, ReportStored, new_event, read_event
-from libs.common.crypto import hpke
-from libs.common.crypto.encoding import b64u_decode
-from libs.common.crypto.errors import DecryptionFailed, InvalidKey
 from libs.common.crypto.kek import KekProvider
-from libs.common.db import transaction
 from libs.common.events import REPORT_RECEIVED, Envelope, PermanentError, stream_for
 from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
-from libs.common.outbox import enqueue, outbox_row
-from libs.common.reports import ReportCore
+from libs.common.outbox import OutboxRelay, outbox_row, unsent
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.reports.model import build_models
 from libs.common.runtime import Runtime
 from libs.common.system import dead_letter_sink
+from libs.common.threaded import ThreadTransactions
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX
 from services.sharing.vault import repository as repo
+from services.sharing.vault.announce import Announcer
 from services.sharing.vault.copies import repository as copies
 from services.sharing.vault.crypto import (
     EncryptedReport,
@@ -42,35 +38,14 @@ from services.sharing.vault.crypto import (
     occurred_on,
 )
 from services.sharing.vault.keys.keystore import HpkeKeyStore
+from services.sharing.vault.opening import open_sealed
 
 log = logging.getLogger(__name__)
 CONSUMER = ConsumerSpec.granted("sharing", "sharing-vault")
-
-
-def _routing(report: ReportCore) -> tuple[Any, ...]:
-    return (
-        report.client_report_id,
-        report.incident_type,
-        report.legal_basis,
-        report.place.country,
-        report.place.facility_kind,
-        report.occurred_at,
-        report.tlp,
-        report.follows,
-    )
-
-
-def _event_routing(data: ReportReceived) -> tuple[Any, ...]:
-    return (
-        data.client_report_id,
-        data.incident_type,
-        data.legal_basis,
-        data.country,
-        data.facility_kind,
-        data.occurred_at,
-        data.tlp,
-        data.follows,
-    )
+# Built once (hot path): a statement built per call is cache-keyed anew each time.
+_INSERT_INBOX, _INSERT_OUTBOX = INBOX.insert(), OUTBOX.insert()
+# A store's transaction, as async repository code run in a worker thread; False: nothing new.
+_Work = Callable[[AsyncSession], Coroutine[Any, Any, bool]]
 
 
 @dataclass(frozen=True)
@@ -93,6 +68,8 @@ class ReportStore:
         provider: KekProvider,
         sealing: HpkeKeyStore,
         *,
+        threads: ThreadTransactions | None = None,
+        relay: OutboxRelay | None = None,
         on_stored: Callable[[], None] = lambda: None,
         catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
@@ -100,6 +77,13 @@ class ReportStore:
         self.sessions = sessions
         self.provider = provider
         self.sealing = sealing
+        # Each store is one transaction in a worker thread (`libs.common.threaded`).
+        if threads is None:  # the process's own when a relay comes with its runtime
+            threads = relay.runtime.threads if relay is not None else ThreadTransactions(sessions)
+        self.threads = threads
+        # Sends `report.stored` right after each commit (`vault/announce`); without a relay
+        # to claim rows from, `on_stored` is told instead (a test's or a bench's store).
+        self.announcer = Announcer(self.threads, relay) if relay is not None else None
         self.on_stored = on_stored
         # Reports are validated and stored with the fields of this catalogue; each row records
         # its version, so a field added later reads as absent in reports stored before it.
@@ -107,11 +91,16 @@ class ReportStore:
         self.report_model = build_models(catalogue)[1]
         self.clock = clock
 
+    async def announce(self, stop: asyncio.Event) -> None:
+        """Forget announced events no store came to carry, until stopped (`Announcer.run`)."""
+        if self.announcer is not None:
+            await self.announcer.run(stop)
+
     async def handle(self, event: Envelope) -> None:
         """Handle one event; PermanentError dead-letters it, anything else is retried."""
         # A redelivery costs the crypto below once more; the inbox then skips it. Cheaper than a
-        # look-up before every first delivery.
-        ready = self._prepare(event, self.clock.now())
+        # look-up before every first delivery. Off the event loop, as a batch's.
+        ready = await asyncio.to_thread(self._prepare, event, self.clock.now())
         if await self._store(ready):
             self._stored([ready])
 
@@ -140,19 +129,39 @@ class ReportStore:
         return batch, frozenset(left)
 
     async def _store_batch(self, batch: list[_Ready], now: datetime) -> None:
-        events = [r.event for r in batch]
-        async with transaction(self.sessions) as session:
+        trace = tracing.stored()
+        outbox = [outbox_row(r.stored, trace) for r in batch]
+
+        async def write(session: AsyncSession) -> bool:
             await repo.begin_report_write(session, wraps_key=True)
-            await session.execute(INBOX.insert(), [inbox_row(r.event, now) for r in batch])
+            await session.execute(_INSERT_INBOX, [inbox_row(r.event, now) for r in batch])
             await repo.insert_reports(session, [self._new(r) for r in batch], now)
-            await copies.record(session, events)
-            trace = tracing.stored()
-            await session.execute(OUTBOX.insert(), [outbox_row(r.stored, trace) for r in batch])
+            await copies.record(session, [r.event for r in batch])
+            await session.execute(_INSERT_OUTBOX, outbox)
+            return True
+
+        await self._write(write, outbox)
         self._stored(batch)
+
+    async def _write(self, work: _Work, outbox: list[dict[str, Any]]) -> bool:
+        """`work` as one transaction in a worker thread (one hop, not loop turns per statement);
+        the `report.stored` events it wrote (`outbox`, unless it returns False) go out after."""
+        if self.announcer is None:
+            written = await self.threads.run(work)
+            if written:
+                self.on_stored()
+            return written
+        events = [unsent(row) for row in outbox]
+        written = await self.announcer.commit(work, events)
+        if written:
+            await self.announcer.publish(events)
+        else:
+            self.announcer.publisher.release([e.event_id for e in events])
+        return written
 
     def _prepare(self, event: Envelope, now: datetime) -> _Ready:
         data = read_event(event, ReportReceived)
-        report, sealed_kid, received_at = self._open(data)
+        report, sealed_kid, received_at = open_sealed(self.sealing, self.report_model, data)
         encrypted = encrypt_report(
             self.provider,
             report_id=data.report_id,
@@ -196,64 +205,45 @@ class ReportStore:
         )
 
     def _stored(self, batch: list[_Ready]) -> None:
-        self.on_stored()
         for ready in batch:
             log.info(
                 "report stored",
                 extra={"report_id": ready.data.report_id, "partner_id": ready.data.partner_id},
             )
 
-    def _open(self, data: ReportReceived) -> tuple[ReportCore, str, datetime]:
-        try:
-            blob = b64u_decode(data.sealed)
-        except InvalidKey:
-            raise PermanentError("sealed report is not base64url") from None
-        info = hpke.report_seal_info(report_id=data.report_id, partner_id=data.partner_id)
-        try:
-            plaintext, sealed_kid = self.sealing.unseal(blob, info)
-        except DecryptionFailed:
-            # Another report's or partner's blob, a flipped bit, a retired key: never stored.
-            raise PermanentError("sealed report does not open") from None
-        try:
-            inner = json.loads(plaintext)
-            report = self.report_model.model_validate(inner["report"])
-            ids = (inner["report_id"], inner["partner_id"])
-            received_at = datetime.fromisoformat(inner["received_at"])
-        except (ValueError, KeyError, TypeError):
-            raise PermanentError("sealed report breaks the report contract") from None
-        if ids != (data.report_id, data.partner_id) or received_at != data.received_at:
-            raise PermanentError("sealed report belongs to another report or partner")
-        # The clear copy decides who may read the report: it must say what the sealed one says.
-        if _routing(report) != _event_routing(data):
-            raise PermanentError("routing metadata disagrees with the sealed report")
-        return report, sealed_kid, received_at
-
     async def _store(self, ready: _Ready) -> bool:
         data, now = ready.data, ready.row["stored_at"]
-        try:
-            async with transaction(self.sessions) as session:
-                await repo.begin_report_write(session, wraps_key=True)
-                # Where this copy sits on the bus, so that it is erased there (`vault/copies`).
+        outbox = [outbox_row(ready.stored, tracing.stored())]
+
+        async def write(session: AsyncSession) -> bool:
+            await repo.begin_report_write(session, wraps_key=True)
+            # Where this copy sits on the bus, so that it is erased there (`vault/copies`).
+            await copies.record(session, [ready.event])
+            if not await mark_processed(session, INBOX, ready.event, now):
+                return False  # a redelivery, or another replica got there first
+            await repo.insert_reports(session, [self._new(ready)], now)
+            await session.execute(_INSERT_OUTBOX, outbox)
+            return True
+
+        async def same_report(session: AsyncSession) -> str | None:
+            clash = await repo.stored_as(
+                session, data.report_id, data.partner_id, data.client_report_id
+            )
+            if clash == "same":
                 await copies.record(session, [ready.event])
-                if not await mark_processed(session, INBOX, ready.event, now):
-                    return False  # a redelivery, or another replica got there first
-                await repo.insert_reports(session, [self._new(ready)], now)
-                await enqueue(session, OUTBOX, ready.stored)
+            return clash
+
+        try:
+            return await self._write(write, outbox)
         except IntegrityError:
             # The report id or (partner, client report id) is taken: by this very report under
             # another event id (nothing to do), or by a different report (never overwrite).
-            async with self.sessions() as session:
-                clash = await repo.stored_as(
-                    session, data.report_id, data.partner_id, data.client_report_id
-                )
+            clash = await self.threads.run(same_report)
             if clash == "same":
-                async with transaction(self.sessions) as session:
-                    await copies.record(session, [ready.event])
                 return False
             if clash == "other":
                 raise PermanentError("client_report_id already stored as another report") from None
             raise
-        return True
 
 
 async def consume_received(runtime: Runtime, store: ReportStore) -> None:

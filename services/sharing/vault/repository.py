@@ -51,6 +51,11 @@ async def stored_as(
     return "other" if found else None
 
 
+# Built once: a statement built per call is compiled-cache-keyed anew each time (hot path).
+_LATEST_STAMP = select(func.coalesce(func.max(REPORTS.c.updated_us), 0))
+_INSERT_REPORT, _INSERT_KEY, _INSERT_FIELD = REPORTS.insert(), DATA_KEYS.insert(), FIELDS.insert()
+
+
 @dataclass(frozen=True)
 class NewReport:
     """One report to insert: its row, the wrapped data key and the field ciphertexts."""
@@ -68,12 +73,10 @@ async def insert_reports(
 
     Stamps are handed out as `next_stamp` would, one after the other (the caller holds the
     sync lock, see `begin_report_write`)."""
-    latest = (
-        await session.execute(select(func.coalesce(func.max(REPORTS.c.updated_us), 0)))
-    ).scalar_one()
+    latest = (await session.execute(_LATEST_STAMP)).scalar_one()
     first = max(int(latest) + 1, to_us(now))
     await session.execute(
-        REPORTS.insert(), [{**r.row, "updated_us": first + i} for i, r in enumerate(reports)]
+        _INSERT_REPORT, [{**r.row, "updated_us": first + i} for i, r in enumerate(reports)]
     )
     keys = [
         {
@@ -85,13 +88,13 @@ async def insert_reports(
         }
         for r in reports
     ]
-    await session.execute(DATA_KEYS.insert(), keys)
+    await session.execute(_INSERT_KEY, keys)
     fields = [
         {"report_id": r.row["report_id"], "field": f, "ciphertext": c}
         for r in reports
         for f, c in r.blobs.items()
     ]
-    await session.execute(FIELDS.insert(), fields)
+    await session.execute(_INSERT_FIELD, fields)
 
 
 # --- read ----------------------------------------------------------------------------------

@@ -219,3 +219,28 @@ async def test_a_poison_event_leaves_the_rest_of_its_batch_stored_together(vault
     # The batch the poison came in was still stored in one transaction (one shared time),
     # not fallen back to one transaction per report.
     assert len({r.stored_at for r in mine}) < len(mine)
+
+
+async def test_report_stored_goes_out_at_once_and_its_outbox_row_is_forgotten(
+    vault: Vault,
+) -> None:
+    a = await vault.client("reports:read")
+    sub = await vault.nc.jetstream().subscribe(
+        REPORT_STORED, ordered_consumer=True, config=NEW_ONLY
+    )
+    report_id, event = vault.event(a.partner_id)
+    await vault.publish(event)
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        stored = Envelope.model_validate_json((await sub.next_msg(timeout=10)).data)
+        if stored.data["report_id"] == report_id:
+            break
+        assert asyncio.get_running_loop().time() < deadline, "no report.stored for the report"
+
+    # Once acknowledged, its outbox row goes: in the next store's transaction or, with none
+    # coming, in one of its own; nothing is left for the relay to send again.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while await vault.sql("SELECT 1 FROM outbox WHERE event_id = :e", e=stored.id):
+        assert loop.time() < deadline, "the acknowledged event's outbox row stayed"
+        await asyncio.sleep(0.05)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import Envelope
-from libs.common.sql import insert_many_ignore
+from libs.common.sql import dialect
 from services.sharing.vault.copies.models import BUS_COPIES
 from services.sharing.vault.models import REPORTS
 
@@ -20,7 +23,16 @@ async def record(session: AsyncSession, events: Sequence[Envelope]) -> None:
         for e in events
         if e.stream_seq is not None
     ]
-    await insert_many_ignore(session, BUS_COPIES, rows)
+    if rows:
+        # One statement for the batch (the driver's executemany), not one per copy.
+        await session.execute(_ignoring(dialect(session)), rows)
+
+
+@functools.cache
+def _ignoring(name: str) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` into the copies, built once per dialect."""
+    insert = postgresql.insert if name == "postgresql" else sqlite.insert
+    return insert(BUS_COPIES).on_conflict_do_nothing()
 
 
 async def any_left(session: AsyncSession) -> bool:

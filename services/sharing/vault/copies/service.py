@@ -12,13 +12,14 @@ is no error, and the rows are forgotten only after the deletion.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from libs.common import bus
-from libs.common.db import transaction
 from libs.common.events import REPORT_RECEIVED, stream_for
 from libs.common.runtime import Runtime
 from libs.common.ticker import Ticker
@@ -58,20 +59,25 @@ class BusJanitor:
         js, nc = self.runtime.js, self.runtime.nc
         if js is None or nc is None or not nc.is_connected:
             return 0
-        async with self.runtime.sessions() as session:
-            if not await repo.any_left(session):
-                return 0
+        threads = self.runtime.threads
+        if not await threads.run(repo.any_left):
+            return 0
         floor = await self.floor(js)
         total = 0
         while True:
-            async with self.runtime.sessions() as session:
-                seqs = await repo.due(session, floor, self.batch)
-            for seq in seqs:
-                await _erase(js, seq)
-            if seqs:
-                async with transaction(self.runtime.sessions) as session:
-                    await repo.forget(session, seqs)
-                total += len(seqs)
+            seqs = await threads.run(functools.partial(repo.due, floor=floor, limit=self.batch))
+            # Sent together, acknowledged together: one flush and one loop wake-up for the
+            # batch rather than a round trip each.
+            outcomes = await asyncio.gather(
+                *(_erase(js, seq) for seq in seqs), return_exceptions=True
+            )
+            erased = [seq for seq, out in zip(seqs, outcomes, strict=True) if out is None]
+            if erased:
+                await threads.run(functools.partial(repo.forget, seqs=erased))
+                total += len(erased)
+            failed = next((out for out in outcomes if isinstance(out, BaseException)), None)
+            if failed is not None:
+                raise failed  # the rest stay recorded for the next sweep
             if len(seqs) < self.batch:
                 break
         if total:

@@ -1,11 +1,11 @@
 """Publish a batch the moment it is committed; its bookkeeping waits for the next transaction.
 
-The writer claims a batch's outbox rows from the relay before committing them and hands the
-committed batch here: its events are sent at once (signed, with `Nats-Msg-Id`). Acknowledged
-event ids wait in `acked` until the writer's next transaction (or a receipt's) deletes their
-outbox rows and marks the reports published; whatever is not acknowledged is released to the
-relay, which stays the safety net (and, after a crash, publishes what was committed but never
-forgotten).
+A writer (intake's group commit, sharing's report store) claims a batch's outbox rows from the
+relay before committing them and hands the committed batch here: its events are sent at once
+(signed, with `Nats-Msg-Id`). Acknowledged event ids wait in `acked` until the writer's next
+transaction deletes their outbox rows (`OutboxRelay.forget_blocking`); whatever is not
+acknowledged is released to the relay, which stays the safety net (and, after a crash,
+publishes what was committed but never forgotten).
 """
 
 from __future__ import annotations

@@ -1,0 +1,106 @@
+"""`report.stored` sent the moment its report commits; the outbox bookkeeping rides the next store.
+
+The store claims its events' outbox rows from the relay before the commit, and once committed
+hands them to the publisher (`libs.common.publisher`). The rows of events JetStream has
+acknowledged are deleted in the next store's transaction, or in one of their own once no store
+has come for `IDLE_BOOKKEEPING_S`. The relay stays the safety net: it publishes whatever was
+not acknowledged (released to it) and, after a crash, whatever was committed but not forgotten.
+Without this, each report costs the relay a read and a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.outbox import OutboxRelay, Unsent
+from libs.common.publisher import Publisher
+from libs.common.threaded import ThreadSession, ThreadTransactions, run_inline
+
+T = TypeVar("T")
+Work = Callable[[AsyncSession], Coroutine[Any, Any, T]]
+
+# How long acknowledged events may wait for a store to carry their bookkeeping.
+IDLE_BOOKKEEPING_S = 0.2
+
+log = logging.getLogger(__name__)
+
+
+class Announcer:
+    """Runs the store's transactions (with the pending bookkeeping) and publishes after each."""
+
+    def __init__(self, threads: ThreadTransactions, relay: OutboxRelay) -> None:
+        self.threads = threads
+        self.relay = relay
+        self.publisher = Publisher(relay.runtime, relay)
+        self._last = time.monotonic()
+
+    async def commit(self, work: Work[T], events: list[Unsent]) -> T:
+        """Run `work` as one transaction in a worker thread that also forgets the events
+        acknowledged since the last one; `events` (rows `work` writes) stay claimed meanwhile."""
+        claimed = [e.event_id for e in events]
+        self.publisher.claim(claimed)
+        published = self.publisher.take()
+        forget = self.relay.forget_blocking
+
+        def run(conn: Connection) -> T:
+            # The repositories are typed for `AsyncSession`; they use no more than ThreadSession.
+            result = run_inline(work(cast(Any, ThreadSession(conn))))
+            if published:
+                forget(conn, published)
+            return result
+
+        try:
+            result = await self.threads.write(run)
+        except BaseException:
+            self.publisher.give_back(published)
+            self.publisher.release(claimed)
+            raise
+        self._last = time.monotonic()
+        self.publisher.release(published)
+        return result
+
+    async def publish(self, events: list[Unsent]) -> None:
+        """Send committed events now; the relay gets whatever cannot be sent."""
+        runtime = self.relay.runtime
+        if runtime.js is None or runtime.nc is None or not runtime.nc.is_connected:
+            self.release(events)
+            return
+        try:
+            await self.publisher.publish(events)
+        except Exception as exc:  # committed: the relay publishes what was not sent
+            log.warning("publish after commit failed", extra={"reason": type(exc).__name__})
+            self.release(events)
+
+    def release(self, events: list[Unsent]) -> None:
+        """Hand events back to the relay (not written after all, or not sent) and wake it."""
+        self.publisher.release([e.event_id for e in events])
+        self.relay.wake()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Forget acknowledged events no store came to carry, until stopped."""
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), IDLE_BOOKKEEPING_S)
+                idle = time.monotonic() - self._last >= IDLE_BOOKKEEPING_S
+                if self.publisher.acked and idle:
+                    await self._bookkeeping()
+        finally:
+            await self.publisher.drain()
+            await self._bookkeeping()
+
+    async def _bookkeeping(self) -> None:
+        async def nothing(session: AsyncSession) -> None:
+            return None
+
+        if self.publisher.acked:
+            with contextlib.suppress(Exception):  # they stay for the next one, or the relay
+                await self.commit(nothing, [])
