@@ -70,7 +70,7 @@ class Runtime:
     verifier: EventVerifier | None = None
     metrics: Metrics = field(default_factory=lambda: Metrics("service"))
     # Called after the client reconnects (to this or another server): relays publish at once
-    # what waited for NATS rather than at their next safety poll.
+    # what waited for NATS, consumers send a new pull request rather than wait out the old one.
     on_reconnect: list[Callable[[], None]] = field(default_factory=list)
     _threads: ThreadTransactions | None = None
 
@@ -180,6 +180,7 @@ class Runtime:
             service=self.settings.service_name,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
+        self.on_reconnect.append(loop.refetch)
         pending = self.metrics.consumer_pending
 
         async def lag() -> None:
