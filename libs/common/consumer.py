@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nats.errors import ConnectionClosedError, NoRespondersError
@@ -66,7 +66,12 @@ class ConsumerLoop:
     dead_letter: DeadLetterSink
     name: str
     batch: int = 64
-    fetch_timeout: float = 1.0
+    # One long-poll pull request at a time: messages arrive the moment they are stored, and an
+    # idle durable asks again only when the request expires (one JetStream API request every
+    # 2.5 s rather than every second, times twelve durables). The expiry also bounds how long a
+    # request lost with its consumer leader (a cluster node gone while this client stays on
+    # another) leaves the loop waiting; a reconnect drops the request at once (`refetch`).
+    fetch_timeout: float = 2.5
     # After this many failed deliveries of a non-transient error the message is poison.
     poison_after: int = 5
     nak_delays: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0, 10.0)
@@ -78,16 +83,37 @@ class ConsumerLoop:
     metrics: Metrics | None = None
     stream: str = ""  # the stream's name, for the metrics
     service: str = "lifeline"  # whose spans
+    _pull: asyncio.Future[list[Any]] | None = field(default=None, init=False, repr=False)
 
     def _count(self, outcome: str, n: int = 1) -> None:
         if self.metrics is not None:
             self.metrics.consumed.labels(self.stream, self.name, outcome).inc(n)
 
+    def refetch(self) -> None:
+        """Drop the outstanding pull request and send another (called after a reconnect: the
+        request may have gone with the old server, and would hold the loop until it expires)."""
+        if self._pull is not None and not self._pull.done():
+            self._pull.cancel()
+
+    async def _fetch(self) -> list[Any] | None:
+        """The messages of one pull request; None if `refetch` dropped it."""
+        pull = self._pull = asyncio.ensure_future(
+            self.sub.fetch(self.batch, timeout=self.fetch_timeout)
+        )
+        try:
+            return await asyncio.shield(pull)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if pull.cancelled() and (task is None or not task.cancelling()):
+                return None
+            pull.cancel()  # the loop itself is being cancelled
+            raise
+
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until `stop` is set; survives NATS restarts and database outages."""
         while not stop.is_set():
             try:
-                msgs = await self.sub.fetch(self.batch, timeout=self.fetch_timeout)
+                msgs = await self._fetch()
             except (TimeoutError, NatsTimeoutError):
                 continue
             except (ConnectionClosedError, NoRespondersError, APIError, OSError) as exc:
@@ -95,6 +121,8 @@ class ConsumerLoop:
                     "fetch failed", extra={"consumer": self.name, "reason": type(exc).__name__}
                 )
                 await asyncio.sleep(0.5)
+                continue
+            if msgs is None:
                 continue
             if self.batch_handler is not None and len(msgs) > 1 and await self._batch(msgs):
                 continue

@@ -7,7 +7,7 @@ import logging
 import secrets
 import ssl
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,12 +56,14 @@ async def connect(
     inbox_prefix: str | None = None,
     ping_interval: float = 5.0,
     max_outstanding_pings: int = 2,
+    reconnected: Callable[[], None] | None = None,
 ) -> NatsClient:
     """Connect and keep reconnecting forever: a service must outlive a NATS restart.
 
     A server that stops answering (frozen, partitioned) keeps the socket open, so only unanswered
     pings reveal it: after `max_outstanding_pings` of them, one every `ping_interval` seconds, the
     client drops it and reconnects to another server of the list (nats-py's defaults: 120 s, 2).
+    `reconnected` is called after each reconnect.
     """
     cut_stuck_closes()
     nc = NatsClient()
@@ -73,6 +75,8 @@ async def connect(
 
     async def on_reconnect() -> None:
         log.info("nats reconnected", extra={"service": name, "url": _server_of(nc)})
+        if reconnected is not None:
+            reconnected()
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra={"service": name, "reason": type(exc).__name__})

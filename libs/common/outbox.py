@@ -31,6 +31,11 @@ PublishedHook = Callable[[AsyncSession, list[str]], Awaitable[None]]
 # How long one publish ack may take before the row counts as not published (and is retried).
 PUBLISH_TIMEOUT_S = 5.0
 
+# The relay's safety poll: every commit that enqueues wakes it, and so does a NATS reconnect,
+# so the poll only catches what nobody woke it for; polling every second cost each idle
+# service a database query a second.
+RELAY_INTERVAL_S = 5.0
+
 
 class OutboxBase(SQLModel):
     """Columns of a service's outbox; `seq` orders publication and is never reused."""
@@ -105,7 +110,7 @@ class OutboxRelay:
         table: Table,
         *,
         batch: int = 256,
-        interval: float = 1.0,
+        interval: float = RELAY_INTERVAL_S,
         on_published: PublishedHook | None = None,
         on_published_blocking: Callable[[Connection, list[str]], None] | None = None,
         clock: Clock = SYSTEM_CLOCK,
@@ -121,6 +126,7 @@ class OutboxRelay:
         self.clock = clock
         self.metrics = runtime.metrics
         self.metrics.probe("outbox", self.measure)
+        runtime.on_reconnect.append(self.wake)
         # Events another publisher of this process sent right after their commit and has not
         # forgotten yet (intake's writer): the relay leaves them alone, and takes over whatever
         # is released unacknowledged. A crash forgets the claims: the rows are relayed then.
@@ -145,7 +151,8 @@ class OutboxRelay:
         self._ticker.wake()
 
     async def run(self) -> None:
-        """Drain on every wake-up and every `interval`; never dies on NATS or database errors."""
+        """Drain on every wake-up and every `interval` (every second while rows wait for NATS);
+        never dies on NATS or database errors."""
         await self._ticker.run(self.runtime.stop, self.drain, "outbox-relay")
 
     async def drain(self) -> int:
@@ -154,7 +161,11 @@ class OutboxRelay:
         while True:
             read, published = await self._publish_batch()
             total += published
-            if read < self.batch or published < read:
+            if published < read or self.runtime.nc is None or not self.runtime.nc.is_connected:
+                # NATS away or refusing: try again in a second, not at the next safety poll.
+                self._ticker.soon()
+                return total
+            if read < self.batch:
                 return total
 
     async def _publish_batch(self) -> tuple[int, int]:

@@ -69,6 +69,9 @@ class Runtime:
     signer: EventSigner | None = None
     verifier: EventVerifier | None = None
     metrics: Metrics = field(default_factory=lambda: Metrics("service"))
+    # Called after the client reconnects (to this or another server): relays publish at once
+    # what waited for NATS, consumers send a new pull request rather than wait out the old one.
+    on_reconnect: list[Callable[[], None]] = field(default_factory=list)
     _threads: ThreadTransactions | None = None
 
     @property
@@ -129,6 +132,7 @@ class Runtime:
                     inbox_prefix=role.inbox_prefix if role else None,
                     ping_interval=self.settings.nats_ping_interval_s,
                     max_outstanding_pings=self.settings.nats_max_outstanding_pings,
+                    reconnected=self._reconnected,
                 )
             except Exception as exc:
                 log.warning("nats not reachable, retrying", extra={"reason": type(exc).__name__})
@@ -148,6 +152,10 @@ class Runtime:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
         self.nats_ready.set()
+
+    def _reconnected(self) -> None:
+        for hook in self.on_reconnect:
+            hook()
 
     async def consume(
         self,
@@ -172,6 +180,7 @@ class Runtime:
             service=self.settings.service_name,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
+        self.on_reconnect.append(loop.refetch)
         pending = self.metrics.consumer_pending
 
         async def lag() -> None:

@@ -29,7 +29,7 @@ class IntakeSettings(ServiceSettings):
     # Per client: a burst of `rate_burst` reports, refilled at `rate_per_second`.
     rate_burst: int = Field(default=200, ge=1)
     rate_per_second: float = Field(default=100.0, gt=0)
-    relay_interval_s: float = Field(default=1.0, gt=0)
+    relay_interval_s: float = Field(default=5.0, gt=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # The key of the content digest that tells a client's retry (200 `duplicate`) from a changed
     # report (409). Every replica must hold the same one, or a retry that reaches another

@@ -159,3 +159,41 @@ async def test_a_batch_commits_its_good_messages_and_leaves_the_poison_to_be_dea
     assert rec.handled == [e.id for i, e in enumerate(events) if i != 2]
     assert one_by_one == [events[2].id]
     assert [(d.event_id, d.reason) for d in rec.dead] == [(events[2].id, "permanent:does not open")]
+
+
+async def test_a_long_poll_hands_messages_over_at_once_and_a_refetch_loses_none(
+    nc: Client,
+) -> None:
+    """Pull requests that expire only after a minute: a message is handled the moment it is
+    stored, and dropping the outstanding request (as a reconnect does) neither stops the loop
+    nor loses or repeats a message."""
+    subject, rec = _subject(), Recorder()
+    js = nc.jetstream()
+    sub = await natsx.ensure_pull_consumer(
+        js, natsx.ConsumerSpec(durable=f"t-{uuid.uuid4().hex[:8]}", filter_subject=subject)
+    )
+
+    async def handler(event: Envelope) -> None:
+        rec.handled.append(event.id)
+
+    loop = ConsumerLoop(sub, handler, rec.dead_letter, name="t", fetch_timeout=60.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    events = [new_event(subject, "test", {"n": i}) for i in range(6)]
+    try:
+        for i, event in enumerate(events):
+            await asyncio.sleep(0.2)  # the loop is waiting on its pull request
+            if i % 2:
+                loop.refetch()
+            await natsx.publish(js, event)
+            for _ in range(40):
+                if event.id in rec.handled:
+                    break
+                await asyncio.sleep(0.05)
+            assert event.id in rec.handled, f"message {i} not handled within 2 s"
+        assert rec.handled == [e.id for e in events]
+    finally:
+        stop.set()
+        loop.refetch()  # the loop notices `stop` once its pull request ends
+        await asyncio.wait_for(task, timeout=3)
+    assert not task.cancelled()

@@ -270,3 +270,49 @@ async def test_failed_publishes_are_all_awaited_and_published_once_the_stream_is
         assert await _on_stream(rt, subject) == [e.id for e in events]
     finally:
         await rt.close()
+
+
+async def test_a_relay_publishes_what_waited_for_nats_once_it_is_back_not_at_its_safety_poll(
+    own_nats: NatsServer, db_url: str, tmp_path: Path
+) -> None:
+    """The relay polls only every minute here: a commit wakes it, and rows that found NATS away
+    go out once the client has reconnected (the reconnect wakes it, or its one-second retry)."""
+    engine = db.create_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(_Base.metadata.create_all)
+    settings = ServiceSettings(data_dir=tmp_path, nats_url=own_nats.url)
+    rt = Runtime(settings, engine, db.session_factory(engine))
+
+    async def nothing(_: Runtime) -> None:
+        return None
+
+    rt.start_nats(nothing)
+    subject = f"lifeline.system.outbox{uuid.uuid4().hex[:8]}.v1"
+    relay = OutboxRelay(rt, TABLE, interval=60.0)
+    assert rt.on_reconnect == [relay.wake]
+    rt.spawn(relay.run(), "outbox-relay")
+    try:
+        await asyncio.wait_for(rt.nats_ready.wait(), 10)
+        first = new_event(subject, "test", {"n": 0})
+        async with db.transaction(rt.sessions) as s:
+            await enqueue(s, TABLE, first)
+        relay.wake()  # as every commit that enqueues does
+        assert await until(lambda: _pending_is(rt, 0), timeout=5)
+
+        own_nats.stop()
+        later = [new_event(subject, "test", {"n": i}) for i in range(1, 11)]
+        async with db.transaction(rt.sessions) as s:
+            for e in later:
+                await enqueue(s, TABLE, e)
+        relay.wake()
+        await asyncio.sleep(0.5)
+        assert await _pending(rt) == len(later)  # nothing lost while NATS is down
+        own_nats.start()
+        assert await until(lambda: _pending_is(rt, 0), timeout=15)
+        assert await _on_stream(rt, subject) == [e.id for e in [first, *later]]
+    finally:
+        await rt.close()
+
+
+async def _pending_is(rt: Runtime, n: int) -> bool:
+    return await _pending(rt) == n

@@ -170,7 +170,17 @@ class ServiceAuth:
         await runtime.nats_ready.wait()
         if runtime.js is None:
             return
-        self.feed = RevocationFeed(runtime.js, self.verifier.revocations, verifier=runtime.verifier)
+        # The feed asks the server for a confirmation after each idle pull request, four per
+        # staleness window (2.5 s by default, not every second): one late answer never makes a
+        # replica fail closed. (Half the expiry: a request that expires asks at once.)
+        confirm = min(self.max_staleness / 4, 2.5)
+        self.feed = RevocationFeed(
+            runtime.js,
+            self.verifier.revocations,
+            verifier=runtime.verifier,
+            fetch_timeout=confirm,
+            idle_check_seconds=confirm / 2,
+        )
         await self.feed.run(runtime.stop)
 
 
