@@ -56,6 +56,17 @@ async def _tls_receiver(certs: dict[str, tuple[Path, Path]], seen: list[str]) ->
         yield server.sockets[0].getsockname()[1]
 
 
+def _trusted(
+    names: tuple[str, ...], tmp_path: Path
+) -> tuple[dict[str, tuple[Path, Path]], ssl.SSLContext]:
+    """A self-signed certificate per name, and a client context that trusts each of them."""
+    certs = {name: self_signed(name, tmp_path) for name in names}
+    trust = ssl.create_default_context()
+    for cert, _ in certs.values():
+        trust.load_verify_locations(cafile=str(cert))
+    return certs, trust
+
+
 async def _post(http: httpx.AsyncClient, name: str, port: int) -> httpx.Response:
     url, headers, extensions = pinned(f"https://{name}:{port}/hook", "127.0.0.1")
     return await http.post(url, content=b"{}", headers=headers, extensions=extensions)
@@ -65,10 +76,7 @@ async def test_a_pinned_request_checks_the_certificate_against_the_url_name(
     tmp_path: Path,
 ) -> None:
     names = ("hooks.example.org", "elsewhere.example.org")
-    certs = {name: self_signed(name, tmp_path) for name in names}
-    trust = ssl.create_default_context()
-    for cert, _ in certs.values():
-        trust.load_verify_locations(cafile=str(cert))
+    certs, trust = _trusted(names, tmp_path)
     async with httpx.AsyncClient(verify=trust) as http:
         seen: list[str] = []
         async with _tls_receiver(certs, seen) as port:
@@ -91,10 +99,7 @@ async def test_pinned_pools_keep_a_connection_alive_per_name_and_address_only(
     tmp_path: Path,
 ) -> None:
     names = ("hooks.example.org", "elsewhere.example.org")
-    certs = {name: self_signed(name, tmp_path) for name in names}
-    trust = ssl.create_default_context()
-    for cert, _ in certs.values():
-        trust.load_verify_locations(cafile=str(cert))
+    certs, trust = _trusted(names, tmp_path)
     pools = PinnedPools(lambda: httpx.AsyncClient(verify=trust))
     seen: list[str] = []
     try:

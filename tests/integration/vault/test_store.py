@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+from typing import Any
 
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
@@ -47,14 +48,8 @@ async def test_a_report_is_stored_field_encrypted_and_announced(vault: Vault) ->
     keys = await vault.sql("SELECT * FROM vault_data_keys WHERE report_id = :r", r=report_id)
     assert len(keys) == 1 and keys[0].data_key_id == row.data_key_id and keys[0].kek_version == 1
 
-    # Intake's receipt turns to "stored" on this event. The session's stream also carries
-    # other tests' events: look for ours until a deadline, not among a fixed number.
-    deadline = asyncio.get_running_loop().time() + 15
-    while True:
-        stored = Envelope.model_validate_json((await sub.next_msg(timeout=10)).data)
-        if stored.data["report_id"] == report_id:
-            break
-        assert asyncio.get_running_loop().time() < deadline, "no report.stored for the report"
+    # Intake's receipt turns to "stored" on this event.
+    stored = await _stored_event(sub, report_id)
     assert stored.data["partner_id"] == a.partner_id and stored.data["stored_at"]
 
     # The submitter reads it back in full.
@@ -156,6 +151,16 @@ async def test_sealed_reports_that_do_not_check_out_are_dead_lettered(vault: Vau
     assert reasons["not base64"] == "permanent:sealed report is not base64url"
 
 
+async def _stored_event(sub: Any, report_id: str) -> Envelope:
+    """The `report.stored` of this report (the session's stream also carries other tests')."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        stored = Envelope.model_validate_json((await sub.next_msg(timeout=10)).data)
+        if stored.data["report_id"] == report_id:
+            return stored
+        assert asyncio.get_running_loop().time() < deadline, "no report.stored for the report"
+
+
 async def _burst(vault: Vault, events: list[Envelope]) -> None:
     """Publish without waiting for each ack: the consumer fetches them many at a time."""
     js = vault.nc.jetstream()
@@ -230,12 +235,7 @@ async def test_report_stored_goes_out_at_once_and_its_outbox_row_is_forgotten(
     )
     report_id, event = vault.event(a.partner_id)
     await vault.publish(event)
-    deadline = asyncio.get_running_loop().time() + 15
-    while True:
-        stored = Envelope.model_validate_json((await sub.next_msg(timeout=10)).data)
-        if stored.data["report_id"] == report_id:
-            break
-        assert asyncio.get_running_loop().time() < deadline, "no report.stored for the report"
+    stored = await _stored_event(sub, report_id)
 
     # Once acknowledged, its outbox row goes: in the next store's transaction or, with none
     # coming, in one of its own; nothing is left for the relay to send again.
