@@ -36,6 +36,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "channels": ["--reports", "10"],
     "intake": ["--seconds", "5"],
     "rss": ["--runs", "2", "--settle", "5"],
+    "startup": ["--runs", "2"],
     "vault": ["--n", "300"],
 }
 

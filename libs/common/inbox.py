@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import BigInteger, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -30,7 +30,8 @@ class DeadLetterBase(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     event_id: str | None = Field(default=None, max_length=64, index=True)
     subject: str = Field(max_length=256)
-    stream_seq: int
+    # JetStream sequences are 64-bit, as the migrations made the column.
+    stream_seq: int = Field(sa_type=BigInteger)
     reason: str = Field(max_length=256)
     payload: bytes
     recorded_at: datetime = Field(default_factory=SYSTEM_CLOCK.now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +37,26 @@ def test_a_service_process_loads_no_more_than_it_serves_with(
 ) -> None:
     # Alembic runs in a child at start; httpx's CLI, OpenPGP and iCalendar on first use.
     assert _loaded(f"import services.{service}.__main__") == allowed
+
+
+@pytest.mark.parametrize("service", ["sharing", "intake", "alerts"])
+def test_the_migration_child_loads_the_migrations_only(service: str, tmp_path: Path) -> None:
+    # It runs at every start on a new or older database: the service's models and web stack
+    # would double its cost (bench/startup_bench.py measures).
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    run = (
+        f"import os, runpy; os.environ['LIFELINE_MIGRATE_DATABASE_URL'] = {url!r}\n"
+        f"sys.argv = ['migrate', 'services/{service}/migrations']\n"
+        "runpy.run_module('libs.common.migrate', run_name='__main__')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{run}\nprint(__import__('json').dumps(list(sys.modules)))"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    loaded = set(json.loads(out.splitlines()[-1]))
+    assert "alembic" in loaded  # it did migrate
+    assert not {"fastapi", "sqlmodel", "pydantic", "nats"} & loaded
+    assert not [m for m in loaded if m.startswith("services.")]
 
 
 def test_the_supervisor_loads_no_service_and_no_web_stack() -> None:

@@ -1,5 +1,6 @@
 """A service's start-up migration in a child process (`db.MIGRATE_IN_CHILD`), on real databases:
-the schema reaches head as in process, Alembic stays out of the caller, a failure is raised."""
+the schema reaches head as in process, Alembic stays out of the caller, a failure is raised, and
+a restart at head starts no child."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from libs.common import db
+from services.alerts.app import MIGRATIONS as ALERTS
 from services.intake.app import MIGRATIONS
+from services.sharing.app import MIGRATIONS as SHARING
 from tests.support.databases import Databases
 
 
@@ -59,5 +63,30 @@ async def test_a_failed_child_migration_fails_the_start(
     try:
         with pytest.raises(RuntimeError, match="exited with status"):
             await db.migrate(engine, tmp_path / "no-such-migrations")
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("location", [MIGRATIONS, SHARING, ALERTS], ids=lambda p: p.parent.name)
+def test_the_head_read_from_the_scripts_is_alembics(location: Path) -> None:
+    assert db.head_revision(location) == ScriptDirectory(str(location)).get_current_head()
+
+
+async def test_a_database_at_head_starts_no_child(
+    db_url: str, in_child: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.create_engine(db_url)
+    try:
+        await db.migrate(engine, MIGRATIONS)  # a new database: the child brings it to head
+
+        async def no_child(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a child was started for a database at head")
+
+        monkeypatch.setattr(db.asyncio, "create_subprocess_exec", no_child)
+        await db.migrate(engine, MIGRATIONS)
+        async with engine.begin() as conn:  # one revision behind: the child must run again
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        with pytest.raises(AssertionError, match="a child was started"):
+            await db.migrate(engine, MIGRATIONS)
     finally:
         await engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer
+from sqlalchemy import BigInteger, Integer, Text
 from sqlmodel import Field
 
 from services.sharing.models import SharingTable
@@ -22,7 +22,7 @@ class AuditEntry(SharingTable, table=True):
     actor: str = Field(max_length=128)
     action: str = Field(max_length=64)
     target: str = Field(max_length=128)
-    details: str
+    details: str = Field(sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
