@@ -12,6 +12,7 @@ from libs.common.clock import Clock
 from libs.common.inbox import without_sealed_report
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay
+from libs.common.publisher import Publisher
 from libs.common.runtime import Runtime
 from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink, ping_handler
@@ -38,7 +39,7 @@ from services.alerts.followups.service import FollowUps
 from services.alerts.matching.consumer import received_batch_handler, received_handler
 from services.alerts.matching.disclosure import Disclosure
 from services.alerts.matching.lookup import reader
-from services.alerts.matching.releases import Releases
+from services.alerts.matching.releases import forget_in
 from services.alerts.matching.service import Matcher
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.models import DEAD_LETTERS, INBOX, OUTBOX
@@ -168,7 +169,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             metrics=metrics,
             in_thread=runtime.threads.run,
             read=reader(runtime.threads),
-            releases=Releases(runtime, relay, delivery.recorder.run),
+            releases=Publisher(runtime, relay, forget_in(delivery.recorder.run)),
         ),
         eraser=Eraser(runtime.sessions, clock),
         releaser=Releaser(runtime.sessions, clock, delivery.wake),

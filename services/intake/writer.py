@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +26,6 @@ from services.intake import repository as repo
 
 # How long acknowledged events may wait for a submission to carry their bookkeeping.
 IDLE_BOOKKEEPING_S = 0.2
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,12 +106,7 @@ class BatchWriter:
         await self._publish(batch)
 
     async def _publish(self, batch: list[_Pending]) -> None:
-        events = [unsent(p.outbox) for p in batch]
-        try:
-            await self.publisher.publish(events)
-        except Exception as exc:  # committed: the relay publishes what was not sent
-            log.warning("publish after commit failed", extra={"reason": type(exc).__name__})
-            self.publisher.release([e.event_id for e in events])
+        await self.publisher.publish([unsent(p.outbox) for p in batch])
 
     async def carry(self, work: Callable[[Connection], None]) -> None:
         """Run `work` as one transaction (in a worker thread) that also forgets the events

@@ -23,7 +23,8 @@ from libs.common.clock import Clock
 from libs.common.contracts import ReportReceived
 from libs.common.events import Envelope
 from libs.common.inbox import mark_processed
-from libs.common.outbox import outbox_row
+from libs.common.outbox import outbox_row, unsent
+from libs.common.publisher import Publisher
 from libs.common.sql import is_postgres
 from libs.common.threaded import InThread
 from services.alerts.alerts.domain import (
@@ -46,7 +47,6 @@ from services.alerts.matching.domain import (
     same_incident_since,
     stronger,
 )
-from services.alerts.matching.releases import Releases
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.models import INBOX
 
@@ -79,7 +79,7 @@ class Matcher:
     # Runs the index read in a worker thread (`lookup.reader`); None: on an async session.
     read: InThread | None = field(default=None, kw_only=True)
     # Publishes release requests right after the commit; None: the relay does (`wake_relay`).
-    releases: Releases | None = field(default=None, kw_only=True)
+    releases: Publisher | None = field(default=None, kw_only=True)
 
     async def on_received(self, event: Envelope, report: ReportReceived) -> int:
         """Match one report; returns how many new alerts it created. Idempotent by event id."""
@@ -124,7 +124,7 @@ class Matcher:
                 self.releases.release(claimed)
             raise
         if requested and self.releases is not None:
-            await self.releases.publish(requested)
+            await self.releases.publish([unsent(r) for r in requested])
         elif requested:
             self.wake_relay()
         if created:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, cast
@@ -29,8 +28,6 @@ Work = Callable[[AsyncSession], Coroutine[Any, Any, T]]
 
 # How long acknowledged events may wait for a store to carry their bookkeeping.
 IDLE_BOOKKEEPING_S = 0.2
-
-log = logging.getLogger(__name__)
 
 
 class Announcer:
@@ -66,23 +63,6 @@ class Announcer:
         self._last = time.monotonic()
         self.publisher.release(published)
         return result
-
-    async def publish(self, events: list[Unsent]) -> None:
-        """Send committed events now; the relay gets whatever cannot be sent."""
-        runtime = self.relay.runtime
-        if runtime.js is None or runtime.nc is None or not runtime.nc.is_connected:
-            self.release(events)
-            return
-        try:
-            await self.publisher.publish(events)
-        except Exception as exc:  # committed: the relay publishes what was not sent
-            log.warning("publish after commit failed", extra={"reason": type(exc).__name__})
-            self.release(events)
-
-    def release(self, events: list[Unsent]) -> None:
-        """Hand events back to the relay (not written after all, or not sent) and wake it."""
-        self.publisher.release([e.event_id for e in events])
-        self.relay.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Forget acknowledged events no store came to carry, until stopped."""

@@ -154,7 +154,7 @@ class ReportStore:
         events = [unsent(row) for row in outbox]
         written = await self.announcer.commit(work, events)
         if written:
-            await self.announcer.publish(events)
+            await self.announcer.publisher.publish(events)
         else:
             self.announcer.publisher.release([e.event_id for e in events])
         return written

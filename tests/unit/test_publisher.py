@@ -1,15 +1,18 @@
-"""Release requests sent right after their commit: forgotten once acked, else the relay's."""
+"""Events sent right after their commit: forgotten once acked (by a callback, or by the writer's
+next transaction), else handed back to the relay."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, cast
 
-from services.alerts.matching.releases import Releases
+from libs.common.outbox import unsent
+from libs.common.publisher import Publisher
+from services.alerts.matching.releases import forget_in
 
 
 class Relay:
-    """What `Releases` uses of `OutboxRelay`: claims, send, settle, wake."""
+    """What `Publisher` uses of `OutboxRelay`: claims, send, settle, wake."""
 
     def __init__(self, acked: int) -> None:
         self.claimed: set[str] = set()
@@ -40,7 +43,7 @@ def _row(event_id: str) -> dict[str, Any]:
 
 async def _run(
     relay: Relay, *, connected: bool = True, fail: bool = False
-) -> tuple[Releases, list[list[str]]]:
+) -> tuple[Publisher, list[list[str]]]:
     forgotten: list[list[str]] = []
 
     async def bookkeep(work: Any) -> None:
@@ -54,11 +57,12 @@ async def _run(
         session.execute = execute
         await work(session)
 
-    releases = Releases(cast(Any, Runtime(connected)), cast(Any, relay), bookkeep)
-    releases.claim(["e1", "e2"])
-    await releases.publish([_row("e1"), _row("e2")])
-    await releases.drain()
-    return releases, forgotten
+    # As alerts wires its release requests: forgotten in the delivery bookkeeping.
+    publisher = Publisher(cast(Any, Runtime(connected)), cast(Any, relay), forget_in(bookkeep))
+    publisher.claim(["e1", "e2"])
+    await publisher.publish([unsent(_row("e1")), unsent(_row("e2"))])
+    await publisher.drain()
+    return publisher, forgotten
 
 
 async def test_acknowledged_requests_are_forgotten_in_the_next_bookkeeping() -> None:
@@ -81,3 +85,28 @@ async def test_requests_not_forgotten_or_not_sent_go_back_to_the_relay() -> None
     offline = Relay(acked=2)
     await _run(offline, connected=False)
     assert offline.sent == [] and offline.claimed == set() and offline.woken == 1
+
+
+async def test_without_a_callback_the_acked_wait_claimed_for_the_next_transaction() -> None:
+    relay = Relay(acked=1)
+    publisher = Publisher(cast(Any, Runtime(True)), cast(Any, relay))
+    publisher.claim(["e1", "e2"])
+    await publisher.publish([unsent(_row("e1")), unsent(_row("e2"))])
+    await publisher.drain()
+    # e1 stays claimed until a transaction deletes its row; e2 goes back to the relay.
+    assert publisher.acked == ["e1"] and relay.claimed == {"e1"} and relay.woken == 1
+    taken = publisher.take()
+    publisher.release(taken)
+    assert taken == ["e1"] and relay.claimed == set() and publisher.acked == []
+
+
+async def test_a_send_that_fails_hands_the_events_back() -> None:
+    class Failing(Relay):
+        async def send(self, js: Any, rows: list[Any]) -> list[asyncio.Future[Any]]:
+            raise OSError("connection reset")
+
+    relay = Failing(acked=2)
+    publisher = Publisher(cast(Any, Runtime(True)), cast(Any, relay))
+    publisher.claim(["e1"])
+    await publisher.publish([unsent(_row("e1"))])
+    assert relay.claimed == set() and relay.woken == 1 and publisher.acked == []
