@@ -107,19 +107,11 @@ if __name__ == "__main__":
     parser.add_argument("--baseline", metavar="REV", help="measure this revision first, compare")
     parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.baseline:
+    if args.baseline:  # its lines first, then this tree's: the same rows, one above the other
         from bench import compare
 
-        before = compare.baseline(__file__, args.baseline, ["--runs", str(args.runs)])
+        compare.baseline(__file__, args.baseline, ["--runs", str(args.runs)])
     out = main(args.runs)
-    if args.baseline:
-        old = {r["what"]: r for r in before}
-        print(f"\n{'':<24} {'before (worst)':>15} {'after (worst)':>14}")
-        for row in out:
-            print(
-                f"{row['what']:<24} {old.get(row['what'], {}).get('max_s', '-'):>15}"
-                f" {row['max_s']:>14}"
-            )
     if args.json:
         print(json.dumps(out, indent=2))
     if not CODE:
