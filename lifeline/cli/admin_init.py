@@ -23,7 +23,6 @@ from lifeline.cli.profile import (
     updated,
 )
 from lifeline.client import add_passphrase_options, api_error, emit, run, write_new_key
-from services.sharing.settings import BOOTSTRAP_SECRET_FILE
 
 
 def register(groups: Subparsers) -> None:
@@ -58,6 +57,10 @@ def register(groups: Subparsers) -> None:
 def _init(args: argparse.Namespace) -> int:
     path = profile_path(args)
     profile = updated(load_profile(path), args)
+    # Here, not at the top: sharing's settings load SQLAlchemy, a second of CPU that every
+    # other `lifeline admin` command would pay.
+    from services.sharing.settings import BOOTSTRAP_SECRET_FILE
+
     secret_file = args.bootstrap_secret_file or args.data_dir / BOOTSTRAP_SECRET_FILE
     try:
         secret = secret_file.read_text().strip()
