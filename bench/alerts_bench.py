@@ -58,7 +58,7 @@ from bench.intake_network import start as start_network
 from libs.common import nats as natsx
 from libs.common.auth.scopes import TOKEN_PATH
 from libs.common.contracts import ReportReceived, new_event
-from libs.common.events import REPORT_RECEIVED
+from libs.common.subjects import REPORT_RECEIVED
 from libs.sdk import TokenSource, generate_private_key, public_jwk
 from tests.support.databases import PgScratch
 from tests.support.natsd import free_port

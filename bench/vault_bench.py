@@ -51,9 +51,10 @@ from libs.common.contracts import ReportReceived
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_decode, b64u_encode, canonical_json
 from libs.common.crypto.kek_file import LocalFileKekProvider
-from libs.common.events import REPORT_RECEIVED, Envelope, new_event
+from libs.common.events import Envelope, new_event
 from libs.common.inbox import mark_processed
 from libs.common.reports import ReportIn
+from libs.common.subjects import REPORT_RECEIVED
 from services.sharing.app import MIGRATIONS
 from services.sharing.models import INBOX
 from services.sharing.vault.consumer import ReportStore

@@ -3,7 +3,7 @@ key (see `lifeline/bus.py` for why mutual TLS, and `docs/bus.md`).
 
 A service's TLS certificate carries the e-mail SAN `<service>@bus.lifeline`, which nats-server
 maps to the user of that name; a producer's event certificate names it as
-`urn:lifeline:producer:<service>` (`libs/common/provenance.py`).
+`urn:lifeline:producer:<service>` (`libs/common/bus.py`, checked by `libs/common/provenance.py`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from libs.common.bus import ROLES
-from libs.common.provenance import producer_uri
+from libs.common.bus import ROLES, producer_uri
 from libs.common.secretfile import read_private, write_private
 
 CERT_DAYS = 397  # what browsers accept for a leaf; the CA lives ten years

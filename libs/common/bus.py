@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from libs.common.events import (
+from libs.common.subjects import (
     AUTH_REVOKED,
     DISCLOSURE_RPC,
     RELEASE_REQUESTED,
@@ -29,6 +29,13 @@ from libs.common.events import (
 )
 
 JS_API = "$JS.API"
+# A producer's certificate names it by this URI (SAN): only such a client may sign events.
+URI_PREFIX = "urn:lifeline:producer:"
+
+
+def producer_uri(service: str) -> str:
+    """The SAN that names `service` as an event producer in its certificate."""
+    return URI_PREFIX + service
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,7 @@ from pydantic import (
 )
 
 from libs.common import events
-from libs.common.events import (
-    AUTH_REVOKED,
-    RELEASE_REQUESTED,
-    REPORT_ERASED,
-    REPORT_RECEIVED,
-    REPORT_RELEASED,
-    REPORT_STORED,
-    SYSTEM_ALARM,
-    SYSTEM_PING,
-    SYSTEM_PRUNED,
-    Envelope,
-    PermanentError,
-)
+from libs.common.events import Envelope, PermanentError
 from libs.common.reports.vocabulary import (
     ClientReportId,
     Country,
@@ -45,6 +33,18 @@ from libs.common.reports.vocabulary import (
     Status,
     Strict,
     Tlp,
+)
+from libs.common.subjects import (
+    AUTH_REVOKED,
+    DISCLOSURE_RPC,
+    RELEASE_REQUESTED,
+    REPORT_ERASED,
+    REPORT_RECEIVED,
+    REPORT_RELEASED,
+    REPORT_STORED,
+    SYSTEM_ALARM,
+    SYSTEM_PING,
+    SYSTEM_PRUNED,
 )
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class DisclosureQuery(Contract):
     """The request on `lifeline.rpc.disclosure.v1`: which fields of this report may each of
     these organisations' lawyers see? (Routing metadata only; the answer has no side effect.)"""
 
-    SUBJECT: ClassVar[str] = events.DISCLOSURE_RPC
+    SUBJECT: ClassVar[str] = DISCLOSURE_RPC
 
     report_id: Id = Field(min_length=1, max_length=64)
     partner_id: Id = Field(min_length=1, max_length=64)
@@ -182,7 +182,7 @@ class DisclosureQuery(Contract):
 class DisclosureAnswer(Contract):
     """The reply: for each asked organisation, the report fields its lawyers may see."""
 
-    SUBJECT: ClassVar[str] = events.DISCLOSURE_RPC
+    SUBJECT: ClassVar[str] = DISCLOSURE_RPC
 
     visible: dict[Id, Fields]
 

@@ -1,56 +1,12 @@
-"""The event contract: one envelope for every JetStream event, subjects and stream layout."""
+"""The event contract: one envelope for every JetStream event (subjects: `libs.common.subjects`)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-
-REPORT_RECEIVED = "lifeline.report.received.v1"
-REPORT_ERASED = "lifeline.report.erased.v1"
-REPORT_STORED = "lifeline.report.stored.v1"
-AUTH_REVOKED = "lifeline.auth.revoked.v1"
-SYSTEM_PING = "lifeline.system.ping.v1"
-# Something operators must hear about now (bulk OPRF use): alerts mails them.
-SYSTEM_ALARM = "lifeline.system.alarm.v1"
-# Another service's retention run pruned rows (alerts → sharing): sharing's audit chain keeps it.
-SYSTEM_PRUNED = "lifeline.system.pruned.v1"
-# A lawyer's organisation asks the submitter to release an alert's details (alerts → sharing),
-# and the answer: fields released by a policy or the submitter, or a refusal (sharing → alerts).
-RELEASE_REQUESTED = "lifeline.report.release_requested.v1"
-REPORT_RELEASED = "lifeline.report.released.v1"
-# Core NATS request/reply, on no stream: which alert fields may these organisations see?
-DISCLOSURE_RPC = "lifeline.rpc.disclosure.v1"
-
-
-@dataclass(frozen=True)
-class StreamSpec:
-    """A JetStream stream every service agrees on, whoever starts first creates it."""
-
-    name: str
-    subjects: tuple[str, ...]
-    max_age_s: int
-    # Publish dedupe window for Nats-Msg-Id; consumers also dedupe by event id.
-    duplicate_window_s: int = 2 * 3600
-
-
-STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("LIFELINE_REPORTS", ("lifeline.report.>",), max_age_s=14 * 86400),
-    StreamSpec("LIFELINE_AUTH", ("lifeline.auth.>",), max_age_s=86400),
-    StreamSpec("LIFELINE_SYSTEM", ("lifeline.system.>",), max_age_s=86400),
-)
-
-
-def stream_for(subject: str) -> StreamSpec:
-    """The stream that captures a subject."""
-    for spec in STREAMS:
-        for pattern in spec.subjects:
-            if subject.startswith(pattern.removesuffix(">")):
-                return spec
-    raise KeyError(subject)
 
 
 class PermanentError(Exception):

@@ -19,10 +19,11 @@ from nats.js import api as js_api
 from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
 from libs.common import bus
-from libs.common.events import STREAMS, Envelope, StreamSpec, stream_for
+from libs.common.events import Envelope
 from libs.common.nats_health import cut_stuck_closes
 from libs.common.provenance import EventSigner
 from libs.common.secretfile import read_key_file
+from libs.common.subjects import STREAMS, StreamSpec, stream_for
 
 log = logging.getLogger(__name__)
 

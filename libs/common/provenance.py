@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from libs.common import bus
+from libs.common.bus import URI_PREFIX
 from libs.common.crypto.encoding import b64u_decode, b64u_encode, encode_context
 from libs.common.crypto.errors import InvalidKey, SignatureInvalid
 from libs.common.crypto.signing import (
@@ -62,13 +63,7 @@ def open_event(
 SIGNER_HEADER = "Lifeline-Signer"
 SIGNATURE_HEADER = "Lifeline-Signature"
 PURPOSE = "lifeline/event/v1"
-URI_PREFIX = "urn:lifeline:producer:"
 _CACHE_SIZE = 64
-
-
-def producer_uri(service: str) -> str:
-    """The SAN that names `service` as an event producer in its certificate."""
-    return URI_PREFIX + service
 
 
 def _signed(subject: str, payload: bytes) -> bytes:

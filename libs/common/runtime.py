@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from libs.common import bus, db, nats_health
 from libs.common import nats as natsx
 from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
-from libs.common.events import STREAMS, stream_for
 from libs.common.metrics import Metrics
 from libs.common.provenance import EventSigner, EventVerifier
 from libs.common.settings import ServiceSettings
+from libs.common.subjects import STREAMS, stream_for
 from libs.common.threaded import ThreadTransactions
 from libs.common.web import ReadinessCheck
 

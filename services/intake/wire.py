@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from libs.common.crypto.encoding import canonical_json
-from libs.common.events import REPORT_RECEIVED
 from libs.common.reports import ReportIn
+from libs.common.subjects import REPORT_RECEIVED
 
 _INSTANT = TypeAdapter(datetime)
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)

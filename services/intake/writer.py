@@ -18,10 +18,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from libs.common import tracing
-from libs.common.events import REPORT_RECEIVED
 from libs.common.outbox import OutboxRelay, encoded_row, unsent
 from libs.common.publisher import Publisher
 from libs.common.runtime import Runtime
+from libs.common.subjects import REPORT_RECEIVED
 from services.intake import repository as repo
 
 # How long acknowledged events may wait for a submission to carry their bookkeeping.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from libs.common import nats as natsx
-from libs.common.events import REPORT_RECEIVED, new_event, stream_for
+from libs.common.events import new_event
+from libs.common.subjects import REPORT_RECEIVED, stream_for
 from tests.support.natsd import NatsServer
 
 

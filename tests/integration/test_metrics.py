@@ -13,7 +13,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from libs.common.bus import ROLES
-from libs.common.events import stream_for
+from libs.common.subjects import stream_for
 from libs.sdk.identity import tokenise_identities
 from services.alerts.app import create_app as alerts_app
 from services.alerts.settings import AlertsSettings

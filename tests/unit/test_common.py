@@ -10,8 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from libs.common.errors import Conflict, RateLimited, Unauthenticated
-from libs.common.events import AUTH_REVOKED, REPORT_RECEIVED, Envelope, new_event, stream_for
+from libs.common.events import Envelope, new_event
 from libs.common.logging import JsonFormatter, PlainFormatter
+from libs.common.subjects import AUTH_REVOKED, REPORT_RECEIVED, stream_for
 from services.intake.settings import IntakeSettings
 
 

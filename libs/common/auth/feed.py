@@ -27,8 +27,8 @@ from pydantic import ValidationError
 
 from libs.common.auth.revocation import DEFAULT_RETENTION_SECONDS, RevocationList
 from libs.common.errors import InvalidInput
-from libs.common.events import AUTH_REVOKED, stream_for
 from libs.common.provenance import EventRejected, EventVerifier, open_event
+from libs.common.subjects import AUTH_REVOKED, stream_for
 
 log = logging.getLogger("libs.common.auth")
 

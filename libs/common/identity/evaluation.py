@@ -16,7 +16,8 @@ from libs.common.errors import InvalidInput
 from libs.common.identity.dates import parse_dob
 from libs.common.identity.match import Match, Strength, match
 from libs.common.identity.names import parse_name
-from libs.common.identity.tokens import Evaluator, Token, tokenise
+from libs.common.identity.tokens import Evaluator, tokenise
+from libs.common.identity.tokenvalue import Token
 
 # Identities tokenised per evaluator round trip (~7 keys each, so well under oprf.MAX_BATCH
 # once split there): big batches keep the per-call overhead negligible.

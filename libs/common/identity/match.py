@@ -18,7 +18,7 @@ from libs.common.identity.canonical import Kind
 
 if TYPE_CHECKING:
     # Only the type: the rule reads kinds, versions and values, and needs no crypto library.
-    from libs.common.identity.tokens import Token
+    from libs.common.identity.tokenvalue import Token
 
 
 class Strength(StrEnum):

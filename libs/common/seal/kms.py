@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from libs.common.crypto.encoding import encode_context
 from libs.common.crypto.errors import CryptoError, DecryptionFailed, KmsUnreachable
@@ -18,7 +19,9 @@ from libs.common.crypto.kek_vault import VaultTransitKekProvider, check_kms_url,
 from libs.common.seal.domain import check_value
 from libs.common.seal.sealfile import SealDocument
 from libs.common.seal.service import Unsealer, UnsealRefused
-from libs.common.settings import ServiceSettings
+
+if TYPE_CHECKING:  # settings load pydantic: `lifeline up`'s supervisor needs none of it
+    from libs.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 

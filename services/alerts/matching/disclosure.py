@@ -24,8 +24,9 @@ from libs.common.contracts import (
     ReportReceived,
     new_event,
 )
-from libs.common.events import DISCLOSURE_RPC, Envelope
+from libs.common.events import Envelope
 from libs.common.runtime import Runtime
+from libs.common.subjects import DISCLOSURE_RPC
 from services.alerts.alerts.domain import EVERY_DETAIL, asked_for, disclosed_of
 
 

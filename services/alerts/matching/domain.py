@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from libs.common.contracts import ReportReceived
 from libs.common.identity.match import Match, Strength, match
-from libs.common.identity.tokens import Token
+from libs.common.identity.tokenvalue import Token
 from libs.common.reports import LegalBasis
 from services.alerts.watchlists.domain import EntryRule
 

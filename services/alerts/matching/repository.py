@@ -19,7 +19,7 @@ from libs.common.crypto.encoding import b64u_decode
 from libs.common.crypto.errors import InvalidKey
 from libs.common.events import Envelope
 from libs.common.identity.canonical import Kind
-from libs.common.identity.tokens import Token
+from libs.common.identity.tokenvalue import Token
 from libs.common.inbox import inbox_row
 from libs.common.sql import ignoring, insert_many_ignore
 from services.alerts.alerts.models import ALERTS, ERASED, MATCHES

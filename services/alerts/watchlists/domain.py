@@ -12,7 +12,7 @@ from typing import Final
 from libs.common.crypto.encoding import b64u_decode
 from libs.common.crypto.errors import InvalidKey
 from libs.common.identity.canonical import Kind
-from libs.common.identity.tokens import Token
+from libs.common.identity.tokenvalue import Token
 from libs.common.reports import IdentityToken, IncidentType
 
 # The default: what gets a client extradited, on any legal basis.

@@ -17,13 +17,14 @@ from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.consumer import LeftOver
 from libs.common.contracts import ReportReceived, ReportStored, new_event, read_event
 from libs.common.crypto.kek import KekProvider
-from libs.common.events import REPORT_RECEIVED, Envelope, PermanentError, stream_for
+from libs.common.events import Envelope, PermanentError
 from libs.common.inbox import inbox_row, mark_processed
 from libs.common.nats import ConsumerSpec
 from libs.common.outbox import OutboxRelay, outbox_row, unsent
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.reports.model import build_models
 from libs.common.runtime import Runtime
+from libs.common.subjects import REPORT_RECEIVED, stream_for
 from libs.common.system import dead_letter_sink
 from libs.common.threaded import ThreadTransactions
 from services.sharing.models import DEAD_LETTERS, INBOX, OUTBOX

@@ -17,8 +17,9 @@ from nats.aio.client import Client
 from libs.common import nats as natsx
 from libs.common.clock import SYSTEM_CLOCK, Clock, FakeClock
 from libs.common.contracts import DisclosureAnswer, DisclosureQuery
-from libs.common.events import DISCLOSURE_RPC, Envelope
+from libs.common.events import Envelope
 from libs.common.reports.fields import CATALOGUE
+from libs.common.subjects import DISCLOSURE_RPC
 from services.alerts.app import create_app
 from services.alerts.settings import AlertsSettings
 from tests.integration.alerts.support import Mailbox, smtp_server

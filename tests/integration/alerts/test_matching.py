@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from libs.common import nats as natsx
 from libs.common.consumer import ConsumerLoop
 from libs.common.contracts import ReportReceived
-from libs.common.events import RELEASE_REQUESTED, REPORT_RECEIVED, Envelope, new_event
+from libs.common.events import Envelope, new_event
+from libs.common.subjects import RELEASE_REQUESTED, REPORT_RECEIVED
 from libs.common.system import dead_letter_sink
 from services.alerts.alerts.models import Alert, AlertMatch
 from services.alerts.delivery.models import Delivery

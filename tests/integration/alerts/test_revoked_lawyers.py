@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from libs.common.auth.revocation import RevocationKind, revocation_event_data
-from libs.common.events import AUTH_REVOKED, new_event
+from libs.common.events import new_event
+from libs.common.subjects import AUTH_REVOKED
 from services.alerts.delivery.models import Delivery
 from services.alerts.delivery.profiles.models import Contact
 from tests.integration.alerts.conftest import AlertsStack

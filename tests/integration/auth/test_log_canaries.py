@@ -16,7 +16,8 @@ import nats
 import pytest
 
 from libs.common import nats as natsx
-from libs.common.events import REPORT_RECEIVED, new_event
+from libs.common.events import new_event
+from libs.common.subjects import REPORT_RECEIVED
 from tests.integration.auth.conftest import Network
 from tests.support.logs import service_logging, written_logs
 

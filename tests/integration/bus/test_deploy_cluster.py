@@ -20,7 +20,8 @@ from nats.js import JetStreamContext
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES
-from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event
+from libs.common.events import Envelope, new_event
+from libs.common.subjects import REPORT_RECEIVED, REPORT_STORED
 from lifeline.bus import config_text, tls_block
 from lifeline.bus_deploy import CLUSTER, ROUTES, write_bundle
 from lifeline.bus_pki import BusFiles

@@ -18,14 +18,14 @@ from nats.js import api as js_api
 
 from libs.common import nats as natsx
 from libs.common.bus import ROLES, Durable, readers
-from libs.common.events import (
+from libs.common.events import new_event
+from libs.common.subjects import (
     AUTH_REVOKED,
     DISCLOSURE_RPC,
     REPORT_ERASED,
     REPORT_RECEIVED,
     REPORT_STORED,
     SYSTEM_PING,
-    new_event,
 )
 from lifeline.bus import ensure_bus
 from tests.support.bus import REFUSED, SecuredBus

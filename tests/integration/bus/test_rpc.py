@@ -8,8 +8,8 @@ import pytest
 
 from libs.common import nats as natsx
 from libs.common import rpc
-from libs.common.events import DISCLOSURE_RPC
 from libs.common.provenance import EventSigner, EventVerifier
+from libs.common.subjects import DISCLOSURE_RPC
 from lifeline.bus import ensure_bus
 from tests.support.natsd import NatsServer
 

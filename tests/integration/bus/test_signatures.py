@@ -25,8 +25,9 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from libs.common.events import AUTH_REVOKED, REPORT_ERASED, REPORT_RECEIVED, new_event
+from libs.common.events import new_event
 from libs.common.provenance import EventSigner
+from libs.common.subjects import AUTH_REVOKED, REPORT_ERASED, REPORT_RECEIVED
 from lifeline.bus import ensure_bus
 from tests.integration.auth.conftest import Sharing, running_sharing, services_for, sharing_settings
 from tests.support.bus import INTRUDER, SecuredBus, start_secured_bus

@@ -10,10 +10,11 @@ from typing import Any
 from libs.common import db
 from libs.common import nats as natsx
 from libs.common.consumer import DeadLetter
-from libs.common.events import REPORT_RECEIVED, REPORT_STORED, Envelope, new_event
+from libs.common.events import Envelope, new_event
 from libs.common.provenance import EventSigner, EventVerifier
 from libs.common.runtime import Runtime
 from libs.common.settings import ServiceSettings
+from libs.common.subjects import REPORT_RECEIVED, REPORT_STORED
 from libs.common.web import ReadinessCheck
 from tests.support.bus import REFUSED, DeployCluster
 from tests.support.receivers import until

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from libs.common import nats as natsx
-from libs.common.events import REPORT_RECEIVED, Envelope
+from libs.common.events import Envelope
+from libs.common.subjects import REPORT_RECEIVED
 from services.sharing.app import create_app as sharing_app
 from services.sharing.settings import SharingSettings
 from services.sharing.vault.keys.keystore import HpkeKeyStore

@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from libs.common import nats as natsx
-from libs.common.events import REPORT_RECEIVED, Envelope
+from libs.common.events import Envelope
+from libs.common.subjects import REPORT_RECEIVED
 from services.intake import repository as repo
 from tests.integration.intake.conftest import intake_stack_on
 from tests.support.natsd import NatsServer

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from libs.common import nats as natsx
-from libs.common.events import REPORT_RECEIVED
+from libs.common.subjects import REPORT_RECEIVED
 from services.intake import repository as repo
 from tests.integration.intake.conftest import IntakeStack, intake_stack_on
 from tests.support.natsd import NatsServer

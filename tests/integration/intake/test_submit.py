@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from libs.common import nats as natsx
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_decode
-from libs.common.events import REPORT_RECEIVED, Envelope
+from libs.common.events import Envelope
+from libs.common.subjects import REPORT_RECEIVED
 from services.intake import repository as repo
 from tests.integration.intake.conftest import IntakeStack
 from tests.support.natsd import NatsServer

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from libs.common.crypto.encoding import b64u_decode
 from libs.common.identity.canonical import Kind
 from libs.common.identity.match import Strength, match
-from libs.common.identity.tokens import Token
+from libs.common.identity.tokenvalue import Token
 from libs.common.reports import IdentityToken
 from libs.sdk.identity import tokenise_identities
 from services.sharing.app import create_app as sharing_app

@@ -33,8 +33,9 @@ from libs.common import nats as natsx
 from libs.common.contracts import ReportReceived
 from libs.common.crypto import hpke
 from libs.common.crypto.encoding import b64u_encode, canonical_json
-from libs.common.events import REPORT_RECEIVED, Envelope, new_event
+from libs.common.events import Envelope, new_event
 from libs.common.reports import ReportCore, ReportIn
+from libs.common.subjects import REPORT_RECEIVED
 from libs.sdk import TokenSource, save_private_key
 from services.sharing.app import create_app as sharing_app
 from services.sharing.models import DeadLetter

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from libs.common.events import REPORT_RECEIVED, stream_for
 from libs.common.logging import JsonFormatter
+from libs.common.subjects import REPORT_RECEIVED, stream_for
 from services.alerts.app import create_app as alerts_app
 from services.alerts.settings import AlertsSettings
 from services.intake.app import create_app as intake_app

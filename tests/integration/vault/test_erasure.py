@@ -8,7 +8,8 @@ from pathlib import Path
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy.engine import make_url
 
-from libs.common.events import REPORT_ERASED, Envelope
+from libs.common.events import Envelope
+from libs.common.subjects import REPORT_ERASED
 from tests.integration.vault.conftest import Vault, grant
 from tests.support.reports import report_body
 

@@ -12,7 +12,8 @@ import httpx
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from libs.common.clock import FakeClock
-from libs.common.events import REPORT_ERASED, Envelope
+from libs.common.events import Envelope
+from libs.common.subjects import REPORT_ERASED
 from services.sharing.container import Container
 from services.sharing.retention.domain import Periods, SweepLimits
 from services.sharing.retention.sweep import RetentionSweeper

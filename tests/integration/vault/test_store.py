@@ -12,8 +12,9 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from libs.common import nats as natsx
 from libs.common.crypto.encoding import b64u_decode, b64u_encode
 from libs.common.crypto.hpke_keys import generate_private_key
-from libs.common.events import REPORT_STORED, Envelope
+from libs.common.events import Envelope
 from libs.common.reports import CATALOGUE, ReportIn
+from libs.common.subjects import REPORT_STORED
 from tests.integration.vault.conftest import Vault
 from tests.support.reports import report_body
 

@@ -21,8 +21,9 @@ from libs.common.contracts import (
     new_event,
     read_event,
 )
-from libs.common.events import REPORT_ERASED, REPORT_STORED, Envelope, PermanentError, stream_for
+from libs.common.events import Envelope, PermanentError
 from libs.common.reports import ReportIn
+from libs.common.subjects import REPORT_ERASED, REPORT_STORED, stream_for
 from tests.support.reports import report_body
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

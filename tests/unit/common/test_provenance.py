@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from libs.common.events import AUTH_REVOKED, REPORT_RECEIVED, SYSTEM_PING, new_event
+from libs.common.events import new_event
 from libs.common.provenance import (
     SIGNATURE_HEADER,
     SIGNER_HEADER,
@@ -17,6 +17,7 @@ from libs.common.provenance import (
     EventSigner,
     EventVerifier,
 )
+from libs.common.subjects import AUTH_REVOKED, REPORT_RECEIVED, SYSTEM_PING
 from lifeline.bus import ensure_bus
 from lifeline.bus_pki import BusFiles
 

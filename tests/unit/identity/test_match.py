@@ -8,7 +8,8 @@ from libs.common.identity import oprf
 from libs.common.identity.canonical import Kind
 from libs.common.identity.keyring import PrfKeyRing, new_seed
 from libs.common.identity.match import RULES, Strength, match, precision
-from libs.common.identity.tokens import LocalEvaluator, Token, tokenise
+from libs.common.identity.tokens import LocalEvaluator, tokenise
+from libs.common.identity.tokenvalue import Token
 
 RING = PrfKeyRing()
 KEY = RING.add(1, new_seed())

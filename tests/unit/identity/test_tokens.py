@@ -8,7 +8,8 @@ from libs.common.errors import InvalidInput
 from libs.common.identity import oprf
 from libs.common.identity.canonical import Kind, canonical_keys
 from libs.common.identity.keyring import PrfKeyRing, new_seed
-from libs.common.identity.tokens import LocalEvaluator, Token, tokenise
+from libs.common.identity.tokens import LocalEvaluator, tokenise
+from libs.common.identity.tokenvalue import Token
 
 KEY = PrfKeyRing().add(7, new_seed())
 

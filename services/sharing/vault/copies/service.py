@@ -20,8 +20,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from libs.common import bus
-from libs.common.events import REPORT_RECEIVED, stream_for
 from libs.common.runtime import Runtime
+from libs.common.subjects import REPORT_RECEIVED, stream_for
 from libs.common.ticker import Ticker
 from services.sharing.vault.copies import repository as repo
 

@@ -6,9 +6,9 @@ from pydantic import ValidationError
 
 from libs.common import rpc
 from libs.common.contracts import DisclosureAnswer, DisclosureQuery
-from libs.common.events import DISCLOSURE_RPC
 from libs.common.nats import ConsumerSpec
 from libs.common.runtime import Runtime
+from libs.common.subjects import DISCLOSURE_RPC
 from libs.common.system import dead_letter_sink
 from services.sharing.models import DEAD_LETTERS
 from services.sharing.vault.releases.service import Releases
