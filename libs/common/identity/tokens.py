@@ -1,4 +1,4 @@
-"""Identity tokens: the OPRF output of one canonical key, labelled with its kind and key version.
+"""Identity tokens made: each the OPRF output of one canonical key (the value: `tokenvalue`).
 
 `tokenise` runs the client side (canonicalise, blind, finalize) around any evaluator: the
 in-process `LocalEvaluator` here, or one that posts the blinded elements to sharing's batch
