@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
@@ -83,6 +84,10 @@ class ConsumerLoop:
     metrics: Metrics | None = None
     stream: str = ""  # the stream's name, for the metrics
     service: str = "lifeline"  # whose spans
+    # For events nobody waits on (a receipt, bookkeeping): after a fetch that was not full, wait
+    # this long before asking again, so that what arrives meanwhile comes as one batch (one
+    # transaction, one wake-up) instead of one by one. 0: ask again at once.
+    linger: float = 0.0
     _pull: asyncio.Future[list[Any]] | None = field(default=None, init=False, repr=False)
 
     def _count(self, outcome: str, n: int = 1) -> None:
@@ -124,10 +129,12 @@ class ConsumerLoop:
                 continue
             if msgs is None:
                 continue
-            if self.batch_handler is not None and len(msgs) > 1 and await self._batch(msgs):
-                continue
-            for msg in msgs:
-                await self._process(msg)
+            if not (self.batch_handler is not None and len(msgs) > 1 and await self._batch(msgs)):
+                for msg in msgs:
+                    await self._process(msg)
+            if self.linger and len(msgs) < self.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.linger)
 
     def _genuine(self, msg: Any) -> Envelope:
         """The message's envelope once its producer is proven (EventRejected, ValidationError)."""

@@ -193,6 +193,7 @@ class ConsumerSpec:
     filter_subject: str
     ack_wait_s: float = 30.0
     max_ack_pending: int = 1000
+    linger_s: float = 0.0  # `ConsumerLoop.linger`: for events nobody waits on
 
     @classmethod
     def granted(cls, service: str, durable: str, **options: Any) -> ConsumerSpec:

@@ -178,6 +178,7 @@ class Runtime:
             metrics=self.metrics,
             stream=stream_for(spec.filter_subject).name,
             service=self.settings.service_name,
+            linger=spec.linger_s,
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
         self.on_reconnect.append(loop.refetch)

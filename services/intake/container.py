@@ -22,7 +22,7 @@ from libs.common.scrub import WalScrubber
 from libs.common.secretkey import load_or_create_secret_key
 from libs.common.system import dead_letter_sink
 from services.intake import repository as repo
-from services.intake.consumer import stored_batch_handler, stored_handler
+from services.intake.consumer import RECEIPTS_LINGER_S, stored_batch_handler, stored_handler
 from services.intake.followups import erased_handler
 from services.intake.metrics import IntakeMetrics
 from services.intake.models import DeadLetter
@@ -114,9 +114,10 @@ def start(container: Container) -> None:
 
 async def wire_consumers(runtime: Runtime, writer: BatchWriter) -> None:
     """The durable consumers of sharing's `report.stored` receipts and `report.erased`."""
-    # A receipt's transaction also carries the writer's "published" bookkeeping.
+    # A receipt's transaction also carries the writer's "published" bookkeeping. Nobody waits
+    # on a receipt: under load they come in batches a linger apart, one transaction each.
     await runtime.consume(
-        ConsumerSpec.granted("intake", "intake-receipts"),
+        ConsumerSpec.granted("intake", "intake-receipts", linger_s=RECEIPTS_LINGER_S),
         stored_handler(writer.carry),
         dead_letter_sink(runtime, DEAD_LETTERS),
         batch_handler=stored_batch_handler(writer.carry),

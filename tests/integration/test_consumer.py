@@ -197,3 +197,51 @@ async def test_a_long_poll_hands_messages_over_at_once_and_a_refetch_loses_none(
         loop.refetch()  # the loop notices `stop` once its pull request ends
         await asyncio.wait_for(task, timeout=3)
     assert not task.cancelled()
+
+
+async def test_a_lingering_loop_takes_what_arrived_meanwhile_as_one_batch_and_stops_at_once(
+    nc: Client,
+) -> None:
+    """With `linger`, messages arriving one by one after a fetch that was not full wait for
+    the next fetch together (one batch, one transaction); `stop` ends the wait."""
+    subject, rec = _subject(), Recorder()
+    js = nc.jetstream()
+    sub = await natsx.ensure_pull_consumer(
+        js, natsx.ConsumerSpec(durable=f"t-{uuid.uuid4().hex[:8]}", filter_subject=subject)
+    )
+    batches: list[list[str]] = []
+
+    async def handler(event: Envelope) -> None:
+        batches.append([event.id])
+
+    async def batch_handler(batch: list[Envelope]) -> None:
+        batches.append([e.id for e in batch])
+
+    loop = ConsumerLoop(
+        sub, handler, rec.dead_letter, name="t", batch_handler=batch_handler, linger=0.8
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    events = [new_event(subject, "test", {"n": i}) for i in range(6)]
+    try:
+        await asyncio.sleep(0.2)
+        await natsx.publish(js, events[0])
+        for _ in range(40):
+            if batches:
+                break
+            await asyncio.sleep(0.05)
+        assert batches == [[events[0].id]]  # handed over at once, then the loop lingers
+        loop.linger = 30.0  # from its next wait on: only `stop` can end that one in time
+        for event in events[1:]:
+            await natsx.publish(js, event)
+            await asyncio.sleep(0.05)
+        for _ in range(60):
+            if len(batches) > 1:
+                break
+            await asyncio.sleep(0.05)
+        assert batches == [[events[0].id], [e.id for e in events[1:]]]
+        await asyncio.sleep(0.1)  # lingering for 30 s now: its last fetch was not full
+    finally:
+        stop.set()
+        loop.refetch()
+        await asyncio.wait_for(task, timeout=3)
