@@ -9,6 +9,9 @@ a scratch PostgreSQL database, registers a submitter the way an administrator wo
   (the server stores it in the stream in the same pass), and the POST's own answer too;
 - CPU per report of each process (intake, sharing, alerts, nats, console) over the paced run,
   from /proc (user + system, every thread), once sharing and alerts have caught up;
+- the bare FastAPI endpoint below, paced the same way from the same client: the floor of one
+  HTTP round trip and its CPU when requests arrive apart (each wakes the server), the limits
+  the paced figures are read against;
 - flat out: `--concurrency` submitters each sending the next report as soon as the last is
   answered (intake's CPU per report here too), then a bare FastAPI endpoint that only
   validates the same body, in the same run: the ratio of the two.
@@ -170,9 +173,10 @@ class Tap:
 
 
 async def paced(
-    url: str, headers: dict[str, str], rate: float, seconds: float, tap: Tap
+    url: str, headers: dict[str, str], rate: float, seconds: float, tap: Tap | None
 ) -> tuple[list[float], list[float], int]:
-    """Open-loop Poisson arrivals at `rate`/s: (POST->bus ms, POST answer ms, accepted)."""
+    """Open-loop Poisson arrivals at `rate`/s: (POST->bus ms, POST answer ms, accepted); with
+    no `tap` (the bare app), the answers only."""
     sent: dict[str, float] = {}
     answered: list[float] = []
     failed: list[str] = []
@@ -189,7 +193,8 @@ async def paced(
                 return
             if resp.status_code == 202:
                 answered.append((time.perf_counter() - started) * 1000)
-                sent[resp.json()["report_id"]] = started
+                if tap is not None:
+                    sent[resp.json()["report_id"]] = started
 
         tasks = []
         due = time.perf_counter()
@@ -201,6 +206,8 @@ async def paced(
         await asyncio.gather(*tasks)
     if failed:
         print(f"  {len(failed)} POSTs failed on the connection ({', '.join(sorted(set(failed)))})")
+    if tap is None:
+        return [], answered, len(answered)
     for _ in range(50):  # the last events may still be on their way
         if all(rid in tap.seen for rid in sent):
             break
@@ -247,11 +254,16 @@ def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float
     return {name: after[name] - before[name] for name in after}
 
 
-async def _idle(pids: dict[str, int], seconds: float = 5.0) -> dict[str, float]:
-    """CPU seconds per second each process spends with no reports coming."""
-    before = network.cpu_seconds(pids)
-    await asyncio.sleep(seconds)
-    rates = {k: v / seconds for k, v in _delta(before, network.cpu_seconds(pids)).items()}
+async def _idle(pids: dict[str, int], seconds: float = 6.0) -> dict[str, float]:
+    """CPU seconds per second each process spends with no reports coming: the median of
+    one-second windows, so that a straggling bit of earlier work (the janitor erasing the
+    warm-up's copies) is not taken for idle and subtracted from every report."""
+    windows: list[dict[str, float]] = []
+    for _ in range(round(seconds)):
+        before = network.cpu_seconds(pids)
+        await asyncio.sleep(1.0)
+        windows.append(_delta(before, network.cpu_seconds(pids)))
+    rates = {k: statistics.median(w[k] for w in windows) for k in windows[0]}
     print("idle CPU, ms/s: " + ", ".join(f"{k} {v * 1000:.1f}" for k, v in sorted(rates.items())))
     return rates
 
@@ -276,8 +288,23 @@ async def _flat(
     )
 
 
+async def _bare_paced(url: str, pid: int, args: Any) -> list[dict[str, Any]]:
+    """The bare app at the same pace from the same client: the floor of one HTTP round trip
+    and its CPU on this machine when requests arrive apart (each one wakes the server)."""
+    before = network.cpu_seconds({"bare": pid})
+    _, answered, n = await paced(url, {}, args.rate, args.seconds, None)
+    spent = _delta(before, network.cpu_seconds({"bare": pid}))["bare"]
+    label = f"at {args.rate:.0f}/s"
+    us = spent / max(n, 1) * 1e6
+    print(f"{'CPU ' + label + ': bare FastAPI':<44} {us:>10.0f} µs CPU/request")
+    return [
+        _stats(f"bare FastAPI POST answered, {label}", answered),
+        {"what": f"CPU {label}: bare FastAPI", "n": n, "cpu_us": round(us)},
+    ]
+
+
 async def measure(
-    urls: dict[str, str], pids: dict[str, int], bare_url: str, tmp: Path, args: Any
+    urls: dict[str, str], pids: dict[str, int], bare_url: str, bare_pid: int, tmp: Path, args: Any
 ) -> list[dict[str, Any]]:
     """The runs, once the network is up."""
     token = await submitter_token(urls["sharing"], tmp / "data")
@@ -309,6 +336,7 @@ async def measure(
     print(f"{'CPU flat out: intake':<44} {us:>10.0f} µs CPU/report")
     results.append({"what": "CPU flat out: intake", "n": flat.ok, "cpu_us": round(us)})
     await _caught_up(pids)
+    results += await _bare_paced(bare_url, bare_pid, args)
     bare = await _flat("bare FastAPI, flat out", bare_url, {}, args.concurrency, args.seconds)
     print(flat.line())
     print(bare.line())
@@ -348,7 +376,7 @@ async def main(args: Any) -> list[dict[str, Any]]:
         try:
             pids = network.processes(proc.pid)
             bare_url = f"http://127.0.0.1:{bare_port}/v1/reports"
-            return await measure(urls, pids, bare_url, tmp, args)
+            return await measure(urls, pids, bare_url, bare.pid, tmp, args)
         finally:
             bare.send_signal(signal.SIGTERM)
             proc.send_signal(signal.SIGTERM)
@@ -369,18 +397,28 @@ def emit(rows: list[dict[str, Any]]) -> None:
     # The paced rows are named by their rate (`--rate`): the figure is at 100/s when it is 100.
     paced = next(r for r in rows if r["what"].startswith("POST -> JetStream"))
     stack = next(r for r in rows if r["what"].endswith(": whole stack"))
+    # Older trees' benches (a baseline) have no paced bare rows: no limit then.
+    floor = next((r for r in rows if r["what"].startswith("bare FastAPI POST answered")), {})
+    bare_cpu = next((r for r in rows if r["what"].endswith(": bare FastAPI")), {})
     results.emit(
         "intake",
         [
             results.figure(
-                "intake POST → JetStream p50 at 100/s", paced["p50_ms"], note=paced["what"]
+                "intake POST → JetStream p50 at 100/s",
+                paced["p50_ms"],
+                limit=floor.get("p50_ms"),
+                note=paced["what"],
             ),
             results.figure(
                 "intake throughput / bare FastAPI",
                 by["intake / bare FastAPI"]["value"],
                 limit=bare,
             ),
-            results.figure("whole-stack CPU per report", stack["cpu_us"] / 1000),
+            results.figure(
+                "whole-stack CPU per report",
+                stack["cpu_us"] / 1000,
+                limit=bare_cpu["cpu_us"] / 1000 if bare_cpu else None,
+            ),
         ],
     )
 
