@@ -3,7 +3,8 @@
 An async transaction costs the loop several turns per statement (aiosqlite hands every cursor
 step to its own thread); a busy loop stretches each of them. `ThreadTransactions` runs a whole
 unit of work on a blocking connection in one `asyncio.to_thread` call instead, either as plain
-blocking code (`write`) or as the project's async repository functions themselves (`run`):
+blocking code (`write`) or as the project's async repository functions themselves (`run`, and
+`read` without the write lock):
 those only ever await `session.execute`, which `ThreadSession` answers at once, so the
 coroutine runs to its end without suspending (`run_inline`) and no SQL is written twice.
 """
@@ -78,6 +79,18 @@ class ThreadTransactions:
         # Writers of this process queue on the loop, not in SQLite's sleeping busy handler.
         async with db.write_lock(self.sessions) or contextlib.nullcontext():
             return await asyncio.to_thread(run)
+
+    async def read(self, work: Callable[[AsyncSession], Coroutine[Any, Any, T]]) -> T:
+        """Run async repository reads as one read-only transaction: no write lock, so it never
+        queues behind this process's writers."""
+        engine = self.engine()
+
+        def run() -> T:
+            # Leaving the block rolls the (read-only) transaction back.
+            with engine.connect() as conn:
+                return run_inline(work(cast(Any, ThreadSession(conn))))
+
+        return await asyncio.to_thread(run)
 
     async def run(self, work: Callable[[AsyncSession], Coroutine[Any, Any, T]]) -> T:
         """Run async repository code as one write transaction; an exception rolls it back."""

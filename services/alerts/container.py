@@ -38,7 +38,6 @@ from services.alerts.delivery.worker import DeliveryWorker
 from services.alerts.followups.service import FollowUps
 from services.alerts.matching.consumer import received_batch_handler, received_handler
 from services.alerts.matching.disclosure import Disclosure
-from services.alerts.matching.lookup import reader
 from services.alerts.matching.releases import forget_in
 from services.alerts.matching.service import Matcher
 from services.alerts.metrics import AlertsMetrics
@@ -168,7 +167,7 @@ def build_container(settings: AlertsSettings, runtime: Runtime, clock: Clock) ->
             ).apply,
             metrics=metrics,
             in_thread=runtime.threads.run,
-            read=reader(runtime.threads),
+            read=runtime.threads.read,
             releases=Publisher(runtime, relay, forget_in(delivery.recorder.run)),
         ),
         eraser=Eraser(runtime.sessions, clock),

@@ -4,6 +4,7 @@ PostgreSQL: it commits as a whole, rolls back as a whole, and refuses code that 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -70,3 +71,22 @@ async def test_code_that_suspends_is_refused_and_rolled_back(threads: ThreadTran
 async def test_units_run_one_after_another_on_the_loop(threads: ThreadTransactions) -> None:
     await asyncio.gather(*(threads.run(lambda s, i=i: _insert(s, f"r{i}")) for i in range(8)))
     assert await _count(threads) == 8
+
+
+async def test_a_read_returns_its_result_without_queueing_behind_a_writer(
+    threads: ThreadTransactions,
+) -> None:
+    await threads.run(lambda s: _insert(s, "w"))
+    release = threading.Event()
+    writer = asyncio.create_task(threads.write(lambda conn: release.wait(10)))
+    await asyncio.sleep(0.1)  # the writer holds this process's write lock (SQLite: and BEGIN)
+    try:
+
+        async def count(session: AsyncSession) -> int:
+            return int((await session.execute(select(func.count()).select_from(ROWS))).scalar_one())
+
+        assert await asyncio.wait_for(threads.read(count), timeout=3) == 1
+        assert not writer.done()
+    finally:
+        release.set()
+        await writer

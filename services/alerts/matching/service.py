@@ -76,7 +76,7 @@ class Matcher:
     metrics: AlertsMetrics = field(default_factory=AlertsMetrics.detached)
     # Runs a match's transaction in a worker thread (`Runtime.threads.run`).
     in_thread: InThread = field(kw_only=True)
-    # Runs the index read in a worker thread (`lookup.reader`); None: on an async session.
+    # Runs the index read in a worker thread (`ThreadTransactions.read`); None: on an async session.
     read: InThread | None = field(default=None, kw_only=True)
     # Publishes release requests right after the commit; None: the relay does (`wake_relay`).
     releases: Publisher | None = field(default=None, kw_only=True)

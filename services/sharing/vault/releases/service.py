@@ -29,6 +29,7 @@ from libs.common.inbox import mark_processed
 from libs.common.outbox import enqueue
 from libs.common.paging import split_page
 from libs.common.reports.fields import CATALOGUE, Catalogue
+from libs.common.threaded import ThreadTransactions
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import INBOX, OUTBOX
 from services.sharing.vault import repository as vrepo
@@ -63,12 +64,15 @@ class Releases:
         wake_relay: Callable[[], None],
         catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
+        threads: ThreadTransactions | None = None,
     ) -> None:
         self.sessions = sessions
         self.actions = actions
         self.wake_relay = wake_relay
         self.catalogue = catalogue
         self.clock = clock
+        # The paths alerts waits on run whole in a worker thread (None: on async sessions).
+        self.threads = threads
 
     async def _visible(self, session: AsyncSession, meta: ReportMeta, partner_id: str) -> list[str]:
         if partner_id == meta.partner:
@@ -89,60 +93,72 @@ class Releases:
             country=query.country,
             tlp=query.tlp,
         )
+
+        async def read(session: AsyncSession) -> dict[str, list[str]]:
+            return {org: await self._visible(session, meta, org) for org in set(query.readers)}
+
+        # Asked at every match, a page waiting on it: one worker-thread hop, no write lock.
+        if self.threads is not None:
+            return DisclosureAnswer(visible=await self.threads.read(read))
         async with self.sessions() as session:
-            visible = {org: await self._visible(session, meta, org) for org in set(query.readers)}
-        return DisclosureAnswer(visible=visible)
+            return DisclosureAnswer(visible=await read(session))
 
     async def on_requested(self, event: Envelope) -> None:
         """Record a request (once per report and organisation); release what policy allows."""
         data = read_event(event, ReleaseRequested)
         now = self.clock.now()
-        async with transaction(self.sessions) as session:
-            row = await vrepo.get_report(session, data.report_id)
-            if row is None:
-                # Alerts saw the report before this service stored it: ask again shortly.
-                raise NotYet("report not stored yet")
-            if not await mark_processed(session, INBOX, event, now):
-                return
-            if row.erased_at is not None or row.partner_id == data.partner_id:
-                return
-            visible = await self._visible(session, meta_of(row), data.partner_id)
-            now_fields, rest = split(data.fields, visible, self.catalogue)
-            values = {
-                "id": str(uuid.uuid4()),
-                "report_id": data.report_id,
-                "submitter_id": row.partner_id,
-                "partner_id": data.partner_id,
-                "client_id": data.client_id,
-                "alert_id": data.alert_id,
-                "fields": " ".join(ordered(data.fields, self.catalogue)),
-                "status": PENDING if rest else RELEASED,
-                "released": " ".join(now_fields),
-                "requested_at": now,
-            }
-            if not await repo.insert(session, values):
-                return  # the organisation asked about this report before
-            await audit_log.append(
-                session,
-                actor=data.client_id,
-                action="report.release_request",
-                target=data.report_id,
-                details={
-                    "request_id": values["id"],
-                    "partner": data.partner_id,
-                    "alert_id": data.alert_id,
-                    "fields": values["fields"].split(),
-                    "released_by_policy": now_fields,
-                },
-                now=now,
-            )
-            if now_fields:
-                event_out = released_event(
-                    data.report_id, data.partner_id, now_fields, "policy", now
-                )
-                await enqueue(session, OUTBOX, event_out)
+        if self.threads is not None:  # the whole transaction in one worker-thread hop
+            await self.threads.run(lambda session: self._requested(session, event, data, now))
+        else:
+            async with transaction(self.sessions) as session:
+                await self._requested(session, event, data, now)
         self.wake_relay()
         log.info("release requested", extra={"report_id": data.report_id})
+
+    async def _requested(
+        self, session: AsyncSession, event: Envelope, data: ReleaseRequested, now: datetime
+    ) -> None:
+        row = await vrepo.get_report(session, data.report_id)
+        if row is None:
+            # Alerts saw the report before this service stored it: ask again shortly.
+            raise NotYet("report not stored yet")
+        if not await mark_processed(session, INBOX, event, now):
+            return
+        if row.erased_at is not None or row.partner_id == data.partner_id:
+            return
+        visible = await self._visible(session, meta_of(row), data.partner_id)
+        now_fields, rest = split(data.fields, visible, self.catalogue)
+        values = {
+            "id": str(uuid.uuid4()),
+            "report_id": data.report_id,
+            "submitter_id": row.partner_id,
+            "partner_id": data.partner_id,
+            "client_id": data.client_id,
+            "alert_id": data.alert_id,
+            "fields": " ".join(ordered(data.fields, self.catalogue)),
+            "status": PENDING if rest else RELEASED,
+            "released": " ".join(now_fields),
+            "requested_at": now,
+        }
+        if not await repo.insert(session, values):
+            return  # the organisation asked about this report before
+        await audit_log.append(
+            session,
+            actor=data.client_id,
+            action="report.release_request",
+            target=data.report_id,
+            details={
+                "request_id": values["id"],
+                "partner": data.partner_id,
+                "alert_id": data.alert_id,
+                "fields": values["fields"].split(),
+                "released_by_policy": now_fields,
+            },
+            now=now,
+        )
+        if now_fields:
+            event_out = released_event(data.report_id, data.partner_id, now_fields, "policy", now)
+            await enqueue(session, OUTBOX, event_out)
 
     async def listing(
         self,
