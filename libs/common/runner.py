@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 from typing import TypeVar
@@ -24,6 +25,7 @@ def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
         json_logs=settings.json_logs, level=settings.log_level, service=settings.service_name
     )
     app = create_app(settings)
+    settle()
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -36,3 +38,12 @@ def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
         timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()
+
+
+def settle() -> None:
+    """Hide what start-up built from the cyclic collector for the process's life."""
+    # Modules, settings and the app (~10^5 objects in each service) live as long as the
+    # process; a full collection walked them all, a pause of ~30 ms in whatever request or
+    # page was running. Collected first, so no start-up garbage is kept for ever.
+    gc.collect()
+    gc.freeze()
