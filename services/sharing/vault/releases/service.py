@@ -118,6 +118,7 @@ class Releases:
     async def _requested(
         self, session: AsyncSession, event: Envelope, data: ReleaseRequested, now: datetime
     ) -> None:
+        """The request's transaction: recorded and audited once, what policy allows released."""
         row = await vrepo.get_report(session, data.report_id)
         if row is None:
             # Alerts saw the report before this service stored it: ask again shortly.
