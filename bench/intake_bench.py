@@ -397,16 +397,16 @@ def emit(rows: list[dict[str, Any]]) -> None:
     # The paced rows are named by their rate (`--rate`): the figure is at 100/s when it is 100.
     paced = next(r for r in rows if r["what"].startswith("POST -> JetStream"))
     stack = next(r for r in rows if r["what"].endswith(": whole stack"))
-    # Older trees' benches (a baseline) have no paced bare rows: no limit then.
-    floor = next((r for r in rows if r["what"].startswith("bare FastAPI POST answered")), {})
-    bare_cpu = next((r for r in rows if r["what"].endswith(": bare FastAPI")), {})
+    # The paced floor: the bare app at the same pace (`_bare_paced`).
+    floor = next(r for r in rows if r["what"].startswith("bare FastAPI POST answered"))
+    bare_cpu = next(r for r in rows if r["what"].endswith(": bare FastAPI"))
     results.emit(
         "intake",
         [
             results.figure(
                 "intake POST → JetStream p50 at 100/s",
                 paced["p50_ms"],
-                limit=floor.get("p50_ms"),
+                limit=floor["p50_ms"],
                 note=paced["what"],
             ),
             results.figure(
@@ -417,7 +417,7 @@ def emit(rows: list[dict[str, Any]]) -> None:
             results.figure(
                 "whole-stack CPU per report",
                 stack["cpu_us"] / 1000,
-                limit=bare_cpu["cpu_us"] / 1000 if bare_cpu else None,
+                limit=bare_cpu["cpu_us"] / 1000,
             ),
         ],
     )
