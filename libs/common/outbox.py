@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NamedTuple
@@ -131,6 +131,15 @@ class OutboxRelay:
         # forgotten yet (intake's writer): the relay leaves them alone, and takes over whatever
         # is released unacknowledged. A crash forgets the claims: the rows are relayed then.
         self.claimed: set[str] = set()
+        # Ids released while a batch is read: a row committed and forgotten during the read was
+        # claimed neither when it began nor by its end, yet a snapshot in between shows it.
+        self._released: set[str] | None = None
+
+    def release(self, event_ids: Collection[str]) -> None:
+        """A publisher holds these no longer (forgotten, never written, or handed back)."""
+        self.claimed.difference_update(event_ids)
+        if self._released is not None:
+            self._released.update(event_ids)
 
     async def measure(self) -> None:
         """Set the outbox gauges: rows waiting and the age of the oldest (one query a scrape)."""
@@ -179,31 +188,36 @@ class OutboxRelay:
             .order_by(t.c.seq)
             .limit(self.batch)
         )
-        # Claimed when the read starts or by the time it ends: a row forgotten meanwhile was
-        # claimed before, one committed meanwhile is claimed by now.
-        held = set(self.claimed)
-        if is_sqlite(str(self.runtime.engine.url)):
-            # Read without SQLite's single write lock, so submissions keep committing while the
-            # relay waits for NATS. A second relay on the same file may read and publish the
-            # same rows: JetStream stores a repeated `Nats-Msg-Id` once (the stream's duplicate
-            # window is hours), and each relay deletes only the event ids it saw acked.
-            async with self.runtime.sessions() as session:
-                rows = (await session.execute(query)).all()
-            mine = self._unclaimed(rows, held)
-            done = await self._publish(js, mine) if mine else []
-            if done:
-                await self.runtime.write(lambda conn: self._forget_blocking(conn, done))
+        # Claimed when the read starts, by the time it ends, or released in between: a row
+        # forgotten meanwhile was claimed before, one committed meanwhile is claimed by now, or
+        # was forgotten and released before the read ended (`release`). A row handed back
+        # meanwhile waits for the next batch, which its hand-back wakes.
+        held, self._released = set(self.claimed), set()
+        try:
+            if is_sqlite(str(self.runtime.engine.url)):
+                # Read without SQLite's single write lock, so submissions keep committing while
+                # the relay waits for NATS. A second relay on the same file may read and publish
+                # the same rows: JetStream stores a repeated `Nats-Msg-Id` once (the stream's
+                # duplicate window is hours), and each relay deletes only the ids it saw acked.
+                async with self.runtime.sessions() as session:
+                    rows = (await session.execute(query)).all()
+                mine = self._unclaimed(rows, held)
+                done = await self._publish(js, mine) if mine else []
+                if done:
+                    await self.runtime.write(lambda conn: self._forget_blocking(conn, done))
+                return len(rows), len(done)
+            async with transaction(self.runtime.sessions) as session:
+                # SKIP LOCKED: several replicas relay side by side, never a row twice.
+                rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
+                done = await self._publish(js, self._unclaimed(rows, held))
+                if done:
+                    await self._forget(session, done)
             return len(rows), len(done)
-        async with transaction(self.runtime.sessions) as session:
-            # SKIP LOCKED lets several replicas relay side by side without publishing a row twice.
-            rows = (await session.execute(query.with_for_update(skip_locked=True))).all()
-            done = await self._publish(js, self._unclaimed(rows, held))
-            if done:
-                await self._forget(session, done)
-        return len(rows), len(done)
+        finally:
+            self._released = None
 
     def _unclaimed(self, rows: Sequence[Any], held: set[str]) -> list[Any]:
-        claimed = held | self.claimed
+        claimed = held | self.claimed | (self._released or set())
         return [r for r in rows if r.event_id not in claimed] if claimed else list(rows)
 
     async def _publish(self, js: JetStreamContext, rows: Sequence[Any]) -> list[Any]:

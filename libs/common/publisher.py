@@ -90,7 +90,7 @@ class Publisher:
 
     def release(self, event_ids: Collection[str]) -> None:
         """Forgotten, or not written after all: the relay owns these rows (if any are left)."""
-        self.relay.claimed.difference_update(event_ids)
+        self.relay.release(event_ids)
 
     def hand_back(self, event_ids: Collection[str]) -> None:
         """Not sent, acknowledged or forgotten: the relay publishes them (again: stored once)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from nats import errors as nats_errors
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 
@@ -113,6 +113,52 @@ async def test_a_relay_dying_after_the_publish_ack_leaves_no_duplicate(
         with pytest.raises(nats_errors.TimeoutError):  # the second publish was deduplicated
             await sub.next_msg(timeout=0.5)
     finally:
+        await rt.close()
+
+
+async def test_a_row_committed_and_forgotten_while_the_relay_reads_is_not_sent_again(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """SQLite: a writer's event committed after the relay's read began and forgotten (deleted,
+    released) before the read ended. The read's snapshot still shows the row, which was claimed
+    neither when the read began nor by its end: the relay leaves it alone all the same."""
+    rt = await _runtime(f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", nats_server, tmp_path)
+    subject = f"lifeline.system.outbox{uuid.uuid4().hex[:8]}.v1"
+    event = new_event(subject, "test", {"n": 1})
+    relay = OutboxRelay(rt, TABLE, batch=50)
+    sessions = rt.sessions
+
+    class Racing:
+        """The relay's session, with a writer's whole cycle around its read."""
+
+        kw = sessions.kw  # what the runtime's worker-thread engine is made from
+
+        async def __aenter__(self) -> Racing:
+            self.inner = sessions()
+            self.session = await self.inner.__aenter__()
+            return self
+
+        async def __aexit__(self, *exc: Any) -> None:
+            await self.inner.__aexit__(*exc)
+
+        async def execute(self, query: Any) -> Any:
+            relay.claimed.add(event.id)  # the writer claims its event, then commits it
+            async with db.transaction(sessions) as writer:
+                await enqueue(writer, TABLE, event)
+            rows = (await self.session.execute(query)).all()  # the snapshot holds the row
+            async with db.transaction(sessions) as writer:  # published, acked, forgotten
+                await writer.execute(delete(TABLE).where(TABLE.c.event_id == event.id))
+            relay.release([event.id])
+            return type("Result", (), {"all": lambda self: rows})()
+
+    rt.sessions = Racing  # type: ignore[assignment]
+    try:
+        assert await relay.drain() == 0
+        sub = await rt.js.subscribe(subject, ordered_consumer=True)  # type: ignore[union-attr]
+        with pytest.raises(nats_errors.TimeoutError):
+            await sub.next_msg(timeout=0.5)
+    finally:
+        rt.sessions = sessions
         await rt.close()
 
 

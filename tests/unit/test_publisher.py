@@ -12,7 +12,7 @@ from services.alerts.matching.releases import forget_in
 
 
 class Relay:
-    """What `Publisher` uses of `OutboxRelay`: claims, send, settle, wake."""
+    """What `Publisher` uses of `OutboxRelay`: claims, send, settle, wake, release."""
 
     def __init__(self, acked: int) -> None:
         self.claimed: set[str] = set()
@@ -29,6 +29,9 @@ class Relay:
 
     def wake(self) -> None:
         self.woken += 1
+
+    def release(self, event_ids: Any) -> None:
+        self.claimed.difference_update(event_ids)
 
 
 class Runtime:
