@@ -246,12 +246,7 @@ async def build_container(
         report_grants=ReportGrants(runtime.sessions, actions, catalogue=catalogue, clock=clock),
         policies=policies,
         releases=Releases(
-            runtime.sessions,
-            actions,
-            wake_relay=relay.wake,
-            catalogue=catalogue,
-            clock=clock,
-            threads=runtime.threads,
+            runtime.threads, actions, wake_relay=relay.wake, catalogue=catalogue, clock=clock
         ),
         delivery_keys=delivery_keys,
         sealed_reads=SealedReads(reads, delivery_keys, signer),

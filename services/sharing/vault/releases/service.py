@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth.principal import Principal
 from libs.common.clock import SYSTEM_CLOCK, Clock
@@ -58,21 +58,21 @@ class Releases:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        threads: ThreadTransactions,
         actions: ReportActions,
         *,
         wake_relay: Callable[[], None],
         catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
-        threads: ThreadTransactions | None = None,
     ) -> None:
-        self.sessions = sessions
+        # The paths alerts waits on (disclosure, release request) run whole in a worker thread;
+        # the submitter's and operator's run on the async sessions.
+        self.threads = threads
+        self.sessions = threads.sessions
         self.actions = actions
         self.wake_relay = wake_relay
         self.catalogue = catalogue
         self.clock = clock
-        # The paths alerts waits on run whole in a worker thread (None: on async sessions).
-        self.threads = threads
 
     async def _visible(self, session: AsyncSession, meta: ReportMeta, partner_id: str) -> list[str]:
         if partner_id == meta.partner:
@@ -98,20 +98,13 @@ class Releases:
             return {org: await self._visible(session, meta, org) for org in set(query.readers)}
 
         # Asked at every match, a page waiting on it: one worker-thread hop, no write lock.
-        if self.threads is not None:
-            return DisclosureAnswer(visible=await self.threads.read(read))
-        async with self.sessions() as session:
-            return DisclosureAnswer(visible=await read(session))
+        return DisclosureAnswer(visible=await self.threads.read(read))
 
     async def on_requested(self, event: Envelope) -> None:
         """Record a request (once per report and organisation); release what policy allows."""
         data = read_event(event, ReleaseRequested)
         now = self.clock.now()
-        if self.threads is not None:  # the whole transaction in one worker-thread hop
-            await self.threads.run(lambda session: self._requested(session, event, data, now))
-        else:
-            async with transaction(self.sessions) as session:
-                await self._requested(session, event, data, now)
+        await self.threads.run(lambda session: self._requested(session, event, data, now))
         self.wake_relay()
         log.info("release requested", extra={"report_id": data.report_id})
 
