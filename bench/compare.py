@@ -68,7 +68,9 @@ def ranges(pairs: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]) -> No
     afters = [row for _, after in pairs for row in after]
     print(f"\n{len(pairs)} rounds, ranges{'':<28} {'before':>16} {'after':>16}")
     for row in pairs[0][1]:
-        keys = ["cpu_us"] if "cpu_us" in row else ["p50_ms", "p99_ms"]
+        keys = (
+            ["cpu_us"] if "cpu_us" in row else ["value"] if "value" in row else ["p50_ms", "p99_ms"]
+        )
         for key in keys:
             what = row["what"]
             print(

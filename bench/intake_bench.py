@@ -250,6 +250,17 @@ def _cpu_rows(
     return rows
 
 
+def _write_rows(label: str, written: dict[str, int], n: int) -> list[dict[str, Any]]:
+    """KB sent to storage per report by each process: the bus's share shows what the janitor's
+    secure erasures cost (each rewrites the message's whole block, `docs/bus.md`)."""
+    rows = []
+    for name in sorted(written):
+        kb = written[name] / max(n, 1) / 1000
+        print(f"{label + ': ' + name:<44} {kb:>10.1f} KB/report")
+        rows.append({"what": f"{label}: {name}", "value": round(kb, 1), "unit": "KB/report"})
+    return rows
+
+
 def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {name: after[name] - before[name] for name in after}
 
@@ -317,14 +328,17 @@ async def measure(
         await _caught_up(pids)
         idle = await _idle(pids)
         cpu, started = network.cpu_seconds(pids), time.monotonic()
+        written = network.disk_writes(pids)
         to_bus, answered, n = await paced(intake, headers, args.rate, args.seconds, tap)
         await _caught_up(pids)
         spent, seconds = _delta(cpu, network.cpu_seconds(pids)), time.monotonic() - started
+        written = {k: v - written[k] for k, v in network.disk_writes(pids).items()}
         label = f"at {args.rate:.0f}/s"
         results = [
             _stats(f"POST -> JetStream, {label}", to_bus),
             _stats(f"POST answered, {label}", answered),
             *_cpu_rows(f"CPU {label}", spent, idle, seconds, n),
+            *_write_rows(f"disk writes {label}", written, n),
         ]
     finally:
         await tap.close()
@@ -400,6 +414,9 @@ def emit(rows: list[dict[str, Any]]) -> None:
     # The paced floor: the bare app at the same pace (`_bare_paced`).
     floor = next(r for r in rows if r["what"].startswith("bare FastAPI POST answered"))
     bare_cpu = next(r for r in rows if r["what"].endswith(": bare FastAPI"))
+    bus_writes = next(
+        r for r in rows if r["what"].startswith("disk writes at ") and r["what"].endswith(": nats")
+    )
     results.emit(
         "intake",
         [
@@ -418,6 +435,9 @@ def emit(rows: list[dict[str, Any]]) -> None:
                 "whole-stack CPU per report",
                 stack["cpu_us"] / 1000,
                 limit=bare_cpu["cpu_us"] / 1000,
+            ),
+            results.figure(
+                "bus disk writes per report", bus_writes["value"], "KB", note="nats-server"
             ),
         ],
     )

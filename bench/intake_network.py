@@ -145,5 +145,18 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     return out
 
 
+def disk_writes(pids: dict[str, int]) -> dict[str, int]:
+    """Bytes each process has sent to storage so far (`write_bytes` of /proc/PID/io)."""
+    out = {}
+    for name, pid in pids.items():
+        try:
+            lines = Path(f"/proc/{pid}/io").read_text().splitlines()
+        except OSError:
+            continue  # it has exited, as in `cpu_seconds`
+        field = next(line for line in lines if line.startswith("write_bytes:"))
+        out[name] = int(field.split()[1])
+    return out
+
+
 if __name__ == "__main__":
     _with_tap()
