@@ -132,15 +132,24 @@ def processes(parent: int) -> dict[str, int]:
     return found
 
 
+def _from_proc(pids: dict[str, int], file: str) -> dict[str, str]:
+    """The text of /proc/PID/`file` of each process still running (one restarted under a fault,
+    or gone at the end of a run, is left out)."""
+    out = {}
+    for name, pid in pids.items():
+        try:
+            out[name] = Path(f"/proc/{pid}/{file}").read_text()
+        except OSError:
+            continue
+    return out
+
+
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     """User + system CPU seconds of each process so far (every thread), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
-    for name, pid in pids.items():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # it has exited (a restart under a fault, the end of a run)
+    for name, stat in _from_proc(pids, "stat").items():
+        fields = stat.rpartition(")")[2].split()
         out[name] = (int(fields[11]) + int(fields[12])) / tick
     return out
 
@@ -148,12 +157,8 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
 def disk_writes(pids: dict[str, int]) -> dict[str, int]:
     """Bytes each process has sent to storage so far (`write_bytes` of /proc/PID/io)."""
     out = {}
-    for name, pid in pids.items():
-        try:
-            lines = Path(f"/proc/{pid}/io").read_text().splitlines()
-        except OSError:
-            continue  # it has exited, as in `cpu_seconds`
-        field = next(line for line in lines if line.startswith("write_bytes:"))
+    for name, io in _from_proc(pids, "io").items():
+        field = next(line for line in io.splitlines() if line.startswith("write_bytes:"))
         out[name] = int(field.split()[1])
     return out
 
