@@ -44,6 +44,10 @@ class Durable:
 
     name: str
     subject: str
+    # The stream it read before its subject moved to a stream of its own: a durable of the same
+    # name may still wait there, with messages published before the move. Its service drains
+    # it, then deletes it (`Runtime.consume`); the grants for it go once no bus has one.
+    moved_from: str | None = None
 
     @property
     def stream(self) -> str:
@@ -102,13 +106,13 @@ ROLES: dict[str, BusRole] = {
                 # An erased report can no longer be followed up (`services/intake/followups.py`).
                 Durable("intake-erasures", REPORT_ERASED),
             ),
-            manages=("LIFELINE_REPORTS", "LIFELINE_SYSTEM"),
+            manages=("LIFELINE_RECEIVED", "LIFELINE_SYSTEM"),
         ),
         BusRole(
             "sharing",
             publishes=(REPORT_STORED, REPORT_ERASED, REPORT_RELEASED, AUTH_REVOKED, SYSTEM_ALARM),
             durables=(
-                Durable("sharing-vault", REPORT_RECEIVED),
+                Durable("sharing-vault", REPORT_RECEIVED, moved_from="LIFELINE_REPORTS"),
                 Durable("sharing-releases", RELEASE_REQUESTED),
                 Durable("sharing-system", SYSTEM_PING),
                 # Other services' retention runs go into the one audit chain.
@@ -123,7 +127,7 @@ ROLES: dict[str, BusRole] = {
             "alerts",
             publishes=(RELEASE_REQUESTED, SYSTEM_PRUNED),
             durables=(
-                Durable("alerts-reports", REPORT_RECEIVED),
+                Durable("alerts-reports", REPORT_RECEIVED, moved_from="LIFELINE_REPORTS"),
                 Durable("alerts-erasures", REPORT_ERASED),
                 Durable("alerts-releases", REPORT_RELEASED),
                 Durable("alerts-system", SYSTEM_PING),
@@ -147,15 +151,18 @@ def _erase_allow(role: BusRole) -> list[str]:
     allow = []
     for subject in role.erases:
         stream = stream_for(subject).name
-        # MSG.DELETE cannot be narrowed to a subject: the holder may delete any message of the
-        # stream (no worse than a reader that never stores), but still read none.
-        allow.append(f"{JS_API}.STREAM.MSG.DELETE.{stream}")
-        allow += [
-            f"{JS_API}.CONSUMER.INFO.{stream}.{d.name}"
-            for d in readers(subject)
-            if d not in role.durables
-        ]
-    return allow
+        # The stream holds this subject alone. The holder may delete or purge any message of it
+        # (no worse than a reader that never stores), but still read none.
+        allow += [f"{JS_API}.STREAM.MSG.DELETE.{stream}", f"{JS_API}.STREAM.PURGE.{stream}"]
+        for d in readers(subject):
+            # Copies published before the move wait on the old stream: erased there one by
+            # one (it holds other subjects, so never purged), once the readers there have them.
+            if d.moved_from:
+                allow.append(f"{JS_API}.STREAM.MSG.DELETE.{d.moved_from}")
+            if d not in role.durables:
+                places = (d.stream, d.moved_from) if d.moved_from else (d.stream,)
+                allow += [f"{JS_API}.CONSUMER.INFO.{place}.{d.name}" for place in places]
+    return list(dict.fromkeys(allow))
 
 
 def _publish_allow(role: BusRole) -> list[str]:
@@ -171,6 +178,16 @@ def _publish_allow(role: BusRole) -> list[str]:
             f"{JS_API}.CONSUMER.MSG.NEXT.{d.stream}.{d.name}",
             f"$JS.ACK.{d.stream}.{d.name}.>",
         ]
+        if d.moved_from:
+            # Its old durable: read to the end, then deleted (never created: no CREATE).
+            old = d.moved_from
+            allow += [
+                f"{JS_API}.STREAM.INFO.{old}",
+                f"{JS_API}.CONSUMER.INFO.{old}.{d.name}",
+                f"{JS_API}.CONSUMER.MSG.NEXT.{old}.{d.name}",
+                f"{JS_API}.CONSUMER.DELETE.{old}.{d.name}",
+                f"$JS.ACK.{old}.{d.name}.>",
+            ]
     if role.follows_revocations:
         # Unnamed consumers on the revocation stream: it holds nothing but revocations, which
         # every service must see, so any consumer there reads only what its owner may read.
@@ -180,7 +197,7 @@ def _publish_allow(role: BusRole) -> list[str]:
             f"{JS_API}.CONSUMER.INFO.{auth}.*",
             f"{JS_API}.CONSUMER.MSG.NEXT.{auth}.*",
         ]
-    return allow + _erase_allow(role)
+    return list(dict.fromkeys(allow + _erase_allow(role)))
 
 
 def permissions(role: BusRole) -> dict[str, Any]:

@@ -138,8 +138,11 @@ class ConsumerLoop:
 
     def _genuine(self, msg: Any) -> Envelope:
         """The message's envelope once its producer is proven (EventRejected, ValidationError)."""
-        seq = msg.metadata.sequence.stream if msg.metadata.sequence else None
-        return open_event(self.verifier, msg.subject, msg.data, msg.headers, seq)
+        meta = msg.metadata
+        seq = meta.sequence.stream if meta.sequence else None
+        return open_event(
+            self.verifier, msg.subject, msg.data, msg.headers, seq, stream=meta.stream
+        )
 
     async def _batch(self, msgs: list[Any]) -> bool:
         try:

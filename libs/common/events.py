@@ -31,13 +31,19 @@ class Envelope(BaseModel):
     data: dict[str, Any]
     # Where its stream holds the message a consumer pulled: not part of the event, never sent.
     _stream_seq: int | None = PrivateAttr(default=None)
+    _stream: str | None = PrivateAttr(default=None)
 
     @classmethod
-    def delivered(cls, raw: bytes, stream_seq: int | None) -> Envelope:
-        """The event of a message a consumer pulled from its stream at `stream_seq`."""
+    def delivered(cls, raw: bytes, stream_seq: int | None, stream: str | None = None) -> Envelope:
+        """The event of a message a consumer pulled from `stream` at `stream_seq`."""
         event = cls.model_validate_json(raw)
-        event._stream_seq = stream_seq
+        event._stream_seq, event._stream = stream_seq, stream
         return event
+
+    @property
+    def stream(self) -> str | None:
+        """The stream a consumer pulled it from, if any."""
+        return self._stream
 
     @property
     def stream_seq(self) -> int | None:

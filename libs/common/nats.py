@@ -194,6 +194,7 @@ class ConsumerSpec:
     ack_wait_s: float = 30.0
     max_ack_pending: int = 1000
     linger_s: float = 0.0  # `ConsumerLoop.linger`: for events nobody waits on
+    moved_from: str | None = None  # `bus.Durable.moved_from`: an old durable to drain first
 
     @classmethod
     def granted(cls, service: str, durable: str, **options: Any) -> ConsumerSpec:
@@ -201,7 +202,8 @@ class ConsumerSpec:
         role = bus.role_of(service)
         if role is None:
             raise KeyError(f"{service} has no role on the bus")
-        return cls(durable, role.durable(durable).subject, **options)
+        granted = role.durable(durable)
+        return cls(durable, granted.subject, moved_from=granted.moved_from, **options)
 
 
 async def ensure_pull_consumer(

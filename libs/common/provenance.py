@@ -53,11 +53,13 @@ def open_event(
     payload: bytes,
     headers: Mapping[str, str] | None,
     stream_seq: int | None = None,
+    *,
+    stream: str | None = None,
 ) -> Envelope:
     """The message's envelope, proven genuine first when the bus is authenticated."""
     if verifier is None:
-        return Envelope.delivered(payload, stream_seq)
-    return verifier.genuine(subject, payload, headers, stream_seq)
+        return Envelope.delivered(payload, stream_seq, stream)
+    return verifier.genuine(subject, payload, headers, stream_seq, stream)
 
 
 SIGNER_HEADER = "Lifeline-Signer"
@@ -158,10 +160,11 @@ class EventVerifier:
         payload: bytes,
         headers: Mapping[str, str] | None,
         stream_seq: int | None = None,
+        stream: str | None = None,
     ) -> Envelope:
         """The envelope of a genuine event: signed by a producer of `subject`, which it names."""
         producer = self.verify(subject, payload, headers)
-        event = Envelope.delivered(payload, stream_seq)
+        event = Envelope.delivered(payload, stream_seq, stream)
         if event.producer != producer or event.type != subject:
             raise EventRejected("envelope_mismatch")
         return event

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from libs.common import bus, db, nats_health
+from libs.common import bus, db, moved, nats_health
 from libs.common import nats as natsx
 from libs.common.consumer import BatchHandler, ConsumerLoop, DeadLetterSink, Handler
 from libs.common.metrics import Metrics
@@ -182,6 +182,8 @@ class Runtime:
         )
         self.spawn(loop.run(self.stop), f"consumer-{spec.durable}")
         self.on_reconnect.append(loop.refetch)
+        if spec.moved_from:
+            self.spawn(moved.drain(self.js, spec, loop, self.stop), f"moved-{spec.durable}")
         pending = self.metrics.consumer_pending
 
         async def lag() -> None:

@@ -3,6 +3,7 @@ the bus's certificate tools read them too)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 REPORT_RECEIVED = "lifeline.report.received.v1"
@@ -33,8 +34,18 @@ class StreamSpec:
     duplicate_window_s: int = 2 * 3600
 
 
+# The sealed reports have a stream of their own: once every reader has acknowledged all it
+# holds, sharing's janitor purges it whole, which costs nats-server no rewrite (`docs/bus.md`,
+# "What an erasure costs"). `LIFELINE_REPORTS` comes first: on a bus set up before the split it
+# still captures `lifeline.report.>`, and it must let go of `report.received` (updated by the
+# service that manages it) before `LIFELINE_RECEIVED` can be created.
 STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("LIFELINE_REPORTS", ("lifeline.report.>",), max_age_s=14 * 86400),
+    StreamSpec(
+        "LIFELINE_REPORTS",
+        (REPORT_STORED, REPORT_ERASED, RELEASE_REQUESTED, REPORT_RELEASED),
+        max_age_s=14 * 86400,
+    ),
+    StreamSpec("LIFELINE_RECEIVED", (REPORT_RECEIVED,), max_age_s=14 * 86400),
     StreamSpec("LIFELINE_AUTH", ("lifeline.auth.>",), max_age_s=86400),
     StreamSpec("LIFELINE_SYSTEM", ("lifeline.system.>",), max_age_s=86400),
 )
@@ -43,7 +54,20 @@ STREAMS: tuple[StreamSpec, ...] = (
 def stream_for(subject: str) -> StreamSpec:
     """The stream that captures a subject."""
     for spec in STREAMS:
-        for pattern in spec.subjects:
-            if subject.startswith(pattern.removesuffix(">")):
-                return spec
+        if captures(spec.subjects, subject):
+            return spec
     raise KeyError(subject)
+
+
+def captures(patterns: Iterable[str], subject: str) -> bool:
+    """Whether any of these NATS subject patterns (`*` a token, `>` the rest) matches."""
+    return any(_matches(pattern.split("."), subject.split(".")) for pattern in patterns)
+
+
+def _matches(pattern: list[str], tokens: list[str]) -> bool:
+    for i, part in enumerate(pattern):
+        if part == ">":
+            return len(tokens) > i
+        if i >= len(tokens) or part not in ("*", tokens[i]):
+            return False
+    return len(pattern) == len(tokens)

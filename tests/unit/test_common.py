@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from libs.common.errors import Conflict, RateLimited, Unauthenticated
 from libs.common.events import Envelope, new_event
 from libs.common.logging import JsonFormatter, PlainFormatter
-from libs.common.subjects import AUTH_REVOKED, REPORT_RECEIVED, stream_for
+from libs.common.subjects import AUTH_REVOKED, REPORT_RECEIVED, STREAMS, captures, stream_for
 from services.intake.settings import IntakeSettings
 
 
@@ -29,10 +29,22 @@ def test_envelope_rejects_unknown_fields() -> None:
 
 
 def test_every_subject_has_exactly_one_stream() -> None:
-    assert stream_for(REPORT_RECEIVED).name == "LIFELINE_REPORTS"
+    assert stream_for(REPORT_RECEIVED).name == "LIFELINE_RECEIVED"
     assert stream_for(AUTH_REVOKED).name == "LIFELINE_AUTH"
     with pytest.raises(KeyError):
         stream_for("other.subject")
+
+
+def test_subject_patterns_match_as_nats_server_matches_them() -> None:
+    assert captures(["lifeline.report.>"], REPORT_RECEIVED)
+    assert captures(["lifeline.*.received.v1"], REPORT_RECEIVED)
+    assert not captures(["lifeline.report.>"], "lifeline.report")  # `>` needs a token
+    assert not captures(["lifeline.report.*"], REPORT_RECEIVED)  # `*` is one token
+    assert not captures(["lifeline.report.received"], REPORT_RECEIVED)
+    # the reports' streams no longer overlap: the sealed copies are on their own
+    assert [s.name for s in STREAMS if captures(s.subjects, REPORT_RECEIVED)] == [
+        "LIFELINE_RECEIVED"
+    ]
 
 
 def test_settings_read_only_their_own_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

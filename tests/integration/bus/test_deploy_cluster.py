@@ -54,7 +54,7 @@ async def test_a_service_publishes_only_its_own_events_into_r3_streams(
         assert await natsx.publish(js, event, timeout=5) >= 1
         with pytest.raises(REFUSED):
             await natsx.publish(js, new_event(REPORT_STORED, "intake", {}), timeout=0.5)
-        info = await js.stream_info("LIFELINE_REPORTS")
+        info = await js.stream_info("LIFELINE_RECEIVED")
         assert info.config.num_replicas == 3
     finally:
         await nc.close()
@@ -67,7 +67,7 @@ async def test_an_r3_stream_survives_its_leader_stopped(cluster: DeployCluster) 
         js = nc.jetstream()
         await natsx.ensure_streams(js, 3, ROLES["intake"].uses(), ROLES["intake"].manages)
         await natsx.publish(js, new_event(REPORT_RECEIVED, "intake", {"n": 1}), timeout=5)
-        info = await js.stream_info("LIFELINE_REPORTS")
+        info = await js.stream_info("LIFELINE_RECEIVED")
         assert info.cluster is not None and info.cluster.leader is not None
         leader = int(info.cluster.leader.removeprefix("nats-"))
     finally:
@@ -84,7 +84,7 @@ async def test_an_r3_stream_survives_its_leader_stopped(cluster: DeployCluster) 
                 break
             except REFUSED:
                 await asyncio.sleep(0.2)
-        info = await js.stream_info("LIFELINE_REPORTS")
+        info = await js.stream_info("LIFELINE_RECEIVED")
         assert info.state.messages == 2
         assert info.cluster is not None and info.cluster.leader != f"nats-{leader}"
     finally:
@@ -108,23 +108,23 @@ async def test_raising_the_replicas_setting_scales_the_streams_a_service_manages
         assert set((await replicas()).values()) == {1}
         caplog.set_level(logging.INFO, logger=natsx.__name__)
         await natsx.ensure_streams(js, 3, intake.uses(), intake.manages)
-        # LIFELINE_AUTH is sharing's to manage: intake only reads it.
-        assert await replicas() == {"LIFELINE_REPORTS": 3, "LIFELINE_SYSTEM": 3,
-                                    "LIFELINE_AUTH": 1}  # fmt: skip
+        # LIFELINE_REPORTS and LIFELINE_AUTH are sharing's to manage: intake only reads them.
+        assert await replicas() == {"LIFELINE_RECEIVED": 3, "LIFELINE_SYSTEM": 3,
+                                    "LIFELINE_REPORTS": 1, "LIFELINE_AUTH": 1}  # fmt: skip
         updated = [r for r in caplog.records if r.getMessage() == "stream config updated"]
         assert {(getattr(r, "stream", ""), getattr(r, "changed", "")) for r in updated} == {
-            ("LIFELINE_REPORTS", "num_replicas 1->3"),
+            ("LIFELINE_RECEIVED", "num_replicas 1->3"),
             ("LIFELINE_SYSTEM", "num_replicas 1->3"),
         }
         # More replicas than nodes: said in the log; the streams and the caller carry on.
         await natsx.ensure_streams(js, 5, intake.uses(), intake.manages)
         refused = [r for r in caplog.records if r.getMessage().startswith("stream config not")]
         assert {(getattr(r, "stream", ""), getattr(r, "changed", "")) for r in refused} == {
-            ("LIFELINE_REPORTS", "num_replicas 3->5"),
+            ("LIFELINE_RECEIVED", "num_replicas 3->5"),
             ("LIFELINE_SYSTEM", "num_replicas 3->5"),
         }
         assert all(r.levelno == logging.ERROR and getattr(r, "reason", "") for r in refused)
-        assert (await replicas())["LIFELINE_REPORTS"] == 3
+        assert (await replicas())["LIFELINE_RECEIVED"] == 3
         # and publishing goes on (the first publish after a resize may time out while the new
         # peers join; publishers retry, and `Nats-Msg-Id` stores a retried event once)
         event = new_event(REPORT_RECEIVED, "intake", {})

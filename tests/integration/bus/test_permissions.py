@@ -129,7 +129,7 @@ async def test_stolen_alerts_credentials_cannot_read_as_sharing(bus: SecuredBus)
     )
 
 
-async def test_only_sharing_erases_received_reports_and_sees_only_their_readers(
+async def test_only_sharing_erases_or_purges_received_reports_and_sees_only_their_readers(
     bus: SecuredBus,
 ) -> None:
     await _streams(bus)
@@ -150,7 +150,13 @@ async def test_only_sharing_erases_received_reports_and_sees_only_their_readers(
             nc = {"intake": intake, "alerts": alerts}[name]
             with pytest.raises(REFUSED):
                 await nc.jetstream().delete_msg(stream, seqs[0])
+            with pytest.raises(REFUSED):
+                await nc.jetstream(timeout=0.5).purge_stream(stream)
         js = sharing.jetstream()
+        # the sealed copies' own stream, not the one of the other report events
+        assert stream != "LIFELINE_REPORTS"
+        with pytest.raises(REFUSED):
+            await sharing.jetstream(timeout=0.5).purge_stream("LIFELINE_REPORTS")
         # the other readers of report.received: their ack floors, nothing else
         assert [d.name for d in readers(REPORT_RECEIVED)] == ["sharing-vault", "alerts-reports"]
         assert (await js.consumer_info(stream, own.name)).ack_floor is not None
@@ -158,12 +164,15 @@ async def test_only_sharing_erases_received_reports_and_sees_only_their_readers(
             with pytest.raises(REFUSED):
                 await js.consumer_info(stream, other, timeout=0.5)
         assert await js.delete_msg(stream, seqs[0])
+        assert await js.purge_stream(stream, seq=seqs[1] + 1)
     finally:
         for nc in (intake, alerts, sharing):
             await nc.close()
-    assert (await _stream_msgs(bus, stream)) == 2
+    assert (await _stream_msgs(bus, stream)) == 1
     refused = " ".join(bus.violations("publish"))
     assert f"msg.delete.{stream}".lower() in refused
+    assert f"purge.{stream}".lower() in refused
+    assert "purge.lifeline_reports" in refused
     assert all(
         f"info.{stream}.{o}".lower() in refused for o in ("intake-receipts", "alerts-erasures")
     )

@@ -115,7 +115,7 @@ async def test_reports_committed_before_a_crash_are_published_once_after_restart
     nc = await natsx.connect(own_nats.url, "check")
     try:
         js = nc.jetstream()
-        info = await js.stream_info("LIFELINE_REPORTS", subjects_filter=REPORT_RECEIVED)
+        info = await js.stream_info("LIFELINE_RECEIVED", subjects_filter=REPORT_RECEIVED)
         sub = await js.subscribe(REPORT_RECEIVED, ordered_consumer=True)
         # The stream also holds sharing's report.stored events: count the received ones only.
         received = (info.state.subjects or {}).get(REPORT_RECEIVED, 0)

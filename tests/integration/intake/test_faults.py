@@ -61,7 +61,7 @@ async def test_nats_killed_during_500_submissions(
     try:
         js = nc.jetstream()
         # The stream also holds sharing's report.stored events: count the received ones only.
-        info = await js.stream_info("LIFELINE_REPORTS", subjects_filter=REPORT_RECEIVED)
+        info = await js.stream_info("LIFELINE_RECEIVED", subjects_filter=REPORT_RECEIVED)
         received = (info.state.subjects or {}).get(REPORT_RECEIVED, 0)
         sub = await js.subscribe(REPORT_RECEIVED, ordered_consumer=True)
         seen = [

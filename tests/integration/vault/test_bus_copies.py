@@ -150,7 +150,7 @@ async def test_the_copy_stays_until_every_reader_has_it_then_leaves_no_trace(
             second = await network.submit(intake, "Held at the Lars border crossing.")
             assert await until(lambda: not network.copies(second))
     # no table of sharing still points at a copy
-    assert await _rows(network, "SELECT count(*) FROM vault_bus_copies") == 0
+    assert await sql(network, "SELECT count(*) FROM vault_bus_copies") == 0
 
 
 async def test_an_erased_report_cannot_be_recovered_with_every_key(
@@ -193,10 +193,10 @@ async def test_the_janitor_survives_a_nats_restart_and_erases_each_copy_once(
         second = await network.submit(intake, "Refused entry at Zvartnots airport.")
         assert await until(lambda: not network.copies(second)), "janitor stopped at the restart"
         # a copy deleted before (another replica, or a crash before its row was forgotten)
-        await _rows(network, "INSERT INTO vault_bus_copies VALUES (1, 'r')")
+        await sql(network, f"INSERT INTO vault_bus_copies VALUES ('{STREAM}', 1, 'r')")
         assert await janitor.sweep() == 1
         assert await janitor.sweep() == 0
-    assert await _rows(network, "SELECT count(*) FROM vault_bus_copies") == 0
+    assert await sql(network, "SELECT count(*) FROM vault_bus_copies") == 0
 
 
 async def _received_on_stream(network: Network) -> list[int]:
@@ -209,7 +209,7 @@ async def _received_on_stream(network: Network) -> list[int]:
         await nc.close()
 
 
-async def _rows(network: Network, statement: str) -> int:
+async def sql(network: Network, statement: str) -> int:
     """Run SQL on sharing's database behind its back; the first column of the first row."""
     from sqlalchemy import text
 

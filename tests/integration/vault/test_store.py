@@ -90,12 +90,12 @@ async def test_redelivery_and_resubmission_store_once(vault: Vault) -> None:
         == []
     )
     # The vault consumer acknowledged everything it stored.
-    info = await vault.nc.jetstream().consumer_info("LIFELINE_REPORTS", "sharing-vault")
+    info = await vault.nc.jetstream().consumer_info("LIFELINE_RECEIVED", "sharing-vault")
     for _ in range(100):
         if info.num_ack_pending == 0 and info.num_pending == 0:
             break
         await asyncio.sleep(0.05)
-        info = await vault.nc.jetstream().consumer_info("LIFELINE_REPORTS", "sharing-vault")
+        info = await vault.nc.jetstream().consumer_info("LIFELINE_RECEIVED", "sharing-vault")
     assert (info.num_pending, info.num_ack_pending) == (0, 0)
 
 

@@ -15,6 +15,8 @@ class BusCopy(SharingTable, table=True):
 
     __tablename__ = "vault_bus_copies"
 
+    # `LIFELINE_RECEIVED`, or `LIFELINE_REPORTS` for a copy published before the move.
+    stream: str = Field(primary_key=True, max_length=32)
     stream_seq: int = Field(
         primary_key=True, sa_type=_BIGINT, sa_column_kwargs={"autoincrement": False}
     )
