@@ -185,6 +185,7 @@ async def build_container(
     )
     limits = settings.retention_limits()
     retention = RetentionAdmin(runtime.sessions, limits, clock=clock)
+    store = ReportStore(runtime.sessions, kek, hpke_keys, relay=relay, catalogue=catalogue)
 
     return Container(
         settings=settings,
@@ -233,20 +234,13 @@ async def build_container(
         kek=kek,
         hpke_keys=hpke_keys,
         signer=signer,
-        store=ReportStore(
-            runtime.sessions,
-            kek,
-            hpke_keys,
-            relay=relay,
-            catalogue=catalogue,
-            clock=clock,
-        ),
+        store=store,
         reads=reads,
         actions=actions,
         report_grants=ReportGrants(runtime.sessions, actions, catalogue=catalogue, clock=clock),
         policies=policies,
         releases=Releases(
-            runtime.threads, actions, wake_relay=relay.wake, catalogue=catalogue, clock=clock
+            runtime.threads, actions, announcer=store.announcer, catalogue=catalogue, clock=clock
         ),
         delivery_keys=delivery_keys,
         sealed_reads=SealedReads(reads, delivery_keys, signer),

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.outbox import OutboxRelay, Unsent
+from libs.common.outbox import OutboxRelay, Unsent, unsent
 from libs.common.publisher import Publisher
 from libs.common.threaded import ThreadSession, ThreadTransactions, run_inline
 
@@ -62,6 +62,23 @@ class Announcer:
             raise
         self._last = time.monotonic()
         self.publisher.release(published)
+        return result
+
+    def claim_written(self, row: dict[str, Any], written: list[Unsent]) -> None:
+        """From inside a `commit_deciding` transaction: this outbox row is written there."""
+        self.publisher.claim([row["event_id"]])
+        written.append(unsent(row))
+
+    async def commit_deciding(self, work: Work[T], written: list[Unsent]) -> T:
+        """`commit` for work that decides in its transaction which events it writes: it claims
+        each there (`claim_written`, before the commit as `commit` does), sent once committed."""
+        try:
+            result = await self.commit(work, [])
+        except BaseException:
+            self.publisher.release([e.event_id for e in written])
+            raise
+        if written:
+            await self.publisher.publish(list(written))
         return result
 
     async def run(self, stop: asyncio.Event) -> None:

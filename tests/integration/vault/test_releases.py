@@ -7,12 +7,19 @@ and the submitter's approval of the release request brings them (audited, who as
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from libs.common import nats as natsx
+from libs.common.contracts import ReleaseRequested, ReportReleased, new_event, read_event
+from libs.common.events import Envelope
+from libs.common.outbox import OutboxRelay
+from libs.common.subjects import REPORT_RELEASED
 from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import Receiver, receiver, tokens_for, until
 from tests.integration.vault.conftest import Vault, cli_json
@@ -207,3 +214,48 @@ async def test_erasing_the_report_withdraws_its_open_requests(
         assert request["status"] == "withdrawn"
         approve = await vault.call(ngo, "POST", f"/v1/release-requests/{request['id']}/approve")
         assert approve.status_code == 410
+
+
+async def test_what_a_policy_releases_at_the_request_goes_out_at_its_commit_not_by_the_relay(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relayed: list[int] = []
+    publish_batch = OutboxRelay._publish_batch
+
+    async def counted(relay: OutboxRelay) -> tuple[int, int]:
+        read, published = await publish_batch(relay)
+        relayed.append(published)
+        return read, published
+
+    monkeypatch.setattr(OutboxRelay, "_publish_batch", counted)
+    ngo = await vault.client("reports:read")
+    lawyer = await vault.client(*LAWYER)
+    # The policy came after the match: by the request, it grants two of the three asked for.
+    await vault.set_policy(lawyer.partner_id, {"fields": ["incident_type", "place.country"]})
+    report_id = await vault.submit(ngo.partner_id, tlp="GREEN")
+    js = vault.nc.jetstream()
+    spec = natsx.ConsumerSpec(durable=f"t-{uuid.uuid4().hex[:8]}", filter_subject=REPORT_RELEASED)
+    sub = await natsx.ensure_pull_consumer(js, spec)
+    relayed.clear()
+    asked = ReleaseRequested(
+        report_id=report_id,
+        partner_id=lawyer.partner_id,
+        client_id=lawyer.client_id,
+        alert_id=str(uuid.uuid4()),
+        fields=["incident_type", "place.country", "legal_basis"],
+        requested_at=datetime.now(UTC),
+    )
+    await vault.publish(new_event(asked, "alerts", report_id, at=asked.requested_at))
+    (msg,) = await sub.fetch(1, timeout=10)
+    released = read_event(Envelope.model_validate_json(msg.data), ReportReleased)
+    assert (released.decision, set(released.fields)) == (
+        "policy",
+        {"incident_type", "place.country"},
+    )
+    # its outbox row is forgotten by the writer's bookkeeping, and the relay sent nothing
+    assert await until(lambda: _outbox_empty(vault)), "the released event's row stayed"
+    assert sum(relayed) == 0
+
+
+async def _outbox_empty(vault: Vault) -> bool:
+    return not await vault.sql("SELECT event_id FROM outbox")

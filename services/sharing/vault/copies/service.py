@@ -5,7 +5,7 @@ its 14 days, an erased report could be opened from a copy of the NATS store with
 The vault records each stored message's stream and sequence in the transaction that stores it
 (`repository.record`). The copies have a stream of their own, so whenever every durable that
 reads the subject (`libs.common.bus.readers`) has acknowledged all it holds, the janitor purges
-it up to its last message: nats-server unlinks the block files and starts a fresh one, which
+it up to its last message: nats-server deletes the block files and starts a fresh one, which
 costs it no rewrite (`docs/bus.md`, "What an erasure costs"). A copy that waits longer than a
 grace because the stream never drained meanwhile, and the copy of an erased report at once, is
 erased alone with `STREAM.MSG.DELETE` without `no_erase`, which overwrites it in the file store.
@@ -102,7 +102,7 @@ class BusJanitor:
         await js.purge_stream(STREAM, seq=last + 1)
         # A message stored between the look and the purge turns the purge into a compaction,
         # which may leave the purged bytes in the newest block's file: purge again once the
-        # stream next drains (a full purge unlinks every block).
+        # stream next drains (a full purge deletes every block file).
         self._partial = (await js.stream_info(STREAM)).state.last_seq > last
 
     def _overdue(self, floor: int) -> int:

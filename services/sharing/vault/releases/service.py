@@ -11,14 +11,15 @@ as `lifeline.report.released.v1`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import tracing
 from libs.common.auth.principal import Principal
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.contracts import DisclosureAnswer, DisclosureQuery, ReleaseRequested, read_event
@@ -26,13 +27,14 @@ from libs.common.db import transaction
 from libs.common.errors import Conflict, Gone, InvalidInput, NotFound
 from libs.common.events import Envelope, NotYet
 from libs.common.inbox import mark_processed
-from libs.common.outbox import enqueue
+from libs.common.outbox import Unsent, enqueue, outbox_row
 from libs.common.paging import split_page
 from libs.common.reports.fields import CATALOGUE, Catalogue
 from libs.common.threaded import ThreadTransactions
 from services.sharing.audit import repository as audit_log
 from services.sharing.models import INBOX, OUTBOX
 from services.sharing.vault import repository as vrepo
+from services.sharing.vault.announce import Announcer
 from services.sharing.vault.domain import grant_row, meta_of, new_grant
 from services.sharing.vault.erasure import ReportActions
 from services.sharing.vault.policy import repository as prepo
@@ -61,7 +63,7 @@ class Releases:
         threads: ThreadTransactions,
         actions: ReportActions,
         *,
-        wake_relay: Callable[[], None],
+        announcer: Announcer | None = None,
         catalogue: Catalogue = CATALOGUE,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -70,7 +72,9 @@ class Releases:
         self.threads = threads
         self.sessions = threads.sessions
         self.actions = actions
-        self.wake_relay = wake_relay
+        self.wake_relay = actions.wake_relay
+        # Shared with the report store: each one's outbox bookkeeping rides the other's commit.
+        self.announcer = announcer
         self.catalogue = catalogue
         self.clock = clock
 
@@ -104,12 +108,24 @@ class Releases:
         """Record a request (once per report and organisation); release what policy allows."""
         data = read_event(event, ReleaseRequested)
         now = self.clock.now()
-        await self.threads.run(lambda session: self._requested(session, event, data, now))
-        self.wake_relay()
+        written: list[Unsent] = []  # its `report.released`, if policy releases something now
+        work = functools.partial(self._requested, event=event, data=data, now=now, written=written)
+        if self.announcer is None:
+            await self.threads.run(work)
+            self.wake_relay()
+        else:
+            # Sent the moment it commits, not by the relay's read, publish and delete: the
+            # outbox row is forgotten in the next store's transaction (`vault/announce.py`).
+            await self.announcer.commit_deciding(work, written)
         log.info("release requested", extra={"report_id": data.report_id})
 
     async def _requested(
-        self, session: AsyncSession, event: Envelope, data: ReleaseRequested, now: datetime
+        self,
+        session: AsyncSession,
+        event: Envelope,
+        data: ReleaseRequested,
+        now: datetime,
+        written: list[Unsent],
     ) -> None:
         """The request's transaction: recorded and audited once, what policy allows released."""
         row = await vrepo.get_report(session, data.report_id)
@@ -152,7 +168,10 @@ class Releases:
         )
         if now_fields:
             event_out = released_event(data.report_id, data.partner_id, now_fields, "policy", now)
-            await enqueue(session, OUTBOX, event_out)
+            out = outbox_row(event_out, tracing.stored())
+            if self.announcer is not None:
+                self.announcer.claim_written(out, written)
+            await session.execute(OUTBOX.insert().values(**out))
 
     async def listing(
         self,
