@@ -185,7 +185,9 @@ async def build_container(
     )
     limits = settings.retention_limits()
     retention = RetentionAdmin(runtime.sessions, limits, clock=clock)
-    store = ReportStore(runtime.sessions, kek, hpke_keys, relay=relay, catalogue=catalogue)
+    store = ReportStore(
+        runtime.sessions, kek, hpke_keys, relay=relay, catalogue=catalogue, clock=clock
+    )
 
     return Container(
         settings=settings,
