@@ -83,5 +83,15 @@ async def _drained(js: JetStreamContext, old: str, spec: ConsumerSpec) -> bool:
     stream = await js.stream_info(old)
     if captures(stream.config.subjects or (), spec.filter_subject):
         return False  # the layout is not migrated yet: publishes still land there
-    info = await js.consumer_info(old, spec.durable)
-    return not info.num_pending and not info.num_ack_pending
+    return await left_behind(js, spec) == 0
+
+
+async def left_behind(js: JetStreamContext, spec: ConsumerSpec) -> int:
+    """What the old durable has not acknowledged yet: pending or in flight (0 once it is gone)."""
+    if spec.moved_from is None:
+        return 0
+    try:
+        info = await js.consumer_info(spec.moved_from, spec.durable)
+    except NotFoundError:
+        return 0
+    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)

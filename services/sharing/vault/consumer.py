@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from nats.js.errors import NotFoundError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from libs.common import tracing
+from libs.common import moved, tracing
 from libs.common.clock import SYSTEM_CLOCK, Clock
 from libs.common.consumer import LeftOver
 from libs.common.contracts import ReportReceived, ReportStored, new_event, read_event
@@ -264,20 +263,15 @@ def received_backlog(runtime: Runtime) -> Callable[[], Awaitable[int | None]]:
     async def pending() -> int | None:
         if runtime.js is None:
             return None
-        total = 0
-        # The durable left on the old stream, until drained (`libs/common/moved.py`), counts too.
-        old = [CONSUMER.moved_from] if CONSUMER.moved_from else []
-        for stream in (stream_for(REPORT_RECEIVED).name, *old):
-            try:
-                info = await runtime.js.consumer_info(stream, CONSUMER.durable)
-            except NotFoundError:
-                if stream in old:
-                    continue  # drained and deleted, or never there
-                return None
-            except Exception as exc:
-                log.warning("consumer info unavailable", extra={"reason": type(exc).__name__})
-                return None
-            total += int(info.num_pending or 0) + int(info.num_ack_pending or 0)
-        return total
+        try:
+            info = await runtime.js.consumer_info(
+                stream_for(REPORT_RECEIVED).name, CONSUMER.durable
+            )
+            # The durable left on the old stream, until drained, counts too.
+            old = await moved.left_behind(runtime.js, CONSUMER)
+        except Exception as exc:
+            log.warning("consumer info unavailable", extra={"reason": type(exc).__name__})
+            return None
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0) + old
 
     return pending
