@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nats.js import JetStreamContext
+
 from libs.common import db
 from libs.common import nats as natsx
 from libs.common.consumer import DeadLetter
@@ -86,12 +88,14 @@ async def test_a_frozen_node_is_noticed_and_left_for_another(
         ), "still on the frozen node"
         assert await until(lambda: _is(ready, None), timeout=5)
 
-        # Publishing and consuming go on (a new stream leader may be elected meanwhile).
+        # Publishing and consuming go on (a new leader may be elected meanwhile for each
+        # stream the frozen node led: report.received and report.stored are on two streams).
         assert runtime.js is not None
         mine = new_event(REPORT_RECEIVED, "intake", {})
-        assert await until(lambda: _published(runtime, mine), timeout=20)
+        assert await until(lambda: _published(runtime.js, mine, runtime.signer), timeout=20)
         second = new_event(REPORT_STORED, "sharing", {})
-        await natsx.publish(sharing.jetstream(), second, timeout=10, signer=signer)
+        theirs = sharing.jetstream()
+        assert await until(lambda: _published(theirs, second, signer), timeout=20)
         assert await until(lambda: second.id in received, timeout=20)
     finally:
         if frozen is not None:
@@ -110,10 +114,9 @@ async def _not_ready(check: ReadinessCheck) -> bool:
     return await check() in ("not answering", "disconnected")
 
 
-async def _published(runtime: Runtime, event: Envelope) -> bool:
-    assert runtime.js is not None
+async def _published(js: JetStreamContext, event: Envelope, signer: EventSigner | None) -> bool:
     try:
-        await natsx.publish(runtime.js, event, timeout=1, signer=runtime.signer)
+        await natsx.publish(js, event, timeout=1, signer=signer)
     except REFUSED:
         return False
     return True
