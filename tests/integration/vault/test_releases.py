@@ -7,6 +7,7 @@ and the submitter's approval of the release request brings them (audited, who as
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -17,9 +18,11 @@ import pytest
 
 from libs.common import nats as natsx
 from libs.common.contracts import ReleaseRequested, ReportReleased, new_event, read_event
+from libs.common.crypto.hpke_keys import generate_private_key
 from libs.common.events import Envelope
 from libs.common.outbox import OutboxRelay
 from libs.common.subjects import REPORT_RELEASED
+from services.sharing.vault.consumer import ReportStore
 from tests.integration.alerts.conftest import AlertsStack, alerts_stack_on
 from tests.integration.alerts.support import Receiver, receiver, tokens_for, until
 from tests.integration.vault.conftest import Vault, cli_json
@@ -255,6 +258,62 @@ async def test_what_a_policy_releases_at_the_request_goes_out_at_its_commit_not_
     # its outbox row is forgotten by the writer's bookkeeping, and the relay sent nothing
     assert await until(lambda: _outbox_empty(vault)), "the released event's row stayed"
     assert sum(relayed) == 0
+
+
+def _asked(report_id: str, lawyer: Client) -> Envelope:
+    """The release request alerts sends when `lawyer`'s alert about the report hides details."""
+    asked = ReleaseRequested(
+        report_id=report_id,
+        partner_id=lawyer.partner_id,
+        client_id=lawyer.client_id,
+        alert_id=str(uuid.uuid4()),
+        fields=["incident_type"],
+        requested_at=datetime.now(UTC),
+    )
+    return new_event(asked, "alerts", report_id, at=asked.requested_at)
+
+
+async def test_a_request_about_a_report_this_service_refused_is_dead_lettered_not_retried(
+    vault: Vault,
+) -> None:
+    ngo, lawyer = await vault.client("reports:read"), await vault.client(*LAWYER)
+    # Alerts matched it, but sharing refused it: it is sealed to a key sharing does not hold.
+    report_id, refused = vault.event(ngo.partner_id, seal_key=generate_private_key().public_key)
+    await vault.publish(refused)
+    assert await vault.dead_letter(refused.id) == "permanent:sealed report does not open"
+    request = _asked(report_id, lawyer)
+    await vault.publish(request)
+    # Dead-lettered beside the report (an operator sees both), not retried every 10 s for ever.
+    assert await vault.dead_letter(request.id, timeout=10) == "permanent:report never stored"
+    assert await vault.sql("SELECT id FROM release_requests") == []
+
+
+async def test_a_request_that_comes_before_its_report_is_stored_waits_for_it(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ngo, lawyer = await vault.client("reports:read"), await vault.client(*LAWYER)
+    # The report is on the bus but its store is held up: the request must wait, not give up.
+    held, write = asyncio.Event(), ReportStore._write
+
+    async def slow(store: ReportStore, *args: Any) -> bool:
+        await held.wait()
+        return await write(store, *args)
+
+    monkeypatch.setattr(ReportStore, "_write", slow)
+    report_id, event = vault.event(ngo.partner_id, report_body(tlp="RED"))
+    await vault.publish(event)
+    await vault.publish(_asked(report_id, lawyer))
+    await asyncio.sleep(2)  # several of the request's attempts (0.2 s, 1 s …) meanwhile
+    held.set()
+    await vault.stored(report_id)
+
+    async def recorded() -> bool:
+        return bool(
+            await vault.sql("SELECT id FROM release_requests WHERE report_id = :r", r=report_id)
+        )
+
+    assert await until(recorded), "the request was not recorded once its report was stored"
+    assert await vault.sql("SELECT reason FROM dead_letters") == []
 
 
 async def _outbox_empty(vault: Vault) -> bool:
