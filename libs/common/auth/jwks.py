@@ -83,11 +83,12 @@ class JwksCache:
                 key = entry.keys.get(kid)
         return key
 
-    async def refresh(self, issuer: str) -> bool:
-        """Fetch the issuer's JWKS now (for startup and a periodic task); True on success."""
+    async def refresh(self, issuer: str, *, expected: bool = False) -> bool:
+        """Fetch the issuer's JWKS now (for startup and a periodic task); True on success.
+        `expected`: a failure is no news (the issuer is starting) and is logged as info."""
         entry = self._issuers[issuer]
         async with entry.lock:
-            return await self._refresh(issuer, entry)
+            return await self._refresh(issuer, entry, expected=expected)
 
     async def refresh_all(self) -> None:
         """Refresh every issuer; failures keep the previous keys."""
@@ -105,13 +106,15 @@ class JwksCache:
         last = entry.last_attempt
         return last is None or self._clock() - last >= self._min_interval
 
-    async def _refresh(self, issuer: str, entry: _IssuerKeys) -> bool:
+    async def _refresh(self, issuer: str, entry: _IssuerKeys, *, expected: bool = False) -> bool:
         entry.last_attempt = self._clock()
         try:
             async with asyncio.timeout(self._timeout):
                 document = await entry.fetch()
         except Exception as exc:  # the source is remote: keep serving the keys we have
-            log.warning("jwks refresh failed", extra={"url": issuer, "reason": type(exc).__name__})
+            level = logging.INFO if expected else logging.WARNING
+            reason = type(exc).__name__
+            log.log(level, "jwks refresh failed", extra={"url": issuer, "reason": reason})
             return False
         keys = self._parse(issuer, document)
         if keys is None:

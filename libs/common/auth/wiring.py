@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
@@ -103,8 +104,12 @@ class ServiceAuth:
         *,
         refresh_every: float,
         max_staleness: float = 10.0,
+        startup_grace_s: float = 30.0,
     ) -> None:
         self.verifier = verifier
+        # The network starts its services together, so the issuer (sharing) may come up after
+        # this one: until the first keys arrive, failed fetches are warnings only past this.
+        self.startup_grace_s = startup_grace_s
         self.issuer = issuer
         self.refresh_every = refresh_every
         self.feed: RevocationFeed | None = None
@@ -145,9 +150,10 @@ class ServiceAuth:
     async def _refresh(self, stop: asyncio.Event) -> None:
         # Often enough that keys removed from the JWKS disappear here within a minute, and
         # well inside the 120 s a new signing key is published before it signs anything.
-        retry = 0.2
+        retry, started = 0.2, time.monotonic()
         while not stop.is_set():
-            ok = await self.refresh_keys()
+            waiting = time.monotonic() - started < self.startup_grace_s
+            ok = await self.refresh_keys(expected=waiting and not self._keys_loaded)
             if ok:
                 delay, retry = self.refresh_every, 0.2
             else:
@@ -156,9 +162,10 @@ class ServiceAuth:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
 
-    async def refresh_keys(self) -> bool:
-        """Fetch the issuer's JWKS; on success forget revocations of keys it no longer lists."""
-        ok = await self.verifier.jwks.refresh(self.issuer)
+    async def refresh_keys(self, *, expected: bool = False) -> bool:
+        """Fetch the issuer's JWKS; on success forget revocations of keys it no longer lists
+        (`expected`: a failure is logged as info, see `JwksCache.refresh`)."""
+        ok = await self.verifier.jwks.refresh(self.issuer, expected=expected)
         self._keys_loaded = self._keys_loaded or ok
         if ok:
             self.verifier.revocations.forget_signing_keys_except(
