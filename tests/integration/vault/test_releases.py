@@ -312,7 +312,7 @@ async def test_a_request_that_comes_before_its_report_is_stored_waits_for_it(
             await vault.sql("SELECT id FROM release_requests WHERE report_id = :r", r=report_id)
         )
 
-    assert await until(recorded), "the request was not recorded once its report was stored"
+    assert await until(recorded, 20), "the request was not recorded once its report was stored"
     assert await vault.sql("SELECT reason FROM dead_letters") == []
 
 
