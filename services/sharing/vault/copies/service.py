@@ -37,6 +37,9 @@ SUBJECT = REPORT_RECEIVED
 STREAM = stream_for(SUBJECT).name
 # How long a copy every reader has may wait for the stream to drain before it is erased alone.
 GRACE_S = 3.0
+# Under a steady flow the readers keep up but the stream is drained only between messages: a
+# sweep looks again this many times, this far apart, for such a moment before it gives up.
+LOOKS, LOOK_APART_S = 10, 0.03
 # The floor of a reader whose old durable is gone: it was drained, it had every copy there.
 _ALL = 2**63 - 1
 # nats-server's answers to deleting a message that is not there: sequence not found (a gap),
@@ -88,8 +91,12 @@ class BusJanitor:
 
     async def _sweep_own(self, js: JetStreamContext) -> int:
         """Purge the drained stream, or erase alone what waited too long for it to drain."""
-        floor = await self.floor(js, STREAM)
-        state = (await js.stream_info(STREAM)).state
+        for look in range(LOOKS):
+            floor = await self.floor(js, STREAM)
+            state = (await js.stream_info(STREAM)).state
+            if floor >= state.last_seq or look == LOOKS - 1:
+                break
+            await asyncio.sleep(LOOK_APART_S)
         if floor < state.last_seq:
             return await self._erase_due(js, STREAM, self._overdue(floor))
         if state.messages or self._partial:
