@@ -107,11 +107,11 @@ class ServiceAuth:
         startup_grace_s: float = 30.0,
     ) -> None:
         self.verifier = verifier
+        self.issuer = issuer
+        self.refresh_every = refresh_every
         # The network starts its services together, so the issuer (sharing) may come up after
         # this one: until the first keys arrive, failed fetches are warnings only past this.
         self.startup_grace_s = startup_grace_s
-        self.issuer = issuer
-        self.refresh_every = refresh_every
         self.feed: RevocationFeed | None = None
         self._keys_loaded = False
         # Revocation fails closed: past this many seconds without the feed confirmed current

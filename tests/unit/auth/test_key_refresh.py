@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -26,16 +27,22 @@ class StartingIssuer:
         return self.document
 
 
-async def _refresh_until_loaded(auth: ServiceAuth, source: StartingIssuer) -> None:
+@contextlib.asynccontextmanager
+async def _refreshing(auth: ServiceAuth) -> AsyncIterator[None]:
+    """The service's refresh loop running for the block (at most 10 s)."""
     stop = asyncio.Event()
     task = asyncio.create_task(auth._refresh(stop))
     try:
         async with asyncio.timeout(10):
-            while source.calls <= source.down:
-                await asyncio.sleep(0.01)
+            yield
     finally:
         stop.set()
         await task
+
+
+async def _until(done: Callable[[], bool]) -> None:
+    while not done():
+        await asyncio.sleep(0.01)
 
 
 def _failures(caplog: pytest.LogCaptureFixture) -> list[int]:
@@ -51,7 +58,8 @@ async def test_an_issuer_still_starting_is_no_warning_until_the_grace_is_over(
     env.verifier.jwks._issuers[ISSUER].fetch = source
     auth = ServiceAuth(env.verifier, ISSUER, refresh_every=60, startup_grace_s=grace)
     caplog.set_level(logging.DEBUG, logger="libs.common.auth")
-    await _refresh_until_loaded(auth, source)
+    async with _refreshing(auth):
+        await _until(lambda: source.calls > source.down)
     assert _failures(caplog) == [level, level]  # both failed fetches, at the expected level
     assert auth._keys_loaded
 
@@ -64,16 +72,8 @@ async def test_once_keys_are_loaded_a_failed_refresh_is_a_warning_even_within_th
     env.verifier.jwks._issuers[ISSUER].fetch = source
     auth = ServiceAuth(env.verifier, ISSUER, refresh_every=0.01, startup_grace_s=30)
     caplog.set_level(logging.DEBUG, logger="libs.common.auth")
-    stop = asyncio.Event()
-    task = asyncio.create_task(auth._refresh(stop))
-    try:
-        async with asyncio.timeout(10):
-            while not auth._keys_loaded:
-                await asyncio.sleep(0.01)
-            source.down = source.calls + 1  # the issuer goes away after the first keys
-            while not _failures(caplog):
-                await asyncio.sleep(0.01)
-    finally:
-        stop.set()
-        await task
+    async with _refreshing(auth):
+        await _until(lambda: auth._keys_loaded)
+        source.down = source.calls + 1  # the issuer goes away after the first keys
+        await _until(lambda: bool(_failures(caplog)))
     assert _failures(caplog)[0] == logging.WARNING
