@@ -1,27 +1,26 @@
-"""The embedded network: one nats-server and the three services as supervised child processes."""
+"""The embedded network at run time: nats-server and the services as supervised children.
+
+This side runs in the supervisor for as long as the network does, so it loads no key, bus or
+HTTP library (`lifeline.launch` prepares everything that needs them, then hands over a `Plan`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
+import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
-import httpx
-
-from libs.common.seal import root as seal_root
-from lifeline.bus import ensure_bus
 from lifeline.cli.base import CliError
-from lifeline.datadir import lock_data_dir
-from lifeline.environment import NetworkConfig, console_env, service_env
-from lifeline.sealing import development_keys, holding, open_or_create, save_urls
 
 SERVICES = ("sharing", "intake", "alerts")
 # The web console is a part of the network, not a service on the bus: no bus identity, no keys.
@@ -42,29 +41,63 @@ def find_nats_server() -> str:
     return found
 
 
-def check_port_free(host: str, port: int, what: str) -> None:
-    """Fail with one clear line if something already listens on the port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise CliError(f"port {port} on {host} is taken ({what}): {exc.strerror}") from None
+@dataclass(frozen=True)
+class Part:
+    """One child to start: its name, command line and environment."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `lifeline up` prepared (seal, bus files, environments) for the supervisor to run."""
+
+    nats: Part
+    # A short-lived child run before nats-server starts again: it checks the bus's certificates
+    # (and, in development mode, issues them anew), which needs the keys this process lacks.
+    bus_check: list[str]
+    parts: list[Part]  # the services, then the console, in the order they start
+    urls: dict[str, str]  # each part's base URL (its `/readyz` says when it is up)
+    metrics: dict[str, str]
+    data_dir: str
+    sealed: bool  # no root key beside the data: the services wait for `lifeline unseal`
+    ready_timeout: float
+    json: bool  # announce readiness as one JSON line (`--json`, `--json-logs`)
+    json_errors: bool  # an error as one JSON object on stderr (`--json`, as every command)
+    lock_fd: int | None  # the data directory's lock, held from `lifeline up` on
+    started: float = field(default_factory=time.monotonic)
+
+    def dumps(self) -> str:
+        """The plan as JSON (it crosses an `exec`)."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def loads(cls, text: str) -> Plan:
+        """A plan from `dumps`."""
+        raw: dict[str, Any] = json.loads(text)
+        raw["nats"] = Part(**raw["nats"])
+        raw["parts"] = [Part(**p) for p in raw["parts"]]
+        return cls(**raw)
 
 
 @dataclass
 class Child:
     """One supervised process, how it was started, and the task that relays its output."""
 
-    name: str
+    part: Part
     proc: asyncio.subprocess.Process
     relay: asyncio.Task[None]
-    argv: list[str]
-    env: dict[str, str] | None
     started: float = field(default_factory=time.monotonic)
     last_line: str = ""
     # nats-server said "Server is ready" (`Network._wait_nats`).
     said_ready: bool = False
+
+    @property
+    def name(self) -> str:
+        """The part's name (`nats`, a service, `console`)."""
+        return self.part.name
 
     def ran_for(self) -> float:
         """Seconds since it was started."""
@@ -74,27 +107,24 @@ class Child:
 class Network:
     """Starts, watches and stops the children (`lifeline.supervisor` restarts whichever dies)."""
 
-    def __init__(self, config: NetworkConfig, out: TextIO = sys.stdout) -> None:
-        self.config = config
+    def __init__(self, plan: Plan, out: TextIO = sys.stdout) -> None:
+        self.plan = plan
         self.out = out
         self.children: list[Child] = []
-        # Development mode: the root key kept beside the data (it issues bus certificates at
-        # every nats start); None when sealed, where the supervisor keeps no root key.
-        self.dev_root: bytes | None = None
-        self.lock_fd: int | None = None  # held on the data directory from `start` on
 
-    async def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+    async def _spawn(self, part: Part) -> Child:
+        lock = self.plan.lock_fd
         proc = await asyncio.create_subprocess_exec(
-            *argv,
+            *part.argv,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
-            env=env,
+            env=part.env,
             # Own process group: Ctrl-C reaches only us, and we stop children in order.
             start_new_session=True,
-            pass_fds=() if self.lock_fd is None else (self.lock_fd,),
+            pass_fds=() if lock is None else (lock,),
         )
-        child = Child(name, proc, asyncio.create_task(asyncio.sleep(0)), argv, env)
+        child = Child(part, proc, asyncio.create_task(asyncio.sleep(0)))
         child.relay = asyncio.create_task(self._relay(child))
         self.children.append(child)
         return child
@@ -109,56 +139,11 @@ class Network:
             print(f"{child.name:<{width}} | {line}", file=self.out, flush=True)
 
     async def start(self) -> None:
-        """Check ports, start nats-server, then the services; return when all are ready."""
-        cfg = self.config
-        # The data directory holds every database, key and the NATS store: the owner's alone,
-        # and so is everything this process and its children create in it.
-        os.umask(0o077)
-        cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        cfg.data_dir.chmod(0o700)
-        # First: a second `lifeline up` here is told so, whatever ports it was given.
-        self.lock_fd = lock_data_dir(cfg.data_dir)
-        ports = [cfg.nats_port, *cfg.ports.values(), *cfg.metrics_ports.values()]
-        if len(set(ports)) != len(ports):
-            raise CliError(f"two parts of the network were given the same port: {sorted(ports)}")
-        check_port_free(cfg.host, cfg.nats_port, "nats")
-        for name in PARTS:
-            check_port_free(cfg.host, cfg.ports[name], name)
-        for name in PARTS:
-            check_port_free(cfg.metrics_host, cfg.metrics_ports[name], f"{name} metrics")
-        root = open_or_create(
-            cfg.data_dir,
-            sealed=cfg.sealed,
-            threshold=cfg.share_threshold,
-            count=cfg.share_count,
-            out=self.out,
-            kms=cfg.kms,
-        )
-        self.dev_root = None if cfg.sealed else root
-        with holding(root):
-            await self._start_nats()
-            shared = development_keys(cfg.data_dir) | cfg.kms.service_env(SERVICES)
-        save_urls(cfg.data_dir, {name: cfg.url(name) for name in SERVICES})
-        for name in SERVICES:
-            env = service_env(cfg, name, shared)
-            await self._spawn(name, [sys.executable, "-m", f"services.{name}"], env)
-        await self._spawn(CONSOLE, [sys.executable, "-m", "services.console"], console_env(cfg))
+        """Start nats-server, then the services and the console; return when all are ready."""
+        await self._wait_nats(await self._spawn(self.plan.nats))
+        for part in self.plan.parts:
+            await self._spawn(part)
         await self._wait_ready()
-
-    async def _start_nats(self) -> None:
-        cfg = self.config
-        with holding(self.dev_root):
-            files = ensure_bus(
-                cfg.bus_files.root,
-                host=cfg.host,
-                port=cfg.nats_port,
-                store_dir=cfg.data_dir / "nats",
-                server_name="lifeline-local",
-                # Sealed and restarted: no root key here, so nothing can be issued.
-                can_issue=seal_root.current() is not None,
-            )
-        argv = [find_nats_server(), "-c", str(files.config)]
-        await self._wait_nats(await self._spawn("nats", argv))
 
     def exited(self, name: str) -> Child:
         """The child `name` that has exited."""
@@ -166,12 +151,25 @@ class Network:
 
     async def respawn(self, dead: Child) -> None:
         """Start an exited child again: a service as it was started, nats-server on the same
-        store and port (its certificates checked again)."""
+        store and port once its certificates are checked again."""
         self.children.remove(dead)
         if dead.name == "nats":
-            await self._start_nats()
+            await self._check_bus()
+            await self._wait_nats(await self._spawn(dead.part))
         else:
-            await self._spawn(dead.name, dead.argv, dead.env)
+            await self._spawn(dead.part)
+
+    async def _check_bus(self) -> None:
+        check = await asyncio.create_subprocess_exec(
+            *self.plan.bus_check,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+        )
+        said, _ = await check.communicate()
+        if check.returncode != 0:
+            lines = said.decode(errors="replace").strip().splitlines() or ["exited"]
+            raise CliError(f"nats-server could not start: {lines[-1]}")
 
     async def _wait_nats(self, nats: Child) -> None:
         # Its own "ready" line, not a probe: a bare TCP connection to a TLS-only server makes
@@ -188,24 +186,22 @@ class Network:
 
     async def _wait_ready(self) -> None:
         pending = set(PARTS)
-        deadline = time.monotonic() + self.config.ready_timeout
-        async with httpx.AsyncClient(timeout=1.0) as client:
-            while pending:
-                for child in self.children:
-                    if child.proc.returncode is not None:
-                        raise CliError(
-                            f"{child.name} exited with status {child.proc.returncode}: "
-                            f"{child.last_line or 'no output'}"
-                        )
-                for name in sorted(pending):
-                    with contextlib.suppress(httpx.HTTPError, ValueError):
-                        if _up(await client.get(f"{self.config.url(name)}/readyz")):
-                            pending.discard(name)
-                if time.monotonic() > deadline:
+        deadline = time.monotonic() + self.plan.ready_timeout
+        while pending:
+            for child in self.children:
+                if child.proc.returncode is not None:
                     raise CliError(
-                        f"not ready after {self.config.ready_timeout:.0f} s: {sorted(pending)}"
+                        f"{child.name} exited with status {child.proc.returncode}: "
+                        f"{child.last_line or 'no output'}"
                     )
-                await asyncio.sleep(0.1)
+            for name in sorted(pending):
+                if await asyncio.to_thread(is_up, self.plan.urls[name]):
+                    pending.discard(name)
+            if time.monotonic() > deadline:
+                raise CliError(
+                    f"not ready after {self.plan.ready_timeout:.0f} s: {sorted(pending)}"
+                )
+            await asyncio.sleep(0.1)
 
     async def wait_for_exit(self, stop: asyncio.Event) -> str | None:
         """Block until `stop` is set (None) or a child dies (its name)."""
@@ -237,13 +233,28 @@ class Network:
         for child in self.children:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(child.relay, timeout=1.0)
-        if self.lock_fd is not None:
-            os.close(self.lock_fd)  # the children, which inherited it, are gone
-            self.lock_fd = None
+        if self.plan.lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.plan.lock_fd)  # the children, which inherited it, are gone
 
 
-def _up(readyz: httpx.Response) -> bool:
-    """Ready, or up and waiting to be unsealed (nothing more can happen before that)."""
-    if readyz.status_code == 200:
+def is_up(url: str) -> bool:
+    """`GET <url>/readyz`: ready, or up and waiting to be unsealed (nothing more can happen
+    before that)."""
+    # http.client, not httpx: one local GET every 100 ms at start does not need a client that
+    # would stay resident in the supervisor (~6 MB) for the network's life.
+    where = urlsplit(url)
+    conn = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=1.0)
+    try:
+        conn.request("GET", "/readyz")
+        answer = conn.getresponse()
+        body = answer.read()
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+    if answer.status == 200:
         return True
-    return bool(readyz.status_code == 503 and readyz.json().get("code") == "sealed")
+    with contextlib.suppress(ValueError, AttributeError):
+        return bool(answer.status == 503 and json.loads(body).get("code") == "sealed")
+    return False

@@ -1,18 +1,24 @@
 """What keeps the embedded network running: a service that crashes is started again with
-back-off instead of stopping everything; nats-server at once, until it keeps dying."""
+back-off instead of stopping everything; nats-server at once, until it keeps dying.
+
+`python -m lifeline.supervisor --plan-fd N` is what `lifeline up` becomes once it has prepared
+the network (`lifeline.launch`): it loads no key, bus or web library for the network's life.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from lifeline.cli.base import CliError
-
-if TYPE_CHECKING:
-    from lifeline.network import Network
+from lifeline.cli.base import CliError, print_error
+from lifeline.cli.exits import Exit
+from lifeline.network import Network, Plan
+from lifeline.ready import announce
 
 
 @dataclass
@@ -74,7 +80,7 @@ async def supervise(network: Network, stop: asyncio.Event, backoff: Backoff | No
                 return False
             continue
         delay = backoff.delay(died, child.ran_for())
-        sealed = "; it starts sealed (`lifeline unseal`)" if network.config.sealed else ""
+        sealed = "; it starts sealed (`lifeline unseal`)" if network.plan.sealed else ""
         print(
             f"lifeline: {died} exited with status {child.proc.returncode}; starting it again "
             f"in {delay:.1f} s{sealed}",
@@ -86,3 +92,46 @@ async def supervise(network: Network, stop: asyncio.Event, backoff: Backoff | No
         if stop.is_set():
             return True
         await network.respawn(child)
+
+
+async def run(plan: Plan) -> int:
+    """Start the network, say where it listens, and supervise until Ctrl-C or SIGTERM."""
+    network = Network(plan)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await network.start()
+    except CliError:
+        await network.stop(grace=3.0)
+        raise
+    except asyncio.CancelledError:
+        await network.stop(grace=3.0)
+        return Exit.INTERRUPTED
+    announce(plan, time.monotonic() - plan.started)
+    stopped = await supervise(network, stop)
+    await network.stop()
+    if not stopped:
+        print("lifeline: error: nats-server keeps stopping; network shut down", file=sys.stderr)
+        return Exit.FAILURE
+    print("lifeline: stopped", file=sys.stderr)
+    return Exit.OK
+
+
+def main(argv: list[str]) -> int:
+    """Read the plan `lifeline up` left at `--plan-fd`, then run it."""
+    fd = int(argv[argv.index("--plan-fd") + 1])
+    with os.fdopen(fd, encoding="utf-8") as left:  # closed: nothing else may read it again
+        plan = Plan.loads(left.read())
+    try:
+        return asyncio.run(run(plan))
+    except CliError as exc:
+        print_error(exc, as_json=plan.json_errors)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return Exit.INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -15,8 +15,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from libs.common.auth.fastapi import api_routes
-from libs.common.auth.openapi import security_of
 from libs.common.examples import example_of
 from libs.common.paging import PARAM as PAGE_PARAM
 from libs.common.problems import (
@@ -176,6 +174,11 @@ def _examples(operation: dict[str, Any], components: dict[str, Any]) -> None:
 
 def describe_errors(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     """Rewrite `schema` in place: problem responses everywhere, examples on every operation."""
+    # Imported here, when the document is first built: the auth package loads `cryptography`
+    # and PyJWT (about 8 MB resident), which the console, with no token to check, never needs.
+    from libs.common.auth.fastapi import api_routes
+    from libs.common.auth.openapi import security_of
+
     components = _components(schema)
     paths = schema.get("paths", {})
     for route in api_routes(app):

@@ -7,7 +7,6 @@ import sys
 from types import ModuleType
 
 import httpx
-import nats.errors
 
 # How long a client is asked to wait while a dependency is away: a database or NATS restart
 # or failover takes seconds; the SDK backs off from here with jitter.
@@ -20,12 +19,18 @@ def _sqlalchemy_errors() -> ModuleType | None:
     return sys.modules.get("sqlalchemy.exc")
 
 
+def _nats_errors() -> ModuleType | None:
+    # Likewise nats-py, which the console (no bus) never loads.
+    return sys.modules.get("nats.errors")
+
+
 def outage_types() -> tuple[type[Exception], ...]:
     """Exception classes a route can meet while a dependency is away (each is checked further
     in `unreachable`); the web layer installs its 503 handler on exactly these."""
-    sa_exc = _sqlalchemy_errors()
+    sa_exc, nats_exc = _sqlalchemy_errors(), _nats_errors()
     database = () if sa_exc is None else (sa_exc.DBAPIError, sa_exc.TimeoutError)
-    return (*database, OSError, httpx.TransportError, nats.errors.Error)
+    bus = () if nats_exc is None else (nats_exc.Error,)
+    return (*database, OSError, httpx.TransportError, *bus)
 
 
 _NETWORK_ERRNOS = frozenset(
@@ -40,13 +45,14 @@ _NETWORK_ERRNOS = frozenset(
         errno.EPIPE,
     }
 )
+# nats-py's errors that mean the server is away (by name: see `_nats_errors`).
 _NATS_DOWN = (
-    nats.errors.ConnectionClosedError,
-    nats.errors.NoServersError,
-    nats.errors.NoRespondersError,
-    nats.errors.StaleConnectionError,
-    nats.errors.ConnectionDrainingError,
-    nats.errors.ConnectionReconnectingError,
+    "ConnectionClosedError",
+    "NoServersError",
+    "NoRespondersError",
+    "StaleConnectionError",
+    "ConnectionDrainingError",
+    "ConnectionReconnectingError",
 )
 
 
@@ -64,7 +70,7 @@ def unreachable(exc: BaseException) -> str | None:
         exc, sa_exc.TimeoutError
     ):  # no pooled connection came back in time
         return "database"
-    if isinstance(exc, _NATS_DOWN):
+    if _nats_down(exc):
         return "nats"
     if isinstance(exc, httpx.TransportError):  # another service, refused or timed out
         return "network"
@@ -73,3 +79,11 @@ def unreachable(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS:
         return "network"
     return None
+
+
+def _nats_down(exc: BaseException) -> bool:
+    """Whether `exc` is one of nats-py's errors for a server that is away."""
+    nats_exc = _nats_errors()
+    return nats_exc is not None and isinstance(
+        exc, tuple(getattr(nats_exc, name) for name in _NATS_DOWN)
+    )

@@ -8,13 +8,15 @@ lock, SQLite gets from the write lock that every `db.transaction()` takes at BEG
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, Table, literal_column, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.sqlite import Insert
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -56,10 +58,17 @@ def for_update(
     return query.with_for_update(skip_locked=skip_locked, read=read)
 
 
+def insert_of(name: str) -> Callable[[Table], Insert]:
+    """The `insert` of dialect `name` (`postgresql` or `sqlite`), which has `on_conflict_do_…`."""
+    # Imported when first asked for: `sqlalchemy.dialects.postgresql` loads the dialect of
+    # every PostgreSQL driver (about 2 MB in each service), which a SQLite network never uses.
+    insert: Callable[[Table], Insert] = import_module(f"sqlalchemy.dialects.{name}").insert
+    return insert
+
+
 def upserting(session: AsyncSession, table: Table) -> Insert:
     """`INSERT` into `table` in this session's dialect, to add an `on_conflict_do_…` clause to."""
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    return insert(table)  # type: ignore[return-value]
+    return insert_of(dialect(session))(table)
 
 
 def ignoring(session: AsyncSession, table: Table) -> Insert:

@@ -8,12 +8,6 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-import httpx
-
-from libs.common.errors import LifelineError
-from libs.sdk import TokenRequestError
-from libs.sdk.credentials import CredentialError
-
 
 class Exit(IntEnum):
     """Why `lifeline` stopped (sysexits names in the comments)."""
@@ -73,6 +67,14 @@ def for_token_refusal(http_status: int | None, oauth_error: str | None) -> Exit:
 
 def for_exception(exc: BaseException) -> Exit:
     """The exit status for an error raised below the command (HTTP, SDK, service, OS)."""
+    # Imported here: `lifeline up`'s supervisor uses the statuses and never these (httpx, the
+    # SDK's PyJWT and cryptography: ~15 MB for as long as the network runs).
+    import httpx
+
+    from libs.common.errors import LifelineError
+    from libs.sdk import TokenRequestError
+    from libs.sdk.credentials import CredentialError
+
     if isinstance(exc, TokenRequestError):
         return for_token_refusal(exc.http_status, exc.oauth_error)
     if isinstance(exc, httpx.HTTPStatusError):

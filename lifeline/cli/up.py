@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import shutil
-import signal
-import sys
-import time
 from pathlib import Path
 
-from lifeline.cli.base import CliError, Subparsers
+from lifeline.cli.base import Subparsers
 from lifeline.cli.seal import add_kms_arguments, kms_options
 from lifeline.environment import METRICS_PORTS, NetworkConfig
-from lifeline.network import PARTS, Network
-from lifeline.supervisor import supervise
+from lifeline.launch import hand_over, prepare
+from lifeline.network import PARTS
 
 
 def register(sub: Subparsers) -> None:
@@ -93,72 +87,7 @@ def run(args: argparse.Namespace) -> int:
         share_count=args.shares,
         kms=kms_options(args),
     )
-    return asyncio.run(
-        _supervise(config, json_summary=args.json_logs or getattr(args, "json", False))
-    )
-
-
-async def _supervise(config: NetworkConfig, *, json_summary: bool) -> int:
-    network = Network(config)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    started = time.monotonic()
-    try:
-        await network.start()
-    except CliError:
-        await network.stop(grace=3.0)
-        raise
-    except asyncio.CancelledError:
-        await network.stop(grace=3.0)
-        return 130
-    _announce(config, time.monotonic() - started, json_summary, sealed=network.dev_root is None)
-    stopped = await supervise(network, stop)
-    await network.stop()
-    if not stopped:
-        print("lifeline: error: nats-server keeps stopping; network shut down", file=sys.stderr)
-        return 1
-    print("lifeline: stopped", file=sys.stderr)
+    # Prepared here, supervised by what this process becomes: `hand_over` does not return.
+    as_json = getattr(args, "json", False)
+    hand_over(prepare(config, json_output=args.json_logs or as_json, json_errors=as_json))
     return 0
-
-
-def cli_hint() -> list[str]:
-    """How to run `lifeline` from another shell, unless it is on the PATH already."""
-    here = Path(sys.executable).parent  # the venv's bin/, where `lifeline` is installed
-    found = shutil.which("lifeline")
-    if not (here / "lifeline").exists() or (found and Path(found).parent == here):
-        return []
-    return [
-        "Run `lifeline` from another shell: `make shell`, or",
-        f'  export PATH="{here}:$PATH"',
-    ]
-
-
-def _announce(config: NetworkConfig, seconds: float, as_json: bool, *, sealed: bool) -> None:
-    urls = {name: config.url(name) for name in PARTS} | {"nats": config.nats_url}
-    metrics = {name: config.metrics_url(name) for name in PARTS}
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "event": "ready",
-                    "seconds": round(seconds, 2),
-                    "urls": urls,
-                    "metrics": metrics,
-                    "data_dir": str(config.data_dir),
-                    "sealed": sealed,
-                }
-            ),
-            flush=True,
-        )
-        return
-    lines = [f"Lifeline is up in {seconds:.1f} s (data: {config.data_dir})"]
-    lines += [f"  {name:<8} {url}" for name, url in urls.items()]
-    lines.append("Metrics (Prometheus, this machine only):")
-    lines += [f"  {name:<8} {url}" for name, url in metrics.items()]
-    if sealed:
-        lines.append(f"Sealed: unseal with `lifeline unseal --data-dir {config.data_dir}`.")
-    lines += cli_hint()
-    lines.append("Press Ctrl-C to stop.")
-    print("\n".join(lines), flush=True)

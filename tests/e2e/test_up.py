@@ -27,6 +27,10 @@ def test_network_comes_up_wires_ping_and_stops_cleanly(tmp_path: Path) -> None:
         for name in ("intake", "sharing", "alerts", "console"):
             resp = httpx.get(f"{net.urls[name]}/readyz", timeout=2)
             assert resp.status_code == 200, (name, resp.text)
+        # `lifeline up` made the seal and the bus's certificates, then became the supervisor
+        # (same pid): no key library stays mapped in it for the network's life.
+        assert "lifeline.supervisor" in Path(f"/proc/{net.proc.pid}/cmdline").read_text()
+        assert "/cryptography/" not in Path(f"/proc/{net.proc.pid}/maps").read_text()
         # The console serves its page and reaches sharing's metadata through its proxy.
         page = httpx.get(f"{net.urls['console']}/", timeout=2)
         assert (

@@ -10,8 +10,24 @@ from pathlib import Path
 
 import pytest
 
-# rbcl: libsodium and its ristretto255 group, for the OPRF only sharing evaluates.
-HEAVY = ("alembic", "sqlalchemy", "fastapi", "rich", "pygments", "pysequoia", "icalendar", "rbcl")
+# rbcl: libsodium and its ristretto255 group, for the OPRF only sharing evaluates. The
+# PostgreSQL dialect package loads every PostgreSQL driver's dialect (~2 MB), which SQLite
+# never uses; cryptography and PyJWT (~8 MB) are for keys and tokens, nats-py for the bus.
+HEAVY = (
+    "alembic",
+    "sqlalchemy",
+    "sqlalchemy.dialects.postgresql",
+    "fastapi",
+    "cryptography",
+    "jwt",
+    "nats",
+    "rich",
+    "pygments",
+    "pysequoia",
+    "icalendar",
+    "rbcl",
+)
+SERVICE = {"sqlalchemy", "fastapi", "cryptography", "jwt", "nats"}
 
 
 def _loaded(code: str) -> set[str]:
@@ -26,10 +42,13 @@ def _loaded(code: str) -> set[str]:
 @pytest.mark.parametrize(
     ("service", "allowed"),
     [
-        ("sharing", {"sqlalchemy", "fastapi", "rbcl"}),
-        ("intake", {"sqlalchemy", "fastapi"}),
-        ("alerts", {"sqlalchemy", "fastapi"}),
-        # No database: the outage handlers and the OpenAPI rules do not load SQLAlchemy for it.
+        ("sharing", SERVICE | {"rbcl"}),
+        ("intake", SERVICE),
+        # A partial index names its PostgreSQL option, and SQLAlchemy loads the dialect to
+        # check it (`watchlists/models.py`).
+        ("alerts", SERVICE | {"sqlalchemy.dialects.postgresql"}),
+        # No database, bus or token: the outage handlers and the OpenAPI rules load none of
+        # SQLAlchemy, nats-py, cryptography or PyJWT for it.
         ("console", {"fastapi"}),
     ],
 )
@@ -60,16 +79,24 @@ def test_the_migration_child_loads_the_migrations_only(service: str, tmp_path: P
     assert not [m for m in loaded if m.startswith("services.")]
 
 
-def test_the_supervisor_loads_no_service_and_no_web_stack() -> None:
-    code = "from lifeline.cli.main import build_parser; build_parser(only='up')"
+def test_the_supervisor_loads_no_service_no_web_stack_and_no_key_library() -> None:
+    # What `lifeline up` becomes once it has prepared the network (`lifeline.launch`).
+    code = "import lifeline.supervisor"
     assert _loaded(code) == set()
-    services = subprocess.run(
+    loaded = subprocess.run(
         [sys.executable, "-c", f"import sys\n{code}\n"
-         "print(sorted(m for m in sys.modules if m.endswith('.app') or m == 'pydantic'))"],
+         "print(sorted(m for m in sys.modules if m.endswith('.app') or m in "
+         "('pydantic', 'httpx', 'shamir_mnemonic', 'libs.sdk', 'lifeline.launch')))"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    # Not even pydantic (~8 MB resident): it runs for as long as the network does.
-    assert services == "[]"
+    # Not even pydantic (~8 MB resident), httpx or the seal: it runs as long as the network.
+    assert loaded == "[]"
+
+
+def test_the_up_command_loads_no_service_and_no_web_stack() -> None:
+    # It prepares the seal and the bus's certificates (cryptography), then hands over.
+    code = "from lifeline.cli.main import build_parser; build_parser(only='up')"
+    assert _loaded(code) <= {"cryptography", "jwt"}
 
 
 def test_the_probe_sees_what_the_whole_command_line_loads() -> None:

@@ -24,8 +24,8 @@ from lifeline.cli.main import (
     main,
     package_version,
 )
-from lifeline.cli.up import cli_hint
 from lifeline.client import api_error, error_code
+from lifeline.ready import cli_hint
 
 LIFELINE = str(Path(sys.executable).parent / "lifeline")
 

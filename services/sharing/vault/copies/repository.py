@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import Envelope
-from libs.common.sql import dialect
+from libs.common.sql import dialect, insert_of
 from services.sharing.vault.copies.models import BUS_COPIES
 from services.sharing.vault.models import REPORTS
 
@@ -31,8 +30,7 @@ async def record(session: AsyncSession, events: Sequence[Envelope]) -> None:
 @functools.cache
 def _ignoring(name: str) -> Any:
     """`INSERT … ON CONFLICT DO NOTHING` into the copies, built once per dialect."""
-    insert = postgresql.insert if name == "postgresql" else sqlite.insert
-    return insert(BUS_COPIES).on_conflict_do_nothing()
+    return insert_of(name)(BUS_COPIES).on_conflict_do_nothing()
 
 
 async def streams_left(session: AsyncSession) -> set[str]:
