@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from libs.common.seal import root as seal_root
 from libs.common.seal import sealfile
@@ -104,7 +105,7 @@ def _bus_files(data_dir: Path, host: str, port: int) -> Path:
     return files.config
 
 
-def hand_over(plan: Plan) -> None:
+def hand_over(plan: Plan) -> NoReturn:
     """Become the supervisor (`python -m lifeline.supervisor`): the keys, the bus PKI and the
     CLI's libraries loaded so far stay behind, and the process keeps its pid and its lock."""
     # A memfd, not a pipe (no size limit) nor a file (the environments never touch the disk).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import NoReturn
 
 from lifeline.cli.base import Subparsers
 from lifeline.cli.seal import add_kms_arguments, kms_options
@@ -65,7 +66,7 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> NoReturn:
     """Start everything, print where it listens, and supervise until Ctrl-C or SIGTERM."""
     config = NetworkConfig(
         data_dir=args.data_dir.resolve(),
@@ -90,4 +91,3 @@ def run(args: argparse.Namespace) -> int:
     # Prepared here, supervised by what this process becomes: `hand_over` does not return.
     as_json = getattr(args, "json", False)
     hand_over(prepare(config, json_output=args.json_logs or as_json, json_errors=as_json))
-    return 0
