@@ -9,15 +9,15 @@ from types import SimpleNamespace
 from typing import Any
 
 from services.sharing.vault.copies import repository as repo
-from services.sharing.vault.copies.service import LOOKS, STREAM, BusJanitor
+from services.sharing.vault.copies.service import LOOKS, NEAR, STREAM, BusJanitor
 
 
 class SteadyFlow:
-    """JetStream as a reader that keeps up sees it: one message behind for the first `busy`
-    looks (a new one arrived before the last was acknowledged), then drained for a moment."""
+    """JetStream as a reader that keeps up sees it: `behind` messages behind for the first
+    `busy` looks (new ones arrived before the last was acknowledged), then drained a moment."""
 
-    def __init__(self, busy: int) -> None:
-        self.busy, self.looks, self.last = busy, 0, 100
+    def __init__(self, busy: int, behind: int = 1) -> None:
+        self.busy, self.behind, self.looks, self.last = busy, behind, 0, 100
         self.purged: list[int] = []
         self.deleted: list[int] = []
 
@@ -29,7 +29,7 @@ class SteadyFlow:
 
     async def consumer_info(self, stream: str, durable: str) -> Any:
         # Each reader has acknowledged all but the newest while busy, everything after.
-        behind = 1 if self.looks < self.busy else 0
+        behind = self.behind if self.looks < self.busy else 0
         return SimpleNamespace(ack_floor=SimpleNamespace(stream_seq=self.last - behind))
 
     async def purge_stream(self, stream: str, seq: int) -> None:
@@ -74,3 +74,18 @@ async def test_a_stream_that_never_drains_during_a_sweep_is_left_for_the_next_on
     await _janitor(js, forgotten).sweep()
     assert js.looks == LOOKS  # a bounded number of looks per sweep
     assert js.purged == [] and forgotten == [] and js.deleted == []
+
+
+async def test_readers_with_a_backlog_get_one_look_not_ten() -> None:
+    # Far behind, they will not drain within the looks: looking again only costs requests.
+    js, forgotten = SteadyFlow(busy=10 * LOOKS, behind=NEAR + 1), []
+    await _janitor(js, forgotten).sweep()
+    assert js.looks == 1
+    assert js.purged == [] and forgotten == [] and js.deleted == []
+
+
+async def test_readers_a_few_messages_behind_are_looked_at_again() -> None:
+    # `behind` acknowledged, and one more arrives while the janitor looks: NEAR in all.
+    js, forgotten = SteadyFlow(busy=LOOKS - 2, behind=NEAR - 1), []
+    await _janitor(js, forgotten).sweep()
+    assert js.purged == [js.last + 1] and forgotten == [js.last]
