@@ -329,7 +329,8 @@ async def measure(
                 resp = await http.post(
                     urls["intake"] + "/v1/reports", json=report_body(sets[i]), headers=headers
                 )
-                resp.raise_for_status()
+                if resp.is_error:  # the problem's code says which dependency was away
+                    raise RuntimeError(f"intake answered {resp.status_code}: {resp.text}")
                 sent[resp.json()["report_id"]] = t0
 
             for i in range(20):  # warm-up: connections, caches
