@@ -140,5 +140,6 @@ if __name__ == "__main__":
     try:
         check_bus(args.check_bus, args.host, args.port)
     except CliError as exc:
-        print(f"lifeline: error: {exc}", file=sys.stderr)
+        # The reason alone: the supervisor quotes the last line ("nats-server could not start: …").
+        print(exc, file=sys.stderr)
         sys.exit(int(exc.exit_code))
