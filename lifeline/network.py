@@ -67,7 +67,7 @@ class Plan:
     json: bool  # announce readiness as one JSON line (`--json`, `--json-logs`)
     json_errors: bool  # an error as one JSON object on stderr (`--json`, as every command)
     lock_fd: int | None  # the data directory's lock, held from `lifeline up` on
-    started: float = field(default_factory=time.monotonic)
+    started: float  # `time.monotonic()` when `lifeline up` began preparing
 
     def dumps(self) -> str:
         """The plan as JSON (it crosses an `exec`)."""

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from lifeline.network import PARTS, Plan
+from lifeline.network import Plan
 
 
 def cli_hint() -> list[str]:
@@ -24,7 +24,7 @@ def cli_hint() -> list[str]:
 
 def announce(plan: Plan, seconds: float) -> None:
     """The ready line(s): one JSON object with `--json`/`--json-logs`, else for people."""
-    urls = {name: plan.urls[name] for name in (*PARTS, "nats")}
+    urls = plan.urls  # the parts, then nats
     if plan.json:
         print(
             json.dumps(

@@ -7,6 +7,7 @@ lock, SQLite gets from the write lock that every `db.transaction()` takes at BEG
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
@@ -58,6 +59,7 @@ def for_update(
     return query.with_for_update(skip_locked=skip_locked, read=read)
 
 
+@functools.cache
 def insert_of(name: str) -> Callable[[Table], Insert]:
     """The `insert` of dialect `name` (`postgresql` or `sqlite`), which has `on_conflict_do_…`."""
     # Imported when first asked for: `sqlalchemy.dialects.postgresql` loads the dialect of
