@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The install stamp changes whenever the pins or the project metadata change.
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: install up shell test lint format typecheck pytest test-web console chromium test-cluster cluster-when-configured bench docs routes clean
+.PHONY: install up shell test lint format typecheck pytest test-web console chromium wrk test-cluster cluster-when-configured bench docs routes clean
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -70,6 +70,15 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	}
 
+# The flat-out runs of `make bench` need a load generator that does not take the servers' CPU
+# (bench/intake_bench.py): Debian's wrk, installed here when missing, as chromium is.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "wrk is missing: installing Debian's wrk for the flat-out benches"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
+	}
+
 # The front end's own logic (node:test; Node runs the TypeScript as it is).
 test-web: install
 	cd $(WEB) && $(NODE) --test 'test/*.test.ts'
@@ -103,7 +112,7 @@ cluster-when-configured: install
 # target and the limit measured in the same run (bench/table.py; a bench that leaves no figure
 # is listed as "no figure"). Quick sizes by default; BENCH_FULL=1 runs the sizes each bench
 # documents (alerts_bench.py: 100,000 entries and 1,000 reports; backup_bench.py: 10,000).
-bench: install ## benchmarks (see bench/), then one table of the figures
+bench: install wrk ## benchmarks (see bench/), then one table of the figures
 	$(BIN)/python bench/table.py --run $(if $(BENCH_FULL),,--quick) bench/*_bench.py
 
 docs: install ## regenerate the generated parts of the docs (report fields, route × role matrix)

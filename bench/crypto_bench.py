@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from libs.common.crypto import fields, hpke, kek, signing
-from libs.common.crypto.encoding import JSONValue
+from libs.common.crypto.encoding import JSONValue, b64u_encode
 from libs.common.crypto.kek_file import LocalFileKekProvider
 
 # ~8 fields from 64 B to 1 KiB, shaped like an incident report's sensitive part.
@@ -29,6 +29,64 @@ REPORT: dict[str, JSONValue] = {
     "contacts": "relatives notified by phone; consular contact refused by detainee " * 2,
     "source": "partner field monitor, direct phone call with detainee's spouse",
 }
+
+
+def median_us(fn: Callable[[], object], iterations: int) -> float:
+    """The median time of one call of `fn`, in microseconds, after a warm-up."""
+    for _ in range(max(10, iterations // 20)):
+        fn()
+    samples = []
+    for _ in range(iterations):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append(time.perf_counter_ns() - start)
+    return statistics.median(samples) / 1000
+
+
+def report_path_us(iterations: int = 300) -> dict[str, float]:
+    """Each cryptographic step on one report's way through the network (intake → sharing and
+    alerts, `report.stored` back to intake), in microseconds measured here: what no change short
+    of dropping a protection takes off the whole stack's CPU per report."""
+    plaintext = os.urandom(2048)
+    info = hpke.report_seal_info(report_id="rep-1", partner_id="ngo-a")
+    key = hpke.generate_private_key(hpke.DEFAULT_SUITE)
+    blob = hpke.seal(key.public_key, plaintext, info)
+    received = b64u_encode(blob).encode() + os.urandom(600)  # the event: sealed report + fields
+    stored = os.urandom(300)
+    sk = signing.generate_signing_key()
+    purpose = signing.DELIVERY_PURPOSE  # the cost does not depend on it
+    signed, stored_sig = (signing.sign(sk, m, purpose=purpose) for m in (received, stored))
+    data_key = fields.new_data_key()
+    ctx = fields.FieldContext("ngo-a", "rep-1", data_key.key_id, 1)
+
+    def verify(message: bytes, signature: bytes) -> Callable[[], object]:
+        return lambda: signing.verify(sk.verify_key, message, signature, purpose=purpose)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        provider = LocalFileKekProvider(Path(tmp) / "kek.json")
+        steps: dict[str, tuple[int, Callable[[], object]]] = {
+            "intake seals the report": (
+                1,
+                functools.partial(hpke.seal, key.public_key, plaintext, info),
+            ),
+            "intake signs report.received": (
+                1,
+                lambda: signing.sign(sk, received, purpose=purpose),
+            ),
+            "sharing and alerts verify it": (2, verify(received, signed)),
+            "sharing opens the report": (1, functools.partial(hpke.open, key, blob, info)),
+            "sharing encrypts its fields": (
+                1,
+                lambda: fields.encrypt_fields(data_key, ctx, REPORT),
+            ),
+            "sharing wraps the data key": (
+                1,
+                lambda: kek.wrap_data_key(provider, data_key, report_id="rep-1"),
+            ),
+            "sharing signs report.stored": (1, lambda: signing.sign(sk, stored, purpose=purpose)),
+            "intake verifies it": (1, verify(stored, stored_sig)),
+        }
+        return {step: n * median_us(fn, iterations) for step, (n, fn) in steps.items()}
 
 
 def measure(name: str, fn: Callable[[], object], iterations: int) -> None:

@@ -53,7 +53,10 @@ TARGETS: dict[str, Target] = {
         limit_unit="reports/s",
     ),
     "whole-stack CPU per report": Target(
-        "intake", "ms", 1.2, limit_what="bare FastAPI's CPU per POST, same pace"
+        "intake",
+        "ms",
+        1.2,
+        limit_what="bare FastAPI's CPU per POST, same pace, + the report's cryptography",
     ),
     "intake POST → JetStream p50 at 100/s": Target(
         "intake", "ms", 3.0, limit_what="bare FastAPI POST answered, same pace"
