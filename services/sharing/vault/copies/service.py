@@ -68,6 +68,9 @@ class BusJanitor:
         self._floors: collections.deque[tuple[float, int]] = collections.deque()
         # The last purge may have met a newer message and only compacted (see `_purge`).
         self._partial = False
+        # One sweep at a time in this process: a sweep asked for by hand (an operator, a test)
+        # waits for the ticker's, so the two never work on the same copies.
+        self._sweeping = asyncio.Lock()
 
     def wake(self) -> None:
         """Sweep now rather than at the next tick."""
@@ -79,6 +82,10 @@ class BusJanitor:
 
     async def sweep(self) -> int:
         """Remove every copy that is due; how many went (0 while NATS is away)."""
+        async with self._sweeping:
+            return await self._sweep()
+
+    async def _sweep(self) -> int:
         js, nc = self.runtime.js, self.runtime.nc
         if js is None or nc is None or not nc.is_connected:
             return 0
