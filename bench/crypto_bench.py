@@ -31,8 +31,8 @@ REPORT: dict[str, JSONValue] = {
 }
 
 
-def median_us(fn: Callable[[], object], iterations: int) -> float:
-    """The median time of one call of `fn`, in microseconds, after a warm-up."""
+def samples_ns(fn: Callable[[], object], iterations: int) -> list[int]:
+    """The time of each of `iterations` calls of `fn` after a warm-up, sorted, in ns."""
     for _ in range(max(10, iterations // 20)):
         fn()
     samples = []
@@ -40,7 +40,12 @@ def median_us(fn: Callable[[], object], iterations: int) -> float:
         start = time.perf_counter_ns()
         fn()
         samples.append(time.perf_counter_ns() - start)
-    return statistics.median(samples) / 1000
+    return sorted(samples)
+
+
+def median_us(fn: Callable[[], object], iterations: int) -> float:
+    """The median time of one call of `fn`, in microseconds."""
+    return statistics.median(samples_ns(fn, iterations)) / 1000
 
 
 def report_path_us(iterations: int = 300) -> dict[str, float]:
@@ -91,14 +96,7 @@ def report_path_us(iterations: int = 300) -> dict[str, float]:
 
 def measure(name: str, fn: Callable[[], object], iterations: int) -> None:
     """Run `fn` `iterations` times after a warm-up and print p50/p99 in microseconds."""
-    for _ in range(max(10, iterations // 20)):
-        fn()
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append(time.perf_counter_ns() - start)
-    samples.sort()
+    samples = samples_ns(fn, iterations)
     p50 = statistics.median(samples) / 1000
     p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))] / 1000
     print(f"{name:<44} p50 {p50:9.1f} us   p99 {p99:9.1f} us")

@@ -14,7 +14,10 @@ a scratch PostgreSQL database, registers a submitter the way an administrator wo
   the paced figures are read against;
 - flat out: `--concurrency` submitters each sending the next report as soon as the last is
   answered (intake's CPU per report here too), then a bare FastAPI endpoint that only
-  validates the same body, in the same run: the ratio of the two.
+  validates the same body, in the same run: the ratio of the two (driven by wrk; without it
+  the ratio is the Python client's ceiling, shown apart from the target's row);
+- the cryptography on one report's path, timed in this process (`crypto_bench`): with the bare
+  POST's CPU at the same pace, the floor under the whole stack's CPU per report.
 
 `--baseline REV` measures another revision's code first (exported with `git archive`, see
 `bench/compare.py`) and prints both side by side; run it twice or more to interleave.
@@ -412,7 +415,7 @@ async def main(args: Any) -> list[dict[str, Any]]:
 
 def emit(rows: list[dict[str, Any]]) -> None:
     """The issue's intake figures for `make bench`, beside the limits of the same run."""
-    import crypto_bench  # this tree's, beside the script, as `results`
+    import crypto_bench  # this tree's, beside the script, as `results` is
     import results  # this tree's, beside the script; not in a baseline's tree
 
     by = {r["what"]: r for r in rows}
