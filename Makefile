@@ -61,23 +61,25 @@ typecheck: install
 	$(BIN)/mypy
 	cd $(WEB) && $(NODE) node_modules/typescript/bin/tsc --noEmit -p .
 
-# The console's browser tests (tests/e2e/console) drive Debian's chromium: installed here when
-# missing (as root, or with sudo), since no browser comes from a Python or npm package.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "chromium is missing: installing Debian's chromium for the browser tests"; \
+# A Debian package for a command the project's own files cannot install (as root, or with
+# sudo), when the command is missing: $(1) the package (and command), $(2) what it is for.
+define debian_package
+	@command -v $(1) >/dev/null 2>&1 || { \
+		echo "$(1) is missing: installing Debian's $(1) $(2)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null; \
 	}
+endef
 
-# The flat-out runs of `make bench` need a load generator that does not take the servers' CPU
-# (bench/intake_bench.py): Debian's wrk, installed here when missing, as chromium is.
+# The console's browser tests (tests/e2e/console) drive Debian's chromium: no browser comes from
+# a Python or npm package.
+chromium:
+	$(call debian_package,chromium,for the browser tests)
+
+# The flat-out runs of `make bench` need a load generator that leaves the servers the CPU
+# (bench/intake_bench.py): wrk.
 wrk:
-	@command -v wrk >/dev/null 2>&1 || { \
-		echo "wrk is missing: installing Debian's wrk for the flat-out benches"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; \
-	}
+	$(call debian_package,wrk,for the flat-out benches)
 
 # The front end's own logic (node:test; Node runs the TypeScript as it is).
 test-web: install
